@@ -1,0 +1,127 @@
+import {Command, Flags, type Interfaces} from '@oclif/core'
+
+import {type Case, CaseStore, type Severity} from './case/case-store.js'
+import {connectEngine} from './docker/dockerode-engine.js'
+import type {Engine} from './docker/types.js'
+import {ExitCode, IrError, normalizeError} from './errors.js'
+import {confirmOrAbort} from './prompts/confirm.js'
+import {createDebugLogger, type Logger} from './util/logger.js'
+
+export type FlagsOf<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
+export type ArgsOf<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
+
+/**
+ * The one base command: shared flags (--json, --debug), parsing, SIGINT -> exit 130, and one
+ * catch() that turns any error into one clear line (or a JSON error object) and a documented
+ * exit code. Subclasses parse, call one service with an options object, render, and return data.
+ */
+export abstract class BaseCommand<T extends typeof Command> extends Command {
+  static override enableJsonFlag = true
+
+  static override baseFlags = {
+    debug: Flags.boolean({
+      summary: 'Show engine calls and stack traces on stderr.',
+      helpGroup: 'GLOBAL',
+      default: false,
+    }),
+  }
+
+  protected flags!: FlagsOf<T>
+  protected args!: ArgsOf<T>
+  protected argvRest: string[] = []
+  protected readonly interrupt = new AbortController()
+  private logger?: Logger
+  private sigints = 0
+  private readonly onSigint = (): void => {
+    this.sigints++
+    if (this.sigints > 1) {
+      process.stderr.write('\nForced exit. Evidence files already written are kept; a file being written is left as .partial.\n')
+      process.exit(ExitCode.INTERRUPTED)
+    }
+    process.stderr.write('\nInterrupting: finishing the current engine call and keeping what was collected (Ctrl-C again to force)...\n')
+    this.interrupt.abort()
+  }
+
+  public override async init(): Promise<void> {
+    await super.init()
+    const {args, flags, argv} = await this.parse({
+      flags: this.ctor.flags,
+      baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
+      enableJsonFlag: this.ctor.enableJsonFlag,
+      args: this.ctor.args,
+      strict: this.ctor.strict,
+    })
+    this.flags = flags as FlagsOf<T>
+    this.args = args as ArgsOf<T>
+    this.argvRest = argv as string[]
+    process.on('SIGINT', this.onSigint)
+  }
+
+  protected override async finally(err: Error | undefined): Promise<void> {
+    process.off('SIGINT', this.onSigint)
+    return super.finally(err)
+  }
+
+  protected get debugEnabled(): boolean {
+    return Boolean((this.flags as {debug?: boolean} | undefined)?.debug) || Boolean(process.env.IR_DEBUG)
+  }
+
+  protected get log_(): Logger {
+    this.logger ??= createDebugLogger(this.debugEnabled)
+    return this.logger
+  }
+
+  /** Progress and warnings: stderr, never stdout. Quiet in --json mode unless it is a warning. */
+  protected progress(line: string): void {
+    process.stderr.write(`${line}\n`)
+  }
+
+  protected warnLine(line: string): void {
+    process.stderr.write(`Warning: ${line}\n`)
+  }
+
+  protected async connect(): Promise<Engine> {
+    return connectEngine(this.log_)
+  }
+
+  protected get store(): CaseStore {
+    return CaseStore.fromEnv()
+  }
+
+  /** Open the case named by --case (creating it), or create one with a generated id and say so. */
+  protected async openCase(id: string | undefined, extra: {title?: string; severity?: Severity} = {}): Promise<Case> {
+    const {kase, created} = await this.store.open({...(id ? {id} : {}), ...extra})
+    if (created) this.progress(`Case ${kase.id} opened in ${kase.dir}`)
+    return kase
+  }
+
+  protected async confirm(question: string, opts: {yes: boolean; what: string}): Promise<void> {
+    await confirmOrAbort(question, opts)
+  }
+
+  /** Set a non-zero exit code while still printing the result (partial failures). */
+  protected failWith(code: number): void {
+    if (code !== 0 && (process.exitCode === undefined || process.exitCode === 0)) process.exitCode = code
+  }
+
+  protected throwIfInterrupted(): void {
+    if (this.interrupt.signal.aborted) process.exitCode = ExitCode.INTERRUPTED
+  }
+
+  protected override async catch(err: Error & {code?: string; exitCode?: number}): Promise<unknown> {
+    if (err.code === 'EEXIT') throw err
+    const ir = normalizeError(err)
+    if (this.jsonEnabled()) {
+      this.logJson({error: {message: ir.message, code: ir.exitName, exitCode: ir.exitCode, ...(ir.hint ? {hint: ir.hint} : {})}})
+    } else {
+      process.stderr.write(`Error: ${ir.message}\n`)
+      if (ir.hint) process.stderr.write(`Hint: ${ir.hint}\n`)
+      if (ir.kind === 'bug') process.stderr.write('This is a bug in ir. Please report it with the output of the same command run with --debug.\n')
+    }
+    if (this.debugEnabled) {
+      const cause = ir.cause instanceof Error ? ir.cause : err
+      process.stderr.write(`${cause.stack ?? String(cause)}\n`)
+    }
+    return this.exit(ir instanceof IrError ? ir.exitCode : ExitCode.FAILURE)
+  }
+}

@@ -1,0 +1,307 @@
+import Docker from 'dockerode'
+import type {Readable} from 'node:stream'
+
+import type {Logger} from '../util/logger.js'
+import {type EngineEndpoint, endpointFromEnv} from './engine-config.js'
+import {dockerMessage, dockerStatus, engineError} from './errors.js'
+import type {
+  ContainerClient,
+  ContainerDetails,
+  ContainerSummary,
+  EndpointRecord,
+  Engine,
+  EngineEventsOptions,
+  IdempotentOutcome,
+  ImageClient,
+  ImageInfo,
+  NetworkClient,
+} from './types.js'
+
+const PING_TIMEOUT_MS = 5000
+
+/** Runs one engine call: logs before and after, maps failures to IrErrors naming the call. */
+class Caller {
+  constructor(
+    readonly docker: Docker,
+    readonly endpoint: string,
+    private readonly log: Logger,
+  ) {}
+
+  async call<T>(doing: string, fn: () => Promise<T>, idempotent?: (err: unknown) => T | undefined): Promise<T> {
+    this.log.debug({doing}, 'engine call')
+    try {
+      const out = await fn()
+      this.log.debug({doing}, 'engine call done')
+      return out
+    } catch (error) {
+      const tolerated = idempotent?.(error)
+      if (tolerated !== undefined) {
+        this.log.debug({doing, status: dockerStatus(error), message: dockerMessage(error)}, 'engine call: already in that state')
+        return tolerated
+      }
+      this.log.debug({doing, err: dockerMessage(error)}, 'engine call failed')
+      throw engineError(error, this.endpoint, doing)
+    }
+  }
+}
+
+function already(statusCodes: number[], pattern?: RegExp): (err: unknown) => IdempotentOutcome | undefined {
+  return (err) => {
+    const status = dockerStatus(err)
+    if (status === undefined) return undefined
+    if (statusCodes.includes(status) && (!pattern || pattern.test(dockerMessage(err)))) return 'already'
+    return undefined
+  }
+}
+
+export function toContainerDetails(raw: Docker.ContainerInspectInfo): ContainerDetails {
+  const networks = raw.NetworkSettings?.Networks ?? {}
+  const shortId = raw.Id.slice(0, 12)
+  const endpoints: EndpointRecord[] = Object.entries(networks).map(([networkName, ep]) => {
+    const ipam = (ep.IPAMConfig ?? {}) as {IPv4Address?: string; IPv6Address?: string}
+    const staticIp = Boolean(ipam.IPv4Address || ipam.IPv6Address)
+    return {
+      networkId: ep.NetworkID,
+      networkName,
+      // The engine adds the short id as an alias by itself; do not record it as the user's.
+      aliases: ((ep.Aliases ?? []) as string[]).filter((a: string) => a !== shortId && a !== raw.Id),
+      ...(ipam.IPv4Address ? {ipv4Address: ipam.IPv4Address} : {}),
+      ...(ipam.IPv6Address ? {ipv6Address: ipam.IPv6Address} : {}),
+      staticIp,
+      links: ep.Links ?? [],
+      ...(ep.MacAddress ? {macAddress: ep.MacAddress} : {}),
+      ...(ep.IPAddress ? {ipAddress: ep.IPAddress} : {}),
+      ...((ep as {DriverOpts?: Record<string, string> | null}).DriverOpts ? {driverOpts: (ep as {DriverOpts?: Record<string, string>}).DriverOpts} : {}),
+    }
+  })
+  return {
+    id: raw.Id,
+    name: raw.Name.replace(/^\//, ''),
+    image: raw.Config?.Image ?? '',
+    imageId: raw.Image,
+    state: raw.State?.Status ?? 'unknown',
+    pid: raw.State?.Pid ?? 0,
+    ...(raw.State?.StartedAt ? {startedAt: raw.State.StartedAt} : {}),
+    networkMode: raw.HostConfig?.NetworkMode ?? 'default',
+    endpoints,
+    mounts: (raw.Mounts ?? []).map((m) => ({
+      type: m.Type ?? 'bind',
+      source: m.Source,
+      destination: m.Destination,
+      ...(m.Name ? {name: m.Name} : {}),
+      rw: Boolean(m.RW),
+    })),
+    labels: raw.Config?.Labels ?? {},
+    logDriver: raw.HostConfig?.LogConfig?.Type ?? 'json-file',
+    raw: raw as unknown as Record<string, unknown>,
+  }
+}
+
+class DockerodeContainers implements ContainerClient {
+  constructor(private readonly c: Caller) {}
+
+  async list(opts: {all?: boolean; filters?: Record<string, string[]>} = {}): Promise<ContainerSummary[]> {
+    const rows = await this.c.call('list containers', () => this.c.docker.listContainers({all: opts.all ?? true, ...(opts.filters ? {filters: opts.filters} : {})}))
+    return rows.map((r) => ({
+      id: r.Id,
+      names: (r.Names ?? []).map((n) => n.replace(/^\//, '')),
+      image: r.Image,
+      state: r.State,
+      status: r.Status,
+      labels: r.Labels ?? {},
+    }))
+  }
+
+  async inspect(id: string): Promise<ContainerDetails> {
+    const raw = await this.c.call(`inspect container ${id}`, () => this.c.docker.getContainer(id).inspect())
+    return toContainerDetails(raw)
+  }
+
+  pause(id: string): Promise<IdempotentOutcome> {
+    return this.c.call(`pause container ${id}`, async () => {
+      await this.c.docker.getContainer(id).pause()
+      return 'done' as const
+    }, already([409], /already paused/i))
+  }
+
+  unpause(id: string): Promise<IdempotentOutcome> {
+    return this.c.call(`unpause container ${id}`, async () => {
+      await this.c.docker.getContainer(id).unpause()
+      return 'done' as const
+    }, already([409], /not paused/i))
+  }
+
+  stop(id: string, timeoutSeconds = 10): Promise<IdempotentOutcome> {
+    return this.c.call(`stop container ${id}`, async () => {
+      await this.c.docker.getContainer(id).stop({t: timeoutSeconds})
+      return 'done' as const
+    }, already([304]))
+  }
+
+  start(id: string): Promise<IdempotentOutcome> {
+    return this.c.call(`start container ${id}`, async () => {
+      await this.c.docker.getContainer(id).start()
+      return 'done' as const
+    }, already([304]))
+  }
+
+  async top(id: string): Promise<{titles: string[]; processes: string[][]}> {
+    const out = (await this.c.call(`list processes of ${id}`, () => this.c.docker.getContainer(id).top({ps_args: '-ef'}))) as {Titles?: string[]; Processes?: string[][]}
+    return {titles: out.Titles ?? [], processes: out.Processes ?? []}
+  }
+
+  async diff(id: string): Promise<Array<{path: string; kind: 'changed' | 'added' | 'deleted'}>> {
+    const rows = (await this.c.call(`diff container ${id}`, () => this.c.docker.getContainer(id).changes())) as Array<{Path: string; Kind: number}> | null
+    const kinds = ['changed', 'added', 'deleted'] as const
+    return (rows ?? []).map((r) => ({path: r.Path, kind: kinds[r.Kind] ?? 'changed'}))
+  }
+
+  export(id: string): Promise<Readable> {
+    return this.c.call(`export container ${id}`, () => this.c.docker.getContainer(id).export() as Promise<Readable>)
+  }
+
+  logs(id: string, opts: {since?: number; until?: number; timestamps?: boolean}): Promise<Readable> {
+    // dockerode only streams logs with follow=true; dial the endpoint directly to stream a finite log.
+    const query: Record<string, unknown> = {stdout: true, stderr: true, follow: false, timestamps: opts.timestamps ?? true}
+    if (opts.since !== undefined) query.since = opts.since
+    if (opts.until !== undefined) query.until = opts.until
+    return this.c.call(`read logs of ${id}`, () =>
+      new Promise<Readable>((resolve, reject) => {
+        this.c.docker.modem.dial(
+          {path: `/containers/${encodeURIComponent(id)}/logs?`, method: 'GET', isStream: true, statusCodes: {200: true, 404: 'no such container', 500: 'server error', 501: 'not implemented'}, options: query},
+          (err: unknown, stream: unknown) => (err ? reject(err) : resolve(stream as Readable)),
+        )
+      }),
+    )
+  }
+
+  async stats(id: string): Promise<Record<string, unknown>> {
+    return (await this.c.call(`sample stats of ${id}`, () => this.c.docker.getContainer(id).stats({stream: false}))) as unknown as Record<string, unknown>
+  }
+
+  async commit(id: string, opts: {repo: string; tag: string; labels: Record<string, string>; pause: boolean; comment?: string}): Promise<string> {
+    const out = await this.c.call(`commit container ${id}`, () =>
+      new Promise<{Id: string}>((resolve, reject) => {
+        this.c.docker.modem.dial(
+          {
+            path: '/commit?',
+            method: 'POST',
+            statusCodes: {200: true, 201: true, 404: 'no such container', 500: 'server error'},
+            options: {
+              _query: {container: id, repo: opts.repo, tag: opts.tag, pause: opts.pause, ...(opts.comment ? {comment: opts.comment} : {})},
+              _body: {Labels: opts.labels},
+            },
+          },
+          (err: unknown, data: unknown) => (err ? reject(err) : resolve(data as {Id: string})),
+        )
+      }),
+    )
+    return out.Id
+  }
+}
+
+class DockerodeNetworks implements NetworkClient {
+  constructor(private readonly c: Caller) {}
+
+  disconnect(networkId: string, containerId: string): Promise<IdempotentOutcome> {
+    return this.c.call(`disconnect ${containerId} from network ${networkId}`, async () => {
+      await this.c.docker.getNetwork(networkId).disconnect({Container: containerId, Force: false})
+      return 'done' as const
+    }, already([403, 404, 500], /is not connected/i))
+  }
+
+  connect(networkId: string, containerId: string, ep: {aliases?: string[]; ipv4Address?: string; ipv6Address?: string; links?: string[]; driverOpts?: Record<string, string>}): Promise<IdempotentOutcome> {
+    const endpointConfig: Record<string, unknown> = {}
+    if (ep.aliases?.length) endpointConfig.Aliases = ep.aliases
+    if (ep.links?.length) endpointConfig.Links = ep.links
+    if (ep.driverOpts && Object.keys(ep.driverOpts).length > 0) endpointConfig.DriverOpts = ep.driverOpts
+    if (ep.ipv4Address || ep.ipv6Address) {
+      endpointConfig.IPAMConfig = {...(ep.ipv4Address ? {IPv4Address: ep.ipv4Address} : {}), ...(ep.ipv6Address ? {IPv6Address: ep.ipv6Address} : {})}
+    }
+    return this.c.call(`connect ${containerId} to network ${networkId}`, async () => {
+      await this.c.docker.getNetwork(networkId).connect({Container: containerId, EndpointConfig: endpointConfig})
+      return 'done' as const
+    }, already([403, 409, 500], /already exists|already attached|already connected/i))
+  }
+}
+
+class DockerodeImages implements ImageClient {
+  constructor(private readonly c: Caller) {}
+
+  async inspect(ref: string): Promise<ImageInfo> {
+    const raw = await this.c.call(`inspect image ${ref}`, () => this.c.docker.getImage(ref).inspect())
+    return {
+      id: raw.Id,
+      repoTags: raw.RepoTags ?? [],
+      labels: raw.Config?.Labels ?? {},
+      created: raw.Created,
+      size: raw.Size,
+      user: raw.Config?.User ?? '',
+    }
+  }
+
+  async list(opts: {filters?: Record<string, string[]>; all?: boolean} = {}): Promise<Array<{id: string; repoTags: string[]; labels: Record<string, string>}>> {
+    const rows = await this.c.call('list images', () => this.c.docker.listImages({all: opts.all ?? false, ...(opts.filters ? {filters: opts.filters as unknown as string} : {})}))
+    return rows.map((r) => ({id: r.Id, repoTags: r.RepoTags ?? [], labels: r.Labels ?? {}}))
+  }
+
+  save(ref: string): Promise<Readable> {
+    return this.c.call(`save image ${ref}`, () => this.c.docker.getImage(ref).get() as Promise<Readable>)
+  }
+
+  remove(ref: string, opts: {force?: boolean} = {}): Promise<IdempotentOutcome> {
+    return this.c.call(`remove image ${ref}`, async () => {
+      await this.c.docker.getImage(ref).remove({force: opts.force ?? false})
+      return 'done' as const
+    }, already([404]))
+  }
+}
+
+export class DockerodeEngine implements Engine {
+  readonly endpoint: string
+  readonly containers: ContainerClient
+  readonly networks: NetworkClient
+  readonly images: ImageClient
+  private readonly caller: Caller
+
+  constructor(endpoint: EngineEndpoint, log: Logger) {
+    const docker = new Docker(endpoint.options as Docker.DockerOptions)
+    this.endpoint = endpoint.display
+    this.caller = new Caller(docker, endpoint.display, log)
+    this.containers = new DockerodeContainers(this.caller)
+    this.networks = new DockerodeNetworks(this.caller)
+    this.images = new DockerodeImages(this.caller)
+  }
+
+  async ping(): Promise<void> {
+    await this.caller.call('ping the engine', async () => {
+      let timer: NodeJS.Timeout | undefined
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(Object.assign(new Error('ping timed out'), {code: 'ETIMEDOUT'})), PING_TIMEOUT_MS)
+      })
+      try {
+        await Promise.race([this.caller.docker.ping(), timeout])
+      } finally {
+        clearTimeout(timer)
+      }
+    })
+  }
+
+  async info(): Promise<{id: string; name: string; serverVersion: string; apiVersion?: string}> {
+    const i = (await this.caller.call('read engine info', () => this.caller.docker.info())) as {ID: string; Name: string; ServerVersion: string}
+    return {id: i.ID, name: i.Name, serverVersion: i.ServerVersion}
+  }
+
+  events(opts: EngineEventsOptions): Promise<Readable> {
+    return this.caller.call('read engine events', () =>
+      this.caller.docker.getEvents({since: opts.since, until: opts.until, ...(opts.filters ? {filters: opts.filters as unknown as string} : {})}) as Promise<Readable>,
+    )
+  }
+}
+
+/** Connect to the engine named by DOCKER_HOST (or the default socket) and check it answers. */
+export async function connectEngine(log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<Engine> {
+  const engine = new DockerodeEngine(endpointFromEnv(env), log)
+  await engine.ping()
+  return engine
+}

@@ -1,0 +1,75 @@
+import {readFileSync} from 'node:fs'
+import {homedir} from 'node:os'
+import {join} from 'node:path'
+
+import {abort} from '../errors.js'
+
+/** How to reach a Docker engine, derived from DOCKER_HOST / TLS variables like the docker CLI does. */
+export interface EngineEndpoint {
+  /** What we tell the user we tried, e.g. unix:///var/run/docker.sock or tcp://10.0.0.5:2376 */
+  display: string
+  options: {
+    socketPath?: string
+    host?: string
+    port?: number
+    protocol?: 'http' | 'https' | 'ssh'
+    username?: string
+    ca?: Buffer
+    cert?: Buffer
+    key?: Buffer
+  }
+}
+
+export const DEFAULT_SOCKET = '/var/run/docker.sock'
+
+export function endpointFromEnv(env: NodeJS.ProcessEnv = process.env): EngineEndpoint {
+  const raw = env.DOCKER_HOST?.trim()
+  if (!raw) return {display: `unix://${DEFAULT_SOCKET}`, options: {socketPath: DEFAULT_SOCKET}}
+  return parseDockerHost(raw, env)
+}
+
+export function parseDockerHost(raw: string, env: NodeJS.ProcessEnv = {}): EngineEndpoint {
+  if (raw.startsWith('unix://')) {
+    const socketPath = raw.slice('unix://'.length)
+    if (!socketPath) abort(`DOCKER_HOST "${raw}" has no socket path`, {exit: 'USAGE'})
+    return {display: raw, options: {socketPath}}
+  }
+  if (raw.startsWith('/')) return {display: `unix://${raw}`, options: {socketPath: raw}}
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    abort(`DOCKER_HOST "${raw}" is not a valid engine address`, {exit: 'USAGE', hint: 'Use unix:///path/to/docker.sock, tcp://host:2376 or ssh://user@host.'})
+  }
+  if (url.protocol === 'tcp:' || url.protocol === 'http:' || url.protocol === 'https:') {
+    const tls = url.protocol === 'https:' || isTruthy(env.DOCKER_TLS_VERIFY) || Boolean(env.DOCKER_CERT_PATH)
+    const port = url.port ? Number(url.port) : tls ? 2376 : 2375
+    const options: EngineEndpoint['options'] = {host: url.hostname, port, protocol: tls ? 'https' : 'http'}
+    if (tls) {
+      const certDir = env.DOCKER_CERT_PATH || join(homedir(), '.docker')
+      options.ca = readTlsFile(certDir, 'ca.pem')
+      options.cert = readTlsFile(certDir, 'cert.pem')
+      options.key = readTlsFile(certDir, 'key.pem')
+    }
+    return {display: `tcp://${url.hostname}:${port}${tls ? ' (TLS)' : ''}`, options}
+  }
+  if (url.protocol === 'ssh:') {
+    return {
+      display: raw,
+      options: {protocol: 'ssh', host: url.hostname, port: url.port ? Number(url.port) : 22, ...(url.username ? {username: url.username} : {})},
+    }
+  }
+  abort(`DOCKER_HOST scheme "${url.protocol}" is not supported`, {exit: 'USAGE', hint: 'Use unix://, tcp:// or ssh://.'})
+}
+
+function readTlsFile(dir: string, name: string): Buffer {
+  try {
+    return readFileSync(join(dir, name))
+  } catch {
+    abort(`TLS file ${join(dir, name)} could not be read`, {exit: 'USAGE', hint: 'Set DOCKER_CERT_PATH to the folder holding ca.pem, cert.pem and key.pem.'})
+  }
+}
+
+function isTruthy(v: string | undefined): boolean {
+  return v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false'
+}

@@ -1,0 +1,101 @@
+import type {Readable} from 'node:stream'
+
+/**
+ * The small interfaces the services use. dockerode sits behind them (src/docker/dockerode-*.ts);
+ * unit tests use fakes of these, integration tests the real engine.
+ */
+
+export interface ContainerSummary {
+  id: string
+  names: string[]
+  image: string
+  state: string
+  status: string
+  labels: Record<string, string>
+}
+
+export interface EndpointRecord {
+  networkId: string
+  networkName: string
+  aliases: string[]
+  ipv4Address?: string
+  ipv6Address?: string
+  /** true when the address was configured (IPAMConfig), false when the engine chose it. */
+  staticIp: boolean
+  links: string[]
+  macAddress?: string
+  ipAddress?: string
+  driverOpts?: Record<string, string>
+}
+
+/** The parts of a container inspect the services use, plus the raw document for evidence. */
+export interface ContainerDetails {
+  id: string
+  name: string
+  image: string
+  imageId: string
+  state: 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead' | string
+  pid: number
+  startedAt?: string
+  networkMode: string
+  endpoints: EndpointRecord[]
+  mounts: Array<{type: string; source: string; destination: string; name?: string; rw: boolean}>
+  labels: Record<string, string>
+  logDriver: string
+  raw: Record<string, unknown>
+}
+
+export type IdempotentOutcome = 'done' | 'already'
+
+export interface ContainerClient {
+  list(opts?: {all?: boolean; filters?: Record<string, string[]>}): Promise<ContainerSummary[]>
+  inspect(id: string): Promise<ContainerDetails>
+  pause(id: string): Promise<IdempotentOutcome>
+  unpause(id: string): Promise<IdempotentOutcome>
+  stop(id: string, timeoutSeconds?: number): Promise<IdempotentOutcome>
+  start(id: string): Promise<IdempotentOutcome>
+  top(id: string): Promise<{titles: string[]; processes: string[][]}>
+  diff(id: string): Promise<Array<{path: string; kind: 'changed' | 'added' | 'deleted'}>>
+  export(id: string): Promise<Readable>
+  logs(id: string, opts: {since?: number; until?: number; timestamps?: boolean}): Promise<Readable>
+  stats(id: string): Promise<Record<string, unknown>>
+  commit(id: string, opts: {repo: string; tag: string; labels: Record<string, string>; pause: boolean; comment?: string}): Promise<string>
+}
+
+export interface NetworkClient {
+  disconnect(networkId: string, containerId: string): Promise<IdempotentOutcome>
+  connect(networkId: string, containerId: string, endpoint: {aliases?: string[]; ipv4Address?: string; ipv6Address?: string; links?: string[]; driverOpts?: Record<string, string>}): Promise<IdempotentOutcome>
+}
+
+export interface ImageInfo {
+  id: string
+  repoTags: string[]
+  labels: Record<string, string>
+  created: string
+  size: number
+  user: string
+}
+
+export interface ImageClient {
+  inspect(ref: string): Promise<ImageInfo>
+  list(opts?: {filters?: Record<string, string[]>; all?: boolean}): Promise<Array<{id: string; repoTags: string[]; labels: Record<string, string>}>>
+  save(ref: string): Promise<Readable>
+  remove(ref: string, opts?: {force?: boolean}): Promise<IdempotentOutcome>
+}
+
+export interface EngineEventsOptions {
+  since: number
+  until: number
+  filters?: Record<string, string[]>
+}
+
+export interface Engine {
+  /** e.g. unix:///var/run/docker.sock */
+  readonly endpoint: string
+  readonly containers: ContainerClient
+  readonly networks: NetworkClient
+  readonly images: ImageClient
+  ping(): Promise<void>
+  info(): Promise<{id: string; name: string; serverVersion: string; apiVersion?: string}>
+  events(opts: EngineEventsOptions): Promise<Readable>
+}

@@ -1,0 +1,47 @@
+import type {VerifyResult} from '../case/verify.js'
+import type {CaseDetails, CaseSummary} from '../services/cases.js'
+import {formatBytes, renderTable} from './table.js'
+
+export function renderCaseList(root: string, cases: CaseSummary[]): string {
+  if (cases.length === 0) return `No cases in ${root}.`
+  return renderTable(
+    ['CASE', 'CREATED (UTC)', 'SEVERITY', 'ARTIFACTS', 'ISOLATED', 'AUDIT LINES', 'TITLE'],
+    cases.map((c) => [c.id, c.created.replace('T', ' ').slice(0, 19), c.severity ?? '-', c.artifacts, c.isolated, c.auditHead.seq, c.title]),
+  )
+}
+
+export function renderCaseShow(d: CaseDetails): string {
+  const c = d.case
+  const out = [
+    `Case:      ${c.id}`,
+    `Title:     ${c.title}`,
+    `Severity:  ${c.severity ?? '-'}`,
+    `Created:   ${c.created} (UTC)`,
+    `Examiner:  ${c.examiner.user}@${c.examiner.host}`,
+    `Folder:    ${d.dir}`,
+    `Audit:     ${c.auditHead.seq} lines, head ${c.auditHead.hash}`,
+    '',
+  ]
+  if (d.containment.length > 0) {
+    out.push('Containment:')
+    out.push(renderTable(['CONTAINER', 'STATUS', 'MODE', 'SINCE', 'NETWORKS'], d.containment.map((r) => [r.name, r.status, r.mode, r.isolatedAt, r.networkNote ? 'not cut (shared namespace)' : r.endpoints.map((e) => e.networkName).join(', ') || '-'])))
+    out.push('')
+  }
+  out.push(d.artifacts.length === 0 ? 'Evidence: none yet.' : 'Evidence:')
+  if (d.artifacts.length > 0) {
+    out.push(renderTable(['ID', 'TYPE', 'SIZE', 'SHA-256', 'PATH'], d.artifacts.map((a) => [a.id, a.type, formatBytes(a.size), a.sha256.slice(0, 16), a.path])))
+  }
+  return out.join('\n')
+}
+
+export function renderVerify(r: VerifyResult): string {
+  const out: string[] = []
+  const bad = r.artifacts.filter((a) => a.status !== 'ok')
+  out.push(`Artifacts: ${r.artifacts.length - bad.length}/${r.artifacts.length} intact`)
+  for (const a of bad) out.push(`  ✗ ${a.id} ${a.path}: ${a.status}${a.actual && a.status === 'modified' ? ` (expected ${a.expected.slice(0, 16)}…, found ${a.actual.slice(0, 16)}…)` : ''}`)
+  for (const u of r.unlisted) out.push(`  ! ${u}: in evidence/ but not in the manifest`)
+  out.push(`Audit log: ${r.audit.entries} lines, chain ${r.audit.ok ? 'intact' : 'BROKEN'}`)
+  for (const p of r.audit.problems) out.push(`  ✗ audit.log line ${p.line}: ${p.problem}`)
+  out.push(r.ok ? `Case ${r.caseId} verified: intact.` : `Case ${r.caseId} FAILED verification.`)
+  return out.join('\n')
+}

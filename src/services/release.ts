@@ -1,0 +1,136 @@
+import type {Case, CaseStore} from '../case/case-store.js'
+import {resolveContainers} from '../docker/resolve.js'
+import type {Engine} from '../docker/types.js'
+import {type ErrorInfo, toErrorInfo} from '../errors.js'
+import {mapBounded} from '../util/concurrency.js'
+import {type ContainmentRecord, findIsolatingCase, readContainment, saveContainmentRecord} from './containment-state.js'
+import {DEFAULT_CONCURRENCY} from './isolate.js'
+
+export interface ReleaseOptions {
+  engine: Engine
+  store: CaseStore
+  /** The case that isolated the containers; when absent, each container's isolating case is found. */
+  kase?: Case
+  targets: readonly string[]
+  dryRun: boolean
+  concurrency?: number
+  signal?: AbortSignal
+  progress?: (line: string) => void
+}
+
+export interface NetworkRestore {
+  network: string
+  aliases: string[]
+  ipAddress?: string
+  outcome: 'reconnected' | 'already-connected' | 'planned' | 'failed'
+  error?: string
+}
+
+export interface ContainerRelease {
+  ref: string
+  id?: string
+  name?: string
+  caseId?: string
+  status: 'released' | 'not-isolated' | 'partial' | 'failed' | 'planned'
+  stateAfter?: string
+  networks: NetworkRestore[]
+  actions: string[]
+  error?: ErrorInfo
+}
+
+export interface ReleaseResult {
+  dryRun: boolean
+  containers: ContainerRelease[]
+  ok: boolean
+}
+
+/** Undo `ir isolate`: reconnect the recorded networks (aliases, static IPs, links), then unfreeze. */
+export async function releaseContainers(opts: ReleaseOptions): Promise<ReleaseResult> {
+  const {resolved, failed} = await resolveContainers(opts.engine.containers, opts.targets)
+  const caseState = opts.kase ? (await readContainment(opts.kase)).containers : undefined
+  const results = await mapBounded(resolved, opts.concurrency ?? DEFAULT_CONCURRENCY, async (target): Promise<ContainerRelease> => {
+    try {
+      opts.signal?.throwIfAborted()
+      let kase = opts.kase
+      let record = caseState?.[target.id]
+      if (!kase) {
+        const found = await findIsolatingCase(opts.store, target.id)
+        kase = found?.kase
+        record = found?.record
+      }
+      if (!kase || !record || record.status !== 'isolated') {
+        const where = opts.kase ? `case ${opts.kase.id}` : 'any case'
+        opts.progress?.(`- ${target.name}: not isolated by ${where}; nothing to release`)
+        return {ref: target.ref, id: target.id, name: target.name, status: 'not-isolated', networks: [], actions: []}
+      }
+      return await releaseOne(opts, kase, target.ref, record)
+    } catch (error) {
+      const info = toErrorInfo(error)
+      opts.progress?.(`✗ ${target.ref}: ${info.message}`)
+      return {ref: target.ref, id: target.id, name: target.name, status: 'failed', networks: [], actions: [], error: info}
+    }
+  })
+  const failures: ContainerRelease[] = failed.map((f) => ({ref: f.ref, status: 'failed', networks: [], actions: [], error: toErrorInfo(f.error)}))
+  for (const f of failures) opts.progress?.(`✗ ${f.ref}: ${f.error?.message}`)
+  const containers = [...results, ...failures]
+  return {dryRun: opts.dryRun, containers, ok: containers.every((c) => c.status !== 'failed' && c.status !== 'partial')}
+}
+
+async function releaseOne(opts: ReleaseOptions, kase: Case, ref: string, record: ContainmentRecord): Promise<ContainerRelease> {
+  const d = await opts.engine.containers.inspect(record.containerId)
+  const connected = new Set(d.endpoints.map((e) => e.networkId))
+  const unfreeze = record.froze ? (record.mode === 'stop' ? (['running', 'paused', 'restarting'].includes(record.stateBefore) ? 'start' : undefined) : d.state === 'paused' ? 'unpause' : undefined) : undefined
+  const actions = record.endpoints.map((ep) => `reconnect to network ${ep.networkName}${ep.aliases.length ? ` with aliases ${ep.aliases.join(', ')}` : ''}${ep.staticIp ? ` at ${ep.ipv4Address ?? ep.ipv6Address}` : ''}`)
+  if (unfreeze) actions.push(`${unfreeze} container ${record.name}`)
+  const base = {ref, id: d.id, name: d.name, caseId: kase.id}
+  if (opts.dryRun) {
+    return {...base, status: 'planned', stateAfter: d.state, networks: record.endpoints.map((ep) => ({network: ep.networkName, aliases: ep.aliases, outcome: 'planned'})), actions}
+  }
+
+  const networks: NetworkRestore[] = []
+  let error: ErrorInfo | undefined
+  for (const ep of record.endpoints) {
+    if (connected.has(ep.networkId)) {
+      networks.push({network: ep.networkName, aliases: ep.aliases, outcome: 'already-connected'})
+      continue
+    }
+    try {
+      // The default bridge takes no aliases; user-defined networks get them back.
+      const outcome = await opts.engine.networks.connect(ep.networkId, d.id, {
+        ...(ep.networkName === 'bridge' ? {} : {aliases: ep.aliases}),
+        ...(ep.staticIp && ep.ipv4Address ? {ipv4Address: ep.ipv4Address} : {}),
+        ...(ep.staticIp && ep.ipv6Address ? {ipv6Address: ep.ipv6Address} : {}),
+        ...(ep.links.length ? {links: ep.links} : {}),
+        ...(ep.driverOpts ? {driverOpts: ep.driverOpts} : {}),
+      })
+      networks.push({network: ep.networkName, aliases: ep.aliases, outcome: outcome === 'done' ? 'reconnected' : 'already-connected'})
+    } catch (epError) {
+      const info = toErrorInfo(epError)
+      networks.push({network: ep.networkName, aliases: ep.aliases, outcome: 'failed', error: info.message})
+      error ??= info
+    }
+  }
+  try {
+    if (unfreeze === 'unpause') await opts.engine.containers.unpause(d.id)
+    if (unfreeze === 'start') await opts.engine.containers.start(d.id)
+  } catch (opError) {
+    error ??= toErrorInfo(opError)
+  }
+  const after = await opts.engine.containers.inspect(d.id)
+  for (const n of networks) {
+    const ep = after.endpoints.find((e) => e.networkName === n.network)
+    if (ep?.ipAddress) n.ipAddress = ep.ipAddress
+  }
+  if (!error) {
+    await saveContainmentRecord(kase, {...record, status: 'released', releasedAt: new Date().toISOString()})
+  }
+  await kase.record({
+    action: 'release',
+    target: d.name,
+    outcome: error ? 'partial' : 'success',
+    msg: `${error ? 'Release incomplete' : 'Released'}: ${d.name} (${d.id.slice(0, 12)})`,
+    details: {containerId: d.id, networks, unfreeze, stateAfter: after.state, ...(error ? {error} : {})},
+  })
+  opts.progress?.(`${error ? '✗' : '✓'} ${d.name}: ${error ? 'partly released' : 'released'}, ${after.state}, ${networks.filter((n) => n.outcome === 'reconnected').length} network(s) restored`)
+  return {...base, status: error ? 'partial' : 'released', stateAfter: after.state, networks, actions, ...(error ? {error} : {})}
+}
