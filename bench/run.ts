@@ -1,0 +1,5 @@
+import {benchIsolate} from './isolate.js'
+
+const only = process.argv[2]
+console.log('ir benchmarks: wall time of ir against the plain docker CLI doing the same job (lower ratio is better)')
+if (!only || only === 'isolate') await benchIsolate()

@@ -1,0 +1,73 @@
+# Shared by scripts/test.sh and scripts/with-engine.sh: make sure a Docker engine answers, provisioning
+# one on a fresh Debian machine (as root) when none is reachable, and build the local test image.
+# No registry is reachable: the test image is a busybox rootfs imported with `docker import`.
+
+IR_TEST_IMAGE="${IR_TEST_IMAGE:-ir-test/busybox:latest}"
+IR_STARTED_DOCKERD=""
+IR_CREATED_TEST_IMAGE=""
+IR_DOCKERD_PIDFILE="/run/ir-test-dockerd.pid"
+IR_DOCKERD_LOG="${TMPDIR:-/tmp}/ir-test-dockerd.log"
+
+ir_log() { echo "[ir-test] $*" >&2; }
+
+ir_engine_up() { docker info >/dev/null 2>&1; }
+
+ir_install_packages() {
+  local need=()
+  command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
+  command -v docker >/dev/null 2>&1 || need+=(docker.io)
+  command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1 || need+=(docker-compose)
+  [ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx httpd || need+=(busybox-static)
+  if [ ${#need[@]} -gt 0 ]; then
+    if [ "$(id -u)" != 0 ]; then ir_log "missing ${need[*]} and not root: install them first"; return 1; fi
+    ir_log "installing ${need[*]} (Debian packages)"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  fi
+}
+
+ir_ensure_engine() {
+  ir_install_packages || return 1
+  if ir_engine_up; then
+    ir_log "using the engine already reachable at ${DOCKER_HOST:-unix:///var/run/docker.sock}"
+    return 0
+  fi
+  if [ -n "${DOCKER_HOST:-}" ]; then ir_log "DOCKER_HOST=$DOCKER_HOST is set but does not answer"; return 1; fi
+  if [ "$(id -u)" != 0 ]; then ir_log "no engine reachable and not root: cannot start dockerd"; return 1; fi
+  ir_log "starting dockerd (log: $IR_DOCKERD_LOG)"
+  dockerd --pidfile "$IR_DOCKERD_PIDFILE" >"$IR_DOCKERD_LOG" 2>&1 &
+  IR_STARTED_DOCKERD=$!
+  for _ in $(seq 1 120); do
+    if ir_engine_up; then ir_log "dockerd ready"; return 0; fi
+    if ! kill -0 "$IR_STARTED_DOCKERD" 2>/dev/null; then ir_log "dockerd exited:"; tail -20 "$IR_DOCKERD_LOG" >&2; return 1; fi
+    sleep 0.5
+  done
+  ir_log "dockerd did not become ready in 60 s"; tail -20 "$IR_DOCKERD_LOG" >&2
+  return 1
+}
+
+ir_build_test_image() {
+  if docker image inspect "$IR_TEST_IMAGE" >/dev/null 2>&1; then return 0; fi
+  ir_log "building $IR_TEST_IMAGE from the host's static busybox"
+  local root; root=$(mktemp -d)
+  mkdir -p "$root/bin" "$root/tmp" "$root/www" "$root/etc" "$root/root" "$root/home/developer" "$root/data"
+  chmod 1777 "$root/tmp"
+  cp /bin/busybox "$root/bin/busybox"
+  for applet in $(/bin/busybox --list); do [ "$applet" = busybox ] || ln -s busybox "$root/bin/$applet"; done
+  printf 'root:x:0:0:root:/root:/bin/sh\ndeveloper:x:1000:1000:developer:/home/developer:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$root/etc/passwd"
+  printf 'root:x:0:\ndeveloper:x:1000:\nnogroup:x:65534:\n' >"$root/etc/group"
+  chown 1000:1000 "$root/home/developer"
+  tar -C "$root" -c . | docker import -c 'CMD ["/bin/sh"]' -c 'ENV PATH=/bin' -c 'LABEL ir.test=true' - "$IR_TEST_IMAGE" >/dev/null
+  rm -rf "$root"
+  IR_CREATED_TEST_IMAGE=1
+}
+
+ir_cleanup_engine() {
+  if [ -n "$IR_STARTED_DOCKERD" ]; then
+    ir_log "stopping the dockerd this run started"
+    kill "$IR_STARTED_DOCKERD" 2>/dev/null || true
+    for _ in $(seq 1 60); do kill -0 "$IR_STARTED_DOCKERD" 2>/dev/null || break; sleep 0.5; done
+  elif [ -n "$IR_CREATED_TEST_IMAGE" ]; then
+    docker image rm -f "$IR_TEST_IMAGE" >/dev/null 2>&1 || true
+  fi
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The whole test suite: unit tests, then integration tests against a real Docker engine
+# (provisioned here when none is reachable), then the end-to-end tier.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=scripts/engine-lib.sh
+. scripts/engine-lib.sh
+
+trap ir_cleanup_engine EXIT
+ir_ensure_engine
+ir_build_test_image
+export IR_TEST_IMAGE
+# Only an engine this run started may be pruned host-wide by the tests.
+if [ -n "$IR_STARTED_DOCKERD" ]; then export IR_TEST_OWN_ENGINE=1; fi
+
+npm run --silent build >/dev/null
+npm run --silent typecheck
+npx vitest run "$@"

@@ -1,0 +1,18 @@
+import {defineConfig} from 'vitest/config'
+
+export default defineConfig({
+  test: {
+    projects: [
+      {test: {name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 20_000}},
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.integration.test.ts', 'test/e2e/**/*.e2e.test.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+          maxWorkers: 2,
+        },
+      },
+    ],
+  },
+})
