@@ -3,7 +3,7 @@ import {defineConfig} from 'vitest/config'
 export default defineConfig({
   test: {
     projects: [
-      {test: {name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 20_000}},
+      {test: {name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 20_000, sequence: {groupOrder: 0}}},
       {
         test: {
           name: 'integration',
@@ -11,6 +11,7 @@ export default defineConfig({
           testTimeout: 180_000,
           hookTimeout: 180_000,
           maxWorkers: 2,
+          sequence: {groupOrder: 1},
         },
       },
     ],

@@ -67,7 +67,7 @@ ir_cleanup_engine() {
     ir_log "stopping the dockerd this run started"
     kill "$IR_STARTED_DOCKERD" 2>/dev/null || true
     for _ in $(seq 1 60); do kill -0 "$IR_STARTED_DOCKERD" 2>/dev/null || break; sleep 0.5; done
-  elif [ -n "$IR_CREATED_TEST_IMAGE" ]; then
+  elif [ -n "$IR_CREATED_TEST_IMAGE" ] && [ -z "${IR_KEEP_TEST_IMAGE:-}" ]; then
     docker image rm -f "$IR_TEST_IMAGE" >/dev/null 2>&1 || true
   fi
 }

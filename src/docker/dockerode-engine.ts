@@ -15,6 +15,7 @@ import type {
   ImageClient,
   ImageInfo,
   NetworkClient,
+  SwarmObject,
 } from './types.js'
 
 const PING_TIMEOUT_MS = 5000
@@ -290,6 +291,15 @@ export class DockerodeEngine implements Engine {
   async info(): Promise<{id: string; name: string; serverVersion: string; apiVersion?: string}> {
     const i = (await this.caller.call('read engine info', () => this.caller.docker.info())) as {ID: string; Name: string; ServerVersion: string}
     return {id: i.ID, name: i.Name, serverVersion: i.ServerVersion}
+  }
+
+  async swarmObjects(): Promise<{secrets: SwarmObject[]; configs: SwarmObject[]}> {
+    const notManager = (err: unknown): [] | undefined => (dockerStatus(err) === 503 || dockerStatus(err) === 406 ? [] : undefined)
+    type Spec = {ID: string; Spec?: {Name?: string; Labels?: Record<string, string>}}
+    const toObj = (s: Spec): SwarmObject => ({id: s.ID, name: s.Spec?.Name ?? s.ID, labels: s.Spec?.Labels ?? {}})
+    const secrets = (await this.caller.call('list swarm secrets', () => this.caller.docker.listSecrets() as Promise<Spec[]>, notManager)) as Spec[]
+    const configs = (await this.caller.call('list swarm configs', () => this.caller.docker.listConfigs() as Promise<Spec[]>, notManager)) as Spec[]
+    return {secrets: secrets.map(toObj), configs: configs.map(toObj)}
   }
 
   events(opts: EngineEventsOptions): Promise<Readable> {

@@ -98,4 +98,12 @@ export interface Engine {
   ping(): Promise<void>
   info(): Promise<{id: string; name: string; serverVersion: string; apiVersion?: string}>
   events(opts: EngineEventsOptions): Promise<Readable>
+  /** Swarm secrets and configs by name (metadata only); empty when the engine is not a swarm manager. */
+  swarmObjects(): Promise<{secrets: SwarmObject[]; configs: SwarmObject[]}>
+}
+
+export interface SwarmObject {
+  id: string
+  name: string
+  labels: Record<string, string>
 }
