@@ -2,6 +2,7 @@ import {createRequire} from 'node:module'
 import {access, readdir, readFile} from 'node:fs/promises'
 import {hostname, userInfo} from 'node:os'
 import {join, resolve} from 'node:path'
+import type {Transform} from 'node:stream'
 
 import {AbortError} from '../errors.js'
 import {ensureDir, writeFileAtomic} from '../util/fs.js'
@@ -52,6 +53,8 @@ export interface EvidenceInput {
   meta?: Record<string, unknown>
   signal?: AbortSignal
   onProgress?: (bytes: number) => void
+  /** A pass-through stage that also observes the bytes (e.g. to index a tar while it is saved). */
+  through?: Transform
 }
 
 /** One incident case: a folder holding case.json, audit.log, manifest.json, evidence/ and state/. */
@@ -92,6 +95,7 @@ export class Case {
     const written = await writeEvidenceFile(this.dir, join('evidence', input.name), input.content, {
       ...(input.signal ? {signal: input.signal} : {}),
       ...(input.onProgress ? {onProgress: input.onProgress} : {}),
+      ...(input.through ? {through: input.through} : {}),
     })
     const artifact = await this.manifest.add({
       path: written.relPath,

@@ -40,7 +40,7 @@ export class HashingStream extends Transform {
  * (O_EXCL; a numeric suffix is added on a clash), fsyncs, then re-reads the file and checks the
  * bytes on disk against the hash. A failed transfer is kept as `<name>.partial`, never deleted.
  */
-export async function writeEvidenceFile(caseDir: string, relPath: string, content: EvidenceContent, opts: {signal?: AbortSignal; onProgress?: (bytes: number) => void} = {}): Promise<WrittenFile> {
+export async function writeEvidenceFile(caseDir: string, relPath: string, content: EvidenceContent, opts: {signal?: AbortSignal; onProgress?: (bytes: number) => void; through?: Transform} = {}): Promise<WrittenFile> {
   const wanted = join(caseDir, relPath)
   if (relative(caseDir, wanted).startsWith('..')) throw new AbortError(`Refusing to write outside the case: ${relPath}`, {exit: 'INTEGRITY'})
   await ensureDir(dirname(wanted))
@@ -48,7 +48,9 @@ export async function writeEvidenceFile(caseDir: string, relPath: string, conten
   const hasher = new HashingStream(opts.onProgress)
   const source = typeof content === 'string' || Buffer.isBuffer(content) ? Readable.from([Buffer.from(content)]) : content
   try {
-    await pipeline(source, hasher, fileSink(fh), opts.signal ? {signal: opts.signal} : {})
+    const signal = opts.signal ? {signal: opts.signal} : {}
+    if (opts.through) await pipeline(source, hasher, opts.through, fileSink(fh), signal)
+    else await pipeline(source, hasher, fileSink(fh), signal)
   } catch (error) {
     await fh.close().catch(() => undefined)
     await rename(absPath, `${absPath}.partial`).catch(() => undefined)

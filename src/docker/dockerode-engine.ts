@@ -180,7 +180,11 @@ class DockerodeContainers implements ContainerClient {
     return (await this.c.call(`sample stats of ${id}`, () => this.c.docker.getContainer(id).stats({stream: false}))) as unknown as Record<string, unknown>
   }
 
-  async commit(id: string, opts: {repo: string; tag: string; labels: Record<string, string>; pause: boolean; comment?: string}): Promise<string> {
+  getArchive(id: string, path: string): Promise<Readable> {
+    return this.c.call(`read ${path} from ${id}`, () => this.c.docker.getContainer(id).getArchive({path}) as Promise<Readable>)
+  }
+
+  async commit(id: string, opts: {repo: string; tag: string; labels: Record<string, string>; pause: boolean; comment?: string; config?: {Env?: string[]; Cmd?: string[]; Entrypoint?: string[]}}): Promise<string> {
     const out = await this.c.call(`commit container ${id}`, () =>
       new Promise<{Id: string}>((resolve, reject) => {
         this.c.docker.modem.dial(
@@ -190,7 +194,7 @@ class DockerodeContainers implements ContainerClient {
             statusCodes: {200: true, 201: true, 404: 'no such container', 500: 'server error'},
             options: {
               _query: {container: id, repo: opts.repo, tag: opts.tag, pause: opts.pause, ...(opts.comment ? {comment: opts.comment} : {})},
-              _body: {Labels: opts.labels},
+              _body: {...opts.config, Labels: opts.labels},
             },
           },
           (err: unknown, data: unknown) => (err ? reject(err) : resolve(data as {Id: string})),

@@ -59,7 +59,9 @@ export interface ContainerClient {
   export(id: string): Promise<Readable>
   logs(id: string, opts: {since?: number; until?: number; timestamps?: boolean}): Promise<Readable>
   stats(id: string): Promise<Record<string, unknown>>
-  commit(id: string, opts: {repo: string; tag: string; labels: Record<string, string>; pause: boolean; comment?: string}): Promise<string>
+  /** A tar of a path inside the container (volumes mounted there included), like `docker cp`. */
+  getArchive(id: string, path: string): Promise<Readable>
+  commit(id: string, opts: {repo: string; tag: string; labels: Record<string, string>; pause: boolean; comment?: string; config?: {Env?: string[]; Cmd?: string[]; Entrypoint?: string[]}}): Promise<string>
 }
 
 export interface NetworkClient {

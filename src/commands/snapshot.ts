@@ -1,0 +1,56 @@
+import {Args, Flags} from '@oclif/core'
+
+import {BaseCommand} from '../base-command.js'
+import {caseFlag, yesFlag} from '../flags.js'
+import {renderSnapshot} from '../render/evidence.js'
+import {byteProgress} from '../render/progress.js'
+import {type SnapshotResult, snapshotContainers} from '../services/evidence/snapshot.js'
+
+export default class Snapshot extends BaseCommand<typeof Snapshot> {
+  static override summary = 'Commit a forensic snapshot and save it, the diff, processes and filesystem export into the case.'
+
+  static override description = `For each container: commit it (paused during the commit) to an image tagged
+ir-evidence/<case>:<container>-<UTC time> and labelled ir.evidence=true (ir never removes such an image); save that image
+as a tar in the case; record docker diff (what was added, changed, deleted), the process list and the mounts; stream the
+filesystem export into the case with an index (path, type, size, mode, owner, mtime, link target, SHA-256 per file).
+Everything is hashed while it streams and verified on disk. Re-running adds new timestamped artifacts; nothing is
+overwritten. Volumes are not in a commit or an export: --volumes archives their contents too.`
+
+  static override examples = [
+    {description: 'Snapshot an isolated container into its case', command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 web-1 --yes'},
+    {description: 'Include the contents of its volumes and bind mounts', command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 web-1 --volumes --yes'},
+    {description: 'Skip the filesystem export (image, diff and processes only)', command: '<%= config.bin %> <%= command.id %> web-1 --no-export --yes'},
+  ]
+
+  static override strict = false
+  static override args = {containers: Args.string({description: 'Containers to snapshot: names, full ids or unique id prefixes.', required: true})}
+  static override flags = {
+    case: caseFlag,
+    yes: yesFlag,
+    export: Flags.boolean({summary: 'Stream the filesystem export and its index into the case.', default: true, allowNo: true}),
+    volumes: Flags.boolean({summary: 'Also archive the contents of mounted volumes and bind mounts.', default: false}),
+  }
+
+  async run(): Promise<SnapshotResult> {
+    const {flags} = this
+    const engine = await this.connect()
+    // A commit briefly pauses a running container and adds an image: ask, like any state change.
+    await this.confirm(`Snapshot ${this.argvRest.join(', ')} (commit to an evidence image, save it and the filesystem into the case)?`, {yes: flags.yes, what: 'snapshot containers'})
+    const kase = await this.openCase(flags.case)
+    const result = await snapshotContainers({
+      engine,
+      kase,
+      targets: this.argvRest,
+      export: flags.export,
+      volumes: flags.volumes,
+      signal: this.interrupt.signal,
+      progress: (l) => this.progress(l),
+      transferProgress: (label) => byteProgress(label),
+    })
+    this.log(renderSnapshot(result))
+    const failure = result.containers.find((c) => c.error ?? c.failures[0])
+    if (failure) this.failWith(failure.error?.exitCode ?? failure.failures[0]?.error.exitCode ?? 1)
+    this.throwIfInterrupted()
+    return result
+  }
+}

@@ -1,0 +1,253 @@
+import {once} from 'node:events'
+import {PassThrough} from 'node:stream'
+
+import type {Case} from '../../case/case-store.js'
+import {fileStamp, safeFileName} from '../../case/ids.js'
+import type {Artifact, ArtifactSource} from '../../case/manifest.js'
+import {redactEnvEntry, redactText} from '../../case/redact.js'
+import {evidenceLabels} from '../../docker/labels.js'
+import {resolveContainers} from '../../docker/resolve.js'
+import type {ContainerDetails, Engine} from '../../docker/types.js'
+import {type ErrorInfo, toErrorInfo} from '../../errors.js'
+import {mapBounded} from '../../util/concurrency.js'
+import {type ImageRedaction, redactImageTar} from './image-redact.js'
+import {createTarIndexer, type TarIndexSummary} from './tar-index.js'
+
+export interface SnapshotOptions {
+  engine: Engine
+  kase: Case
+  targets: readonly string[]
+  /** Stream the filesystem export and its index (default true). */
+  export: boolean
+  /** Archive the contents of mounted volumes and bind mounts. */
+  volumes: boolean
+  concurrency?: number
+  signal?: AbortSignal
+  progress?: (line: string) => void
+  /** Byte progress for one long transfer; returns a callback and a finisher. */
+  transferProgress?: (label: string) => {onProgress: (bytes: number) => void; done: () => void}
+}
+
+export interface ArtifactRef {
+  id: string
+  path: string
+  type: string
+  sha256: string
+  size: number
+}
+
+export interface StepFailure {
+  step: string
+  error: ErrorInfo
+}
+
+export interface ContainerSnapshot {
+  ref: string
+  id?: string
+  name?: string
+  status: 'snapshotted' | 'partial' | 'failed'
+  image?: {id: string; tag: string}
+  artifacts: ArtifactRef[]
+  export?: TarIndexSummary
+  mounts: Array<{type: string; source: string; destination: string; name?: string; archived: boolean}>
+  failures: StepFailure[]
+  warnings: string[]
+  error?: ErrorInfo
+}
+
+export interface SnapshotResult {
+  caseId: string
+  containers: ContainerSnapshot[]
+  ok: boolean
+}
+
+export function evidenceRepo(caseId: string): string {
+  const repo = caseId.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[._-]+|[._-]+$/g, '') || 'case'
+  return `ir-evidence/${repo}`
+}
+
+export function evidenceTag(containerName: string, stamp: string): string {
+  return `${safeFileName(containerName).replace(/^[.-]+/, '')}-${stamp}`.slice(0, 128)
+}
+
+/**
+ * The evidence image keeps the container's filesystem as it is, but its config must not carry
+ * secret values: Env entries with secret-looking names (and secrets inside Cmd/Entrypoint) are
+ * committed redacted, so `docker save` of the evidence image holds no credential from the config.
+ */
+export function redactedConfig(d: ContainerDetails): {Env?: string[]; Cmd?: string[]; Entrypoint?: string[]} {
+  const cfg = (d.raw.Config ?? {}) as {Env?: string[] | null; Cmd?: string[] | null; Entrypoint?: string[] | null}
+  const out: {Env?: string[]; Cmd?: string[]; Entrypoint?: string[]} = {}
+  if (cfg.Env?.length) out.Env = cfg.Env.map(redactEnvEntry)
+  for (const key of ['Cmd', 'Entrypoint'] as const) {
+    const v = cfg[key]
+    if (v?.length) {
+      const redacted = v.map(redactText)
+      if (redacted.some((x, i) => x !== v[i])) out[key] = redacted
+    }
+  }
+  return out
+}
+
+const ref = (a: Artifact): ArtifactRef => ({id: a.id, path: a.path, type: a.type, sha256: a.sha256, size: a.size})
+
+/**
+ * Forensic snapshot: commit the container (paused during the commit) to a labelled evidence image,
+ * save that image as a tar in the case, record `docker diff`, the process list and the mounts,
+ * stream the filesystem export with a per-file index, and with `volumes` archive mounted data.
+ * Every artifact is hashed while it streams and verified on disk. A failed step does not stop
+ * the others: what was collected is kept and the failure is recorded.
+ */
+export async function snapshotContainers(opts: SnapshotOptions): Promise<SnapshotResult> {
+  const {resolved, failed} = await resolveContainers(opts.engine.containers, opts.targets)
+  const done = await mapBounded(resolved, opts.concurrency ?? 2, async (t): Promise<ContainerSnapshot> => {
+    try {
+      opts.signal?.throwIfAborted()
+      const d = await opts.engine.containers.inspect(t.id)
+      return await snapshotOne(opts, t.ref, d)
+    } catch (error) {
+      const info = toErrorInfo(error)
+      opts.progress?.(`✗ ${t.ref}: ${info.message}`)
+      await opts.kase.record({action: 'snapshot', target: t.name, outcome: 'failure', msg: `Snapshot of ${t.name} failed: ${info.message}`, details: {containerId: t.id, error: info}})
+      return {ref: t.ref, id: t.id, name: t.name, status: 'failed', artifacts: [], mounts: [], failures: [], warnings: [], error: info}
+    }
+  })
+  const failures: ContainerSnapshot[] = []
+  for (const f of failed) {
+    const info = toErrorInfo(f.error)
+    opts.progress?.(`✗ ${f.ref}: ${info.message}`)
+    await opts.kase.record({action: 'snapshot', target: f.ref, outcome: 'failure', msg: `Snapshot of ${f.ref} failed: ${info.message}`, details: {error: info}})
+    failures.push({ref: f.ref, status: 'failed', artifacts: [], mounts: [], failures: [], warnings: [], error: info})
+  }
+  const containers = [...done, ...failures]
+  return {caseId: opts.kase.id, containers, ok: containers.every((c) => c.status === 'snapshotted')}
+}
+
+async function snapshotOne(opts: SnapshotOptions, targetRef: string, d: ContainerDetails): Promise<ContainerSnapshot> {
+  const {engine, kase} = opts
+  const stamp = fileStamp()
+  const dir = safeFileName(d.name)
+  const source: ArtifactSource = {containerId: d.id, containerName: d.name, image: d.image, imageId: d.imageId, engine: engine.endpoint}
+  const artifacts: ArtifactRef[] = []
+  const failures: StepFailure[] = []
+  const warnings: string[] = []
+  const step = async <T>(name: string, fn: () => Promise<T>): Promise<T | undefined> => {
+    opts.signal?.throwIfAborted()
+    try {
+      return await fn()
+    } catch (error) {
+      const info = toErrorInfo(error)
+      failures.push({step: name, error: info})
+      opts.progress?.(`  ✗ ${d.name}: ${name} failed: ${info.message}`)
+      return undefined
+    }
+  }
+  const transfer = async (label: string, name: string, type: string, description: string, content: () => Promise<NodeJS.ReadableStream>, extra: {meta?: Record<string, unknown>; through?: import('node:stream').Transform} = {}): Promise<Artifact> => {
+    const p = opts.transferProgress?.(`${d.name}: ${label}`)
+    try {
+      const a = await kase.addEvidence({
+        name,
+        type,
+        description,
+        source,
+        content: (await content()) as import('node:stream').Readable,
+        ...(opts.signal ? {signal: opts.signal} : {}),
+        ...(p ? {onProgress: p.onProgress} : {}),
+        ...(extra.meta ? {meta: extra.meta} : {}),
+        ...(extra.through ? {through: extra.through} : {}),
+      })
+      artifacts.push(ref(a))
+      return a
+    } finally {
+      p?.done()
+    }
+  }
+
+  opts.progress?.(`- ${d.name}: snapshot (${d.state})`)
+  // 1. Commit to a labelled evidence image (the engine pauses the container during the commit).
+  const repo = evidenceRepo(kase.id)
+  const tag = evidenceTag(d.name, stamp)
+  const imageId = await step('commit', () =>
+    engine.containers.commit(d.id, {repo, tag, pause: true, labels: evidenceLabels(kase.id, d.id, d.name), comment: `ir snapshot for case ${kase.id}`, config: redactedConfig(d)}),
+  )
+  // 2. Save that image outside Docker's store, where no prune can reach it.
+  if (imageId) {
+    await step('save image', async () => {
+      let redaction: Promise<ImageRedaction> | undefined
+      await transfer('image', `${dir}/image-${stamp}.tar`, 'image-tar', `docker save of ${repo}:${tag} (commit of ${d.name}); secret values in the image config redacted`, async () => {
+        const r = redactImageTar(await engine.images.save(`${repo}:${tag}`))
+        redaction = r.done
+        return r.output
+      }, {meta: {imageId, tag: `${repo}:${tag}`}})
+      const summary = await redaction
+      if (summary?.ociLayout) warnings.push('the engine saves images in the OCI layout: the image config inside the saved tar was kept byte-exact and may hold the container environment; the evidence image itself was committed with redacted Env')
+    })
+  }
+  // 3. What changed since the image: what an attacker dropped or altered.
+  await step('diff', async () => {
+    const diff = await engine.containers.diff(d.id)
+    artifacts.push(ref(await kase.addJsonEvidence({name: `${dir}/diff-${stamp}.json`, type: 'container-diff', description: `docker diff of ${d.name}`, source, data: diff, meta: {changes: diff.length}})))
+  })
+  // 4. Processes (only a running or paused container has any).
+  if (d.state === 'running' || d.state === 'paused') {
+    await step('process list', async () => {
+      const top = await engine.containers.top(d.id)
+      artifacts.push(ref(await kase.addJsonEvidence({name: `${dir}/processes-${stamp}.json`, type: 'process-list', description: `docker top of ${d.name}`, source, data: top})))
+    })
+  }
+  // 5. Mounts are not in a commit or an export: list them always, archive them on request.
+  const mounts = d.mounts.map((m) => ({...m, archived: false}))
+  await step('mounts', async () => {
+    artifacts.push(ref(await kase.addJsonEvidence({name: `${dir}/mounts-${stamp}.json`, type: 'mounts', description: `volumes and bind mounts of ${d.name}`, source, data: d.mounts})))
+  })
+  if (opts.volumes) {
+    for (const m of mounts) {
+      const ok = await step(`archive ${m.destination}`, () =>
+        transfer(`mount ${m.destination}`, `${dir}/mount-${safeFileName(m.destination)}-${stamp}.tar`, 'mount-archive', `contents of ${m.type} ${m.name ?? m.source} mounted at ${m.destination}`, () => engine.containers.getArchive(d.id, m.destination), {meta: {mount: m}}),
+      )
+      m.archived = ok !== undefined
+    }
+  }
+  // 6. The filesystem export, indexed while it streams (nothing is extracted to disk).
+  let exportSummary: TarIndexSummary | undefined
+  if (opts.export) {
+    await step('export', async () => {
+      const index = new PassThrough()
+      const {stage, done} = createTarIndexer(async (e) => {
+        if (!index.write(`${JSON.stringify(e)}\n`)) await once(index, 'drain')
+      })
+      const indexWrite = kase.addEvidence({name: `${dir}/export-index-${stamp}.jsonl`, type: 'export-index', description: `index of the filesystem export of ${d.name} (path, type, size, mode, uid, gid, mtime, link target, SHA-256)`, source, content: index})
+      try {
+        await transfer('export', `${dir}/export-${stamp}.tar`, 'filesystem-export', `docker export of ${d.name}`, () => engine.containers.export(d.id), {through: stage})
+        exportSummary = await done
+      } finally {
+        index.end()
+      }
+      const indexArtifact = await indexWrite
+      artifacts.push(ref(indexArtifact))
+      if (exportSummary?.error) failures.push({step: 'export index', error: {message: `the export tar could not be fully indexed: ${exportSummary.error}`, exitCode: 1, code: 'FAILURE'}})
+    })
+  }
+
+  const status: ContainerSnapshot['status'] = failures.length === 0 ? 'snapshotted' : artifacts.length > 0 || imageId ? 'partial' : 'failed'
+  await kase.record({
+    action: 'snapshot',
+    target: d.name,
+    outcome: status === 'snapshotted' ? 'success' : status === 'partial' ? 'partial' : 'failure',
+    msg: `Snapshot of ${d.name}: ${artifacts.length} artifact(s)${imageId ? `, evidence image ${repo}:${tag}` : ''}${failures.length ? `; failed: ${failures.map((f) => f.step).join(', ')}` : ''}`,
+    details: {containerId: d.id, image: d.image, stateAtSnapshot: d.state, evidenceImage: imageId ? {id: imageId, tag: `${repo}:${tag}`} : null, artifacts: artifacts.map((a) => ({id: a.id, path: a.path, sha256: a.sha256})), export: exportSummary, failures, warnings},
+  })
+  opts.progress?.(`${failures.length ? '✗' : '✓'} ${d.name}: ${artifacts.length} artifact(s)${failures.length ? `, ${failures.length} step(s) failed` : ''}`)
+  return {
+    ref: targetRef,
+    id: d.id,
+    name: d.name,
+    status,
+    ...(imageId ? {image: {id: imageId, tag: `${repo}:${tag}`}} : {}),
+    artifacts,
+    ...(exportSummary ? {export: exportSummary} : {}),
+    mounts,
+    failures,
+    warnings,
+  }
+}
