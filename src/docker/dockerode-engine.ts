@@ -161,9 +161,9 @@ class DockerodeContainers implements ContainerClient {
     return this.c.call(`export container ${id}`, () => this.c.docker.getContainer(id).export() as Promise<Readable>)
   }
 
-  logs(id: string, opts: {since?: number; until?: number; timestamps?: boolean}): Promise<Readable> {
+  logs(id: string, opts: {since?: number; until?: number; timestamps?: boolean; stdout?: boolean; stderr?: boolean}): Promise<Readable> {
     // dockerode only streams logs with follow=true; dial the endpoint directly to stream a finite log.
-    const query: Record<string, unknown> = {stdout: true, stderr: true, follow: false, timestamps: opts.timestamps ?? true}
+    const query: Record<string, unknown> = {stdout: opts.stdout ?? true, stderr: opts.stderr ?? true, follow: false, timestamps: opts.timestamps ?? true}
     if (opts.since !== undefined) query.since = opts.since
     if (opts.until !== undefined) query.until = opts.until
     return this.c.call(`read logs of ${id}`, () =>
@@ -177,7 +177,7 @@ class DockerodeContainers implements ContainerClient {
   }
 
   async stats(id: string): Promise<Record<string, unknown>> {
-    return (await this.c.call(`sample stats of ${id}`, () => this.c.docker.getContainer(id).stats({stream: false}))) as unknown as Record<string, unknown>
+    return (await this.c.call(`sample stats of ${id}`, () => this.c.docker.getContainer(id).stats({stream: false, 'one-shot': true} as {stream: false}))) as unknown as Record<string, unknown>
   }
 
   getArchive(id: string, path: string): Promise<Readable> {

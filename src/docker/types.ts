@@ -57,7 +57,7 @@ export interface ContainerClient {
   top(id: string): Promise<{titles: string[]; processes: string[][]}>
   diff(id: string): Promise<Array<{path: string; kind: 'changed' | 'added' | 'deleted'}>>
   export(id: string): Promise<Readable>
-  logs(id: string, opts: {since?: number; until?: number; timestamps?: boolean}): Promise<Readable>
+  logs(id: string, opts: {since?: number; until?: number; timestamps?: boolean; stdout?: boolean; stderr?: boolean}): Promise<Readable>
   stats(id: string): Promise<Record<string, unknown>>
   /** A tar of a path inside the container (volumes mounted there included), like `docker cp`. */
   getArchive(id: string, path: string): Promise<Readable>

@@ -166,7 +166,7 @@ async function snapshotOne(opts: SnapshotOptions, targetRef: string, d: Containe
   opts.progress?.(`- ${d.name}: snapshot (${d.state})`)
   // 1. Commit to a labelled evidence image (the engine pauses the container during the commit).
   const repo = evidenceRepo(kase.id)
-  const tag = evidenceTag(d.name, stamp)
+  const tag = evidenceTag(d.name, new Date().toISOString().replace(/[-:]/g, ''))
   const imageId = await step('commit', () =>
     engine.containers.commit(d.id, {repo, tag, pause: true, labels: evidenceLabels(kase.id, d.id, d.name), comment: `ir snapshot for case ${kase.id}`, config: redactedConfig(d)}),
   )

@@ -1,0 +1,60 @@
+import {Args, Flags} from '@oclif/core'
+
+import {BaseCommand} from '../base-command.js'
+import {caseFlag} from '../flags.js'
+import {byteProgress} from '../render/progress.js'
+import {formatBytes, renderTable} from '../render/table.js'
+import {type CollectResult, collectContainers} from '../services/evidence/collect.js'
+import {parseTimePoint} from '../util/time.js'
+
+export default class Collect extends BaseCommand<typeof Collect> {
+  static override summary = 'Archive logs, inspect, processes, diff, stats and engine events of containers into the case.'
+
+  static override description = `One .tar.gz per container: stdout and stderr logs with timestamps (demultiplexed into separate
+files), the inspect (secrets redacted), top, diff, a stats sample, the engine events touching the container since it
+was created, and SHA256SUMS of every file in the archive. The archive's SHA-256 goes into the case manifest. A log
+driver the engine cannot read back (e.g. none) is recorded as such instead of failing the collection. Collecting only
+reads: it changes nothing on the container.`
+
+  static override examples = [
+    {description: 'Collect from an isolated container', command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 web-1'},
+    {description: 'Only the last 2 hours of logs', command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 web-1 --since 2h'},
+    {description: 'A window of logs, result as JSON', command: '<%= config.bin %> <%= command.id %> web-1 --since 2026-11-27T22:00:00Z --until 2026-11-27T23:30:00Z --json'},
+  ]
+
+  static override strict = false
+  static override args = {containers: Args.string({description: 'Containers to collect from: names, full ids or unique id prefixes.', required: true})}
+  static override flags = {
+    case: caseFlag,
+    since: Flags.string({summary: 'Logs since (RFC 3339 date, Unix seconds, or a duration before now such as 2h).'}),
+    until: Flags.string({summary: 'Logs until (same forms as --since). Default: now.'}),
+  }
+
+  async run(): Promise<CollectResult> {
+    const {flags} = this
+    const since = flags.since ? parseTimePoint(flags.since, '--since') : undefined
+    const until = flags.until ? parseTimePoint(flags.until, '--until') : undefined
+    const engine = await this.connect()
+    const kase = await this.openCase(flags.case)
+    const result = await collectContainers({
+      engine,
+      kase,
+      targets: this.argvRest,
+      ...(since === undefined ? {} : {since}),
+      ...(until === undefined ? {} : {until}),
+      signal: this.interrupt.signal,
+      progress: (l) => this.progress(l),
+      transferProgress: (label) => byteProgress(label),
+    })
+    this.log(
+      renderTable(
+        ['CONTAINER', 'RESULT', 'LOGS', 'FILES', 'SIZE', 'ARCHIVE'],
+        result.containers.map((c) => [c.name ?? c.ref, c.status, c.logs === 'collected' ? 'collected' : `unavailable (${c.logDriver ?? '?'})`, c.entries.length, c.archive ? formatBytes(c.archive.size) : '-', c.archive?.path ?? c.error?.message ?? '-']),
+      ),
+    )
+    const failure = result.containers.find((c) => c.error)
+    if (failure?.error) this.failWith(failure.error.exitCode)
+    this.throwIfInterrupted()
+    return result
+  }
+}

@@ -1,0 +1,239 @@
+import {createHash} from 'node:crypto'
+import {Readable, Transform} from 'node:stream'
+
+import type {Case} from '../../case/case-store.js'
+import {fileStamp, safeFileName} from '../../case/ids.js'
+import type {ArtifactSource} from '../../case/manifest.js'
+import {redactDeep, redactText} from '../../case/redact.js'
+import {resolveContainers} from '../../docker/resolve.js'
+import type {ContainerDetails, Engine} from '../../docker/types.js'
+import {type ErrorInfo, toErrorInfo} from '../../errors.js'
+import {mapBounded} from '../../util/concurrency.js'
+import {demuxDockerStream} from './log-demux.js'
+import type {ArtifactRef} from './snapshot.js'
+
+export interface CollectOptions {
+  engine: Engine
+  kase: Case
+  targets: readonly string[]
+  /** Unix seconds. */
+  since?: number
+  until?: number
+  concurrency?: number
+  signal?: AbortSignal
+  progress?: (line: string) => void
+  transferProgress?: (label: string) => {onProgress: (bytes: number) => void; done: () => void}
+}
+
+export interface CollectedEntry {
+  name: string
+  sha256: string
+  size: number
+}
+
+export interface ContainerCollection {
+  ref: string
+  id?: string
+  name?: string
+  status: 'collected' | 'partial' | 'failed'
+  archive?: ArtifactRef
+  entries: CollectedEntry[]
+  logDriver?: string
+  logs: 'collected' | 'unavailable'
+  notes: string[]
+  error?: ErrorInfo
+}
+
+export interface CollectResult {
+  caseId: string
+  containers: ContainerCollection[]
+  ok: boolean
+}
+
+const UNREADABLE_DRIVERS = new Set(['none'])
+const STATS_TIMEOUT_MS = 10_000
+
+/**
+ * Collect logs and runtime state into one .tar.gz per container: stdout and stderr logs
+ * (timestamped, demultiplexed, optionally bounded by since/until), the redacted inspect, top,
+ * diff, a stats sample and the engine events touching the container, plus SHA256SUMS of every
+ * member. Streams end to end; the archive is hashed while written and verified on disk.
+ */
+export async function collectContainers(opts: CollectOptions): Promise<CollectResult> {
+  const {resolved, failed} = await resolveContainers(opts.engine.containers, opts.targets)
+  const until = opts.until ?? Math.floor(Date.now() / 1000)
+  const done = await mapBounded(resolved, opts.concurrency ?? 2, async (t): Promise<ContainerCollection> => {
+    try {
+      opts.signal?.throwIfAborted()
+      const d = await opts.engine.containers.inspect(t.id)
+      return await collectOne(opts, t.ref, d, until)
+    } catch (error) {
+      const info = toErrorInfo(error)
+      opts.progress?.(`✗ ${t.ref}: ${info.message}`)
+      await opts.kase.record({action: 'collect', target: t.name, outcome: 'failure', msg: `Collection from ${t.name} failed: ${info.message}`, details: {containerId: t.id, error: info}})
+      return {ref: t.ref, id: t.id, name: t.name, status: 'failed', entries: [], logs: 'unavailable', notes: [], error: info}
+    }
+  })
+  const failures: ContainerCollection[] = []
+  for (const f of failed) {
+    const info = toErrorInfo(f.error)
+    opts.progress?.(`✗ ${f.ref}: ${info.message}`)
+    await opts.kase.record({action: 'collect', target: f.ref, outcome: 'failure', msg: `Collection from ${f.ref} failed: ${info.message}`, details: {error: info}})
+    failures.push({ref: f.ref, status: 'failed', entries: [], logs: 'unavailable', notes: [], error: info})
+  }
+  const containers = [...done, ...failures]
+  return {caseId: opts.kase.id, containers, ok: containers.every((c) => c.status === 'collected')}
+}
+
+class Hasher extends Transform {
+  private readonly hash = createHash('sha256')
+  size = 0
+  override _transform(chunk: Buffer, _e: BufferEncoding, cb: (e?: Error | null, d?: Buffer) => void): void {
+    this.hash.update(chunk)
+    this.size += chunk.length
+    cb(null, chunk)
+  }
+  digest(): string {
+    return this.hash.digest('hex')
+  }
+}
+
+async function collectOne(opts: CollectOptions, targetRef: string, d: ContainerDetails, until: number): Promise<ContainerCollection> {
+  const {engine, kase} = opts
+  const {default: archiver} = await import('archiver')
+  const stamp = fileStamp()
+  const source: ArtifactSource = {containerId: d.id, containerName: d.name, image: d.image, imageId: d.imageId, engine: engine.endpoint}
+  const notes: string[] = []
+  const entries: CollectedEntry[] = []
+  const root = `${safeFileName(d.name)}-${stamp}`
+
+  const archive = archiver('tar', {gzip: true, gzipOptions: {level: 6}})
+  archive.on('warning', (w: Error) => notes.push(`archiver warning: ${w.message}`))
+  const p = opts.transferProgress?.(`${d.name}: collect`)
+  const writing = kase.addEvidence({
+    name: `${safeFileName(d.name)}/collect-${stamp}.tar.gz`,
+    type: 'log-archive',
+    description: `logs, inspect, top, diff, stats and events of ${d.name}`,
+    source,
+    content: archive,
+    ...(opts.signal ? {signal: opts.signal} : {}),
+    ...(p ? {onProgress: p.onProgress} : {}),
+    meta: {since: opts.since ?? null, until, logDriver: d.logDriver},
+  })
+  // If the file side fails, stop feeding the archive.
+  writing.catch(() => archive.abort())
+  const archiveFailed = new Promise<never>((_, reject) => {
+    archive.once('error', reject)
+    writing.catch(reject)
+  })
+  archiveFailed.catch(() => undefined)
+
+  /** Append one member and wait until the archive has consumed it, so only one source is open at a time. */
+  const add = async (name: string, content: Readable | string): Promise<void> => {
+    opts.signal?.throwIfAborted()
+    const hasher = new Hasher()
+    const body = typeof content === 'string' ? Readable.from([Buffer.from(content)]) : content
+    body.on('error', (e) => hasher.destroy(e))
+    const entered = new Promise<void>((resolve) => {
+      const onEntry = (data: {name: string}): void => {
+        if (data.name === `${root}/${name}`) {
+          archive.off('entry', onEntry)
+          resolve()
+        }
+      }
+      archive.on('entry', onEntry)
+    })
+    archive.append(body.pipe(hasher), {name: `${root}/${name}`, mode: 0o600})
+    await Promise.race([entered, archiveFailed])
+    entries.push({name, sha256: hasher.digest(), size: hasher.size})
+  }
+  const json = (v: unknown): string => `${JSON.stringify(redactDeep(v), null, 2)}\n`
+
+  let logs: ContainerCollection['logs'] = 'collected'
+  try {
+    // Logs: stdout and stderr as separate files. A TTY container has one raw stream.
+    const tty = Boolean((d.raw.Config as {Tty?: boolean} | undefined)?.Tty)
+    const window = {timestamps: true, until, ...(opts.since === undefined ? {} : {since: opts.since})}
+    if (UNREADABLE_DRIVERS.has(d.logDriver)) {
+      logs = 'unavailable'
+      notes.push(`log driver "${d.logDriver}" keeps no logs the engine can read back`)
+      await add('logs/UNAVAILABLE.json', json({logDriver: d.logDriver, reason: 'the engine cannot read back logs from this driver'}))
+    } else {
+      let stdout: Readable | undefined
+      try {
+        stdout = await engine.containers.logs(d.id, {...window, stdout: true, stderr: tty})
+      } catch (error) {
+        logs = 'unavailable'
+        const info = toErrorInfo(error)
+        notes.push(`logs could not be read (driver "${d.logDriver}"): ${info.message}`)
+        await add('logs/UNAVAILABLE.json', json({logDriver: d.logDriver, reason: info.message}))
+      }
+      if (stdout) {
+        await add('logs/stdout.log', tty ? stdout : stdout.pipe(demuxDockerStream(1)))
+        if (!tty) await add('logs/stderr.log', (await engine.containers.logs(d.id, {...window, stdout: false, stderr: true})).pipe(demuxDockerStream(2)))
+      }
+    }
+    await add('inspect.json', json(d.raw))
+    if (d.state === 'running' || d.state === 'paused') {
+      await add('top.json', json(await engine.containers.top(d.id)))
+    }
+    await add('diff.json', json(await engine.containers.diff(d.id)))
+    if (d.state === 'running') {
+      const stats = await withTimeout(engine.containers.stats(d.id), STATS_TIMEOUT_MS).catch((error: unknown) => ({unavailable: toErrorInfo(error).message}))
+      await add('stats.json', json(stats))
+    }
+    // Engine events about this container since it was created.
+    const created = Math.floor(Date.parse(String((d.raw as {Created?: string}).Created ?? '')) / 1000)
+    const events = await engine.events({since: Number.isFinite(created) ? created : until - 86_400, until, filters: {container: [d.id]}})
+    await add('events.jsonl', events.pipe(jsonLinesRedactor()))
+    await add('collection.json', json({containerId: d.id, name: d.name, image: d.image, logDriver: d.logDriver, since: opts.since ?? null, until, collectedAt: new Date().toISOString(), collectedBy: kase.actor, notes}))
+    await add('SHA256SUMS', entries.map((e) => `${e.sha256}  ${root}/${e.name}\n`).join(''))
+    await archive.finalize()
+  } catch (error) {
+    archive.abort()
+    await writing.catch(() => undefined)
+    throw error
+  } finally {
+    p?.done()
+  }
+  const artifact = await writing
+  const archiveRef = {id: artifact.id, path: artifact.path, type: artifact.type, sha256: artifact.sha256, size: artifact.size}
+  const status: ContainerCollection['status'] = logs === 'collected' ? 'collected' : 'partial'
+  await kase.record({
+    action: 'collect',
+    target: d.name,
+    outcome: status === 'collected' ? 'success' : 'partial',
+    msg: `Collected ${entries.length} file(s) from ${d.name} into ${artifact.path}${logs === 'unavailable' ? ` (logs unavailable: driver ${d.logDriver})` : ''}`,
+    details: {containerId: d.id, archive: archiveRef, entries, logDriver: d.logDriver, logs, notes},
+  })
+  opts.progress?.(`✓ ${d.name}: ${entries.length} file(s) → ${artifact.path}`)
+  return {ref: targetRef, id: d.id, name: d.name, status, archive: archiveRef, entries, logDriver: d.logDriver, logs, notes}
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  return Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${ms / 1000} s`)), ms)))]).finally(() => clearTimeout(timer))
+}
+
+/** Redact each JSON line of a stream (engine events carry labels, which may hold secrets). */
+export function jsonLinesRedactor(): Transform {
+  let rest = ''
+  const fix = (line: string): string => {
+    if (line.trim() === '') return ''
+    try {
+      return `${JSON.stringify(redactDeep(JSON.parse(line)))}\n`
+    } catch {
+      return `${redactText(line)}\n`
+    }
+  }
+  return new Transform({
+    transform(chunk: Buffer, _e, cb) {
+      const lines = (rest + chunk.toString('utf8')).split('\n')
+      rest = lines.pop() ?? ''
+      cb(null, lines.map(fix).join(''))
+    },
+    flush(cb) {
+      cb(null, fix(rest))
+    },
+  })
+}

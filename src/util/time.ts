@@ -1,0 +1,18 @@
+import {abort} from '../errors.js'
+
+/**
+ * Parse a point in time as the docker CLI accepts it for --since/--until: an RFC 3339 date,
+ * Unix seconds, or a duration before now (90s, 30m, 2h, 7d). Returns Unix seconds.
+ */
+export function parseTimePoint(value: string, flag: string, now: Date = new Date()): number {
+  const v = value.trim()
+  if (/^\d+(\.\d+)?$/.test(v)) return Math.floor(Number(v))
+  const rel = /^(\d+)(s|m|h|d)$/.exec(v)
+  if (rel) {
+    const mult = {s: 1, m: 60, h: 3600, d: 86_400}[rel[2] as 's' | 'm' | 'h' | 'd']
+    return Math.floor(now.getTime() / 1000) - Number(rel[1]) * mult
+  }
+  const t = Date.parse(v)
+  if (Number.isNaN(t)) abort(`${flag} "${value}" is not a time`, {exit: 'USAGE', hint: 'Use an RFC 3339 date (2026-11-27T23:00:00Z), Unix seconds, or a duration such as 30m, 2h, 7d.'})
+  return Math.floor(t / 1000)
+}

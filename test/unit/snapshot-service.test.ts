@@ -1,0 +1,48 @@
+import {readdir, readFile} from 'node:fs/promises'
+import {dirname, join} from 'node:path'
+import {Readable} from 'node:stream'
+
+import tar from 'tar-stream'
+import {describe, expect, it} from 'vitest'
+
+import {CaseStore} from '../../src/case/case-store.js'
+import {verifyCase} from '../../src/case/verify.js'
+import {snapshotContainers} from '../../src/services/evidence/snapshot.js'
+import {tempDir} from '../helpers/cli.js'
+import {FakeEngine, fakeContainer} from '../helpers/fake-engine.js'
+
+function maliciousTar(): Readable {
+  const pack = tar.pack()
+  pack.entry({name: 'etc/hosts'}, '127.0.0.1 localhost\n')
+  pack.entry({name: '../escape'}, 'I should never land outside the case')
+  pack.entry({name: '/etc/cron.d/evil'}, '* * * * * root sh')
+  pack.entry({name: 'a/../../b'}, 'nested escape')
+  pack.finalize()
+  return pack as unknown as Readable
+}
+
+describe('snapshot service with a malicious export', () => {
+  it('indexes ../ and absolute entries as unsafe and writes nothing outside the case', async () => {
+    const root = await tempDir('ir-escape-')
+    const incidents = join(root, 'incidents')
+    const store = new CaseStore(incidents)
+    const {kase} = await store.open({id: 'ESC-1'})
+    const engine = new FakeEngine([fakeContainer({name: 'victim'})])
+    engine.exportTar = maliciousTar
+    const before = (await readdir(root)).sort()
+    const beforeParent = (await readdir(dirname(root))).length
+
+    const result = await snapshotContainers({engine, kase, targets: ['victim'], export: true, volumes: false})
+    expect(result.containers[0]?.failures).toEqual([])
+    expect(result.containers[0]?.export).toMatchObject({entries: 4, unsafePaths: 3})
+
+    const manifest = await kase.manifest.read()
+    const index = manifest.artifacts.find((a) => a.type === 'export-index')!
+    const lines = (await readFile(join(kase.dir, index.path), 'utf8')).trim().split('\n').map((l) => JSON.parse(l))
+    expect(lines.filter((l) => l.unsafePath).map((l) => l.path).sort()).toEqual(['../escape', '/etc/cron.d/evil', 'a/../../b'])
+    expect((await readdir(root)).sort()).toEqual(before)
+    expect((await readdir(dirname(root))).length).toBe(beforeParent)
+    expect((await readdir(join(kase.dir, 'evidence', 'victim'))).some((f) => f.includes('escape'))).toBe(false)
+    expect((await verifyCase(kase)).ok).toBe(true)
+  })
+})
