@@ -1,5 +1,8 @@
+import {benchCollect, benchSnapshot} from './evidence.js'
 import {benchIsolate} from './isolate.js'
 
 const only = process.argv[2]
 console.log('ir benchmarks: wall time of ir against the plain docker CLI doing the same job (lower ratio is better)')
 if (!only || only === 'isolate') await benchIsolate()
+if (!only || only === 'snapshot') await benchSnapshot()
+if (!only || only === 'collect') await benchCollect()

@@ -7,6 +7,7 @@ import {pipeline} from 'node:stream/promises'
 
 import {AbortError} from '../errors.js'
 import {ensureDir, FILE_MODE, sha256File} from '../util/fs.js'
+import {sha256FileInWorker} from '../util/hash-worker.js'
 
 export interface WrittenFile {
   absPath: string
@@ -58,7 +59,8 @@ export async function writeEvidenceFile(caseDir: string, relPath: string, conten
   }
   await fh.close()
   const streamed = hasher.digest()
-  const onDisk = await sha256File(absPath)
+  // Small files are re-hashed inline; large ones in a worker thread (another core).
+  const onDisk = hasher.size > 8 * 1024 * 1024 ? await sha256FileInWorker(absPath) : await sha256File(absPath)
   if (onDisk.sha256 !== streamed || onDisk.size !== hasher.size) {
     throw new AbortError(`Verification failed for ${absPath}: the bytes on disk do not match what was streamed`, {exit: 'INTEGRITY', hint: 'Check the disk; the file was kept for examination.'})
   }

@@ -30,7 +30,9 @@ describe('tar indexer', () => {
       {name: 'bin/sh', type: 'symlink', linkname: 'busybox'},
     ])
     const seen: TarIndexEntry[] = []
-    const {stage, done} = createTarIndexer((e) => seen.push(e))
+    const {stage, done} = createTarIndexer((e) => {
+      seen.push(e)
+    })
     const out: Buffer[] = []
     await pipeline(Readable.from([buf.subarray(0, 700), buf.subarray(700)]), stage, new Writable({write(c, _e, cb) { out.push(c); cb() }}))
     const summary = await done

@@ -170,64 +170,72 @@ async function snapshotOne(opts: SnapshotOptions, targetRef: string, d: Containe
   const imageId = await step('commit', () =>
     engine.containers.commit(d.id, {repo, tag, pause: true, labels: evidenceLabels(kase.id, d.id, d.name), comment: `ir snapshot for case ${kase.id}`, config: redactedConfig(d)}),
   )
-  // 2. Save that image outside Docker's store, where no prune can reach it.
-  if (imageId) {
-    await step('save image', async () => {
-      let redaction: Promise<ImageRedaction> | undefined
-      await transfer('image', `${dir}/image-${stamp}.tar`, 'image-tar', `docker save of ${repo}:${tag} (commit of ${d.name}); secret values in the image config redacted`, async () => {
-        const r = redactImageTar(await engine.images.save(`${repo}:${tag}`))
-        redaction = r.done
-        return r.output
-      }, {meta: {imageId, tag: `${repo}:${tag}`}})
-      const summary = await redaction
-      if (summary?.ociLayout) warnings.push('the engine saves images in the OCI layout: the image config inside the saved tar was kept byte-exact and may hold the container environment; the evidence image itself was committed with redacted Env')
-    })
-  }
-  // 3. What changed since the image: what an attacker dropped or altered.
-  await step('diff', async () => {
-    const diff = await engine.containers.diff(d.id)
-    artifacts.push(ref(await kase.addJsonEvidence({name: `${dir}/diff-${stamp}.json`, type: 'container-diff', description: `docker diff of ${d.name}`, source, data: diff, meta: {changes: diff.length}})))
-  })
-  // 4. Processes (only a running or paused container has any).
-  if (d.state === 'running' || d.state === 'paused') {
-    await step('process list', async () => {
-      const top = await engine.containers.top(d.id)
-      artifacts.push(ref(await kase.addJsonEvidence({name: `${dir}/processes-${stamp}.json`, type: 'process-list', description: `docker top of ${d.name}`, source, data: top})))
-    })
-  }
-  // 5. Mounts are not in a commit or an export: list them always, archive them on request.
+  // The image save and the rest are independent streams: run them side by side (2 engine streams, flat memory).
   const mounts = d.mounts.map((m) => ({...m, archived: false}))
-  await step('mounts', async () => {
-    artifacts.push(ref(await kase.addJsonEvidence({name: `${dir}/mounts-${stamp}.json`, type: 'mounts', description: `volumes and bind mounts of ${d.name}`, source, data: d.mounts})))
-  })
-  if (opts.volumes) {
-    for (const m of mounts) {
-      const ok = await step(`archive ${m.destination}`, () =>
-        transfer(`mount ${m.destination}`, `${dir}/mount-${safeFileName(m.destination)}-${stamp}.tar`, 'mount-archive', `contents of ${m.type} ${m.name ?? m.source} mounted at ${m.destination}`, () => engine.containers.getArchive(d.id, m.destination), {meta: {mount: m}}),
-      )
-      m.archived = ok !== undefined
-    }
-  }
-  // 6. The filesystem export, indexed while it streams (nothing is extracted to disk).
   let exportSummary: TarIndexSummary | undefined
-  if (opts.export) {
-    await step('export', async () => {
-      const index = new PassThrough()
-      const {stage, done} = createTarIndexer(async (e) => {
-        if (!index.write(`${JSON.stringify(e)}\n`)) await once(index, 'drain')
-      })
-      const indexWrite = kase.addEvidence({name: `${dir}/export-index-${stamp}.jsonl`, type: 'export-index', description: `index of the filesystem export of ${d.name} (path, type, size, mode, uid, gid, mtime, link target, SHA-256)`, source, content: index})
-      try {
-        await transfer('export', `${dir}/export-${stamp}.tar`, 'filesystem-export', `docker export of ${d.name}`, () => engine.containers.export(d.id), {through: stage})
-        exportSummary = await done
-      } finally {
-        index.end()
+  await Promise.all([
+    (async () => {
+      // 2. Save that image outside Docker's store, where no prune can reach it.
+      if (imageId) {
+        await step('save image', async () => {
+          let redaction: Promise<ImageRedaction> | undefined
+          await transfer('image', `${dir}/image-${stamp}.tar`, 'image-tar', `docker save of ${repo}:${tag} (commit of ${d.name}); secret values in the image config redacted`, async () => {
+            const r = redactImageTar(await engine.images.save(`${repo}:${tag}`))
+            redaction = r.done
+            return r.output
+          }, {meta: {imageId, tag: `${repo}:${tag}`}})
+          const summary = await redaction
+          if (summary?.ociLayout) warnings.push('the engine saves images in the OCI layout: the image config inside the saved tar was kept byte-exact and may hold the container environment; the evidence image itself was committed with redacted Env')
+        })
       }
-      const indexArtifact = await indexWrite
-      artifacts.push(ref(indexArtifact))
-      if (exportSummary?.error) failures.push({step: 'export index', error: {message: `the export tar could not be fully indexed: ${exportSummary.error}`, exitCode: 1, code: 'FAILURE'}})
-    })
-  }
+    })(),
+    (async () => {
+      // 3. What changed since the image: what an attacker dropped or altered.
+      await step('diff', async () => {
+        const diff = await engine.containers.diff(d.id)
+        artifacts.push(ref(await kase.addJsonEvidence({name: `${dir}/diff-${stamp}.json`, type: 'container-diff', description: `docker diff of ${d.name}`, source, data: diff, meta: {changes: diff.length}})))
+      })
+      // 4. Processes (only a running or paused container has any).
+      if (d.state === 'running' || d.state === 'paused') {
+        await step('process list', async () => {
+          const top = await engine.containers.top(d.id)
+          artifacts.push(ref(await kase.addJsonEvidence({name: `${dir}/processes-${stamp}.json`, type: 'process-list', description: `docker top of ${d.name}`, source, data: top})))
+        })
+      }
+      // 5. Mounts are not in a commit or an export: list them always, archive them on request.
+      await step('mounts', async () => {
+        artifacts.push(ref(await kase.addJsonEvidence({name: `${dir}/mounts-${stamp}.json`, type: 'mounts', description: `volumes and bind mounts of ${d.name}`, source, data: d.mounts})))
+      })
+      if (opts.volumes) {
+        for (const m of mounts) {
+          const ok = await step(`archive ${m.destination}`, () =>
+            transfer(`mount ${m.destination}`, `${dir}/mount-${safeFileName(m.destination)}-${stamp}.tar`, 'mount-archive', `contents of ${m.type} ${m.name ?? m.source} mounted at ${m.destination}`, () => engine.containers.getArchive(d.id, m.destination), {meta: {mount: m}}),
+          )
+          m.archived = ok !== undefined
+        }
+      }
+      // 6. The filesystem export, indexed while it streams (nothing is extracted to disk).
+      if (opts.export) {
+        await step('export', async () => {
+          const index = new PassThrough()
+          const {stage, done} = createTarIndexer(async (e) => {
+            if (!index.write(`${JSON.stringify(e)}\n`)) await once(index, 'drain')
+          })
+          const indexWrite = kase.addEvidence({name: `${dir}/export-index-${stamp}.jsonl`, type: 'export-index', description: `index of the filesystem export of ${d.name} (path, type, size, mode, uid, gid, mtime, link target, SHA-256)`, source, content: index})
+          try {
+            await transfer('export', `${dir}/export-${stamp}.tar`, 'filesystem-export', `docker export of ${d.name}`, () => engine.containers.export(d.id), {through: stage})
+            exportSummary = await done
+          } finally {
+            index.end()
+          }
+          const indexArtifact = await indexWrite
+          artifacts.push(ref(indexArtifact))
+          if (exportSummary?.error) failures.push({step: 'export index', error: {message: `the export tar could not be fully indexed: ${exportSummary.error}`, exitCode: 1, code: 'FAILURE'}})
+        })
+      }
+
+    })(),
+  ])
 
   const status: ContainerSnapshot['status'] = failures.length === 0 ? 'snapshotted' : artifacts.length > 0 || imageId ? 'partial' : 'failed'
   await kase.record({
