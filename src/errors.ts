@@ -13,6 +13,7 @@ export const ExitCode = {
   INTEGRITY: 6,
   CONFIRMATION_REQUIRED: 7,
   EXTERNAL_COMMAND: 8,
+  AUDIT_FAILED: 9,
   BUG: 10,
   INTERRUPTED: 130,
 } as const
@@ -30,6 +31,7 @@ export const EXIT_CODE_HELP: Record<string, string> = {
   '6': 'integrity check failed (a hash or the audit chain does not match)',
   '7': 'confirmation required: no TTY and no --yes, or the answer was no',
   '8': 'an external command (docker compose) failed',
+  '9': 'hardening audit found findings at or above --fail-on',
   '10': 'internal error in ir (a bug: please report it with --debug output)',
   '130': 'interrupted (Ctrl-C); what was collected so far is kept',
 }

@@ -146,8 +146,8 @@ class DockerodeContainers implements ContainerClient {
     }, already([304]))
   }
 
-  async top(id: string): Promise<{titles: string[]; processes: string[][]}> {
-    const out = (await this.c.call(`list processes of ${id}`, () => this.c.docker.getContainer(id).top({ps_args: '-ef'}))) as {Titles?: string[]; Processes?: string[][]}
+  async top(id: string, psArgs = '-ef'): Promise<{titles: string[]; processes: string[][]}> {
+    const out = (await this.c.call(`list processes of ${id} (ps ${psArgs})`, () => this.c.docker.getContainer(id).top({ps_args: psArgs}))) as {Titles?: string[]; Processes?: string[][]}
     return {titles: out.Titles ?? [], processes: out.Processes ?? []}
   }
 

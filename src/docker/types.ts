@@ -54,7 +54,8 @@ export interface ContainerClient {
   unpause(id: string): Promise<IdempotentOutcome>
   stop(id: string, timeoutSeconds?: number): Promise<IdempotentOutcome>
   start(id: string): Promise<IdempotentOutcome>
-  top(id: string): Promise<{titles: string[]; processes: string[][]}>
+  /** Processes of a running container, as the engine host's `ps` lists them (psArgs default `-ef`). */
+  top(id: string, psArgs?: string): Promise<{titles: string[]; processes: string[][]}>
   diff(id: string): Promise<Array<{path: string; kind: 'changed' | 'added' | 'deleted'}>>
   export(id: string): Promise<Readable>
   logs(id: string, opts: {since?: number; until?: number; timestamps?: boolean; stdout?: boolean; stderr?: boolean}): Promise<Readable>
