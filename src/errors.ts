@@ -15,6 +15,7 @@ export const ExitCode = {
   EXTERNAL_COMMAND: 8,
   AUDIT_FAILED: 9,
   BUG: 10,
+  PRECONDITION: 11,
   INTERRUPTED: 130,
 } as const
 
@@ -33,6 +34,7 @@ export const EXIT_CODE_HELP: Record<string, string> = {
   '8': 'an external command (docker compose) failed',
   '9': 'hardening audit found findings at or above --fail-on',
   '10': 'internal error in ir (a bug: please report it with --debug output)',
+  '11': 'a safety precondition is not met (e.g. evidence not saved before a rebuild); --force overrides',
   '130': 'interrupted (Ctrl-C); what was collected so far is kept',
 }
 
@@ -137,7 +139,9 @@ export function normalizeError(err: unknown): IrError {
     const e = err as NodeJS.ErrnoException & {oclif?: {exit?: number}; name: string}
     if (e.name === 'AbortError' || e.code === 'ABORT_ERR') return new InterruptedError()
     if (e.oclif && typeof e.oclif.exit === 'number') {
-      return new AbortError(firstLine(e.message), {exit: e.oclif.exit === 2 ? 'USAGE' : 'FAILURE', hint: 'See --help for usage.'})
+      // oclif parse errors span several lines ("The following error occurred:" + details): keep the details.
+      const lines = e.message.split('\n').map((l) => l.trim()).filter((l) => l.length > 0 && !/^The following errors? occurred:?$/i.test(l) && !/^See more help with --help$/i.test(l))
+      return new AbortError(lines.join(' ') || firstLine(e.message), {exit: e.oclif.exit === 2 ? 'USAGE' : 'FAILURE', hint: 'See --help for usage.'})
     }
     if (e.code === 'EACCES' || e.code === 'EPERM') {
       return new AbortError(`Permission denied: ${e.path ?? e.message}`, {exit: 'CASE_ACCESS', hint: 'Run as a user who can write there, or choose another folder with IR_INCIDENTS_DIR.', cause: err})

@@ -3,7 +3,9 @@ import type {Readable} from 'node:stream'
 
 import type {Logger} from '../util/logger.js'
 import {type EngineEndpoint, endpointFromEnv} from './engine-config.js'
+import {AbortError} from '../errors.js'
 import {dockerMessage, dockerStatus, engineError} from './errors.js'
+import {isEvidenceImage, LABEL} from './labels.js'
 import type {
   ContainerClient,
   ContainerDetails,
@@ -107,6 +109,7 @@ class DockerodeContainers implements ContainerClient {
       id: r.Id,
       names: (r.Names ?? []).map((n) => n.replace(/^\//, '')),
       image: r.Image,
+      imageId: r.ImageID,
       state: r.State,
       status: r.Status,
       labels: r.Labels ?? {},
@@ -256,9 +259,21 @@ class DockerodeImages implements ImageClient {
 
   remove(ref: string, opts: {force?: boolean} = {}): Promise<IdempotentOutcome> {
     return this.c.call(`remove image ${ref}`, async () => {
-      await this.c.docker.getImage(ref).remove({force: opts.force ?? false})
+      // The one place ir removes images: an evidence image is never removed, whatever the caller asked.
+      const info = await this.c.docker.getImage(ref).inspect()
+      if (isEvidenceImage(info.Config?.Labels)) {
+        throw new AbortError(`Refusing to remove ${ref}: it is an evidence image (label ${LABEL.evidence}=true)`, {exit: 'PRECONDITION'})
+      }
+      await this.c.docker.getImage(info.Id).remove({force: opts.force ?? false})
       return 'done' as const
     }, already([404]))
+  }
+
+  async prune(opts: {dangling: boolean}): Promise<{deleted: number; spaceReclaimed: number}> {
+    // Label filters keep evidence out whatever the engine considers unused.
+    const filters = {dangling: [String(opts.dangling)], 'label!': [`${LABEL.evidence}=true`]}
+    const out = (await this.c.call('prune images', () => this.c.docker.pruneImages({filters: filters as unknown as string}))) as {ImagesDeleted?: unknown[] | null; SpaceReclaimed?: number}
+    return {deleted: out.ImagesDeleted?.length ?? 0, spaceReclaimed: out.SpaceReclaimed ?? 0}
   }
 }
 

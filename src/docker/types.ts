@@ -9,6 +9,7 @@ export interface ContainerSummary {
   id: string
   names: string[]
   image: string
+  imageId: string
   state: string
   status: string
   labels: Record<string, string>
@@ -83,7 +84,10 @@ export interface ImageClient {
   inspect(ref: string): Promise<ImageInfo>
   list(opts?: {filters?: Record<string, string[]>; all?: boolean}): Promise<Array<{id: string; repoTags: string[]; labels: Record<string, string>}>>
   save(ref: string): Promise<Readable>
+  /** Never removes an image labelled ir.evidence=true (refuses with exit 11). */
   remove(ref: string, opts?: {force?: boolean}): Promise<IdempotentOutcome>
+  /** Prune unused (or only dangling) images, always excluding evidence images by label. */
+  prune(opts: {dangling: boolean}): Promise<{deleted: number; spaceReclaimed: number}>
 }
 
 export interface EngineEventsOptions {

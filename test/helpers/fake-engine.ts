@@ -27,7 +27,7 @@ export class FakeEngine implements Engine {
   constructor(private readonly containers_: ContainerDetails[]) {}
 
   readonly containers: ContainerClient = {
-    list: async () => this.containers_.map((c) => ({id: c.id, names: [c.name], image: c.image, state: c.state, status: c.state, labels: c.labels})),
+    list: async () => this.containers_.map((c) => ({id: c.id, names: [c.name], image: c.image, imageId: c.imageId, state: c.state, status: c.state, labels: c.labels})),
     inspect: async (id) => {
       const c = this.containers_.find((x) => x.id === id || x.name === id)
       if (!c) throw Object.assign(new Error('no such container'), {statusCode: 404})
@@ -56,6 +56,7 @@ export class FakeEngine implements Engine {
     list: async () => [],
     save: async () => this.saveTar(),
     remove: async () => 'done',
+    prune: async () => ({deleted: 0, spaceReclaimed: 0}),
   }
 
   async ping(): Promise<void> {}

@@ -27,8 +27,8 @@ describe('DOCKER_HOST parsing', () => {
 
 describe('container references', () => {
   const all = [
-    {id: 'abc123' + '0'.repeat(58), names: ['web-1'], image: 'i', state: 'running', status: '', labels: {}},
-    {id: 'abd456' + '0'.repeat(58), names: ['db-1'], image: 'i', state: 'running', status: '', labels: {}},
+    {id: 'abc123' + '0'.repeat(58), names: ['web-1'], image: 'i', imageId: 'sha256:i', state: 'running', status: '', labels: {}},
+    {id: 'abd456' + '0'.repeat(58), names: ['db-1'], image: 'i', imageId: 'sha256:i', state: 'running', status: '', labels: {}},
   ]
   it('resolves by name, full id and unique prefix; reports ambiguous and unknown', () => {
     expect(resolveOne(all, 'web-1')).toMatchObject({id: all[0]!.id})

@@ -1,0 +1,93 @@
+import {Flags} from '@oclif/core'
+
+import {BaseCommand} from '../base-command.js'
+import {detectCompose, resolveProject} from '../docker/compose.js'
+import {AbortError, ExitCode} from '../errors.js'
+import {caseFlag, dryRunFlag, yesFlag} from '../flags.js'
+import {renderRebuild} from '../render/rebuild.js'
+import {type RebuildResult, rebuildProject} from '../services/rebuild/rebuild.js'
+
+export default class Rebuild extends BaseCommand<typeof Rebuild> {
+  static override summary = 'Rebuild a compose project clean (no cache, fresh bases) without ever deleting evidence.'
+
+  static override description = `The evidence-safe replacement for \`docker-compose down && docker system prune -a && docker-compose build
+--no-cache && docker-compose up -d\`. Preflight: every container of the project that the case isolated must have its
+evidence (saved image or export) in the case, verified by hash; otherwise ir refuses (exit 11) and names them, unless
+--save-evidence (snapshot them first) or --force --reason "..." (recorded in the audit). Then: build --no-cache
+--pull (--offline: no pull) first, so a failed build leaves the project as it was; compose down --remove-orphans
+(volumes only with --volumes); remove the images the project's built services ran before (never an image labelled
+ir.evidence=true, never another project's); up -d; wait until each service is healthy or running and stable; and
+run the hardening audit on the new containers. Image ids before and after, base images, and each step's timing go into the case.
+Compose runs as \`docker compose\` when the v2 plugin exists, else \`docker-compose\`.`
+
+  static override examples = [
+    {description: 'See the compose commands and the images that would be removed', command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 --dry-run'},
+    {description: 'Rebuild the project in the current folder', command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 --yes'},
+    {description: 'Another project, snapshotting isolated containers first', command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 -f /srv/shop/compose.yml --save-evidence --yes'},
+    {description: 'No registry reachable: rebuild from the local base images', command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 --offline --yes'},
+  ]
+
+  static override flags = {
+    case: caseFlag,
+    yes: yesFlag,
+    'dry-run': dryRunFlag,
+    file: Flags.string({char: 'f', summary: 'Compose file (repeatable), as for compose -f.', multiple: true}),
+    'project-directory': Flags.string({summary: 'Project folder (default: the folder of the first compose file, or the current one).'}),
+    'project-name': Flags.string({char: 'p', summary: 'Compose project name (default as compose derives it).'}),
+    volumes: Flags.boolean({summary: "Also remove the project's volumes on down (asked separately).", default: false}),
+    'prune-host': Flags.boolean({summary: 'Also prune unused images host-wide (evidence images excluded by label; asked separately).', default: false}),
+    offline: Flags.boolean({summary: 'Do not pull base images (they are not refreshed: a warning is recorded).', default: false}),
+    'save-evidence': Flags.boolean({summary: 'Snapshot isolated containers that have no evidence yet before removing anything.', default: false}),
+    force: Flags.boolean({summary: 'Rebuild although isolated containers have no verified evidence (needs --reason; audited).'}),
+    reason: Flags.string({summary: 'Why --force is needed (recorded in the audit log).'}),
+    'wait-timeout': Flags.integer({summary: 'Seconds to wait for services to become healthy.', default: 120, min: 1}),
+    grace: Flags.integer({summary: 'Seconds a service without healthcheck must stay running to count as up.', default: 5, min: 0}),
+    'no-audit': Flags.boolean({summary: 'Skip the hardening audit of the new containers.', default: false}),
+  }
+
+  async run(): Promise<RebuildResult> {
+    const {flags} = this
+    if (flags.force && !flags.reason?.trim()) throw new AbortError('--force needs --reason "..." (it is recorded in the audit log)', {exit: 'USAGE'})
+    const engine = await this.connect()
+    const compose = await detectCompose(this.log_)
+    const project = await resolveProject(compose.flavor, {
+      ...(flags.file ? {files: flags.file} : {}),
+      ...(flags['project-directory'] ? {projectDirectory: flags['project-directory']} : {}),
+      ...(flags['project-name'] ? {name: flags['project-name']} : {}),
+    })
+    if (!flags['dry-run'] && !flags.case) throw new AbortError('A rebuild records into a case: give --case <id> (or IR_CASE)', {exit: 'USAGE', hint: 'Use the case of the incident, so the rebuild sits in its timeline.'})
+    const kase = flags.case
+      ? flags['dry-run']
+        ? (await this.store.exists(flags.case)) ? (await this.store.open({id: flags.case, create: false})).kase : undefined
+        : await this.openCase(flags.case)
+      : undefined
+    if (!flags['dry-run']) {
+      await this.confirm(`Rebuild compose project "${project.name}" (down, remove its built images, build without cache, up)?`, {yes: flags.yes, what: 'rebuild the project'})
+      if (flags.volumes) await this.confirm(`Also DELETE the volumes of "${project.name}" (their data is gone after this)?`, {yes: flags.yes, what: 'remove volumes'})
+      if (flags['prune-host']) await this.confirm('Also prune unused images on the whole host (evidence images are kept)?', {yes: flags.yes, what: 'prune the host'})
+    }
+    const result = await rebuildProject({
+      engine,
+      compose,
+      project,
+      ...(kase ? {kase} : {}),
+      dryRun: flags['dry-run'],
+      removeVolumes: flags.volumes,
+      pruneHost: flags['prune-host'],
+      offline: flags.offline,
+      ...(flags.force ? {force: {reason: flags.reason ?? ''}} : {}),
+      saveEvidence: flags['save-evidence'],
+      waitTimeoutSeconds: flags['wait-timeout'],
+      graceSeconds: flags.grace,
+      audit: !flags['no-audit'],
+      signal: this.interrupt.signal,
+      progress: (l) => this.progress(l),
+      onComposeLine: (l) => this.progress(`  | ${l}`),
+    })
+    if (flags.offline && !flags['dry-run']) this.warnLine('base images were not refreshed (--offline).')
+    this.log(renderRebuild(result))
+    if (!result.ok) this.failWith(ExitCode.FAILURE)
+    this.throwIfInterrupted()
+    return result
+  }
+}

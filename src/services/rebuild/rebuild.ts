@@ -1,0 +1,320 @@
+import {join} from 'node:path'
+import {PassThrough} from 'node:stream'
+
+import type {Case} from '../../case/case-store.js'
+import {fileStamp} from '../../case/ids.js'
+import {redactText} from '../../case/redact.js'
+import type {ComposeClient, ComposeProject} from '../../docker/compose.js'
+import {dockerStatus} from '../../docker/errors.js'
+import type {Engine} from '../../docker/types.js'
+import {AbortError, type ErrorInfo, ExternalCommandError, toErrorInfo} from '../../errors.js'
+import {sha256File} from '../../util/fs.js'
+import {type AuditResult, auditContainers, COMPOSE_PROJECT_LABEL} from '../audit.js'
+import {readContainment} from '../containment-state.js'
+import {snapshotContainers} from '../evidence/snapshot.js'
+import {baseImagesOf, loadComposeModel, type ServiceModel} from './compose-model.js'
+
+export interface RebuildOptions {
+  engine: Engine
+  compose: ComposeClient
+  project: ComposeProject
+  /** Undefined only for a dry run without --case. */
+  kase?: Case
+  dryRun: boolean
+  removeVolumes: boolean
+  pruneHost: boolean
+  offline: boolean
+  /** Proceed although isolated containers have no verified evidence; the reason is audited. */
+  force?: {reason: string}
+  /** Snapshot isolated containers that have no evidence yet, before anything is removed. */
+  saveEvidence: boolean
+  waitTimeoutSeconds: number
+  graceSeconds: number
+  audit: boolean
+  signal?: AbortSignal
+  progress?: (line: string) => void
+  /** Compose output, line by line (the command streams it to stderr). */
+  onComposeLine?: (line: string) => void
+}
+
+export interface EvidenceCheck {
+  containerId: string
+  name: string
+  evidence: 'verified' | 'missing' | 'mismatch'
+  artifacts: string[]
+}
+
+export interface RebuildPlan {
+  composeFlavor: string
+  project: ComposeProject
+  services: ServiceModel[]
+  containers: Array<{id: string; name: string; service?: string; image: string; imageId: string}>
+  isolated: EvidenceCheck[]
+  commands: string[]
+  /** The images the project's built services run now, removed once the new ones are up. */
+  imagesToRemove: Array<{service: string; ref: string; id?: string}>
+  warnings: string[]
+}
+
+export interface StepRecord {
+  step: string
+  ok: boolean
+  durationMs: number
+  detail?: string
+  error?: ErrorInfo
+}
+
+export interface ServiceHealth {
+  service: string
+  container: string
+  image: string
+  state: string
+  health: 'healthy' | 'running' | 'unhealthy' | 'not-running' | 'timeout'
+  ok: boolean
+}
+
+export interface RebuildResult {
+  caseId?: string
+  dryRun: boolean
+  plan: RebuildPlan
+  steps: StepRecord[]
+  imagesBefore: Record<string, string>
+  imagesAfter: Record<string, string>
+  baseImages: Array<{ref: string; id?: string; repoDigests: string[]}>
+  services: ServiceHealth[]
+  audit?: {evidence?: string; totals: AuditResult['totals']; failing: string[]}
+  ok: boolean
+}
+
+const EVIDENCE_TYPES = new Set(['image-tar', 'filesystem-export'])
+const PULL_FAILURE = /pull access denied|failed to resolve|no such host|dial tcp|connection refused|i\/o timeout|TLS handshake|manifest unknown|repository does not exist|registry/i
+
+/** Does the case hold verified evidence (saved image or export) of this container? */
+export async function evidenceOf(kase: Case, containerId: string, name: string): Promise<EvidenceCheck> {
+  const artifacts = (await kase.manifest.read()).artifacts.filter((a) => a.source?.containerId === containerId && EVIDENCE_TYPES.has(a.type))
+  if (artifacts.length === 0) return {containerId, name, evidence: 'missing', artifacts: []}
+  for (const a of artifacts) {
+    const onDisk = await sha256File(join(kase.dir, a.path)).catch(() => undefined)
+    if (onDisk?.sha256 !== a.sha256) return {containerId, name, evidence: 'mismatch', artifacts: artifacts.map((x) => x.path)}
+  }
+  return {containerId, name, evidence: 'verified', artifacts: artifacts.map((x) => x.path)}
+}
+
+export async function planRebuild(opts: RebuildOptions): Promise<RebuildPlan> {
+  const {engine, compose, project} = opts
+  const services = await loadComposeModel(compose, project)
+  const listed = await engine.containers.list({all: true, filters: {label: [`${COMPOSE_PROJECT_LABEL}=${project.name}`]}})
+  const containers = listed.map((c) => ({id: c.id, name: c.names[0] ?? c.id.slice(0, 12), ...(c.labels['com.docker.compose.service'] ? {service: c.labels['com.docker.compose.service']} : {}), image: c.image, imageId: c.imageId}))
+  const isolated: EvidenceCheck[] = []
+  if (opts.kase) {
+    const state = await readContainment(opts.kase)
+    for (const c of containers) {
+      const rec = state.containers[c.id]
+      if (rec?.status === 'isolated') isolated.push(await evidenceOf(opts.kase, c.id, c.name))
+    }
+  }
+  const cmd = (args: string[]): string => {
+    const line = compose.commandLine(project, args)
+    return [line.file, ...line.args].join(' ')
+  }
+  const warnings: string[] = []
+  if (opts.offline) warnings.push('--offline: base images are NOT refreshed from a registry; the rebuild uses the local copies of the base images.')
+  const built = services.filter((s) => s.build)
+  return {
+    composeFlavor: compose.flavor,
+    project,
+    services,
+    containers,
+    isolated,
+    commands: [
+      cmd(['build', '--no-cache', ...(opts.offline ? [] : ['--pull'])]),
+      cmd(['down', '--remove-orphans', ...(opts.removeVolumes ? ['--volumes'] : [])]),
+      cmd(['up', '-d', '--remove-orphans']),
+    ],
+    imagesToRemove: built.map((s) => ({service: s.name, ref: s.image, ...(containers.find((c) => c.service === s.name) ? {id: containers.find((c) => c.service === s.name)!.imageId} : {})})),
+    warnings,
+  }
+}
+
+/**
+ * Clean rebuild of one compose project, evidence first: refuse while an isolated container of the
+ * project has no verified evidence (unless --force, audited, or --save-evidence snapshots it), then
+ * down, remove only this project's built images, build without cache from fresh bases, up, wait
+ * until each service is healthy or stably running, and audit the new containers. Never removes an
+ * evidence image (the image client refuses) and never touches another project's resources.
+ */
+export async function rebuildProject(opts: RebuildOptions): Promise<RebuildResult> {
+  const plan = await planRebuild(opts)
+  const base: RebuildResult = {dryRun: opts.dryRun, plan, steps: [], imagesBefore: {}, imagesAfter: {}, baseImages: [], services: [], ok: false, ...(opts.kase ? {caseId: opts.kase.id} : {})}
+  for (const c of plan.containers) if (c.service) base.imagesBefore[c.service] = c.imageId
+  for (const s of plan.services) {
+    const info = await opts.engine.images.inspect(s.image).catch(() => undefined)
+    if (info && !base.imagesBefore[s.name]) base.imagesBefore[s.name] = info.id
+  }
+  if (opts.dryRun) return {...base, ok: true}
+  const kase = opts.kase
+  if (!kase) throw new AbortError('A rebuild records into a case: give --case', {exit: 'USAGE'})
+  const {engine, compose, project} = opts
+  const steps = base.steps
+  const composeLog = new PassThrough()
+  const logWrite = kase.addEvidence({name: `rebuild/compose-${project.name}-${fileStamp()}.log`, type: 'compose-log', description: `compose output of ir rebuild of ${project.name}`, content: composeLog})
+  const onLine = (line: string): void => {
+    const safe = redactText(line)
+    composeLog.write(`${safe}\n`)
+    opts.onComposeLine?.(safe)
+  }
+  const step = async <T>(name: string, fn: () => Promise<T>, detail?: (v: T) => string): Promise<T> => {
+    opts.signal?.throwIfAborted()
+    opts.progress?.(`→ ${name}`)
+    const t0 = Date.now()
+    try {
+      const v = await fn()
+      const rec: StepRecord = {step: name, ok: true, durationMs: Date.now() - t0, ...(detail ? {detail: detail(v)} : {})}
+      steps.push(rec)
+      await kase.record({action: 'rebuild.step', target: project.name, outcome: 'success', msg: `Rebuild ${project.name}: ${name} (${rec.durationMs} ms)`, details: {...rec}})
+      return v
+    } catch (error) {
+      const info = toErrorInfo(error)
+      const rec: StepRecord = {step: name, ok: false, durationMs: Date.now() - t0, error: info}
+      steps.push(rec)
+      await kase.record({action: 'rebuild.step', target: project.name, outcome: 'failure', msg: `Rebuild ${project.name}: ${name} failed: ${info.message}`, details: {...rec}})
+      throw error
+    }
+  }
+
+  try {
+    // 1. Preflight: evidence before anything is removed.
+    await step('preflight', async () => {
+      let missing = plan.isolated.filter((c) => c.evidence !== 'verified')
+      if (missing.length > 0 && opts.saveEvidence) {
+        opts.progress?.(`  saving evidence of ${missing.map((m) => m.name).join(', ')} first`)
+        const snap = await snapshotContainers({engine, kase, targets: missing.map((m) => m.containerId), export: true, volumes: false, ...(opts.signal ? {signal: opts.signal} : {}), ...(opts.progress ? {progress: opts.progress} : {})})
+        if (!snap.ok) throw new AbortError('Saving evidence before the rebuild failed; nothing was removed.', {exit: 'PRECONDITION'})
+        plan.isolated = await Promise.all(plan.isolated.map((c) => evidenceOf(kase, c.containerId, c.name)))
+        missing = plan.isolated.filter((c) => c.evidence !== 'verified')
+      }
+      if (missing.length > 0) {
+        if (!opts.force) {
+          throw new AbortError(`Refusing to rebuild: isolated container(s) without verified evidence: ${missing.map((m) => `${m.name} (${m.evidence})`).join(', ')}`, {
+            exit: 'PRECONDITION',
+            hint: `Run \`ir snapshot --case ${kase.id} ${missing.map((m) => m.name).join(' ')}\` first, or use --save-evidence; --force --reason "..." overrides (audited).`,
+          })
+        }
+        await kase.record({action: 'rebuild.force', target: project.name, outcome: 'info', msg: `Rebuild forced without evidence of ${missing.map((m) => m.name).join(', ')}: ${opts.force.reason}`, details: {containers: missing, reason: opts.force.reason}})
+      }
+      return missing.length
+    })
+    // 2. Build first, from fresh bases without cache: a build that fails (no registry, broken
+    //    Dockerfile) leaves the running project as it was, instead of taken down with nothing to start.
+    await step(opts.offline ? 'build (no cache, offline)' : 'build (no cache, pull)', async () => {
+      try {
+        return await compose.run(project, ['build', '--no-cache', ...(opts.offline ? [] : ['--pull'])], {onLine, ...(opts.signal ? {signal: opts.signal} : {})})
+      } catch (error) {
+        if (!opts.offline && error instanceof ExternalCommandError && PULL_FAILURE.test(error.message)) {
+          throw new AbortError('Could not pull fresh base images: no registry is reachable (or the base image exists only locally). Nothing was taken down or removed.', {
+            exit: 'EXTERNAL_COMMAND',
+            hint: 'Re-run with --offline to rebuild from the local base images (they will not be refreshed), or restore registry access.',
+            cause: error,
+          })
+        }
+        throw error
+      }
+    })
+    // 3. Down: this project only.
+    await step('down', () => compose.run(project, ['down', '--remove-orphans', ...(opts.removeVolumes ? ['--volumes'] : [])], {onLine, ...(opts.signal ? {signal: opts.signal} : {})}))
+    // 4. Remove the images the project ran before (never an evidence image: the image client refuses;
+    //    an image an evidence image was committed from cannot go either: the evidence keeps it).
+    await step('remove former project images', async () => {
+      const notes: string[] = []
+      const built = new Set(plan.services.filter((x) => x.build).map((x) => x.name))
+      for (const [service, id] of Object.entries(base.imagesBefore)) {
+        if (!built.has(service)) continue
+        const now = await engine.images.inspect(plan.services.find((x) => x.name === service)!.image).catch(() => undefined)
+        if (now?.id === id) continue
+        try {
+          const outcome = await engine.images.remove(id)
+          notes.push(`${service} ${id.slice(7, 19)}: ${outcome === 'done' ? 'removed' : 'already gone'}`)
+        } catch (error) {
+          notes.push(`${service} ${id.slice(7, 19)}: kept (${toErrorInfo(error).message})`)
+        }
+      }
+      return notes
+    }, (n) => n.join('; ') || 'none')
+    // 5. Up.
+    await step('up', () => compose.run(project, ['up', '-d', '--remove-orphans'], {onLine, ...(opts.signal ? {signal: opts.signal} : {})}))
+    // 6. Wait until healthy or stably running.
+    base.services = await step('wait for services', () => waitForServices(opts), (s) => s.map((x) => `${x.service}: ${x.health}`).join(', '))
+    for (const s of base.services) base.imagesAfter[s.service] = s.image
+    if (opts.pruneHost) {
+      await step('prune host (evidence excluded)', () => engine.images.prune({dangling: false}), (r) => `${r.deleted} image(s), ${r.spaceReclaimed} bytes`)
+    }
+    // 8. Record what was built from.
+    for (const s of plan.services.filter((x) => x.build)) {
+      for (const ref of await baseImagesOf(s.build!.dockerfile)) {
+        if (base.baseImages.some((b) => b.ref === ref)) continue
+        const info = await engine.images.inspect(ref).catch(() => undefined)
+        base.baseImages.push({ref, ...(info ? {id: info.id} : {}), repoDigests: []})
+      }
+    }
+    // 9. Audit the new containers.
+    if (opts.audit) {
+      const audited = await step('hardening audit', () => auditContainers({engine, project: project.name, kase}))
+      base.audit = {...(audited.evidence ? {evidence: audited.evidence} : {}), totals: audited.totals, failing: audited.containers.filter((c) => !c.pass).map((c) => c.name)}
+    }
+  } finally {
+    composeLog.end()
+    await logWrite.catch(() => undefined)
+  }
+  const unhealthy = base.services.filter((s) => !s.ok)
+  const ok = steps.every((s) => s.ok) && unhealthy.length === 0
+  await kase.addJsonEvidence({name: `rebuild/rebuild-${project.name}-${fileStamp()}.json`, type: 'rebuild-record', description: `ir rebuild of ${project.name}`, data: {...base, ok}})
+  await kase.record({
+    action: 'rebuild',
+    target: project.name,
+    outcome: ok ? 'success' : 'partial',
+    msg: ok ? `Rebuilt ${project.name}: ${base.services.length} service(s) healthy` : `Rebuilt ${project.name}, but not healthy: ${unhealthy.map((u) => `${u.service} (${u.health})`).join(', ')}`,
+    details: {project: project.name, services: base.services, imagesBefore: base.imagesBefore, imagesAfter: base.imagesAfter, baseImages: base.baseImages, unhealthy: unhealthy.map((u) => u.service), steps: steps.map((s) => ({step: s.step, ok: s.ok, durationMs: s.durationMs}))},
+  })
+  return {...base, ok}
+}
+
+async function waitForServices(opts: RebuildOptions): Promise<ServiceHealth[]> {
+  const deadline = Date.now() + opts.waitTimeoutSeconds * 1000
+  const stableSince = new Map<string, {startedAt: string; restarts: number; since: number}>()
+  for (;;) {
+    opts.signal?.throwIfAborted()
+    const listed = await opts.engine.containers.list({all: true, filters: {label: [`${COMPOSE_PROJECT_LABEL}=${opts.project.name}`]}})
+    const result: ServiceHealth[] = []
+    let pending = false
+    for (const c of listed) {
+      const d = await opts.engine.containers.inspect(c.id)
+      const raw = d.raw as {State?: {Health?: {Status?: string}; RestartCount?: number; StartedAt?: string}; RestartCount?: number}
+      const service = c.labels['com.docker.compose.service'] ?? d.name
+      const health = raw.State?.Health?.Status
+      let status: ServiceHealth['health']
+      if (d.state !== 'running') status = 'not-running'
+      else if (health === 'healthy') status = 'healthy'
+      else if (health === 'unhealthy') status = 'unhealthy'
+      else if (health === 'starting') {
+        status = 'timeout'
+        pending = true
+      } else {
+        const key = d.id
+        const seen = stableSince.get(key)
+        const now = Date.now()
+        const restarts = raw.RestartCount ?? 0
+        if (!seen || seen.startedAt !== d.startedAt || seen.restarts !== restarts) stableSince.set(key, {startedAt: d.startedAt ?? '', restarts, since: now})
+        const since = stableSince.get(key)!.since
+        if (now - since >= opts.graceSeconds * 1000) status = 'running'
+        else {
+          status = 'timeout'
+          pending = true
+        }
+      }
+      if (status === 'not-running' && Date.now() < deadline) pending = true
+      result.push({service, container: d.name, image: d.imageId, state: d.state, health: status, ok: status === 'healthy' || status === 'running'})
+    }
+    if (!pending || Date.now() >= deadline) return result.sort((a, b) => a.service.localeCompare(b.service))
+    await new Promise((r) => setTimeout(r, 1000))
+  }
+}
