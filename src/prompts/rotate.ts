@@ -1,3 +1,5 @@
+import {Writable} from 'node:stream'
+
 import type {select as selectPrompt} from '@inquirer/prompts'
 
 import type {CredentialItem, CredentialSource} from '../services/rotate/inventory.js'
@@ -52,6 +54,22 @@ export function describeItem(item: CredentialItem): string {
   return lines.join('\n')
 }
 
+/**
+ * Inquirer ends its output stream when a prompt is done. The process's own stderr/stdout are never
+ * closed that way, but any other stream (a log, a test's buffer) would be after the first of our
+ * chained prompts: give each prompt a view of it that forwards writes and ignores the end.
+ */
+function keepOpen(out: NodeJS.WritableStream): NodeJS.WritableStream {
+  if (out === process.stderr || out === process.stdout) return out
+  const view = new Writable({
+    write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void) {
+      out.write(chunk, callback)
+    },
+  })
+  for (const prop of ['columns', 'rows', 'isTTY']) Object.defineProperty(view, prop, {get: () => (out as unknown as Record<string, unknown>)[prop]})
+  return view
+}
+
 async function loadPrompts(): Promise<typeof import('@inquirer/prompts')> {
   return import('@inquirer/prompts')
 }
@@ -63,7 +81,8 @@ async function loadPrompts(): Promise<typeof import('@inquirer/prompts')> {
  */
 export async function askRotation(config: RotationPromptConfig, context: PromptContext = {}): Promise<RotateChoice> {
   const {select, input} = await loadPrompts()
-  const ctx: PromptContext = {output: process.stderr, ...context, ...(context.signal ? {} : {signal: AbortSignal.timeout(PROMPT_TIMEOUT_MS)})}
+  const base: PromptContext = {output: process.stderr, ...context, ...(context.signal ? {} : {signal: AbortSignal.timeout(PROMPT_TIMEOUT_MS)})}
+  const ctx = (): PromptContext => ({...base, output: keepOpen(base.output ?? process.stderr)})
   const {item, index, total} = config
   try {
     const action = await select<'generate' | 'mark-rotated' | 'skip' | 'leave'>(
@@ -82,11 +101,11 @@ export async function askRotation(config: RotationPromptConfig, context: PromptC
         ],
         default: item.canGenerate ? 'generate' : 'mark-rotated',
       },
-      ctx,
+      ctx(),
     )
     if (action === 'leave') return {action: 'leave'}
     if (action === 'skip') {
-      const reason = await input({message: `Why is ${item.name} not rotated? (required)`, validate: (v) => (v.trim() ? true : 'A reason is required to skip a credential.')}, ctx)
+      const reason = await input({message: `Why is ${item.name} not rotated? (required)`, validate: (v) => (v.trim() ? true : 'A reason is required to skip a credential.')}, ctx())
       return {action: 'skip', reason: reason.trim()}
     }
     return {action}

@@ -77,7 +77,9 @@ function mapEntries(node: unknown, doc: Document): Entry[] {
   const own: Entry[] = []
   for (const pair of map.items) {
     if (!isPair(pair)) continue
-    const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key)
+    // With merge keys on, the parser gives `<<` as a symbol.
+    const raw = isScalar(pair.key) ? pair.key.value : pair.key
+    const key = typeof raw === 'symbol' ? '<<' : String(raw)
     if (key === '<<') {
       const v = deref(pair.value, doc)
       const sources = isSeq(v) ? v.items : [v]
