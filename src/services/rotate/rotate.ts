@@ -109,7 +109,7 @@ export async function rotateCredentials(opts: RotateOptions): Promise<RotateResu
     ...(opts.engine ? {engine: opts.engine} : {}),
   })
   const warnings = [...containers.warnings, ...inv.warnings]
-  if (!opts.engine) warnings.push({message: `the Docker engine is not reachable (${errorMessage(opts.engineError)}): swarm secrets and configs were not listed`})
+  if (!opts.engine) warnings.push({message: `the Docker engine is not reachable${opts.engineError ? ` (${errorMessage(opts.engineError)})` : ''}: swarm secrets and configs were not listed`})
   for (const w of warnings) opts.progress?.(`Warning: ${w.message}`)
 
   const plan = await buildPlan(opts)
