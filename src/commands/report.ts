@@ -11,18 +11,12 @@ import {ANSWER_KEYS_HELP, REPORT_FORMATS, REPORT_STATUSES, type ReportFormat, ty
 export default class Report extends BaseCommand<typeof Report> {
   static override summary = 'Write the lessons-learned report of a case: Markdown, self-contained HTML and JSON.'
 
-  static override description = `The facts come from the case: key times and metrics (time to contain, to recover), the full timeline
-(every audit entry plus responder events), actions by phase, the evidence inventory with SHA-256 and a fresh
-verification, credentials rotated or skipped (names only), rebuild and hardening results. The responder adds the
-judgement: summary, impact, root cause (blameless), trigger, detection, what went well / wrong, where we got lucky,
-detection gaps, action items and playbook changes. On a TTY these are asked for; without one they come from
---answers; a section without an answer is marked "To be completed", never dropped. Answers are saved in the case,
-so a re-run keeps them.
-
-Each run adds report/report-<UTC stamp>.{md,html,json} to the case as new evidence (earlier versions are kept) and
-refreshes report.md, report.html and report.json at the case root.
-
-Answers file keys: ${ANSWER_KEYS_HELP}.`
+  static override description = [
+    'The facts come from the case: key times and metrics (time to contain, to recover), the full timeline (every audit entry plus responder events), actions by phase, the evidence inventory with SHA-256 and a fresh verification, credentials rotated or skipped (names only), rebuild and hardening results.',
+    'The responder adds the judgement: summary, impact, root cause (blameless), trigger, detection, what went well / wrong, where we got lucky, detection gaps, action items and playbook changes. On a TTY these are asked for; without one they come from --answers. A section without an answer is marked "To be completed", never dropped. Answers are saved in the case (state/report-answers.json), so a re-run keeps them.',
+    'Each run adds report/report-<UTC stamp>.{md,html,json} to the case as new evidence (earlier versions are kept) and refreshes report.md, report.html and report.json at the case root.',
+    `Answers file keys: ${ANSWER_KEYS_HELP}.`,
+  ].join('\n\n')
 
   static override examples = [
     {description: 'Write the report, answering the narrative questions on the terminal', command: '<%= config.bin %> <%= command.id %> --case IR-20261127-235134-a1b2'},

@@ -5,9 +5,8 @@ import {addResponderEvent} from '../../services/report/timeline.js'
 
 export default class CaseEvent extends BaseCommand<typeof CaseEvent> {
   static override summary = 'Add a responder event to the case timeline (something that happened outside ir).'
-  static override description = `An alert that fired, a call with the vendor, the moment a decision was taken: recorded in the audit log
-(action timeline.event) and shown in the report's timeline and in \`ir case timeline\` at the time it happened.
---at is ISO 8601; without a zone designator it is taken as UTC. Without --at: now.`
+  static override description =
+    'An alert that fired, a call with the vendor, the moment a decision was taken: recorded in the audit log (action timeline.event) and shown in the report timeline and in `ir case timeline` at the time it happened. --at is ISO 8601; without a zone designator it is taken as UTC. Without --at: now.'
   static override examples = [
     '<%= config.bin %> <%= command.id %> IR-20261127-235134-a1b2 --at 2026-11-27T22:41:00Z --message "CPU alert on web-1 paged on-call"',
     '<%= config.bin %> <%= command.id %> IR-20261127-235134-a1b2 --message "Customer support reports slow checkout"',

@@ -9,9 +9,8 @@ import {writeFileAtomic} from '../../util/fs.js'
 
 export default class CaseTimeline extends BaseCommand<typeof CaseTimeline> {
   static override summary = "Export the case timeline for timeline tools (Timesketch's CSV or JSONL columns)."
-  static override description = `One event per audit entry and per responder event (\`ir case event\`), sorted by time, with Timesketch's
-columns message, datetime (ISO 8601 UTC) and timestamp_desc ("ir audit entry" or "responder event"), plus
-seq, actor, action, target, outcome and case_id. CSV follows RFC 4180. Read-only.`
+  static override description =
+    'One event per audit entry and per responder event (`ir case event`), sorted by time, with the columns Timesketch imports: message, datetime (ISO 8601 UTC) and timestamp_desc ("ir audit entry" or "responder event"), plus seq, actor, action, target, outcome and case_id. CSV follows RFC 4180 (CRLF, quoted fields). Read-only.'
   static override examples = [
     '<%= config.bin %> <%= command.id %> IR-20261127-235134-a1b2 --format csv --output timeline.csv',
     '<%= config.bin %> <%= command.id %> IR-20261127-235134-a1b2 --format jsonl | jq .message',
