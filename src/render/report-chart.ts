@@ -50,7 +50,8 @@ export function renderPhaseChart(keyTimes: readonly KeyTime[], lastActivity?: st
   const last = lastActivity ? Date.parse(lastActivity) : Number.NaN
   const tEnd = Math.max(...reached, Number.isNaN(last) ? -Infinity : last)
   const from = Number.isNaN(t0) ? Math.min(...reached) : Math.min(t0, ...reached)
-  const to = tEnd > from ? tEnd : from + 60_000
+  // At least a minute, so a case that just started still gets a readable axis.
+  const to = Math.max(tEnd, from + 60_000)
   const x = (t: number): number => plotL + ((t - from) / (to - from)) * (plotR - plotL)
   const parts: string[] = []
 

@@ -226,3 +226,18 @@ describe('answers file', () => {
     expect(parseAnswers({summary: '  ', impact: null, action_items: []}, 'a.yml')).toEqual({})
   })
 })
+
+describe('phase chart', () => {
+  it('draws reached milestones on the time axis and the others as "not yet"', async () => {
+    const {renderPhaseChart, ticks} = await import('../../src/render/report-chart.js')
+    const m = model()
+    const svg = renderPhaseChart(m.keyTimes, m.timeline.at(-1)?.time)
+    expect(svg.startsWith('<svg')).toBe(true)
+    expect(svg).not.toContain('<script')
+    // Contained (the isolate at +5 min) is reached; the other three are not.
+    expect(svg.match(/>not yet</g)).toHaveLength(3)
+    expect(svg).toContain('10:05:00<tspan class="since">  +5m 00s</tspan>')
+    expect(ticks(0, 3_600_000)).toEqual([0, 600_000, 1_200_000, 1_800_000, 2_400_000, 3_000_000, 3_600_000])
+    expect(ticks(500, 60_500).length).toBeGreaterThanOrEqual(5)
+  })
+})
