@@ -62,6 +62,22 @@ ir_build_test_image() {
   IR_CREATED_TEST_IMAGE=1
 }
 
+# The end-to-end tier opens the HTML report in headless Chromium (Debian package chromium).
+# Installed here when missing and running as root; otherwise the e2e test skips (and fails when CI=true).
+IR_CHROMIUM="${IR_CHROMIUM:-/usr/bin/chromium}"
+ir_ensure_chromium() {
+  if [ -x "$IR_CHROMIUM" ]; then return 0; fi
+  if [ "$(id -u)" != 0 ]; then
+    ir_log "chromium not found at $IR_CHROMIUM and not root: skipping its install; the end-to-end report test will be skipped (it fails when CI=true). Install the Debian package chromium to run it."
+    return 0
+  fi
+  ir_log "installing chromium (Debian package) for the end-to-end tier"
+  if ! { DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }; then
+    ir_log "could not install chromium: the end-to-end report test will be skipped (it fails when CI=true)"
+  fi
+  return 0
+}
+
 ir_cleanup_engine() {
   if [ -n "$IR_STARTED_DOCKERD" ]; then
     ir_log "stopping the dockerd this run started"

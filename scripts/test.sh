@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 trap ir_cleanup_engine EXIT
 ir_ensure_engine
 ir_build_test_image
-export IR_TEST_IMAGE
+ir_ensure_chromium
+export IR_TEST_IMAGE IR_CHROMIUM
 # Only an engine this run started may be pruned host-wide by the tests.
 if [ -n "$IR_STARTED_DOCKERD" ]; then export IR_TEST_OWN_ENGINE=1; fi
 

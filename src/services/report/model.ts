@@ -1,0 +1,266 @@
+import type {AuditLine, Outcome} from '../../case/audit-log.js'
+import type {CaseMeta} from '../../case/case-store.js'
+import type {Artifact} from '../../case/manifest.js'
+import {redactDeep} from '../../case/redact.js'
+import type {VerifyResult} from '../../case/verify.js'
+import {actionIs, type AuditEntry, detailsOf, readable, stringList} from './audit-entries.js'
+import {computeKeyTimes, computeMetrics, detectionTime} from './metrics.js'
+import {buildTimeline} from './timeline.js'
+import {
+  type AffectedContainer,
+  type CredentialDecision,
+  type CredentialsSection,
+  type EvidenceRow,
+  type HardeningFinding,
+  type HardeningRun,
+  NARRATIVE_SECTIONS,
+  type NarrativeSection,
+  type Phase,
+  type PhaseActions,
+  PHASES,
+  type RebuildRun,
+  REPORT_SCHEMA,
+  type ReportAnswers,
+  type ReportModel,
+  type ReportStatus,
+  type TimelineRow,
+  type VerificationSummary,
+} from './types.js'
+
+export interface ReportInput {
+  meta: CaseMeta & {detectedAt?: unknown}
+  entries: readonly AuditEntry[]
+  artifacts: readonly Artifact[]
+  verification: VerifyResult
+  answers: ReportAnswers
+  status: ReportStatus
+  generatedAt: string
+  generatedBy: string
+  tool: string
+}
+
+/** Artifacts that are earlier versions of this report: listed as evidence, not as incident work. */
+export function isReportArtifactType(type: string): boolean {
+  return type.startsWith('report-')
+}
+
+/** Which response phase an audit action belongs to (undefined: not an action of a phase). */
+export function phaseOf(e: {action: string; details?: Record<string, unknown>}): Phase | undefined {
+  const a = e.action
+  if (actionIs(a, 'isolate') || actionIs(a, 'release')) return 'containment'
+  if (actionIs(a, 'snapshot') || actionIs(a, 'collect')) return 'evidence'
+  if (a === 'evidence.add') return isReportArtifactType(String(e.details?.type ?? '')) ? undefined : 'evidence'
+  if (actionIs(a, 'rotate')) return 'eradication'
+  if (actionIs(a, 'rebuild') || actionIs(a, 'audit.hardening')) return 'recovery'
+  return undefined
+}
+
+/** Build the report model from what the case holds. Pure: every input is passed in. */
+export function buildReportModel(input: ReportInput): ReportModel {
+  const lines = readable(input.entries)
+  const timeline = buildTimeline(input.entries)
+  const keyTimes = computeKeyTimes(lines, detectionTime(input.meta))
+  const metrics = computeMetrics(keyTimes, lines)
+  const narrative: NarrativeSection[] = NARRATIVE_SECTIONS.map((s) => {
+    const text = input.answers[s.key]
+    return {id: s.key, title: s.title, ...(text ? {text} : {}), completed: Boolean(text)}
+  })
+  const actionItems = input.answers.action_items ?? []
+  const missing = [...narrative.filter((n) => !n.completed).map((n) => n.title), ...(actionItems.length === 0 ? ['Action items'] : [])]
+  const examiner = `${input.meta.examiner.user}@${input.meta.examiner.host}`
+  const model: ReportModel = {
+    schema: REPORT_SCHEMA,
+    header: {
+      caseId: input.meta.id,
+      title: input.meta.title,
+      ...(input.meta.severity ? {severity: input.meta.severity} : {}),
+      status: input.status,
+      authors: input.answers.authors?.length ? input.answers.authors : [examiner],
+      examiner,
+      caseCreated: input.meta.created,
+      generatedAt: input.generatedAt,
+      generatedBy: input.generatedBy,
+      timezone: 'UTC',
+      tool: input.tool,
+    },
+    impact: {...affected(lines, input.artifacts), dataExposure: input.answers.data_exposure ?? 'unknown'},
+    keyTimes,
+    metrics,
+    timeline,
+    auditEntries: input.entries.length,
+    actions: phases(lines, timeline),
+    evidence: evidenceRows(input.artifacts, input.verification),
+    verification: verificationSummary(input.verification),
+    credentials: credentials(lines),
+    rebuilds: rebuilds(lines),
+    hardening: hardening(lines),
+    narrative,
+    actionItems,
+    completion: {completed: NARRATIVE_SECTIONS.length + 1 - missing.length, total: NARRATIVE_SECTIONS.length + 1, missing},
+  }
+  // Last line of defence: every string of the model goes through the redaction of the case.
+  return redactDeep(model)
+}
+
+function affected(lines: readonly AuditLine[], artifacts: readonly Artifact[]): {containers: AffectedContainer[]; services: string[]} {
+  const byName = new Map<string, AffectedContainer>()
+  const get = (name: string): AffectedContainer => {
+    let c = byName.get(name)
+    if (!c) {
+      c = {name, actions: [], artifacts: 0}
+      byName.set(name, c)
+    }
+    return c
+  }
+  for (const e of lines) {
+    if (!e.target) continue
+    const name = ['isolate', 'release', 'snapshot', 'collect'].find((a) => actionIs(e.action, a))
+    if (!name || e.outcome === 'failure') continue
+    const c = get(String(e.target))
+    if (!c.actions.includes(e.action)) c.actions.push(e.action)
+  }
+  const services = new Set<string>()
+  for (const a of artifacts) {
+    if (isReportArtifactType(a.type)) continue
+    const name = a.source?.containerName ?? a.source?.containerId
+    if (name) {
+      const c = get(name)
+      c.artifacts++
+      if (a.source?.image && !c.image) c.image = a.source.image
+    }
+    for (const k of ['service', 'composeService']) if (typeof a.meta?.[k] === 'string') services.add(a.meta[k] as string)
+  }
+  for (const e of lines) {
+    const d = detailsOf(e)
+    if (e.action === 'rebuild') for (const s of stringList(d.services)) services.add(s)
+    if (e.action === 'rotate.summary') for (const s of stringList(d.servicesToRestart)) services.add(s)
+  }
+  return {containers: [...byName.values()].sort((a, b) => a.name.localeCompare(b.name)), services: [...services].sort()}
+}
+
+function phases(lines: readonly AuditLine[], timeline: readonly TimelineRow[]): PhaseActions[] {
+  const phaseBySeq = new Map<number, Phase>()
+  for (const e of lines) {
+    const p = phaseOf(e)
+    if (p) phaseBySeq.set(e.seq, p)
+  }
+  return PHASES.map(({phase, title}) => {
+    const entries = timeline.filter((r) => r.kind === 'audit' && phaseBySeq.get(r.seq) === phase)
+    const outcomes: PhaseActions['outcomes'] = {}
+    for (const r of entries) outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1
+    return {phase, title, outcomes, entries}
+  })
+}
+
+function evidenceRows(artifacts: readonly Artifact[], v: VerifyResult): EvidenceRow[] {
+  const status = new Map(v.artifacts.map((a) => [a.id, a.status]))
+  return artifacts.map((a) => ({
+    id: a.id,
+    path: a.path,
+    type: a.type,
+    sha256: a.sha256,
+    size: a.size,
+    ...(a.description ? {description: a.description} : {}),
+    ...(a.source ? {source: {...a.source}} : {}),
+    collectedAt: a.collectedAt,
+    collectedBy: a.collectedBy,
+    verified: status.get(a.id) ?? 'not-checked',
+  }))
+}
+
+function verificationSummary(v: VerifyResult): VerificationSummary {
+  const bad = v.artifacts.filter((a) => a.status !== 'ok')
+  return {
+    ok: v.ok,
+    verifiedAt: v.verifiedAt,
+    artifactsChecked: v.artifacts.length,
+    artifactsIntact: v.artifacts.length - bad.length,
+    artifactProblems: bad.map((a) => ({id: a.id, path: a.path, status: a.status})),
+    unlisted: [...v.unlisted],
+    auditEntries: v.audit.entries,
+    auditChainOk: v.audit.ok,
+    auditProblems: v.audit.problems.map((p) => ({line: p.line, problem: p.problem})),
+  }
+}
+
+/** Credential decisions, names only: the last decision per credential wins. */
+function credentials(lines: readonly AuditLine[]): CredentialsSection {
+  const last = new Map<string, {decision: string; row: CredentialDecision}>()
+  for (const e of lines) {
+    if (e.action !== 'rotate.decision') continue
+    const d = detailsOf(e)
+    const name = typeof d.name === 'string' ? d.name : e.target
+    if (!name) continue
+    const kind = typeof d.kind === 'string' ? d.kind : undefined
+    const row: CredentialDecision = {name, ...(kind ? {kind} : {}), sources: stringList(d.sources), ...(typeof d.reason === 'string' && d.reason ? {reason: d.reason} : {}), at: e.time}
+    last.set(`${kind ?? ''}\u0000${name}`, {decision: String(d.decision ?? ''), row})
+  }
+  const pick = (decision: string): CredentialDecision[] => [...last.values()].filter((x) => x.decision === decision).map((x) => x.row).sort((a, b) => a.name.localeCompare(b.name))
+  const summary = lines.filter((e) => e.action === 'rotate.summary').at(-1)
+  const sd = summary ? detailsOf(summary) : {}
+  const counts = sd.counts && typeof sd.counts === 'object' && !Array.isArray(sd.counts) ? Object.fromEntries(Object.entries(sd.counts as Record<string, unknown>).filter(([, n]) => typeof n === 'number') as Array<[string, number]>) : undefined
+  return {
+    rotated: pick('generated'),
+    markedRotated: pick('marked-rotated'),
+    skipped: pick('skipped'),
+    ...(summary
+      ? {lastSummary: {at: summary.time, ...(typeof sd.remaining === 'number' ? {remaining: sd.remaining} : {}), servicesToRestart: stringList(sd.servicesToRestart), ...(counts ? {counts} : {})}}
+      : {}),
+  }
+}
+
+function rebuilds(lines: readonly AuditLine[]): ReportModel['rebuilds'] {
+  const steps = lines
+    .filter((e) => e.action === 'rebuild.step')
+    .map((e) => {
+      const d = detailsOf(e)
+      return {at: e.time, step: String(d.step ?? e.target ?? e.msg), ...(typeof d.durationMs === 'number' ? {durationMs: d.durationMs} : {}), outcome: e.outcome}
+    })
+  const runs: RebuildRun[] = lines
+    .filter((e) => e.action === 'rebuild')
+    .map((e) => {
+      const d = detailsOf(e)
+      return {
+        at: e.time,
+        seq: e.seq,
+        outcome: e.outcome,
+        ...(typeof d.project === 'string' ? {project: d.project} : {}),
+        services: stringList(d.services),
+        imagesBefore: stringList(d.imagesBefore),
+        imagesAfter: stringList(d.imagesAfter),
+        unhealthy: stringList(d.unhealthy),
+        msg: e.msg,
+      }
+    })
+  return {steps, runs}
+}
+
+function hardening(lines: readonly AuditLine[]): HardeningRun[] {
+  return lines
+    .filter((e) => e.action === 'audit.hardening')
+    .map((e) => {
+      const d = detailsOf(e)
+      const findings: HardeningFinding[] = []
+      const containers = normalizeContainers(d.containers)
+      for (const c of containers) {
+        for (const f of c.findings) {
+          findings.push({container: c.name, check: String(f.check ?? ''), severity: String(f.severity ?? ''), message: String(f.message ?? '')})
+        }
+      }
+      return {at: e.time, seq: e.seq, outcome: e.outcome as Outcome, containers: containers.length, findings, msg: e.msg}
+    })
+}
+
+type RawFinding = {check?: unknown; severity?: unknown; message?: unknown}
+
+/** details.containers as a list of {name|container|id, findings} or a map name -> findings. */
+function normalizeContainers(v: unknown): Array<{name: string; findings: RawFinding[]}> {
+  const findingsOf = (x: unknown): RawFinding[] => (Array.isArray(x) ? x.filter((f): f is RawFinding => typeof f === 'object' && f !== null) : [])
+  if (Array.isArray(v)) {
+    return v
+      .filter((c): c is Record<string, unknown> => typeof c === 'object' && c !== null)
+      .map((c) => ({name: String(c.name ?? c.container ?? c.id ?? '?'), findings: findingsOf(c.findings)}))
+  }
+  if (v && typeof v === 'object') return Object.entries(v as Record<string, unknown>).map(([name, f]) => ({name, findings: findingsOf(Array.isArray(f) ? f : (f as {findings?: unknown})?.findings)}))
+  return []
+}
