@@ -119,7 +119,7 @@ export async function planRun(opts: {loaded: LoadedPlaybook; steps: ResolvedStep
 export type GateDecision = {decision: 'run'} | {decision: 'skip'; reason: string} | {decision: 'stop'}
 
 export interface RunHooks {
-  gate?: (step: ResolvedStep, planned: () => Promise<StepPlan | undefined>) => Promise<GateDecision>
+  gate?: (step: ResolvedStep, planned: () => Promise<StepPlan | undefined>, position: {index: number; total: number}) => Promise<GateDecision>
   onStepStart?: (step: ResolvedStep, index: number, total: number) => void
   onStepEnd?: (step: ResolvedStep, journal: StepJournal) => void
 }
@@ -218,7 +218,7 @@ export async function runPlaybook(opts: RunOptions): Promise<Journal> {
     }
     const wasRunning = sj.state === 'running'
     if (opts.hooks?.gate && !wasRunning) {
-      const decision = await opts.hooks.gate(r, async () => (def.plan as (p: unknown, c: unknown) => Promise<StepPlan>)(r.params, {kase, engine: opts.engine, compose: opts.compose, cwd: opts.cwd}).catch(() => undefined))
+      const decision = await opts.hooks.gate(r, async () => (def.plan as (p: unknown, c: unknown) => Promise<StepPlan>)(r.params, {kase, engine: opts.engine, compose: opts.compose, cwd: opts.cwd}).catch(() => undefined), {index, total: steps.length})
       if (decision.decision === 'skip') {
         Object.assign(sj, {state: 'skipped', skipReason: `skipped by the responder: ${decision.reason}`, endedAt: new Date().toISOString()})
         await save()

@@ -30,7 +30,7 @@ export function renderJournal(j: Journal): string {
   return [
     renderTable(['STEP', 'ACTION', 'STATE', 'TIME', 'NOTE'], j.steps.map((s) => [s.id, s.action, s.state, dur(s), s.error?.message ?? s.skipReason ?? ''])),
     '',
-    `Playbook ${j.playbook.name}: ${j.status} (case ${j.caseId}, run ${j.runId}).${j.status === 'failed' || j.status === 'interrupted' || j.status === 'stopped' ? ` Continue with: ir playbook resume ${j.caseId}` : ''}`,
+    `Playbook ${j.playbook.name}: ${j.status} (case ${j.caseId}, run ${j.runId}).${j.status === 'failed' || j.status === 'interrupted' || j.status === 'stopped' ? ` Continue with: ${j.mode === 'guided' ? `ir respond --resume --case ${j.caseId}` : `ir playbook resume ${j.caseId}`}` : ''}`,
   ].join('\n')
 }
 
