@@ -245,6 +245,7 @@ class DockerodeImages implements ImageClient {
       created: raw.Created,
       size: raw.Size,
       user: raw.Config?.User ?? '',
+      repoDigests: raw.RepoDigests ?? [],
     }
   }
 

@@ -78,6 +78,7 @@ export interface ImageInfo {
   created: string
   size: number
   user: string
+  repoDigests: string[]
 }
 
 export interface ImageClient {

@@ -52,7 +52,7 @@ export class FakeEngine implements Engine {
   }
 
   readonly images: ImageClient = {
-    inspect: async (ref) => ({id: ref, repoTags: [], labels: {}, created: new Date().toISOString(), size: 0, user: ''}),
+    inspect: async (ref) => ({id: ref, repoTags: [], labels: {}, created: new Date().toISOString(), size: 0, user: '', repoDigests: []}),
     list: async () => [],
     save: async () => this.saveTar(),
     remove: async () => 'done',

@@ -253,7 +253,7 @@ export async function rebuildProject(opts: RebuildOptions): Promise<RebuildResul
       for (const ref of await baseImagesOf(s.build!.dockerfile)) {
         if (base.baseImages.some((b) => b.ref === ref)) continue
         const info = await engine.images.inspect(ref).catch(() => undefined)
-        base.baseImages.push({ref, ...(info ? {id: info.id} : {}), repoDigests: []})
+        base.baseImages.push({ref, ...(info ? {id: info.id} : {}), repoDigests: info?.repoDigests ?? []})
       }
     }
     // 9. Audit the new containers.
