@@ -275,6 +275,23 @@ class DockerodeImages implements ImageClient {
     const out = (await this.c.call('prune images', () => this.c.docker.pruneImages({filters: filters as unknown as string}))) as {ImagesDeleted?: unknown[] | null; SpaceReclaimed?: number}
     return {deleted: out.ImagesDeleted?.length ?? 0, spaceReclaimed: out.SpaceReclaimed ?? 0}
   }
+
+  async importImage(tar: Readable, opts: {repo: string; tag: string; changes: string[]}): Promise<string> {
+    const ref = `${opts.repo}:${opts.tag}`
+    await this.c.call(`import image ${ref}`, async () => {
+      // POST /images/create?fromSrc=- with the tar as body; `changes` is repeated in the query string.
+      const progress = (await this.c.docker.importImage(tar, {repo: opts.repo, tag: opts.tag, changes: [...opts.changes]} as never)) as unknown as Readable
+      // The answer is a JSON-lines progress stream: an {error} line is a failure even with HTTP 200.
+      await new Promise<void>((resolve, reject) => {
+        this.c.docker.modem.followProgress(progress, (err: Error | null, lines: Array<{error?: string; errorDetail?: {message?: string}}>) => {
+          const failed = err ?? lines.find((l) => l.error)
+          if (!failed) return resolve()
+          reject(failed instanceof Error ? failed : new Error(failed.errorDetail?.message ?? failed.error ?? 'import failed'))
+        })
+      })
+    })
+    return (await this.inspect(ref)).id
+  }
 }
 
 export class DockerodeEngine implements Engine {

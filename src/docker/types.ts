@@ -88,6 +88,11 @@ export interface ImageClient {
   remove(ref: string, opts?: {force?: boolean}): Promise<IdempotentOutcome>
   /** Prune unused (or only dangling) images, always excluding evidence images by label. */
   prune(opts: {dangling: boolean}): Promise<{deleted: number; spaceReclaimed: number}>
+  /**
+   * Import a root filesystem tar as the image repo:tag (like `docker import`), applying Dockerfile-style
+   * `changes` (CMD, ENV, LABEL, ...). Returns the new image id.
+   */
+  importImage(tar: Readable, opts: {repo: string; tag: string; changes: string[]}): Promise<string>
 }
 
 export interface EngineEventsOptions {

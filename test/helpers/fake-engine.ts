@@ -57,6 +57,7 @@ export class FakeEngine implements Engine {
     save: async () => this.saveTar(),
     remove: async () => 'done',
     prune: async () => ({deleted: 0, spaceReclaimed: 0}),
+    importImage: async (_tar, opts) => (this.calls.push(`import ${opts.repo}:${opts.tag}`), 'sha256:' + 'd'.repeat(64)),
   }
 
   async ping(): Promise<void> {}
