@@ -29,7 +29,7 @@ export function renderLabUp(r: LabUpResult): string {
     out.push('When you are done:')
     out.push(...steps([last]))
   }
-  out.push(`Credentials planted (values only in ${r.dir}/.env and secrets/): ${r.credentials.join(', ')}`)
+  out.push(`Credentials planted (their values stay in the lab folder): ${r.credentials.map((c) => `${c.name} in ${c.where}`).join('; ')}`)
   return out.join('\n')
 }
 

@@ -95,6 +95,23 @@ describe('ir lab against the real engine', () => {
     await expect(stat(dir)).rejects.toThrow()
   })
 
+  it('refuses a port already in use before creating anything', async () => {
+    const {createServer} = await import('node:net')
+    const server = createServer()
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const busy = (server.address() as {port: number}).port
+    try {
+      const r = await runIr(['lab', 'up', '--dir', dir, '--name', PROJECT, '--port', String(busy), '--yes'], {env})
+      expect(r.exitCode).toBe(11)
+      expect(r.stderr).toContain(`Port ${busy} on 127.0.0.1 is already in use`)
+      expect(r.stderr).toContain('--port')
+    } finally {
+      server.close()
+    }
+    await expect(stat(dir)).rejects.toThrow()
+    expect((await labLeftovers(PROJECT)).containers).toEqual([])
+  })
+
   it('up: the three services run, the page is served, the compromise is planted, and no secret is printed', async () => {
     const r = await runIr(['lab', 'up', '--dir', dir, '--name', PROJECT, '--port', String(PORT), '--yes', '--json'], {env, timeout: 240_000})
     expect(r.exitCode, r.stderr).toBe(0)

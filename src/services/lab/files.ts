@@ -31,8 +31,13 @@ export interface LabSecrets {
   db_root_password: string
 }
 
-/** The names of the lab's credentials (never their values) as ir rotate lists them. */
-export const LAB_SECRET_NAMES = ['API_KEY', 'DB_PASSWORD', 'db_root_password', 'VNC_PASSWORD'] as const
+/** The lab's credentials by name (never their values), and where each is set, as ir rotate finds them. */
+export const LAB_CREDENTIALS: ReadonlyArray<{name: string; where: string}> = [
+  {name: 'API_KEY', where: '.env (web; worker through env_file)'},
+  {name: 'DB_PASSWORD', where: '.env (worker through env_file)'},
+  {name: 'db_root_password', where: 'secrets/db_root_password.txt (db, compose secret)'},
+  {name: 'VNC_PASSWORD', where: 'compose.yml (web, a default-looking value)'},
+]
 
 export interface LabMarker {
   kind: 'ir-lab'

@@ -1,4 +1,5 @@
 import {randomBytes} from 'node:crypto'
+import {createServer} from 'node:net'
 import {isAbsolute, relative, resolve, sep} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
@@ -9,7 +10,7 @@ import {AbortError, type ErrorInfo, ExternalCommandError, toErrorInfo} from '../
 import {COMPOSE_PROJECT_LABEL} from '../audit.js'
 import {sharedNetworkNote} from '../containment-state.js'
 import {type BaseImageResult, ensureBaseImage} from './base-image.js'
-import {LAB_SECRET_NAMES, materialiseLab, readLabMarker, removeLabDir, validateProjectName} from './files.js'
+import {LAB_CREDENTIALS, materialiseLab, readLabMarker, removeLabDir, validateProjectName} from './files.js'
 
 export const DEFAULT_LAB_PROJECT = 'ir-lab'
 export const DEFAULT_LAB_PORT = 18080
@@ -63,8 +64,8 @@ export interface LabUpResult {
   port: number
   url: string
   baseImage: BaseImageResult
-  /** Names only: the values are in the lab folder's .env and secrets/, never printed. */
-  credentials: string[]
+  /** Names and where they are set: the values stay in the lab folder, never printed. */
+  credentials: Array<{name: string; where: string}>
   containers: LabContainer[]
   /** The container with the planted compromise. */
   target: string
@@ -128,6 +129,15 @@ async function describeContainers(engine: Engine, rows: ContainerSummary[]): Pro
   return out.sort((a, b) => a.project.localeCompare(b.project) || order(a.service) - order(b.service) || a.name.localeCompare(b.name))
 }
 
+/** Whether 127.0.0.1:port can be bound here (meaningful when the engine runs on this host). */
+export async function portInUse(port: number): Promise<boolean> {
+  return new Promise((resolvePort) => {
+    const server = createServer()
+    server.once('error', (err: NodeJS.ErrnoException) => resolvePort(err.code === 'EADDRINUSE'))
+    server.listen(port, '127.0.0.1', () => server.close(() => resolvePort(false)))
+  })
+}
+
 /** Until every lab service runs, and still runs one poll later; a service that exits is an error. */
 async function waitForServices(opts: LabUpOptions): Promise<ContainerSummary[]> {
   const deadline = Date.now() + opts.waitTimeoutSeconds * 1000
@@ -172,6 +182,9 @@ export async function labUp(opts: LabUpOptions): Promise<LabUpResult> {
   if (lab.length > 0 || existing.length > 0) {
     throw new AbortError(`The lab "${opts.project}" already exists (${lab.length || existing.length} container(s))`, {exit: 'PRECONDITION', hint: `See it with \`ir lab status\`; start over with \`ir lab down --yes\` first, or run a second one with --name and --port.`})
   }
+  if (opts.engine.endpoint.startsWith('unix://') && (await portInUse(opts.port))) {
+    throw new AbortError(`Port ${opts.port} on 127.0.0.1 is already in use: the lab's web service cannot publish it`, {exit: 'PRECONDITION', hint: 'Choose another port with --port. Nothing was created.'})
+  }
   const baseImage = await ensureBaseImage({engine: opts.engine, ref: opts.baseImage, ...(opts.busyboxPath ? {busyboxPath: opts.busyboxPath} : {}), ...(opts.progress ? {progress: opts.progress} : {})})
   const caseId = labCaseId(opts.now)
   const written = await materialiseLab({dir, project: opts.project, port: opts.port, baseImage: opts.baseImage, caseId, ...(opts.now ? {now: opts.now} : {})})
@@ -201,7 +214,7 @@ export async function labUp(opts: LabUpOptions): Promise<LabUpResult> {
     port: opts.port,
     url: `http://127.0.0.1:${opts.port}/`,
     baseImage,
-    credentials: [...LAB_SECRET_NAMES],
+    credentials: LAB_CREDENTIALS.map((c) => ({...c})),
     containers,
     target,
     suggestedCaseId: caseId,
