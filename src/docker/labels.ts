@@ -6,6 +6,7 @@ export const LABEL = {
   sourceContainer: 'ir.source.container',
   sourceName: 'ir.source.name',
   lab: 'ir.lab',
+  labProject: 'ir.lab.project',
   test: 'ir.test',
 } as const
 

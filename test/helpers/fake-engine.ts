@@ -1,7 +1,7 @@
 import {Readable} from 'node:stream'
 
 import {toContainerDetails} from '../../src/docker/dockerode-engine.js'
-import type {ContainerClient, ContainerDetails, Engine, ImageClient, NetworkClient} from '../../src/docker/types.js'
+import type {ContainerClient, ContainerDetails, Engine, ImageClient, NetworkClient, VolumeClient} from '../../src/docker/types.js'
 
 /** A fake engine behind the project's own interfaces, for unit tests of services (no Docker socket). */
 export function fakeContainer(over: {id?: string; name?: string; state?: string; env?: string[]} = {}): ContainerDetails {
@@ -44,9 +44,12 @@ export class FakeEngine implements Engine {
     stats: async () => ({}),
     getArchive: async () => Readable.from([Buffer.alloc(1024)]),
     commit: async (id) => (this.calls.push(`commit ${id}`), 'sha256:' + 'c'.repeat(64)),
+    remove: async (id) => (this.calls.push(`remove ${id}`), 'done'),
   }
 
   readonly networks: NetworkClient = {
+    list: async () => [],
+    remove: async (id) => (this.calls.push(`remove network ${id}`), 'done'),
     disconnect: async (n, id) => (this.calls.push(`disconnect ${n} ${id}`), 'done'),
     connect: async (n, id) => (this.calls.push(`connect ${n} ${id}`), 'done'),
   }
@@ -56,7 +59,14 @@ export class FakeEngine implements Engine {
     list: async () => [],
     save: async () => this.saveTar(),
     remove: async () => 'done',
+    untag: async (ref) => (this.calls.push(`untag ${ref}`), 'done'),
     prune: async () => ({deleted: 0, spaceReclaimed: 0}),
+    importImage: async (_tar, opts) => (this.calls.push(`import ${opts.repo}:${opts.tag}`), 'sha256:' + 'd'.repeat(64)),
+  }
+
+  readonly volumes: VolumeClient = {
+    list: async () => [],
+    remove: async (name) => (this.calls.push(`remove volume ${name}`), 'done'),
   }
 
   async ping(): Promise<void> {}
