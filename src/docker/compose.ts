@@ -32,11 +32,14 @@ export function composeCommandLine(flavor: ComposeFlavor, project: ComposeProjec
   return flavor === 'v2' ? {file: 'docker', args: ['compose', ...projectArgs, ...args]} : {file: 'docker-compose', args: [...projectArgs, ...args]}
 }
 
-/** The project name compose would derive from a folder (v2 keeps [a-z0-9_-]; v1 keeps [a-z0-9]). */
+/**
+ * The project name compose derives from a folder: lowercase, keeping [a-z0-9_-] (compose v1 >= 1.21
+ * and v2 alike); v2 also drops leading "_" and "-".
+ */
 export function defaultProjectName(flavor: ComposeFlavor, projectDirectory: string, env: NodeJS.ProcessEnv = process.env): string {
   if (env.COMPOSE_PROJECT_NAME) return env.COMPOSE_PROJECT_NAME
-  const base = basename(resolve(projectDirectory)).toLowerCase()
-  return flavor === 'v2' ? base.replace(/[^a-z0-9_-]/g, '').replace(/^[_-]+/, '') : base.replace(/[^a-z0-9]/g, '')
+  const base = basename(resolve(projectDirectory)).toLowerCase().replace(/[^a-z0-9_-]/g, '')
+  return flavor === 'v2' ? base.replace(/^[_-]+/, '') : base
 }
 
 const COMPOSE_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yml', 'docker-compose.yaml']

@@ -1,5 +1,9 @@
 import {createHash} from 'node:crypto'
-import {Readable, Transform} from 'node:stream'
+import {createWriteStream} from 'node:fs'
+import {mkdir, rm} from 'node:fs/promises'
+import {join} from 'node:path'
+import {type Readable, Transform} from 'node:stream'
+import {pipeline} from 'node:stream/promises'
 
 import type {Case} from '../../case/case-store.js'
 import {fileStamp, safeFileName} from '../../case/ids.js'
@@ -128,12 +132,15 @@ async function collectOne(opts: CollectOptions, targetRef: string, d: ContainerD
   })
   archiveFailed.catch(() => undefined)
 
+  // A tar header needs the member's size before its bytes, so archiver would hold a stream of
+  // unknown length (a log) in memory. Streams are staged to a file first (hashed on the way), then
+  // archived from disk: memory stays flat whatever the size of the logs.
+  const staging = join(kase.dir, '.staging', `collect-${safeFileName(d.name)}-${stamp}-${process.pid}`)
+  await mkdir(staging, {recursive: true, mode: 0o700})
+  let staged = 0
   /** Append one member and wait until the archive has consumed it, so only one source is open at a time. */
   const add = async (name: string, content: Readable | string): Promise<void> => {
     opts.signal?.throwIfAborted()
-    const hasher = new Hasher()
-    const body = typeof content === 'string' ? Readable.from([Buffer.from(content)]) : content
-    body.on('error', (e) => hasher.destroy(e))
     const entered = new Promise<void>((resolve) => {
       const onEntry = (data: {name: string}): void => {
         if (data.name === `${root}/${name}`) {
@@ -143,8 +150,19 @@ async function collectOne(opts: CollectOptions, targetRef: string, d: ContainerD
       }
       archive.on('entry', onEntry)
     })
-    archive.append(body.pipe(hasher), {name: `${root}/${name}`, mode: 0o600})
+    if (typeof content === 'string') {
+      const buf = Buffer.from(content)
+      archive.append(buf, {name: `${root}/${name}`, mode: 0o600})
+      await Promise.race([entered, archiveFailed])
+      entries.push({name, sha256: createHash('sha256').update(buf).digest('hex'), size: buf.length})
+      return
+    }
+    const hasher = new Hasher()
+    const file = join(staging, `${staged++}`)
+    await pipeline(content, hasher, createWriteStream(file, {mode: 0o600}), opts.signal ? {signal: opts.signal} : {})
+    archive.file(file, {name: `${root}/${name}`, mode: 0o600})
     await Promise.race([entered, archiveFailed])
+    await rm(file, {force: true})
     entries.push({name, sha256: hasher.digest(), size: hasher.size})
   }
   const json = (v: unknown): string => `${JSON.stringify(redactDeep(v), null, 2)}\n`
@@ -195,6 +213,7 @@ async function collectOne(opts: CollectOptions, targetRef: string, d: ContainerD
     throw error
   } finally {
     p?.done()
+    await rm(staging, {recursive: true, force: true})
   }
   const artifact = await writing
   const archiveRef = {id: artifact.id, path: artifact.path, type: artifact.type, sha256: artifact.sha256, size: artifact.size}
