@@ -135,5 +135,17 @@ export async function resolveProject(flavor: ComposeFlavor, input: {files?: stri
       throw new AbortError(`Compose file not found: ${f}`, {exit: 'NOT_FOUND'})
     }
   }
-  return {files, projectDirectory, name: input.name ?? defaultProjectName(flavor, projectDirectory)}
+  return {files, projectDirectory, name: input.name ?? process.env.COMPOSE_PROJECT_NAME ?? (await projectNameFromDotenv(projectDirectory)) ?? defaultProjectName(flavor, projectDirectory)}
+}
+
+/** Compose reads COMPOSE_PROJECT_NAME from the project's .env file too. */
+async function projectNameFromDotenv(projectDirectory: string): Promise<string | undefined> {
+  const {readFile} = await import('node:fs/promises')
+  try {
+    const text = await readFile(resolve(projectDirectory, '.env'), 'utf8')
+    const m = /^\s*(?:export\s+)?COMPOSE_PROJECT_NAME\s*=\s*["']?([A-Za-z0-9_-]+)["']?\s*$/m.exec(text)
+    return m?.[1]?.toLowerCase()
+  } catch {
+    return undefined
+  }
 }

@@ -64,27 +64,26 @@ export class RespondPrompts {
     return {...(which ? {id: which} : {}), title: title.trim(), severity}
   }
 
-  /** Pick the affected containers: a checklist for a few, search-as-you-type for many. */
+  /** Pick the affected containers: type to search (name, image, compose project), enter to add, "done" to finish. */
   async pickContainers(all: ContainerOverview[]): Promise<ContainerOverview[]> {
-    const {checkbox, search} = await import('@inquirer/prompts')
+    const {search} = await import('@inquirer/prompts')
     const label = (c: ContainerOverview): string =>
       `${c.name}  ${c.image}  ${c.state}${c.project ? `  [${c.project}${c.service ? `/${c.service}` : ''}]` : ''}${c.networks.length ? `  nets: ${c.networks.join(',')}` : ''}${c.ports.length ? `  ports: ${c.ports.join(',')}` : ''}${c.hints.length ? `  ! ${c.hints.join('; ')}` : ''}`
-    if (all.length <= 15) {
-      const picked = await guard(
-        checkbox<string>({message: 'Which containers are affected? (space to select, enter to confirm)', choices: all.map((c) => ({value: c.id, name: label(c)})), required: true}, this.ctx()),
-      )
-      return all.filter((c) => picked.includes(c.id))
-    }
+    this.say(`${all.length} container(s) on this host.`)
     const picked: ContainerOverview[] = []
     for (;;) {
       const id = await guard(
         search<string>(
           {
-            message: picked.length ? `Picked: ${picked.map((p) => p.name).join(', ')}. Type to search another, or choose "done":` : 'Type to search the affected container:',
+            message: picked.length ? `Picked: ${picked.map((p) => p.name).join(', ')}. Add another (type to search), or choose "done":` : 'Which container is affected? Type to search, enter to pick:',
             source: (term) => [
               ...(picked.length ? [{value: '', name: '✔ done'}] : []),
-              ...all.filter((c) => !picked.includes(c) && (!term || `${c.name} ${c.image} ${c.project ?? ''}`.toLowerCase().includes(term.toLowerCase()))).slice(0, 20).map((c) => ({value: c.id, name: label(c)})),
+              ...all
+                .filter((c) => !picked.includes(c) && (!term || `${c.name} ${c.image} ${c.project ?? ''} ${c.service ?? ''}`.toLowerCase().includes(term.toLowerCase())))
+                .slice(0, 30)
+                .map((c) => ({value: c.id, name: label(c)})),
             ],
+            pageSize: 12,
           },
           this.ctx(),
         ),

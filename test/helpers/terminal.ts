@@ -70,9 +70,13 @@ export class Terminal {
   async exitCode(timeoutMs = 60_000): Promise<number> {
     const deadline = Date.now() + timeoutMs
     while (Date.now() < deadline) {
-      const r = await this.tmux(['display-message', '-p', '-t', this.session, '#{pane_dead} #{pane_dead_status}'])
-      const [dead, status] = r.stdout.trim().split(' ')
-      if (dead === '1') return Number(status)
+      const r = await this.tmux(['display-message', '-p', '-t', this.session, '#{pane_dead} #{pane_dead_status} #{pane_dead_signal}'])
+      const [dead, status, signal] = r.stdout.trim().split(' ')
+      if (dead === '1') {
+        if (status) return Number(status)
+        // Killed by a signal: report it the way a shell would (128 + signal number).
+        if (signal) return 128 + Number(signal)
+      }
       await new Promise((res) => setTimeout(res, 200))
     }
     throw new Error('the program did not exit')
