@@ -111,7 +111,7 @@ async function collectOne(opts: CollectOptions, targetRef: string, d: ContainerD
   const entries: CollectedEntry[] = []
   const root = `${safeFileName(d.name)}-${stamp}`
 
-  const archive = archiver('tar', {gzip: true, gzipOptions: {level: 6}})
+  const archive = archiver('tar', {gzip: true, gzipOptions: {level: 1}})
   archive.on('warning', (w: Error) => notes.push(`archiver warning: ${w.message}`))
   const p = opts.transferProgress?.(`${d.name}: collect`)
   const writing = kase.addEvidence({
