@@ -13,7 +13,7 @@ import {resolveContainers} from '../../docker/resolve.js'
 import type {ContainerDetails, Engine} from '../../docker/types.js'
 import {type ErrorInfo, toErrorInfo} from '../../errors.js'
 import {mapBounded} from '../../util/concurrency.js'
-import {demuxDockerStream} from './log-demux.js'
+import {splitDockerStream} from './log-demux.js'
 import type {ArtifactRef} from './snapshot.js'
 
 export interface CollectOptions {
@@ -157,13 +157,31 @@ async function collectOne(opts: CollectOptions, targetRef: string, d: ContainerD
       entries.push({name, sha256: createHash('sha256').update(buf).digest('hex'), size: buf.length})
       return
     }
+    const file = await stage(content)
+    await addStaged(name, file)
+  }
+  /** Stream into a staging file, hashing on the way. */
+  const stage = async (content: Readable): Promise<{path: string; sha256: string; size: number}> => {
     const hasher = new Hasher()
-    const file = join(staging, `${staged++}`)
-    await pipeline(content, hasher, createWriteStream(file, {mode: 0o600}), opts.signal ? {signal: opts.signal} : {})
-    archive.file(file, {name: `${root}/${name}`, mode: 0o600})
+    const path = join(staging, `${staged++}`)
+    await pipeline(content, hasher, createWriteStream(path, {mode: 0o600}), opts.signal ? {signal: opts.signal} : {})
+    return {path, sha256: hasher.digest(), size: hasher.size}
+  }
+  /** Archive a staged file as a member, then drop it. */
+  const addStaged = async (name: string, file: {path: string; sha256: string; size: number}): Promise<void> => {
+    const entered = new Promise<void>((resolve) => {
+      const onEntry = (data: {name: string}): void => {
+        if (data.name === `${root}/${name}`) {
+          archive.off('entry', onEntry)
+          resolve()
+        }
+      }
+      archive.on('entry', onEntry)
+    })
+    archive.file(file.path, {name: `${root}/${name}`, mode: 0o600})
     await Promise.race([entered, archiveFailed])
-    await rm(file, {force: true})
-    entries.push({name, sha256: hasher.digest(), size: hasher.size})
+    await rm(file.path, {force: true})
+    entries.push({name, sha256: file.sha256, size: file.size})
   }
   const json = (v: unknown): string => `${JSON.stringify(redactDeep(v), null, 2)}\n`
 
@@ -179,16 +197,26 @@ async function collectOne(opts: CollectOptions, targetRef: string, d: ContainerD
     } else {
       let stdout: Readable | undefined
       try {
-        stdout = await engine.containers.logs(d.id, {...window, stdout: true, stderr: tty})
+        stdout = await engine.containers.logs(d.id, {...window, stdout: true, stderr: true})
       } catch (error) {
         logs = 'unavailable'
         const info = toErrorInfo(error)
         notes.push(`logs could not be read (driver "${d.logDriver}"): ${info.message}`)
         await add('logs/UNAVAILABLE.json', json({logDriver: d.logDriver, reason: info.message}))
       }
-      if (stdout) {
-        await add('logs/stdout.log', tty ? stdout : stdout.pipe(demuxDockerStream(1)))
-        if (!tty) await add('logs/stderr.log', (await engine.containers.logs(d.id, {...window, stdout: false, stderr: true})).pipe(demuxDockerStream(2)))
+      if (stdout && tty) await add('logs/stdout.log', stdout)
+      if (stdout && !tty) {
+        // One pass over the log (the engine decodes every line of it): frames are split into two files.
+        const out = {hasher: new Hasher(), path: join(staging, `${staged++}`)}
+        const err = {hasher: new Hasher(), path: join(staging, `${staged++}`)}
+        const sig = opts.signal ? {signal: opts.signal} : {}
+        await Promise.all([
+          pipeline(stdout, splitDockerStream(out.hasher, err.hasher), sig),
+          pipeline(out.hasher, createWriteStream(out.path, {mode: 0o600}), sig),
+          pipeline(err.hasher, createWriteStream(err.path, {mode: 0o600}), sig),
+        ])
+        await addStaged('logs/stdout.log', {path: out.path, sha256: out.hasher.digest(), size: out.hasher.size})
+        await addStaged('logs/stderr.log', {path: err.path, sha256: err.hasher.digest(), size: err.hasher.size})
       }
     }
     await add('inspect.json', json(d.raw))

@@ -1,4 +1,5 @@
-import {Transform} from 'node:stream'
+import {once} from 'node:events'
+import {Transform, Writable} from 'node:stream'
 
 /**
  * Docker multiplexes stdout and stderr of a non-TTY container into frames:
@@ -29,6 +30,54 @@ export function demuxDockerStream(keep: 1 | 2): Transform {
         buf = buf.subarray(take)
       }
       cb()
+    },
+  })
+}
+
+/**
+ * Split a multiplexed log stream into stdout and stderr in one pass, writing each payload to its
+ * destination and waiting for it when it pushes back (memory stays flat). Ends both at the end.
+ */
+export function splitDockerStream(stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): Writable {
+  let header = Buffer.alloc(0)
+  let remaining = 0
+  let current = 0
+  return new Writable({
+    highWaterMark: 1024 * 1024,
+    write(chunk: Buffer, _enc, cb) {
+      const waits: Array<Promise<unknown>> = []
+      let buf = chunk
+      while (buf.length > 0) {
+        if (remaining === 0) {
+          const need = 8 - header.length
+          header = Buffer.concat([header, buf.subarray(0, need)])
+          buf = buf.subarray(need)
+          if (header.length < 8) break
+          current = header[0]!
+          remaining = header.readUInt32BE(4)
+          header = Buffer.alloc(0)
+          continue
+        }
+        const take = Math.min(remaining, buf.length)
+        const target = current === 2 ? stderr : current === 1 ? stdout : undefined
+        if (target && !target.write(buf.subarray(0, take))) waits.push(once(target as unknown as NodeJS.EventEmitter, 'drain'))
+        remaining -= take
+        buf = buf.subarray(take)
+      }
+      if (waits.length === 0) cb()
+      else Promise.all(waits).then(() => cb(), cb)
+    },
+    final(cb) {
+      stdout.end()
+      stderr.end()
+      cb()
+    },
+    destroy(err, cb) {
+      if (err) {
+        ;(stdout as unknown as Writable).destroy(err)
+        ;(stderr as unknown as Writable).destroy(err)
+      }
+      cb(err)
     },
   })
 }
