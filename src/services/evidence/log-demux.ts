@@ -12,6 +12,7 @@ export function demuxDockerStream(keep: 1 | 2): Transform {
   let current = 0
   return new Transform({
     transform(chunk: Buffer, _enc, cb) {
+      const kept: Buffer[] = []
       let buf = chunk
       while (buf.length > 0) {
         if (remaining === 0) {
@@ -25,11 +26,11 @@ export function demuxDockerStream(keep: 1 | 2): Transform {
           continue
         }
         const take = Math.min(remaining, buf.length)
-        if (current === keep) this.push(buf.subarray(0, take))
+        if (current === keep) kept.push(buf.subarray(0, take))
         remaining -= take
         buf = buf.subarray(take)
       }
-      cb()
+      cb(null, kept.length === 0 ? undefined : kept.length === 1 ? kept[0] : Buffer.concat(kept))
     },
   })
 }
@@ -45,7 +46,10 @@ export function splitDockerStream(stdout: NodeJS.WritableStream, stderr: NodeJS.
   return new Writable({
     highWaterMark: 1024 * 1024,
     write(chunk: Buffer, _enc, cb) {
-      const waits: Array<Promise<unknown>> = []
+      // Frames are small (one log line each): gather each stream's payloads of this chunk and write
+      // them once, instead of one stream write per line.
+      const outParts: Buffer[] = []
+      const errParts: Buffer[] = []
       let buf = chunk
       while (buf.length > 0) {
         if (remaining === 0) {
@@ -59,11 +63,14 @@ export function splitDockerStream(stdout: NodeJS.WritableStream, stderr: NodeJS.
           continue
         }
         const take = Math.min(remaining, buf.length)
-        const target = current === 2 ? stderr : current === 1 ? stdout : undefined
-        if (target && !target.write(buf.subarray(0, take))) waits.push(once(target as unknown as NodeJS.EventEmitter, 'drain'))
+        if (current === 1) outParts.push(buf.subarray(0, take))
+        else if (current === 2) errParts.push(buf.subarray(0, take))
         remaining -= take
         buf = buf.subarray(take)
       }
+      const waits: Array<Promise<unknown>> = []
+      if (outParts.length > 0 && !stdout.write(outParts.length === 1 ? outParts[0]! : Buffer.concat(outParts))) waits.push(once(stdout as unknown as NodeJS.EventEmitter, 'drain'))
+      if (errParts.length > 0 && !stderr.write(errParts.length === 1 ? errParts[0]! : Buffer.concat(errParts))) waits.push(once(stderr as unknown as NodeJS.EventEmitter, 'drain'))
       if (waits.length === 0) cb()
       else Promise.all(waits).then(() => cb(), cb)
     },

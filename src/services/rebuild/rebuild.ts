@@ -10,7 +10,7 @@ import type {Engine} from '../../docker/types.js'
 import {AbortError, type ErrorInfo, ExternalCommandError, toErrorInfo} from '../../errors.js'
 import {sha256File} from '../../util/fs.js'
 import {type AuditResult, auditContainers, COMPOSE_PROJECT_LABEL} from '../audit.js'
-import {readContainment} from '../containment-state.js'
+import {readContainment, saveContainmentRecord} from '../containment-state.js'
 import {snapshotContainers} from '../evidence/snapshot.js'
 import {baseImagesOf, loadComposeModel, type ServiceModel} from './compose-model.js'
 
@@ -222,6 +222,12 @@ export async function rebuildProject(opts: RebuildOptions): Promise<RebuildResul
     })
     // 3. Down: this project only.
     await step('down', () => compose.run(project, ['down', '--remove-orphans', ...(opts.removeVolumes ? ['--volumes'] : [])], {onLine, ...(opts.signal ? {signal: opts.signal} : {})}))
+    // The isolated containers are gone now: say so in the containment records (their evidence stays).
+    const state = await readContainment(kase)
+    for (const c of plan.isolated) {
+      const rec = state.containers[c.containerId]
+      if (rec?.status === 'isolated') await saveContainmentRecord(kase, {...rec, status: 'removed', releasedAt: new Date().toISOString()})
+    }
     // 4. Remove the images the project ran before (never an evidence image: the image client refuses;
     //    an image an evidence image was committed from cannot go either: the evidence keeps it).
     await step('remove former project images', async () => {
