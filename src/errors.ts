@@ -143,6 +143,13 @@ export function normalizeError(err: unknown): IrError {
       const lines = e.message.split('\n').map((l) => l.trim()).filter((l) => l.length > 0 && !/^The following errors? occurred:?$/i.test(l) && !/^See more help with --help$/i.test(l))
       return new AbortError(lines.join(' ') || firstLine(e.message), {exit: e.oclif.exit === 2 ? 'USAGE' : 'FAILURE', hint: 'See --help for usage.'})
     }
+    if (e.code === 'ECONNRESET' || e.code === 'EPIPE' || e.code === 'ECONNREFUSED' || e.code === 'ETIMEDOUT' || /socket hang up/i.test(e.message)) {
+      return new AbortError(`Connection to the Docker engine lost (${e.code ?? e.message})`, {
+        exit: 'ENGINE_UNREACHABLE',
+        hint: 'Check the engine is running; what was already collected is kept (an interrupted file as .partial).',
+        cause: err,
+      })
+    }
     if (e.code === 'EACCES' || e.code === 'EPERM') {
       return new AbortError(`Permission denied: ${e.path ?? e.message}`, {exit: 'CASE_ACCESS', hint: 'Run as a user who can write there, or choose another folder with IR_INCIDENTS_DIR.', cause: err})
     }

@@ -1,4 +1,4 @@
-import {closeSync, fsyncSync, openSync, writeSync} from 'node:fs'
+import {closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync} from 'node:fs'
 import {open, readFile, stat} from 'node:fs/promises'
 
 import pino, {type Logger} from 'pino'
@@ -87,8 +87,15 @@ export class AuditLog {
         outcome: entry.outcome,
         ...(entry.details === undefined ? {} : {details: entry.details}),
       })
-      this.fd = openSync(this.path, 'a', 0o600)
+      this.fd = openSync(this.path, 'a+', 0o600)
       try {
+        // A crash can leave a torn last line without its newline: keep it a line of its own.
+        const size = fstatSync(this.fd).size
+        if (size > 0) {
+          const last = Buffer.alloc(1)
+          readSync(this.fd, last, 0, 1, size - 1)
+          if (last[0] !== 0x0a) writeSync(this.fd, '\n')
+        }
         this.logger.info(fields, redactDeep(entry.msg ?? `${entry.action} ${entry.outcome}`))
         fsyncSync(this.fd)
       } finally {
@@ -124,14 +131,24 @@ export async function readHead(path: string): Promise<AuditHead> {
       const nl = text.lastIndexOf('\n')
       if (nl >= 0 || start === 0) {
         const last = nl >= 0 ? text.slice(nl + 1) : text
-        const parsed = JSON.parse(last) as {seq?: number}
-        return {seq: typeof parsed.seq === 'number' ? parsed.seq : 0, hash: sha256(last)}
+        try {
+          const parsed = JSON.parse(last) as {seq?: number}
+          if (typeof parsed.seq === 'number') return {seq: parsed.seq, hash: sha256(last)}
+        } catch {
+          // A torn or edited last line: chain on to it as it is (verify reports it) instead of failing forever.
+        }
+        return {seq: await countLines(path), hash: sha256(last)}
       }
       chunkSize *= 4
     }
   } finally {
     await fh.close()
   }
+}
+
+async function countLines(path: string): Promise<number> {
+  const text = await readFile(path, 'utf8')
+  return text.split('\n').filter((l) => l.length > 0).length
 }
 
 export interface ChainProblem {

@@ -1,4 +1,4 @@
-import {open, readFile, rm} from 'node:fs/promises'
+import {link, open, readFile, rename, rm} from 'node:fs/promises'
 
 import {AbortError} from '../errors.js'
 
@@ -41,7 +41,7 @@ export class CaseLock {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
       }
       if (await this.isStale()) {
-        await rm(this.path, {force: true})
+        await this.takeOverStale()
         continue
       }
       if (Date.now() > deadline) {
@@ -53,6 +53,32 @@ export class CaseLock {
       await new Promise((r) => setTimeout(r, delay))
       delay = Math.min(delay * 2, 100)
     }
+  }
+
+  /**
+   * Move the stale lock aside atomically (only one waiter's rename succeeds), then make sure what was
+   * moved is still the dead holder's: if another waiter had already replaced it with a live lock,
+   * put that back instead of breaking it.
+   */
+  private async takeOverStale(): Promise<void> {
+    const aside = `${this.path}.stale-${process.pid}-${Date.now()}-${Math.random().toString(16).slice(2)}`
+    try {
+      await rename(this.path, aside)
+    } catch {
+      return // someone else moved it first
+    }
+    const pid = Number((await readFile(aside, 'utf8').catch(() => '')).trim())
+    let alive = false
+    try {
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid) {
+        process.kill(pid, 0)
+        alive = true
+      }
+    } catch {
+      alive = false
+    }
+    if (alive) await link(aside, this.path).catch(() => undefined)
+    await rm(aside, {force: true})
   }
 
   private async isStale(): Promise<boolean> {

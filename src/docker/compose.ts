@@ -1,5 +1,6 @@
 import {basename, resolve} from 'node:path'
 
+import {redactText} from '../case/redact.js'
 import {AbortError, ExternalCommandError} from '../errors.js'
 import type {Logger} from '../util/logger.js'
 
@@ -17,6 +18,8 @@ export interface ComposeRunOptions {
   onLine?: (line: string, stream: 'stdout' | 'stderr') => void
   signal?: AbortSignal
   env?: Record<string, string>
+  /** Keep stdout and return it (for `config`); otherwise it is only passed to onLine. */
+  captureStdout?: boolean
 }
 
 /** Compose behind a small interface: v2 (`docker compose`) or v1 (`docker-compose`), argument arrays only. */
@@ -84,8 +87,9 @@ export class ExecaComposeClient implements ComposeClient {
         })
         stream.on('error', () => resolvePump())
       })
-    const emit = (line: string, name: 'stdout' | 'stderr'): void => {
-      if (name === 'stdout') out.push(line)
+    const emit = (raw: string, name: 'stdout' | 'stderr'): void => {
+      const line = redactText(raw)
+      if (name === 'stdout' && opts.captureStdout) out.push(line)
       tail.push(line)
       if (tail.length > 40) tail.shift()
       opts.onLine?.(line, name)
@@ -135,7 +139,25 @@ export async function resolveProject(flavor: ComposeFlavor, input: {files?: stri
       throw new AbortError(`Compose file not found: ${f}`, {exit: 'NOT_FOUND'})
     }
   }
-  return {files, projectDirectory, name: input.name ?? process.env.COMPOSE_PROJECT_NAME ?? (await projectNameFromDotenv(projectDirectory)) ?? defaultProjectName(flavor, projectDirectory)}
+  // The order compose uses: -p, COMPOSE_PROJECT_NAME (environment, then .env), the top-level `name:`
+  // of the compose files, then the folder name. A wrong name would make ir act on another project.
+  const name = input.name ?? process.env.COMPOSE_PROJECT_NAME ?? (await projectNameFromDotenv(projectDirectory)) ?? (await projectNameFromFiles(files)) ?? defaultProjectName(flavor, projectDirectory)
+  return {files, projectDirectory, name}
+}
+
+async function projectNameFromFiles(files: readonly string[]): Promise<string | undefined> {
+  const {readFile} = await import('node:fs/promises')
+  const {parse} = await import('yaml')
+  let name: string | undefined
+  for (const f of files) {
+    try {
+      const doc = parse(await readFile(f, 'utf8')) as {name?: unknown} | null
+      if (typeof doc?.name === 'string' && /^[a-z0-9][a-z0-9_-]*$/.test(doc.name)) name = doc.name
+    } catch {
+      // compose itself reports a broken file
+    }
+  }
+  return name
 }
 
 /** Compose reads COMPOSE_PROJECT_NAME from the project's .env file too. */

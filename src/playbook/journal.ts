@@ -1,8 +1,10 @@
 import {readFile} from 'node:fs/promises'
+import {hostname} from 'node:os'
 import {join} from 'node:path'
 
 import type {Case} from '../case/case-store.js'
 import {AbortError, type ErrorInfo} from '../errors.js'
+import {redactDeep} from '../case/redact.js'
 import {writeFileAtomic} from '../util/fs.js'
 import type {InputValues} from './expressions.js'
 
@@ -33,6 +35,8 @@ export interface Journal {
   startedAt: string
   updatedAt: string
   endedAt?: string
+  /** The process running it, so a second `resume` does not run the same steps beside it. */
+  owner?: {pid: number; host: string}
   steps: StepJournal[]
 }
 
@@ -53,5 +57,23 @@ export async function readJournal(kase: Case): Promise<Journal | undefined> {
 
 export async function writeJournal(kase: Case, journal: Journal): Promise<void> {
   journal.updatedAt = new Date().toISOString()
-  await writeFileAtomic(journalPath(kase), `${JSON.stringify(journal, null, 2)}\n`)
+  // Inputs, outputs and error messages may quote what they handled: redact like everything in a case.
+  await writeFileAtomic(journalPath(kase), `${JSON.stringify(redactDeep(journal), null, 2)}\n`)
+}
+
+/** Is the run still being executed by a live process on this host? */
+export function ownerAlive(journal: Journal): boolean {
+  const o = journal.owner
+  if (!o || o.host !== hostname() || o.pid === process.pid) return false
+  try {
+    process.kill(o.pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/** Keep a finished run's journal before a new run replaces it. */
+export async function archiveJournal(kase: Case, journal: Journal): Promise<void> {
+  await writeFileAtomic(join(kase.dir, 'state', `playbook-run-${journal.runId}.json`), `${JSON.stringify(redactDeep(journal), null, 2)}\n`)
 }

@@ -1,4 +1,5 @@
 import {randomBytes} from 'node:crypto'
+import {hostname} from 'node:os'
 
 import type {Case, CaseStore} from '../case/case-store.js'
 import type {ComposeClient} from '../docker/compose.js'
@@ -7,7 +8,7 @@ import {AbortError, InterruptedError, normalizeError, toErrorInfo} from '../erro
 import type {Logger} from '../util/logger.js'
 import {ACTION_DEFS, type HumanInterface, type Outputs, type StepPlan} from './actions.js'
 import {evaluateWhen, interpolate, type InputValues} from './expressions.js'
-import {type Journal, readJournal, type StepJournal, writeJournal} from './journal.js'
+import {archiveJournal, type Journal, ownerAlive, readJournal, type StepJournal, writeJournal} from './journal.js'
 import {type LoadedPlaybook, type PlaybookProblem} from './loader.js'
 import type {Step} from './schema.js'
 
@@ -163,10 +164,14 @@ export async function runPlaybook(opts: RunOptions): Promise<Journal> {
   const existing = await readJournal(kase)
   if (opts.resume) {
     if (!existing) throw new AbortError(`No playbook run to resume in case ${kase.id}`, {exit: 'NOT_FOUND', hint: 'Start one with `ir playbook run`.'})
+    if (existing.status === 'running' && ownerAlive(existing)) {
+      throw new AbortError(`The run in case ${kase.id} is still going (process ${existing.owner?.pid})`, {exit: 'PRECONDITION', hint: 'Wait for it to finish or stop it (Ctrl-C) before resuming.'})
+    }
     if (existing.playbook.sha256 !== loaded.sha256) {
       throw new AbortError(`The playbook ${loaded.file} changed since the run started (its SHA-256 differs)`, {exit: 'PRECONDITION', hint: 'Restore the playbook as it was, or start a new run in a new case.'})
     }
     journal = existing
+    journal.owner = {pid: process.pid, host: hostname()}
     journal.status = 'running'
     delete journal.endedAt
     await kase.record({action: 'playbook.resume', target: loaded.playbook.name, outcome: 'info', msg: `Resuming playbook ${loaded.playbook.name} (run ${journal.runId})`, details: {runId: journal.runId, states: Object.fromEntries(journal.steps.map((s) => [s.id, s.state]))}})
@@ -174,6 +179,7 @@ export async function runPlaybook(opts: RunOptions): Promise<Journal> {
     if (existing && existing.status !== 'succeeded' && existing.status !== 'stopped') {
       throw new AbortError(`Case ${kase.id} has an unfinished playbook run (${existing.playbook.name}, ${existing.status})`, {exit: 'PRECONDITION', hint: `Continue it with \`ir playbook resume ${kase.id}\`, or use another case.`})
     }
+    if (existing) await archiveJournal(kase, existing)
     journal = {
       schema: 1,
       runId: `run-${randomBytes(4).toString('hex')}`,
@@ -182,6 +188,7 @@ export async function runPlaybook(opts: RunOptions): Promise<Journal> {
       inputs: opts.inputs,
       mode: opts.mode,
       status: 'running',
+      owner: {pid: process.pid, host: hostname()},
       startedAt: new Date().toISOString(),
       updatedAt: new Date().toISOString(),
       steps: steps.map((s) => ({id: s.step.id, action: s.step.action, state: 'pending', attempts: 0})),

@@ -61,3 +61,18 @@ describe('hash-chained audit log', () => {
     expect(text).not.toContain('pw-XYZ')
   })
 })
+
+describe('crash leftovers', () => {
+  it('keeps appending after a torn last line (and verify names it), and takes over a dead holder\'s lock', async () => {
+    const {store, kase} = await freshCase()
+    await kase.record({action: 'a', outcome: 'success'})
+    const {appendFile} = await import('node:fs/promises')
+    await appendFile(kase.audit.path, '{"level":"info","time":"2026-')
+    await writeFile(join(kase.dir, '.lock'), '999999')
+    await kase.record({action: 'after-crash', outcome: 'success'})
+    const meta = await store.readMeta(kase.dir)
+    const chain = await verifyChain(kase.audit.path, meta?.auditHead)
+    expect(chain.problems.map((p) => p.problem)).toEqual([expect.stringMatching(/not valid JSON/)])
+    expect(chain.entries).toBe(4)
+  })
+})

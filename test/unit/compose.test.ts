@@ -45,6 +45,15 @@ describe('compose command lines', () => {
     expect((await resolveProject('v2', {projectDirectory: dir, name: 'p'})).files).toEqual([join(dir, 'docker-compose.yml')])
   })
 
+  it('takes the project name as compose does: -p, .env COMPOSE_PROJECT_NAME, top-level name:, then the folder', async () => {
+    const dir = await tempDir()
+    await writeFile(join(dir, 'compose.yml'), 'name: shop\nservices: {}\n')
+    expect((await resolveProject('v2', {projectDirectory: dir})).name).toBe('shop')
+    expect((await resolveProject('v2', {projectDirectory: dir, name: 'given'})).name).toBe('given')
+    await writeFile(join(dir, '.env'), 'COMPOSE_PROJECT_NAME=fromenv\n')
+    expect((await resolveProject('v1', {projectDirectory: dir})).name).toBe('fromenv')
+  })
+
   it('reads base images from FROM lines, skipping build stages and scratch', async () => {
     const dir = await tempDir()
     await mkdir(join(dir, 'ctx'))

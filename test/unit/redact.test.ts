@@ -27,3 +27,26 @@ describe('redaction', () => {
     expect(input.Config.Env[0]).toBe('API_KEY=k1')
   })
 })
+
+describe('redaction of the forms a review found missing', () => {
+  it('covers empty URL users, quoted and colon forms, flags with separate values, auth schemes and token shapes', () => {
+    const cases: Array<[string, string]> = [
+      ['REDIS_URL=redis://:pw-1@redis:6379', 'pw-1'],
+      ['PASSWORD="hunter2"', 'hunter2'],
+      ['password: hunter3', 'hunter3'],
+      ['{"password":"x-secret-x"}', 'x-secret-x'],
+      ['Authorization: Bearer abcdefghijklmnop', 'abcdefghijklmnop'],
+      ['redis-server --requirepass s3cretvalue', 's3cretvalue'],
+      ['token in logs ghp_ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789', 'ghp_ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'],
+      ['aws AKIAABCDEFGHIJKLMNOP here', 'AKIAABCDEFGHIJKLMNOP'],
+    ]
+    for (const [text, secret] of cases) expect(redactText(text), text).not.toContain(secret)
+    expect(redactText('PORT=8080 MODE=prod')).toBe('PORT=8080 MODE=prod')
+  })
+
+  it('redacts the value after a secret-named flag in argument arrays', () => {
+    const out = redactDeep({Cmd: ['redis-server', '--requirepass', 's3cret', '--port', '6379'], Args: ['-c', 'echo hi']})
+    expect(out.Cmd).toEqual(['redis-server', '--requirepass', REDACTED, '--port', '6379'])
+    expect(out.Args).toEqual(['-c', 'echo hi'])
+  })
+})

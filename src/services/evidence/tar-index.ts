@@ -88,8 +88,20 @@ export function createTarIndexer(onEntry: (e: TarIndexEntry) => void | Promise<v
     transform(chunk: Buffer, _enc, cb) {
       if (failed) return cb(null, chunk)
       // Respect the parser's backpressure so memory stays flat however large the tar is.
-      if (extract.write(chunk)) cb(null, chunk)
-      else extract.once('drain', () => cb(null, chunk))
+      if (extract.write(chunk)) return cb(null, chunk)
+      // Wait for the parser, but never forever: if it fails meanwhile, the copy goes on without it.
+      let done = false
+      const go = (): void => {
+        if (done) return
+        done = true
+        extract.off('drain', go)
+        extract.off('error', go)
+        extract.off('close', go)
+        cb(null, chunk)
+      }
+      extract.once('drain', go)
+      extract.once('error', go)
+      extract.once('close', go)
     },
     flush(cb) {
       if (failed) return cb()

@@ -14,7 +14,7 @@ export interface ServiceModel {
 /** The resolved project as `compose config` prints it (both v1 and v2 print YAML). */
 export async function loadComposeModel(compose: ComposeClient, project: ComposeProject): Promise<ServiceModel[]> {
   const {parse} = await import('yaml')
-  const {stdout} = await compose.run(project, ['config'])
+  const {stdout} = await compose.run(project, ['config'], {captureStdout: true})
   let doc: {services?: Record<string, {image?: string; build?: string | {context?: string; dockerfile?: string}}>}
   try {
     doc = parse(stdout) as typeof doc
