@@ -125,7 +125,7 @@ async function collectOne(opts: CollectOptions, targetRef: string, d: ContainerD
     meta: {since: opts.since ?? null, until, logDriver: d.logDriver},
   })
   // If the file side fails, stop feeding the archive.
-  writing.catch(() => archive.abort())
+  writing.catch((error: unknown) => archive.destroy(error as Error))
   const archiveFailed = new Promise<never>((_, reject) => {
     archive.once('error', reject)
     writing.catch(reject)
@@ -199,8 +199,10 @@ async function collectOne(opts: CollectOptions, targetRef: string, d: ContainerD
       try {
         stdout = await engine.containers.logs(d.id, {...window, stdout: true, stderr: true})
       } catch (error) {
-        logs = 'unavailable'
+        // Only a driver the engine cannot read back is recorded as such; any other failure fails the collection.
         const info = toErrorInfo(error)
+        if (!/does not support reading|not implemented|HTTP 501/i.test(info.message)) throw error
+        logs = 'unavailable'
         notes.push(`logs could not be read (driver "${d.logDriver}"): ${info.message}`)
         await add('logs/UNAVAILABLE.json', json({logDriver: d.logDriver, reason: info.message}))
       }
@@ -231,12 +233,18 @@ async function collectOne(opts: CollectOptions, targetRef: string, d: ContainerD
     // Engine events about this container since it was created.
     const created = Math.floor(Date.parse(String((d.raw as {Created?: string}).Created ?? '')) / 1000)
     const events = await engine.events({since: Number.isFinite(created) ? created : until - 86_400, until, filters: {container: [d.id]}})
-    await add('events.jsonl', events.pipe(jsonLinesRedactor()))
+    const redactedEvents = jsonLinesRedactor()
+    // pipeline (not pipe): a dropped engine connection fails the member instead of hanging it.
+    const eventsDone = pipeline(events, redactedEvents)
+    eventsDone.catch((error: Error) => redactedEvents.destroy(error))
+    await add('events.jsonl', redactedEvents)
+    await eventsDone
     await add('collection.json', json({containerId: d.id, name: d.name, image: d.image, logDriver: d.logDriver, since: opts.since ?? null, until, collectedAt: new Date().toISOString(), collectedBy: kase.actor, notes}))
     await add('SHA256SUMS', entries.map((e) => `${e.sha256}  ${root}/${e.name}\n`).join(''))
     await archive.finalize()
   } catch (error) {
-    archive.abort()
+    // Fail the archive stream itself: the truncated file is kept as .partial, never recorded as evidence.
+    archive.destroy(error as Error)
     await writing.catch(() => undefined)
     throw error
   } finally {

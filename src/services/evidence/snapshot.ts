@@ -222,11 +222,15 @@ async function snapshotOne(opts: SnapshotOptions, targetRef: string, d: Containe
             if (!index.write(`${JSON.stringify(e)}\n`)) await once(index, 'drain')
           })
           const indexWrite = kase.addEvidence({name: `${dir}/export-index-${stamp}.jsonl`, type: 'export-index', description: `index of the filesystem export of ${d.name} (path, type, size, mode, uid, gid, mtime, link target, SHA-256)`, source, content: index})
+          indexWrite.catch(() => undefined) // awaited below; a failure here must not go unhandled meanwhile
           try {
             await transfer('export', `${dir}/export-${stamp}.tar`, 'filesystem-export', `docker export of ${d.name}`, () => engine.containers.export(d.id), {through: stage})
             exportSummary = await done
-          } finally {
             index.end()
+          } catch (error) {
+            // An incomplete export gives an incomplete index: keep it as .partial, not as evidence.
+            index.destroy(error as Error)
+            throw error
           }
           const indexArtifact = await indexWrite
           artifacts.push(ref(indexArtifact))

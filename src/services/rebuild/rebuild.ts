@@ -42,6 +42,8 @@ export interface EvidenceCheck {
   name: string
   evidence: 'verified' | 'missing' | 'mismatch'
   artifacts: string[]
+  /** With --volumes: named volumes of the container not yet archived in the case. */
+  missingVolumes?: string[]
 }
 
 export interface RebuildPlan {
@@ -90,14 +92,36 @@ const EVIDENCE_TYPES = new Set(['image-tar', 'filesystem-export'])
 const PULL_FAILURE = /pull access denied|failed to resolve|no such host|dial tcp|connection refused|i\/o timeout|TLS handshake|manifest unknown|repository does not exist|registry/i
 
 /** Does the case hold verified evidence (saved image or export) of this container? */
-export async function evidenceOf(kase: Case, containerId: string, name: string): Promise<EvidenceCheck> {
-  const artifacts = (await kase.manifest.read()).artifacts.filter((a) => a.source?.containerId === containerId && EVIDENCE_TYPES.has(a.type))
+export async function evidenceOf(kase: Case, containerId: string, name: string, opts: {volumes?: readonly string[]} = {}): Promise<EvidenceCheck> {
+  const all = (await kase.manifest.read()).artifacts.filter((a) => a.source?.containerId === containerId)
+  const artifacts = all.filter((a) => EVIDENCE_TYPES.has(a.type))
   if (artifacts.length === 0) return {containerId, name, evidence: 'missing', artifacts: []}
-  for (const a of artifacts) {
+  // Removing volumes (rebuild --volumes) destroys their data: each must be archived in the case first.
+  const archivedVolumes = new Set(all.filter((a) => a.type === 'mount-archive').map((a) => String((a.meta?.mount as {name?: string} | undefined)?.name ?? '')))
+  const unarchived = (opts.volumes ?? []).filter((v) => !archivedVolumes.has(v))
+  const checked = [...artifacts, ...all.filter((a) => a.type === 'mount-archive')]
+  for (const a of checked) {
     const onDisk = await sha256File(join(kase.dir, a.path)).catch(() => undefined)
-    if (onDisk?.sha256 !== a.sha256) return {containerId, name, evidence: 'mismatch', artifacts: artifacts.map((x) => x.path)}
+    if (onDisk?.sha256 !== a.sha256) return {containerId, name, evidence: 'mismatch', artifacts: checked.map((x) => x.path)}
   }
-  return {containerId, name, evidence: 'verified', artifacts: artifacts.map((x) => x.path)}
+  if (unarchived.length > 0) return {containerId, name, evidence: 'missing', artifacts: checked.map((x) => x.path), missingVolumes: unarchived}
+  return {containerId, name, evidence: 'verified', artifacts: checked.map((x) => x.path)}
+}
+
+/** Named volumes mounted by a container (what `down --volumes` would delete). */
+async function volumesOf(engine: Engine, id: string): Promise<string[]> {
+  const d = await engine.containers.inspect(id).catch(() => undefined)
+  return (d?.mounts ?? []).filter((m) => m.type === 'volume' && m.name).map((m) => m.name!)
+}
+
+/** Rotation backups (old secret values) that a `COPY . .` would bake into the new image. */
+async function backupsInContext(context: string): Promise<string[]> {
+  const {readdir, readFile} = await import('node:fs/promises')
+  const names = await readdir(context).catch(() => [] as string[])
+  const backups = names.filter((n) => /\.ir-backup-/.test(n))
+  if (backups.length === 0) return []
+  const ignore = await readFile(join(context, '.dockerignore'), 'utf8').catch(() => '')
+  return /ir-backup/.test(ignore) ? [] : backups
 }
 
 export async function planRebuild(opts: RebuildOptions): Promise<RebuildPlan> {
@@ -110,7 +134,7 @@ export async function planRebuild(opts: RebuildOptions): Promise<RebuildPlan> {
     const state = await readContainment(opts.kase)
     for (const c of containers) {
       const rec = state.containers[c.id]
-      if (rec?.status === 'isolated') isolated.push(await evidenceOf(opts.kase, c.id, c.name))
+      if (rec?.status === 'isolated') isolated.push(await evidenceOf(opts.kase, c.id, c.name, {volumes: opts.removeVolumes ? await volumesOf(opts.engine, c.id) : []}))
     }
   }
   const cmd = (args: string[]): string => {
@@ -120,6 +144,10 @@ export async function planRebuild(opts: RebuildOptions): Promise<RebuildPlan> {
   const warnings: string[] = []
   if (opts.offline) warnings.push('--offline: base images are NOT refreshed from a registry; the rebuild uses the local copies of the base images.')
   const built = services.filter((s) => s.build)
+  for (const s of built) {
+    const backups = await backupsInContext(s.build!.context)
+    if (backups.length > 0) warnings.push(`the build context of ${s.name} (${s.build!.context}) holds rotation backups with old secret values (${backups.join(', ')}): add ".env.ir-backup-*" to its .dockerignore or move them, or a COPY may bake them into the image`)
+  }
   return {
     composeFlavor: compose.flavor,
     project,
@@ -158,6 +186,7 @@ export async function rebuildProject(opts: RebuildOptions): Promise<RebuildResul
   const steps = base.steps
   const composeLog = new PassThrough()
   const logWrite = kase.addEvidence({name: `rebuild/compose-${project.name}-${fileStamp()}.log`, type: 'compose-log', description: `compose output of ir rebuild of ${project.name}`, content: composeLog})
+  logWrite.catch(() => undefined) // awaited in finally; never an unhandled rejection meanwhile
   const onLine = (line: string): void => {
     const safe = redactText(line)
     composeLog.write(`${safe}\n`)
@@ -188,14 +217,14 @@ export async function rebuildProject(opts: RebuildOptions): Promise<RebuildResul
       let missing = plan.isolated.filter((c) => c.evidence !== 'verified')
       if (missing.length > 0 && opts.saveEvidence) {
         opts.progress?.(`  saving evidence of ${missing.map((m) => m.name).join(', ')} first`)
-        const snap = await snapshotContainers({engine, kase, targets: missing.map((m) => m.containerId), export: true, volumes: false, ...(opts.signal ? {signal: opts.signal} : {}), ...(opts.progress ? {progress: opts.progress} : {})})
+        const snap = await snapshotContainers({engine, kase, targets: missing.map((m) => m.containerId), export: true, volumes: opts.removeVolumes, ...(opts.signal ? {signal: opts.signal} : {}), ...(opts.progress ? {progress: opts.progress} : {})})
         if (!snap.ok) throw new AbortError('Saving evidence before the rebuild failed; nothing was removed.', {exit: 'PRECONDITION'})
-        plan.isolated = await Promise.all(plan.isolated.map((c) => evidenceOf(kase, c.containerId, c.name)))
+        plan.isolated = await Promise.all(plan.isolated.map(async (c) => evidenceOf(kase, c.containerId, c.name, {volumes: opts.removeVolumes ? await volumesOf(engine, c.containerId) : []})))
         missing = plan.isolated.filter((c) => c.evidence !== 'verified')
       }
       if (missing.length > 0) {
         if (!opts.force) {
-          throw new AbortError(`Refusing to rebuild: isolated container(s) without verified evidence: ${missing.map((m) => `${m.name} (${m.evidence})`).join(', ')}`, {
+          throw new AbortError(`Refusing to rebuild: isolated container(s) without verified evidence: ${missing.map((m) => `${m.name} (${m.evidence}${m.missingVolumes?.length ? `: volumes not archived: ${m.missingVolumes.join(', ')}` : ''})`).join(', ')}`, {
             exit: 'PRECONDITION',
             hint: `Run \`ir snapshot --case ${kase.id} ${missing.map((m) => m.name).join(' ')}\` first, or use --save-evidence; --force --reason "..." overrides (audited).`,
           })
