@@ -1,7 +1,7 @@
 import {Readable} from 'node:stream'
 
 import {toContainerDetails} from '../../src/docker/dockerode-engine.js'
-import type {ContainerClient, ContainerDetails, Engine, ImageClient, NetworkClient} from '../../src/docker/types.js'
+import type {ContainerClient, ContainerDetails, Engine, ImageClient, NetworkClient, SwarmClient} from '../../src/docker/types.js'
 
 /** A fake engine behind the project's own interfaces, for unit tests of services (no Docker socket). */
 export function fakeContainer(over: {id?: string; name?: string; state?: string; env?: string[]} = {}): ContainerDetails {
@@ -57,6 +57,16 @@ export class FakeEngine implements Engine {
     save: async () => this.saveTar(),
     remove: async () => 'done',
     prune: async () => ({deleted: 0, spaceReclaimed: 0}),
+  }
+
+  readonly swarm: SwarmClient = {
+    state: async () => ({localNodeState: 'inactive', controlAvailable: false}),
+    inspectService: async (name) => {
+      throw Object.assign(new Error(`service ${name} not found`), {statusCode: 404})
+    },
+    services: async () => [],
+    tasks: async () => [],
+    nodes: async () => [],
   }
 
   async ping(): Promise<void> {}
