@@ -55,6 +55,23 @@ export async function hostSpecsFromFlags(f: HostFlagValues, env: NodeJS.ProcessE
   return dedupeSpecs(specs)
 }
 
+/** Rebuild a spec from what was recorded in a case (a retry reconnects to the same engines). */
+export async function hostSpecFromSource(source: HostSource, env: NodeJS.ProcessEnv = process.env): Promise<HostSpec> {
+  switch (source.kind) {
+    case 'default':
+      return defaultHostSpec(env)
+    case 'host':
+      return hostSpecFromFlag(source.value, env)
+    case 'context':
+      return hostSpecFromContext(source.name, env)
+    case 'inventory': {
+      const spec = (await readInventory(source.file, env)).find((s) => s.name === source.name)
+      if (!spec) throw new AbortError(`Host "${source.name}" is no longer in the inventory ${source.file}`, {exit: 'NOT_FOUND'})
+      return spec
+    }
+  }
+}
+
 export function defaultHostSpec(env: NodeJS.ProcessEnv = process.env): HostSpec {
   const endpoint = endpointFromEnv(env)
   return {name: endpoint.display, source: {kind: 'default'}, endpoint, labels: {}, cli: {args: [], env: {}}}
@@ -276,6 +293,10 @@ export interface ConnectOptions {
   concurrency?: number
   /** Bound on `docker info` after a successful ping (ms). */
   infoTimeoutMs?: number
+  /** Force the multi-host layout (a retry of some hosts of a multi-host run). Default: more than one spec. */
+  multi?: boolean
+  /** Return an empty host set instead of failing when no host answers (a retry reports them again). */
+  allowNone?: boolean
 }
 
 /**
@@ -284,7 +305,7 @@ export interface ConnectOptions {
  * error names every host tried.
  */
 export async function connectHosts(specs: readonly HostSpec[], opts: ConnectOptions): Promise<HostSet> {
-  const multi = specs.length > 1
+  const multi = opts.multi ?? specs.length > 1
   const results = await mapBounded(specs, opts.concurrency ?? 16, async (spec): Promise<ConnectedHost | UnreachableHost> => {
     try {
       const engine = opts.makeEngine(spec)
@@ -299,7 +320,7 @@ export async function connectHosts(specs: readonly HostSpec[], opts: ConnectOpti
   })
   const hosts = results.filter((r): r is ConnectedHost => 'engine' in r)
   const unreachable = results.filter((r): r is UnreachableHost => !('engine' in r))
-  if (hosts.length === 0) {
+  if (hosts.length === 0 && !opts.allowNone) {
     const only = unreachable.length === 1 ? unreachable[0] : undefined
     if (only) throw new AbortError(only.error.message, {exit: only.error.code, ...(only.error.hint ? {hint: only.error.hint} : {})})
     throw new AbortError(`No Docker engine answered: ${unreachable.map((u) => `${u.name} (${u.error.message})`).join('; ')}`, {

@@ -77,24 +77,27 @@ export function renderIsolate(r: IsolateResult): string {
 
 export function renderRelease(r: ReleaseResult): string {
   const out: string[] = []
+  const many = manyHosts(r)
   if (r.dryRun) {
     out.push('Dry run: nothing was changed. ir release would:')
     for (const c of r.containers) {
       if (c.status === 'failed' || c.status === 'not-isolated') {
-        out.push(`  ${c.name ?? c.ref}: ${c.status === 'failed' ? `cannot release: ${c.error?.message}` : 'not isolated by ir; nothing to do'}`)
+        out.push(`  ${qualified(c, many)}: ${c.status === 'failed' ? `cannot release: ${c.error?.message}` : 'not isolated by ir; nothing to do'}`)
         continue
       }
-      out.push(`  ${c.name} (case ${c.caseId}):`)
+      out.push(`  ${qualified(c, many)} (case ${c.caseId}):`)
       for (const a of c.actions) out.push(`    - ${a}`)
     }
+    out.push(...renderHostOutcomes(r.hosts))
     return out.join('\n')
   }
   out.push(
     renderTable(
-      ['CONTAINER', 'CASE', 'RESULT', 'STATE', 'NETWORKS RESTORED'],
-      r.containers.map((c) => [c.name ?? c.ref, c.caseId ?? '-', c.status, c.stateAfter ?? '-', c.networks.map((n) => `${n.network}${n.ipAddress ? ` (${n.ipAddress})` : ''}${n.outcome === 'failed' ? ' FAILED' : ''}`).join(', ') || '-']),
+      [...(many ? ['HOST'] : []), 'CONTAINER', 'CASE', 'RESULT', 'STATE', 'NETWORKS RESTORED'],
+      r.containers.map((c) => [...(many ? [c.host ?? '-'] : []), c.name ?? c.ref, c.caseId ?? '-', c.status, c.stateAfter ?? '-', c.networks.map((n) => `${n.network}${n.ipAddress ? ` (${n.ipAddress})` : ''}${n.outcome === 'failed' ? ' FAILED' : ''}`).join(', ') || '-']),
     ),
   )
-  for (const c of r.containers) if (c.error) out.push(`✗ ${c.name ?? c.ref}: ${c.error.message}`)
+  for (const c of r.containers) if (c.error) out.push(`✗ ${qualified(c, many)}: ${c.error.message}`)
+  out.push(...renderHostOutcomes(r.hosts))
   return out.join('\n')
 }

@@ -10,7 +10,7 @@ import type {Engine} from '../../docker/types.js'
 import {AbortError, type ErrorInfo, ExternalCommandError, toErrorInfo} from '../../errors.js'
 import {sha256File} from '../../util/fs.js'
 import {type AuditResult, auditContainers, COMPOSE_PROJECT_LABEL} from '../audit.js'
-import {readContainment} from '../containment-state.js'
+import {findContainment, readContainment} from '../containment-state.js'
 import {snapshotContainers} from '../evidence/snapshot.js'
 import {baseImagesOf, loadComposeModel, type ServiceModel} from './compose-model.js'
 
@@ -109,7 +109,7 @@ export async function planRebuild(opts: RebuildOptions): Promise<RebuildPlan> {
   if (opts.kase) {
     const state = await readContainment(opts.kase)
     for (const c of containers) {
-      const rec = state.containers[c.id]
+      const rec = findContainment(state.containers, c.id)?.record
       if (rec?.status === 'isolated') isolated.push(await evidenceOf(opts.kase, c.id, c.name))
     }
   }
