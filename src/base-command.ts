@@ -103,6 +103,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     }
     const specs = await hostSpecsFromFlags(f)
     const set = await connectHosts(specs, {log: this.log_, makeEngine: (s) => new DockerodeEngine(s.endpoint, this.log_)})
+    for (const w of set.warnings ?? []) this.warnLine(w)
     for (const u of set.unreachable) this.warnLine(`host ${u.name} is unreachable (${u.error.message}); carrying on with the other ${set.hosts.length} host(s).`)
     return set
   }

@@ -270,6 +270,8 @@ export interface HostSet {
   unreachable: UnreachableHost[]
   /** More than one host was asked for: evidence goes to evidence/<host>/..., containment keys carry the engine id. */
   multi: boolean
+  /** E.g. two hosts reporting the same engine id (the same engine reached twice, or cloned machines sharing a key). */
+  warnings?: string[]
 }
 
 /** The engine identity that goes into evidence sources, audit details and containment records. */
@@ -329,7 +331,13 @@ export async function connectHosts(specs: readonly HostSpec[], opts: ConnectOpti
     })
   }
   assignDirs(hosts, multi)
-  return {hosts, unreachable, multi}
+  const warnings: string[] = []
+  const byId = new Map<string, string[]>()
+  for (const h of hosts) byId.set(h.engineId, [...(byId.get(h.engineId) ?? []), h.name])
+  for (const [id, names] of byId) {
+    if (names.length > 1) warnings.push(`hosts ${names.join(', ')} report the same engine id ${id}: the same engine reached twice, or machines cloned with the same /etc/docker/key.json. A container found on both is handled once.`)
+  }
+  return {hosts, unreachable, multi, ...(warnings.length ? {warnings} : {})}
 }
 
 /** Evidence folder per host: a safe form of its name, made unique with the engine id when two collide. */

@@ -98,7 +98,13 @@ export async function selectTargets(set: HostSet, sel: Selection, opts: {concurr
     const l = listings[i]!
     return {host, targets: [], ...('error' in l ? {error: l.error} : {})}
   })
+  // The same engine reached through two addresses lists the same containers: handle each once.
+  const owner = new Map<string, number>()
   const add = (i: number, t: Target): void => {
+    const key = `${hosts[i]!.engineId}/${t.id}`
+    const first = owner.get(key)
+    if (first !== undefined && first !== i) return
+    owner.set(key, i)
     const slot = perHost[i]!
     const existing = slot.targets.find((x) => x.id === t.id)
     if (!existing) slot.targets.push(t)
