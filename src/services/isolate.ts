@@ -203,6 +203,7 @@ async function isolateOne(opts: Omit<IsolateOptions, 'targets'>, target: Target,
   if (shared) warnings.push(`${shared}; ${freeze ? 'its processes are frozen instead' : 'nothing could cut it'}. Its network was NOT cut.`)
   if (opts.mode === 'network-only' && shared) warnings.push('--network-only cannot contain it: it was paused instead.')
   if (opts.mode === 'stop' && freeze === 'stop') warnings.push('stopping discards process memory; use the default (pause) to keep it for forensics.')
+  if (swarm && opts.mode === 'stop' && freeze === 'stop') warnings.push(`it is a task of swarm service ${swarm.service.name}: the swarm replaces a stopped task with a new container of the same image. Pause it (the default) or scale the service down.`)
 
   const actions: string[] = [`store inspect (redacted) as evidence`]
   if (freeze) actions.push(`${freeze} container ${d.name}`)

@@ -212,6 +212,24 @@ describe.skipIf(!available.ok)('isolate across three engines', () => {
     }
   })
 
+  it('reads a docker CLI context from the context store (DOCKER_CONFIG) and shows the containment per host', async () => {
+    const config = await tempDir('ir-dockercfg-')
+    const ctx = `irt-${t.runId}-e2`
+    const created = await execa('docker', ['context', 'create', ctx, '--docker', `host=${H2}`], {env: {DOCKER_CONFIG: config}, reject: false})
+    expect(created.exitCode, created.stderr).toBe(0)
+    const r = await runIr(['isolate', '--context', ctx, '--filter', `ancestor=${IMAGE}`, '--dry-run', '--json'], {env: {...env, DOCKER_CONFIG: config}})
+    expect(r.exitCode, r.stderr).toBe(0)
+    const result = JSON.parse(r.stdout)
+    const onE2 = [...first, ...fresh].filter((c) => c.engine === 1).map((c) => c.id).sort()
+    expect(result.containers.map((c: {id: string}) => c.id).sort()).toEqual(onE2)
+    expect(result.containers.every((c: {host: string}) => c.host === ctx)).toBe(true)
+
+    const show = await runIr(['case', 'show', CASE], {env})
+    expect(show.exitCode, show.stderr).toBe(0)
+    expect(show.stdout).toMatch(/HOST\s+CONTAINER/)
+    for (const h of [H1, H2, H3]) expect(show.stdout).toContain(h)
+  })
+
   it('collects evidence from a selector on every host into one tree per host', async () => {
     const r = await runIr(['collect', '--filter', `ancestor=${IMAGE}`, '--host', H1, '--host', H2, '--host', H3, '--case', CASE, '--json'], {env})
     expect(r.exitCode, r.stderr).toBe(0)
