@@ -315,7 +315,7 @@ export async function connectHosts(specs: readonly HostSpec[], opts: ConnectOpti
       const info = await withTimeout(engine.info(), opts.infoTimeoutMs ?? 10_000, `${spec.endpoint.display}: no answer to docker info`)
       return {name: spec.name, endpoint: spec.endpoint.display, source: spec.source, labels: spec.labels, engine, engineId: info.id, engineName: info.name, dir: '', cli: spec.cli}
     } catch (error) {
-      const info = toErrorInfo(engineError(error, spec.endpoint.display, 'connect'))
+      const info = toErrorInfo(asUnreachable(engineError(error, spec.endpoint.display, 'ping the engine'), spec))
       opts.log.debug({host: spec.name, err: info.message}, 'host unreachable')
       return {name: spec.name, endpoint: spec.endpoint.display, source: spec.source, error: info}
     }
@@ -338,6 +338,20 @@ export async function connectHosts(specs: readonly HostSpec[], opts: ConnectOpti
     if (names.length > 1) warnings.push(`hosts ${names.join(', ')} report the same engine id ${id}: the same engine reached twice, or machines cloned with the same /etc/docker/key.json. A container found on both is handled once.`)
   }
   return {hosts, unreachable, multi, ...(warnings.length ? {warnings} : {})}
+}
+
+/** Whatever stopped the ping (refused, TLS handshake, an HTTP error), the host is unreachable for ir: say why and what to check. */
+function asUnreachable(err: AbortError | Error, spec: HostSpec): AbortError {
+  const ir = err as AbortError
+  if (ir.exitName === 'ENGINE_UNREACHABLE') return ir
+  const msg = ir.message
+  const tls = /HTTPS server|certificate|handshake|SSL|TLS|self[- ]signed|EPROTO/i.test(msg)
+  const hint = tls
+    ? spec.endpoint.options.protocol === 'https'
+      ? 'Check the TLS material: the CA must have signed the engine certificate, and the engine must accept the client certificate.'
+      : 'This engine expects TLS: set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH for --host, or give tls: {ca, cert, key} in the inventory.'
+    : 'Check the address, and that a Docker engine listens there.'
+  return new AbortError(`${spec.endpoint.display} did not answer as a Docker engine: ${msg}`, {exit: 'ENGINE_UNREACHABLE', hint, cause: err})
 }
 
 /** Evidence folder per host: a safe form of its name, made unique with the engine id when two collide. */

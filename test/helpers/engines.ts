@@ -19,6 +19,8 @@ export interface ExtraEngine {
   n: number
   socket: string
   host: string
+  /** Also listening on tcp://127.0.0.1:<port> with TLS verification (client certificate required). */
+  tls?: {host: string; port: number; dir: string}
   dataRoot: string
   execRoot: string
   pidfile: string
@@ -39,12 +41,19 @@ export class ExtraEngines {
   readonly engines: ExtraEngine[] = []
   private dataDir = ''
 
-  /** Start `count` engines concurrently and wait until each answers. */
-  async start(count: number): Promise<ExtraEngine[]> {
+  /**
+   * Start `count` engines concurrently and wait until each answers. Engines listed in `tls` also
+   * listen on tcp://127.0.0.1 with --tlsverify, with a CA, server and client certificate made for
+   * the run (in <dir>: ca.pem, cert.pem, key.pem as DOCKER_CERT_PATH expects).
+   */
+  async start(count: number, opts: {tls?: number[]} = {}): Promise<ExtraEngine[]> {
     await mkdir(this.runDir, {recursive: true, mode: 0o700})
     this.dataDir = await mkdtemp(join(tmpdir(), `ir-test-engines-${this.id}-`))
+    const tlsDir = opts.tls?.length ? await this.makeCerts() : undefined
     for (let n = 1; n <= count; n++) {
+      const port = tlsDir && opts.tls?.includes(n) ? await freePort() : undefined
       this.engines.push({
+        ...(tlsDir && port ? {tls: {host: `tcp://127.0.0.1:${port}`, port, dir: join(tlsDir, 'client')}} : {}),
         n,
         socket: join(this.runDir, `docker-${n}.sock`),
         host: `unix://${join(this.runDir, `docker-${n}.sock`)}`,
@@ -56,6 +65,21 @@ export class ExtraEngines {
     }
     await Promise.all(this.engines.map((e) => this.startEngine(e)))
     return this.engines
+  }
+
+  /** A throwaway CA, a server certificate for 127.0.0.1 and a client certificate (openssl). */
+  private async makeCerts(): Promise<string> {
+    const dir = join(this.dataDir, 'tls')
+    await mkdir(join(dir, 'client'), {recursive: true, mode: 0o700})
+    const ossl = (args: string[]): Promise<unknown> => execa('openssl', args, {cwd: dir, stdin: 'ignore'})
+    await ossl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca-key.pem', '-out', 'client/ca.pem', '-days', '2', '-subj', '/CN=ir-test-ca'])
+    await writeFileText(join(dir, 'server.ext'), 'subjectAltName = IP:127.0.0.1\nextendedKeyUsage = serverAuth\n')
+    await writeFileText(join(dir, 'client.ext'), 'extendedKeyUsage = clientAuth\n')
+    await ossl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server-key.pem', '-out', 'server.csr', '-subj', '/CN=127.0.0.1'])
+    await ossl(['x509', '-req', '-in', 'server.csr', '-CA', 'client/ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial', '-out', 'server-cert.pem', '-days', '2', '-extfile', 'server.ext'])
+    await ossl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'client/key.pem', '-out', 'client.csr', '-subj', '/CN=ir-test-client'])
+    await ossl(['x509', '-req', '-in', 'client.csr', '-CA', 'client/ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial', '-out', 'client/cert.pem', '-days', '2', '-extfile', 'client.ext'])
+    return dir
   }
 
   docker(e: ExtraEngine): Docker {
@@ -84,6 +108,7 @@ export class ExtraEngines {
       '--shutdown-timeout', '3',
       '--default-address-pool', `base=10.${second}.0.0/16,size=24`,
       '--log-level', 'warn',
+      ...(e.tls ? ['--host', e.tls.host, '--tlsverify', '--tlscacert', join(e.tls.dir, 'ca.pem'), '--tlscert', join(e.tls.dir, '..', 'server-cert.pem'), '--tlskey', join(e.tls.dir, '..', 'server-key.pem')] : []),
     ]
     const {openSync} = await import('node:fs')
     const out = openSync(e.log, 'a')
@@ -175,4 +200,21 @@ export async function exists(path: string): Promise<boolean> {
   } catch {
     return false
   }
+}
+
+async function writeFileText(path: string, text: string): Promise<void> {
+  const {writeFile} = await import('node:fs/promises')
+  await writeFile(path, text)
+}
+
+async function freePort(): Promise<number> {
+  const {createServer} = await import('node:net')
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.once('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as {port: number}).port
+      srv.close(() => resolve(port))
+    })
+  })
 }

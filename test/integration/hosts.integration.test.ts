@@ -1,4 +1,4 @@
-import {readFile} from 'node:fs/promises'
+import {readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import type Docker from 'dockerode'
@@ -28,6 +28,7 @@ let incidents: string
 let env: Record<string, string>
 const dockers: Docker[] = []
 let e3: ExtraEngine
+let x2tls: NonNullable<ExtraEngine['tls']>
 const labels = {'ir.test': 'true', 'ir.test.run': t.runId}
 
 async function runOn(d: Docker, name: string, opts: {image?: string; network?: string; restart?: boolean} = {}): Promise<string> {
@@ -67,7 +68,8 @@ beforeAll(async () => {
   const base = await t.docker.createContainer({Image: TEST_IMAGE, Cmd: ['true'], Labels: labels, name: t.name('base')})
   await execa('docker', ['commit', '--change', 'LABEL ir.test=true', '--change', `LABEL ir.test.run=${t.runId}`, base.id, IMAGE])
   t.trackImage(IMAGE)
-  const [x2, x3] = await extra.start(2)
+  const [x2, x3] = await extra.start(2, {tls: [1]})
+  x2tls = x2!.tls!
   H2 = x2!.host
   H3 = x3!.host
   e3 = x3!
@@ -228,6 +230,42 @@ describe.skipIf(!available.ok)('isolate across three engines', () => {
     expect(show.exitCode, show.stderr).toBe(0)
     expect(show.stdout).toMatch(/HOST\s+CONTAINER/)
     for (const h of [H1, H2, H3]) expect(show.stdout).toContain(h)
+  })
+
+  it('reaches an engine over tcp:// with TLS: per-host certificate paths from an inventory, or DOCKER_CERT_PATH for --host', async () => {
+    const dir = await tempDir('ir-inv-')
+    const inventory = join(dir, 'hosts.yml')
+    await writeFile(
+      inventory,
+      ['- name: node-2', `  endpoint: ${x2tls.host}`, `  tls: {ca: ${join(x2tls.dir, 'ca.pem')}, cert: ${join(x2tls.dir, 'cert.pem')}, key: ${join(x2tls.dir, 'key.pem')}}`, '  labels: {role: web}', '- name: node-1', `  endpoint: ${H1}`, ''].join('\n'),
+    )
+    const onE2 = [...first, ...fresh].filter((c) => c.engine === 1)
+    const r = await runIr(['isolate', '--hosts', inventory, '--filter', `ancestor=${IMAGE}`, '--dry-run', '--json'], {env})
+    expect(r.exitCode, r.stderr).toBe(0)
+    const result = JSON.parse(r.stdout)
+    expect(result.hosts.map((h: {host: string; status: string}) => [h.host, h.status])).toEqual([
+      ['node-2', 'done'],
+      ['node-1', 'done'],
+    ])
+    expect(result.containers.filter((c: {host: string}) => c.host === 'node-2').map((c: {id: string}) => c.id).sort()).toEqual(onE2.map((c) => c.id).sort())
+    // Qualified by the inventory name.
+    const one = await runIr(['isolate', '--hosts', inventory, `node-2/${onE2[0]!.name}`, '--dry-run', '--json'], {env})
+    expect(one.exitCode, one.stderr).toBe(0)
+    expect(JSON.parse(one.stdout).containers).toEqual([expect.objectContaining({host: 'node-2', id: onE2[0]!.id, status: 'planned'})])
+
+    const viaEnv = await runIr(['isolate', '--host', x2tls.host, '--filter', `ancestor=${IMAGE}`, '--dry-run', '--json'], {env: {...env, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: x2tls.dir}})
+    expect(viaEnv.exitCode, viaEnv.stderr).toBe(0)
+    expect(JSON.parse(viaEnv.stdout).containers).toHaveLength(onE2.length)
+
+    // Without the client certificate the engine refuses the connection: reported as unreachable, the other host still done.
+    const noCert = await runIr(['isolate', '--host', x2tls.host, '--host', H1, '--filter', `ancestor=${IMAGE}`, '--dry-run', '--json'], {env})
+    expect(noCert.exitCode, noCert.stderr).toBe(3)
+    const noCertHosts = JSON.parse(noCert.stdout).hosts
+    expect(noCertHosts.map((h: {host: string; reachable: boolean}) => [h.host, h.reachable])).toEqual([
+      [H1, true],
+      [x2tls.host, false],
+    ])
+    expect(noCertHosts[1].error.hint).toMatch(/expects TLS/)
   })
 
   it('collects evidence from a selector on every host into one tree per host', async () => {
