@@ -8,11 +8,16 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.integration.test.ts', 'test/e2e/**/*.e2e.test.ts'],
+          exclude: ['test/integration/prune.integration.test.ts'],
           testTimeout: 180_000,
           hookTimeout: 180_000,
           maxWorkers: 2,
           sequence: {groupOrder: 1},
         },
+      },
+      {
+        // Host-wide `docker system prune -a -f`: alone, after everything else.
+        test: {name: 'prune', include: ['test/integration/prune.integration.test.ts'], testTimeout: 300_000, hookTimeout: 300_000, sequence: {groupOrder: 2}},
       },
     ],
   },

@@ -32,11 +32,14 @@ export function composeCommandLine(flavor: ComposeFlavor, project: ComposeProjec
   return flavor === 'v2' ? {file: 'docker', args: ['compose', ...projectArgs, ...args]} : {file: 'docker-compose', args: [...projectArgs, ...args]}
 }
 
-/** The project name compose would derive from a folder (v2 keeps [a-z0-9_-]; v1 keeps [a-z0-9]). */
+/**
+ * The project name compose derives from a folder: lowercase, keeping [a-z0-9_-] (compose v1 >= 1.21
+ * and v2 alike); v2 also drops leading "_" and "-".
+ */
 export function defaultProjectName(flavor: ComposeFlavor, projectDirectory: string, env: NodeJS.ProcessEnv = process.env): string {
   if (env.COMPOSE_PROJECT_NAME) return env.COMPOSE_PROJECT_NAME
-  const base = basename(resolve(projectDirectory)).toLowerCase()
-  return flavor === 'v2' ? base.replace(/[^a-z0-9_-]/g, '').replace(/^[_-]+/, '') : base.replace(/[^a-z0-9]/g, '')
+  const base = basename(resolve(projectDirectory)).toLowerCase().replace(/[^a-z0-9_-]/g, '')
+  return flavor === 'v2' ? base.replace(/^[_-]+/, '') : base
 }
 
 const COMPOSE_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yml', 'docker-compose.yaml']
@@ -132,5 +135,17 @@ export async function resolveProject(flavor: ComposeFlavor, input: {files?: stri
       throw new AbortError(`Compose file not found: ${f}`, {exit: 'NOT_FOUND'})
     }
   }
-  return {files, projectDirectory, name: input.name ?? defaultProjectName(flavor, projectDirectory)}
+  return {files, projectDirectory, name: input.name ?? process.env.COMPOSE_PROJECT_NAME ?? (await projectNameFromDotenv(projectDirectory)) ?? defaultProjectName(flavor, projectDirectory)}
+}
+
+/** Compose reads COMPOSE_PROJECT_NAME from the project's .env file too. */
+async function projectNameFromDotenv(projectDirectory: string): Promise<string | undefined> {
+  const {readFile} = await import('node:fs/promises')
+  try {
+    const text = await readFile(resolve(projectDirectory, '.env'), 'utf8')
+    const m = /^\s*(?:export\s+)?COMPOSE_PROJECT_NAME\s*=\s*["']?([A-Za-z0-9_-]+)["']?\s*$/m.exec(text)
+    return m?.[1]?.toLowerCase()
+  } catch {
+    return undefined
+  }
 }

@@ -17,12 +17,15 @@ import type {
   ImageClient,
   ImageInfo,
   NetworkClient,
+  NetworkSummary,
   SwarmClient,
   SwarmNode,
   SwarmNodeState,
   SwarmObject,
   SwarmService,
   SwarmTask,
+  VolumeClient,
+  VolumeSummary,
 } from './types.js'
 
 const PING_TIMEOUT_MS = 5000
@@ -211,10 +214,29 @@ class DockerodeContainers implements ContainerClient {
     )
     return out.Id
   }
+
+  remove(id: string, opts: {force?: boolean; volumes?: boolean} = {}): Promise<IdempotentOutcome> {
+    return this.c.call(`remove container ${id}`, async () => {
+      await this.c.docker.getContainer(id).remove({force: opts.force ?? false, v: opts.volumes ?? false})
+      return 'done' as const
+    }, already([404]))
+  }
 }
 
 class DockerodeNetworks implements NetworkClient {
   constructor(private readonly c: Caller) {}
+
+  async list(opts: {filters?: Record<string, string[]>} = {}): Promise<NetworkSummary[]> {
+    const rows = await this.c.call('list networks', () => this.c.docker.listNetworks(opts.filters ? {filters: opts.filters} : {}))
+    return rows.map((n) => ({id: n.Id, name: n.Name, labels: n.Labels ?? {}}))
+  }
+
+  remove(id: string): Promise<IdempotentOutcome> {
+    return this.c.call(`remove network ${id}`, async () => {
+      await this.c.docker.getNetwork(id).remove()
+      return 'done' as const
+    }, already([404]))
+  }
 
   disconnect(networkId: string, containerId: string): Promise<IdempotentOutcome> {
     return this.c.call(`disconnect ${containerId} from network ${networkId}`, async () => {
@@ -250,6 +272,7 @@ class DockerodeImages implements ImageClient {
       created: raw.Created,
       size: raw.Size,
       user: raw.Config?.User ?? '',
+      repoDigests: raw.RepoDigests ?? [],
     }
   }
 
@@ -274,11 +297,56 @@ class DockerodeImages implements ImageClient {
     }, already([404]))
   }
 
+  untag(ref: string): Promise<IdempotentOutcome> {
+    return this.c.call(`untag image ${ref}`, async () => {
+      const info = await this.c.docker.getImage(ref).inspect()
+      if (isEvidenceImage(info.Config?.Labels)) {
+        throw new AbortError(`Refusing to remove ${ref}: it is an evidence image (label ${LABEL.evidence}=true)`, {exit: 'PRECONDITION'})
+      }
+      // By name, the engine removes that reference and deletes the image only if nothing else holds it.
+      await this.c.docker.getImage(ref).remove({force: false})
+      return 'done' as const
+    }, already([404]))
+  }
+
   async prune(opts: {dangling: boolean}): Promise<{deleted: number; spaceReclaimed: number}> {
     // Label filters keep evidence out whatever the engine considers unused.
     const filters = {dangling: [String(opts.dangling)], 'label!': [`${LABEL.evidence}=true`]}
     const out = (await this.c.call('prune images', () => this.c.docker.pruneImages({filters: filters as unknown as string}))) as {ImagesDeleted?: unknown[] | null; SpaceReclaimed?: number}
     return {deleted: out.ImagesDeleted?.length ?? 0, spaceReclaimed: out.SpaceReclaimed ?? 0}
+  }
+
+  async importImage(tar: Readable, opts: {repo: string; tag: string; changes: string[]}): Promise<string> {
+    const ref = `${opts.repo}:${opts.tag}`
+    await this.c.call(`import image ${ref}`, async () => {
+      // POST /images/create?fromSrc=- with the tar as body; `changes` is repeated in the query string.
+      const progress = (await this.c.docker.importImage(tar, {repo: opts.repo, tag: opts.tag, changes: [...opts.changes]} as never)) as unknown as Readable
+      // The answer is a JSON-lines progress stream: an {error} line is a failure even with HTTP 200.
+      await new Promise<void>((resolve, reject) => {
+        this.c.docker.modem.followProgress(progress, (err: Error | null, lines: Array<{error?: string; errorDetail?: {message?: string}}>) => {
+          const failed = err ?? lines.find((l) => l.error)
+          if (!failed) return resolve()
+          reject(failed instanceof Error ? failed : new Error(failed.errorDetail?.message ?? failed.error ?? 'import failed'))
+        })
+      })
+    })
+    return (await this.inspect(ref)).id
+  }
+}
+
+class DockerodeVolumes implements VolumeClient {
+  constructor(private readonly c: Caller) {}
+
+  async list(opts: {filters?: Record<string, string[]>} = {}): Promise<VolumeSummary[]> {
+    const out = await this.c.call('list volumes', () => this.c.docker.listVolumes(opts.filters ? {filters: opts.filters} : {}))
+    return (out.Volumes ?? []).map((v) => ({name: v.Name, labels: (v.Labels as Record<string, string> | null) ?? {}}))
+  }
+
+  remove(name: string): Promise<IdempotentOutcome> {
+    return this.c.call(`remove volume ${name}`, async () => {
+      await this.c.docker.getVolume(name).remove()
+      return 'done' as const
+    }, already([404]))
   }
 }
 
@@ -380,6 +448,7 @@ export class DockerodeEngine implements Engine {
   readonly networks: NetworkClient
   readonly images: ImageClient
   readonly swarm: SwarmClient
+  readonly volumes: VolumeClient
   private readonly caller: Caller
 
   constructor(endpoint: EngineEndpoint, log: Logger) {
@@ -390,6 +459,7 @@ export class DockerodeEngine implements Engine {
     this.networks = new DockerodeNetworks(this.caller)
     this.images = new DockerodeImages(this.caller)
     this.swarm = new DockerodeSwarm(this.caller)
+    this.volumes = new DockerodeVolumes(this.caller)
   }
 
   async ping(): Promise<void> {

@@ -6,6 +6,7 @@ export const LABEL = {
   sourceContainer: 'ir.source.container',
   sourceName: 'ir.source.name',
   lab: 'ir.lab',
+  labProject: 'ir.lab.project',
   test: 'ir.test',
   /** On evidence images: where the container ran (host name, engine id) and, for a swarm task, its service and task. */
   sourceHost: 'ir.source.host',

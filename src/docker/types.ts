@@ -64,11 +64,33 @@ export interface ContainerClient {
   /** A tar of a path inside the container (volumes mounted there included), like `docker cp`. */
   getArchive(id: string, path: string): Promise<Readable>
   commit(id: string, opts: {repo: string; tag: string; labels: Record<string, string>; pause: boolean; comment?: string; config?: {Env?: string[]; Cmd?: string[]; Entrypoint?: string[]}}): Promise<string>
+  /** Remove a container (force: even a running one; volumes: with its anonymous volumes). Already gone: 'already'. */
+  remove(id: string, opts?: {force?: boolean; volumes?: boolean}): Promise<IdempotentOutcome>
+}
+
+export interface NetworkSummary {
+  id: string
+  name: string
+  labels: Record<string, string>
 }
 
 export interface NetworkClient {
+  list(opts?: {filters?: Record<string, string[]>}): Promise<NetworkSummary[]>
+  /** Remove a network (fails while containers are attached). Already gone: 'already'. */
+  remove(id: string): Promise<IdempotentOutcome>
   disconnect(networkId: string, containerId: string): Promise<IdempotentOutcome>
   connect(networkId: string, containerId: string, endpoint: {aliases?: string[]; ipv4Address?: string; ipv6Address?: string; links?: string[]; driverOpts?: Record<string, string>}): Promise<IdempotentOutcome>
+}
+
+export interface VolumeSummary {
+  name: string
+  labels: Record<string, string>
+}
+
+export interface VolumeClient {
+  list(opts?: {filters?: Record<string, string[]>}): Promise<VolumeSummary[]>
+  /** Remove a volume (fails while a container uses it). Already gone: 'already'. */
+  remove(name: string): Promise<IdempotentOutcome>
 }
 
 export interface ImageInfo {
@@ -78,6 +100,7 @@ export interface ImageInfo {
   created: string
   size: number
   user: string
+  repoDigests: string[]
 }
 
 export interface ImageClient {
@@ -86,8 +109,19 @@ export interface ImageClient {
   save(ref: string): Promise<Readable>
   /** Never removes an image labelled ir.evidence=true (refuses with exit 11). */
   remove(ref: string, opts?: {force?: boolean}): Promise<IdempotentOutcome>
+  /**
+   * Remove one name (like `docker rmi name:tag`): the image itself is deleted only when nothing else holds
+   * it (another tag, or an image built or committed from it, such as an evidence snapshot). Refuses an
+   * evidence image, like remove(). Already gone: 'already'.
+   */
+  untag(ref: string): Promise<IdempotentOutcome>
   /** Prune unused (or only dangling) images, always excluding evidence images by label. */
   prune(opts: {dangling: boolean}): Promise<{deleted: number; spaceReclaimed: number}>
+  /**
+   * Import a root filesystem tar as the image repo:tag (like `docker import`), applying Dockerfile-style
+   * `changes` (CMD, ENV, LABEL, ...). Returns the new image id.
+   */
+  importImage(tar: Readable, opts: {repo: string; tag: string; changes: string[]}): Promise<string>
 }
 
 export interface EngineEventsOptions {
@@ -103,6 +137,7 @@ export interface Engine {
   readonly networks: NetworkClient
   readonly images: ImageClient
   readonly swarm: SwarmClient
+  readonly volumes: VolumeClient
   ping(): Promise<void>
   info(): Promise<{id: string; name: string; serverVersion: string; apiVersion?: string}>
   events(opts: EngineEventsOptions): Promise<Readable>

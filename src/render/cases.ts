@@ -33,6 +33,12 @@ export function renderCaseShow(d: CaseDetails): string {
     )
     out.push('')
   }
+  if (d.playbookRun) {
+    const r = d.playbookRun
+    const done = r.steps.filter((st) => st.state === 'succeeded').length
+    out.push(`Playbook run: ${r.playbook} (${r.mode}), ${r.status}, ${done} of ${r.steps.length} steps succeeded${r.status === 'succeeded' ? '' : ` — continue with ${r.mode === 'guided' ? `ir respond --resume --case ${c.id}` : `ir playbook resume ${c.id}`}`}`)
+    out.push('')
+  }
   out.push(d.artifacts.length === 0 ? 'Evidence: none yet.' : 'Evidence:')
   if (d.artifacts.length > 0) {
     out.push(renderTable(['ID', 'TYPE', 'SIZE', 'SHA-256', 'PATH'], d.artifacts.map((a) => [a.id, a.type, formatBytes(a.size), a.sha256.slice(0, 16), a.path])))

@@ -1,6 +1,7 @@
 import type {CaseMeta, CaseStore} from '../case/case-store.js'
 import type {Artifact} from '../case/manifest.js'
 import {verifyCase, type VerifyResult} from '../case/verify.js'
+import {readJournal} from '../playbook/journal.js'
 import {type ContainmentRecord, readContainment} from './containment-state.js'
 
 export interface CaseSummary extends CaseMeta {
@@ -31,13 +32,21 @@ export interface CaseDetails {
   dir: string
   artifacts: Artifact[]
   containment: ContainmentRecord[]
+  playbookRun?: {playbook: string; runId: string; mode: string; status: string; steps: Array<{id: string; action: string; state: string}>}
 }
 
 export async function showCase(store: CaseStore, id: string): Promise<CaseDetails> {
   const {kase} = await store.open({id, create: false})
   const manifest = await kase.manifest.read()
   const containment = await readContainment(kase)
-  return {case: kase.info, dir: kase.dir, artifacts: manifest.artifacts, containment: Object.values(containment.containers)}
+  const run = await readJournal(kase)
+  return {
+    case: kase.info,
+    dir: kase.dir,
+    artifacts: manifest.artifacts,
+    containment: Object.values(containment.containers),
+    ...(run ? {playbookRun: {playbook: run.playbook.name, runId: run.runId, mode: run.mode, status: run.status, steps: run.steps.map((st) => ({id: st.id, action: st.action, state: st.state}))}} : {}),
+  }
 }
 
 export async function verifyCaseById(store: CaseStore, id: string): Promise<VerifyResult> {

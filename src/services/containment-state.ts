@@ -8,7 +8,8 @@ export interface ContainmentRecord {
   containerId: string
   name: string
   image: string
-  status: 'isolated' | 'released'
+  /** removed: the container was taken down (e.g. by ir rebuild) while isolated; its evidence stays in the case. */
+  status: 'isolated' | 'released' | 'removed'
   mode: IsolateMode
   /** Container state before ir touched it (running, paused, exited...). */
   stateBefore: string

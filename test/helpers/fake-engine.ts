@@ -1,7 +1,7 @@
 import {Readable} from 'node:stream'
 
 import {toContainerDetails} from '../../src/docker/dockerode-engine.js'
-import type {ContainerClient, ContainerDetails, Engine, ImageClient, NetworkClient, SwarmClient} from '../../src/docker/types.js'
+import type {ContainerClient, ContainerDetails, Engine, ImageClient, NetworkClient, SwarmClient, VolumeClient} from '../../src/docker/types.js'
 
 /** A fake engine behind the project's own interfaces, for unit tests of services (no Docker socket). */
 export function fakeContainer(over: {id?: string; name?: string; state?: string; env?: string[]; image?: string; labels?: Record<string, string>; networks?: string[]} = {}): ContainerDetails {
@@ -83,9 +83,12 @@ export class FakeEngine implements Engine {
     stats: async () => ({}),
     getArchive: async () => Readable.from([Buffer.alloc(1024)]),
     commit: async (id) => (this.calls.push(`commit ${id}`), 'sha256:' + 'c'.repeat(64)),
+    remove: async (id) => (this.calls.push(`remove ${id}`), 'done'),
   }
 
   readonly networks: NetworkClient = {
+    list: async () => [],
+    remove: async (id) => (this.calls.push(`remove network ${id}`), 'done'),
     disconnect: async (n, id) => {
       this.calls.push(`disconnect ${n} ${id}`)
       const c = this.find(id)
@@ -103,11 +106,18 @@ export class FakeEngine implements Engine {
   }
 
   readonly images: ImageClient = {
-    inspect: async (ref) => ({id: ref, repoTags: [], labels: {}, created: new Date().toISOString(), size: 0, user: ''}),
+    inspect: async (ref) => ({id: ref, repoTags: [], labels: {}, created: new Date().toISOString(), size: 0, user: '', repoDigests: []}),
     list: async () => [],
     save: async () => this.saveTar(),
     remove: async () => 'done',
+    untag: async (ref) => (this.calls.push(`untag ${ref}`), 'done'),
     prune: async () => ({deleted: 0, spaceReclaimed: 0}),
+    importImage: async (_tar, opts) => (this.calls.push(`import ${opts.repo}:${opts.tag}`), 'sha256:' + 'd'.repeat(64)),
+  }
+
+  readonly volumes: VolumeClient = {
+    list: async () => [],
+    remove: async (name) => (this.calls.push(`remove volume ${name}`), 'done'),
   }
 
   readonly swarm: SwarmClient = {

@@ -123,6 +123,32 @@ describe('ir isolate / release against the real engine', () => {
     expect(audit).toMatch(/mounts the Docker socket/)
   })
 
+  it('restores a static IP address on release', async () => {
+    const staticNet = await t.network('static', {subnet: `192.168.${200 + (parseInt(t.runId.slice(0, 2), 16) % 50)}.0/24`})
+    const info = await t.docker.getNetwork(staticNet.id).inspect()
+    const subnet = String(info.IPAM?.Config?.[0]?.Subnet)
+    const ip = subnet.replace(/\.0\/24$/, '.77')
+    const c = await t.httpServer('static-ip', 'static', staticNet.name, ['fixed'], {ip})
+    expect((await runIr(['isolate', c.name, '--case', CASE, '--yes'], {env})).exitCode).toBe(0)
+    expect(Object.keys((await t.inspect(c.id)).NetworkSettings.Networks)).toEqual([])
+    const rel = await runIr(['release', c.name, '--case', CASE, '--yes', '--json'], {env})
+    expect(rel.exitCode, rel.stderr).toBe(0)
+    const ep = (await t.inspect(c.id)).NetworkSettings.Networks[staticNet.name]
+    expect(ep?.IPAddress).toBe(ip)
+    expect(ep?.IPAMConfig?.IPv4Address).toBe(ip)
+    expect(ep?.Aliases).toContain('fixed')
+  })
+
+  it('names the engine it could not reach, with exit 3 and no stack trace', async () => {
+    const r = await runIr(['isolate', 'anything', '--yes'], {env: {...env, DOCKER_HOST: 'unix:///nonexistent/ir-test.sock'}})
+    expect(r.exitCode).toBe(3)
+    expect(r.stderr).toContain('Docker engine unreachable at unix:///nonexistent/ir-test.sock')
+    expect(r.stderr).not.toMatch(/\n\s+at /)
+    const j = await runIr(['case', 'verify', '../etc', '--json'], {env})
+    expect(j.exitCode).toBe(2)
+    expect(JSON.parse(j.stdout).error).toMatchObject({code: 'USAGE', exitCode: 2})
+  })
+
   it('detects tampering: a flipped evidence byte, an edited or a deleted audit line', async () => {
     const caseDir = join(incidents, CASE)
     expect((await runIr(['case', 'verify', CASE], {env})).exitCode).toBe(0)

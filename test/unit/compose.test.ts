@@ -33,7 +33,8 @@ describe('compose command lines', () => {
 
   it('derives project names like compose v1 and v2', () => {
     expect(defaultProjectName('v2', '/srv/My_Shop-2', {})).toBe('my_shop-2')
-    expect(defaultProjectName('v1', '/srv/My_Shop-2', {})).toBe('myshop2')
+    expect(defaultProjectName('v1', '/srv/My_Shop-2', {})).toBe('my_shop-2')
+    expect(defaultProjectName('v2', '/srv/-My.Shop', {})).toBe('myshop')
     expect(defaultProjectName('v2', '/srv/x', {COMPOSE_PROJECT_NAME: 'override'})).toBe('override')
   })
 

@@ -1,5 +1,5 @@
 import {Readable, Writable} from 'node:stream'
-import {pipeline} from 'node:stream/promises'
+import {finished, pipeline} from 'node:stream/promises'
 
 import {describe, expect, it} from 'vitest'
 
@@ -27,6 +27,26 @@ describe('docker log demultiplexing', () => {
     for (const size of [1, 3, 7, 8, 9, 1000]) {
       expect(await run(input, 1, size)).toBe('out one\nout two\n')
       expect(await run(input, 2, size)).toBe('err one\n')
+    }
+  })
+})
+
+describe('splitting a log stream in one pass', () => {
+  it('writes stdout and stderr frames to their own destinations and ends both', async () => {
+    const {splitDockerStream} = await import('../../src/services/evidence/log-demux.js')
+    const input = Buffer.concat([frame(1, 'out one\n'), frame(2, 'err one\n'), frame(1, 'out two\n')])
+    for (const size of [1, 5, 9, 1000]) {
+      const out: Buffer[] = []
+      const err: Buffer[] = []
+      const sink = (into: Buffer[]) => new Writable({highWaterMark: 1, write(c, _e, cb) { into.push(c); setImmediate(cb) }})
+      const o = sink(out)
+      const e = sink(err)
+      const chunks: Buffer[] = []
+      for (let i = 0; i < input.length; i += size) chunks.push(input.subarray(i, i + size))
+      await pipeline(Readable.from(chunks), splitDockerStream(o, e))
+      await Promise.all([finished(o), finished(e)])
+      expect(Buffer.concat(out).toString()).toBe('out one\nout two\n')
+      expect(Buffer.concat(err).toString()).toBe('err one\n')
     }
   })
 })

@@ -1,5 +1,9 @@
 import {createHash} from 'node:crypto'
-import {Readable, Transform} from 'node:stream'
+import {createWriteStream} from 'node:fs'
+import {mkdir, rm} from 'node:fs/promises'
+import {join} from 'node:path'
+import {type Readable, Transform} from 'node:stream'
+import {pipeline} from 'node:stream/promises'
 
 import type {Case} from '../../case/case-store.js'
 import {fileStamp, safeFileName} from '../../case/ids.js'
@@ -13,7 +17,7 @@ import {type ErrorInfo, toErrorInfo} from '../../errors.js'
 import {mapBounded} from '../../util/concurrency.js'
 import {DEFAULT_MAX_HOSTS, forEachHost, type HostOutcome, hostOutcome, unreachableOutcome} from '../fanout.js'
 import {type Selection, selectTargets, type Target} from '../targets.js'
-import {demuxDockerStream} from './log-demux.js'
+import {splitDockerStream} from './log-demux.js'
 import type {ArtifactRef} from './snapshot.js'
 
 export interface CollectOptions {
@@ -156,7 +160,7 @@ async function collectOne(opts: Omit<CollectOptions, 'targets'>, target: Target,
   const entries: CollectedEntry[] = []
   const root = `${safeFileName(d.name)}-${stamp}`
 
-  const archive = archiver('tar', {gzip: true, gzipOptions: {level: 6}})
+  const archive = archiver('tar', {gzip: true, gzipOptions: {level: 1}})
   archive.on('warning', (w: Error) => notes.push(`archiver warning: ${w.message}`))
   const p = opts.transferProgress?.(`${d.name}: collect`)
   const writing = kase.addEvidence({
@@ -177,12 +181,15 @@ async function collectOne(opts: Omit<CollectOptions, 'targets'>, target: Target,
   })
   archiveFailed.catch(() => undefined)
 
+  // A tar header needs the member's size before its bytes, so archiver would hold a stream of
+  // unknown length (a log) in memory. Streams are staged to a file first (hashed on the way), then
+  // archived from disk: memory stays flat whatever the size of the logs.
+  const staging = join(kase.dir, '.staging', `collect-${safeFileName(d.name)}-${stamp}-${process.pid}`)
+  await mkdir(staging, {recursive: true, mode: 0o700})
+  let staged = 0
   /** Append one member and wait until the archive has consumed it, so only one source is open at a time. */
   const add = async (name: string, content: Readable | string): Promise<void> => {
     opts.signal?.throwIfAborted()
-    const hasher = new Hasher()
-    const body = typeof content === 'string' ? Readable.from([Buffer.from(content)]) : content
-    body.on('error', (e) => hasher.destroy(e))
     const entered = new Promise<void>((resolve) => {
       const onEntry = (data: {name: string}): void => {
         if (data.name === `${root}/${name}`) {
@@ -192,9 +199,38 @@ async function collectOne(opts: Omit<CollectOptions, 'targets'>, target: Target,
       }
       archive.on('entry', onEntry)
     })
-    archive.append(body.pipe(hasher), {name: `${root}/${name}`, mode: 0o600})
+    if (typeof content === 'string') {
+      const buf = Buffer.from(content)
+      archive.append(buf, {name: `${root}/${name}`, mode: 0o600})
+      await Promise.race([entered, archiveFailed])
+      entries.push({name, sha256: createHash('sha256').update(buf).digest('hex'), size: buf.length})
+      return
+    }
+    const file = await stage(content)
+    await addStaged(name, file)
+  }
+  /** Stream into a staging file, hashing on the way. */
+  const stage = async (content: Readable): Promise<{path: string; sha256: string; size: number}> => {
+    const hasher = new Hasher()
+    const path = join(staging, `${staged++}`)
+    await pipeline(content, hasher, createWriteStream(path, {mode: 0o600}), opts.signal ? {signal: opts.signal} : {})
+    return {path, sha256: hasher.digest(), size: hasher.size}
+  }
+  /** Archive a staged file as a member, then drop it. */
+  const addStaged = async (name: string, file: {path: string; sha256: string; size: number}): Promise<void> => {
+    const entered = new Promise<void>((resolve) => {
+      const onEntry = (data: {name: string}): void => {
+        if (data.name === `${root}/${name}`) {
+          archive.off('entry', onEntry)
+          resolve()
+        }
+      }
+      archive.on('entry', onEntry)
+    })
+    archive.file(file.path, {name: `${root}/${name}`, mode: 0o600})
     await Promise.race([entered, archiveFailed])
-    entries.push({name, sha256: hasher.digest(), size: hasher.size})
+    await rm(file.path, {force: true})
+    entries.push({name, sha256: file.sha256, size: file.size})
   }
   const json = (v: unknown): string => `${JSON.stringify(redactDeep(v), null, 2)}\n`
 
@@ -210,16 +246,26 @@ async function collectOne(opts: Omit<CollectOptions, 'targets'>, target: Target,
     } else {
       let stdout: Readable | undefined
       try {
-        stdout = await engine.containers.logs(d.id, {...window, stdout: true, stderr: tty})
+        stdout = await engine.containers.logs(d.id, {...window, stdout: true, stderr: true})
       } catch (error) {
         logs = 'unavailable'
         const info = toErrorInfo(error)
         notes.push(`logs could not be read (driver "${d.logDriver}"): ${info.message}`)
         await add('logs/UNAVAILABLE.json', json({logDriver: d.logDriver, reason: info.message}))
       }
-      if (stdout) {
-        await add('logs/stdout.log', tty ? stdout : stdout.pipe(demuxDockerStream(1)))
-        if (!tty) await add('logs/stderr.log', (await engine.containers.logs(d.id, {...window, stdout: false, stderr: true})).pipe(demuxDockerStream(2)))
+      if (stdout && tty) await add('logs/stdout.log', stdout)
+      if (stdout && !tty) {
+        // One pass over the log (the engine decodes every line of it): frames are split into two files.
+        const out = {hasher: new Hasher(), path: join(staging, `${staged++}`)}
+        const err = {hasher: new Hasher(), path: join(staging, `${staged++}`)}
+        const sig = opts.signal ? {signal: opts.signal} : {}
+        await Promise.all([
+          pipeline(stdout, splitDockerStream(out.hasher, err.hasher), sig),
+          pipeline(out.hasher, createWriteStream(out.path, {mode: 0o600}), sig),
+          pipeline(err.hasher, createWriteStream(err.path, {mode: 0o600}), sig),
+        ])
+        await addStaged('logs/stdout.log', {path: out.path, sha256: out.hasher.digest(), size: out.hasher.size})
+        await addStaged('logs/stderr.log', {path: err.path, sha256: err.hasher.digest(), size: err.hasher.size})
       }
     }
     await add('inspect.json', json(d.raw))
@@ -244,6 +290,7 @@ async function collectOne(opts: Omit<CollectOptions, 'targets'>, target: Target,
     throw error
   } finally {
     p?.done()
+    await rm(staging, {recursive: true, force: true})
   }
   const artifact = await writing
   const archiveRef = {id: artifact.id, path: artifact.path, type: artifact.type, sha256: artifact.sha256, size: artifact.size}

@@ -52,6 +52,10 @@ export function redactImageTar(source: Readable): {output: Readable; done: Promi
     }
     if (header.name.startsWith('blobs/sha256/')) summary.ociLayout = true
     const sink = pack.entry(header, next)
+    // When the transfer is aborted the pack is destroyed: its entry sink then errors; the error
+    // already travels through the pipelines, so only make sure nothing is left unhandled.
+    sink.on('error', (error: Error) => stream.destroy(error))
+    stream.on('error', () => undefined)
     stream.pipe(sink)
   })
   extract.on('finish', () => pack.finalize())

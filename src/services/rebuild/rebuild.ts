@@ -10,7 +10,7 @@ import type {Engine} from '../../docker/types.js'
 import {AbortError, type ErrorInfo, ExternalCommandError, toErrorInfo} from '../../errors.js'
 import {sha256File} from '../../util/fs.js'
 import {type AuditResult, auditContainers, COMPOSE_PROJECT_LABEL} from '../audit.js'
-import {findContainment, readContainment} from '../containment-state.js'
+import {findContainment, readContainment, saveContainmentRecord} from '../containment-state.js'
 import {snapshotContainers} from '../evidence/snapshot.js'
 import {baseImagesOf, loadComposeModel, type ServiceModel} from './compose-model.js'
 
@@ -222,6 +222,12 @@ export async function rebuildProject(opts: RebuildOptions): Promise<RebuildResul
     })
     // 3. Down: this project only.
     await step('down', () => compose.run(project, ['down', '--remove-orphans', ...(opts.removeVolumes ? ['--volumes'] : [])], {onLine, ...(opts.signal ? {signal: opts.signal} : {})}))
+    // The isolated containers are gone now: say so in the containment records (their evidence stays).
+    const state = await readContainment(kase)
+    for (const c of plan.isolated) {
+      const found = findContainment(state.containers, c.containerId)
+      if (found?.record.status === 'isolated') await saveContainmentRecord(kase, {...found.record, status: 'removed', releasedAt: new Date().toISOString()}, found.key)
+    }
     // 4. Remove the images the project ran before (never an evidence image: the image client refuses;
     //    an image an evidence image was committed from cannot go either: the evidence keeps it).
     await step('remove former project images', async () => {
@@ -253,7 +259,7 @@ export async function rebuildProject(opts: RebuildOptions): Promise<RebuildResul
       for (const ref of await baseImagesOf(s.build!.dockerfile)) {
         if (base.baseImages.some((b) => b.ref === ref)) continue
         const info = await engine.images.inspect(ref).catch(() => undefined)
-        base.baseImages.push({ref, ...(info ? {id: info.id} : {}), repoDigests: []})
+        base.baseImages.push({ref, ...(info ? {id: info.id} : {}), repoDigests: info?.repoDigests ?? []})
       }
     }
     // 9. Audit the new containers.

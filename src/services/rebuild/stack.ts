@@ -11,7 +11,7 @@ import {SWARM_LABEL} from '../../docker/labels.js'
 import type {SwarmService} from '../../docker/types.js'
 import {AbortError, type ErrorInfo, toErrorInfo} from '../../errors.js'
 import type {Logger} from '../../util/logger.js'
-import {readContainment} from '../containment-state.js'
+import {findContainment, readContainment, saveContainmentRecord} from '../containment-state.js'
 import {snapshotOnHosts} from '../evidence/snapshot.js'
 import {substitute} from '../rotate/interpolate.js'
 import {type EvidenceCheck, evidenceOf, type StepRecord} from './rebuild.js'
@@ -245,6 +245,12 @@ export async function rebuildStack(opts: StackRebuildOptions): Promise<StackRebu
       await step(`force update ${opts.stack}_${s.name}`, () => docker(['service', 'update', '--force', '--detach', `${opts.stack}_${s.name}`]))
     }
     base.services = await step('wait for services', () => waitForStack(opts, manager, plan, base.imagesAfter, started), (s) => s.map((x) => `${x.service}: ${x.running}/${x.desired}`).join(', '))
+    // The isolated task containers were replaced (the swarm shut them down): say so in the containment records (their evidence stays).
+    const state = await readContainment(kase)
+    for (const c of plan.isolated) {
+      const found = findContainment(state.containers, c.containerId)
+      if (found?.record.status === 'isolated') await saveContainmentRecord(kase, {...found.record, status: 'removed', releasedAt: new Date().toISOString()}, found.key)
+    }
   } finally {
     cliLog.end()
     await logWrite.catch(() => undefined)

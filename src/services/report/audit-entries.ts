@@ -45,7 +45,17 @@ export function detailsOf(e: AuditLine): Record<string, unknown> {
 }
 
 export function stringList(v: unknown): string[] {
-  if (Array.isArray(v)) return v.filter((x) => x !== null && x !== undefined).map((x) => (typeof x === 'string' ? x : typeof x === 'object' ? String((x as {name?: unknown}).name ?? JSON.stringify(x)) : String(x)))
+  if (Array.isArray(v)) {
+    return v
+      .filter((x) => x !== null && x !== undefined)
+      .map((x) => {
+        if (typeof x !== 'object') return String(x)
+        const o = x as {name?: unknown; service?: unknown; container?: unknown; id?: unknown}
+        return String(o.name ?? o.service ?? o.container ?? o.id ?? JSON.stringify(x))
+      })
+  }
+  // A map such as {web: "sha256:..."}: one "key: value" per entry.
+  if (v && typeof v === 'object') return Object.entries(v as Record<string, unknown>).map(([k, val]) => `${k}: ${typeof val === 'string' ? val : JSON.stringify(val)}`)
   if (typeof v === 'string' && v.length > 0) return [v]
   return []
 }

@@ -198,13 +198,16 @@ function credentials(lines: readonly AuditLine[]): CredentialsSection {
   const pick = (decision: string): CredentialDecision[] => [...last.values()].filter((x) => x.decision === decision).map((x) => x.row).sort((a, b) => a.name.localeCompare(b.name))
   const summary = lines.filter((e) => e.action === 'rotate.summary').at(-1)
   const sd = summary ? detailsOf(summary) : {}
-  const counts = sd.counts && typeof sd.counts === 'object' && !Array.isArray(sd.counts) ? Object.fromEntries(Object.entries(sd.counts as Record<string, unknown>).filter(([, n]) => typeof n === 'number') as Array<[string, number]>) : undefined
+  // `ir rotate` records the counts as top-level numbers (total, rotated, marked, skipped, remaining).
+  const countSource = sd.counts && typeof sd.counts === 'object' && !Array.isArray(sd.counts) ? (sd.counts as Record<string, unknown>) : Object.fromEntries(['total', 'rotated', 'marked', 'skipped', 'remaining'].filter((k) => k in sd).map((k) => [k, sd[k]]))
+  const countEntries = Object.entries(countSource).filter(([, n]) => typeof n === 'number') as Array<[string, number]>
+  const counts = countEntries.length > 0 ? Object.fromEntries(countEntries) : undefined
   return {
     rotated: pick('generated'),
     markedRotated: pick('marked-rotated'),
     skipped: pick('skipped'),
     ...(summary
-      ? {lastSummary: {at: summary.time, ...(typeof sd.remaining === 'number' ? {remaining: sd.remaining} : {}), servicesToRestart: stringList(sd.servicesToRestart), ...(counts ? {counts} : {})}}
+      ? {lastSummary: {at: summary.time, ...(typeof sd.remaining === 'number' ? {remaining: sd.remaining} : {}), servicesToRestart: stringList(sd.servicesToRestart ?? sd.restart), ...(counts ? {counts} : {})}}
       : {}),
   }
 }

@@ -1,0 +1,192 @@
+import {readFile} from 'node:fs/promises'
+import {join} from 'node:path'
+
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {BIN, runIr, tempDir} from '../helpers/cli.js'
+import {TestDocker} from '../helpers/docker.js'
+import {Terminal} from '../helpers/terminal.js'
+
+/**
+ * `ir respond` in a real terminal (tmux), on the practice lab: pick the compromised container,
+ * approve each step, skip one credential with a reason, finish; then a walkthrough interrupted
+ * after the snapshot and resumed with `ir respond --resume`.
+ */
+const t = new TestDocker('resp')
+const labName = `irlab-${t.runId}`
+let labDir: string
+let incidents: string
+let env: Record<string, string>
+const terminals: Terminal[] = []
+
+interface AuditEntry {
+  action: string
+  target?: string
+  outcome: string
+  details?: Record<string, unknown>
+}
+
+async function auditOf(caseId: string): Promise<AuditEntry[]> {
+  return (await readFile(join(incidents, caseId, 'audit.log'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l))
+}
+
+async function webContainer(): Promise<{id: string; name: string; imageId: string; state: string}> {
+  const list = await t.docker.listContainers({all: true, filters: {label: [`com.docker.compose.project=${labName}`, 'com.docker.compose.service=web']}})
+  const c = list[0]!
+  return {id: c.Id, name: c.Names[0]!.replace(/^\//, ''), imageId: c.ImageID, state: c.State}
+}
+
+/** The active inquirer question: the last line starting with "? ". */
+function activeQuestion(screen: string): string | undefined {
+  const lines = screen.split('\n')
+  for (let i = lines.length - 1; i >= Math.max(0, lines.length - 25); i--) if (lines[i]!.startsWith('? ')) return lines.slice(i).join('\n')
+  return undefined
+}
+
+/** Answer prompts until `until` shows up; `answer` returns the keys for a question (or undefined to fail). */
+async function drive(term: Terminal, until: RegExp, answer: (question: string) => Promise<boolean>, timeoutMs = 240_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs
+  let lastAnswered = ''
+  let answeredAt = 0
+  while (Date.now() < deadline) {
+    const screen = await term.screen()
+    if (until.test(screen)) return screen
+    if (await term.exited()) throw new Error(`ir respond exited early:\n${screen.split('\n').slice(-40).join('\n')}`)
+    const q = activeQuestion(screen)
+    // Answer each question once: wait until it is redrawn as answered (✔) or replaced.
+    const key = q?.split('\n')[0] ?? ''
+    if (q && (key !== lastAnswered || Date.now() - answeredAt > 5000)) {
+      if (!(await answer(q))) throw new Error(`unexpected question:\n${q}`)
+      lastAnswered = key
+      answeredAt = Date.now()
+    }
+    await new Promise((r) => setTimeout(r, 250))
+  }
+  throw new Error(`timed out waiting for ${until}:\n${(await term.screen()).split('\n').slice(-40).join('\n')}`)
+}
+
+function answers(term: Terminal, target: string, opts: {skipFirstCredential: string; stopAtCollect?: boolean}) {
+  let credentials = 0
+  return async (q: string): Promise<boolean> => {
+    if (/^\? Which case is this\?/.test(q)) return term.keys('Enter').then(() => true)
+    if (/^\? Incident title/.test(q)) return term.keys('Enter').then(() => true)
+    if (/^\? Severity/.test(q)) return term.keys('Enter').then(() => true)
+    if (/^\? Which container is affected\?/.test(q)) {
+      await term.type(target)
+      await term.waitFor(new RegExp(`❯ ${target} `), 15_000, {inTail: 20})
+      return term.keys('Enter').then(() => true)
+    }
+    if (/^\? Picked: /.test(q)) return term.keys('Enter').then(() => true)
+    if (/^\? Compose project folder to rebuild/.test(q)) return term.keys('Enter').then(() => true)
+    if (/^\? Can this host pull fresh base images/.test(q)) return term.keys('Enter').then(() => true)
+    if (opts.stopAtCollect && /^\? Run "Preserve logs and runtime state"\?/.test(q)) {
+      await term.keys('C-c')
+      return true
+    }
+    if (/^\? Run "/.test(q) || /^\? Incident channel opened/.test(q)) return term.keys('Enter').then(() => true)
+    if (/^\? Credential \d+ of \d+/.test(q)) {
+      credentials++
+      if (credentials === 1) {
+        await term.keys('Down', 'Down', 'Enter')
+        await term.waitFor(/\? Why is .+ not rotated\? \(required\)/, 15_000, {inTail: 5})
+        await term.type(opts.skipFirstCredential)
+        return term.keys('Enter').then(() => true)
+      }
+      return term.keys('Enter').then(() => true)
+    }
+    if (/^\? Sections to write or revise/.test(q)) return term.keys('i', 'Enter').then(() => true)
+    if (/^\? Authors/.test(q)) {
+      await term.type('E2E Responder')
+      return term.keys('Enter').then(() => true)
+    }
+    if (/^\? /.test(q) && /\(Y\/n\)|\(y\/N\)/.test(q)) return term.keys('Enter').then(() => true)
+    return false
+  }
+}
+
+beforeAll(async () => {
+  const root = await tempDir('ir-respond-')
+  labDir = join(root, labName)
+  incidents = join(root, 'incidents')
+  env = {IR_INCIDENTS_DIR: incidents}
+  const port = String(20000 + (parseInt(t.runId.slice(0, 4), 16) % 20000))
+  const up = await runIr(['lab', 'up', '--dir', labDir, '--name', labName, '--port', port, '--yes', '--json'], {env, cwd: root, timeout: 170_000})
+  expect(up.exitCode, up.stderr).toBe(0)
+})
+
+afterAll(async () => {
+  for (const term of terminals) await term.kill()
+  await runIr(['lab', 'down', '--dir', labDir, '--name', labName, '--yes'], {env, timeout: 170_000}).catch(() => undefined)
+  const evidence = await t.docker.listImages({filters: {label: ['ir.evidence=true']}})
+  for (const img of evidence) if (String(img.Labels?.['ir.case'] ?? '').startsWith('IR-') && String(img.Labels?.['ir.source.name'] ?? '').startsWith(labName)) t.trackImage(img.Id)
+  await t.cleanup()
+})
+
+describe('ir respond in a real terminal', () => {
+  it('refuses without a TTY and points to ir playbook run', async () => {
+    const r = await runIr(['respond'], {env})
+    expect(r.exitCode).toBe(7)
+    expect(r.stderr).toMatch(/needs a terminal/)
+    expect(r.stderr).toMatch(/ir playbook run breach/)
+  })
+
+  it('walks the whole breach response on the lab', async () => {
+    const before = await webContainer()
+    const term = await Terminal.start(['node', BIN, 'respond'], {cwd: labDir, env})
+    terminals.push(term)
+    const screen = await drive(term, /Playbook breach: (succeeded|failed|stopped)/, answers(term, before.name, {skipFirstCredential: 'rotated at the provider by the vendor'}))
+    expect(screen).toMatch(/Playbook breach: succeeded/)
+    expect(await term.exitCode()).toBe(0)
+    const caseId = /Playbook breach: succeeded \(case (\S+), run/.exec(screen)![1]!
+    const caseDir = join(incidents, caseId)
+
+    const containment = JSON.parse(await readFile(join(caseDir, 'state', 'containment.json'), 'utf8'))
+    expect(containment.containers[before.id]).toMatchObject({status: 'isolated', name: before.name})
+    const verify = await runIr(['case', 'verify', caseId, '--json'], {env})
+    expect(verify.exitCode, verify.stdout).toBe(0)
+    const manifest = JSON.parse(await readFile(join(caseDir, 'manifest.json'), 'utf8')).artifacts as Array<{type: string}>
+    for (const type of ['container-inspect', 'image-tar', 'filesystem-export', 'log-archive', 'hardening-audit', 'report-html']) expect(manifest.map((a) => a.type)).toContain(type)
+    const rotation = JSON.parse(await readFile(join(caseDir, 'state', 'rotation.json'), 'utf8'))
+    expect(JSON.stringify(rotation)).toContain('rotated at the provider by the vendor')
+    const audit = await auditOf(caseId)
+    expect(audit.some((e) => e.action === 'rotate.decision' && (e.details as {decision?: string})?.decision === 'skipped')).toBe(true)
+    expect(audit.some((e) => e.action === 'rebuild' && e.outcome === 'success')).toBe(true)
+    expect(audit.some((e) => e.action === 'audit.hardening')).toBe(true)
+    expect(await readFile(join(caseDir, 'report.html'), 'utf8')).toContain(caseId)
+    const journal = JSON.parse(await readFile(join(caseDir, 'playbook-run.json'), 'utf8'))
+    expect(journal.mode).toBe('guided')
+
+    const after = await webContainer()
+    expect(after.state).toBe('running')
+    expect(after.id).not.toBe(before.id)
+    expect(after.imageId).not.toBe(before.imageId)
+  })
+
+  it('continues an interrupted walkthrough with --resume without repeating steps', async () => {
+    const web = await webContainer()
+    const first = await Terminal.start(['node', BIN, 'respond'], {cwd: labDir, env})
+    terminals.push(first)
+    await drive(first, /Walkthrough interrupted|Interrupted/, answers(first, web.name, {skipFirstCredential: 'n/a', stopAtCollect: true}))
+    const code = await first.exitCode()
+    const screen = await first.screen()
+    expect(code, screen.split('\n').slice(-15).join('\n')).toBe(130)
+    const caseId = /Case (\S+): Suspected container breach/.exec(screen)![1]!
+    const half = JSON.parse(await readFile(join(incidents, caseId, 'playbook-run.json'), 'utf8'))
+    expect(half.steps.find((s: {id: string}) => s.id === 'snapshot').state).toBe('succeeded')
+    expect(half.steps.find((s: {id: string}) => s.id === 'collect').state).toBe('pending')
+
+    const second = await Terminal.start(['node', BIN, 'respond', '--resume', '--case', caseId], {cwd: labDir, env})
+    terminals.push(second)
+    const done = await drive(second, /Playbook breach: (succeeded|failed|stopped)/, answers(second, web.name, {skipFirstCredential: 'rotated by the vendor'}))
+    expect(done).toMatch(/Resuming breach: \d+ of 11 steps done/)
+    expect(done).toMatch(/Playbook breach: succeeded/)
+    const journal = JSON.parse(await readFile(join(incidents, caseId, 'playbook-run.json'), 'utf8'))
+    for (const s of journal.steps) expect(s, s.id).toMatchObject({state: 'succeeded', attempts: 1})
+    const audit = await auditOf(caseId)
+    const successes = audit.filter((e) => e.action === 'playbook.step' && e.outcome === 'success').map((e) => e.target).sort()
+    expect(successes).toEqual(journal.steps.map((s: {id: string}) => s.id).sort())
+    expect(audit.filter((e) => e.action === 'isolate' && e.outcome === 'success')).toHaveLength(1)
+    expect(audit.filter((e) => e.action === 'snapshot' && e.outcome === 'success')).toHaveLength(1)
+    expect((await runIr(['case', 'verify', caseId], {env})).exitCode).toBe(0)
+  })
+})

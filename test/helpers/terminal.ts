@@ -1,0 +1,88 @@
+import {randomBytes} from 'node:crypto'
+
+import {execa} from 'execa'
+
+/**
+ * A real terminal for end-to-end tests: the command runs in a tmux pane (a pseudo-terminal), the
+ * test types keys and reads the screen. A private tmux server per terminal keeps tests apart.
+ */
+export class Terminal {
+  private readonly socket = `ir-test-${randomBytes(4).toString('hex')}`
+  private readonly session = 'ir'
+
+  private tmux(args: string[]) {
+    return execa('tmux', ['-L', this.socket, ...args], {timeout: 20_000})
+  }
+
+  static async start(argv: string[], opts: {cwd: string; env: Record<string, string>; width?: number; height?: number}): Promise<Terminal> {
+    const t = new Terminal()
+    const envArgs = Object.entries({...opts.env, FORCE_COLOR: '0', TERM: 'xterm-256color'}).flatMap(([k, v]) => ['-e', `${k}=${v}`])
+    await t.tmux(['-f', '/dev/null', 'new-session', '-d', '-s', t.session, '-x', String(opts.width ?? 220), '-y', String(opts.height ?? 60), '-c', opts.cwd, ...envArgs, '--', ...argv])
+    await t.tmux(['set-option', '-t', t.session, 'remain-on-exit', 'on'])
+    await t.tmux(['set-option', '-t', t.session, 'history-limit', '20000'])
+    return t
+  }
+
+  /** The whole scrollback and screen, joined lines, without trailing blank lines. */
+  async screen(): Promise<string> {
+    const r = await this.tmux(['capture-pane', '-p', '-J', '-t', this.session, '-S', '-20000'])
+    return r.stdout.replace(/\s+$/, '')
+  }
+
+  /** The last n non-empty lines. */
+  async tail(n = 15): Promise<string> {
+    return (await this.screen()).split('\n').filter((l) => l.trim()).slice(-n).join('\n')
+  }
+
+  async waitFor(pattern: RegExp, timeoutMs = 60_000, opts: {inTail?: number} = {}): Promise<string> {
+    const deadline = Date.now() + timeoutMs
+    let last = ''
+    while (Date.now() < deadline) {
+      last = opts.inTail ? await this.tail(opts.inTail) : await this.screen()
+      if (pattern.test(last)) return last
+      if (await this.exited()) {
+        last = await this.screen()
+        if (pattern.test(last)) return last
+        throw new Error(`the program exited before ${pattern}:\n${last.split('\n').slice(-30).join('\n')}`)
+      }
+      await new Promise((r) => setTimeout(r, 150))
+    }
+    throw new Error(`timed out waiting for ${pattern}; screen ends with:\n${last.split('\n').slice(-30).join('\n')}`)
+  }
+
+  async keys(...keys: string[]): Promise<void> {
+    for (const k of keys) {
+      await this.tmux(['send-keys', '-t', this.session, k])
+      await new Promise((r) => setTimeout(r, 120))
+    }
+  }
+
+  async type(text: string): Promise<void> {
+    await this.tmux(['send-keys', '-t', this.session, '-l', text])
+    await new Promise((r) => setTimeout(r, 120))
+  }
+
+  async exited(): Promise<boolean> {
+    const r = await this.tmux(['display-message', '-p', '-t', this.session, '#{pane_dead}']).catch(() => undefined)
+    return r?.stdout.trim() === '1'
+  }
+
+  async exitCode(timeoutMs = 60_000): Promise<number> {
+    const deadline = Date.now() + timeoutMs
+    while (Date.now() < deadline) {
+      const r = await this.tmux(['display-message', '-p', '-t', this.session, '#{pane_dead} #{pane_dead_status} #{pane_dead_signal}'])
+      const [dead, status, signal] = r.stdout.trim().split(' ')
+      if (dead === '1') {
+        if (status) return Number(status)
+        // Killed by a signal: report it the way a shell would (128 + signal number).
+        if (signal) return 128 + Number(signal)
+      }
+      await new Promise((res) => setTimeout(res, 200))
+    }
+    throw new Error('the program did not exit')
+  }
+
+  async kill(): Promise<void> {
+    await this.tmux(['kill-server']).catch(() => undefined)
+  }
+}

@@ -1,0 +1,59 @@
+import {readdir} from 'node:fs/promises'
+import {join} from 'node:path'
+
+import {execa} from 'execa'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {BIN, runIr, tempDir} from '../helpers/cli.js'
+import {TestDocker} from '../helpers/docker.js'
+
+const t = new TestDocker('int')
+let incidents: string
+let big: {id: string; name: string}
+const CASE = `CASE-INT-${t.runId}`
+
+beforeAll(async () => {
+  incidents = await tempDir()
+  big = await t.run('big', {cmd: ['sh', '-c', 'dd if=/dev/urandom of=/blob bs=1048576 count=300 2>/dev/null; touch /ready; exec sleep 3600']})
+  for (let i = 0; i < 240; i++) {
+    if ((await execa('docker', ['exec', big.name, 'test', '-f', '/ready'], {reject: false})).exitCode === 0) return
+    await new Promise((r) => setTimeout(r, 500))
+  }
+  throw new Error('the test container did not write its data')
+})
+
+afterAll(async () => {
+  const evidence = await t.docker.listImages({filters: {label: [`ir.case=${CASE}`]}})
+  for (const i of evidence) t.trackImage(i.Id)
+  await t.cleanup()
+})
+
+describe('Ctrl-C during a long transfer', () => {
+  it('exits 130, keeps what was collected (the partial file included) and leaves a verifiable case', async () => {
+    const child = execa('node', [BIN, 'snapshot', big.name, '--case', CASE, '--yes'], {env: {IR_INCIDENTS_DIR: incidents, FORCE_COLOR: '0'}, reject: false, stdin: 'ignore'})
+    const dir = join(incidents, CASE, 'evidence', big.name)
+    const deadline = Date.now() + 120_000
+    let sent = false
+    while (Date.now() < deadline && child.exitCode === null) {
+      const files = await readdir(dir).catch(() => [] as string[])
+      if (files.some((f) => f.startsWith('export-') && f.endsWith('.tar'))) {
+        child.kill('SIGINT')
+        sent = true
+        break
+      }
+      await new Promise((r) => setTimeout(r, 20))
+    }
+    const r = await child
+    expect(sent, 'SIGINT was sent while the export was streaming').toBe(true)
+    expect(r.exitCode, r.stderr).toBe(130)
+    expect(r.stderr).toMatch(/Interrupting: finishing the current engine call/)
+    expect(r.stderr).not.toMatch(/\n\s+at /)
+    const files = await readdir(dir)
+    expect(files.some((f) => f.endsWith('.partial'))).toBe(true)
+    const v = await runIr(['case', 'verify', CASE, '--json'], {env: {IR_INCIDENTS_DIR: incidents}})
+    expect(v.exitCode, v.stdout).toBe(0)
+    const result = JSON.parse(v.stdout)
+    expect(result.audit.ok).toBe(true)
+    expect(result.unlisted.some((u: string) => u.endsWith('.partial'))).toBe(true)
+  })
+})
