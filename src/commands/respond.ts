@@ -65,6 +65,8 @@ It needs a terminal; for scripts use \`ir playbook run breach --input containers
     if (result.report) this.log(`Report: ${result.report.join(', ')}`)
     this.log(`Evidence: ${result.evidenceDir} (check it with: ir case verify ${result.caseId})`)
     this.failWith(exitCodeOf(result.journal))
+    // The prompts are done: let go of the terminal so nothing keeps the process alive.
+    if (process.stdin.isTTY) process.stdin.destroy()
     return result
   }
 }

@@ -79,7 +79,7 @@ export class Terminal {
       }
       await new Promise((res) => setTimeout(res, 200))
     }
-    throw new Error('the program did not exit')
+    throw new Error(`the program did not exit; screen ends with:\n${(await this.screen()).split('\n').slice(-20).join('\n')}`)
   }
 
   async kill(): Promise<void> {
