@@ -143,10 +143,10 @@ export class ExtraEngines {
     e.proc = undefined
   }
 
-  /** Copy an image from the shared engine into every extra engine (docker save | docker load, through the API). */
-  async loadImage(from: Docker, ref: string): Promise<void> {
+  /** Copy an image from an engine (the shared one by default) into the extra engines (docker save | docker load, through the API); `only` picks them by index. */
+  async loadImage(from: Docker, ref: string, only?: number[]): Promise<void> {
     await Promise.all(
-      this.engines.map(async (e) => {
+      this.engines.filter((_, i) => !only || only.includes(i)).map(async (e) => {
         const tar = await from.getImage(ref).get()
         const stream = await this.docker(e).loadImage(tar as unknown as NodeJS.ReadableStream)
         await new Promise<void>((resolve, reject) => {

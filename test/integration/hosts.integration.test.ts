@@ -10,9 +10,10 @@ import {TEST_IMAGE, TestDocker} from '../helpers/docker.js'
 import {canRunExtraEngines, type ExtraEngine, ExtraEngines} from '../helpers/engines.js'
 
 /**
- * Three engines on one machine: the shared test engine plus two extra dockerd processes of this
- * test's own making. The containers selected here run a image made for this run only, so a
- * selector can never reach another test's containers on the shared engine.
+ * Three engines on one machine: three extra dockerd processes of this test's own making (the
+ * shared engine is only read, to copy the test image from). The selected containers run an image
+ * made for this run; each engine also runs a bystander of the plain test image, which a selector
+ * must not touch.
  */
 const available = await canRunExtraEngines()
 if (!available.ok) console.warn(`hosts integration tests skipped: ${available.reason}`)
@@ -21,7 +22,7 @@ const t = new TestDocker('hosts')
 const extra = new ExtraEngines()
 const IMAGE = `ir-test/hosts-${t.runId}:latest`
 const CASE = `CASE-HOSTS-${t.runId}`
-const H1 = process.env.DOCKER_HOST?.startsWith('unix://') ? process.env.DOCKER_HOST : 'unix:///var/run/docker.sock'
+let H1 = ''
 let H2 = ''
 let H3 = ''
 let incidents: string
@@ -64,18 +65,18 @@ beforeAll(async () => {
   if (!available.ok) return
   incidents = await tempDir()
   env = {IR_INCIDENTS_DIR: incidents}
-  // An image with an id of its own (a commit of the test image with this run's labels).
-  const base = await t.docker.createContainer({Image: TEST_IMAGE, Cmd: ['true'], Labels: labels, name: t.name('base')})
-  await execa('docker', ['commit', '--change', 'LABEL ir.test=true', '--change', `LABEL ir.test.run=${t.runId}`, base.id, IMAGE])
-  t.trackImage(IMAGE)
-  const [x2, x3] = await extra.start(2, {tls: [1]})
+  const [x1, x2, x3] = await extra.start(3, {tls: [2]})
   x2tls = x2!.tls!
+  H1 = x1!.host
   H2 = x2!.host
   H3 = x3!.host
   e3 = x3!
-  await extra.loadImage(t.docker, IMAGE)
+  dockers.push(extra.docker(x1!), extra.docker(x2!), extra.docker(x3!))
   await extra.loadImage(t.docker, TEST_IMAGE)
-  dockers.push(t.docker, extra.docker(x2!), extra.docker(x3!))
+  // An image with an id of its own (a commit of the test image with this run's labels), made on the first engine and copied to the others.
+  const base = await dockers[0]!.createContainer({Image: TEST_IMAGE, Cmd: ['true'], Labels: labels, name: t.name('base')})
+  await base.commit({repo: IMAGE.split(':')[0], tag: 'latest', changes: ['LABEL ir.test=true', `LABEL ir.test.run=${t.runId}`]} as never)
+  await extra.loadImage(dockers[0]!, IMAGE, [1, 2])
   for (const [i, d] of dockers.entries()) {
     await d.createNetwork({Name: net, Labels: labels})
     for (const k of ['a', 'b']) {
