@@ -141,7 +141,8 @@ describe('ir respond in a real terminal', () => {
     const caseDir = join(incidents, caseId)
 
     const containment = JSON.parse(await readFile(join(caseDir, 'state', 'containment.json'), 'utf8'))
-    expect(containment.containers[before.id]).toMatchObject({status: 'isolated', name: before.name})
+    // Isolated, then taken down by the rebuild: the record says both.
+    expect(containment.containers[before.id]).toMatchObject({status: 'removed', name: before.name, mode: 'pause', isolatedAt: expect.any(String), releasedAt: expect.any(String)})
     const verify = await runIr(['case', 'verify', caseId, '--json'], {env})
     expect(verify.exitCode, verify.stdout).toBe(0)
     const manifest = JSON.parse(await readFile(join(caseDir, 'manifest.json'), 'utf8')).artifacts as Array<{type: string}>
