@@ -1,4 +1,5 @@
 import {benchCollect, benchSnapshot} from './evidence.js'
+import {benchHosts} from './hosts.js'
 import {benchIsolate} from './isolate.js'
 
 const only = process.argv[2]
@@ -6,3 +7,4 @@ console.log('ir benchmarks: wall time of ir against the plain docker CLI doing t
 if (!only || only === 'isolate') await benchIsolate()
 if (!only || only === 'snapshot') await benchSnapshot()
 if (!only || only === 'collect') await benchCollect()
+if (!only || only === 'hosts') await benchHosts()

@@ -1,7 +1,8 @@
 import {Command, Flags, type Interfaces} from '@oclif/core'
 
 import {type Case, CaseStore, type Severity} from './case/case-store.js'
-import {connectEngine} from './docker/dockerode-engine.js'
+import {connectEngine, DockerodeEngine} from './docker/dockerode-engine.js'
+import {connectHosts, type HostFlagValues, hostFlagsGiven, type HostSet, hostSpecsFromFlags} from './docker/hosts.js'
 import type {Engine} from './docker/types.js'
 import {ExitCode, IrError, normalizeError} from './errors.js'
 import {confirmOrAbort} from './prompts/confirm.js'
@@ -82,6 +83,29 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected async connect(): Promise<Engine> {
     return connectEngine(this.log_)
+  }
+
+  /**
+   * Connect to every host named by --host / --context / --hosts, concurrently, each ping bounded by
+   * the engine's ping timeout. An unreachable host is a warning while another answers (the service
+   * reports it in its result); none answering is an error naming them. Without those flags: the one
+   * engine of DOCKER_HOST, exactly as connect() (unreachable is fatal).
+   */
+  protected async connectHosts(f: HostFlagValues): Promise<HostSet> {
+    if (!hostFlagsGiven(f)) {
+      const engine = await this.connect()
+      const info = await engine.info()
+      return {
+        hosts: [{name: engine.endpoint, endpoint: engine.endpoint, source: {kind: 'default'}, labels: {}, engine, engineId: info.id, engineName: info.name, dir: '', cli: {args: [], env: {}}}],
+        unreachable: [],
+        multi: false,
+      }
+    }
+    const specs = await hostSpecsFromFlags(f)
+    const set = await connectHosts(specs, {log: this.log_, makeEngine: (s) => new DockerodeEngine(s.endpoint, this.log_)})
+    for (const w of set.warnings ?? []) this.warnLine(w)
+    for (const u of set.unreachable) this.warnLine(`host ${u.name} is unreachable (${u.error.message}); carrying on with the other ${set.hosts.length} host(s).`)
+    return set
   }
 
   protected get store(): CaseStore {

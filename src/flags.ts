@@ -25,3 +25,51 @@ export const concurrencyFlag = Flags.integer({
   min: 1,
   max: 64,
 })
+
+/**
+ * Which engines to act on. Without any of them: the one engine of DOCKER_HOST (or the default
+ * socket), exactly as before. Repeatable flags are non-greedy, so `--host X web-1` keeps web-1 an argument.
+ */
+export const hostFlags = {
+  host: Flags.string({
+    char: 'H',
+    summary: 'Docker engine to act on (repeatable): unix:///path/docker.sock, tcp://host:2376 (TLS from DOCKER_TLS_VERIFY / DOCKER_CERT_PATH), ssh://user@host.',
+    multiple: true,
+    multipleNonGreedy: true,
+    helpGroup: 'HOSTS',
+    helpValue: '<address>',
+  }),
+  context: Flags.string({
+    summary: "A docker CLI context to act on (repeatable), read from the CLI's context store (DOCKER_CONFIG or ~/.docker).",
+    multiple: true,
+    multipleNonGreedy: true,
+    helpGroup: 'HOSTS',
+    helpValue: '<name>',
+  }),
+  hosts: Flags.string({
+    summary: 'Inventory of engines (YAML): a list of {name, endpoint, tls: {ca, cert, key}, labels}.',
+    helpGroup: 'HOSTS',
+    helpValue: '<hosts.yml>',
+  }),
+  'max-hosts': Flags.integer({
+    summary: 'How many hosts to work on at once (each host still handles --concurrency containers at once).',
+    default: 8,
+    min: 1,
+    max: 256,
+    helpGroup: 'HOSTS',
+  }),
+}
+
+export const filterFlag = Flags.string({
+  summary: 'Select containers on every host, with the docker CLI filter syntax (repeatable): label=app=web, ancestor=<image>, name=..., status=...',
+  multiple: true,
+  multipleNonGreedy: true,
+  helpValue: '<key=value>',
+})
+
+export const serviceFlag = Flags.string({
+  summary: 'A swarm service (repeatable): every task container with desired state running, found through a manager among the hosts.',
+  multiple: true,
+  multipleNonGreedy: true,
+  helpValue: '<name>',
+})

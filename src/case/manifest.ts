@@ -10,6 +10,12 @@ export interface ArtifactSource {
   image?: string
   imageId?: string
   engine?: string
+  /** The host's name for ir (inventory name, context, or endpoint) and its engine id (`docker info`). */
+  host?: string
+  engineId?: string
+  /** Swarm service and task, when the container is a swarm task. */
+  service?: string
+  task?: string
 }
 
 /** One entry of the chain-of-custody manifest. */

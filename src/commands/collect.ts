@@ -1,10 +1,13 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
-import {caseFlag} from '../flags.js'
+import {AbortError, ExitCode} from '../errors.js'
+import {caseFlag, filterFlag, hostFlags, serviceFlag} from '../flags.js'
+import {renderHostOutcomes} from '../render/containment.js'
 import {byteProgress} from '../render/progress.js'
 import {formatBytes, renderTable} from '../render/table.js'
-import {type CollectResult, collectContainers} from '../services/evidence/collect.js'
+import {type CollectResult, collectOnHosts} from '../services/evidence/collect.js'
+import {parseFilters} from '../services/targets.js'
 import {parseTimePoint} from '../util/time.js'
 
 export default class Collect extends BaseCommand<typeof Collect> {
@@ -14,7 +17,8 @@ export default class Collect extends BaseCommand<typeof Collect> {
 files), the inspect (secrets redacted), top, diff, a stats sample, the engine events touching the container since it
 was created, and SHA256SUMS of every file in the archive. The archive's SHA-256 goes into the case manifest. A log
 driver the engine cannot read back (e.g. none) is recorded as such instead of failing the collection. Collecting only
-reads: it changes nothing on the container.`
+reads: it changes nothing on the container. Across hosts (--host, --context, --hosts; <host>/<container>; --filter;
+--service) each host gets its own evidence tree (evidence/<host>/<container>/...).`
 
   static override examples = [
     {description: 'Collect from an isolated container', command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 web-1'},
@@ -23,9 +27,12 @@ reads: it changes nothing on the container.`
   ]
 
   static override strict = false
-  static override args = {containers: Args.string({description: 'Containers to collect from: names, full ids or unique id prefixes.', required: true})}
+  static override args = {containers: Args.string({description: 'Containers to collect from: names, full ids or unique id prefixes, optionally as <host>/<container>.', required: false})}
   static override flags = {
     case: caseFlag,
+    filter: filterFlag,
+    service: serviceFlag,
+    ...hostFlags,
     since: Flags.string({summary: 'Logs since (RFC 3339 date, Unix seconds, or a duration before now such as 2h).'}),
     until: Flags.string({summary: 'Logs until (same forms as --since). Default: now.'}),
   }
@@ -34,26 +41,34 @@ reads: it changes nothing on the container.`
     const {flags} = this
     const since = flags.since ? parseTimePoint(flags.since, '--since') : undefined
     const until = flags.until ? parseTimePoint(flags.until, '--until') : undefined
-    const engine = await this.connect()
+    const filters = parseFilters(flags.filter)
+    const services = flags.service ?? []
+    if (this.argvRest.length === 0 && !filters && services.length === 0) throw new AbortError('Nothing to collect from: name containers, or select them with --filter or --service', {exit: 'USAGE'})
+    const hosts = await this.connectHosts(flags)
     const kase = await this.openCase(flags.case)
-    const result = await collectContainers({
-      engine,
+    const result = await collectOnHosts({
+      hosts,
       kase,
-      targets: this.argvRest,
+      selection: {refs: this.argvRest, ...(filters ? {filters} : {}), ...(services.length ? {services} : {})},
+      maxHosts: flags['max-hosts'],
       ...(since === undefined ? {} : {since}),
       ...(until === undefined ? {} : {until}),
       signal: this.interrupt.signal,
       progress: (l) => this.progress(l),
       transferProgress: (label) => byteProgress(label),
     })
+    const many = (result.hosts?.length ?? 0) > 1
     this.log(
       renderTable(
-        ['CONTAINER', 'RESULT', 'LOGS', 'FILES', 'SIZE', 'ARCHIVE'],
-        result.containers.map((c) => [c.name ?? c.ref, c.status, c.logs === 'collected' ? 'collected' : `unavailable (${c.logDriver ?? '?'})`, c.entries.length, c.archive ? formatBytes(c.archive.size) : '-', c.archive?.path ?? c.error?.message ?? '-']),
+        [...(many ? ['HOST'] : []), 'CONTAINER', 'RESULT', 'LOGS', 'FILES', 'SIZE', 'ARCHIVE'],
+        result.containers.map((c) => [...(many ? [c.host ?? '-'] : []), c.name ?? c.ref, c.status, c.logs === 'collected' ? 'collected' : `unavailable (${c.logDriver ?? '?'})`, c.entries.length, c.archive ? formatBytes(c.archive.size) : '-', c.archive?.path ?? c.error?.message ?? '-']),
       ),
     )
+    for (const line of renderHostOutcomes(result.hosts)) this.log(line)
     const failure = result.containers.find((c) => c.error)
+    const hostFailure = result.hosts?.find((h) => h.status === 'failed')
     if (failure?.error) this.failWith(failure.error.exitCode)
+    else if (hostFailure) this.failWith(hostFailure.error?.exitCode ?? ExitCode.FAILURE)
     this.throwIfInterrupted()
     return result
   }

@@ -1,9 +1,11 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
-import {caseFlag, concurrencyFlag, dryRunFlag, yesFlag} from '../flags.js'
+import {AbortError, ExitCode} from '../errors.js'
+import {caseFlag, concurrencyFlag, dryRunFlag, filterFlag, hostFlags, serviceFlag, yesFlag} from '../flags.js'
 import {renderIsolate} from '../render/containment.js'
-import {type IsolateResult, isolateContainers} from '../services/isolate.js'
+import {type IsolateResult, isolateOnHosts} from '../services/isolate.js'
+import {parseFilters} from '../services/targets.js'
 
 export default class Isolate extends BaseCommand<typeof Isolate> {
   static override summary = 'Contain containers without destroying evidence: freeze processes and cut every network.'
@@ -12,19 +14,31 @@ export default class Isolate extends BaseCommand<typeof Isolate> {
 Then its processes are frozen (docker pause: memory and processes stay intact for forensics) and it is disconnected
 from every network, each endpoint (network, aliases, static IPs, links) recorded so \`ir release\` can restore it.
 A container using the host network or another container's network namespace cannot be disconnected: ir says so,
-pauses it, and records that its network was not cut. Isolating an isolated container succeeds and says so.`
+pauses it, and records that its network was not cut. Isolating an isolated container succeeds and says so.
+
+Across hosts: --host (repeatable), --context (repeatable) or --hosts <inventory> name the engines; a reference
+can be qualified as <host>/<container>, and a bare one must match on exactly one host. --filter (docker ps syntax:
+label=app=web, ancestor=<image>) selects containers on every host; --service selects every running task of a swarm
+service (found through a manager among the hosts) on the node engine running it. Hosts are handled concurrently
+(--max-hosts), containers per host too (--concurrency). An unreachable host is reported and audited, the others are
+still isolated, and the exit code is non-zero; running the same command again finishes the hosts that failed and
+reports the others as already isolated. Swarm task containers are paused (the default): a paused task still counts
+as running for the swarm, so it is not rescheduled.`
 
   static override examples = [
     {description: 'Isolate one container into a new case (its id is printed)', command: '<%= config.bin %> <%= command.id %> web-1 --yes'},
     {description: 'Isolate several into an existing case', command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 web-1 worker-1 --yes'},
     {description: 'See what would be done', command: '<%= config.bin %> <%= command.id %> web-1 --dry-run'},
     {description: 'Cut the network but keep processes running (e.g. to watch them)', command: '<%= config.bin %> <%= command.id %> web-1 --network-only --yes'},
+    {description: 'Every container of an image, on three engines', command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 --filter ancestor=shop/web:1.4 -H ssh://ops@node-1 -H ssh://ops@node-2 -H tcp://10.0.0.7:2376 --yes'},
+    {description: 'A container on one host of an inventory', command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 --hosts hosts.yml node-2/web-1 --yes'},
+    {description: 'Every task of a swarm service (run against a manager)', command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 --context prod-manager --service web --yes'},
   ]
 
   static override strict = false
 
   static override args = {
-    containers: Args.string({description: 'Containers to isolate: names, full ids or unique id prefixes.', required: true}),
+    containers: Args.string({description: 'Containers to isolate: names, full ids or unique id prefixes, optionally as <host>/<container>.', required: false}),
   }
 
   static override flags = {
@@ -35,31 +49,44 @@ pauses it, and records that its network was not cut. Isolating an isolated conta
     'network-only': Flags.boolean({summary: 'Only cut the networks; leave processes running.', default: false}),
     'stop-timeout': Flags.integer({summary: 'Seconds to wait for a graceful stop with --stop.', default: 10, min: 0}),
     concurrency: concurrencyFlag,
+    filter: filterFlag,
+    service: serviceFlag,
+    ...hostFlags,
   }
 
   async run(): Promise<IsolateResult> {
     const {flags} = this
     const targets = this.argvRest
+    const filters = parseFilters(flags.filter)
+    const services = flags.service ?? []
+    if (targets.length === 0 && !filters && services.length === 0) {
+      throw new AbortError('Nothing to isolate: name containers, or select them with --filter or --service', {exit: 'USAGE', hint: 'e.g. `ir isolate web-1`, `ir isolate --filter ancestor=shop/web:1.4`, `ir isolate --service web`.'})
+    }
     const mode = flags.stop ? 'stop' : flags['network-only'] ? 'network-only' : 'pause'
-    const engine = await this.connect()
+    const hosts = await this.connectHosts(flags)
     if (!flags['dry-run']) {
-      await this.confirm(`Isolate ${targets.join(', ')} (${mode === 'pause' ? 'pause and cut networks' : mode === 'stop' ? 'STOP and cut networks' : 'cut networks only'})?`, {yes: flags.yes, what: 'isolate containers'})
+      const what = [...targets, ...Object.entries(filters ?? {}).flatMap(([k, vs]) => vs.map((v) => `every container with ${k}=${v}`)), ...services.map((s) => `every task of service ${s}`)].join(', ')
+      const where = hosts.multi || hosts.unreachable.length ? ` on ${hosts.hosts.length + hosts.unreachable.length} host(s)` : ''
+      await this.confirm(`Isolate ${what}${where} (${mode === 'pause' ? 'pause and cut networks' : mode === 'stop' ? 'STOP and cut networks' : 'cut networks only'})?`, {yes: flags.yes, what: 'isolate containers'})
     }
     const kase = flags['dry-run'] ? undefined : await this.openCase(flags.case)
-    const result = await isolateContainers({
-      engine,
+    const result = await isolateOnHosts({
+      hosts,
       ...(kase ? {kase} : {}),
-      targets,
+      selection: {refs: targets, ...(filters ? {filters} : {}), ...(services.length ? {services} : {})},
       mode,
       dryRun: flags['dry-run'],
       concurrency: flags.concurrency,
+      maxHosts: flags['max-hosts'],
       stopTimeoutSeconds: flags['stop-timeout'],
       signal: this.interrupt.signal,
       progress: (l) => this.progress(l),
     })
     this.log(renderIsolate(result))
     const firstFailure = result.containers.find((c) => c.error)
+    const hostFailure = result.hosts?.find((h) => h.status === 'failed')
     if (firstFailure?.error) this.failWith(firstFailure.error.exitCode)
+    else if (hostFailure) this.failWith(hostFailure.error?.exitCode ?? ExitCode.FAILURE)
     this.throwIfInterrupted()
     return result
   }

@@ -1,11 +1,16 @@
+import {resolve} from 'node:path'
+
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
 import {detectCompose, resolveProject} from '../docker/compose.js'
+import {runDockerCli} from '../docker/docker-cli.js'
+import {hostFlagsGiven} from '../docker/hosts.js'
 import {AbortError, ExitCode} from '../errors.js'
-import {caseFlag, dryRunFlag, yesFlag} from '../flags.js'
-import {renderRebuild} from '../render/rebuild.js'
+import {caseFlag, dryRunFlag, hostFlags, yesFlag} from '../flags.js'
+import {renderRebuild, renderStackRebuild} from '../render/rebuild.js'
 import {type RebuildResult, rebuildProject} from '../services/rebuild/rebuild.js'
+import {rebuildStack, type StackRebuildResult} from '../services/rebuild/stack.js'
 
 export default class Rebuild extends BaseCommand<typeof Rebuild> {
   static override summary = 'Rebuild a compose project clean (no cache, fresh bases) without ever deleting evidence.'
@@ -18,18 +23,30 @@ evidence (saved image or export) in the case, verified by hash; otherwise ir ref
 (volumes only with --volumes); remove the images the project's built services ran before (never an image labelled
 ir.evidence=true, never another project's); up -d; wait until each service is healthy or running and stable; and
 run the hardening audit on the new containers. Image ids before and after, base images, and each step's timing go into the case.
-Compose runs as \`docker compose\` when the v2 plugin exists, else \`docker-compose\`.`
+Compose runs as \`docker compose\` when the v2 plugin exists, else \`docker-compose\`.
+
+A swarm stack: --stack <name> -c stack.yml (on a manager: --host / --context / --hosts, or DOCKER_HOST). The same
+evidence preflight applies to the stack's isolated task containers. Every image the stack file builds (build: with
+an image: name) is built on the manager with docker build --no-cache (--pull unless --offline), then docker stack
+deploy, then the rebuilt services are force-updated so every task runs the new image, and ir waits until each service
+has its desired number of running tasks. The services' specs before the rebuild are kept in the case. Note: -c is
+the stack file here (as for docker stack deploy); the case is given with --case.`
 
   static override examples = [
     {description: 'See the compose commands and the images that would be removed', command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 --dry-run'},
     {description: 'Rebuild the project in the current folder', command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 --yes'},
     {description: 'Another project, snapshotting isolated containers first', command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 -f /srv/shop/compose.yml --save-evidence --yes'},
     {description: 'No registry reachable: rebuild from the local base images', command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 --offline --yes'},
+    {description: 'Redeploy a swarm stack from freshly built images, on its manager', command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 --stack shop -c stack.yml --context prod-manager --yes'},
   ]
 
   static override flags = {
-    case: caseFlag,
+    // -c is the stack file (as for docker stack deploy -c): the case has only its long form here.
+    case: Flags.string({summary: caseFlag.summary, env: 'IR_CASE', helpValue: '<case-id>'}),
     yes: yesFlag,
+    stack: Flags.string({summary: 'Rebuild a swarm stack of this name (with -c stack.yml) instead of a compose project.', helpValue: '<name>'}),
+    'compose-file': Flags.string({char: 'c', summary: 'Stack file for --stack (repeatable), as for docker stack deploy -c.', multiple: true, multipleNonGreedy: true, dependsOn: ['stack'], helpValue: '<stack.yml>'}),
+    ...hostFlags,
     'dry-run': dryRunFlag,
     file: Flags.string({char: 'f', summary: 'Compose file (repeatable), as for compose -f.', multiple: true}),
     'project-directory': Flags.string({summary: 'Project folder (default: the folder of the first compose file, or the current one).'}),
@@ -45,9 +62,11 @@ Compose runs as \`docker compose\` when the v2 plugin exists, else \`docker-comp
     'no-audit': Flags.boolean({summary: 'Skip the hardening audit of the new containers.', default: false}),
   }
 
-  async run(): Promise<RebuildResult> {
+  async run(): Promise<RebuildResult | StackRebuildResult> {
     const {flags} = this
     if (flags.force && !flags.reason?.trim()) throw new AbortError('--force needs --reason "..." (it is recorded in the audit log)', {exit: 'USAGE'})
+    if (flags.stack) return this.runStack()
+    if (hostFlagsGiven(flags)) throw new AbortError('--host, --context and --hosts apply to --stack rebuilds; a compose project is rebuilt on the engine of DOCKER_HOST', {exit: 'USAGE'})
     const engine = await this.connect()
     const compose = await detectCompose(this.log_)
     const project = await resolveProject(compose.flavor, {
@@ -86,6 +105,42 @@ Compose runs as \`docker compose\` when the v2 plugin exists, else \`docker-comp
     })
     if (flags.offline && !flags['dry-run']) this.warnLine('base images were not refreshed (--offline).')
     this.log(renderRebuild(result))
+    if (!result.ok) this.failWith(ExitCode.FAILURE)
+    this.throwIfInterrupted()
+    return result
+  }
+
+  private async runStack(): Promise<StackRebuildResult> {
+    const {flags} = this
+    const stack = flags.stack!
+    const files = (flags['compose-file'] ?? []).map((f) => resolve(f))
+    if (files.length === 0) throw new AbortError('--stack needs the stack file: -c stack.yml', {exit: 'USAGE'})
+    if (!flags['dry-run'] && !flags.case) throw new AbortError('A rebuild records into a case: give --case <id> (or IR_CASE)', {exit: 'USAGE', hint: 'Use the case of the incident, so the rebuild sits in its timeline.'})
+    const hosts = await this.connectHosts(flags)
+    const kase = flags.case
+      ? flags['dry-run']
+        ? (await this.store.exists(flags.case)) ? (await this.store.open({id: flags.case, create: false})).kase : undefined
+        : await this.openCase(flags.case)
+      : undefined
+    if (!flags['dry-run']) await this.confirm(`Rebuild swarm stack "${stack}" (build its images without cache, stack deploy, replace every task of the rebuilt services)?`, {yes: flags.yes, what: 'rebuild the stack'})
+    const result = await rebuildStack({
+      hosts,
+      ...(kase ? {kase} : {}),
+      stack,
+      files,
+      dryRun: flags['dry-run'],
+      offline: flags.offline,
+      ...(flags.force ? {force: {reason: flags.reason ?? ''}} : {}),
+      saveEvidence: flags['save-evidence'],
+      waitTimeoutSeconds: flags['wait-timeout'],
+      docker: runDockerCli,
+      log: this.log_,
+      signal: this.interrupt.signal,
+      progress: (l) => this.progress(l),
+      onLine: (l) => this.progress(`  | ${l}`),
+    })
+    if (flags.offline && !flags['dry-run']) this.warnLine('base images were not refreshed (--offline).')
+    this.log(renderStackRebuild(result))
     if (!result.ok) this.failWith(ExitCode.FAILURE)
     this.throwIfInterrupted()
     return result

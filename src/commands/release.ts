@@ -1,26 +1,30 @@
 import {Args} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
-import {caseFlag, concurrencyFlag, dryRunFlag, yesFlag} from '../flags.js'
+import {AbortError, ExitCode} from '../errors.js'
+import {caseFlag, concurrencyFlag, dryRunFlag, filterFlag, hostFlags, yesFlag} from '../flags.js'
 import {renderRelease} from '../render/containment.js'
-import {type ReleaseResult, releaseContainers} from '../services/release.js'
+import {type ReleaseResult, releaseOnHosts} from '../services/release.js'
+import {parseFilters} from '../services/targets.js'
 
 export default class Release extends BaseCommand<typeof Release> {
   static override summary = 'Undo `ir isolate`: reconnect the recorded networks and unpause (or restart) the containers.'
 
   static override description = `Reconnects every network endpoint recorded at isolation with its aliases (and IP addresses where
 they were static), then unpauses the container (or starts it, if ir stopped it). Without --case, the case that
-isolated each container is found. Releasing reconnects a possibly compromised container: it asks first.`
+isolated each container is found. Releasing reconnects a possibly compromised container: it asks first.
+Across hosts, as for ir isolate: --host / --context / --hosts, <host>/<container> references, --filter selectors.`
 
   static override examples = [
     {description: 'Release a container isolated in a case', command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 web-1 --yes'},
     {description: 'Show what release would restore', command: '<%= config.bin %> <%= command.id %> web-1 --dry-run'},
+    {description: 'Release one container on one of several engines', command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 --hosts hosts.yml node-2/web-1 --yes'},
   ]
 
   static override strict = false
 
   static override args = {
-    containers: Args.string({description: 'Containers to release: names, full ids or unique id prefixes.', required: true}),
+    containers: Args.string({description: 'Containers to release: names, full ids or unique id prefixes, optionally as <host>/<container>.', required: false}),
   }
 
   static override flags = {
@@ -28,29 +32,37 @@ isolated each container is found. Releasing reconnects a possibly compromised co
     yes: yesFlag,
     'dry-run': dryRunFlag,
     concurrency: concurrencyFlag,
+    filter: filterFlag,
+    ...hostFlags,
   }
 
   async run(): Promise<ReleaseResult> {
     const {flags} = this
     const targets = this.argvRest
-    const engine = await this.connect()
+    const filters = parseFilters(flags.filter)
+    if (targets.length === 0 && !filters) throw new AbortError('Nothing to release: name containers, or select them with --filter', {exit: 'USAGE'})
+    const hosts = await this.connectHosts(flags)
     if (!flags['dry-run']) {
-      await this.confirm(`Release ${targets.join(', ')} (reconnect networks and resume processes)?`, {yes: flags.yes, what: 'release containers'})
+      const what = [...targets, ...Object.entries(filters ?? {}).flatMap(([k, vs]) => vs.map((v) => `every container with ${k}=${v}`))].join(', ')
+      await this.confirm(`Release ${what} (reconnect networks and resume processes)?`, {yes: flags.yes, what: 'release containers'})
     }
     const kase = flags.case ? (await this.store.open({id: flags.case, create: false})).kase : undefined
-    const result = await releaseContainers({
-      engine,
+    const result = await releaseOnHosts({
+      hosts,
       store: this.store,
       ...(kase ? {kase} : {}),
-      targets,
+      selection: {refs: targets, ...(filters ? {filters} : {})},
       dryRun: flags['dry-run'],
       concurrency: flags.concurrency,
+      maxHosts: flags['max-hosts'],
       signal: this.interrupt.signal,
       progress: (l) => this.progress(l),
     })
     this.log(renderRelease(result))
     const firstFailure = result.containers.find((c) => c.error)
+    const hostFailure = result.hosts?.find((h) => h.status === 'failed')
     if (firstFailure?.error) this.failWith(firstFailure.error.exitCode)
+    else if (hostFailure) this.failWith(hostFailure.error?.exitCode ?? ExitCode.FAILURE)
     this.throwIfInterrupted()
     return result
   }

@@ -1,10 +1,12 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
-import {caseFlag, yesFlag} from '../flags.js'
+import {AbortError, ExitCode} from '../errors.js'
+import {caseFlag, filterFlag, hostFlags, serviceFlag, yesFlag} from '../flags.js'
 import {renderSnapshot} from '../render/evidence.js'
 import {byteProgress} from '../render/progress.js'
-import {type SnapshotResult, snapshotContainers} from '../services/evidence/snapshot.js'
+import {type SnapshotResult, snapshotOnHosts} from '../services/evidence/snapshot.js'
+import {parseFilters} from '../services/targets.js'
 
 export default class Snapshot extends BaseCommand<typeof Snapshot> {
   static override summary = 'Commit a forensic snapshot and save it, the diff, processes and filesystem export into the case.'
@@ -14,33 +16,45 @@ ir-evidence/<case>:<container>-<UTC time> and labelled ir.evidence=true (ir neve
 as a tar in the case; record docker diff (what was added, changed, deleted), the process list and the mounts; stream the
 filesystem export into the case with an index (path, type, size, mode, owner, mtime, link target, SHA-256 per file).
 Everything is hashed while it streams and verified on disk. Re-running adds new timestamped artifacts; nothing is
-overwritten. Volumes are not in a commit or an export: --volumes archives their contents too.`
+overwritten. Volumes are not in a commit or an export: --volumes archives their contents too.
+Across hosts (--host, --context, --hosts; <host>/<container>; --filter; --service for every task of a swarm service)
+each host gets its own evidence tree (evidence/<host>/<container>/...). The evidence image and the manifest source
+carry the host and engine id, and for a swarm task its service and task (labels ir.service, ir.task).`
 
   static override examples = [
     {description: 'Snapshot an isolated container into its case', command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 web-1 --yes'},
     {description: 'Include the contents of its volumes and bind mounts', command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 web-1 --volumes --yes'},
     {description: 'Skip the filesystem export (image, diff and processes only)', command: '<%= config.bin %> <%= command.id %> web-1 --no-export --yes'},
+    {description: 'Every task of a swarm service, through its manager', command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 --context prod-manager --service web --yes'},
   ]
 
   static override strict = false
-  static override args = {containers: Args.string({description: 'Containers to snapshot: names, full ids or unique id prefixes.', required: true})}
+  static override args = {containers: Args.string({description: 'Containers to snapshot: names, full ids or unique id prefixes, optionally as <host>/<container>.', required: false})}
   static override flags = {
     case: caseFlag,
     yes: yesFlag,
+    filter: filterFlag,
+    service: serviceFlag,
+    ...hostFlags,
     export: Flags.boolean({summary: 'Stream the filesystem export and its index into the case.', default: true, allowNo: true}),
     volumes: Flags.boolean({summary: 'Also archive the contents of mounted volumes and bind mounts.', default: false}),
   }
 
   async run(): Promise<SnapshotResult> {
     const {flags} = this
-    const engine = await this.connect()
+    const filters = parseFilters(flags.filter)
+    const services = flags.service ?? []
+    if (this.argvRest.length === 0 && !filters && services.length === 0) throw new AbortError('Nothing to snapshot: name containers, or select them with --filter or --service', {exit: 'USAGE'})
+    const hosts = await this.connectHosts(flags)
     // A commit briefly pauses a running container and adds an image: ask, like any state change.
-    await this.confirm(`Snapshot ${this.argvRest.join(', ')} (commit to an evidence image, save it and the filesystem into the case)?`, {yes: flags.yes, what: 'snapshot containers'})
+    const what = [...this.argvRest, ...Object.entries(filters ?? {}).flatMap(([k, vs]) => vs.map((v) => `every container with ${k}=${v}`)), ...services.map((s) => `every task of service ${s}`)].join(', ')
+    await this.confirm(`Snapshot ${what} (commit to an evidence image, save it and the filesystem into the case)?`, {yes: flags.yes, what: 'snapshot containers'})
     const kase = await this.openCase(flags.case)
-    const result = await snapshotContainers({
-      engine,
+    const result = await snapshotOnHosts({
+      hosts,
       kase,
-      targets: this.argvRest,
+      selection: {refs: this.argvRest, ...(filters ? {filters} : {}), ...(services.length ? {services} : {})},
+      maxHosts: flags['max-hosts'],
       export: flags.export,
       volumes: flags.volumes,
       signal: this.interrupt.signal,
@@ -49,7 +63,9 @@ overwritten. Volumes are not in a commit or an export: --volumes archives their 
     })
     this.log(renderSnapshot(result))
     const failure = result.containers.find((c) => c.error ?? c.failures[0])
+    const hostFailure = result.hosts?.find((h) => h.status === 'failed')
     if (failure) this.failWith(failure.error?.exitCode ?? failure.failures[0]?.error.exitCode ?? 1)
+    else if (hostFailure) this.failWith(hostFailure.error?.exitCode ?? ExitCode.FAILURE)
     this.throwIfInterrupted()
     return result
   }

@@ -17,6 +17,8 @@ export interface EngineEndpoint {
     ca?: Buffer
     cert?: Buffer
     key?: Buffer
+    /** ssh:// engines: the ssh agent to authenticate with (SSH_AUTH_SOCK), as the docker CLI does. */
+    sshOptions?: {agent?: string}
   }
 }
 
@@ -28,10 +30,11 @@ export function endpointFromEnv(env: NodeJS.ProcessEnv = process.env): EngineEnd
   return parseDockerHost(raw, env)
 }
 
-export function parseDockerHost(raw: string, env: NodeJS.ProcessEnv = {}): EngineEndpoint {
+/** `what` names where the address came from in messages (DOCKER_HOST, --host, a context, an inventory entry). */
+export function parseDockerHost(raw: string, env: NodeJS.ProcessEnv = {}, what = 'DOCKER_HOST'): EngineEndpoint {
   if (raw.startsWith('unix://')) {
     const socketPath = raw.slice('unix://'.length)
-    if (!socketPath) abort(`DOCKER_HOST "${raw}" has no socket path`, {exit: 'USAGE'})
+    if (!socketPath) abort(`${what} "${raw}" has no socket path`, {exit: 'USAGE'})
     return {display: raw, options: {socketPath}}
   }
   if (raw.startsWith('/')) return {display: `unix://${raw}`, options: {socketPath: raw}}
@@ -39,7 +42,7 @@ export function parseDockerHost(raw: string, env: NodeJS.ProcessEnv = {}): Engin
   try {
     url = new URL(raw)
   } catch {
-    abort(`DOCKER_HOST "${raw}" is not a valid engine address`, {exit: 'USAGE', hint: 'Use unix:///path/to/docker.sock, tcp://host:2376 or ssh://user@host.'})
+    abort(`${what} "${raw}" is not a valid engine address`, {exit: 'USAGE', hint: 'Use unix:///path/to/docker.sock, tcp://host:2376 or ssh://user@host.'})
   }
   if (url.protocol === 'tcp:' || url.protocol === 'http:' || url.protocol === 'https:') {
     const tls = url.protocol === 'https:' || isTruthy(env.DOCKER_TLS_VERIFY) || Boolean(env.DOCKER_CERT_PATH)
@@ -56,10 +59,16 @@ export function parseDockerHost(raw: string, env: NodeJS.ProcessEnv = {}): Engin
   if (url.protocol === 'ssh:') {
     return {
       display: raw,
-      options: {protocol: 'ssh', host: url.hostname, port: url.port ? Number(url.port) : 22, ...(url.username ? {username: url.username} : {})},
+      options: {
+        protocol: 'ssh',
+        host: url.hostname,
+        port: url.port ? Number(url.port) : 22,
+        ...(url.username ? {username: url.username} : {}),
+        ...(env.SSH_AUTH_SOCK ? {sshOptions: {agent: env.SSH_AUTH_SOCK}} : {}),
+      },
     }
   }
-  abort(`DOCKER_HOST scheme "${url.protocol}" is not supported`, {exit: 'USAGE', hint: 'Use unix://, tcp:// or ssh://.'})
+  abort(`${what} scheme "${url.protocol}" is not supported`, {exit: 'USAGE', hint: 'Use unix://, tcp:// or ssh://.'})
 }
 
 function readTlsFile(dir: string, name: string): Buffer {

@@ -136,6 +136,7 @@ export interface Engine {
   readonly containers: ContainerClient
   readonly networks: NetworkClient
   readonly images: ImageClient
+  readonly swarm: SwarmClient
   readonly volumes: VolumeClient
   ping(): Promise<void>
   info(): Promise<{id: string; name: string; serverVersion: string; apiVersion?: string}>
@@ -148,4 +149,64 @@ export interface SwarmObject {
   id: string
   name: string
   labels: Record<string, string>
+}
+
+/** This engine's place in a swarm (from `docker info`). */
+export interface SwarmNodeState {
+  /** inactive | pending | active | error | locked */
+  localNodeState: string
+  nodeId?: string
+  nodeAddr?: string
+  /** true on a manager: it can list services, tasks and nodes. */
+  controlAvailable: boolean
+  clusterId?: string
+}
+
+export interface SwarmService {
+  id: string
+  name: string
+  version: number
+  labels: Record<string, string>
+  image: string
+  /** replicated (with replicas) or global. */
+  mode: 'replicated' | 'global' | string
+  replicas?: number
+  /** The full spec as the engine returns it, to record and to restore (secret values are redacted when stored). */
+  spec: Record<string, unknown>
+  createdAt?: string
+  updatedAt?: string
+}
+
+export interface SwarmTask {
+  id: string
+  serviceId: string
+  slot?: number
+  nodeId?: string
+  desiredState: string
+  state: string
+  message?: string
+  containerId?: string
+  image: string
+  createdAt?: string
+}
+
+export interface SwarmNode {
+  id: string
+  hostname: string
+  role: string
+  availability: string
+  state: string
+  addr?: string
+  engineVersion?: string
+}
+
+/** Swarm orchestration, read-only: what runs where. Lists are empty (and state inactive) off a swarm manager. */
+export interface SwarmClient {
+  state(): Promise<SwarmNodeState>
+  /** A service by exact name or id; NOT_FOUND when there is none. */
+  inspectService(nameOrId: string): Promise<SwarmService>
+  services(filters?: Record<string, string[]>): Promise<SwarmService[]>
+  /** Tasks, e.g. filters {service: [name], 'desired-state': ['running']}. */
+  tasks(filters?: Record<string, string[]>): Promise<SwarmTask[]>
+  nodes(): Promise<SwarmNode[]>
 }

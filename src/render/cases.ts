@@ -24,7 +24,13 @@ export function renderCaseShow(d: CaseDetails): string {
   ]
   if (d.containment.length > 0) {
     out.push('Containment:')
-    out.push(renderTable(['CONTAINER', 'STATUS', 'MODE', 'SINCE', 'NETWORKS'], d.containment.map((r) => [r.name, r.status, r.mode, r.isolatedAt, r.networkNote ? 'not cut (shared namespace)' : r.endpoints.map((e) => e.networkName).join(', ') || '-'])))
+    const many = new Set(d.containment.map((r) => r.host ?? '')).size > 1
+    out.push(
+      renderTable(
+        [...(many ? ['HOST'] : []), 'CONTAINER', 'STATUS', 'MODE', 'SINCE', 'NETWORKS'],
+        d.containment.map((r) => [...(many ? [r.host ?? '-'] : []), `${r.name}${r.service ? ` (service ${r.service.name})` : ''}`, r.status, r.mode, r.isolatedAt, r.networkNote ? 'not cut (shared namespace)' : r.endpoints.map((e) => e.networkName).join(', ') || '-']),
+      ),
+    )
     out.push('')
   }
   if (d.playbookRun) {

@@ -1,9 +1,33 @@
+import type {HostOutcome} from '../services/fanout.js'
 import type {IsolateResult} from '../services/isolate.js'
 import type {ReleaseResult} from '../services/release.js'
 import {renderTable} from './table.js'
 
+/** More than one host in play: show where each container runs. */
+function manyHosts(r: {hosts?: HostOutcome[]}): boolean {
+  return (r.hosts?.length ?? 0) > 1
+}
+
+function qualified(c: {host?: string; name?: string; ref: string}, many: boolean): string {
+  return many && c.host && c.name ? `${c.host}/${c.name}` : (c.name ?? c.ref)
+}
+
+export function renderHostOutcomes(hosts: HostOutcome[] | undefined): string[] {
+  if (!hosts || hosts.length <= 1 && hosts.every((h) => h.status === 'done')) return []
+  return [
+    renderTable(
+      ['HOST', 'ENGINE', 'REACHABLE', 'RESULT', 'CONTAINERS', 'ERROR'],
+      hosts.map((h) => [h.host, h.engineId ? h.engineId.slice(0, 14) : '-', h.reachable ? 'yes' : 'no', h.status, h.targets.length, h.error?.message ?? '-']),
+    ),
+  ]
+}
+
 export function renderIsolate(r: IsolateResult): string {
   const out: string[] = []
+  const many = manyHosts(r)
+  for (const s of r.services ?? []) {
+    out.push(`Service ${s.name}: ${s.mode}${s.replicas === undefined ? '' : ` ${s.replicas} replica(s)`}, image ${s.image}, ${s.tasks} running task(s) (manager ${s.manager})${s.evidence ? `; spec recorded in ${s.evidence}` : ''}`)
+  }
   if (r.dryRun) {
     out.push('Dry run: nothing was changed. ir isolate would:')
     for (const c of r.containers) {
@@ -11,16 +35,24 @@ export function renderIsolate(r: IsolateResult): string {
         out.push(`  ${c.ref}: cannot isolate: ${c.error?.message}`)
         continue
       }
-      out.push(`  ${c.name} (${c.id?.slice(0, 12)}), now ${c.stateBefore}:`)
+      if (c.status === 'already-isolated') {
+        out.push(`  ${qualified(c, many)} (${c.id?.slice(0, 12)}): already isolated; nothing to do`)
+        continue
+      }
+      out.push(`  ${qualified(c, many)} (${c.id?.slice(0, 12)}), now ${c.stateBefore}:`)
       for (const a of c.actions) out.push(`    - ${a}`)
       for (const w of c.warnings) out.push(`    ! ${w}`)
     }
+    if (r.containers.length === 0) out.push('  nothing: no container is selected.')
+    out.push(...renderHostOutcomes(r.hosts))
     return out.join('\n')
   }
-  out.push(
+  if (r.containers.length === 0) out.push('No container is selected: nothing was isolated.')
+  else out.push(
     renderTable(
-      ['CONTAINER', 'ID', 'RESULT', 'STATE', 'NETWORKS CUT', 'EVIDENCE'],
+      [...(many ? ['HOST'] : []), 'CONTAINER', 'ID', 'RESULT', 'STATE', 'NETWORKS CUT', 'EVIDENCE'],
       r.containers.map((c) => [
+        ...(many ? [c.host ?? '-'] : []),
         c.name ?? c.ref,
         c.id?.slice(0, 12) ?? '-',
         c.status,
@@ -31,33 +63,41 @@ export function renderIsolate(r: IsolateResult): string {
     ),
   )
   for (const c of r.containers) {
-    for (const w of c.warnings) out.push(`! ${c.name ?? c.ref}: ${w}`)
-    if (c.error) out.push(`✗ ${c.name ?? c.ref}: ${c.error.message}${c.error.hint ? ` (${c.error.hint})` : ''}`)
+    for (const w of c.warnings) out.push(`! ${qualified(c, many)}: ${w}`)
+    if (c.error) out.push(`✗ ${qualified(c, many)}: ${c.error.message}${c.error.hint ? ` (${c.error.hint})` : ''}`)
   }
-  if (r.caseId) out.push(`Case: ${r.caseId}. Undo with: ir release --case ${r.caseId} ${r.containers.filter((c) => c.name).map((c) => c.name).join(' ')}`)
+  out.push(...renderHostOutcomes(r.hosts))
+  const failedHosts = (r.hosts ?? []).filter((h) => h.status === 'failed')
+  if (failedHosts.length > 0) out.push(`${failedHosts.length} host(s) not done (${failedHosts.map((h) => h.host).join(', ')}): run the same command again once they answer; hosts already done are not touched again.`)
+  const named = r.containers.filter((c) => c.name && c.status !== 'failed')
+  if (r.caseId && named.length > 0) out.push(`Case: ${r.caseId}. Undo with: ir release --case ${r.caseId} ${named.map((c) => qualified(c, many)).join(' ')}`)
+  else if (r.caseId) out.push(`Case: ${r.caseId}.`)
   return out.join('\n')
 }
 
 export function renderRelease(r: ReleaseResult): string {
   const out: string[] = []
+  const many = manyHosts(r)
   if (r.dryRun) {
     out.push('Dry run: nothing was changed. ir release would:')
     for (const c of r.containers) {
       if (c.status === 'failed' || c.status === 'not-isolated') {
-        out.push(`  ${c.name ?? c.ref}: ${c.status === 'failed' ? `cannot release: ${c.error?.message}` : 'not isolated by ir; nothing to do'}`)
+        out.push(`  ${qualified(c, many)}: ${c.status === 'failed' ? `cannot release: ${c.error?.message}` : 'not isolated by ir; nothing to do'}`)
         continue
       }
-      out.push(`  ${c.name} (case ${c.caseId}):`)
+      out.push(`  ${qualified(c, many)} (case ${c.caseId}):`)
       for (const a of c.actions) out.push(`    - ${a}`)
     }
+    out.push(...renderHostOutcomes(r.hosts))
     return out.join('\n')
   }
   out.push(
     renderTable(
-      ['CONTAINER', 'CASE', 'RESULT', 'STATE', 'NETWORKS RESTORED'],
-      r.containers.map((c) => [c.name ?? c.ref, c.caseId ?? '-', c.status, c.stateAfter ?? '-', c.networks.map((n) => `${n.network}${n.ipAddress ? ` (${n.ipAddress})` : ''}${n.outcome === 'failed' ? ' FAILED' : ''}`).join(', ') || '-']),
+      [...(many ? ['HOST'] : []), 'CONTAINER', 'CASE', 'RESULT', 'STATE', 'NETWORKS RESTORED'],
+      r.containers.map((c) => [...(many ? [c.host ?? '-'] : []), c.name ?? c.ref, c.caseId ?? '-', c.status, c.stateAfter ?? '-', c.networks.map((n) => `${n.network}${n.ipAddress ? ` (${n.ipAddress})` : ''}${n.outcome === 'failed' ? ' FAILED' : ''}`).join(', ') || '-']),
     ),
   )
-  for (const c of r.containers) if (c.error) out.push(`✗ ${c.name ?? c.ref}: ${c.error.message}`)
+  for (const c of r.containers) if (c.error) out.push(`✗ ${qualified(c, many)}: ${c.error.message}`)
+  out.push(...renderHostOutcomes(r.hosts))
   return out.join('\n')
 }

@@ -1,4 +1,5 @@
 import type {SnapshotResult} from '../services/evidence/snapshot.js'
+import {renderHostOutcomes} from './containment.js'
 import {formatBytes, renderTable} from './table.js'
 
 export function renderArtifacts(artifacts: Array<{id: string; type: string; size: number; sha256: string; path: string}>): string {
@@ -7,8 +8,9 @@ export function renderArtifacts(artifacts: Array<{id: string; type: string; size
 
 export function renderSnapshot(r: SnapshotResult): string {
   const out: string[] = []
+  const many = (r.hosts?.length ?? 0) > 1
   for (const c of r.containers) {
-    out.push(`${c.name ?? c.ref}: ${c.status}${c.image ? ` — evidence image ${c.image.tag} (${c.image.id.replace('sha256:', '').slice(0, 12)})` : ''}`)
+    out.push(`${many && c.host ? `${c.host}/` : ''}${c.name ?? c.ref}: ${c.status}${c.service ? ` [service ${c.service}, task ${c.task}]` : ''}${c.image ? ` — evidence image ${c.image.tag} (${c.image.id.replace('sha256:', '').slice(0, 12)})` : ''}`)
     if (c.error) out.push(`  ✗ ${c.error.message}`)
     for (const f of c.failures) out.push(`  ✗ ${f.step}: ${f.error.message}`)
     for (const w of c.warnings) out.push(`  ! ${w}`)
@@ -17,6 +19,7 @@ export function renderSnapshot(r: SnapshotResult): string {
     if (unarchived.length > 0) out.push(`  mounts not archived (use --volumes): ${unarchived.map((m) => m.destination).join(', ')}`)
     if (c.artifacts.length > 0) out.push(renderArtifacts(c.artifacts).replace(/^/gm, '  '))
   }
+  out.push(...renderHostOutcomes(r.hosts))
   out.push(`Case: ${r.caseId}. Check it any time with: ir case verify ${r.caseId}`)
   return out.join('\n')
 }

@@ -1,4 +1,5 @@
 import type {RebuildResult} from '../services/rebuild/rebuild.js'
+import type {StackRebuildResult} from '../services/rebuild/stack.js'
 import {renderTable} from './table.js'
 
 export function renderRebuild(r: RebuildResult): string {
@@ -24,5 +25,30 @@ export function renderRebuild(r: RebuildResult): string {
   }
   if (r.audit) out.push(`Hardening audit: ${r.audit.totals.critical} critical, ${r.audit.totals.high} high, ${r.audit.totals.medium} medium, ${r.audit.totals.low} low${r.audit.failing.length ? `; not passing: ${r.audit.failing.join(', ')}` : ''} (ir audit --project ${p.project.name} for details)`)
   out.push(r.ok ? `Rebuilt ${p.project.name}: all services up.` : `Rebuild of ${p.project.name} did not finish healthy.`)
+  return out.join('\n')
+}
+
+export function renderStackRebuild(r: StackRebuildResult): string {
+  const p = r.plan
+  const out: string[] = []
+  out.push(`Stack ${p.stack} (${p.files.join(', ')}), manager ${p.manager.host}`)
+  if (p.isolated.length > 0) {
+    out.push('Isolated task containers of this stack:')
+    for (const c of p.isolated) out.push(`  ${c.host ? `${c.host}/` : ''}${c.name}: evidence ${c.evidence}${c.artifacts.length ? ` (${c.artifacts.join(', ')})` : ''}`)
+  }
+  for (const w of p.warnings) out.push(`! ${w}`)
+  if (r.dryRun) {
+    out.push('Dry run: nothing was changed. ir rebuild would run:')
+    for (const c of p.commands) out.push(`  ${c.join(' ')}`)
+    out.push('  wait until every service of the stack has its desired running tasks on the new images; no image is removed')
+    return out.join('\n')
+  }
+  out.push(renderTable(['STEP', 'RESULT', 'TIME', 'DETAIL'], r.steps.map((s) => [s.step, s.ok ? 'ok' : 'FAILED', `${(s.durationMs / 1000).toFixed(1)} s`, s.error?.message ?? s.detail ?? ''])))
+  if (r.services.length > 0) {
+    out.push('')
+    const short = (id?: string): string => (id ?? '-').replace('sha256:', '').slice(0, 12)
+    out.push(renderTable(['SERVICE', 'TASKS', 'IMAGE', 'IMAGE ID (manager)', 'OK'], r.services.map((s) => [s.service, `${s.running}/${s.desired}`, s.image, short(s.imageId), s.ok ? 'yes' : 'NO'])))
+  }
+  out.push(r.ok ? `Rebuilt stack ${p.stack}: every service runs its desired tasks.` : `Rebuild of stack ${p.stack} did not converge.`)
   return out.join('\n')
 }

@@ -1,4 +1,5 @@
 import type {Duration, NarrativeKey, ReportModel, TimelineRow} from '../services/report/types.js'
+import {sourceParts} from '../services/report/source.js'
 import {TO_BE_COMPLETED} from '../services/report/types.js'
 import {escapeHtml as esc, textBlocks, utc} from './escape.js'
 import {PHASE_COLOURS, renderPhaseChart} from './report-chart.js'
@@ -172,7 +173,7 @@ export function renderReportHtml(m: ReportModel): string {
               `<span class="path">${esc(e.path)}</span>`,
               `<span class="hash">${esc(e.sha256)}</span>`,
               formatBytes(e.size),
-              e.source ? [e.source.containerName ?? e.source.containerId, e.source.image].filter(Boolean).map((s) => esc(s)).join('<br>') : '<span class="muted">-</span>',
+              e.source ? sourceParts(e.source).map((s) => esc(s)).join('<br>') : '<span class="muted">-</span>',
               `<span class="mono">${utc(e.collectedAt).replace(' ', '<br>')}</span>`,
               esc(e.collectedBy),
               e.verified === 'ok' ? '<span class="pill o-success">ok</span>' : `<span class="pill o-failure">${esc(e.verified)}</span>`,

@@ -1,3 +1,4 @@
+import {sourceParts} from '../services/report/source.js'
 import {type NarrativeKey, type ReportModel, TO_BE_COMPLETED} from '../services/report/types.js'
 import {escapeMarkdown, mdCell, textBlocks, utc} from './escape.js'
 import {formatBytes} from './table.js'
@@ -94,7 +95,7 @@ export function renderReportMarkdown(m: ReportModel): string {
   } else {
     push('| ID | Type | Path | SHA-256 | Size | Source | Collected (UTC) | Collected by | Verified |', '| --- | --- | --- | --- | ---: | --- | --- | --- | --- |')
     for (const e of m.evidence) {
-      const source = e.source ? [e.source.containerName ?? e.source.containerId, e.source.image].filter(Boolean).join(' / ') : ''
+      const source = e.source ? sourceParts(e.source).join(' / ') : ''
       push(`| ${mdCell(e.id)} | ${mdCell(e.type)} | ${mdCell(e.path)} | \`${e.sha256.replace(/[^0-9a-f]/gi, '')}\` | ${formatBytes(e.size)} | ${mdCell(source, '-')} | ${utc(e.collectedAt)} | ${mdCell(e.collectedBy)} | ${mdCell(e.verified)} |`)
     }
     push('')

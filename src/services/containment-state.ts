@@ -21,6 +21,12 @@ export interface ContainmentRecord {
   dockerSocket: boolean
   /** Whether ir itself paused or stopped it (so release does not unpause what it did not pause). */
   froze: boolean
+  /** The host it runs on (its name for ir) and that engine's id (`docker info`). */
+  host?: string
+  engineId?: string
+  /** Set when the container is a swarm task. */
+  service?: {id: string; name: string}
+  task?: {id: string; slot?: number; nodeId?: string}
 }
 
 export interface ContainmentState {
@@ -33,18 +39,45 @@ export async function readContainment(kase: Case): Promise<ContainmentState> {
   return kase.readState<ContainmentState>(CONTAINMENT_FILE, {containers: {}})
 }
 
-export function saveContainmentRecord(kase: Case, record: ContainmentRecord): Promise<ContainmentState> {
-  return kase.updateState<ContainmentState>(CONTAINMENT_FILE, {containers: {}}, (s) => ({containers: {...s.containers, [record.containerId]: record}}))
+/**
+ * Records are keyed by container id when one engine is in play (as before hosts existed), and by
+ * `<engineId>/<containerId>` when several are, so the same id on two engines cannot collide.
+ */
+export function containmentKey(containerId: string, engineId?: string, multi = false): string {
+  return multi && engineId ? `${engineId}/${containerId}` : containerId
+}
+
+/**
+ * The record of a container on an engine, whichever way it was keyed. Without an engine id, a
+ * record under a legacy key wins, then any engine's record of that container id.
+ */
+export function findContainment(containers: Record<string, ContainmentRecord>, containerId: string, engineId?: string): {key: string; record: ContainmentRecord} | undefined {
+  if (engineId) {
+    const scoped = containers[`${engineId}/${containerId}`]
+    if (scoped) return {key: `${engineId}/${containerId}`, record: scoped}
+    const legacy = containers[containerId]
+    if (legacy && (!legacy.engineId || legacy.engineId === engineId)) return {key: containerId, record: legacy}
+    return undefined
+  }
+  const legacy = containers[containerId]
+  if (legacy) return {key: containerId, record: legacy}
+  const key = Object.keys(containers).find((k) => k.endsWith(`/${containerId}`))
+  return key ? {key, record: containers[key]!} : undefined
+}
+
+/** Save a record under `key` (default: its container id, the single-engine key). */
+export function saveContainmentRecord(kase: Case, record: ContainmentRecord, key = record.containerId): Promise<ContainmentState> {
+  return kase.updateState<ContainmentState>(CONTAINMENT_FILE, {containers: {}}, (s) => ({containers: {...s.containers, [key]: record}}))
 }
 
 /** Find the newest case holding an active isolation of this container (for `ir release` without --case). */
-export async function findIsolatingCase(store: CaseStore, containerId: string): Promise<{kase: Case; record: ContainmentRecord} | undefined> {
+export async function findIsolatingCase(store: CaseStore, containerId: string, engineId?: string): Promise<{kase: Case; record: ContainmentRecord; key: string} | undefined> {
   const metas = await store.list()
   for (const meta of metas.reverse()) {
     const {kase} = await store.open({id: meta.id, create: false})
     const state = await readContainment(kase)
-    const record = state.containers[containerId]
-    if (record?.status === 'isolated') return {kase, record}
+    const found = findContainment(state.containers, containerId, engineId)
+    if (found?.record.status === 'isolated') return {kase, record: found.record, key: found.key}
   }
   return undefined
 }

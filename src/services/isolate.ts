@@ -1,17 +1,25 @@
 import type {Case} from '../case/case-store.js'
 import {fileStamp, safeFileName} from '../case/ids.js'
-import {resolveContainers} from '../docker/resolve.js'
+import type {ArtifactSource} from '../case/manifest.js'
+import {type HostRef, type HostSet, hostRef} from '../docker/hosts.js'
+import {type ResolveFailure, resolveContainers} from '../docker/resolve.js'
 import type {ContainerDetails, Engine, EndpointRecord} from '../docker/types.js'
 import {type ErrorInfo, toErrorInfo} from '../errors.js'
 import {mapBounded} from '../util/concurrency.js'
 import {
+  containmentKey,
   type ContainmentRecord,
+  findContainment,
   type IsolateMode,
   mountsDockerSocket,
   readContainment,
   saveContainmentRecord,
   sharedNetworkNote,
 } from './containment-state.js'
+import {swarmTaskOf} from '../docker/labels.js'
+import {DEFAULT_MAX_HOSTS, forEachHost, type HostOutcome, hostOutcome, knownEngineId, readFanout, recordFanout, refHosts, unreachableOutcome} from './fanout.js'
+import {recordServices, type ServiceSummary} from './swarm.js'
+import {type Selection, selectTargets, type Target} from './targets.js'
 
 export const DEFAULT_CONCURRENCY = 8
 
@@ -26,6 +34,8 @@ export interface IsolateOptions {
   stopTimeoutSeconds?: number
   signal?: AbortSignal
   progress?: (line: string) => void
+  /** The host the engine is (name, engine id, evidence folder); absent for a bare engine. */
+  host?: HostRef
 }
 
 export interface NetworkCut {
@@ -38,6 +48,11 @@ export interface NetworkCut {
 
 export interface ContainerIsolation {
   ref: string
+  /** The host the container runs on, and its engine id. */
+  host?: string
+  engineId?: string
+  service?: string
+  task?: string
   id?: string
   name?: string
   image?: string
@@ -58,8 +73,21 @@ export interface IsolateResult {
   dryRun: boolean
   mode: IsolateMode
   containers: ContainerIsolation[]
+  /** Per host: reachable, done or failed (with the error), and its containers. */
+  hosts?: HostOutcome[]
+  /** Swarm services selected with --service: spec and desired state as recorded in the case. */
+  services?: ServiceSummary[]
   ok: boolean
 }
+
+export interface HostsIsolateOptions extends Omit<IsolateOptions, 'engine' | 'targets' | 'host'> {
+  hosts: HostSet
+  selection: Selection
+  /** Hosts worked on at once (each bounds its containers with `concurrency`). */
+  maxHosts?: number
+}
+
+const FAILED = (status: string): boolean => status === 'failed' || status === 'partial'
 
 /**
  * Contain containers without destroying evidence: store the (redacted) inspect first, then freeze
@@ -69,30 +97,87 @@ export interface IsolateResult {
 export async function isolateContainers(opts: IsolateOptions): Promise<IsolateResult> {
   const {resolved, failed} = await resolveContainers(opts.engine.containers, opts.targets)
   const existing = opts.kase ? (await readContainment(opts.kase)).containers : {}
-  const results = await mapBounded(resolved, opts.concurrency ?? DEFAULT_CONCURRENCY, async (target) => {
-    try {
-      opts.signal?.throwIfAborted()
-      const details = await opts.engine.containers.inspect(target.id)
-      return await isolateOne(opts, target.ref, details, existing[details.id])
-    } catch (error) {
-      const info = toErrorInfo(error)
-      opts.progress?.(`✗ ${target.ref}: ${info.message}`)
-      return {ref: target.ref, id: target.id, name: target.name, status: 'failed' as const, networks: [], dockerSocket: false, evidence: [], actions: [], warnings: [], error: info}
-    }
-  })
-  const failures: ContainerIsolation[] = failed.map((f) => ({ref: f.ref, status: 'failed', networks: [], dockerSocket: false, evidence: [], actions: [], warnings: [], error: toErrorInfo(f.error)}))
-  for (const f of failures) {
-    opts.progress?.(`✗ ${f.ref}: ${f.error?.message}`)
-    await opts.kase?.record({action: 'isolate', target: f.ref, outcome: 'failure', msg: `Could not isolate ${f.ref}: ${f.error?.message}`, details: {error: f.error}})
-  }
-  const containers = [...results, ...failures]
+  const results = await isolateTargets(opts, resolved, existing)
+  const containers = [...results, ...(await recordRefFailures(opts, failed))]
   return {
     ...(opts.kase ? {caseId: opts.kase.id} : {}),
     dryRun: opts.dryRun,
     mode: opts.mode,
     containers,
-    ok: containers.every((c) => c.status !== 'failed' && c.status !== 'partial'),
+    ok: containers.every((c) => !FAILED(c.status)),
   }
+}
+
+/**
+ * The same across hosts: resolve the selection on every reachable host (references, `--filter`
+ * selectors, swarm services), then isolate each host's containers, hosts concurrently (at most
+ * `maxHosts`), containers per host concurrently (at most `concurrency`). An unreachable host is
+ * reported, audited (isolate, failure, {host, engineId, error}) and left for a re-run: re-running
+ * the same isolate finishes the hosts that failed and finds the others already isolated.
+ */
+export async function isolateOnHosts(opts: HostsIsolateOptions): Promise<IsolateResult> {
+  const {hosts: set, kase} = opts
+  const selection = await selectTargets(set, opts.selection)
+  const existing = kase ? (await readContainment(kase)).containers : {}
+  const previous = kase ? await readFanout(kase, 'isolate') : undefined
+  const services = kase && !opts.dryRun && selection.services.length > 0 ? await recordServices(kase, selection.services) : selection.services.map((s) => ({name: s.service.name, id: s.service.id, mode: s.service.mode, ...(s.service.replicas === undefined ? {} : {replicas: s.service.replicas}), image: s.service.image, tasks: s.tasks.length, manager: s.manager.host, warnings: s.warnings}))
+  for (const s of selection.services) for (const w of s.warnings) opts.progress?.(`! service ${s.service.name}: ${w}`)
+
+  const perHost = await forEachHost(selection.perHost, opts.maxHosts ?? DEFAULT_MAX_HOSTS, async (h) => {
+    const ref = hostRef(h.host, set.multi)
+    if (h.error) {
+      opts.progress?.(`✗ ${h.host.name}: ${h.error.message}`)
+      await kase?.record({action: 'isolate', target: h.host.name, outcome: 'failure', msg: `Could not list containers on ${h.host.name}: ${h.error.message}`, details: {host: h.host.name, engineId: h.host.engineId, error: h.error}})
+      return {containers: [] as ContainerIsolation[], outcome: hostOutcome(h.host, [], FAILED, h.error)}
+    }
+    const containers = await isolateTargets({...opts, engine: h.host.engine, host: ref}, h.targets, existing)
+    return {containers, outcome: hostOutcome(h.host, containers.map((c) => ({id: c.id ?? c.ref, ...(c.name ? {name: c.name} : {}), status: c.status})), FAILED)}
+  })
+  const outcomes: HostOutcome[] = perHost.map((p) => p.outcome)
+  for (const u of set.unreachable) {
+    const engineId = knownEngineId(previous, u.name)
+    outcomes.push(unreachableOutcome(u, engineId))
+    opts.progress?.(`✗ ${u.name}: unreachable: ${u.error.message}`)
+    await kase?.record({action: 'isolate', target: u.name, outcome: 'failure', msg: `Host ${u.name} unreachable; its containers were not isolated: ${u.error.message}`, details: {host: u.name, ...(engineId ? {engineId} : {}), endpoint: u.endpoint, error: u.error}})
+  }
+  const containers = [...perHost.flatMap((p) => p.containers), ...(await recordRefFailures(opts, selection.failed))]
+  if (kase && !opts.dryRun && (set.multi || set.unreachable.length > 0)) {
+    await recordFanout(kase, 'isolate', {hosts: set, selection: opts.selection, options: {mode: opts.mode, ...(opts.stopTimeoutSeconds === undefined ? {} : {stopTimeoutSeconds: opts.stopTimeoutSeconds})}, outcomes, refs: refHosts(opts.selection, selection)})
+  }
+  return {
+    ...(kase ? {caseId: kase.id} : {}),
+    dryRun: opts.dryRun,
+    mode: opts.mode,
+    containers,
+    hosts: outcomes,
+    ...(services.length ? {services} : {}),
+    ok: containers.every((c) => !FAILED(c.status)) && outcomes.every((o) => o.status === 'done'),
+  }
+}
+
+async function isolateTargets(opts: IsolateOptions | (Omit<IsolateOptions, 'targets'>), targets: readonly Target[], existing: Record<string, ContainmentRecord>): Promise<ContainerIsolation[]> {
+  const where = opts.host ? {host: opts.host.name, engineId: opts.host.engineId} : {}
+  return mapBounded(targets, opts.concurrency ?? DEFAULT_CONCURRENCY, async (target) => {
+    try {
+      opts.signal?.throwIfAborted()
+      const details = await opts.engine.containers.inspect(target.id)
+      return await isolateOne(opts, target, details, findContainment(existing, details.id, opts.host?.engineId)?.record)
+    } catch (error) {
+      const info = toErrorInfo(error)
+      opts.progress?.(`✗ ${opts.host?.multi ? `${opts.host.name}/` : ''}${target.ref}: ${info.message}`)
+      await opts.kase?.record({action: 'isolate', target: target.name, outcome: 'failure', msg: `Could not isolate ${target.name}${opts.host?.multi ? ` on ${opts.host.name}` : ''}: ${info.message}`, details: {containerId: target.id, ...where, error: info}})
+      return {ref: target.ref, ...where, id: target.id, name: target.name, status: 'failed' as const, networks: [], dockerSocket: false, evidence: [], actions: [], warnings: [], error: info}
+    }
+  })
+}
+
+async function recordRefFailures(opts: {kase?: Case; progress?: (line: string) => void}, failed: readonly ResolveFailure[]): Promise<ContainerIsolation[]> {
+  const failures: ContainerIsolation[] = failed.map((f) => ({ref: f.ref, status: 'failed', networks: [], dockerSocket: false, evidence: [], actions: [], warnings: [], error: toErrorInfo(f.error)}))
+  for (const f of failures) {
+    opts.progress?.(`✗ ${f.ref}: ${f.error?.message}`)
+    await opts.kase?.record({action: 'isolate', target: f.ref, outcome: 'failure', msg: `Could not isolate ${f.ref}: ${f.error?.message}`, details: {error: f.error}})
+  }
+  return failures
 }
 
 function planFreeze(mode: IsolateMode, state: string): 'pause' | 'stop' | undefined {
@@ -102,21 +187,38 @@ function planFreeze(mode: IsolateMode, state: string): 'pause' | 'stop' | undefi
   return state === 'running' || state === 'restarting' ? 'pause' : undefined
 }
 
-async function isolateOne(opts: IsolateOptions, ref: string, d: ContainerDetails, previous: ContainmentRecord | undefined): Promise<ContainerIsolation> {
+async function isolateOne(opts: Omit<IsolateOptions, 'targets'>, target: Target, d: ContainerDetails, previous: ContainmentRecord | undefined): Promise<ContainerIsolation> {
+  const ref = target.ref
+  const host = opts.host
+  const swarm = swarmTaskOf(d.labels, target)
+  const where = {...(host ? {host: host.name, engineId: host.engineId} : {}), ...(swarm ? {service: swarm.service.name, task: swarm.task.id} : {})}
+  const shown = host?.multi ? `${host.name}/${d.name}` : d.name
   const socket = mountsDockerSocket(d.mounts)
   const shared = sharedNetworkNote(d.networkMode)
-  const endpoints = shared ? [] : d.endpoints
+  // An endpoint without a network id is not attached to anything (e.g. "bridge" on an engine started with --bridge=none).
+  const endpoints = shared ? [] : d.endpoints.filter((ep) => ep.networkId)
   const freeze = planFreeze(opts.mode === 'network-only' && shared ? 'pause' : opts.mode, d.state)
   const warnings: string[] = []
   if (socket) warnings.push('mounts the Docker socket: whoever controls it controls the engine; isolating it does not revoke that. Treat the host as compromised.')
   if (shared) warnings.push(`${shared}; ${freeze ? 'its processes are frozen instead' : 'nothing could cut it'}. Its network was NOT cut.`)
   if (opts.mode === 'network-only' && shared) warnings.push('--network-only cannot contain it: it was paused instead.')
   if (opts.mode === 'stop' && freeze === 'stop') warnings.push('stopping discards process memory; use the default (pause) to keep it for forensics.')
+  if (swarm && opts.mode === 'stop' && freeze === 'stop') warnings.push(`it is a task of swarm service ${swarm.service.name}: the swarm replaces a stopped task with a new container of the same image. Pause it (the default) or scale the service down.`)
 
   const actions: string[] = [`store inspect (redacted) as evidence`]
   if (freeze) actions.push(`${freeze} container ${d.name}`)
   for (const ep of endpoints) actions.push(`disconnect from network ${ep.networkName}${ep.aliases.length ? ` (aliases ${ep.aliases.join(', ')})` : ''}`)
-  const base = {ref, id: d.id, name: d.name, image: d.image, stateBefore: d.state, dockerSocket: socket, warnings, ...(shared ? {networkNotCut: shared} : {})}
+  const base = {ref, ...where, id: d.id, name: d.name, image: d.image, stateBefore: d.state, dockerSocket: socket, warnings, ...(shared ? {networkNotCut: shared} : {})}
+
+  // Isolated by this case already and nothing left to change: no new evidence, no engine call (a
+  // re-run, or a resumed fan-out, must not duplicate what is done).
+  if (previous?.status === 'isolated' && !freeze && endpoints.length === 0) {
+    if (!opts.dryRun && opts.kase) {
+      await opts.kase.record({action: 'isolate', target: d.name, outcome: 'success', msg: `Already isolated: ${d.name} (${d.id.slice(0, 12)})${host?.multi ? ` on ${host.name}` : ''}`, details: {containerId: d.id, ...where, image: d.image, state: d.state, alreadyIsolated: true, isolatedAt: previous.isolatedAt}})
+    }
+    opts.progress?.(`✓ ${shown}: already isolated, ${d.state}`)
+    return {...base, status: 'already-isolated', stateAfter: d.state, networks: [], evidence: [], actions: [], warnings}
+  }
 
   if (opts.dryRun || !opts.kase) {
     return {...base, status: 'planned', stateAfter: d.state, networks: endpoints.map((ep) => ({network: ep.networkName, aliases: ep.aliases, ...(ep.ipAddress ? {ipAddress: ep.ipAddress} : {}), outcome: 'planned'})), evidence: [], actions}
@@ -124,11 +226,12 @@ async function isolateOne(opts: IsolateOptions, ref: string, d: ContainerDetails
   const kase = opts.kase
 
   const evidence: string[] = []
+  const source: ArtifactSource = {containerId: d.id, containerName: d.name, image: d.image, imageId: d.imageId, engine: opts.engine.endpoint, ...where}
   const inspectArtifact = await kase.addJsonEvidence({
-    name: `${safeFileName(d.name)}/inspect-${fileStamp()}.json`,
+    name: `${host?.dir ? `${host.dir}/` : ''}${safeFileName(d.name)}/inspect-${fileStamp()}.json`,
     type: 'container-inspect',
-    description: `docker inspect of ${d.name} before isolation`,
-    source: {containerId: d.id, containerName: d.name, image: d.image, imageId: d.imageId, engine: opts.engine.endpoint},
+    description: `docker inspect of ${d.name}${host?.multi ? ` on ${host.name}` : ''} before isolation`,
+    source,
     data: d.raw,
   })
   evidence.push(inspectArtifact.path)
@@ -172,8 +275,10 @@ async function isolateOne(opts: IsolateOptions, ref: string, d: ContainerDetails
     ...(shared ? {networkNote: shared} : {}),
     dockerSocket: socket,
     froze: froze || (previous?.status === 'isolated' && previous.froze),
+    ...(host ? {host: host.name, engineId: host.engineId} : {}),
+    ...(swarm ? {service: swarm.service, task: swarm.task} : {}),
   }
-  await saveContainmentRecord(kase, record)
+  await saveContainmentRecord(kase, record, containmentKey(d.id, host?.engineId, host?.multi))
 
   const changed = froze || networks.some((n) => n.outcome === 'disconnected')
   const status: ContainerIsolation['status'] = error ? (changed ? 'partial' : 'failed') : !changed && (previous?.status === 'isolated' || (d.state !== 'running' && endpoints.length === 0)) ? 'already-isolated' : 'isolated'
@@ -181,9 +286,10 @@ async function isolateOne(opts: IsolateOptions, ref: string, d: ContainerDetails
     action: 'isolate',
     target: d.name,
     outcome: error ? (changed ? 'partial' : 'failure') : 'success',
-    msg: `${status === 'already-isolated' ? 'Already isolated' : error ? 'Isolation incomplete' : 'Isolated'}: ${d.name} (${d.id.slice(0, 12)})${shared ? ' [network NOT cut: shared namespace]' : ''}${socket ? ' [mounts the Docker socket]' : ''}`,
+    msg: `${status === 'already-isolated' ? 'Already isolated' : error ? 'Isolation incomplete' : 'Isolated'}: ${d.name} (${d.id.slice(0, 12)})${host?.multi ? ` on ${host.name}` : ''}${shared ? ' [network NOT cut: shared namespace]' : ''}${socket ? ' [mounts the Docker socket]' : ''}`,
     details: {
       containerId: d.id,
+      ...where,
       image: d.image,
       mode: opts.mode,
       stateBefore: d.state,
@@ -197,7 +303,7 @@ async function isolateOne(opts: IsolateOptions, ref: string, d: ContainerDetails
       ...(error ? {error} : {}),
     },
   })
-  const line = `${error ? '✗' : '✓'} ${d.name}: ${status}, ${after?.state ?? 'unknown'}, ${networks.filter((n) => n.outcome === 'disconnected').length} network(s) cut`
+  const line = `${error ? '✗' : '✓'} ${shown}: ${status}, ${after?.state ?? 'unknown'}, ${networks.filter((n) => n.outcome === 'disconnected').length} network(s) cut`
   opts.progress?.(line)
   return {...base, status, stateAfter: after?.state ?? 'unknown', networks, evidence, actions, ...(error ? {error} : {})}
 }

@@ -1,10 +1,13 @@
 import type {Case, CaseStore} from '../case/case-store.js'
-import {resolveContainers} from '../docker/resolve.js'
+import {type HostRef, type HostSet, hostRef} from '../docker/hosts.js'
+import {type ResolveFailure, resolveContainers} from '../docker/resolve.js'
 import type {Engine} from '../docker/types.js'
 import {type ErrorInfo, toErrorInfo} from '../errors.js'
 import {mapBounded} from '../util/concurrency.js'
-import {type ContainmentRecord, findIsolatingCase, readContainment, saveContainmentRecord} from './containment-state.js'
+import {type ContainmentRecord, findContainment, findIsolatingCase, readContainment, saveContainmentRecord} from './containment-state.js'
+import {DEFAULT_MAX_HOSTS, forEachHost, type HostOutcome, hostOutcome, unreachableOutcome} from './fanout.js'
 import {DEFAULT_CONCURRENCY} from './isolate.js'
+import {type Selection, selectTargets, type Target} from './targets.js'
 
 export interface ReleaseOptions {
   engine: Engine
@@ -16,6 +19,13 @@ export interface ReleaseOptions {
   concurrency?: number
   signal?: AbortSignal
   progress?: (line: string) => void
+  host?: HostRef
+}
+
+export interface HostsReleaseOptions extends Omit<ReleaseOptions, 'engine' | 'targets' | 'host'> {
+  hosts: HostSet
+  selection: Selection
+  maxHosts?: number
 }
 
 export interface NetworkRestore {
@@ -28,6 +38,8 @@ export interface NetworkRestore {
 
 export interface ContainerRelease {
   ref: string
+  host?: string
+  engineId?: string
   id?: string
   name?: string
   caseId?: string
@@ -41,48 +53,76 @@ export interface ContainerRelease {
 export interface ReleaseResult {
   dryRun: boolean
   containers: ContainerRelease[]
+  hosts?: HostOutcome[]
   ok: boolean
 }
+
+const FAILED = (status: string): boolean => status === 'failed' || status === 'partial'
 
 /** Undo `ir isolate`: reconnect the recorded networks (aliases, static IPs, links), then unfreeze. */
 export async function releaseContainers(opts: ReleaseOptions): Promise<ReleaseResult> {
   const {resolved, failed} = await resolveContainers(opts.engine.containers, opts.targets)
   const caseState = opts.kase ? (await readContainment(opts.kase)).containers : undefined
-  const results = await mapBounded(resolved, opts.concurrency ?? DEFAULT_CONCURRENCY, async (target): Promise<ContainerRelease> => {
+  const results = await releaseTargets(opts, resolved, caseState)
+  const containers = [...results, ...refFailures(opts, failed)]
+  return {dryRun: opts.dryRun, containers, ok: containers.every((c) => !FAILED(c.status))}
+}
+
+/** The same across hosts: each container is found on its host and released there, hosts concurrently. */
+export async function releaseOnHosts(opts: HostsReleaseOptions): Promise<ReleaseResult> {
+  const selection = await selectTargets(opts.hosts, opts.selection)
+  const caseState = opts.kase ? (await readContainment(opts.kase)).containers : undefined
+  const perHost = await forEachHost(selection.perHost, opts.maxHosts ?? DEFAULT_MAX_HOSTS, async (h) => {
+    if (h.error) return {containers: [] as ContainerRelease[], outcome: hostOutcome(h.host, [], FAILED, h.error)}
+    const containers = await releaseTargets({...opts, engine: h.host.engine, host: hostRef(h.host, opts.hosts.multi)}, h.targets, caseState)
+    return {containers, outcome: hostOutcome(h.host, containers.map((c) => ({id: c.id ?? c.ref, ...(c.name ? {name: c.name} : {}), status: c.status})), FAILED)}
+  })
+  const outcomes = [...perHost.map((p) => p.outcome), ...opts.hosts.unreachable.map((u) => unreachableOutcome(u))]
+  for (const u of opts.hosts.unreachable) opts.progress?.(`✗ ${u.name}: unreachable: ${u.error.message}`)
+  const containers = [...perHost.flatMap((p) => p.containers), ...refFailures(opts, selection.failed)]
+  return {dryRun: opts.dryRun, containers, hosts: outcomes, ok: containers.every((c) => !FAILED(c.status)) && outcomes.every((o) => o.status === 'done')}
+}
+
+function refFailures(opts: {progress?: (line: string) => void}, failed: readonly ResolveFailure[]): ContainerRelease[] {
+  const failures: ContainerRelease[] = failed.map((f) => ({ref: f.ref, status: 'failed', networks: [], actions: [], error: toErrorInfo(f.error)}))
+  for (const f of failures) opts.progress?.(`✗ ${f.ref}: ${f.error?.message}`)
+  return failures
+}
+
+async function releaseTargets(opts: Omit<ReleaseOptions, 'targets'>, targets: readonly Target[], caseState: Record<string, ContainmentRecord> | undefined): Promise<ContainerRelease[]> {
+  const where = opts.host ? {host: opts.host.name, engineId: opts.host.engineId} : {}
+  return mapBounded(targets, opts.concurrency ?? DEFAULT_CONCURRENCY, async (target): Promise<ContainerRelease> => {
     try {
       opts.signal?.throwIfAborted()
       let kase = opts.kase
-      let record = caseState?.[target.id]
+      let found = caseState ? findContainment(caseState, target.id, opts.host?.engineId) : undefined
       if (!kase) {
-        const found = await findIsolatingCase(opts.store, target.id)
-        kase = found?.kase
-        record = found?.record
+        const inCase = await findIsolatingCase(opts.store, target.id, opts.host?.engineId)
+        kase = inCase?.kase
+        found = inCase
       }
-      if (!kase || !record || record.status !== 'isolated') {
-        const where = opts.kase ? `case ${opts.kase.id}` : 'any case'
-        opts.progress?.(`- ${target.name}: not isolated by ${where}; nothing to release`)
-        return {ref: target.ref, id: target.id, name: target.name, status: 'not-isolated', networks: [], actions: []}
+      if (!kase || !found || found.record.status !== 'isolated') {
+        const in_ = opts.kase ? `case ${opts.kase.id}` : 'any case'
+        opts.progress?.(`- ${target.name}: not isolated by ${in_}; nothing to release`)
+        return {ref: target.ref, ...where, id: target.id, name: target.name, status: 'not-isolated', networks: [], actions: []}
       }
-      return await releaseOne(opts, kase, target.ref, record)
+      return await releaseOne(opts, kase, target.ref, found.record, found.key)
     } catch (error) {
       const info = toErrorInfo(error)
       opts.progress?.(`✗ ${target.ref}: ${info.message}`)
-      return {ref: target.ref, id: target.id, name: target.name, status: 'failed', networks: [], actions: [], error: info}
+      return {ref: target.ref, ...where, id: target.id, name: target.name, status: 'failed', networks: [], actions: [], error: info}
     }
   })
-  const failures: ContainerRelease[] = failed.map((f) => ({ref: f.ref, status: 'failed', networks: [], actions: [], error: toErrorInfo(f.error)}))
-  for (const f of failures) opts.progress?.(`✗ ${f.ref}: ${f.error?.message}`)
-  const containers = [...results, ...failures]
-  return {dryRun: opts.dryRun, containers, ok: containers.every((c) => c.status !== 'failed' && c.status !== 'partial')}
 }
 
-async function releaseOne(opts: ReleaseOptions, kase: Case, ref: string, record: ContainmentRecord): Promise<ContainerRelease> {
+async function releaseOne(opts: Omit<ReleaseOptions, 'targets'>, kase: Case, ref: string, record: ContainmentRecord, key: string): Promise<ContainerRelease> {
+  const where = opts.host ? {host: opts.host.name, engineId: opts.host.engineId} : {}
   const d = await opts.engine.containers.inspect(record.containerId)
   const connected = new Set(d.endpoints.map((e) => e.networkId))
   const unfreeze = record.froze ? (record.mode === 'stop' ? (['running', 'paused', 'restarting'].includes(record.stateBefore) ? 'start' : undefined) : d.state === 'paused' ? 'unpause' : undefined) : undefined
   const actions = record.endpoints.map((ep) => `reconnect to network ${ep.networkName}${ep.aliases.length ? ` with aliases ${ep.aliases.join(', ')}` : ''}${ep.staticIp ? ` at ${ep.ipv4Address ?? ep.ipv6Address}` : ''}`)
   if (unfreeze) actions.push(`${unfreeze} container ${record.name}`)
-  const base = {ref, id: d.id, name: d.name, caseId: kase.id}
+  const base = {ref, ...where, id: d.id, name: d.name, caseId: kase.id}
   if (opts.dryRun) {
     return {...base, status: 'planned', stateAfter: d.state, networks: record.endpoints.map((ep) => ({network: ep.networkName, aliases: ep.aliases, outcome: 'planned'})), actions}
   }
@@ -122,14 +162,14 @@ async function releaseOne(opts: ReleaseOptions, kase: Case, ref: string, record:
     if (ep?.ipAddress) n.ipAddress = ep.ipAddress
   }
   if (!error) {
-    await saveContainmentRecord(kase, {...record, status: 'released', releasedAt: new Date().toISOString()})
+    await saveContainmentRecord(kase, {...record, status: 'released', releasedAt: new Date().toISOString()}, key)
   }
   await kase.record({
     action: 'release',
     target: d.name,
     outcome: error ? 'partial' : 'success',
-    msg: `${error ? 'Release incomplete' : 'Released'}: ${d.name} (${d.id.slice(0, 12)})`,
-    details: {containerId: d.id, networks, unfreeze, stateAfter: after.state, ...(error ? {error} : {})},
+    msg: `${error ? 'Release incomplete' : 'Released'}: ${d.name} (${d.id.slice(0, 12)})${opts.host?.multi ? ` on ${opts.host.name}` : ''}`,
+    details: {containerId: d.id, ...where, networks, unfreeze, stateAfter: after.state, ...(error ? {error} : {})},
   })
   opts.progress?.(`${error ? '✗' : '✓'} ${d.name}: ${error ? 'partly released' : 'released'}, ${after.state}, ${networks.filter((n) => n.outcome === 'reconnected').length} network(s) restored`)
   return {...base, status: error ? 'partial' : 'released', stateAfter: after.state, networks, actions, ...(error ? {error} : {})}

@@ -1,42 +1,81 @@
 import {Readable} from 'node:stream'
 
 import {toContainerDetails} from '../../src/docker/dockerode-engine.js'
-import type {ContainerClient, ContainerDetails, Engine, ImageClient, NetworkClient, VolumeClient} from '../../src/docker/types.js'
+import type {ContainerClient, ContainerDetails, Engine, ImageClient, NetworkClient, SwarmClient, VolumeClient} from '../../src/docker/types.js'
 
 /** A fake engine behind the project's own interfaces, for unit tests of services (no Docker socket). */
-export function fakeContainer(over: {id?: string; name?: string; state?: string; env?: string[]} = {}): ContainerDetails {
+export function fakeContainer(over: {id?: string; name?: string; state?: string; env?: string[]; image?: string; labels?: Record<string, string>; networks?: string[]} = {}): ContainerDetails {
+  const networks = Object.fromEntries((over.networks ?? []).map((n) => [n, {NetworkID: `net-${n}`, Aliases: [], Links: null, IPAddress: '10.9.0.2'}]))
   return toContainerDetails({
     Id: over.id ?? 'f'.repeat(64),
     Name: `/${over.name ?? 'fake'}`,
     Image: 'sha256:' + 'e'.repeat(64),
     Created: new Date().toISOString(),
     State: {Status: over.state ?? 'running', Pid: 0, StartedAt: new Date().toISOString()},
-    Config: {Image: 'fake:latest', Env: over.env ?? [], Labels: {}},
-    HostConfig: {NetworkMode: 'bridge', LogConfig: {Type: 'json-file', Config: {}}},
-    NetworkSettings: {Networks: {}},
+    Config: {Image: over.image ?? 'fake:latest', Env: over.env ?? [], Labels: over.labels ?? {}},
+    HostConfig: {NetworkMode: over.networks?.[0] ?? 'bridge', LogConfig: {Type: 'json-file', Config: {}}},
+    NetworkSettings: {Networks: networks},
     Mounts: [],
   } as never)
 }
 
+/** The subset of `docker ps --filter` the fakes understand: label (key or key=value), ancestor (image name), id, name. */
+function matches(c: ContainerDetails, filters: Record<string, string[]> | undefined): boolean {
+  if (!filters) return true
+  for (const [key, values] of Object.entries(filters)) {
+    const ok = values.some((v) => {
+      if (key === 'label') {
+        const [k, val] = v.split(/=(.*)/s)
+        return val === undefined ? k! in c.labels : c.labels[k!] === val
+      }
+      if (key === 'ancestor') return c.image === v || c.imageId === v
+      if (key === 'id') return c.id.startsWith(v)
+      if (key === 'name') return c.name.includes(v)
+      throw new Error(`fake engine: filter ${key} not supported`)
+    })
+    if (!ok) return false
+  }
+  return true
+}
+
+/**
+ * A stateful fake: pause/unpause/stop/start change the container's state, disconnect/connect its
+ * endpoints, so idempotence can be tested without Docker.
+ */
 export class FakeEngine implements Engine {
-  readonly endpoint = 'fake://engine'
+  readonly endpoint: string = 'fake://engine'
   calls: string[] = []
   exportTar: () => Readable = () => Readable.from([Buffer.alloc(1024)])
   saveTar: () => Readable = () => Readable.from([Buffer.alloc(1024)])
 
-  constructor(private readonly containers_: ContainerDetails[]) {}
+  constructor(private readonly containers_: ContainerDetails[], endpoint?: string) {
+    if (endpoint) this.endpoint = endpoint
+  }
+
+  private find(id: string): ContainerDetails {
+    const c = this.containers_.find((x) => x.id === id || x.name === id)
+    if (!c) throw Object.assign(new Error('no such container'), {statusCode: 404})
+    return c
+  }
+
+  private setState(id: string, from: string[], to: string): 'done' | 'already' {
+    const c = this.find(id)
+    if (!from.includes(c.state)) return 'already'
+    c.state = to
+    return 'done'
+  }
 
   readonly containers: ContainerClient = {
-    list: async () => this.containers_.map((c) => ({id: c.id, names: [c.name], image: c.image, imageId: c.imageId, state: c.state, status: c.state, labels: c.labels})),
-    inspect: async (id) => {
-      const c = this.containers_.find((x) => x.id === id || x.name === id)
-      if (!c) throw Object.assign(new Error('no such container'), {statusCode: 404})
-      return c
-    },
-    pause: async (id) => (this.calls.push(`pause ${id}`), 'done'),
-    unpause: async (id) => (this.calls.push(`unpause ${id}`), 'done'),
-    stop: async (id) => (this.calls.push(`stop ${id}`), 'done'),
-    start: async (id) => (this.calls.push(`start ${id}`), 'done'),
+    list: async (opts = {}) =>
+      this.containers_
+        .filter((c) => (opts.all ?? true) || c.state === 'running' || c.state === 'paused')
+        .filter((c) => matches(c, opts.filters))
+        .map((c) => ({id: c.id, names: [c.name], image: c.image, imageId: c.imageId, state: c.state, status: c.state, labels: c.labels})),
+    inspect: async (id) => structuredClone(this.find(id)),
+    pause: async (id) => (this.calls.push(`pause ${id}`), this.setState(id, ['running'], 'paused')),
+    unpause: async (id) => (this.calls.push(`unpause ${id}`), this.setState(id, ['paused'], 'running')),
+    stop: async (id) => (this.calls.push(`stop ${id}`), this.setState(id, ['running', 'paused'], 'exited')),
+    start: async (id) => (this.calls.push(`start ${id}`), this.setState(id, ['exited', 'created'], 'running')),
     top: async () => ({titles: ['PID', 'CMD'], processes: [['1', 'sleep']]}),
     diff: async () => [{path: '/tmp/x', kind: 'added'}],
     export: async () => this.exportTar(),
@@ -50,8 +89,20 @@ export class FakeEngine implements Engine {
   readonly networks: NetworkClient = {
     list: async () => [],
     remove: async (id) => (this.calls.push(`remove network ${id}`), 'done'),
-    disconnect: async (n, id) => (this.calls.push(`disconnect ${n} ${id}`), 'done'),
-    connect: async (n, id) => (this.calls.push(`connect ${n} ${id}`), 'done'),
+    disconnect: async (n, id) => {
+      this.calls.push(`disconnect ${n} ${id}`)
+      const c = this.find(id)
+      const before = c.endpoints.length
+      c.endpoints = c.endpoints.filter((e) => e.networkId !== n)
+      return c.endpoints.length < before ? 'done' : 'already'
+    },
+    connect: async (n, id) => {
+      this.calls.push(`connect ${n} ${id}`)
+      const c = this.find(id)
+      if (c.endpoints.some((e) => e.networkId === n)) return 'already'
+      c.endpoints.push({networkId: n, networkName: n.replace(/^net-/, ''), aliases: [], staticIp: false, links: []})
+      return 'done'
+    },
   }
 
   readonly images: ImageClient = {
@@ -67,6 +118,16 @@ export class FakeEngine implements Engine {
   readonly volumes: VolumeClient = {
     list: async () => [],
     remove: async (name) => (this.calls.push(`remove volume ${name}`), 'done'),
+  }
+
+  readonly swarm: SwarmClient = {
+    state: async () => ({localNodeState: 'inactive', controlAvailable: false}),
+    inspectService: async (name) => {
+      throw Object.assign(new Error(`service ${name} not found`), {statusCode: 404})
+    },
+    services: async () => [],
+    tasks: async () => [],
+    nodes: async () => [],
   }
 
   async ping(): Promise<void> {}

@@ -71,7 +71,7 @@ function fakeEngine(o: FakeOpts): Engine & {calls: string[]} {
   const forbidden = (): never => {
     throw new Error('not expected')
   }
-  return {endpoint: 'unix:///fake.sock', containers, images, networks: {} as Engine['networks'], volumes: {} as Engine['volumes'], ping: forbidden, info: forbidden, events: forbidden, swarmObjects: forbidden, calls}
+  return {endpoint: 'unix:///fake.sock', containers, images, networks: {} as Engine['networks'], swarm: {} as Engine['swarm'], volumes: {} as Engine['volumes'], ping: forbidden, info: forbidden, events: forbidden, swarmObjects: forbidden, calls}
 }
 
 async function fakeProc(pid: number, files: {cgroup: string; status: string; uid_map?: string}): Promise<string> {

@@ -9,10 +9,14 @@ import type {Case} from '../../case/case-store.js'
 import {fileStamp, safeFileName} from '../../case/ids.js'
 import type {ArtifactSource} from '../../case/manifest.js'
 import {redactDeep, redactText} from '../../case/redact.js'
-import {resolveContainers} from '../../docker/resolve.js'
+import {type HostRef, type HostSet, hostRef} from '../../docker/hosts.js'
+import {swarmTaskOf} from '../../docker/labels.js'
+import {type ResolveFailure, resolveContainers} from '../../docker/resolve.js'
 import type {ContainerDetails, Engine} from '../../docker/types.js'
 import {type ErrorInfo, toErrorInfo} from '../../errors.js'
 import {mapBounded} from '../../util/concurrency.js'
+import {DEFAULT_MAX_HOSTS, forEachHost, type HostOutcome, hostOutcome, unreachableOutcome} from '../fanout.js'
+import {type Selection, selectTargets, type Target} from '../targets.js'
 import {splitDockerStream} from './log-demux.js'
 import type {ArtifactRef} from './snapshot.js'
 
@@ -27,6 +31,13 @@ export interface CollectOptions {
   signal?: AbortSignal
   progress?: (line: string) => void
   transferProgress?: (label: string) => {onProgress: (bytes: number) => void; done: () => void}
+  host?: HostRef
+}
+
+export interface HostsCollectOptions extends Omit<CollectOptions, 'engine' | 'targets' | 'host'> {
+  hosts: HostSet
+  selection: Selection
+  maxHosts?: number
 }
 
 export interface CollectedEntry {
@@ -37,6 +48,10 @@ export interface CollectedEntry {
 
 export interface ContainerCollection {
   ref: string
+  host?: string
+  engineId?: string
+  service?: string
+  task?: string
   id?: string
   name?: string
   status: 'collected' | 'partial' | 'failed'
@@ -51,6 +66,7 @@ export interface ContainerCollection {
 export interface CollectResult {
   caseId: string
   containers: ContainerCollection[]
+  hosts?: HostOutcome[]
   ok: boolean
 }
 
@@ -66,18 +82,49 @@ const STATS_TIMEOUT_MS = 10_000
 export async function collectContainers(opts: CollectOptions): Promise<CollectResult> {
   const {resolved, failed} = await resolveContainers(opts.engine.containers, opts.targets)
   const until = opts.until ?? Math.floor(Date.now() / 1000)
-  const done = await mapBounded(resolved, opts.concurrency ?? 2, async (t): Promise<ContainerCollection> => {
+  const containers = [...(await collectTargets(opts, resolved, until)), ...(await collectRefFailures(opts, failed))]
+  return {caseId: opts.kase.id, containers, ok: containers.every((c) => c.status === 'collected')}
+}
+
+/** The same across hosts: references, --filter selectors and swarm services, hosts concurrently; one evidence tree per host. */
+export async function collectOnHosts(opts: HostsCollectOptions): Promise<CollectResult> {
+  const selection = await selectTargets(opts.hosts, opts.selection)
+  const until = opts.until ?? Math.floor(Date.now() / 1000)
+  const notDone = (s: string): boolean => s === 'failed'
+  const perHost = await forEachHost(selection.perHost, opts.maxHosts ?? DEFAULT_MAX_HOSTS, async (h) => {
+    if (h.error) {
+      await opts.kase.record({action: 'collect', target: h.host.name, outcome: 'failure', msg: `Could not list containers on ${h.host.name}: ${h.error.message}`, details: {host: h.host.name, engineId: h.host.engineId, error: h.error}})
+      return {containers: [] as ContainerCollection[], outcome: hostOutcome(h.host, [], notDone, h.error)}
+    }
+    const containers = await collectTargets({...opts, engine: h.host.engine, host: hostRef(h.host, opts.hosts.multi)}, h.targets, until)
+    return {containers, outcome: hostOutcome(h.host, containers.map((c) => ({id: c.id ?? c.ref, ...(c.name ? {name: c.name} : {}), status: c.status})), notDone)}
+  })
+  const outcomes = [...perHost.map((p) => p.outcome), ...opts.hosts.unreachable.map((u) => unreachableOutcome(u))]
+  for (const u of opts.hosts.unreachable) {
+    opts.progress?.(`✗ ${u.name}: unreachable: ${u.error.message}`)
+    await opts.kase.record({action: 'collect', target: u.name, outcome: 'failure', msg: `Host ${u.name} unreachable; nothing was collected there: ${u.error.message}`, details: {host: u.name, endpoint: u.endpoint, error: u.error}})
+  }
+  const containers = [...perHost.flatMap((p) => p.containers), ...(await collectRefFailures(opts, selection.failed))]
+  return {caseId: opts.kase.id, containers, hosts: outcomes, ok: containers.every((c) => c.status === 'collected') && outcomes.every((o) => o.status === 'done')}
+}
+
+async function collectTargets(opts: Omit<CollectOptions, 'targets'>, targets: readonly Target[], until: number): Promise<ContainerCollection[]> {
+  const where = opts.host ? {host: opts.host.name, engineId: opts.host.engineId} : {}
+  return mapBounded(targets, opts.concurrency ?? 2, async (t): Promise<ContainerCollection> => {
     try {
       opts.signal?.throwIfAborted()
       const d = await opts.engine.containers.inspect(t.id)
-      return await collectOne(opts, t.ref, d, until)
+      return await collectOne(opts, t, d, until)
     } catch (error) {
       const info = toErrorInfo(error)
       opts.progress?.(`✗ ${t.ref}: ${info.message}`)
-      await opts.kase.record({action: 'collect', target: t.name, outcome: 'failure', msg: `Collection from ${t.name} failed: ${info.message}`, details: {containerId: t.id, error: info}})
-      return {ref: t.ref, id: t.id, name: t.name, status: 'failed', entries: [], logs: 'unavailable', notes: [], error: info}
+      await opts.kase.record({action: 'collect', target: t.name, outcome: 'failure', msg: `Collection from ${t.name} failed: ${info.message}`, details: {containerId: t.id, ...where, error: info}})
+      return {ref: t.ref, ...where, id: t.id, name: t.name, status: 'failed', entries: [], logs: 'unavailable', notes: [], error: info}
     }
   })
+}
+
+async function collectRefFailures(opts: {kase: Case; progress?: (line: string) => void}, failed: readonly ResolveFailure[]): Promise<ContainerCollection[]> {
   const failures: ContainerCollection[] = []
   for (const f of failed) {
     const info = toErrorInfo(f.error)
@@ -85,8 +132,7 @@ export async function collectContainers(opts: CollectOptions): Promise<CollectRe
     await opts.kase.record({action: 'collect', target: f.ref, outcome: 'failure', msg: `Collection from ${f.ref} failed: ${info.message}`, details: {error: info}})
     failures.push({ref: f.ref, status: 'failed', entries: [], logs: 'unavailable', notes: [], error: info})
   }
-  const containers = [...done, ...failures]
-  return {caseId: opts.kase.id, containers, ok: containers.every((c) => c.status === 'collected')}
+  return failures
 }
 
 class Hasher extends Transform {
@@ -102,11 +148,14 @@ class Hasher extends Transform {
   }
 }
 
-async function collectOne(opts: CollectOptions, targetRef: string, d: ContainerDetails, until: number): Promise<ContainerCollection> {
-  const {engine, kase} = opts
+async function collectOne(opts: Omit<CollectOptions, 'targets'>, target: Target, d: ContainerDetails, until: number): Promise<ContainerCollection> {
+  const {engine, kase, host} = opts
+  const targetRef = target.ref
   const {default: archiver} = await import('archiver')
   const stamp = fileStamp()
-  const source: ArtifactSource = {containerId: d.id, containerName: d.name, image: d.image, imageId: d.imageId, engine: engine.endpoint}
+  const swarm = swarmTaskOf(d.labels, target)
+  const where = {...(host ? {host: host.name, engineId: host.engineId} : {}), ...(swarm ? {service: swarm.service.name, task: swarm.task.id} : {})}
+  const source: ArtifactSource = {containerId: d.id, containerName: d.name, image: d.image, imageId: d.imageId, engine: engine.endpoint, ...where}
   const notes: string[] = []
   const entries: CollectedEntry[] = []
   const root = `${safeFileName(d.name)}-${stamp}`
@@ -115,7 +164,7 @@ async function collectOne(opts: CollectOptions, targetRef: string, d: ContainerD
   archive.on('warning', (w: Error) => notes.push(`archiver warning: ${w.message}`))
   const p = opts.transferProgress?.(`${d.name}: collect`)
   const writing = kase.addEvidence({
-    name: `${safeFileName(d.name)}/collect-${stamp}.tar.gz`,
+    name: `${host?.dir ? `${host.dir}/` : ''}${safeFileName(d.name)}/collect-${stamp}.tar.gz`,
     type: 'log-archive',
     description: `logs, inspect, top, diff, stats and events of ${d.name}`,
     source,
@@ -239,7 +288,7 @@ async function collectOne(opts: CollectOptions, targetRef: string, d: ContainerD
     eventsDone.catch((error: Error) => redactedEvents.destroy(error))
     await add('events.jsonl', redactedEvents)
     await eventsDone
-    await add('collection.json', json({containerId: d.id, name: d.name, image: d.image, logDriver: d.logDriver, since: opts.since ?? null, until, collectedAt: new Date().toISOString(), collectedBy: kase.actor, notes}))
+    await add('collection.json', json({containerId: d.id, name: d.name, ...where, image: d.image, logDriver: d.logDriver, since: opts.since ?? null, until, collectedAt: new Date().toISOString(), collectedBy: kase.actor, notes}))
     await add('SHA256SUMS', entries.map((e) => `${e.sha256}  ${root}/${e.name}\n`).join(''))
     await archive.finalize()
   } catch (error) {
@@ -259,10 +308,10 @@ async function collectOne(opts: CollectOptions, targetRef: string, d: ContainerD
     target: d.name,
     outcome: status === 'collected' ? 'success' : 'partial',
     msg: `Collected ${entries.length} file(s) from ${d.name} into ${artifact.path}${logs === 'unavailable' ? ` (logs unavailable: driver ${d.logDriver})` : ''}`,
-    details: {containerId: d.id, archive: archiveRef, entries, logDriver: d.logDriver, logs, notes},
+    details: {containerId: d.id, ...where, archive: archiveRef, entries, logDriver: d.logDriver, logs, notes},
   })
   opts.progress?.(`✓ ${d.name}: ${entries.length} file(s) → ${artifact.path}`)
-  return {ref: targetRef, id: d.id, name: d.name, status, archive: archiveRef, entries, logDriver: d.logDriver, logs, notes}
+  return {ref: targetRef, ...where, id: d.id, name: d.name, status, archive: archiveRef, entries, logDriver: d.logDriver, logs, notes}
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

@@ -5,11 +5,14 @@ import type {Case} from '../../case/case-store.js'
 import {fileStamp, safeFileName} from '../../case/ids.js'
 import type {Artifact, ArtifactSource} from '../../case/manifest.js'
 import {redactEnvEntry, redactText} from '../../case/redact.js'
-import {evidenceLabels} from '../../docker/labels.js'
-import {resolveContainers} from '../../docker/resolve.js'
+import {type HostRef, type HostSet, hostRef} from '../../docker/hosts.js'
+import {evidenceLabels, swarmTaskOf} from '../../docker/labels.js'
+import {type ResolveFailure, resolveContainers} from '../../docker/resolve.js'
 import type {ContainerDetails, Engine} from '../../docker/types.js'
 import {type ErrorInfo, toErrorInfo} from '../../errors.js'
 import {mapBounded} from '../../util/concurrency.js'
+import {DEFAULT_MAX_HOSTS, forEachHost, type HostOutcome, hostOutcome, unreachableOutcome} from '../fanout.js'
+import {type Selection, selectTargets, type Target} from '../targets.js'
 import {type ImageRedaction, redactImageTar} from './image-redact.js'
 import {createTarIndexer, type TarIndexSummary} from './tar-index.js'
 
@@ -26,6 +29,13 @@ export interface SnapshotOptions {
   progress?: (line: string) => void
   /** Byte progress for one long transfer; returns a callback and a finisher. */
   transferProgress?: (label: string) => {onProgress: (bytes: number) => void; done: () => void}
+  host?: HostRef
+}
+
+export interface HostsSnapshotOptions extends Omit<SnapshotOptions, 'engine' | 'targets' | 'host'> {
+  hosts: HostSet
+  selection: Selection
+  maxHosts?: number
 }
 
 export interface ArtifactRef {
@@ -43,6 +53,11 @@ export interface StepFailure {
 
 export interface ContainerSnapshot {
   ref: string
+  host?: string
+  engineId?: string
+  /** Swarm service and task id, when the container is a swarm task (also labels of the evidence image). */
+  service?: string
+  task?: string
   id?: string
   name?: string
   status: 'snapshotted' | 'partial' | 'failed'
@@ -58,6 +73,7 @@ export interface ContainerSnapshot {
 export interface SnapshotResult {
   caseId: string
   containers: ContainerSnapshot[]
+  hosts?: HostOutcome[]
   ok: boolean
 }
 
@@ -100,18 +116,48 @@ const ref = (a: Artifact): ArtifactRef => ({id: a.id, path: a.path, type: a.type
  */
 export async function snapshotContainers(opts: SnapshotOptions): Promise<SnapshotResult> {
   const {resolved, failed} = await resolveContainers(opts.engine.containers, opts.targets)
-  const done = await mapBounded(resolved, opts.concurrency ?? 2, async (t): Promise<ContainerSnapshot> => {
+  const containers = [...(await snapshotTargets(opts, resolved)), ...(await snapshotRefFailures(opts, failed))]
+  return {caseId: opts.kase.id, containers, ok: containers.every((c) => c.status === 'snapshotted')}
+}
+
+/** The same across hosts: references, --filter selectors and swarm services, hosts concurrently; one evidence tree per host. */
+export async function snapshotOnHosts(opts: HostsSnapshotOptions): Promise<SnapshotResult> {
+  const selection = await selectTargets(opts.hosts, opts.selection)
+  const notDone = (s: string): boolean => s !== 'snapshotted'
+  const perHost = await forEachHost(selection.perHost, opts.maxHosts ?? DEFAULT_MAX_HOSTS, async (h) => {
+    if (h.error) {
+      await opts.kase.record({action: 'snapshot', target: h.host.name, outcome: 'failure', msg: `Could not list containers on ${h.host.name}: ${h.error.message}`, details: {host: h.host.name, engineId: h.host.engineId, error: h.error}})
+      return {containers: [] as ContainerSnapshot[], outcome: hostOutcome(h.host, [], notDone, h.error)}
+    }
+    const containers = await snapshotTargets({...opts, engine: h.host.engine, host: hostRef(h.host, opts.hosts.multi)}, h.targets)
+    return {containers, outcome: hostOutcome(h.host, containers.map((c) => ({id: c.id ?? c.ref, ...(c.name ? {name: c.name} : {}), status: c.status})), notDone)}
+  })
+  const outcomes = [...perHost.map((p) => p.outcome), ...opts.hosts.unreachable.map((u) => unreachableOutcome(u))]
+  for (const u of opts.hosts.unreachable) {
+    opts.progress?.(`✗ ${u.name}: unreachable: ${u.error.message}`)
+    await opts.kase.record({action: 'snapshot', target: u.name, outcome: 'failure', msg: `Host ${u.name} unreachable; nothing was snapshotted there: ${u.error.message}`, details: {host: u.name, endpoint: u.endpoint, error: u.error}})
+  }
+  const containers = [...perHost.flatMap((p) => p.containers), ...(await snapshotRefFailures(opts, selection.failed))]
+  return {caseId: opts.kase.id, containers, hosts: outcomes, ok: containers.every((c) => c.status === 'snapshotted') && outcomes.every((o) => o.status === 'done')}
+}
+
+async function snapshotTargets(opts: Omit<SnapshotOptions, 'targets'>, targets: readonly Target[]): Promise<ContainerSnapshot[]> {
+  const where = opts.host ? {host: opts.host.name, engineId: opts.host.engineId} : {}
+  return mapBounded(targets, opts.concurrency ?? 2, async (t): Promise<ContainerSnapshot> => {
     try {
       opts.signal?.throwIfAborted()
       const d = await opts.engine.containers.inspect(t.id)
-      return await snapshotOne(opts, t.ref, d)
+      return await snapshotOne(opts, t, d)
     } catch (error) {
       const info = toErrorInfo(error)
       opts.progress?.(`✗ ${t.ref}: ${info.message}`)
-      await opts.kase.record({action: 'snapshot', target: t.name, outcome: 'failure', msg: `Snapshot of ${t.name} failed: ${info.message}`, details: {containerId: t.id, error: info}})
-      return {ref: t.ref, id: t.id, name: t.name, status: 'failed', artifacts: [], mounts: [], failures: [], warnings: [], error: info}
+      await opts.kase.record({action: 'snapshot', target: t.name, outcome: 'failure', msg: `Snapshot of ${t.name} failed: ${info.message}`, details: {containerId: t.id, ...where, error: info}})
+      return {ref: t.ref, ...where, id: t.id, name: t.name, status: 'failed', artifacts: [], mounts: [], failures: [], warnings: [], error: info}
     }
   })
+}
+
+async function snapshotRefFailures(opts: {kase: Case; progress?: (line: string) => void}, failed: readonly ResolveFailure[]): Promise<ContainerSnapshot[]> {
   const failures: ContainerSnapshot[] = []
   for (const f of failed) {
     const info = toErrorInfo(f.error)
@@ -119,15 +165,17 @@ export async function snapshotContainers(opts: SnapshotOptions): Promise<Snapsho
     await opts.kase.record({action: 'snapshot', target: f.ref, outcome: 'failure', msg: `Snapshot of ${f.ref} failed: ${info.message}`, details: {error: info}})
     failures.push({ref: f.ref, status: 'failed', artifacts: [], mounts: [], failures: [], warnings: [], error: info})
   }
-  const containers = [...done, ...failures]
-  return {caseId: opts.kase.id, containers, ok: containers.every((c) => c.status === 'snapshotted')}
+  return failures
 }
 
-async function snapshotOne(opts: SnapshotOptions, targetRef: string, d: ContainerDetails): Promise<ContainerSnapshot> {
-  const {engine, kase} = opts
+async function snapshotOne(opts: Omit<SnapshotOptions, 'targets'>, target: Target, d: ContainerDetails): Promise<ContainerSnapshot> {
+  const {engine, kase, host} = opts
+  const targetRef = target.ref
   const stamp = fileStamp()
-  const dir = safeFileName(d.name)
-  const source: ArtifactSource = {containerId: d.id, containerName: d.name, image: d.image, imageId: d.imageId, engine: engine.endpoint}
+  const dir = `${host?.dir ? `${host.dir}/` : ''}${safeFileName(d.name)}`
+  const swarm = swarmTaskOf(d.labels, target)
+  const where = {...(host ? {host: host.name, engineId: host.engineId} : {}), ...(swarm ? {service: swarm.service.name, task: swarm.task.id} : {})}
+  const source: ArtifactSource = {containerId: d.id, containerName: d.name, image: d.image, imageId: d.imageId, engine: engine.endpoint, ...where}
   const artifacts: ArtifactRef[] = []
   const failures: StepFailure[] = []
   const warnings: string[] = []
@@ -168,7 +216,7 @@ async function snapshotOne(opts: SnapshotOptions, targetRef: string, d: Containe
   const repo = evidenceRepo(kase.id)
   const tag = evidenceTag(d.name, new Date().toISOString().replace(/[-:]/g, ''))
   const imageId = await step('commit', () =>
-    engine.containers.commit(d.id, {repo, tag, pause: true, labels: evidenceLabels(kase.id, d.id, d.name), comment: `ir snapshot for case ${kase.id}`, config: redactedConfig(d)}),
+    engine.containers.commit(d.id, {repo, tag, pause: true, labels: evidenceLabels(kase.id, d.id, d.name, where), comment: `ir snapshot for case ${kase.id}`, config: redactedConfig(d)}),
   )
   // The image save and the rest are independent streams: run them side by side (2 engine streams, flat memory).
   const mounts = d.mounts.map((m) => ({...m, archived: false}))
@@ -247,11 +295,12 @@ async function snapshotOne(opts: SnapshotOptions, targetRef: string, d: Containe
     target: d.name,
     outcome: status === 'snapshotted' ? 'success' : status === 'partial' ? 'partial' : 'failure',
     msg: `Snapshot of ${d.name}: ${artifacts.length} artifact(s)${imageId ? `, evidence image ${repo}:${tag}` : ''}${failures.length ? `; failed: ${failures.map((f) => f.step).join(', ')}` : ''}`,
-    details: {containerId: d.id, image: d.image, stateAtSnapshot: d.state, evidenceImage: imageId ? {id: imageId, tag: `${repo}:${tag}`} : null, artifacts: artifacts.map((a) => ({id: a.id, path: a.path, sha256: a.sha256})), export: exportSummary, failures, warnings},
+    details: {containerId: d.id, ...where, image: d.image, stateAtSnapshot: d.state, evidenceImage: imageId ? {id: imageId, tag: `${repo}:${tag}`} : null, artifacts: artifacts.map((a) => ({id: a.id, path: a.path, sha256: a.sha256})), export: exportSummary, failures, warnings},
   })
   opts.progress?.(`${failures.length ? '✗' : '✓'} ${d.name}: ${artifacts.length} artifact(s)${failures.length ? `, ${failures.length} step(s) failed` : ''}`)
   return {
     ref: targetRef,
+    ...where,
     id: d.id,
     name: d.name,
     status,

@@ -10,7 +10,7 @@ import type {Engine} from '../../docker/types.js'
 import {AbortError, type ErrorInfo, ExternalCommandError, toErrorInfo} from '../../errors.js'
 import {sha256File} from '../../util/fs.js'
 import {type AuditResult, auditContainers, COMPOSE_PROJECT_LABEL} from '../audit.js'
-import {readContainment, saveContainmentRecord} from '../containment-state.js'
+import {findContainment, readContainment, saveContainmentRecord} from '../containment-state.js'
 import {snapshotContainers} from '../evidence/snapshot.js'
 import {baseImagesOf, loadComposeModel, type ServiceModel} from './compose-model.js'
 
@@ -133,7 +133,7 @@ export async function planRebuild(opts: RebuildOptions): Promise<RebuildPlan> {
   if (opts.kase) {
     const state = await readContainment(opts.kase)
     for (const c of containers) {
-      const rec = state.containers[c.id]
+      const rec = findContainment(state.containers, c.id)?.record
       if (rec?.status === 'isolated') isolated.push(await evidenceOf(opts.kase, c.id, c.name, {volumes: opts.removeVolumes ? await volumesOf(opts.engine, c.id) : []}))
     }
   }
@@ -254,8 +254,8 @@ export async function rebuildProject(opts: RebuildOptions): Promise<RebuildResul
     // The isolated containers are gone now: say so in the containment records (their evidence stays).
     const state = await readContainment(kase)
     for (const c of plan.isolated) {
-      const rec = state.containers[c.containerId]
-      if (rec?.status === 'isolated') await saveContainmentRecord(kase, {...rec, status: 'removed', releasedAt: new Date().toISOString()})
+      const found = findContainment(state.containers, c.containerId)
+      if (found?.record.status === 'isolated') await saveContainmentRecord(kase, {...found.record, status: 'removed', releasedAt: new Date().toISOString()}, found.key)
     }
     // 4. Remove the images the project ran before (never an evidence image: the image client refuses;
     //    an image an evidence image was committed from cannot go either: the evidence keeps it).

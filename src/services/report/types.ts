@@ -133,7 +133,7 @@ export interface EvidenceRow {
   sha256: string
   size: number
   description?: string
-  source?: {containerId?: string; containerName?: string; image?: string; imageId?: string; engine?: string}
+  source?: {containerId?: string; containerName?: string; image?: string; imageId?: string; engine?: string; host?: string; engineId?: string; service?: string; task?: string}
   collectedAt: string
   collectedBy: string
   /** Result of the fresh verification at generation time. */

@@ -1,0 +1,254 @@
+import type {ConnectedHost, HostSet} from '../docker/hosts.js'
+import {findHost} from '../docker/hosts.js'
+import {type Resolved, type ResolveFailure, resolveOne} from '../docker/resolve.js'
+import type {ContainerSummary, SwarmService, SwarmTask} from '../docker/types.js'
+import {AbortError, type ErrorInfo, toErrorInfo} from '../errors.js'
+import {mapBounded} from '../util/concurrency.js'
+
+/**
+ * Which containers, on which hosts: references (`web-1`, `host/web-1`, id prefixes), selectors in
+ * the docker CLI's filter syntax (`label=app=web`, `ancestor=<image>`), and swarm services (every
+ * task's container, on the node engine running it).
+ */
+export interface Selection {
+  refs: readonly string[]
+  /** Engine container-list filters, e.g. {label: ['app=web'], ancestor: ['nginx']}. */
+  filters?: Record<string, string[]>
+  /** Swarm service names or ids. */
+  services?: readonly string[]
+}
+
+export interface Target extends Resolved {
+  /** Set when the container was selected as a swarm task. */
+  service?: {id: string; name: string}
+  task?: {id: string; slot?: number; nodeId?: string}
+}
+
+export interface HostTargets {
+  host: ConnectedHost
+  targets: Target[]
+  /** Listing containers on this host failed: its targets are unknown. */
+  error?: ErrorInfo
+}
+
+/** A swarm service as found on its manager, with its running tasks: what recovery needs to restore it. */
+export interface ServiceSelection {
+  service: SwarmService
+  /** The manager host it was read from. */
+  manager: {host: string; engineId: string}
+  tasks: Array<SwarmTask & {host?: string; node?: string}>
+  warnings: string[]
+}
+
+export interface SelectionResult {
+  perHost: HostTargets[]
+  /** References that matched nothing, were ambiguous, or name a host that is unknown or unreachable. */
+  failed: ResolveFailure[]
+  services: ServiceSelection[]
+}
+
+/** Filter keys `docker ps --filter` understands. */
+export const CONTAINER_FILTER_KEYS = ['ancestor', 'before', 'expose', 'exited', 'health', 'id', 'is-task', 'isolation', 'label', 'name', 'network', 'publish', 'since', 'status', 'volume'] as const
+
+/** `--filter label=app=web --filter ancestor=nginx` -> {label: ['app=web'], ancestor: ['nginx']} (the docker CLI's syntax). */
+export function parseFilters(values: readonly string[] | undefined): Record<string, string[]> | undefined {
+  if (!values?.length) return undefined
+  const out: Record<string, string[]> = {}
+  for (const raw of values) {
+    const eq = raw.indexOf('=')
+    const key = (eq < 0 ? raw : raw.slice(0, eq)).trim()
+    const value = eq < 0 ? '' : raw.slice(eq + 1).trim()
+    if (!(CONTAINER_FILTER_KEYS as readonly string[]).includes(key)) {
+      throw new AbortError(`--filter "${raw}": unknown filter "${key}"`, {exit: 'USAGE', hint: `Use key=value with a key docker ps knows: ${CONTAINER_FILTER_KEYS.join(', ')} (e.g. label=app=web, ancestor=nginx:1.25).`})
+    }
+    if (!value) throw new AbortError(`--filter "${raw}" has no value`, {exit: 'USAGE', hint: 'Write it as key=value, e.g. ancestor=nginx or label=app=web.'})
+    ;(out[key] ??= []).push(value)
+  }
+  return out
+}
+
+/** `host/container` -> {host, container}; a bare reference has no host. Container names never hold a slash. */
+export function splitQualified(ref: string): {host?: string; container: string} {
+  const i = ref.lastIndexOf('/')
+  if (i <= 0) return {container: ref}
+  return {host: ref.slice(0, i), container: ref.slice(i + 1)}
+}
+
+const TASK_STATES_WITHOUT_CONTAINER = new Set(['new', 'pending', 'assigned', 'accepted', 'preparing'])
+
+/**
+ * Resolve a selection on every reachable host, concurrently: one container list per host (two
+ * when both references and filters are given). A bare reference must match on exactly one host;
+ * matches on several is an error naming them.
+ */
+export async function selectTargets(set: HostSet, sel: Selection, opts: {concurrency?: number} = {}): Promise<SelectionResult> {
+  const hosts = set.hosts
+  const needAll = sel.refs.length > 0
+  type Listing = {all: ContainerSummary[]; filtered: ContainerSummary[]} | {error: ErrorInfo}
+  const listings = await mapBounded(hosts, opts.concurrency ?? 16, async (host): Promise<Listing> => {
+    try {
+      const all = needAll ? await host.engine.containers.list({all: true}) : []
+      const filtered = sel.filters ? await host.engine.containers.list({all: false, filters: sel.filters}) : []
+      return {all, filtered}
+    } catch (error) {
+      return {error: toErrorInfo(error)}
+    }
+  })
+  const perHost: HostTargets[] = hosts.map((host, i) => {
+    const l = listings[i]!
+    return {host, targets: [], ...('error' in l ? {error: l.error} : {})}
+  })
+  // The same engine reached through two addresses lists the same containers: handle each once.
+  const owner = new Map<string, number>()
+  const add = (i: number, t: Target): void => {
+    const key = `${hosts[i]!.engineId}/${t.id}`
+    const first = owner.get(key)
+    if (first !== undefined && first !== i) return
+    owner.set(key, i)
+    const slot = perHost[i]!
+    const existing = slot.targets.find((x) => x.id === t.id)
+    if (!existing) slot.targets.push(t)
+    else if (t.service && !existing.service) Object.assign(existing, {service: t.service, task: t.task})
+  }
+  const failed: ResolveFailure[] = []
+  const unreachableNames = set.unreachable.map((u) => u.name)
+  const listFailed = perHost.filter((p) => p.error).map((p) => p.host.name)
+
+  for (const ref of sel.refs) {
+    const {host: qualifier, container} = splitQualified(ref.trim())
+    if (qualifier !== undefined) {
+      const idx = findHost(hosts, qualifier)
+      if (idx.length === 0) {
+        const down = set.unreachable.find((u) => u.name === qualifier || u.endpoint === qualifier)
+        failed.push({
+          ref,
+          error: down
+            ? new AbortError(`"${ref}": host ${down.name} is unreachable (${down.error.message})`, {exit: 'ENGINE_UNREACHABLE'})
+            : new AbortError(`"${ref}": no host named "${qualifier}"`, {exit: 'NOT_FOUND', hint: `Hosts: ${[...hosts.map((h) => h.name), ...unreachableNames].join(', ')}.`}),
+        })
+        continue
+      }
+      if (idx.length > 1) {
+        failed.push({ref, error: new AbortError(`"${ref}": "${qualifier}" names ${idx.length} hosts (${idx.map((i) => hosts[i]!.name).join(', ')})`, {exit: 'NOT_FOUND', hint: 'Qualify with the host name or the engine id.'})})
+        continue
+      }
+      const i = idx[0]!
+      const l = listings[i]!
+      if ('error' in l) {
+        failed.push({ref, error: new AbortError(`"${ref}": containers on ${hosts[i]!.name} could not be listed: ${l.error.message}`, {exit: l.error.code})})
+        continue
+      }
+      const r = resolveOne(l.all, container)
+      if ('error' in r) failed.push({ref, error: r.error})
+      else add(i, {...r, ref})
+      continue
+    }
+    // A bare reference: look on every host.
+    const hits: Array<{i: number; r: Resolved}> = []
+    const ambiguousOn: ResolveFailure[] = []
+    listings.forEach((l, i) => {
+      if ('error' in l) return
+      const r = resolveOne(l.all, container)
+      if ('error' in r) {
+        if (/ambiguous/.test(r.error.message)) ambiguousOn.push(r)
+      } else hits.push({i, r})
+    })
+    if (hits.length === 1 && ambiguousOn.length === 0) {
+      add(hits[0]!.i, {...hits[0]!.r, ref})
+    } else if (hits.length > 1) {
+      const where = hits.map((h) => `${hosts[h.i]!.name} (${h.r.name}, ${h.r.id.slice(0, 12)})`).join(', ')
+      failed.push({ref, error: new AbortError(`"${ref}" is ambiguous: it matches on ${hits.length} hosts: ${where}`, {exit: 'NOT_FOUND', hint: `Qualify it as <host>/${container}, e.g. ${hosts[hits[0]!.i]!.name}/${container}.`})})
+    } else if (ambiguousOn.length > 0) {
+      failed.push(ambiguousOn[0]!)
+    } else {
+      const missing = [...unreachableNames, ...listFailed]
+      const base = hosts.length > 1 || set.unreachable.length > 0 ? `No container named or with id "${ref}" on ${hosts.length === 1 ? hosts[0]!.name : `any of ${hosts.length} hosts`}` : `No container named or with id "${ref}"`
+      failed.push({
+        ref,
+        error: new AbortError(missing.length ? `${base} (not searched: ${missing.join(', ')})` : base, {exit: 'NOT_FOUND', hint: 'List containers with `docker ps -a`.'}),
+      })
+    }
+  }
+
+  if (sel.filters) {
+    listings.forEach((l, i) => {
+      if ('error' in l) return
+      for (const c of l.filtered) add(i, summaryTarget(c))
+    })
+  }
+
+  const services: ServiceSelection[] = []
+  if (sel.services?.length) {
+    const found = await selectServices(set, sel.services, add)
+    services.push(...found.services)
+    failed.push(...found.failed)
+  }
+  return {perHost, failed, services}
+}
+
+function summaryTarget(c: ContainerSummary): Target {
+  const name = c.names[0] ?? c.id.slice(0, 12)
+  return {ref: name, id: c.id, name}
+}
+
+/**
+ * Swarm services: read each service and its tasks with desired state running on a manager, and
+ * map every task's container to the host whose engine is the task's node.
+ */
+async function selectServices(set: HostSet, names: readonly string[], add: (i: number, t: Target) => void): Promise<{services: ServiceSelection[]; failed: ResolveFailure[]}> {
+  const failed: ResolveFailure[] = []
+  const states = await Promise.all(set.hosts.map((h) => h.engine.swarm.state().catch(() => undefined)))
+  const managerIdx = states.findIndex((s) => s?.controlAvailable)
+  if (managerIdx < 0) {
+    for (const name of names) {
+      failed.push({
+        ref: name,
+        error: new AbortError(`Service "${name}": none of the hosts is a swarm manager (${set.hosts.map((h) => h.name).join(', ')})`, {exit: 'NOT_FOUND', hint: 'Add a manager node with --host, --context or --hosts (`docker node ls` on it lists the nodes).'}),
+      })
+    }
+    return {services: [], failed}
+  }
+  const manager = set.hosts[managerIdx]!
+  const nodes = await manager.engine.swarm.nodes().catch(() => [])
+  const services: ServiceSelection[] = []
+  for (const name of names) {
+    let service: SwarmService
+    try {
+      service = await manager.engine.swarm.inspectService(name)
+    } catch (error) {
+      const info = toErrorInfo(error)
+      failed.push({ref: name, error: new AbortError(`Service "${name}" not found on the swarm manager ${manager.name}: ${info.message}`, {exit: info.code === 'NOT_FOUND' ? 'NOT_FOUND' : info.code, hint: 'List services with `docker service ls` on a manager.'})})
+      continue
+    }
+    const tasks = await manager.engine.swarm.tasks({service: [service.id], 'desired-state': ['running']})
+    const warnings: string[] = []
+    const rows: ServiceSelection['tasks'] = []
+    for (const task of tasks) {
+      const node = nodes.find((n) => n.id === task.nodeId)
+      const hostIdx = states.findIndex((s) => s?.nodeId !== undefined && s.nodeId === task.nodeId)
+      const host = hostIdx >= 0 ? set.hosts[hostIdx] : undefined
+      rows.push({...task, ...(host ? {host: host.name} : {}), ...(node?.hostname ? {node: node.hostname} : {})})
+      const taskRef = `${service.name}.${task.slot ?? task.id.slice(0, 12)}`
+      if (!task.containerId) {
+        if (TASK_STATES_WITHOUT_CONTAINER.has(task.state)) warnings.push(`task ${taskRef} (${task.id.slice(0, 12)}) has no container yet (${task.state})`)
+        else warnings.push(`task ${taskRef} (${task.id.slice(0, 12)}) reports no container (${task.state}${task.message ? `: ${task.message}` : ''})`)
+        continue
+      }
+      if (!host) {
+        const where = node ? `node ${node.hostname} (${task.nodeId})` : `node ${task.nodeId ?? 'unknown'}`
+        failed.push({ref: taskRef, error: new AbortError(`Task ${taskRef} of service ${service.name} runs on ${where}, which is not among the reachable hosts`, {exit: 'ENGINE_UNREACHABLE', hint: `Add that node's engine with --host (e.g. ssh://${node?.hostname ?? '<node>'}) or --hosts.`})})
+        continue
+      }
+      add(hostIdx, {
+        ref: taskRef,
+        id: task.containerId,
+        name: `${service.name}.${task.slot ?? task.nodeId}.${task.id}`,
+        service: {id: service.id, name: service.name},
+        task: {id: task.id, ...(task.slot === undefined ? {} : {slot: task.slot}), ...(task.nodeId ? {nodeId: task.nodeId} : {})},
+      })
+    }
+    if (tasks.length === 0) warnings.push(`service ${service.name} has no task with desired state running`)
+    services.push({service, manager: {host: manager.name, engineId: manager.engineId}, tasks: rows, warnings})
+  }
+  return {services, failed}
+}
