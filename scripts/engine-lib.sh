@@ -17,7 +17,8 @@ ir_install_packages() {
   command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
   command -v docker >/dev/null 2>&1 || need+=(docker.io)
   command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1 || need+=(docker-compose)
-  [ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx httpd || need+=(busybox-static)
+  # grep without -q: an early exit would SIGPIPE busybox and, under pipefail, look like a failure.
+  [ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -x httpd >/dev/null || need+=(busybox-static)
   command -v tmux >/dev/null 2>&1 || need+=(tmux)
   if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" != 0 ]; then ir_log "missing ${need[*]} and not root: install them first"; return 1; fi
