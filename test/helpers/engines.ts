@@ -10,7 +10,7 @@ import {execa} from 'execa'
 /**
  * Extra Docker engines on this machine, for multi-host tests: each a separate `dockerd` (with its
  * own managed containerd) with its own socket (/run/ir-test-<id>/docker-N.sock), data root (under a
- * temp dir), exec root, pidfile, no default bridge (--bridge=none) and its own address pool for
+ * temp dir), exec root, pidfile, its own bridge interface (never the host's docker0) and its own address pool for
  * user networks, and no iptables / ip-forward changes, so it never touches the shared engine's
  * state. Everything is removed by cleanup(): swarm left, containers and networks removed, dockerd
  * stopped, leftover mounts under its data root unmounted, roots deleted.
@@ -87,12 +87,44 @@ export class ExtraEngines {
   }
 
   /** (Re)start one engine with its own roots; resolves once it answers a ping. */
+  /**
+   * dockerd, when it starts again on an existing data root, clears its stale default bridge network and
+   * with it the host's docker0 interface, which the shared engine needs. Put it back as it was.
+   */
+  private docker0: string[] | undefined
+
+  private async rememberDocker0(): Promise<void> {
+    if (this.docker0) return
+    const r = await execa('ip', ['-o', '-4', 'addr', 'show', 'dev', 'docker0'], {reject: false})
+    this.docker0 = r.exitCode === 0 ? [...r.stdout.matchAll(/inet (\S+)/g)].map((m) => m[1]!) : []
+  }
+
+  async restoreDocker0(): Promise<void> {
+    if (!this.docker0 || this.docker0.length === 0) return
+    if ((await execa('ip', ['link', 'show', 'docker0'], {reject: false})).exitCode === 0) return
+    await execa('ip', ['link', 'add', 'name', 'docker0', 'type', 'bridge'], {reject: false})
+    for (const a of this.docker0) await execa('ip', ['addr', 'add', a, 'dev', 'docker0'], {reject: false})
+    await execa('ip', ['link', 'set', 'docker0', 'up'], {reject: false})
+  }
+
+  /** At most 15 characters (an interface name). */
+  private bridgeName(e: ExtraEngine): string {
+    return `irb${this.id.slice(0, 8)}${e.n}`.slice(0, 15)
+  }
+
   async startEngine(e: ExtraEngine): Promise<void> {
     // A distinct private pool per engine and per run, so user networks of different engines never share a subnet.
     const second = 100 + (parseInt(this.id.slice(0, 2), 16) % 50) * 2 + e.n
     // Engines of docker 20.10 take their id from a trust key (default /etc/docker/key.json, shared with
     // the main engine): give each its own, as separate machines would have. Later engines keep the id in the data root.
     const {writeFile} = await import('node:fs/promises')
+    await this.rememberDocker0()
+    // Its own bridge interface. Not --bridge=none: a dockerd started without a bridge deletes the
+    // host's docker0, which the shared engine (and every other test) needs.
+    const bridge = this.bridgeName(e)
+    await execa('ip', ['link', 'add', 'name', bridge, 'type', 'bridge'], {reject: false})
+    await execa('ip', ['addr', 'add', `10.${second}.255.1/24`, 'dev', bridge], {reject: false})
+    await execa('ip', ['link', 'set', bridge, 'up'], {reject: false})
     const config = join(this.dataDir, `daemon-${e.n}.json`)
     await writeFile(config, JSON.stringify({'deprecated-key-path': join(this.dataDir, `key-${e.n}.json`)}))
     const args = [
@@ -101,7 +133,7 @@ export class ExtraEngines {
       '--data-root', e.dataRoot,
       '--exec-root', e.execRoot,
       '--pidfile', e.pidfile,
-      '--bridge=none',
+      '--bridge', bridge,
       '--iptables=false',
       '--ip-masq=false',
       '--ip-forward=false',
@@ -121,11 +153,13 @@ export class ExtraEngines {
     const docker = this.docker(e)
     for (let i = 0; i < 240; i++) {
       if (exited !== undefined) throw new Error(`dockerd ${e.n} exited (${exited}): ${(await readFile(e.log, 'utf8')).split('\n').slice(-15).join('\n')}`)
+      await this.restoreDocker0()
       try {
         await docker.ping()
+        await this.restoreDocker0()
         return
       } catch {
-        await new Promise((r) => setTimeout(r, 250))
+        await new Promise((r) => setTimeout(r, 100))
       }
     }
     throw new Error(`dockerd ${e.n} did not answer within 60 s (log: ${e.log})`)
@@ -185,6 +219,8 @@ export class ExtraEngines {
       }
     }
     await Promise.all(this.engines.map((e) => this.stopEngine(e)))
+    for (const e of this.engines) await execa('ip', ['link', 'del', this.bridgeName(e)], {reject: false})
+    await this.restoreDocker0()
     // Anything still mounted under our roots (a daemon killed hard leaves overlay and netns mounts).
     const mounts = (await readFile('/proc/mounts', 'utf8')).split('\n').map((l) => l.split(' ')[1] ?? '').filter((m) => (this.dataDir && m.startsWith(this.dataDir)) || m.startsWith(this.runDir))
     for (const m of mounts.reverse()) await execa('umount', ['-l', m], {reject: false})
