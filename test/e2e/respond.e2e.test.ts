@@ -80,7 +80,8 @@ function answers(term: Terminal, target: string, opts: {skipFirstCredential: str
     if (/^\? Compose project folder to rebuild/.test(q)) return term.keys('Enter').then(() => true)
     if (/^\? Can this host pull fresh base images/.test(q)) return term.keys('Enter').then(() => true)
     if (opts.stopAtCollect && /^\? Run "Preserve logs and runtime state"\?/.test(q)) {
-      await term.keys('C-c')
+      // Stop here (the third choice): the walkthrough ends, resumable.
+      await term.keys('Down', 'Down', 'Enter')
       return true
     }
     if (/^\? Run "/.test(q) || /^\? Incident channel opened/.test(q)) return term.keys('Enter').then(() => true)
@@ -163,14 +164,24 @@ describe('ir respond in a real terminal', () => {
     expect(after.imageId).not.toBe(before.imageId)
   })
 
+  it('Ctrl-C at a prompt ends the walkthrough with exit 130 and a hint', async () => {
+    const term = await Terminal.start(['node', BIN, 'respond'], {cwd: labDir, env})
+    terminals.push(term)
+    await term.waitFor(/\? Which case is this\?/, 30_000)
+    await term.keys('C-c')
+    expect(await term.exitCode(30_000)).toBe(130)
+    expect(await term.screen()).toMatch(/continue with `ir respond --resume`/)
+  })
+
   it('continues an interrupted walkthrough with --resume without repeating steps', async () => {
     const web = await webContainer()
     const first = await Terminal.start(['node', BIN, 'respond'], {cwd: labDir, env})
     terminals.push(first)
-    await drive(first, /Walkthrough interrupted|Interrupted/, answers(first, web.name, {skipFirstCredential: 'n/a', stopAtCollect: true}))
+    await drive(first, /Playbook breach: stopped/, answers(first, web.name, {skipFirstCredential: 'n/a', stopAtCollect: true}))
     const code = await first.exitCode()
     const screen = await first.screen()
-    expect(code, screen.split('\n').slice(-15).join('\n')).toBe(130)
+    expect(code, screen.split('\n').slice(-15).join('\n')).toBe(7)
+    expect(screen).toMatch(/Continue with: ir respond --resume --case/)
     const caseId = /Case (\S+): Suspected container breach/.exec(screen)![1]!
     const half = JSON.parse(await readFile(join(incidents, caseId, 'playbook-run.json'), 'utf8'))
     expect(half.steps.find((s: {id: string}) => s.id === 'snapshot').state).toBe('succeeded')

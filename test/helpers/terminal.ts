@@ -1,4 +1,7 @@
 import {randomBytes} from 'node:crypto'
+import {readFile, rm} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 
 import {execa} from 'execa'
 
@@ -9,6 +12,8 @@ import {execa} from 'execa'
 export class Terminal {
   private readonly socket = `ir-test-${randomBytes(4).toString('hex')}`
   private readonly session = 'ir'
+  /** The exit status, written by a wrapping shell: tmux may not see it (a zombie it did not reap, or a signal). */
+  private readonly exitFile = join(tmpdir(), `${this.socket}.exit`)
 
   private tmux(args: string[]) {
     return execa('tmux', ['-L', this.socket, ...args], {timeout: 20_000})
@@ -17,7 +22,9 @@ export class Terminal {
   static async start(argv: string[], opts: {cwd: string; env: Record<string, string>; width?: number; height?: number}): Promise<Terminal> {
     const t = new Terminal()
     const envArgs = Object.entries({...opts.env, FORCE_COLOR: '0', TERM: 'xterm-256color'}).flatMap(([k, v]) => ['-e', `${k}=${v}`])
-    await t.tmux(['-f', '/dev/null', 'new-session', '-d', '-s', t.session, '-x', String(opts.width ?? 220), '-y', String(opts.height ?? 60), '-c', opts.cwd, ...envArgs, '--', ...argv])
+    // sh runs the program with its arguments as they are ("$@", no interpolation) and records its status.
+    const wrapped = ['sh', '-c', '"$@"; echo $? > "$IR_TEST_EXIT_FILE"', 'sh', ...argv]
+    await t.tmux(['-f', '/dev/null', 'new-session', '-d', '-s', t.session, '-x', String(opts.width ?? 220), '-y', String(opts.height ?? 60), '-c', opts.cwd, ...envArgs, '-e', `IR_TEST_EXIT_FILE=${t.exitFile}`, '--', ...wrapped])
     await t.tmux(['set-option', '-t', t.session, 'remain-on-exit', 'on'])
     await t.tmux(['set-option', '-t', t.session, 'history-limit', '20000'])
     return t
@@ -63,20 +70,14 @@ export class Terminal {
   }
 
   async exited(): Promise<boolean> {
-    const r = await this.tmux(['display-message', '-p', '-t', this.session, '#{pane_dead}']).catch(() => undefined)
-    return r?.stdout.trim() === '1'
+    return (await readFile(this.exitFile, 'utf8').catch(() => '')).trim() !== ''
   }
 
   async exitCode(timeoutMs = 60_000): Promise<number> {
     const deadline = Date.now() + timeoutMs
     while (Date.now() < deadline) {
-      const r = await this.tmux(['display-message', '-p', '-t', this.session, '#{pane_dead} #{pane_dead_status} #{pane_dead_signal}'])
-      const [dead, status, signal] = r.stdout.trim().split(' ')
-      if (dead === '1') {
-        if (status) return Number(status)
-        // Killed by a signal: report it the way a shell would (128 + signal number).
-        if (signal) return 128 + Number(signal)
-      }
+      const status = (await readFile(this.exitFile, 'utf8').catch(() => '')).trim()
+      if (status) return Number(status)
       await new Promise((res) => setTimeout(res, 200))
     }
     throw new Error(`the program did not exit; screen ends with:\n${(await this.screen()).split('\n').slice(-20).join('\n')}`)
@@ -84,5 +85,6 @@ export class Terminal {
 
   async kill(): Promise<void> {
     await this.tmux(['kill-server']).catch(() => undefined)
+    await rm(this.exitFile, {force: true})
   }
 }
