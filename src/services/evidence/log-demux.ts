@@ -1,42 +1,10 @@
 import {once} from 'node:events'
-import {Transform, Writable} from 'node:stream'
+import {Writable} from 'node:stream'
 
 /**
  * Docker multiplexes stdout and stderr of a non-TTY container into frames:
  * [stream type (1 stdout, 2 stderr), 0, 0, 0, payload size uint32 big-endian] + payload.
- * This keeps the payload of the wanted stream only, across arbitrary chunk boundaries, streaming.
- */
-export function demuxDockerStream(keep: 1 | 2): Transform {
-  let header = Buffer.alloc(0)
-  let remaining = 0
-  let current = 0
-  return new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      const kept: Buffer[] = []
-      let buf = chunk
-      while (buf.length > 0) {
-        if (remaining === 0) {
-          const need = 8 - header.length
-          header = Buffer.concat([header, buf.subarray(0, need)])
-          buf = buf.subarray(need)
-          if (header.length < 8) break
-          current = header[0]!
-          remaining = header.readUInt32BE(4)
-          header = Buffer.alloc(0)
-          continue
-        }
-        const take = Math.min(remaining, buf.length)
-        if (current === keep) kept.push(buf.subarray(0, take))
-        remaining -= take
-        buf = buf.subarray(take)
-      }
-      cb(null, kept.length === 0 ? undefined : kept.length === 1 ? kept[0] : Buffer.concat(kept))
-    },
-  })
-}
-
-/**
- * Split a multiplexed log stream into stdout and stderr in one pass, writing each payload to its
+ * Split such a stream into stdout and stderr in one pass, across arbitrary chunk boundaries, writing each payload to its
  * destination and waiting for it when it pushes back (memory stays flat). Ends both at the end.
  */
 export function splitDockerStream(stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): Writable {
