@@ -87,13 +87,41 @@ function caseFiles(kase: Case | undefined, files: string[]): string[] {
   return files.map((f) => `${kase ? kase.dir : 'incidents/<case>'}/${f}`)
 }
 
-const isolate: ActionDef<{containers: string[]; mode: 'pause' | 'stop' | 'network-only'}> = {
+const optionalContainers = z.preprocess(
+  (v) => (typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter(Boolean) : Array.isArray(v) ? v.flatMap((x) => String(x).split(',')).map((x) => x.trim()).filter(Boolean) : v ?? []),
+  z.array(z.string()),
+)
+
+type IsolateParams = {containers: string[]; mode: 'pause' | 'stop' | 'network-only'; hosts: string[]; inventory?: string | undefined; filter: string[]}
+
+/** Several engines (hosts / an inventory) or a --filter selector: the fan-out of `ir isolate`. */
+function isolatesAcrossHosts(p: IsolateParams): boolean {
+  return p.hosts.length > 0 || Boolean(p.inventory) || p.filter.length > 0
+}
+
+const isolate: ActionDef<IsolateParams> = {
   name: 'isolate',
   phase: 'containment',
   destructive: true,
-  params: z.object({containers: containerList, mode: z.enum(['pause', 'stop', 'network-only']).default('pause')}),
-  describe: (p) => `Contain ${p.containers.join(', ')}: store each inspect as evidence, ${p.mode === 'pause' ? 'freeze its processes (pause keeps memory for forensics)' : p.mode === 'stop' ? 'stop it' : 'leave processes running'} and cut every network, so the attacker loses reach without evidence being destroyed.`,
+  params: z
+    .object({
+      containers: optionalContainers,
+      mode: z.enum(['pause', 'stop', 'network-only']).default('pause'),
+      hosts: stringList.default([]),
+      inventory: optionalString,
+      filter: stringList.default([]),
+    })
+    .refine((p) => p.containers.length > 0 || p.filter.length > 0, {message: 'give containers, or a filter such as ancestor=<image>'}),
+  describe: (p) => `Contain ${p.containers.length ? p.containers.join(', ') : `every container matching ${p.filter.join(', ')}`}${isolatesAcrossHosts(p) && (p.hosts.length || p.inventory) ? ' on every host' : ''}: store each inspect as evidence, ${p.mode === 'pause' ? 'freeze its processes (pause keeps memory for forensics)' : p.mode === 'stop' ? 'stop it' : 'leave processes running'} and cut every network, so the attacker loses reach without evidence being destroyed.`,
   async plan(p, ctx) {
+    if (isolatesAcrossHosts(p)) {
+      return {
+        summary: `isolate (${p.mode}) across hosts`,
+        containers: [...p.containers, ...p.filter.map((f) => `every container with ${f}`)],
+        operations: [`on ${[...p.hosts, ...(p.inventory ? [`the hosts of ${p.inventory}`] : [])].join(', ') || 'the default engine'}: store inspect, ${p.mode}, disconnect every network; an unreachable host fails the step (resume retries it)`],
+        files: caseFiles(ctx.kase, ['evidence/<host>/<container>/inspect-<time>.json', 'state/containment.json', 'state/fanout-isolate.json']),
+      }
+    }
     const {isolateContainers} = await import('../services/isolate.js')
     const r = await isolateContainers({engine: await ctx.engine(), targets: p.containers, mode: p.mode, dryRun: true})
     return {
@@ -104,6 +132,23 @@ const isolate: ActionDef<{containers: string[]; mode: 'pause' | 'stop' | 'networ
     }
   },
   async run(p, ctx) {
+    if (isolatesAcrossHosts(p)) {
+      const {connectHosts, hostSpecsFromFlags} = await import('../docker/hosts.js')
+      const {DockerodeEngine} = await import('../docker/dockerode-engine.js')
+      const {parseFilters} = await import('../services/targets.js')
+      const {isolateOnHosts} = await import('../services/isolate.js')
+      const specs = await hostSpecsFromFlags({host: p.hosts, ...(p.inventory ? {hosts: p.inventory} : {})})
+      const set = await connectHosts(specs, {log: ctx.log, makeEngine: (s) => new DockerodeEngine(s.endpoint, ctx.log), allowNone: true})
+      const filters = parseFilters(p.filter)
+      const r = await isolateOnHosts({hosts: set, selection: {refs: p.containers, ...(filters ? {filters} : {})}, kase: ctx.kase, mode: p.mode, dryRun: false, signal: ctx.signal, progress: ctx.progress})
+      const failedHosts = (r.hosts ?? []).filter((h) => h.status === 'failed')
+      const summary = {hosts: (r.hosts ?? []).map((h) => ({host: h.host, reachable: h.reachable, status: h.status})), containers: r.containers.map((c) => ({name: c.name, id: c.id, status: c.status, state: c.stateAfter}))}
+      if (failedHosts.length > 0) {
+        // The step fails, so `ir playbook resume` runs it again: isolate is idempotent, done hosts stay done.
+        throw new AbortError(`isolation not finished on ${failedHosts.map((h) => `${h.host}${h.reachable ? '' : ' (unreachable)'}`).join(', ')}; resume once the host is back`, {exit: failedHosts.some((h) => !h.reachable) ? 'ENGINE_UNREACHABLE' : 'FAILURE'})
+      }
+      return summary
+    }
     const {isolateContainers} = await import('../services/isolate.js')
     const r = await isolateContainers({engine: await ctx.engine(), kase: ctx.kase, targets: p.containers, mode: p.mode, dryRun: false, signal: ctx.signal, progress: ctx.progress})
     const failed = r.containers.filter((c) => c.status === 'failed' || c.status === 'partial')

@@ -284,4 +284,39 @@ describe.skipIf(!available.ok)('isolate across three engines', () => {
     expect(new Set(archives.map((a) => a.source?.host))).toEqual(new Set([H1, H2, H3]))
     expect(archives.every((a) => typeof a.source?.engineId === 'string' && a.source.engineId.length > 0)).toBe(true)
   })
+
+  it('a playbook isolating across the three engines fails on a stopped one, and `ir playbook resume` finishes it', async () => {
+    const PB = `CASE-HOSTS-PB-${t.runId}`
+    const ids: string[] = []
+    for (const [i, d] of dockers.entries()) ids.push(await runOn(d, t.name(`pb-e${i + 1}`), {network: net, restart: i === 2}))
+    const book = join(incidents, 'fleet-contain.yml')
+    await writeFile(
+      book,
+      `name: fleet-contain\ninputs:\n  hosts: {type: string, required: true}\n  name: {type: string, required: true}\nsteps:\n  - id: isolate\n    action: isolate\n    with:\n      hosts: "\${{ inputs.hosts }}"\n      filter: "name=\${{ inputs.name }}"\n`,
+    )
+    await extra.stopEngine(e3)
+    const first = await runIr(['playbook', 'run', book, '--input', `hosts=${H1},${H2},${H3}`, '--input', `name=${t.name('pb-e')}`, '--case', PB, '--yes', '--json'], {env})
+    expect(first.exitCode, first.stderr).toBe(3)
+    const j1 = JSON.parse(first.stdout)
+    expect(j1.steps[0]).toMatchObject({id: 'isolate', state: 'failed', error: expect.objectContaining({code: 'ENGINE_UNREACHABLE'})})
+    expect(j1.steps[0].error.message).toContain(H3)
+    for (const i of [0, 1]) expect(await state(dockers[i]!, ids[i]!)).toEqual({status: 'paused', networks: []})
+
+    await extra.startEngine(e3)
+    for (let i = 0; i < 120 && (await state(dockers[2]!, ids[2]!)).status !== 'running'; i++) await new Promise((r) => setTimeout(r, 500))
+    const resumed = await runIr(['playbook', 'resume', PB, '--yes', '--json'], {env})
+    expect(resumed.exitCode, resumed.stderr).toBe(0)
+    const j2 = JSON.parse(resumed.stdout)
+    expect(j2.steps[0]).toMatchObject({state: 'succeeded', attempts: 2})
+    expect(await state(dockers[2]!, ids[2]!)).toEqual({status: 'paused', networks: []})
+    const audit = (await readFile(join(incidents, PB, 'audit.log'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as {action: string; outcome: string; msg: string; details?: {containerId?: string}})
+    // Each container was isolated exactly once: on resume the two done hosts are only found already isolated,
+    // with no new evidence.
+    for (const id of ids) {
+      const entries = audit.filter((e) => e.action === 'isolate' && e.outcome === 'success' && e.details?.containerId === id)
+      expect(entries.filter((e) => !/^Already isolated/.test(e.msg)), id).toHaveLength(1)
+    }
+    const manifest = JSON.parse(await readFile(join(incidents, PB, 'manifest.json'), 'utf8')) as {artifacts: Array<{type: string; source?: {containerId?: string}}>}
+    for (const id of ids) expect(manifest.artifacts.filter((a) => a.type === 'container-inspect' && a.source?.containerId === id), id).toHaveLength(1)
+  })
 })
