@@ -1,7 +1,6 @@
 import {Command, Flags, type Interfaces} from '@oclif/core'
 
 import {type Case, CaseStore, type Severity} from './case/case-store.js'
-import {connectEngine, DockerodeEngine} from './docker/dockerode-engine.js'
 import {connectHosts, type HostFlagValues, hostFlagsGiven, type HostSet, hostSpecsFromFlags} from './docker/hosts.js'
 import type {Engine} from './docker/types.js'
 import {ExitCode, IrError, normalizeError} from './errors.js'
@@ -82,6 +81,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   protected async connect(): Promise<Engine> {
+    // dockerode (and its ssh/http stack) is loaded only by commands that talk to an engine.
+    const {connectEngine} = await import('./docker/dockerode-engine.js')
     return connectEngine(this.log_)
   }
 
@@ -102,6 +103,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       }
     }
     const specs = await hostSpecsFromFlags(f)
+    const {DockerodeEngine} = await import('./docker/dockerode-engine.js')
     const set = await connectHosts(specs, {log: this.log_, makeEngine: (s) => new DockerodeEngine(s.endpoint, this.log_)})
     for (const w of set.warnings ?? []) this.warnLine(w)
     for (const u of set.unreachable) this.warnLine(`host ${u.name} is unreachable (${u.error.message}); carrying on with the other ${set.hosts.length} host(s).`)
