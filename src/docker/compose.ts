@@ -1,7 +1,7 @@
 import {basename, resolve} from 'node:path'
 
-import {redactText} from '../case/redact.js'
-import {AbortError, ExternalCommandError} from '../errors.js'
+import {AbortError} from '../errors.js'
+import {runStreaming} from '../util/run-streaming.js'
 import type {Logger} from '../util/logger.js'
 
 export type ComposeFlavor = 'v2' | 'v1'
@@ -58,50 +58,15 @@ export class ExecaComposeClient implements ComposeClient {
   }
 
   async run(project: ComposeProject, args: readonly string[], opts: ComposeRunOptions = {}): Promise<{stdout: string}> {
-    const {execa} = await import('execa')
     const cmd = this.commandLine(project, args)
     this.log.debug({cmd: cmd.file, args: cmd.args}, 'compose')
-    const child = execa(cmd.file, cmd.args, {
+    return runStreaming(cmd.file, cmd.args, {
       cwd: project.projectDirectory,
-      reject: false,
-      stdin: 'ignore',
-      all: false,
-      ...(opts.signal ? {cancelSignal: opts.signal} : {}),
       env: {...opts.env, COMPOSE_INTERACTIVE_NO_CLI: '1'},
-      lines: false,
+      ...(opts.signal ? {signal: opts.signal} : {}),
+      ...(opts.onLine ? {onLine: opts.onLine} : {}),
+      ...(opts.captureStdout ? {captureStdout: true} : {}),
     })
-    const out: string[] = []
-    const tail: string[] = []
-    const pump = (stream: NodeJS.ReadableStream | null | undefined, name: 'stdout' | 'stderr'): Promise<void> =>
-      new Promise((resolvePump) => {
-        if (!stream) return resolvePump()
-        let rest = ''
-        stream.on('data', (chunk: Buffer) => {
-          const lines = (rest + chunk.toString('utf8')).split(/\r?\n/)
-          rest = lines.pop() ?? ''
-          for (const l of lines) emit(l, name)
-        })
-        stream.on('end', () => {
-          if (rest) emit(rest, name)
-          resolvePump()
-        })
-        stream.on('error', () => resolvePump())
-      })
-    const emit = (raw: string, name: 'stdout' | 'stderr'): void => {
-      const line = redactText(raw)
-      if (name === 'stdout' && opts.captureStdout) out.push(line)
-      tail.push(line)
-      if (tail.length > 40) tail.shift()
-      opts.onLine?.(line, name)
-    }
-    const pumps = Promise.all([pump(child.stdout, 'stdout'), pump(child.stderr, 'stderr')])
-    const result = await child
-    await pumps
-    if (result.failed) {
-      const reason = result.isCanceled ? 'interrupted' : result.exitCode === undefined ? (result.originalMessage ?? 'could not run') : `exit ${result.exitCode}`
-      throw new ExternalCommandError(cmd.file, cmd.args, `${reason}${tail.length ? `; last output: ${tail.slice(-5).join(' | ')}` : ''}`, {...(result.exitCode === undefined ? {} : {exitStatus: result.exitCode}), ...(result.isCanceled ? {exit: 'INTERRUPTED'} : {})})
-    }
-    return {stdout: out.join('\n')}
   }
 }
 

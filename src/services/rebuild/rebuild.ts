@@ -5,7 +5,6 @@ import type {Case} from '../../case/case-store.js'
 import {fileStamp} from '../../case/ids.js'
 import {redactText} from '../../case/redact.js'
 import type {ComposeClient, ComposeProject} from '../../docker/compose.js'
-import {dockerStatus} from '../../docker/errors.js'
 import type {Engine} from '../../docker/types.js'
 import {AbortError, type ErrorInfo, ExternalCommandError, toErrorInfo} from '../../errors.js'
 import {sha256File} from '../../util/fs.js'
@@ -64,6 +63,30 @@ export interface StepRecord {
   durationMs: number
   detail?: string
   error?: ErrorInfo
+}
+
+/**
+ * Runs one rebuild step: progress line, timing, a `rebuild.step` audit entry on success and on failure,
+ * and the record kept for the result. Shared by compose and stack rebuilds.
+ */
+export function stepRecorder(o: {kase: Case; target: string; label: string; steps: StepRecord[]; details?: Record<string, unknown>; signal?: AbortSignal; progress?: (line: string) => void}) {
+  return async <T>(name: string, fn: () => Promise<T>, detail?: (v: T) => string): Promise<T> => {
+    o.signal?.throwIfAborted()
+    o.progress?.(`→ ${name}`)
+    const t0 = Date.now()
+    try {
+      const v = await fn()
+      const rec: StepRecord = {step: name, ok: true, durationMs: Date.now() - t0, ...(detail ? {detail: detail(v)} : {})}
+      o.steps.push(rec)
+      await o.kase.record({action: 'rebuild.step', target: o.target, outcome: 'success', msg: `${o.label}: ${name} (${rec.durationMs} ms)`, details: {...rec, ...o.details}})
+      return v
+    } catch (error) {
+      const rec: StepRecord = {step: name, ok: false, durationMs: Date.now() - t0, error: toErrorInfo(error)}
+      o.steps.push(rec)
+      await o.kase.record({action: 'rebuild.step', target: o.target, outcome: 'failure', msg: `${o.label}: ${name} failed: ${rec.error!.message}`, details: {...rec, ...o.details}})
+      throw error
+    }
+  }
 }
 
 export interface ServiceHealth {
@@ -192,24 +215,7 @@ export async function rebuildProject(opts: RebuildOptions): Promise<RebuildResul
     composeLog.write(`${safe}\n`)
     opts.onComposeLine?.(safe)
   }
-  const step = async <T>(name: string, fn: () => Promise<T>, detail?: (v: T) => string): Promise<T> => {
-    opts.signal?.throwIfAborted()
-    opts.progress?.(`→ ${name}`)
-    const t0 = Date.now()
-    try {
-      const v = await fn()
-      const rec: StepRecord = {step: name, ok: true, durationMs: Date.now() - t0, ...(detail ? {detail: detail(v)} : {})}
-      steps.push(rec)
-      await kase.record({action: 'rebuild.step', target: project.name, outcome: 'success', msg: `Rebuild ${project.name}: ${name} (${rec.durationMs} ms)`, details: {...rec}})
-      return v
-    } catch (error) {
-      const info = toErrorInfo(error)
-      const rec: StepRecord = {step: name, ok: false, durationMs: Date.now() - t0, error: info}
-      steps.push(rec)
-      await kase.record({action: 'rebuild.step', target: project.name, outcome: 'failure', msg: `Rebuild ${project.name}: ${name} failed: ${info.message}`, details: {...rec}})
-      throw error
-    }
-  }
+  const step = stepRecorder({kase, target: project.name, label: `Rebuild ${project.name}`, steps, ...(opts.signal ? {signal: opts.signal} : {}), ...(opts.progress ? {progress: opts.progress} : {})})
 
   try {
     // 1. Preflight: evidence before anything is removed.

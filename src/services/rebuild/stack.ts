@@ -9,12 +9,12 @@ import type {DockerCli} from '../../docker/docker-cli.js'
 import type {ConnectedHost, HostSet} from '../../docker/hosts.js'
 import {SWARM_LABEL} from '../../docker/labels.js'
 import type {SwarmService} from '../../docker/types.js'
-import {AbortError, type ErrorInfo, toErrorInfo} from '../../errors.js'
+import {AbortError} from '../../errors.js'
 import type {Logger} from '../../util/logger.js'
 import {findContainment, readContainment, saveContainmentRecord} from '../containment-state.js'
 import {snapshotOnHosts} from '../evidence/snapshot.js'
 import {substitute} from '../rotate/interpolate.js'
-import {type EvidenceCheck, evidenceOf, type StepRecord} from './rebuild.js'
+import {type EvidenceCheck, evidenceOf, type StepRecord, stepRecorder} from './rebuild.js'
 
 /** A service of a stack file, as `docker stack deploy` reads it (only what a rebuild needs). */
 export interface StackServiceModel {
@@ -189,24 +189,7 @@ export async function rebuildStack(opts: StackRebuildOptions): Promise<StackRebu
     opts.onLine?.(safe)
   }
   const docker = (args: string[]): Promise<{stdout: string}> => opts.docker(args, {global: manager.cli.args, env: manager.cli.env, onLine, ...(opts.signal ? {signal: opts.signal} : {}), ...(opts.log ? {log: opts.log} : {})})
-  const step = async <T>(name: string, fn: () => Promise<T>, detail?: (v: T) => string): Promise<T> => {
-    opts.signal?.throwIfAborted()
-    opts.progress?.(`→ ${name}`)
-    const t0 = Date.now()
-    try {
-      const v = await fn()
-      const rec: StepRecord = {step: name, ok: true, durationMs: Date.now() - t0, ...(detail ? {detail: detail(v)} : {})}
-      steps.push(rec)
-      await kase.record({action: 'rebuild.step', target: plan.stack, outcome: 'success', msg: `Rebuild stack ${plan.stack}: ${name} (${rec.durationMs} ms)`, details: {...rec, stack: plan.stack, host: manager.name, engineId: manager.engineId}})
-      return v
-    } catch (error) {
-      const info: ErrorInfo = toErrorInfo(error)
-      const rec: StepRecord = {step: name, ok: false, durationMs: Date.now() - t0, error: info}
-      steps.push(rec)
-      await kase.record({action: 'rebuild.step', target: plan.stack, outcome: 'failure', msg: `Rebuild stack ${plan.stack}: ${name} failed: ${info.message}`, details: {...rec, stack: plan.stack, host: manager.name, engineId: manager.engineId}})
-      throw error
-    }
-  }
+  const step = stepRecorder({kase, target: plan.stack, label: `Rebuild stack ${plan.stack}`, steps, details: {stack: plan.stack, host: manager.name, engineId: manager.engineId}, ...(opts.signal ? {signal: opts.signal} : {}), ...(opts.progress ? {progress: opts.progress} : {})})
 
   const started = new Date()
   try {
