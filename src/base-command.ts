@@ -1,10 +1,13 @@
-import {Command, Flags, type Interfaces} from '@oclif/core'
+import {format} from 'node:util'
+
+import {Command, Flags, type Interfaces, ux} from '@oclif/core'
 
 import {type Case, CaseStore, type Severity} from './case/case-store.js'
 import {connectHosts, type HostFlagValues, hostFlagsGiven, type HostSet, hostSpecsFromFlags} from './docker/hosts.js'
 import type {Engine} from './docker/types.js'
 import {ExitCode, IrError, normalizeError} from './errors.js'
 import {confirmOrAbort} from './prompts/confirm.js'
+import {jsonText, terminalSafe} from './util/controls.js'
 import {createDebugLogger, type Logger} from './util/logger.js'
 
 export type FlagsOf<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
@@ -71,13 +74,31 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return this.logger
   }
 
+  /**
+   * Everything ir prints passes through here: control characters from containers and responders
+   * (ESC, BEL, CSI, ...) are shown as visible escapes (`\x1b`); only colour sequences survive, and
+   * only on a colour terminal.
+   */
+  protected static forTerminal(text: string, stream: NodeJS.WriteStream): string {
+    return terminalSafe(text, Boolean(stream.isTTY) && !('NO_COLOR' in process.env))
+  }
+
+  public override log(message = '', ...args: unknown[]): void {
+    super.log(BaseCommand.forTerminal(args.length > 0 ? format(message, ...args) : String(message), process.stdout))
+  }
+
+  /** --json output: valid JSON with no raw control character (C0 as JSON escapes, DEL/C1/bidi too). */
+  public override logJson(json: unknown): void {
+    ux.stdout(jsonText(json, 2))
+  }
+
   /** Progress and warnings: stderr, never stdout. Quiet in --json mode unless it is a warning. */
   protected progress(line: string): void {
-    process.stderr.write(`${line}\n`)
+    process.stderr.write(`${BaseCommand.forTerminal(line, process.stderr)}\n`)
   }
 
   protected warnLine(line: string): void {
-    process.stderr.write(`Warning: ${line}\n`)
+    process.stderr.write(`Warning: ${BaseCommand.forTerminal(line, process.stderr)}\n`)
   }
 
   protected async connect(): Promise<Engine> {
@@ -140,8 +161,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (this.jsonEnabled()) {
       this.logJson({error: {message: ir.message, code: ir.exitName, exitCode: ir.exitCode, ...(ir.hint ? {hint: ir.hint} : {})}})
     } else {
-      process.stderr.write(`Error: ${ir.message}\n`)
-      if (ir.hint) process.stderr.write(`Hint: ${ir.hint}\n`)
+      process.stderr.write(`Error: ${BaseCommand.forTerminal(ir.message, process.stderr)}\n`)
+      if (ir.hint) process.stderr.write(`Hint: ${BaseCommand.forTerminal(ir.hint, process.stderr)}\n`)
       if (ir.kind === 'bug') process.stderr.write('This is a bug in ir. Please report it with the output of the same command run with --debug.\n')
     }
     if (this.debugEnabled) {

@@ -5,6 +5,7 @@ import {InterruptedError} from '../errors.js'
 import type {StepPlan} from '../playbook/actions.js'
 import type {GateDecision, ResolvedStep} from '../playbook/runner.js'
 import type {ContainerOverview} from '../services/respond/overview.js'
+import {neutralizeControls, terminalSafe} from '../util/controls.js'
 
 export type PromptContext = {input?: NodeJS.ReadableStream; output?: NodeJS.WritableStream; signal?: AbortSignal}
 
@@ -39,7 +40,8 @@ export class RespondPrompts {
   }
 
   say(text: string): void {
-    this.out.write(`${text}\n`)
+    // Container names, labels and messages may carry terminal escapes: only colour survives, on a colour TTY.
+    this.out.write(`${terminalSafe(text, Boolean((this.out as {isTTY?: boolean}).isTTY) && !('NO_COLOR' in process.env))}\n`)
   }
 
   async openCase(existing: CaseMeta[]): Promise<{id?: string; title: string; severity: 'low' | 'medium' | 'high' | 'critical'}> {
@@ -48,7 +50,7 @@ export class RespondPrompts {
       select<string>(
         {
           message: 'Which case is this?',
-          choices: [{value: '', name: 'A new case'}, ...existing.slice(-10).reverse().map((c) => ({value: c.id, name: `${c.id}: ${c.title}`}))],
+          choices: [{value: '', name: 'A new case'}, ...existing.slice(-10).reverse().map((c) => ({value: c.id, name: neutralizeControls(`${c.id}: ${c.title}`, {singleLine: true})}))],
         },
         this.ctx(),
       ),
@@ -81,7 +83,7 @@ export class RespondPrompts {
               ...all
                 .filter((c) => !picked.includes(c) && (!term || `${c.name} ${c.image} ${c.project ?? ''} ${c.service ?? ''}`.toLowerCase().includes(term.toLowerCase())))
                 .slice(0, 30)
-                .map((c) => ({value: c.id, name: label(c)})),
+                .map((c) => ({value: c.id, name: neutralizeControls(label(c), {singleLine: true})})),
             ],
             pageSize: 12,
           },

@@ -1,13 +1,15 @@
 /**
  * Escaping of text that comes from a case (container names, audit messages, answers) before it
- * is placed in HTML or Markdown: it must always render as the literal text, never as markup.
+ * is placed in HTML or Markdown: it must always render as the literal text, never as markup, and
+ * control characters (ESC, BEL, CSI, ...) show as visible escapes such as `\x1b` (src/util/controls.ts).
  */
+import {neutralizeControls} from '../util/controls.js'
 
 const HTML_ESCAPES: Record<string, string> = {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}
 
 /** Escape for HTML text and double- or single-quoted attribute values. */
 export function escapeHtml(value: unknown): string {
-  return String(value ?? '').replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!)
+  return neutralizeControls(value).replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!)
 }
 
 /**
@@ -18,8 +20,7 @@ export function escapeHtml(value: unknown): string {
  * Leading whitespace is dropped (four spaces would start a code block).
  */
 export function escapeMarkdown(value: unknown): string {
-  let s = String(value ?? '')
-    .replace(/[\r\n]+/g, ' ')
+  let s = neutralizeControls(String(value ?? '').replace(/[\r\n]+/g, ' '))
     .replace(/^\s+/, '')
   s = s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
   s = s.replace(/[\\`*_[\]|~$!{}]/g, (c) => `\\${c}`)
@@ -40,7 +41,7 @@ export type TextBlock = {kind: 'p'; lines: string[]} | {kind: 'ul'; items: strin
 export function textBlocks(text: string): TextBlock[] {
   const blocks: TextBlock[] = []
   let current: TextBlock | undefined
-  for (const raw of text.replace(/\r\n?/g, '\n').split('\n')) {
+  for (const raw of neutralizeControls(text.replace(/\r\n?/g, '\n')).split('\n')) {
     const line = raw.trim()
     if (line === '') {
       current = undefined

@@ -1,3 +1,4 @@
+import {neutralizeControls} from '../util/controls.js'
 import {formatBytes} from './table.js'
 
 /**
@@ -6,12 +7,13 @@ import {formatBytes} from './table.js'
  */
 export function byteProgress(label: string, stream: NodeJS.WriteStream = process.stderr): {onProgress: (bytes: number) => void; done: () => void} {
   if (!stream.isTTY) return {onProgress: () => undefined, done: () => undefined}
+  const name = neutralizeControls(label, {singleLine: true})
   const start = Date.now()
   let last = 0
   let bytes = 0
   const draw = (): void => {
     const secs = Math.max((Date.now() - start) / 1000, 0.001)
-    stream.write(`\r\u001B[2K  ${label}: ${formatBytes(bytes)} (${formatBytes(bytes / secs)}/s)`)
+    stream.write(`\r\u001B[2K  ${name}: ${formatBytes(bytes)} (${formatBytes(bytes / secs)}/s)`)
   }
   return {
     onProgress(n) {

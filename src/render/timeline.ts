@@ -1,8 +1,12 @@
 import {TIMESKETCH_COLUMNS, type TimesketchRow} from '../services/report/timeline.js'
+import {jsonText, neutralizeControls} from '../util/controls.js'
 
-/** One RFC 4180 field: quoted when it holds a comma, a double quote, CR or LF; quotes doubled. */
+/**
+ * One RFC 4180 field: quoted when it holds a comma, a double quote, CR or LF; quotes doubled. Other
+ * control characters (ESC, BEL, DEL, C1, bidi overrides) are shown as visible escapes (`\x1b`).
+ */
 export function csvField(value: unknown): string {
-  const s = value === undefined || value === null ? '' : String(value)
+  const s = value === undefined || value === null ? '' : neutralizeControls(value, {keepCr: true})
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
 }
 
@@ -18,5 +22,5 @@ export function renderTimesketchCsv(rows: readonly TimesketchRow[]): string {
 
 /** JSON lines: one object per event, keys in Timesketch's column order. */
 export function renderTimesketchJsonl(rows: readonly TimesketchRow[]): string {
-  return rows.map((r) => `${JSON.stringify(Object.fromEntries(TIMESKETCH_COLUMNS.map((c) => [c, r[c]])))}\n`).join('')
+  return rows.map((r) => `${jsonText(Object.fromEntries(TIMESKETCH_COLUMNS.map((c) => [c, r[c]])))}\n`).join('')
 }

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {REDACTED, redactDeep, redactEnvEntry, redactText} from '../../src/case/redact.js'
+import {isSecretName, REDACTED, redactDeep, redactEnvEntry, redactText} from '../../src/case/redact.js'
 
 describe('redaction', () => {
   it('redacts env entries by name and keeps the others', () => {
@@ -48,5 +48,28 @@ describe('redaction of the forms a review found missing', () => {
     const out = redactDeep({Cmd: ['redis-server', '--requirepass', 's3cret', '--port', '6379'], Args: ['-c', 'echo hi']})
     expect(out.Cmd).toEqual(['redis-server', '--requirepass', REDACTED, '--port', '6379'])
     expect(out.Args).toEqual(['-c', 'echo hi'])
+  })
+})
+
+describe('secret names are judged by their words (issue 18: Authors was always [REDACTED])', () => {
+  it('keeps innocent names that merely contain a secret marker', () => {
+    for (const name of ['authors', 'Authors', 'author', 'authority', 'authenticationDatabase', 'PWD', 'OLDPWD', 'monkey', 'keyboard', 'keyserver', 'recv-keys', 'compass', 'bypass', 'passenger', 'TOKENIZERS_PARALLELISM', 'API_URL', 'API_PORT', 'auth.database', 'SESSION_DRIVER', 'COOKIE_DOMAIN', 'MYSQL_PASSWORD_FILE', 'PGPASSFILE', 'TOKEN_TTL', 'AUTH_TYPE', 'PASSWORD_MIN_LENGTH', 'keyTimes', 'sha256', 'capital', 'rapid', 'concert']) {
+      expect(isSecretName(name), name).toBe(false)
+    }
+  })
+
+  it('still redacts auth, authorization, *_auth_token and the usual secret names', () => {
+    for (const name of ['auth', 'AUTH', 'authorization', 'Authorization', 'proxy-authorization', 'GITLAB_AUTH_TOKEN', 'npm_auth_token', '_authToken', 'REDIS_AUTH', 'oauth', 'basicAuth', 'X-Api-Key', 'apiKey', 'APIKEY', 'api_key', 'clientSecret', 'client_secret', 'accessToken', 'DB_PASSWORD', 'PGPASSWORD', 'MYSQL_PWD', 'requirepass', 'storepass', 'ROOT_PASS', 'passwd', 'SECRET_KEY_BASE', 'AWS_SECRET_ACCESS_KEY', 'privateKey', 'private_key', 'SENTRY_DSN', 'session', 'cookie', 'credentials', 'creds', 'passphrase', 'key', 'com.example.auth-token', 'X-Auth-Token', 'PRIVATE-TOKEN']) {
+      expect(isSecretName(name), name).toBe(true)
+    }
+  })
+
+  it('keeps the authors of a report and of saved answers, and redacts an auth value beside them', () => {
+    const out = redactDeep({header: {authors: ['Alice Example', 'Bob Example'], author: 'Carol'}, answers: {authors: 'Alice Example, Bob Example', auth: 'hunter2', webhook_auth_token: 'tok-1', authorization: 'Basic abc'}})
+    expect(out.header.authors).toEqual(['Alice Example', 'Bob Example'])
+    expect(out.header.author).toBe('Carol')
+    expect(out.answers).toEqual({authors: 'Alice Example, Bob Example', auth: REDACTED, webhook_auth_token: REDACTED, authorization: REDACTED})
+    expect(redactText('authors: Alice Example')).toBe('authors: Alice Example')
+    expect(redactText('auth: hunter2')).toBe(`auth: ${REDACTED}`)
   })
 })

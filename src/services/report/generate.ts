@@ -5,6 +5,7 @@ import {fileStamp} from '../../case/ids.js'
 import {verifyCase} from '../../case/verify.js'
 import {renderReportHtml} from '../../render/report-html.js'
 import {renderReportMarkdown} from '../../render/report-markdown.js'
+import {jsonText} from '../../util/controls.js'
 import {writeFileAtomic} from '../../util/fs.js'
 import {loadSavedAnswers, mergeAnswers, readAnswersFile, saveAnswers} from './answers.js'
 import {readAuditEntries} from './audit-entries.js'
@@ -73,7 +74,7 @@ export async function loadReportModel(kase: Case, answers: ReportAnswers, status
 export function renderReport(model: ReportModel, format: ReportFormat): string {
   if (format === 'md') return renderReportMarkdown(model)
   if (format === 'html') return renderReportHtml(model)
-  return `${JSON.stringify(model, null, 2)}\n`
+  return `${jsonText(model, 2)}\n`
 }
 
 /**
