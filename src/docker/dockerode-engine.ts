@@ -7,6 +7,7 @@ import {AbortError} from '../errors.js'
 import {dockerMessage, dockerStatus, engineError} from './errors.js'
 import {isEvidenceImage, LABEL} from './labels.js'
 import type {
+  CommitConfig,
   ContainerClient,
   ContainerDetails,
   ContainerSummary,
@@ -195,7 +196,7 @@ class DockerodeContainers implements ContainerClient {
     return this.c.call(`read ${path} from ${id}`, () => this.c.docker.getContainer(id).getArchive({path}) as Promise<Readable>)
   }
 
-  async commit(id: string, opts: {repo: string; tag: string; labels: Record<string, string>; pause: boolean; comment?: string; config?: {Env?: string[]; Cmd?: string[]; Entrypoint?: string[]}}): Promise<string> {
+  async commit(id: string, opts: {repo: string; tag: string; labels: Record<string, string>; pause: boolean; comment?: string; config?: CommitConfig}): Promise<string> {
     const out = await this.c.call(`commit container ${id}`, () =>
       new Promise<{Id: string}>((resolve, reject) => {
         this.c.docker.modem.dial(
@@ -205,7 +206,7 @@ class DockerodeContainers implements ContainerClient {
             statusCodes: {200: true, 201: true, 404: 'no such container', 500: 'server error'},
             options: {
               _query: {container: id, repo: opts.repo, tag: opts.tag, pause: opts.pause, ...(opts.comment ? {comment: opts.comment} : {})},
-              _body: {...opts.config, Labels: opts.labels},
+              _body: {...opts.config, Labels: {...opts.config?.Labels, ...opts.labels}},
             },
           },
           (err: unknown, data: unknown) => (err ? reject(err) : resolve(data as {Id: string})),

@@ -63,7 +63,7 @@ export interface ContainerClient {
   stats(id: string): Promise<Record<string, unknown>>
   /** A tar of a path inside the container (volumes mounted there included), like `docker cp`. */
   getArchive(id: string, path: string): Promise<Readable>
-  commit(id: string, opts: {repo: string; tag: string; labels: Record<string, string>; pause: boolean; comment?: string; config?: {Env?: string[]; Cmd?: string[]; Entrypoint?: string[]}}): Promise<string>
+  commit(id: string, opts: {repo: string; tag: string; labels: Record<string, string>; pause: boolean; comment?: string; config?: CommitConfig}): Promise<string>
   /** Remove a container (force: even a running one; volumes: with its anonymous volumes). Already gone: 'already'. */
   remove(id: string, opts?: {force?: boolean; volumes?: boolean}): Promise<IdempotentOutcome>
 }
@@ -209,4 +209,14 @@ export interface SwarmClient {
   /** Tasks, e.g. filters {service: [name], 'desired-state': ['running']}. */
   tasks(filters?: Record<string, string[]>): Promise<SwarmTask[]>
   nodes(): Promise<SwarmNode[]>
+}
+
+/** The parts of a container's config a commit overrides (secret values redacted; see redactedConfig). */
+export interface CommitConfig {
+  Env?: string[]
+  Cmd?: string[]
+  Entrypoint?: string[]
+  Healthcheck?: {Test?: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; Retries?: number}
+  /** Container labels whose values were redacted (merged under the evidence labels). */
+  Labels?: Record<string, string>
 }

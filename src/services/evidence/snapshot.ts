@@ -4,11 +4,11 @@ import {PassThrough} from 'node:stream'
 import type {Case} from '../../case/case-store.js'
 import {fileStamp, safeFileName} from '../../case/ids.js'
 import type {Artifact, ArtifactSource} from '../../case/manifest.js'
-import {redactEnvEntry, redactText} from '../../case/redact.js'
+import {redactArgs, redactDeep, redactEnvEntry} from '../../case/redact.js'
 import {type HostRef, type HostSet, hostRef} from '../../docker/hosts.js'
 import {evidenceLabels, swarmTaskOf} from '../../docker/labels.js'
 import {type ResolveFailure, resolveContainers} from '../../docker/resolve.js'
-import type {ContainerDetails, Engine} from '../../docker/types.js'
+import type {CommitConfig, ContainerDetails, Engine} from '../../docker/types.js'
 import {type ErrorInfo, toErrorInfo} from '../../errors.js'
 import {mapBounded} from '../../util/concurrency.js'
 import {DEFAULT_MAX_HOSTS, forEachHost, type HostOutcome, hostOutcome, unreachableOutcome} from '../fanout.js'
@@ -88,20 +88,30 @@ export function evidenceTag(containerName: string, stamp: string): string {
 
 /**
  * The evidence image keeps the container's filesystem as it is, but its config must not carry
- * secret values: Env entries with secret-looking names (and secrets inside Cmd/Entrypoint) are
- * committed redacted, so `docker save` of the evidence image holds no credential from the config.
+ * secret values: Env entries with secret-looking names, and secrets inside Cmd, Entrypoint, the
+ * health check and label values, are committed redacted, so the evidence image's config (and
+ * `docker save` of it) holds no credential from the container's config. The engine still records
+ * the container's original config as the image's `container_config` and its Cmd in the history:
+ * the saved tar is redacted again on its way into the case (image-redact.ts).
  */
-export function redactedConfig(d: ContainerDetails): {Env?: string[]; Cmd?: string[]; Entrypoint?: string[]} {
-  const cfg = (d.raw.Config ?? {}) as {Env?: string[] | null; Cmd?: string[] | null; Entrypoint?: string[] | null}
-  const out: {Env?: string[]; Cmd?: string[]; Entrypoint?: string[]} = {}
+export function redactedConfig(d: ContainerDetails): CommitConfig {
+  const cfg = (d.raw.Config ?? {}) as {Env?: string[] | null; Cmd?: string[] | null; Entrypoint?: string[] | null; Healthcheck?: CommitConfig['Healthcheck'] | null; Labels?: Record<string, string> | null}
+  const out: CommitConfig = {}
   if (cfg.Env?.length) out.Env = cfg.Env.map(redactEnvEntry)
   for (const key of ['Cmd', 'Entrypoint'] as const) {
     const v = cfg[key]
     if (v?.length) {
-      const redacted = v.map(redactText)
+      const redacted = redactArgs(v)
       if (redacted.some((x, i) => x !== v[i])) out[key] = redacted
     }
   }
+  if (cfg.Healthcheck?.Test?.length) {
+    const test = redactArgs(cfg.Healthcheck.Test)
+    if (test.some((x, i) => x !== cfg.Healthcheck!.Test![i])) out.Healthcheck = {...cfg.Healthcheck, Test: test}
+  }
+  // Labels merge with the evidence labels: only the changed ones need to be given.
+  const labels = Object.fromEntries(Object.entries(redactDeep(cfg.Labels ?? {})).filter(([k, v]) => v !== cfg.Labels![k]))
+  if (Object.keys(labels).length > 0) out.Labels = labels
   return out
 }
 
