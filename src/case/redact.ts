@@ -89,7 +89,7 @@ const AFTER_SEP = String.raw`(?:(?<=\\[ntr])|(?<![A-Za-z0-9_]))`
 
 const PRIVATE_KEY_BLOCK = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----[\s\S]*?(-----END [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----|$)/g
 // user:password@ (the user may be empty, as in redis://:pw@host).
-const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s:/@"'`]*):([^\s@/"'`]+)@/gi
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]{0,31}:\/\/)([^\s:/@"'`]*):([^\s@/"'`]+)@/gi
 // Bearer x, Basic x, Token x anywhere.
 const AUTH_SCHEME = /\b(Bearer|Basic|Digest|Negotiate)\s+(?!\[REDACTED\])([A-Za-z0-9._~+/=-]{8,})/g
 // Token shapes that are secrets whatever they are called.
@@ -119,9 +119,10 @@ const TOKEN_SHAPES = new RegExp(
 // Slack, Discord and similar webhooks carry their secret in the path.
 const WEBHOOK = /\b(https:\/\/(?:hooks\.slack\.com\/services|discord(?:app)?\.com\/api\/webhooks))\/[A-Za-z0-9/_-]+/g
 // NAME=value, NAME: value, "NAME": "value", --name=value, X-Api-Key: value (the value is found by valueEnd).
-const ASSIGNMENT = new RegExp(`${AFTER_SEP}(-{1,2})?(["']?)([A-Za-z_][A-Za-z0-9_.-]*)\\2([ \\t]*)([=:])([ \\t]*)`, 'g')
+// (Names are bounded in length, so that a long run of `a-a-a-...` stays linear.)
+const ASSIGNMENT = new RegExp(`${AFTER_SEP}(-{1,2})?(["']?)([A-Za-z_][A-Za-z0-9_.-]{0,127})\\2([ \\t]{0,16})([=:])([ \\t]{0,16})`, 'g')
 // --password value, -storepass value: a secret-named flag followed by its value as the next word.
-const FLAG_VALUE = new RegExp(`(?<=^|[\\s"'(]|\\\\[ntr])(--?[A-Za-z][A-Za-z0-9_.-]*)([ \\t]+)`, 'g')
+const FLAG_VALUE = new RegExp(`(?<=^|[\\s"'(]|\\\\[ntr])(--?[A-Za-z][A-Za-z0-9_.-]{0,127})([ \\t]+)`, 'g')
 // Dockerfile's legacy `ENV NAME value` form: the value is the rest of the line.
 const ENV_LEGACY = new RegExp(`${AFTER_SEP}(ENV[ \\t]+)([A-Za-z_][A-Za-z0-9_]*)([ \\t]+)(?![= \\t])`, 'g')
 
@@ -169,39 +170,48 @@ function applyRanges(text: string, ranges: Range[]): string {
   return out + text.slice(pos)
 }
 
-function redactAssignments(text: string): string {
+/** Each match of a global regex, resuming after the range the callback consumed (linear on repeats). */
+function scan(re: RegExp, text: string, onMatch: (m: RegExpExecArray) => Range | undefined): Range[] {
   const ranges: Range[] = []
-  for (const m of text.matchAll(ASSIGNMENT)) {
+  re.lastIndex = 0
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const r = onMatch(m)
+    if (r) {
+      ranges.push(r)
+      re.lastIndex = Math.max(r[1], m.index + 1)
+    } else if (m[0].length === 0) re.lastIndex = m.index + 1
+  }
+  return ranges
+}
+
+function redactAssignments(text: string): string {
+  const ranges = scan(ASSIGNMENT, text, (m) => {
     const [whole, , , name, , sep] = m as unknown as [string, string | undefined, string, string, string, string]
-    if (!isSecretName(name)) continue
+    if (!isSecretName(name)) return undefined
     // `http://` is a scheme, not NAME: value; `key::` is no value either.
     const at = m.index + whole.length
-    if (sep === ':' && (text.startsWith('//', at) || text[at] === ':')) continue
+    if (sep === ':' && (text.startsWith('//', at) || text[at] === ':')) return undefined
     let start = at
-    const scheme = /^(Bearer|Basic|Token|Digest|Negotiate|Bot)[ \t]+/i.exec(text.slice(at))
+    const scheme = /^(Bearer|Basic|Token|Digest|Negotiate|Bot)[ \t]+/i.exec(text.slice(at, at + 32))
     if (sep === ':' && scheme) start += scheme[0].length
     // `X-Api-Key: a b` runs to the end of the header; `pass:x -in f` (no space after the colon) is one word.
     const r = valueAt(text, start, sep === ':' && (m[6] !== '' || scheme !== null))
-    if (!r) continue
-    const value = text.slice(r[0], r[1])
-    if (keepValue(value)) continue
-    ranges.push(r)
-  }
+    if (!r || keepValue(text.slice(r[0], r[1]))) return undefined
+    return r
+  })
   return applyRanges(text, ranges)
 }
 
 function redactFlagValues(text: string): string {
-  const ranges: Range[] = []
-  for (const m of text.matchAll(FLAG_VALUE)) {
+  const ranges = scan(FLAG_VALUE, text, (m) => {
     const flag = m[1]!.replace(/^-+/, '')
-    if (/^no[-_]/i.test(flag) || !isSecretName(flag)) continue
+    if (/^no[-_]/i.test(flag) || !isSecretName(flag)) return undefined
     const at = m.index + m[0].length
     // An option (`-x`), a redirection, or a `k=v,...` list (its secret-named items are assignments).
-    if (/^([-<>|&;]|[A-Za-z_][\w.-]*=)/.test(text.slice(at))) continue
+    if (/^([-<>|&;]|[A-Za-z_][\w.-]*=)/.test(text.slice(at, at + 130))) return undefined
     const r = valueAt(text, at, false)
-    if (!r || keepValue(text.slice(r[0], r[1]))) continue
-    ranges.push(r)
-  }
+    return r && !keepValue(text.slice(r[0], r[1])) ? r : undefined
+  })
   return applyRanges(text, ranges)
 }
 
@@ -349,7 +359,7 @@ const CLIENT_RULES: Array<{names: RegExp; rule: ClientRule}> = [
 // A client's command word (alone or as the end of a path) and, looking ahead, its arguments up to
 // the end of that shell command.
 const CLIENT_SEGMENT = new RegExp(
-  `(?<![\\w.-])(${CLIENT_RULES.map((c) => c.names.source.replace(/^\^\(?|\)?\$$/g, '')).join('|')})(?![\\w.-])(?=((?:(?!\\\\[nr]|&&|\\|\\|)[^;|\\n\\r])*))`,
+  `(?<![\\w.-])(${CLIENT_RULES.map((c) => c.names.source.replace(/^\^\(?|\)?\$$/g, '')).join('|')})(?![\\w.-])(?=((?:(?!\\\\[nr]|&&|\\|\\|)[^;|\\n\\r]){0,1024}))`,
   'g',
 )
 

@@ -80,4 +80,13 @@ describe('redaction corpus', () => {
     expect(redactText('[default]\naws_secret_access_key=abc123\r\nregion=x')).toBe(`[default]\naws_secret_access_key=${REDACTED}\r\nregion=x`)
     expect(redactText('PASSWORD=x1\nPORT=80')).toBe(`PASSWORD=${REDACTED}\nPORT=80`)
   })
+
+  it('stays fast on long and repetitive input (no quadratic backtracking)', () => {
+    const inputs = ['a-'.repeat(50_000), 'a.'.repeat(50_000), 'password='.repeat(20_000), 'key: '.repeat(20_000), 'mysql -p'.repeat(20_000), 'http://a:b@'.repeat(20_000), 'x'.repeat(1_000_000), `${'GET /a?token=abc HTTP/1.1 200\n'.repeat(5000)}`]
+    for (const input of inputs) {
+      const start = performance.now()
+      redactText(input)
+      expect(performance.now() - start, input.slice(0, 20)).toBeLessThan(3000)
+    }
+  })
 })
