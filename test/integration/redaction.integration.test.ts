@@ -1,4 +1,4 @@
-import {readFile} from 'node:fs/promises'
+import {readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {gunzipSync} from 'node:zlib'
 import {Readable} from 'node:stream'
@@ -200,5 +200,22 @@ describe('ESC, BEL and CSI from a responder through the CLI', () => {
       expect(text, f).toMatch(/\\x1b|\\u001b/)
       if (f.endsWith('.json')) expect(() => JSON.parse(text)).not.toThrow()
     }
+  })
+
+  it('keeps the authors in the report and in the saved answers (issue 18), and redacts an auth value', async () => {
+    const id = `CASE-AUTH-${t.runId}`
+    expect((await runIr(['case', 'create', id, '--title', 'Authors'], {env})).exitCode).toBe(0)
+    const answers = join(incidents, `answers-${t.runId}.yml`)
+    await writeFile(answers, `authors:\n  - Alice Example\n  - Bob Example\nsummary: "The miner used the token auth=${SECRETS.label} from the label."\n`)
+    const rep = await runIr(['report', '--case', id, '--no-input', '--answers', answers], {env})
+    expect(rep.exitCode, rep.stderr).toBe(0)
+    const md = await readFile(join(incidents, id, 'report.md'), 'utf8')
+    expect(md).toMatch(/\| Authors \| Alice Example, Bob Example \|/)
+    expect(md).not.toContain(SECRETS.label)
+    const stateFiles = (await allFiles(join(incidents, id, 'state'))).filter((f) => /answers/.test(f))
+    expect(stateFiles.length).toBe(1)
+    const saved = JSON.parse(await readFile(stateFiles[0]!, 'utf8')) as {answers: {authors: string[]; summary: string}}
+    expect(saved.answers.authors).toEqual(['Alice Example', 'Bob Example'])
+    expect(saved.answers.summary).toBe('The miner used the token auth=[REDACTED] from the label.')
   })
 })
