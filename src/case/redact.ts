@@ -45,7 +45,7 @@ function isStrongSecretWord(w: string): boolean {
   if (w === 'pass' || w.endsWith('pass') || w === 'pwd' || w.endsWith('pwd')) return true
   if (w === 'authorization' || (w.endsWith('auth') && w !== 'auth')) return true
   if (/^auth(token|key|secret|pass|pw|code)s?$/.test(w)) return true
-  return w === 'creds'
+  return w === 'creds' || /sess(ion)?id$/.test(w)
 }
 
 /**
@@ -65,13 +65,15 @@ export function isSecretName(name: string): boolean {
   if (words.length === 0) return false
   if (INNOCENT_NAMES.has(words.join('_'))) return false
   const last = words.at(-1)!
+  // A session id is the secret itself (SESSION_ID, PHPSESSID); other ids only name one (AWS_ACCESS_KEY_ID).
+  if (last === 'id' && words.includes('session')) return true
   if (words.length > 1 && DESCRIPTIVE_LAST_WORD.has(last)) return false
   if (/^[a-z]+(file|path|dir)$/.test(last) && isStrongSecretWord(last.replace(/(file|path|dir)$/, ''))) return false
   return words.some(isStrongSecretWord) || WEAK_SECRET_WORDS.has(last)
 }
 
 /** Our own record fields that look like secret names but only hold hashes, paths or flags. */
-const SAFE_KEYS = new Set(['sha256', 'prev', 'hash', 'auditHead', 'Author', 'author'])
+const SAFE_KEYS = new Set(['sha256', 'prev', 'hash', 'auditHead'])
 
 /** Values that cannot be a secret: booleans and placeholders (`ALLOW_EMPTY_PASSWORD=yes`). */
 const HARMLESS_VALUE = /^(true|false|yes|no|on|off|none|null|nil|disabled|enabled|required|optional|prompt|\*+|x+)$/i
@@ -118,7 +120,7 @@ const TOKEN_SHAPES = new RegExp(
 )
 // Slack, Discord and similar webhooks carry their secret in the path.
 const WEBHOOK = /\b(https:\/\/(?:hooks\.slack\.com\/services|discord(?:app)?\.com\/api\/webhooks))\/[A-Za-z0-9/_-]+/g
-// NAME=value, NAME: value, "NAME": "value", --name=value, X-Api-Key: value (the value is found by valueEnd).
+// NAME=value, NAME: value, "NAME": "value", --name=value, X-Api-Key: value (the value is found by valueAt).
 // (Names are bounded in length, so that a long run of `a-a-a-...` stays linear.)
 const ASSIGNMENT = new RegExp(`${AFTER_SEP}(-{1,2})?(["']?)([A-Za-z_][A-Za-z0-9_.-]{0,127})\\2([ \\t]{0,16})([=:])([ \\t]{0,16})`, 'g')
 // --password value, -storepass value: a secret-named flag followed by its value as the next word.
@@ -129,7 +131,7 @@ const ENV_LEGACY = new RegExp(`${AFTER_SEP}(ENV[ \\t]+)([A-Za-z_][A-Za-z0-9_]*)(
 type Range = [start: number, end: number]
 
 /** Where a value starting at `i` ends: a quoted value (its inside), or the run up to a terminator. */
-function valueAt(text: string, i: number, colon: boolean): Range | undefined {
+function valueAt(text: string, i: number, runOn: boolean): Range | undefined {
   const c = text[i]
   if (c === undefined) return undefined
   if (c === '"' || c === "'" || c === '`') {
@@ -148,12 +150,12 @@ function valueAt(text: string, i: number, colon: boolean): Range | undefined {
     if (ch === '\n' || ch === '\r' || ch === '"' || ch === "'" || ch === '`' || ch === '}') break
     if (ch === '&' && text[j + 1] === '&') break
     if (ch === '|' && text[j + 1] === '|') break
-    // A header or YAML value (NAME: value) runs on over spaces; NAME=value stops at the first one.
-    if (!colon && /[\s;,|<>)]/.test(ch)) break
-    if (colon && ch === ',' && /\s/.test(text[j + 1] ?? '')) break
+    // A run-on value (a cookie header) goes on over spaces; any other value stops at the first one.
+    if (!runOn && /[\s;,|<>)]/.test(ch)) break
+    if (runOn && ch === ',' && /\s/.test(text[j + 1] ?? '')) break
     j++
   }
-  while (colon && j > i && /[ \t]/.test(text[j - 1]!)) j--
+  while (runOn && j > i && /[ \t]/.test(text[j - 1]!)) j--
   return j > i ? [i, j] : undefined
 }
 
@@ -194,8 +196,9 @@ function redactAssignments(text: string): string {
     let start = at
     const scheme = /^(Bearer|Basic|Token|Digest|Negotiate|Bot)[ \t]+/i.exec(text.slice(at, at + 32))
     if (sep === ':' && scheme) start += scheme[0].length
-    // `X-Api-Key: a b` runs to the end of the header; `pass:x -in f` (no space after the colon) is one word.
-    const r = valueAt(text, start, sep === ':' && (m[6] !== '' || scheme !== null))
+    // A value is one word (`X-Api-Key: abc`, `pass:x -in f`, `password: x`), after an auth scheme too;
+    // a cookie header runs on to the end of the header (`Cookie: a=1; b=2`).
+    const r = valueAt(text, start, sep === ':' && /cookies?$/i.test(name))
     if (!r || keepValue(text.slice(r[0], r[1]))) return undefined
     return r
   })

@@ -59,7 +59,7 @@ describe('secret names are judged by their words (issue 18: Authors was always [
   })
 
   it('still redacts auth, authorization, *_auth_token and the usual secret names', () => {
-    for (const name of ['auth', 'AUTH', 'authorization', 'Authorization', 'proxy-authorization', 'GITLAB_AUTH_TOKEN', 'npm_auth_token', '_authToken', 'REDIS_AUTH', 'oauth', 'basicAuth', 'X-Api-Key', 'apiKey', 'APIKEY', 'api_key', 'clientSecret', 'client_secret', 'accessToken', 'DB_PASSWORD', 'PGPASSWORD', 'MYSQL_PWD', 'requirepass', 'storepass', 'ROOT_PASS', 'passwd', 'SECRET_KEY_BASE', 'AWS_SECRET_ACCESS_KEY', 'privateKey', 'private_key', 'SENTRY_DSN', 'session', 'cookie', 'credentials', 'creds', 'passphrase', 'key', 'com.example.auth-token', 'X-Auth-Token', 'PRIVATE-TOKEN']) {
+    for (const name of ['auth', 'AUTH', 'authorization', 'Authorization', 'proxy-authorization', 'GITLAB_AUTH_TOKEN', 'npm_auth_token', '_authToken', 'REDIS_AUTH', 'oauth', 'basicAuth', 'X-Api-Key', 'apiKey', 'APIKEY', 'api_key', 'clientSecret', 'client_secret', 'accessToken', 'DB_PASSWORD', 'PGPASSWORD', 'MYSQL_PWD', 'requirepass', 'storepass', 'ROOT_PASS', 'passwd', 'SECRET_KEY_BASE', 'AWS_SECRET_ACCESS_KEY', 'privateKey', 'private_key', 'SENTRY_DSN', 'session', 'cookie', 'credentials', 'creds', 'passphrase', 'key', 'com.example.auth-token', 'X-Auth-Token', 'PRIVATE-TOKEN', 'SESSION_ID', 'PHPSESSID']) {
       expect(isSecretName(name), name).toBe(true)
     }
   })
