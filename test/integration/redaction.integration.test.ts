@@ -190,6 +190,11 @@ describe('ESC, BEL and CSI from a responder through the CLI', () => {
     const asJson = await runIr(['case', 'show', id, '--json'], {env})
     expect(asJson.stdout).not.toMatch(RAW)
     expect((JSON.parse(asJson.stdout) as {case: {title: string}}).case.title).toBe(`Title ${HOSTILE}`)
+    // A container reference from the command line comes back in the engine's error message.
+    const bad = await runIr(['collect', `nope${HOSTILE}`, '--case', id], {env})
+    expect(bad.exitCode).not.toBe(0)
+    expect(bad.stderr).toContain('nopex\\x1b[2J')
+    expect(bad.stdout + bad.stderr).not.toMatch(RAW)
     const rep = await runIr(['report', '--case', id, '--no-input', '--json'], {env})
     expect(rep.exitCode, rep.stderr).toBe(0)
     const reportFiles = (await allFiles(join(incidents, id))).filter((f) => /report.*\.(md|html|json)$/.test(f))
