@@ -80,7 +80,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
    * only on a colour terminal.
    */
   protected static forTerminal(text: string, stream: NodeJS.WriteStream): string {
-    return terminalSafe(text, Boolean(stream.isTTY) && !('NO_COLOR' in process.env))
+    const force = process.env.FORCE_COLOR
+    const colour = !('NO_COLOR' in process.env) && (force === undefined ? Boolean(stream.isTTY) : force !== '0' && force !== 'false')
+    return terminalSafe(text, colour)
   }
 
   public override log(message = '', ...args: unknown[]): void {
