@@ -331,7 +331,8 @@ const CLIENT_RULES: Array<{names: RegExp; rule: ClientRule}> = [
   },
   {
     names: /^(docker|podman|nerdctl|buildah|skopeo|helm|oras|crane|az)$/,
-    rule: (tokens, text) => (tokens.some((t) => t.text === 'login') ? letterFlag('p', true)(tokens, text) : []),
+    // Only `docker login`, `helm registry login`: `docker run -p 8080:80 app login` publishes a port.
+    rule: (tokens, text) => (tokens.filter((t) => !t.text.startsWith('-')).slice(0, 2).some((t) => t.text === 'login') ? letterFlag('p', true)(tokens, text) : []),
   },
   {names: /^(sqlcmd|bcp|osql|mosquitto_pub|mosquitto_sub|mosquitto_rr)$/, rule: letterFlag('P', true)},
   {names: /^(ldapsearch|ldapadd|ldapmodify|ldapdelete|ldapwhoami|ldappasswd|ldapcompare|ldapmodrdn)$/, rule: letterFlag('w', true)},
