@@ -27,6 +27,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       helpGroup: 'GLOBAL',
       default: false,
     }),
+    'incidents-dir': Flags.string({
+      summary: 'Folder of incident cases (default: IR_INCIDENTS_DIR, then incidentsDir in ~/.config/ir/config.json, then /var/lib/ir/incidents for root or ~/.local/state/ir/incidents).',
+      helpGroup: 'GLOBAL',
+    }),
   }
 
   protected flags!: FlagsOf<T>
@@ -133,15 +137,58 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return set
   }
 
+  private storeCache?: CaseStore
+  /** A case this command created (removed again when the command fails before recording anything). */
+  private createdCase?: Case
+  /** Cases this command opened, so a failure is recorded in their audit log. */
+  private readonly openedCases = new Map<string, Case>()
+
+  /** The incidents root: --incidents-dir, IR_INCIDENTS_DIR, the config file, the per-user default. */
   protected get store(): CaseStore {
-    return CaseStore.fromEnv()
+    this.storeCache ??= CaseStore.fromEnv(process.env, process.cwd(), {
+      ...(this.flags && typeof (this.flags as {'incidents-dir'?: string})['incidents-dir'] === 'string' ? {flag: (this.flags as {'incidents-dir'?: string})['incidents-dir']} : {}),
+      onNote: (line) => this.warnLine(line),
+    })
+    return this.storeCache
   }
 
   /** Open the case named by --case (creating it), or create one with a generated id and say so. */
-  protected async openCase(id: string | undefined, extra: {title?: string; severity?: Severity} = {}): Promise<Case> {
-    const {kase, created} = await this.store.open({...(id ? {id} : {}), ...extra})
-    if (created) this.progress(`Case ${kase.id} opened in ${kase.dir}`)
+  protected async openCase(id: string | undefined, extra: {title?: string; severity?: Severity; create?: boolean} = {}): Promise<Case> {
+    const {kase, created} = await this.store.open({...(id === undefined ? {} : {id}), ...extra})
+    if (created) {
+      this.createdCase = kase
+      this.progress(`Case ${kase.id} opened in ${kase.dir}`)
+    } else {
+      await this.reconcile(kase)
+    }
+    this.openedCases.set(kase.dir, kase)
     return kase
+  }
+
+  /** Open an existing case (never creates one); incomplete transfers left in it are reported. */
+  protected async openExistingCase(id: string): Promise<Case> {
+    return this.openCase(id, {create: false})
+  }
+
+  private async reconcile(kase: Case): Promise<void> {
+    const {recovered, partials} = await kase.reconcile()
+    for (const r of recovered) this.warnLine(`case ${kase.id}: ${r} was verified and recorded before ir was stopped; its commit is now complete`)
+    if (partials.length > 0) {
+      const list = partials.slice(0, 5).map((p) => `${p.path} (${p.size} bytes)`).join(', ')
+      this.warnLine(`case ${kase.id} holds ${partials.length} incomplete transfer(s) kept as .partial (not evidence): ${list}${partials.length > 5 ? ', ...' : ''}`)
+    }
+  }
+
+  /** On failure: drop a case this command created and left empty; record the failure in the others. */
+  private async recordFailure(ir: IrError): Promise<void> {
+    if (this.createdCase && (await this.createdCase.discardIfUntouched())) {
+      this.openedCases.delete(this.createdCase.dir)
+    }
+    for (const kase of this.openedCases.values()) {
+      await kase
+        .record({action: 'command.failed', outcome: 'failure', msg: `ir ${this.id ?? ''} failed: ${ir.message}`, details: {command: this.id, exitCode: ir.exitCode, code: ir.exitName}})
+        .catch(() => undefined)
+    }
   }
 
   protected async confirm(question: string, opts: {yes: boolean; what: string}): Promise<void> {
@@ -160,6 +207,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected override async catch(err: Error & {code?: string; exitCode?: number}): Promise<unknown> {
     if (err.code === 'EEXIT') throw err
     const ir = normalizeError(err)
+    await this.recordFailure(ir).catch(() => undefined)
     if (this.jsonEnabled()) {
       this.logJson({error: {message: ir.message, code: ir.exitName, exitCode: ir.exitCode, ...(ir.hint ? {hint: ir.hint} : {})}})
     } else {

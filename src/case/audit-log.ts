@@ -196,3 +196,24 @@ export async function verifyChain(path: string, expectedHead?: AuditHead): Promi
   }
   return {entries: lines.length, problems, head}
 }
+
+/** The parsed lines of the log (lines that are not JSON are skipped: verifyChain reports them). */
+export async function readAuditLines(path: string): Promise<AuditLine[]> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw error
+  }
+  const out: AuditLine[] = []
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue
+    try {
+      out.push(JSON.parse(line) as AuditLine)
+    } catch {
+      // reported by verifyChain
+    }
+  }
+  return out
+}
