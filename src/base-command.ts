@@ -66,6 +66,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected override async finally(err: Error | undefined): Promise<void> {
     process.off('SIGINT', this.onSigint)
+    const failed = (err !== undefined && (err as {code?: string}).code !== 'EEXIT') || (process.exitCode !== undefined && process.exitCode !== 0) || ((err as {oclif?: {exit?: number}} | undefined)?.oclif?.exit ?? 0) !== 0
+    if (this.createdCase && failed && (await this.createdCase.discardIfUntouched())) {
+      this.progress(`Case ${this.createdCase.id} removed again: the command failed before it changed or collected anything.`)
+    }
     return super.finally(err)
   }
 
@@ -171,6 +175,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   private async reconcile(kase: Case): Promise<void> {
+    await kase.keepReserve()
     const {recovered, partials} = await kase.reconcile()
     for (const r of recovered) this.warnLine(`case ${kase.id}: ${r} was verified and recorded before ir was stopped; its commit is now complete`)
     if (partials.length > 0) {
@@ -181,12 +186,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** On failure: drop a case this command created and left empty; record the failure in the others. */
   private async recordFailure(ir: IrError): Promise<void> {
-    if (this.createdCase && (await this.createdCase.discardIfUntouched())) {
-      this.openedCases.delete(this.createdCase.dir)
-    }
+    const diskFull = /^No space left/.test(ir.message)
     for (const kase of this.openedCases.values()) {
       await kase
-        .record({action: 'command.failed', outcome: 'failure', msg: `ir ${this.id ?? ''} failed: ${ir.message}`, details: {command: this.id, exitCode: ir.exitCode, code: ir.exitName}})
+        .recordFailure({action: 'command.failed', outcome: 'failure', msg: `ir ${this.id ?? ''} failed: ${ir.message}`, details: {command: this.id, exitCode: ir.exitCode, code: ir.exitName}}, diskFull)
         .catch(() => undefined)
     }
   }

@@ -105,6 +105,9 @@ export function metaDigest(meta: CaseMeta): string {
   return sha256(canonicalJson(fields))
 }
 
+const RESERVE_FILE = '.ir-reserve'
+const RESERVE_BYTES = 256 * 1024
+
 /** Files of a case whose every change is hashed into the audit chain (`case.state`). */
 export function isTrackedState(rel: string): boolean {
   return rel.startsWith('state/') || rel === 'playbook-run.json'
@@ -307,15 +310,37 @@ export class Case {
   }
 
   /**
+   * A small file of zeros kept in the case folder: when the disk fills up, it is given back so the
+   * failure itself can still be written to the audit log (then made again when there is room).
+   */
+  async keepReserve(): Promise<void> {
+    const path = join(this.dir, RESERVE_FILE)
+    if (await stat(path).then(() => true, () => false)) return
+    await writeFileAtomic(path, Buffer.alloc(RESERVE_BYTES)).catch(() => undefined)
+  }
+
+  /** Record a failure; on a full disk, the reserve is released first so the line fits. */
+  async recordFailure(entry: AuditInput, diskFull: boolean): Promise<void> {
+    try {
+      await this.record(entry)
+    } catch (error) {
+      if (!diskFull) throw error
+      await rm(join(this.dir, RESERVE_FILE), {force: true})
+      await this.record(entry)
+    }
+  }
+
+  /**
    * Remove a case this command created when nothing was recorded in it but its opening: a command
    * that fails before it changed or collected anything leaves no empty case behind.
    */
   async discardIfUntouched(): Promise<boolean> {
     try {
+      // Untouched: opened, then nothing but failures recorded; no evidence, no state written.
       const lines = await readAuditLines(this.audit.path)
-      if (lines.length > 1 || lines.some((l) => l.action !== 'case.open')) return false
-      const files = await walkFiles(join(this.dir, 'evidence'))
-      if (files.length > 0) return false
+      if (lines[0]?.action !== 'case.open' || lines.slice(1).some((l) => l.outcome !== 'failure')) return false
+      if ((await walkFiles(join(this.dir, 'evidence'))).length > 0) return false
+      if ((await walkFiles(join(this.dir, 'state'))).length > 0) return false
       await rm(this.dir, {recursive: true, force: true})
       return true
     } catch {
@@ -451,6 +476,7 @@ export class CaseStore {
       await ensureDir(join(dir, 'state'))
       await writeFileAtomic(join(dir, 'case.json'), `${JSON.stringify(meta, null, 2)}\n`)
       await kase.manifest.init()
+      await kase.keepReserve()
       await kase.record({action: 'case.open', outcome: 'success', details: {title: meta.title, examiner: meta.examiner, severity: meta.severity, caseSha256: metaDigest(meta)}, msg: `Case ${id} opened`})
     })
     return {kase, created: true}
