@@ -8,6 +8,7 @@ import type {Engine} from './docker/types.js'
 import {ExitCode, IrError, normalizeError} from './errors.js'
 import {confirmOrAbort} from './prompts/confirm.js'
 import {jsonText, terminalSafe} from './util/controls.js'
+import {assertWritable} from './util/fs.js'
 import {createDebugLogger, type Logger} from './util/logger.js'
 
 export type FlagsOf<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
@@ -163,6 +164,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       this.createdCase = kase
       this.progress(`Case ${kase.id} opened in ${kase.dir}`)
     } else {
+      // A read-only or inaccessible case fails here, in one line, before any engine call.
+      await assertWritable(kase.dir)
       await this.reconcile(kase)
     }
     this.openedCases.set(kase.dir, kase)

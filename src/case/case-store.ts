@@ -448,6 +448,7 @@ export class CaseStore {
       await kase.update({...(opts.title ? {title: opts.title} : {}), ...(opts.severity ? {severity: opts.severity} : {})})
       return {kase, created: false}
     }
+    await this.assertRootIsFolder()
     if (opts.create === false) {
       throw new AbortError(`Case "${id}" not found in ${this.root}`, {exit: 'NOT_FOUND', hint: 'List cases with `ir case list`; --incidents-dir or IR_INCIDENTS_DIR if they live elsewhere.'})
     }
@@ -480,6 +481,13 @@ export class CaseStore {
       await kase.record({action: 'case.open', outcome: 'success', details: {title: meta.title, examiner: meta.examiner, severity: meta.severity, caseSha256: metaDigest(meta)}, msg: `Case ${id} opened`})
     })
     return {kase, created: true}
+  }
+
+  /** A root that is a file (IR_INCIDENTS_DIR=/etc/passwd) is a folder problem (exit 5), not "case not found". */
+  private async assertRootIsFolder(): Promise<void> {
+    const st = await stat(this.root).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? undefined : error))
+    if (st instanceof Error) throw st
+    if (st && !st.isDirectory()) throw Object.assign(new Error(`not a folder: ${this.root}`), {code: 'ENOTDIR', path: this.root})
   }
 
   /** Another process is creating this case: wait (briefly) for its case.json. */

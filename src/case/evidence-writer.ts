@@ -53,8 +53,19 @@ export interface PartialFile extends WrittenFile {
 export async function writeEvidenceFile(caseDir: string, relPath: string, content: EvidenceContent, opts: {signal?: AbortSignal; onProgress?: (bytes: number) => void; through?: Transform} = {}): Promise<PartialFile> {
   const wanted = join(caseDir, relPath)
   if (relative(caseDir, wanted).startsWith('..')) throw new AbortError(`Refusing to write outside the case: ${relPath}`, {exit: 'INTEGRITY'})
-  await ensureDir(dirname(wanted))
-  const {fh, absPath} = await openExclusive(wanted)
+  let opened: {fh: Handle; absPath: string}
+  try {
+    await ensureDir(dirname(wanted))
+    opened = await openExclusive(wanted)
+  } catch (error) {
+    // Nothing will read the source: close it (an engine stream would otherwise stay open).
+    if (content instanceof Readable) {
+      content.on('error', () => undefined)
+      content.destroy()
+    }
+    throw error
+  }
+  const {fh, absPath} = opened
   const partialPath = `${absPath}${PARTIAL_SUFFIX}`
   const hasher = new HashingStream(opts.onProgress)
   const source = typeof content === 'string' || Buffer.isBuffer(content) ? Readable.from([Buffer.from(content)]) : content
