@@ -12,7 +12,7 @@ export const STATE_ACTION = 'case.state'
  * The incident timeline: one row per audit line (an unreadable line still gets a row, so none
  * disappears silently), plus one row per responder-added event (`ir case event`) at the time it
  * happened. Sorted by time; ties keep the audit order. `case.state` lines (the hash of a state file
- * at each change, for verification) are bookkeeping, not events, and are left out.
+ * at each change, for verification) stay too: the timeline is the whole record.
  */
 export function buildTimeline(entries: readonly AuditEntry[]): TimelineRow[] {
   const rows: Array<TimelineRow & {order: number}> = []
@@ -24,7 +24,6 @@ export function buildTimeline(entries: readonly AuditEntry[]): TimelineRow[] {
     }
     const time = isoOr(e.time, lastTime)
     lastTime = time
-    if (e.action === STATE_ACTION) continue
     rows.push({
       kind: 'audit',
       time,
