@@ -8,11 +8,22 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.integration.test.ts', 'test/e2e/**/*.e2e.test.ts'],
-          exclude: ['test/integration/prune.integration.test.ts', 'test/integration/hosts.integration.test.ts', 'test/integration/swarm.integration.test.ts', 'test/integration/custody-engine-loss.integration.test.ts'],
+          exclude: ['test/integration/prune.integration.test.ts', 'test/integration/hosts.integration.test.ts', 'test/integration/swarm.integration.test.ts', 'test/integration/custody-engine-loss.integration.test.ts', 'test/integration/custody-concurrency.integration.test.ts', 'test/integration/custody-kill.integration.test.ts'],
           testTimeout: 180_000,
           hookTimeout: 180_000,
           maxWorkers: 2,
           sequence: {groupOrder: 1},
+        },
+      },
+      {
+        // Hundreds of ir processes at once, and SIGKILL at chosen points: alone, so nothing else starves them.
+        test: {
+          name: 'custody',
+          include: ['test/integration/custody-concurrency.integration.test.ts', 'test/integration/custody-kill.integration.test.ts'],
+          testTimeout: 600_000,
+          hookTimeout: 300_000,
+          fileParallelism: false,
+          sequence: {groupOrder: 2},
         },
       },
       {
@@ -24,12 +35,12 @@ export default defineConfig({
           testTimeout: 300_000,
           hookTimeout: 300_000,
           fileParallelism: false,
-          sequence: {groupOrder: 2},
+          sequence: {groupOrder: 3},
         },
       },
       {
         // Host-wide `docker system prune -a -f`: alone, after everything else.
-        test: {name: 'prune', include: ['test/integration/prune.integration.test.ts'], testTimeout: 300_000, hookTimeout: 300_000, sequence: {groupOrder: 3}},
+        test: {name: 'prune', include: ['test/integration/prune.integration.test.ts'], testTimeout: 300_000, hookTimeout: 300_000, sequence: {groupOrder: 4}},
       },
     ],
   },
