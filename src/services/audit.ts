@@ -283,7 +283,8 @@ async function auditOne(opts: AuditOptions, target: Resolved, now: Date, maxImag
   const ageDays = imageAgeDays(image.created, now)
   const quarantined = await quarantineOf(opts, d, ctx)
   const failedCis = new Set(findings.map((f) => f.cis).filter(Boolean))
-  const notEvaluated = new Set<string>([...(live ? [] : ['5.7']), ...(ctx.engineSecurityOptions ? [] : ['5.2', '5.3']), ...(runtime.imageHealthcheck === undefined ? ['4.6'] : [])])
+  const notEvaluated = new Set<string>([...(live ? [] : ['5.7']), ...(ctx.engineSecurityOptions?.some((o) => o.includes('name=apparmor')) ? [] : ['5.2']),
+    ...(ctx.engineSecurityOptions?.some((o) => o.includes('name=selinux')) ? [] : ['5.3']), ...(runtime.imageHealthcheck === undefined ? ['4.6'] : [])])
   const passed = CONTAINER_AUTOMATED.filter((r) => r.level <= ctx.filters.level && !failedCis.has(r.cis) && !notEvaluated.has(r.cis) && matchesOnly(ctx.filters.only, `cis-${r.cis}`, r.cis)).map((r) => r.cis)
   const flags = [live ? '' : 'stopped', quarantined ? 'quarantined' : ''].filter(Boolean)
   opts.progress?.(`${pass ? '✓' : '!'} ${d.name}${flags.length ? ` (${flags.join(', ')})` : ''}: ${counts.critical} critical, ${counts.high} high, ${counts.medium} medium, ${counts.low} low`)
