@@ -313,10 +313,11 @@ async function auditOne(opts: AuditOptions, target: Resolved, now: Date, maxImag
 async function runtimeFacts(engine: Engine, d: ContainerDetails, doc: InspectDoc, live: boolean, engineSecurityOptions: string[] | undefined): Promise<RuntimeFacts> {
   const facts: RuntimeFacts = {...(engineSecurityOptions ? {engineSecurityOptions} : {})}
   if (live && d.state !== 'restarting') {
-    const top = await engine.containers.top(d.id, '-eo pid,args').catch(() => undefined)
+    // ps on the engine host (docker top): the process name (comm) and its arguments, never an exec inside.
+    const top = await engine.containers.top(d.id, '-eo pid,comm,args').catch(() => engine.containers.top(d.id).catch(() => undefined))
     if (top) {
-      const col = top.titles.findIndex((t) => /^(CMD|COMMAND|ARGS)$/i.test(t.trim()))
-      facts.processes = top.processes.map((p) => (col >= 0 ? p[col] ?? '' : p.join(' ')))
+      const pidCol = top.titles.findIndex((t) => t.trim().toUpperCase() === 'PID')
+      facts.processes = top.processes.map((p) => p.filter((_, i) => i !== pidCol).join(' '))
     }
   }
   const inspector = engine.inspector
@@ -354,7 +355,7 @@ async function auditEngine(opts: AuditOptions, info: Record<string, unknown> | u
     const f = outcomeToFinding({cis: '2.1', status: 'needs-local-access', message: 'the engine\'s settings could not be read'})!
     return {...empty, note: 'the engine info could not be read', findings: [f], counts: summarize([f]).counts}
   }
-  const host = await readHostFacts({endpoint: opts.engine.endpoint, ...(typeof info.DockerRootDir === 'string' ? {dockerRootDir: info.DockerRootDir} : {})})
+  const host = await readHostFacts({endpoint: opts.engine.endpoint, ...(typeof info.DockerRootDir === 'string' ? {dockerRootDir: info.DockerRootDir} : {}), ...(opts.procRoot ? {procRoot: opts.procRoot} : {})})
   const swarm = (info.Swarm ?? {}) as {ControlAvailable?: boolean; Managers?: number}
   const manager = swarm.ControlAvailable === true
   const facts: DaemonFacts = {
