@@ -1,4 +1,6 @@
 import {randomBytes} from 'node:crypto'
+import {readdir, readFile} from 'node:fs/promises'
+import {join} from 'node:path'
 
 import type {Case, CaseStore} from '../case/case-store.js'
 import {fileStamp} from '../case/ids.js'
@@ -176,12 +178,14 @@ export async function auditContainers(opts: AuditOptions): Promise<AuditResult> 
   const info = opts.engine.inspector ? await opts.engine.inspector.info().catch(() => undefined) : undefined
   const engineSecurityOptions = Array.isArray(info?.SecurityOptions) ? (info.SecurityOptions as unknown[]).map(String) : undefined
   const containment = opts.kase ? (await readContainment(opts.kase)).containers : undefined
+  // On the engine's host, process names come from /proc: the engine logs a `top` event for every docker top.
+  const procIndex = await indexProcesses(opts.procRoot ?? '/proc')
   const engineAudit = withDaemon ? await auditEngine(opts, info, filters) : undefined
 
   const audited = await mapBounded(resolved, opts.concurrency ?? 8, async (target) => {
     try {
       opts.signal?.throwIfAborted()
-      return await auditOne(opts, target, now, maxImageAgeDays, {filters, engineSecurityOptions, containment})
+      return await auditOne(opts, target, now, maxImageAgeDays, {filters, engineSecurityOptions, containment, procIndex})
     } catch (error) {
       const info = toErrorInfo(error)
       opts.progress?.(`✗ ${target.ref}: ${info.message}`)
@@ -260,6 +264,7 @@ async function selectTargets(opts: AuditOptions): Promise<{resolved: Resolved[];
 }
 
 interface OneContext {
+  procIndex: Map<string, string[]>
   filters: Filters
   engineSecurityOptions?: string[]
   containment?: Awaited<ReturnType<typeof readContainment>>['containers']
@@ -276,7 +281,7 @@ async function auditOne(opts: AuditOptions, target: Resolved, now: Date, maxImag
   const [pid1, image, runtime] = await Promise.all([
     observePid1(opts.engine, d, {...(opts.procRoot ? {procRoot: opts.procRoot} : {})}),
     imageFacts(opts.engine, d),
-    runtimeFacts(opts.engine, d, doc, live, ctx.engineSecurityOptions),
+    runtimeFacts(opts.engine, d, doc, live, ctx.engineSecurityOptions, ctx.procIndex),
   ])
   const findings = auditInspect(doc, {pid1, image, now, maxImageAgeDays, runtime}).filter((f) => keep(f, ctx.filters))
   const {counts, score, pass} = summarize(findings)
@@ -310,9 +315,11 @@ async function auditOne(opts: AuditOptions, target: Resolved, now: Date, maxImag
 }
 
 /** Processes (docker top: ps on the engine host), exec instances and the image's health check. Never exec. */
-async function runtimeFacts(engine: Engine, d: ContainerDetails, doc: InspectDoc, live: boolean, engineSecurityOptions: string[] | undefined): Promise<RuntimeFacts> {
+async function runtimeFacts(engine: Engine, d: ContainerDetails, doc: InspectDoc, live: boolean, engineSecurityOptions: string[] | undefined, procIndex: Map<string, string[]>): Promise<RuntimeFacts> {
   const facts: RuntimeFacts = {...(engineSecurityOptions ? {engineSecurityOptions} : {})}
-  if (live && d.state !== 'restarting') {
+  const local = procIndex.get(d.id)
+  if (live && local) facts.processes = local
+  else if (live && d.state !== 'restarting') {
     // ps on the engine host (docker top): the process name (comm) and its arguments, never an exec inside.
     const top = await engine.containers.top(d.id, '-eo pid,comm,args').catch(() => engine.containers.top(d.id).catch(() => undefined))
     if (top) {
@@ -331,6 +338,25 @@ async function runtimeFacts(engine: Engine, d: ContainerDetails, doc: InspectDoc
     }
   }
   return facts
+}
+
+/**
+ * container id -> "comm args" of each of its processes, from /proc/<pid>/cgroup (which names the
+ * container under any cgroup driver), comm and cmdline. Empty when /proc is not the engine host's.
+ */
+async function indexProcesses(procRoot: string): Promise<Map<string, string[]>> {
+  const index = new Map<string, string[]>()
+  const pids = (await readdir(procRoot).catch(() => [] as string[])).filter((p) => /^\d+$/.test(p))
+  await mapBounded(pids, 16, async (pid) => {
+    const cgroup = await readFile(join(procRoot, pid, 'cgroup'), 'utf8').catch(() => '')
+    const id = /[0-9a-f]{64}/.exec(cgroup)?.[0]
+    if (!id) return
+    const [comm, cmdline] = await Promise.all([readFile(join(procRoot, pid, 'comm'), 'utf8').catch(() => ''), readFile(join(procRoot, pid, 'cmdline'), 'utf8').catch(() => '')])
+    const list = index.get(id) ?? []
+    list.push(`${comm.trim()} ${cmdline.split('\0').join(' ').trim()}`.trim())
+    index.set(id, list)
+  })
+  return index
 }
 
 async function quarantineOf(opts: AuditOptions, d: ContainerDetails, ctx: OneContext): Promise<ContainerAudit['quarantined']> {
