@@ -180,12 +180,13 @@ export async function auditContainers(opts: AuditOptions): Promise<AuditResult> 
   const containment = opts.kase ? (await readContainment(opts.kase)).containers : undefined
   // On the engine's host, process names come from /proc: the engine logs a `top` event for every docker top.
   const procIndex = await indexProcesses(opts.procRoot ?? '/proc')
+  const images: OneContext['images'] = new Map()
   const engineAudit = withDaemon ? await auditEngine(opts, info, filters) : undefined
 
   const audited = await mapBounded(resolved, opts.concurrency ?? 8, async (target) => {
     try {
       opts.signal?.throwIfAborted()
-      return await auditOne(opts, target, now, maxImageAgeDays, {filters, engineSecurityOptions, containment, procIndex})
+      return await auditOne(opts, target, now, maxImageAgeDays, {filters, engineSecurityOptions, containment, procIndex, images})
     } catch (error) {
       const info = toErrorInfo(error)
       opts.progress?.(`✗ ${target.ref}: ${info.message}`)
@@ -264,6 +265,8 @@ async function selectTargets(opts: AuditOptions): Promise<{resolved: Resolved[];
 }
 
 interface OneContext {
+  /** One image inspect per image for the whole run, however many containers use it. */
+  images: Map<string, Promise<{facts: ImageFacts; healthcheck?: boolean}>>
   procIndex: Map<string, string[]>
   filters: Filters
   engineSecurityOptions?: string[]
@@ -278,11 +281,15 @@ async function auditOne(opts: AuditOptions, target: Resolved, now: Date, maxImag
   const d = await opts.engine.containers.inspect(target.id)
   const doc = d.raw as InspectDoc
   const live = LIVE.has(d.state)
-  const [pid1, image, runtime] = await Promise.all([
+  const key = d.imageId || d.image
+  if (!ctx.images.has(key)) ctx.images.set(key, imageOf(opts.engine, d))
+  const [pid1, img, runtime] = await Promise.all([
     observePid1(opts.engine, d, {...(opts.procRoot ? {procRoot: opts.procRoot} : {})}),
-    imageFacts(opts.engine, d),
+    ctx.images.get(key)!,
     runtimeFacts(opts.engine, d, doc, live, ctx.engineSecurityOptions, ctx.procIndex),
   ])
+  const image = img.facts
+  if (img.healthcheck !== undefined) runtime.imageHealthcheck = img.healthcheck
   const findings = auditInspect(doc, {pid1, image, now, maxImageAgeDays, runtime}).filter((f) => keep(f, ctx.filters))
   const {counts, score, pass} = summarize(findings)
   const ageDays = imageAgeDays(image.created, now)
@@ -331,11 +338,6 @@ async function runtimeFacts(engine: Engine, d: ContainerDetails, doc: InspectDoc
   if (inspector) {
     const execs = await Promise.all((doc.ExecIDs ?? []).map((id) => inspector.exec(id).catch(() => undefined)))
     facts.execs = execs.filter((e): e is NonNullable<typeof e> => e !== undefined)
-    const img = await inspector.image(d.imageId || d.image).catch(() => undefined)
-    if (img) {
-      const test = ((img.Config as {Healthcheck?: {Test?: string[]}} | undefined)?.Healthcheck?.Test ?? []) as string[]
-      facts.imageHealthcheck = test.length > 0 && test[0] !== 'NONE'
-    }
   }
   return facts
 }
@@ -408,6 +410,21 @@ async function auditEngine(opts: AuditOptions, info: Record<string, unknown> | u
     notApplicable: outcomes.filter((o) => o.status === 'not-applicable').map((o) => o.cis),
     counts,
   }
+}
+
+/** The image's facts and whether it has a HEALTHCHECK (from the raw inspect when the engine gives it). */
+async function imageOf(engine: Engine, d: ContainerDetails): Promise<{facts: ImageFacts; healthcheck?: boolean}> {
+  if (engine.inspector) {
+    try {
+      const raw = await engine.inspector.image(d.imageId || d.image)
+      const config = (raw.Config ?? {}) as {User?: string; Healthcheck?: {Test?: string[]} | null}
+      const test = config.Healthcheck?.Test ?? []
+      return {facts: {id: String(raw.Id ?? d.imageId), created: String(raw.Created ?? ''), user: config.User ?? ''}, healthcheck: test.length > 0 && test[0] !== 'NONE'}
+    } catch {
+      // fall through to the typed client, which reports the error
+    }
+  }
+  return {facts: await imageFacts(engine, d)}
 }
 
 async function imageFacts(engine: Engine, d: ContainerDetails): Promise<ImageFacts> {
