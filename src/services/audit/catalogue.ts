@@ -43,7 +43,7 @@ const r = (cis: string, level: CisLevel, automated: boolean, scope: CheckScope, 
 
 export const CIS_RECOMMENDATIONS: readonly CisRecommendation[] = [
   // 2 Docker daemon configuration
-  r('2.1', 2, false, 'daemon', 'info', 'Run the Docker daemon as a non-root user, if possible', {look: 'whether the engine is rootless (docker info: SecurityOptions name=rootless); ir reports what it sees', renumbered: 'new in 1.6.0'}),
+  r('2.1', 2, false, 'daemon', 'info', 'Run the Docker daemon as a non-root user, if possible', {look: 'whether the engine is rootless (docker info: SecurityOptions name=rootless); ir reports what it sees', renumbered: 'not in 1.2.0'}),
   r('2.2', 1, true, 'daemon', 'medium', 'Ensure network traffic is restricted between containers on the default bridge', {renumbered: '2.1 in 1.2.0'}),
   r('2.3', 1, true, 'daemon', 'low', "Ensure the logging level is set to 'info'", {renumbered: '2.2 in 1.2.0'}),
   r('2.4', 1, true, 'daemon', 'medium', 'Ensure Docker is allowed to make changes to iptables', {renumbered: '2.3 in 1.2.0'}),
@@ -84,8 +84,8 @@ export const CIS_RECOMMENDATIONS: readonly CisRecommendation[] = [
   r('3.20', 1, true, 'host', 'medium', 'Ensure that the /etc/default/docker file permissions are set to 644 or more restrictively'),
   r('3.21', 1, true, 'host', 'medium', 'Ensure that the /etc/sysconfig/docker file permissions are set to 644 or more restrictively'),
   r('3.22', 1, true, 'host', 'medium', 'Ensure that the /etc/sysconfig/docker file ownership is set to root:root'),
-  r('3.23', 1, true, 'host', 'high', 'Ensure that the Containerd socket file ownership is set to root:root', {renumbered: 'new in 1.6.0'}),
-  r('3.24', 1, true, 'host', 'high', 'Ensure that the Containerd socket file permissions are set to 660 or more restrictively', {renumbered: 'new in 1.6.0'}),
+  r('3.23', 1, true, 'host', 'high', 'Ensure that the Containerd socket file ownership is set to root:root', {renumbered: 'not in 1.2.0'}),
+  r('3.24', 1, true, 'host', 'high', 'Ensure that the Containerd socket file permissions are set to 660 or more restrictively', {renumbered: 'not in 1.2.0'}),
   // 4 Container images and build file configuration
   r('4.1', 1, true, 'image', 'high', 'Ensure that a user for the container has been created'),
   r('4.2', 1, false, 'image', 'info', 'Ensure that containers use only trusted base images', {look: 'the FROM line of each Dockerfile and where its base image comes from'}),
@@ -98,7 +98,7 @@ export const CIS_RECOMMENDATIONS: readonly CisRecommendation[] = [
   r('4.9', 1, false, 'image', 'info', 'Ensure that COPY is used instead of ADD in Dockerfiles', {look: 'ADD lines in each Dockerfile (docker history <image>)'}),
   r('4.10', 1, false, 'image', 'info', 'Ensure secrets are not stored in Dockerfiles', {look: 'ENV, ARG and RUN lines in each Dockerfile and image history (ir snapshot stores the history redacted)'}),
   r('4.11', 2, false, 'image', 'info', 'Ensure only verified packages are installed', {look: 'that package managers in each Dockerfile verify signatures (no --allow-unauthenticated)'}),
-  r('4.12', 2, false, 'image', 'info', 'Ensure all signed artifacts are validated', {look: 'that images are pulled by digest or with content trust, and artifacts are checked before use', renumbered: 'new in 1.6.0'}),
+  r('4.12', 2, false, 'image', 'info', 'Ensure all signed artifacts are validated', {look: 'that images are pulled by digest or with content trust, and artifacts are checked before use', renumbered: 'not in 1.2.0'}),
   // 5 Container runtime configuration
   r('5.1', 1, true, 'daemon', 'low', 'Ensure swarm mode is not Enabled, if not needed', {renumbered: '7.1 in 1.2.0'}),
   r('5.2', 1, true, 'container', 'high', 'Ensure that, if applicable, an AppArmor Profile is enabled', {renumbered: '5.1 in 1.2.0'}),
