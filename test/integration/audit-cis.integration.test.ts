@@ -1,5 +1,4 @@
-import {createHash} from 'node:crypto'
-import {chmod, readFile, stat, writeFile} from 'node:fs/promises'
+import {readFile, writeFile} from 'node:fs/promises'
 import {createRequire} from 'node:module'
 import {createServer} from 'node:net'
 import {join} from 'node:path'
@@ -9,19 +8,15 @@ import {execa} from 'execa'
 import {XMLParser, XMLValidator} from 'fast-xml-parser'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {connectEngine} from '../../src/docker/dockerode-engine.js'
-import {auditContainers} from '../../src/services/audit.js'
-import {silentLogger} from '../../src/util/logger.js'
 import {runIr, tempDir} from '../helpers/cli.js'
 import {TEST_IMAGE, TestDocker} from '../helpers/docker.js'
-import {canRunExtraEngines, ExtraEngines} from '../helpers/engines.js'
 
 /**
  * The CIS Docker Benchmark audit against the real engine: one container per check that this sandbox
  * can provoke (each the hardened baseline plus one weakness, so the expected CIS ids are exact), the
  * engine's event stream and inspect documents before and after (the audit changes nothing), SARIF
- * validated against the OASIS schema, JUnit parsed, and the daemon checks on a test engine started
- * with a known daemon.json.
+ * validated against the OASIS schema, JUnit parsed. The daemon checks on a test engine started with
+ * a known daemon.json are in audit-daemon.integration.test.ts (the engines project: one dockerd at a time).
  */
 const t = new TestDocker('cis')
 let incidents: string
@@ -279,65 +274,5 @@ describe('ir audit: CIS Docker Benchmark 1.6.0 on the real engine', () => {
     // Markdown cells escape dots: 5\.4
     expect(md).toMatch(new RegExp(`\\| ${t.name('caps')} \\| caps\\.dangerous \\| 5\\\\?\\.4 \\(L1\\) \\| critical \\|`))
     await runIr(['release', '--case', CASE, victim.name, '--yes'], {env})
-  })
-})
-
-describe('ir audit --daemon on a test engine started with a known daemon.json', () => {
-  const engines = new ExtraEngines()
-  let e: {host: string; config?: string; socket: string}
-
-  beforeAll(async () => {
-    const can = await canRunExtraEngines()
-    if (!can.ok) throw new Error(`cannot start a test engine: ${can.reason}`)
-    // On: live restore, no-new-privileges, no userland proxy. Off: experimental, an insecure registry,
-    // icc left on (dockerd refuses icc=false with iptables off); and on its command line --iptables=false
-    // and --log-level warn (set by the helper).
-    ;[e] = (await engines.start(1, {daemonJson: {1: {'live-restore': true, 'no-new-privileges': true, 'userland-proxy': false, experimental: true, 'insecure-registries': ['10.99.0.0/16'], 'default-ulimits': {nofile: {Name: 'nofile', Soft: 1024, Hard: 2048}}}}})) as unknown as [typeof e]
-    await chmod(e.config!, 0o664) // group-writable: CIS 3.18 must fail
-  }, 120_000)
-
-  afterAll(async () => {
-    await engines.cleanup()
-  }, 120_000)
-
-  it('reads /info, daemon.json and the dockerd command line; settings on pass, settings off fail; the files are untouched', async () => {
-    const hash = async (p: string): Promise<{sha: string; mtime: number; ctime: number; mode: number}> => {
-      const s = await stat(p)
-      return {sha: createHash('sha256').update(await readFile(p)).digest('hex'), mtime: s.mtimeMs, ctime: s.ctimeMs, mode: s.mode}
-    }
-    const before = await hash(e.config!)
-    const sockBefore = await stat(e.socket)
-    const since = Math.floor(Date.now() / 1000) - 1
-    const r = await runIr(['audit', '--daemon', '--json'], {env: {...env, DOCKER_HOST: e.host}})
-    expect(r.exitCode, r.stderr).toBe(0)
-    const res = JSON.parse(r.stdout) as {engine: {local: boolean; dockerd: {configFile: string; configExists: boolean}; findings: Array<JsonFinding & {message: string}>; passed: string[]}}
-    expect(res.engine.local).toBe(true)
-    expect(res.engine.dockerd).toMatchObject({configFile: e.config, configExists: true})
-    expect(res.engine.passed).toEqual(expect.arrayContaining(['2.14', '2.15', '2.16', '3.17']))
-    const failed = Object.fromEntries(res.engine.findings.filter((f) => f.kind === 'fail').map((f) => [f.cis, f.message]))
-    expect(Object.keys(failed)).toEqual(expect.arrayContaining(['2.2', '2.3', '2.4', '2.5', '2.18', '3.18']))
-    for (const on of ['2.14', '2.15', '2.16']) expect(failed[on], on).toBeUndefined()
-    expect(res.engine.findings.find((f) => f.cis === '2.8')).toMatchObject({kind: 'manual', message: expect.stringContaining('nofile')})
-    expect(failed['2.3']).toMatch(/"warn" \(dockerd command line\)/)
-    expect(failed['2.4']).toContain('dockerd command line')
-    expect(failed['2.5']).toContain('10.99.0.0/16')
-    expect(failed['3.18']).toContain('0664')
-    for (const f of res.engine.findings) expect(f).toMatchObject({id: `cis-${f.cis}`, benchmark: 'CIS Docker Benchmark 1.6.0'})
-    expect(await hash(e.config!)).toEqual(before)
-    expect((await stat(e.socket)).mtimeMs).toBe(sockBefore.mtimeMs)
-    await new Promise((res) => setTimeout(res, 1100))
-    const ev = await execa('docker', ['events', '--since', String(since), '--until', String(Math.floor(Date.now() / 1000)), '--format', '{{.Type}} {{.Action}}'], {env: {...process.env, DOCKER_HOST: e.host}})
-    expect(ev.stdout.trim()).toBe('')
-  })
-
-  it('without local access (another /proc), host checks say so instead of guessing', async () => {
-    const engine = await connectEngine(silentLogger, {DOCKER_HOST: e.host})
-    const r = await auditContainers({engine, daemon: true, procRoot: '/nonexistent-proc'})
-    const by = Object.fromEntries(r.engine!.findings.map((f) => [f.cis, f.kind]))
-    for (const cis of ['2.3', '2.4', '2.14', '2.16', '3.17', '3.18']) expect(by[cis], cis).toBe('needs-local-access')
-    expect(by['2.5']).toBe('fail') // still decided from /info
-    expect(by['2.2']).toBe('fail') // icc, from the default bridge's options
-    expect(r.engine!.passed).toContain('2.15') // live restore, from /info
-    expect(r.engine!.local).toBe(false)
   })
 })

@@ -24,7 +24,7 @@ const LINE = 'ir-engine-loss-test log line 0123456789abcdefghijklmnopqrstuvwxyz'
 beforeAll(async () => {
   if (!available.ok) return
   incidents = await tempDir('ir-loss-')
-  ;[engine] = await extra.start(1)
+  ;[engine] = (await extra.start(1)) as [ExtraEngine]
   await extra.loadImage(t.docker, TEST_IMAGE)
   const d = extra.docker(engine!)
   const c = await d.createContainer({Image: TEST_IMAGE, name: t.name('chatty'), Labels: t.labels, Cmd: ['sh', '-c', `yes '${LINE}' | head -c 200000000; touch /ready; exec sleep 3600`]})
