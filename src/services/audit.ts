@@ -376,6 +376,10 @@ async function quarantineOf(opts: AuditOptions, d: ContainerDetails, ctx: OneCon
   return d.state === 'paused' ? {note: 'paused with no network: looks isolated (no containment record found)'} : undefined
 }
 
+function securityOptionsOf(info: Record<string, unknown>): string[] {
+  return Array.isArray(info.SecurityOptions) ? (info.SecurityOptions as unknown[]).map(String) : []
+}
+
 async function auditEngine(opts: AuditOptions, info: Record<string, unknown> | undefined, filters: Filters): Promise<EngineAudit> {
   const inspector = opts.engine.inspector
   const empty = {endpoint: opts.engine.endpoint, local: false, passed: [], notApplicable: [], counts: emptyCounts()}
@@ -383,7 +387,7 @@ async function auditEngine(opts: AuditOptions, info: Record<string, unknown> | u
     const f = outcomeToFinding({cis: '2.1', status: 'needs-local-access', message: 'the engine\'s settings could not be read'})!
     return {...empty, note: 'the engine info could not be read', findings: [f], counts: summarize([f]).counts}
   }
-  const host = await readHostFacts({endpoint: opts.engine.endpoint, ...(typeof info.DockerRootDir === 'string' ? {dockerRootDir: info.DockerRootDir} : {}), ...(opts.procRoot ? {procRoot: opts.procRoot} : {})})
+  const host = await readHostFacts({endpoint: opts.engine.endpoint, ...(typeof info.DockerRootDir === 'string' ? {dockerRootDir: info.DockerRootDir} : {}), ...(opts.procRoot ? {procRoot: opts.procRoot} : {}), rootless: securityOptionsOf(info).some((o) => o.includes('name=rootless'))})
   const swarm = (info.Swarm ?? {}) as {ControlAvailable?: boolean; Managers?: number}
   const manager = swarm.ControlAvailable === true
   const facts: DaemonFacts = {

@@ -269,3 +269,55 @@ describe('audit results as SARIF 2.1.0 and JUnit XML', () => {
     expect(only.engine!.findings).toEqual([])
   })
 })
+
+describe('finding the engine\'s dockerd on this host (readHostFacts)', () => {
+  async function fakeHost(args: (sock: string, root: string) => string[], opts: {environ?: string; config?: string} = {}): Promise<{proc: string; root: string; sock: string}> {
+    const {mkdir, mkdtemp, writeFile: write} = await import('node:fs/promises')
+    const {tmpdir} = await import('node:os')
+    const {join} = await import('node:path')
+    const base = await mkdtemp(join(tmpdir(), 'ir-hostfacts-'))
+    const proc = join(base, 'proc')
+    const root = join(base, 'root')
+    const sock = join(base, 'docker.sock')
+    await write(sock, '')
+    await mkdir(join(proc, '4321'), {recursive: true})
+    await mkdir(join(proc, '99'), {recursive: true})
+    await write(join(proc, '99', 'comm'), 'sleep\n')
+    await write(join(proc, '4321', 'comm'), 'dockerd\n')
+    await write(join(proc, '4321', 'cmdline'), `${args(sock, root).join('\0')}\0`)
+    await write(join(proc, '4321', 'environ'), opts.environ ?? 'PATH=/bin\0')
+    await mkdir(join(proc, 'net'), {recursive: true})
+    await write(join(proc, 'net', 'tcp'), '  sl  local_address rem_address   st\n   0: 0100007F:0949 00000000:0000 0A 0\n')
+    await mkdir(join(root, 'etc', 'docker'), {recursive: true})
+    if (opts.config !== undefined) await write(join(root, 'etc', 'docker', 'daemon.json'), opts.config)
+    await write(join(root, 'etc', 'group'), 'root:x:0:\ndocker:x:998:\n')
+    return {proc, root, sock}
+  }
+
+  it('matches the dockerd whose --host is the socket, reads its daemon.json and the group, and not other processes', async () => {
+    const h = await fakeHost((sock) => ['dockerd', '--host', `unix://${sock}`, '--iptables=false'], {config: '{"icc": false}'})
+    const {readHostFacts} = await import('../../src/services/audit/host-facts.js')
+    const r = await readHostFacts({endpoint: `unix://${h.sock}`, procRoot: h.proc, root: h.root})
+    expect(r.local).toMatchObject({pid: 4321, configFile: '/etc/docker/daemon.json', configExists: true, config: {icc: false}, dockerGid: 998, swarmPortOnAll: false})
+    expect(r.local!.files['etc-docker']).toMatchObject({path: `${h.root}/etc/docker`, isDirectory: true})
+    expect(r.local!.files['docker-sock']).toMatchObject({path: h.sock})
+    expect(setting(r.local!, 'iptables')).toEqual({value: 'false', source: 'dockerd command line'})
+  })
+
+  it('says why there are no local facts: another socket, another data root, a TCP engine', async () => {
+    const {readHostFacts} = await import('../../src/services/audit/host-facts.js')
+    const other = await fakeHost(() => ['dockerd', '--host', 'unix:///somewhere/else.sock'])
+    expect((await readHostFacts({endpoint: `unix://${other.sock}`, procRoot: other.proc, root: other.root})).note).toMatch(/no dockerd serving .* is visible/)
+    const h = await fakeHost((sock) => ['dockerd', '-H', `unix://${sock}`, '--data-root', '/data/docker'])
+    expect((await readHostFacts({endpoint: `unix://${h.sock}`, procRoot: h.proc, root: h.root, dockerRootDir: '/var/lib/docker'})).local).toBeUndefined()
+    expect((await readHostFacts({endpoint: `unix://${h.sock}`, procRoot: h.proc, root: h.root, dockerRootDir: '/data/docker'})).local?.pid).toBe(4321)
+    expect((await readHostFacts({endpoint: 'tcp://10.0.0.1:2376 (TLS)'})).note).toContain('not through a local socket')
+  })
+
+  it('a rootless engine reads the daemon.json of the user running it', async () => {
+    const h = await fakeHost((sock) => ['dockerd', `--host=unix://${sock}`], {environ: 'HOME=/home/alice\0XDG_CONFIG_HOME=/home/alice/.cfg\0SECRET=x\0'})
+    const {readHostFacts} = await import('../../src/services/audit/host-facts.js')
+    const r = await readHostFacts({endpoint: `unix://${h.sock}`, procRoot: h.proc, root: h.root, rootless: true})
+    expect(r.local).toMatchObject({configFile: '/home/alice/.cfg/docker/daemon.json', configExists: false})
+  })
+})

@@ -17,6 +17,8 @@ export interface HostFactsOptions {
   procRoot?: string
   /** Prefix for absolute host paths (tests). */
   root?: string
+  /** The engine is rootless (docker info SecurityOptions name=rootless): its default daemon.json is the user's. */
+  rootless?: boolean
 }
 
 const DEFAULT_SOCKET = '/var/run/docker.sock'
@@ -92,6 +94,14 @@ export function listensOnAll(procNetTcp: string, port: number): boolean {
   })
 }
 
+/** A rootless dockerd reads $XDG_CONFIG_HOME/docker/daemon.json (default ~/.config): from its environment, only those two names. */
+async function rootlessConfig(procDir: string): Promise<string> {
+  const environ = (await readFile(join(procDir, 'environ'), 'utf8').catch(() => '')).split('\0')
+  const value = (name: string): string | undefined => environ.find((e) => e.startsWith(`${name}=`))?.slice(name.length + 1)
+  const base = value('XDG_CONFIG_HOME') ?? (value('HOME') ? join(value('HOME')!, '.config') : undefined)
+  return base ? join(base, 'docker', 'daemon.json') : DEFAULT_CONFIG
+}
+
 /**
  * The local facts, or a note saying why there are none (not a unix socket, no dockerd for it in
  * this machine's /proc, not root).
@@ -108,7 +118,7 @@ export async function readHostFacts(opts: HostFactsOptions): Promise<{local?: Lo
     if (comm.trim() !== 'dockerd') continue
     const args = (await readFile(join(procRoot, pid, 'cmdline'), 'utf8').catch(() => '')).split('\0').filter((a) => a !== '')
     if (args.length === 0) continue
-    const configFile = flagValues(args, ['--config-file'])[0] ?? DEFAULT_CONFIG
+    const configFile = flagValues(args, ['--config-file'])[0] ?? (opts.rootless ? await rootlessConfig(join(procRoot, pid)) : DEFAULT_CONFIG)
     let config: {exists: boolean; value: Record<string, unknown>}
     try {
       config = await readJson(root + configFile)
