@@ -226,6 +226,9 @@ describe('audit results as SARIF 2.1.0 and JUnit XML', () => {
     expect(results.find((x) => x.ruleId === 'cis-2.4')).toMatchObject({kind: 'open', level: 'none'}) // needs local access: remote engine
     expect(results.find((x) => x.ruleId === 'cis-2.1')).toMatchObject({kind: 'review', level: 'none'})
     expect(new Set(sarif.runs[0]!.tool.driver.rules.map((x) => x.id)).size).toBe(sarif.runs[0]!.tool.driver.rules.length)
+    // GitHub code scanning refuses results without a repository-relative location
+    const uris = results.map((x) => (x as unknown as {locations: Array<{physicalLocation: {artifactLocation: {uri: string}}}>}).locations[0]!.physicalLocation.artifactLocation.uri)
+    expect(new Set(uris)).toEqual(new Set(['docker/engine', 'docker/containers/web', 'docker/containers/old', 'docker/containers/frozen_']))
     // a broken document is refused by the same validator: the test can fail
     expect(validate({...sarif, version: '2.0.0'})).toBe(false)
   })

@@ -28,6 +28,11 @@ function targets(r: AuditResult): Target[] {
   return out
 }
 
+/** `docker/containers/<name>` or `docker/engine`: no scheme, no absolute path, only safe characters. */
+export function artifactUri(t: {kind: 'engine' | 'container'; name: string}): string {
+  return t.kind === 'engine' ? 'docker/engine' : `docker/containers/${t.name.replace(/[^A-Za-z0-9_.-]+/g, '_')}`
+}
+
 function titleOf(id: string, cis: string | undefined): string {
   const rec = cis ? recommendation(cis) : undefined
   return rec?.title ?? IR_CHECKS[id] ?? id
@@ -73,7 +78,8 @@ export function toSarif(r: AuditResult): Record<string, unknown> {
         kind,
         level: kind === 'fail' ? SARIF_LEVEL[f.severity] : 'none',
         message: {text: `${t.name}: ${f.message}`},
-        locations: [{logicalLocations: [{name: t.name, fullyQualifiedName: `${t.kind}/${t.name}`, kind: 'resource'}]}],
+        // Code-scanning dashboards want a repository-relative path: a stable pseudo path per target.
+        locations: [{physicalLocation: {artifactLocation: {uri: artifactUri(t)}, region: {startLine: 1}}, logicalLocations: [{name: t.name, fullyQualifiedName: `${t.kind}/${t.name}`, kind: 'resource'}]}],
         partialFingerprints: {irTarget: `${t.kind}/${t.id}/${f.id}`},
         properties: {target: t.name, targetId: t.id, severity: f.severity, ...(f.cis ? {cis: f.cis, benchmark: f.benchmark ?? BENCHMARK_LABEL, level: f.level ?? 1} : {}), ...(t.note ? {state: t.note} : {})},
       })
