@@ -12,7 +12,7 @@ export default class Audit extends BaseCommand<typeof Audit> {
 
   static override description = `Every automated check of the CIS Docker Benchmark 1.6.0 that applies to a running engine: section 4 (images) and 5 (runtime) per container, and with --daemon (or --all) section 2 (daemon configuration), 3 (file ownership and permissions, when ir runs on the engine's host), 4.5, 5.1 and 7 (swarm, on a manager). Each finding carries its CIS id, the benchmark version and its level; manual recommendations are listed with what to look at; host checks say "needs local access" when ir is not on the engine's host. ir's own checks keep their ids beside the CIS ones: PID 1's real uid, log rotation, image age, unbounded restarts, other runtimes' sockets.
 
-Never touches what it audits: no exec, no pause, no change; only GET requests to the engine (inspect, top, info, networks, exec inspect) and reads on the host (/proc, daemon.json, stat). Stopped containers are audited too and flagged as stopped; containers isolated by ir are marked quarantined.
+Never touches what it audits: no exec, no pause, no change; only GET requests to the engine (inspects, info, networks, exec inspect; docker top only for a remote engine, which the engine logs as a "top" event) and reads on its host (/proc, daemon.json, stat). Stopped containers are audited too and flagged as stopped; containers isolated by ir are marked quarantined.
 
 Read-only: nothing is written anywhere unless --case is given; then the result is stored in the case as hardening-audit evidence and an audit.hardening entry listing each finding with its CIS id.`
 
