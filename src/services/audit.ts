@@ -387,14 +387,17 @@ async function auditEngine(opts: AuditOptions, info: Record<string, unknown> | u
     const f = outcomeToFinding({cis: '2.1', status: 'needs-local-access', message: 'the engine\'s settings could not be read'})!
     return {...empty, note: 'the engine info could not be read', findings: [f], counts: summarize([f]).counts}
   }
-  const host = await readHostFacts({endpoint: opts.engine.endpoint, ...(typeof info.DockerRootDir === 'string' ? {dockerRootDir: info.DockerRootDir} : {}), ...(opts.procRoot ? {procRoot: opts.procRoot} : {}), rootless: securityOptionsOf(info).some((o) => o.includes('name=rootless'))})
+  const swarmInfo = (info.Swarm ?? {}) as {NodeID?: string; RemoteManagers?: Array<{NodeID?: string; Addr?: string}> | null}
+  const self = (swarmInfo.RemoteManagers ?? []).find((m) => m.NodeID === swarmInfo.NodeID)
+  const swarmPort = self?.Addr ? Number(self.Addr.split(':').pop()) : undefined
+  const host = await readHostFacts({endpoint: opts.engine.endpoint, ...(swarmPort ? {swarmPort} : {}), ...(typeof info.DockerRootDir === 'string' ? {dockerRootDir: info.DockerRootDir} : {}), ...(opts.procRoot ? {procRoot: opts.procRoot} : {}), rootless: securityOptionsOf(info).some((o) => o.includes('name=rootless'))})
   const swarm = (info.Swarm ?? {}) as {ControlAvailable?: boolean; Managers?: number}
   const manager = swarm.ControlAvailable === true
   const facts: DaemonFacts = {
     endpoint: opts.engine.endpoint,
     info,
     ...(await inspector.network('bridge').then((b) => (b ? {bridge: b} : {}))),
-    ...(manager ? {networks: await inspector.networks(), managers: swarm.Managers ?? 0} : {}),
+    ...(manager ? {networks: await inspector.networks(), managers: swarm.Managers ?? 0, ...(swarmPort ? {swarmPort} : {})} : {}),
     ...(manager ? await inspector.swarm().then((s) => (s ? {swarm: s} : {})) : {}),
     env: {...((opts.env ?? process.env).DOCKER_CONTENT_TRUST === undefined ? {} : {DOCKER_CONTENT_TRUST: (opts.env ?? process.env).DOCKER_CONTENT_TRUST})},
     ...(host.local ? {local: host.local} : {}),

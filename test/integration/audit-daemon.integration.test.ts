@@ -31,13 +31,15 @@ let env: Record<string, string>
 describe.skipIf(!available.ok)('ir audit --daemon on a test engine started with a known daemon.json', () => {
   const engines = new ExtraEngines()
   let e: {host: string; config?: string; socket: string}
+  /** A second engine, plain, made a swarm manager (live restore, on the first, is incompatible with swarm mode). */
+  let m: {host: string; config?: string; socket: string}
 
   beforeAll(async () => {
     env = {IR_INCIDENTS_DIR: await tempDir()}
     // On: live restore, no-new-privileges, no userland proxy. Off: experimental, an insecure registry,
     // icc left on (dockerd refuses icc=false with iptables off); and on its command line --iptables=false
     // and --log-level warn (set by the helper).
-    ;[e] = (await engines.start(1, {daemonJson: {1: {'live-restore': true, 'no-new-privileges': true, 'userland-proxy': false, experimental: true, 'insecure-registries': ['10.99.0.0/16'], 'default-ulimits': {nofile: {Name: 'nofile', Soft: 1024, Hard: 2048}}}}})) as unknown as [typeof e]
+    ;[e, m] = (await engines.start(2, {daemonJson: {1: {'live-restore': true, 'no-new-privileges': true, 'userland-proxy': false, experimental: true, 'insecure-registries': ['10.99.0.0/16'], 'default-ulimits': {nofile: {Name: 'nofile', Soft: 1024, Hard: 2048}}}}})) as unknown as [typeof e, typeof m]
     await chmod(e.config!, 0o664) // group-writable: CIS 3.18 must fail
   }, 120_000)
 
@@ -85,4 +87,35 @@ describe.skipIf(!available.ok)('ir audit --daemon on a test engine started with 
     expect(r.engine!.passed).toContain('2.15') // live restore, from /info
     expect(r.engine!.local).toBe(false)
   })
+
+  it('on a swarm manager: 5.1 and section 7 from /info, /swarm, the networks and the manager port listener', async () => {
+    const d = engines.docker(m as never)
+    const port = 21_000 + Math.floor(Math.random() * 8000)
+    // Listening on every interface (7.2 fails), no auto-lock (7.5 fails), an overlay network without encryption (7.3 fails).
+    await d.swarmInit({ListenAddr: `0.0.0.0:${port}`, AdvertiseAddr: `127.0.0.1:${port}`, DataPathPort: port + 1} as never)
+    await d.createNetwork({Name: 'ir-cis-plain', Driver: 'overlay', Attachable: true})
+    await d.createNetwork({Name: 'ir-cis-sealed', Driver: 'overlay', Attachable: true, Options: {encrypted: ''}})
+    const audit = async (): Promise<Record<string, {kind?: string; message: string}>> => {
+      const r = await runIr(['audit', '--daemon', '--only', '5.1,7', '--json'], {env: {...env, DOCKER_HOST: m.host}})
+      expect(r.exitCode, r.stderr).toBe(0)
+      const res = JSON.parse(r.stdout) as {engine: {findings: JsonFinding[]; passed: string[]}}
+      return Object.fromEntries([...res.engine.findings.map((f) => [f.cis!, {kind: f.kind, message: f.message}]), ...res.engine.passed.map((p) => [p, {kind: 'pass', message: ''}])])
+    }
+    const first = await audit()
+    expect(first['5.1']!.kind).toBe('fail')
+    expect(first['7.1']!.kind).toBe('pass') // one manager
+    expect(first['7.2']).toMatchObject({kind: 'fail', message: expect.stringContaining(String(port))})
+    expect(first['7.3']!.kind).toBe('fail')
+    expect(first['7.3']!.message).toContain('ir-cis-plain')
+    expect(first['7.3']!.message).not.toContain('ir-cis-sealed')
+    expect(first['7.5']!.kind).toBe('fail')
+    for (const manual of ['7.4', '7.6', '7.7', '7.8', '7.9']) expect(first[manual]!.kind, manual).toBe('manual')
+    expect(first['7.7']!.message).toMatch(/expire after \d+ h/)
+    // Turn auto-lock on: 7.5 passes.
+    await d.getNetwork('ir-cis-plain').remove()
+    await execa('docker', ['-H', m.host, 'swarm', 'update', '--autolock=true'], {env: {...process.env, DOCKER_CONTEXT: ''}, stdin: 'ignore'})
+    const second = await audit()
+    expect(second['7.5']!.kind).toBe('pass')
+  })
 })
+

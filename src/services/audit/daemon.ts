@@ -28,7 +28,7 @@ export interface LocalFacts {
   files: Partial<Record<FileRole, FileFacts | FileFacts[] | null>>
   /** The gid of the group named docker, when there is one. */
   dockerGid?: number
-  /** Whether anything listens on port 2377 on every interface (read from /proc/net/tcp*). */
+  /** Whether the swarm manager port (2377 unless the node says otherwise) listens on every interface (read from /proc/net/tcp*). */
   swarmPortOnAll?: boolean
 }
 
@@ -43,6 +43,8 @@ export interface DaemonFacts {
   /** GET /swarm, on a manager. */
   swarm?: Record<string, unknown>
   managers?: number
+  /** This manager's swarm port (from /info Swarm.RemoteManagers). */
+  swarmPort?: number
   /** ir's own environment (content trust is a client setting). */
   env: {DOCKER_CONTENT_TRUST?: string}
   /** Undefined when ir does not run on the engine's host (or could not find dockerd there). */
@@ -276,8 +278,9 @@ export function swarmOutcomes(f: DaemonFacts, manager: boolean): CheckOutcome[] 
   const out: CheckOutcome[] = []
   const m = f.managers ?? 0
   out.push(m > 7 || (m > 1 && m % 2 === 0) ? {cis: '7.1', status: 'fail', message: `${m} managers: use an odd number, at most 7`, fix: 'docker node demote <node>'} : {cis: '7.1', status: 'pass', message: `${m} manager(s)`})
-  if (f.local?.swarmPortOnAll === undefined) out.push(needsLocal('7.2', f, 'the swarm port 2377 listener'))
-  else out.push(f.local.swarmPortOnAll ? {cis: '7.2', status: 'fail', message: 'the swarm port 2377 listens on every interface', fix: 'docker swarm init --listen-addr <ip>:2377'} : {cis: '7.2', status: 'pass', message: 'the swarm port 2377 is bound to one address'})
+  const port = f.swarmPort ?? 2377
+  if (f.local?.swarmPortOnAll === undefined) out.push(needsLocal('7.2', f, `the swarm port ${port} listener`))
+  else out.push(f.local.swarmPortOnAll ? {cis: '7.2', status: 'fail', message: `the swarm manager port ${port} listens on every interface`, fix: `docker swarm init --listen-addr <ip>:${port}`} : {cis: '7.2', status: 'pass', message: `the swarm manager port ${port} is bound to one address`})
   const overlays = (f.networks ?? []).filter((n) => n.Driver === 'overlay')
   const plain = overlays.filter((n) => !('encrypted' in ((n.Options ?? {}) as Record<string, string>)))
   out.push(plain.length ? {cis: '7.3', status: 'fail', message: `overlay networks without encryption: ${plain.map((n) => String(n.Name)).join(', ')}`, fix: 'docker network create -d overlay --opt encrypted <name>'} : {cis: '7.3', status: 'pass', message: `${overlays.length} overlay network(s), all encrypted`})

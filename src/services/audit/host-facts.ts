@@ -19,6 +19,8 @@ export interface HostFactsOptions {
   root?: string
   /** The engine is rootless (docker info SecurityOptions name=rootless): its default daemon.json is the user's. */
   rootless?: boolean
+  /** The swarm manager port of this node (default 2377), for CIS 7.2. */
+  swarmPort?: number
 }
 
 const DEFAULT_SOCKET = '/var/run/docker.sock'
@@ -83,7 +85,7 @@ async function filesUnder(dir: string): Promise<FileFacts[]> {
   return out
 }
 
-/** Whether something listens on TCP port 2377 on every interface (IPv4 0.0.0.0 or IPv6 ::). */
+/** Whether something listens on this TCP port on every interface (IPv4 0.0.0.0 or IPv6 ::), from /proc/net/tcp and tcp6. */
 export function listensOnAll(procNetTcp: string, port: number): boolean {
   const hex = port.toString(16).toUpperCase().padStart(4, '0')
   return procNetTcp.split('\n').some((line) => {
@@ -164,7 +166,7 @@ export async function readHostFacts(opts: HostFactsOptions): Promise<{local?: Lo
         configExists: config.exists,
         files,
         ...(dockerGid === undefined || Number.isNaN(dockerGid) ? {} : {dockerGid}),
-        swarmPortOnAll: listensOnAll(tcp, 2377),
+        swarmPortOnAll: listensOnAll(tcp, opts.swarmPort ?? 2377),
       },
     }
   }
