@@ -205,7 +205,7 @@ describe('ir audit: CIS Docker Benchmark 1.6.0 on the real engine', () => {
     for (let i = 0; i < made.length; i++) expect(after[i], made[i]!.what).toEqual(before[i])
   })
 
-  it('--format sarif validates against the SARIF 2.1.0 schema; --format junit parses; --fail-on exits 9', async () => {
+  it('--format sarif validates against the SARIF 2.1.0 schema; --format junit against the JUnit schema Jenkins uses; --fail-on exits 9', async () => {
     const names = made.slice(0, 8).map((m) => m.name)
     const sarif = await runIr(['audit', ...names, '--format', 'sarif', '--fail-on', 'critical'], {env})
     expect(sarif.exitCode, sarif.stderr).toBe(9) // the socket mount is critical
@@ -221,6 +221,9 @@ describe('ir audit: CIS Docker Benchmark 1.6.0 on the real engine', () => {
     const junit = await runIr(['audit', ...names, '--format', 'junit'], {env})
     expect(junit.exitCode, junit.stderr).toBe(0)
     expect(XMLValidator.validate(junit.stdout)).toBe(true)
+    const {validateXML} = require('xmllint-wasm') as {validateXML(o: {xml: Array<{fileName: string; contents: string}>; schema: string[]}): Promise<{valid: boolean; errors: Array<{rawMessage: string}>}>}
+    const verdict = await validateXML({xml: [{fileName: 'audit.xml', contents: junit.stdout}], schema: [await readFile(new URL('../fixtures/junit-4.xsd', import.meta.url), 'utf8')]})
+    expect(verdict.errors.map((e) => e.rawMessage)).toEqual([])
     const x = new XMLParser({ignoreAttributes: false, attributeNamePrefix: '', isArray: (n) => n === 'testsuite' || n === 'testcase'}).parse(junit.stdout) as {testsuites: {testsuite: Array<{name: string; failures: string; testcase: Array<{name: string; failure?: unknown}>}>}}
     expect(x.testsuites.testsuite.map((s) => s.name).sort()).toEqual([...names].sort())
     expect(Number(x.testsuites.testsuite.find((s) => s.name === t.name('hardened'))!.failures)).toBe(0)

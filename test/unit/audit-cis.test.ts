@@ -251,6 +251,14 @@ describe('audit results as SARIF 2.1.0 and JUnit XML', () => {
     expect(web.testcase.find((c) => c.name.startsWith('CIS 5.8 '))?.failure).toBeDefined()
     expect(web.testcase.some((c) => c.name.startsWith('CIS 5.32:') && !c.failure)).toBe(true) // a pass
     expect(xmlEscape('a\u0007<b>&"\'')).toBe('a&lt;b&gt;&amp;&quot;&apos;')
+    // libxml2's verdict against the JUnit schema Jenkins uses; the same schema refuses a broken document
+    const {validateXML} = require('xmllint-wasm') as {validateXML(o: {xml: Array<{fileName: string; contents: string}>; schema: string[]}): Promise<{valid: boolean; errors: Array<{rawMessage: string}>}>}
+    const xsd = await readFile(new URL('../fixtures/junit-4.xsd', import.meta.url), 'utf8')
+    const verdict = await validateXML({xml: [{fileName: 'audit.xml', contents: xml}], schema: [xsd]})
+    expect(verdict.errors.map((e) => e.rawMessage)).toEqual([])
+    expect(verdict.valid).toBe(true)
+    const broken = await validateXML({xml: [{fileName: 'broken.xml', contents: xml.replace(/<testcase classname="([^"]*)" name="[^"]*"/, '<testcase classname="$1"')}], schema: [xsd]})
+    expect(broken.valid).toBe(false)
   })
 
   it('--level 1 drops Level 2 checks, --only keeps the named ones, --exclude leaves containers out; stopped ones are flagged', async () => {

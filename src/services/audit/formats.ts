@@ -112,12 +112,14 @@ export function xmlEscape(s: string): string {
     .replace(/'/g, '&apos;')
 }
 
-/** JUnit XML: one testsuite per target (the engine, each container), one testcase per check. */
+/**
+ * JUnit XML: one testsuite per target (the engine, each container), one testcase per check. Valid
+ * against the schema Jenkins uses (skipped carries its reason as text, not as an attribute).
+ */
 export function toJunit(r: AuditResult): string {
   const suites: string[] = []
   let tests = 0
   let failures = 0
-  let skipped = 0
   for (const t of targets(r)) {
     const cases: string[] = []
     let tFail = 0
@@ -127,7 +129,7 @@ export function toJunit(r: AuditResult): string {
       const label = `${f.cis ? `CIS ${f.cis} ` : ''}${f.id}: ${titleOf(f.id, f.cis)}`
       if (f.kind === 'manual' || f.kind === 'needs-local-access') {
         tSkip++
-        cases.push(`    <testcase classname="${xmlEscape(classname)}" name="${xmlEscape(label)}" time="0"><skipped message="${xmlEscape(`${f.kind}: ${f.message}`)}"/></testcase>`)
+        cases.push(`    <testcase classname="${xmlEscape(classname)}" name="${xmlEscape(label)}" time="0"><skipped>${xmlEscape(`${f.kind}: ${f.message}`)}</skipped></testcase>`)
       } else if (f.severity === 'info') {
         cases.push(`    <testcase classname="${xmlEscape(classname)}" name="${xmlEscape(label)}" time="0"><system-out>${xmlEscape(`info: ${f.message}`)}</system-out></testcase>`)
       } else {
@@ -138,11 +140,10 @@ export function toJunit(r: AuditResult): string {
     for (const cis of t.passed) cases.push(`    <testcase classname="${xmlEscape(classname)}" name="${xmlEscape(`CIS ${cis}: ${titleOf('', cis)}`)}" time="0"/>`)
     for (const cis of t.notApplicable) {
       tSkip++
-      cases.push(`    <testcase classname="${xmlEscape(classname)}" name="${xmlEscape(`CIS ${cis}: ${titleOf('', cis)}`)}" time="0"><skipped message="not applicable"/></testcase>`)
+      cases.push(`    <testcase classname="${xmlEscape(classname)}" name="${xmlEscape(`CIS ${cis}: ${titleOf('', cis)}`)}" time="0"><skipped>not applicable</skipped></testcase>`)
     }
     tests += cases.length
     failures += tFail
-    skipped += tSkip
     suites.push(
       [
         `  <testsuite name="${xmlEscape(t.name)}" id="${xmlEscape(t.id)}" tests="${cases.length}" failures="${tFail}" errors="0" skipped="${tSkip}" time="0" timestamp="${r.auditedAt.replace(/\.\d+Z$/, '')}">`,
@@ -152,5 +153,5 @@ export function toJunit(r: AuditResult): string {
       ].join('\n'),
     )
   }
-  return ['<?xml version="1.0" encoding="UTF-8"?>', `<testsuites name="ir audit (${xmlEscape(BENCHMARK_LABEL)})" tests="${tests}" failures="${failures}" errors="0" skipped="${skipped}" time="0">`, ...suites, '</testsuites>', ''].join('\n')
+  return ['<?xml version="1.0" encoding="UTF-8"?>', `<testsuites name="ir audit (${xmlEscape(BENCHMARK_LABEL)})" tests="${tests}" failures="${failures}" errors="0" time="0">`, ...suites, '</testsuites>', ''].join('\n')
 }
