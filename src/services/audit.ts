@@ -351,7 +351,8 @@ async function indexProcesses(procRoot: string): Promise<Map<string, string[]>> 
   const pids = (await readdir(procRoot).catch(() => [] as string[])).filter((p) => /^\d+$/.test(p))
   await mapBounded(pids, 16, async (pid) => {
     const cgroup = await readFile(join(procRoot, pid, 'cgroup'), 'utf8').catch(() => '')
-    const id = /[0-9a-f]{64}/.exec(cgroup)?.[0]
+    // the innermost container id (a nested engine's cgroup path names the outer one first)
+    const id = [...cgroup.matchAll(/[0-9a-f]{64}/g)].pop()?.[0]
     if (!id) return
     const [comm, cmdline] = await Promise.all([readFile(join(procRoot, pid, 'comm'), 'utf8').catch(() => ''), readFile(join(procRoot, pid, 'cmdline'), 'utf8').catch(() => '')])
     const list = index.get(id) ?? []
