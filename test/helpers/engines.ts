@@ -17,6 +17,8 @@ import {execa} from 'execa'
  */
 export interface ExtraEngine {
   n: number
+  /** Its daemon.json (--config-file). */
+  config?: string
   socket: string
   host: string
   /** Also listening on tcp://127.0.0.1:<port> with TLS verification (client certificate required). */
@@ -46,7 +48,11 @@ export class ExtraEngines {
    * listen on tcp://127.0.0.1 with --tlsverify, with a CA, server and client certificate made for
    * the run (in <dir>: ca.pem, cert.pem, key.pem as DOCKER_CERT_PATH expects).
    */
-  async start(count: number, opts: {tls?: number[]} = {}): Promise<ExtraEngine[]> {
+  /** Extra daemon.json settings per engine number (keys dockerd is not also given on its command line). */
+  private daemonJson: Record<number, Record<string, unknown>> = {}
+
+  async start(count: number, opts: {tls?: number[]; daemonJson?: Record<number, Record<string, unknown>>} = {}): Promise<ExtraEngine[]> {
+    this.daemonJson = opts.daemonJson ?? {}
     await mkdir(this.runDir, {recursive: true, mode: 0o700})
     this.dataDir = await mkdtemp(join(tmpdir(), `ir-test-engines-${this.id}-`))
     const tlsDir = opts.tls?.length ? await this.makeCerts() : undefined
@@ -126,7 +132,8 @@ export class ExtraEngines {
     await execa('ip', ['addr', 'add', `10.${second}.255.1/24`, 'dev', bridge], {reject: false})
     await execa('ip', ['link', 'set', bridge, 'up'], {reject: false})
     const config = join(this.dataDir, `daemon-${e.n}.json`)
-    await writeFile(config, JSON.stringify({'deprecated-key-path': join(this.dataDir, `key-${e.n}.json`)}))
+    e.config = config
+    await writeFile(config, JSON.stringify({'deprecated-key-path': join(this.dataDir, `key-${e.n}.json`), ...this.daemonJson[e.n]}))
     const args = [
       '--config-file', config,
       '--host', e.host,

@@ -183,6 +183,8 @@ export interface RebuildRun {
 export interface HardeningFinding {
   container: string
   check: string
+  /** CIS Docker Benchmark id (with its level), when the check implements one. */
+  cis?: string
   severity: string
   message: string
 }
