@@ -1,5 +1,4 @@
 import {AsyncLocalStorage} from 'node:async_hooks'
-import {dirname} from 'node:path'
 
 import lockfile from 'proper-lockfile'
 
@@ -64,7 +63,8 @@ export class CaseLock {
     let delay = 5
     for (;;) {
       try {
-        return await lockfile.lock(dirname(this.path), {
+        // Keyed by the lock's own path: several locks may live in one folder (per-container locks).
+        return await lockfile.lock(this.path, {
           lockfilePath: this.path,
           realpath: false,
           stale: this.staleMs,

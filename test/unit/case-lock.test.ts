@@ -27,6 +27,21 @@ describe('CaseLock (proper-lockfile)', () => {
     expect(await gone(join(dir, '.ir-lock'))).toBe(true)
   })
 
+  it('holds two locks of one folder at once (per-container locks beside each other)', async () => {
+    const dir = await tempDir('ir-lock-')
+    const a = new CaseLock(join(dir, 'containment-a'))
+    const b = new CaseLock(join(dir, 'containment-b'))
+    let both = false
+    await a.run(async () => {
+      await b.run(async () => {
+        both = !(await gone(join(dir, 'containment-a'))) && !(await gone(join(dir, 'containment-b')))
+      })
+    })
+    expect(both).toBe(true)
+    expect(await gone(join(dir, 'containment-a'))).toBe(true)
+    expect(await gone(join(dir, 'containment-b'))).toBe(true)
+  })
+
   it('releases the lock when the work fails', async () => {
     const dir = await tempDir('ir-lock-')
     const lock = new CaseLock(join(dir, '.ir-lock'))
