@@ -3,6 +3,7 @@ import {homedir} from 'node:os'
 import {join} from 'node:path'
 
 import {abort} from '../errors.js'
+import {parseSshUrl, type SshDestination} from './ssh.js'
 
 /** How to reach a Docker engine, derived from DOCKER_HOST / TLS variables like the docker CLI does. */
 export interface EngineEndpoint {
@@ -12,14 +13,13 @@ export interface EngineEndpoint {
     socketPath?: string
     host?: string
     port?: number
-    protocol?: 'http' | 'https' | 'ssh'
-    username?: string
+    protocol?: 'http' | 'https'
     ca?: Buffer
     cert?: Buffer
     key?: Buffer
-    /** ssh:// engines: the ssh agent to authenticate with (SSH_AUTH_SOCK), as the docker CLI does. */
-    sshOptions?: {agent?: string}
   }
+  /** ssh:// engines: reached through the system ssh running `docker system dial-stdio` (src/docker/ssh.ts). */
+  ssh?: SshDestination
 }
 
 export const DEFAULT_SOCKET = '/var/run/docker.sock'
@@ -57,16 +57,8 @@ export function parseDockerHost(raw: string, env: NodeJS.ProcessEnv = {}, what =
     return {display: `tcp://${url.hostname}:${port}${tls ? ' (TLS)' : ''}`, options}
   }
   if (url.protocol === 'ssh:') {
-    return {
-      display: raw,
-      options: {
-        protocol: 'ssh',
-        host: url.hostname,
-        port: url.port ? Number(url.port) : 22,
-        ...(url.username ? {username: url.username} : {}),
-        ...(env.SSH_AUTH_SOCK ? {sshOptions: {agent: env.SSH_AUTH_SOCK}} : {}),
-      },
-    }
+    const ssh = parseSshUrl(raw, what)
+    return {display: ssh.display, options: {}, ssh}
   }
   abort(`${what} scheme "${url.protocol}" is not supported`, {exit: 'USAGE', hint: 'Use unix://, tcp:// or ssh://.'})
 }
