@@ -2,7 +2,7 @@ import Docker from 'dockerode'
 import type {Readable} from 'node:stream'
 
 import type {Logger} from '../util/logger.js'
-import {type EngineEndpoint, endpointFromEnv} from './engine-config.js'
+import {defaultEndpoint, type EngineEndpoint} from './engine-config.js'
 import {AbortError} from '../errors.js'
 import {dockerMessage, dockerStatus, engineError} from './errors.js'
 import {SshConnection} from './ssh.js'
@@ -510,9 +510,9 @@ export class DockerodeEngine implements Engine {
   }
 }
 
-/** Connect to the engine named by DOCKER_HOST (or the default socket) and check it answers. */
+/** Connect to the engine the docker CLI would use (DOCKER_HOST, DOCKER_CONTEXT, the current context, the default socket) and check it answers. */
 export async function connectEngine(log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<Engine> {
-  const engine = new DockerodeEngine(endpointFromEnv(env), log)
+  const engine = new DockerodeEngine((await defaultEndpoint(env)).endpoint, log)
   await engine.ping()
   return engine
 }
