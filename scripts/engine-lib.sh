@@ -29,9 +29,8 @@ ir_install_packages() {
     # No package may start its service (openssh-server would listen on port 22): the tests start what they need.
     local policy=""
     if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && policy=1; fi
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-    local status=$?
+    local status=0
+    { DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null; } || status=$?
     if [ -n "$policy" ]; then rm -f /usr/sbin/policy-rc.d; fi
     return $status
   fi

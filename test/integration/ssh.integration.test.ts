@@ -111,6 +111,21 @@ describe.skipIf(!avail.ok && !required)('ssh:// engines through the system ssh (
     await wholeFlow(h, 'alias', [{args: ['--host', 'ssh://irlocal']}])
   })
 
+  it('ProxyJump in ~/.ssh/config applies as for the docker CLI: two logins (the jump host, then the engine host)', async () => {
+    const h = await throwawayHome()
+    await installKey(sshd.clientKey, join(h.ssh, 'id_ed25519'))
+    await writeFile(join(h.ssh, 'known_hosts'), `${sshd.knownHostsLine}\n`)
+    await writeFile(join(h.ssh, 'config'), `Host irjump irbehind\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User root\nHost irbehind\n  ProxyJump irjump\n`, {mode: 0o600})
+    const before = sshd.logins()
+    const r = await runIrAsHome(h, ['isolate', '--host', 'ssh://irbehind', '--filter', 'label=none=none', '--dry-run', '--json'])
+    expect(r.exitCode, r.stderr).toBe(0)
+    expect(JSON.parse(r.stdout).hosts[0]).toMatchObject({endpoint: 'ssh://irbehind', reachable: true})
+    await new Promise((res) => setTimeout(res, 100))
+    expect(sshd.logins() - before).toBe(2)
+    expectNoWarnings(r.stderr)
+    await expectNoSshLeft(h)
+  })
+
   it('a key file in ~/.ssh (id_ed25519) and no agent: --host ssh://root@127.0.0.1:PORT', async () => {
     const h = await throwawayHome()
     await installKey(sshd.clientKey, join(h.ssh, 'id_ed25519'))
