@@ -73,12 +73,27 @@ const MAX_SESSIONS = 8
 const live = new Set<SshConnection>()
 let exitHookInstalled = false
 
+function closeAll(): void {
+  for (const c of live) c.closeSync()
+}
+
 function installExitHook(): void {
   if (exitHookInstalled) return
   exitHookInstalled = true
-  process.on('exit', () => {
-    for (const c of live) c.closeSync()
-  })
+  process.on('exit', closeAll)
+  // Killed (a timeout, a supervisor): end the shared connections too, then die of the same signal as before.
+  for (const sig of ['SIGTERM', 'SIGHUP'] as const) {
+    process.once(sig, () => {
+      closeAll()
+      if (process.listenerCount(sig) === 0) process.kill(process.pid, sig)
+    })
+  }
+}
+
+/** A unix socket path has at most 107 bytes: a long TMPDIR falls back to /tmp. */
+function controlDir(): string {
+  const base = tmpdir().length > 80 ? '/tmp' : tmpdir()
+  return mkdtempSync(join(base, 'ir-ssh-'))
 }
 
 /**
@@ -124,7 +139,7 @@ export class SshConnection {
     this.ready = new Promise<void>((resolve, reject) => {
       installExitHook()
       live.add(this)
-      this.dir = mkdtempSync(join(tmpdir(), 'ir-ssh-'))
+      this.dir = controlDir()
       const args = ['-o', 'ControlMaster=yes', '-o', `ControlPath=${this.controlPath}`, '-o', 'ControlPersist=no', ...STRICT, '-o', `ConnectTimeout=${Math.max(1, Math.ceil(this.timeoutMs / 1000))}`, '-o', 'ServerAliveInterval=15', '-N', '-T', ...destinationArgs(this.dest)]
       this.opts.log.debug({cmd: this.ssh, args}, 'ssh: logging in')
       // Its own process group: a Ctrl-C at the terminal must not cut the connection under a running call.

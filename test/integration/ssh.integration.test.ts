@@ -1,6 +1,7 @@
 import {type ChildProcess, spawn} from 'node:child_process'
 import {existsSync} from 'node:fs'
-import {rm, writeFile} from 'node:fs/promises'
+import {readdir, readFile, rm, writeFile} from 'node:fs/promises'
+import {createServer} from 'node:net'
 import {join} from 'node:path'
 
 import {execa} from 'execa'
@@ -193,6 +194,31 @@ describe.skipIf(!avail.ok && !required)('ssh:// engines through the system ssh (
     expect(JSON.parse(u.stdout).error).toMatchObject({code: 'ENGINE_UNREACHABLE', exitCode: 3, message: `ssh://root@127.0.0.1:${sshd.port}: host key of [127.0.0.1]:${sshd.port} is unknown (not in known_hosts): refused`})
     expect(existsSync(join(h.ssh, 'known_hosts'))).toBe(false)
     await expectNoSshLeft(h)
+  })
+
+  it('killed while logging in (SIGTERM), ir takes its ssh with it: no process, no control socket left', async () => {
+    const h = await throwawayHome()
+    // A server that accepts and never says a word: the login hangs until ssh's or ir's timeout.
+    const silent = createServer(() => undefined)
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()))
+    const port = (silent.address() as {port: number}).port
+    const run = runIrAsHome(h, ['isolate', '--host', `ssh://root@127.0.0.1:${port}`, '--filter', 'label=none=none', '--dry-run'])
+    let seen: string[] = []
+    for (let i = 0; i < 100 && seen.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 50))
+      seen = (await processesMentioning(h.tmp)).filter((p) => p.includes('ControlMaster=yes'))
+    }
+    expect(seen, 'the ssh login started').toHaveLength(1)
+    // ir is the parent of its ssh (field 4 of /proc/<pid>/stat).
+    const stat = await readFile(`/proc/${seen[0]!.split(':')[0]}/stat`, 'utf8')
+    const ir = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+    expect(await readFile(`/proc/${ir}/cmdline`, 'utf8')).toContain('run.js')
+    process.kill(ir, 'SIGTERM')
+    const r = await run
+    expect(r.exitCode).not.toBe(0)
+    await expectNoSshLeft(h)
+    expect((await readdir(h.tmp)).filter((f) => f.startsWith('ir-ssh-'))).toEqual([])
+    silent.close()
   })
 
   it('a failed login says which host and why: wrong key, nothing listening', async () => {
