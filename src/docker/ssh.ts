@@ -251,14 +251,17 @@ class DialStdioStream extends Duplex {
       this.touch()
       if (!this.push(d)) out.pause()
     })
-    out.on('end', () => this.push(null))
+    // An early end without a byte is a failed session: wait for ssh's exit status and stderr to say why.
+    out.on('end', () => {
+      if (this.received) this.push(null)
+    })
     child.stderr!.setEncoding('utf8')
     child.stderr!.on('data', (d: string) => {
       this.stderr = (this.stderr + d).slice(-8192)
     })
     child.stdin!.on('error', () => undefined)
     child.on('error', (error) => this.destroy(error))
-    child.on('exit', (code, signal) => {
+    child.on('close', (code, signal) => {
       if (this.destroyed) return
       if (!this.received && code !== 0) {
         void classifySshFailure(this.dest, this.stderr, code, this.ssh, this.env).then((e) => this.destroy(e), () => this.destroy(new Error(`ssh exited (${signal ?? code})`)))
@@ -374,8 +377,8 @@ export async function classifySshFailure(dest: SshDestination, stderr: string, c
   if (code === 127 || /docker: (command )?not found|command not found: docker/i.test(stderr)) {
     return fail('no docker CLI on the remote host (`docker system dial-stdio` not found)', 'The remote side needs the docker CLI (Debian: docker.io, docker-ce-cli) in the login PATH of that user.')
   }
-  if (/permission denied.*docker\.sock|Cannot connect to the Docker daemon|Is the docker daemon running/i.test(stderr)) {
-    return fail(`the remote docker CLI cannot reach its engine: ${last}`, 'On the remote host the ssh user must reach the Docker socket (root, or the docker group), and dockerd must run.')
+  if (/raw stream connection|dial unix|permission denied.*docker\.sock|Cannot connect to the Docker daemon|Is the docker daemon running/i.test(stderr)) {
+    return fail(`the remote docker CLI cannot reach its engine: ${last.replace(/^failed to open the raw stream connection: /, '')}`, 'On the remote host the ssh user must reach the Docker socket (root, or the docker group), and dockerd must run.')
   }
   return fail(`ssh failed: ${last}`, sshHint)
 }

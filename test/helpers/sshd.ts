@@ -69,7 +69,8 @@ export interface TestSshd {
   stop(): Promise<void>
 }
 
-export async function startSshd(): Promise<TestSshd> {
+/** `setEnv` adds SetEnv lines for the remote sessions (e.g. PATH without docker, DOCKER_HOST of no engine). */
+export async function startSshd(opts: {setEnv?: Record<string, string>} = {}): Promise<TestSshd> {
   const dir = await tempDir('ir-sshd-')
   const port = await freePort()
   await mkdir('/run/sshd', {recursive: true, mode: 0o755})
@@ -91,7 +92,7 @@ export async function startSshd(): Promise<TestSshd> {
       'KbdInteractiveAuthentication no',
       'UsePAM no',
       'AllowUsers root',
-      `SetEnv DOCKER_HOST=${engine}`,
+      `SetEnv ${Object.entries({DOCKER_HOST: engine, ...opts.setEnv}).map(([k, v]) => `${k}=${v}`).join(' ')}`,
       '',
     ].join('\n'),
   )

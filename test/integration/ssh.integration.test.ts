@@ -221,6 +221,29 @@ describe.skipIf(!avail.ok && !required)('ssh:// engines through the system ssh (
     silent.close()
   })
 
+  it('logged in, but no docker on the remote side, or no engine behind it: one line saying so', async () => {
+    const noDocker = await startSshd({setEnv: {PATH: '/nonexistent'}})
+    const noEngine = await startSshd({setEnv: {DOCKER_HOST: 'unix:///nonexistent/docker.sock'}})
+    try {
+      const h = await throwawayHome()
+      await installKey(noDocker.clientKey, join(h.ssh, 'key1'))
+      await installKey(noEngine.clientKey, join(h.ssh, 'key2'))
+      await writeFile(join(h.ssh, 'known_hosts'), `${noDocker.knownHostsLine}\n${noEngine.knownHostsLine}\n`)
+      await writeFile(join(h.ssh, 'config'), `Host nodocker\n  HostName 127.0.0.1\n  Port ${noDocker.port}\n  User root\n  IdentityFile ~/.ssh/key1\nHost noengine\n  HostName 127.0.0.1\n  Port ${noEngine.port}\n  User root\n  IdentityFile ~/.ssh/key2\n`)
+      const a = await runIrAsHome(h, ['isolate', '--host', 'ssh://nodocker', '--filter', 'label=none=none', '--dry-run'])
+      expect(a.exitCode).toBe(3)
+      expect(a.stderr.split('\n')[0]).toBe('Error: ssh://nodocker: no docker CLI on the remote host (`docker system dial-stdio` not found)')
+      const b = await runIrAsHome(h, ['isolate', '--host', 'ssh://noengine', '--filter', 'label=none=none', '--dry-run'])
+      expect(b.exitCode).toBe(3)
+      expect(b.stderr.split('\n')[0]).toMatch(/^Error: ssh:\/\/noengine: the remote docker CLI cannot reach its engine: .*nonexistent\/docker\.sock/)
+      expectNoWarnings(a.stderr + b.stderr)
+      await expectNoSshLeft(h)
+    } finally {
+      await noDocker.stop()
+      await noEngine.stop()
+    }
+  })
+
   it('a failed login says which host and why: wrong key, nothing listening', async () => {
     const h = await throwawayHome()
     await writeFile(join(h.ssh, 'known_hosts'), `${sshd.knownHostsLine}\n`)

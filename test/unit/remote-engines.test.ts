@@ -45,6 +45,7 @@ describe('ssh failures: one line naming the host and why', () => {
     ['ssh: connect to host 127.0.0.1 port 2223: Connection refused\n', 255, /connection refused/],
     ['ssh: Could not resolve hostname nohost: Name or service not known\n', 255, /host name not found/],
     ['bash: line 1: docker: command not found\n', 127, /no docker CLI on the remote host/],
+    ['failed to open the raw stream connection: dial unix /var/run/docker.sock: connect: permission denied\n', 1, /^ssh:\/\/irlocal: the remote docker CLI cannot reach its engine: dial unix \/var\/run\/docker.sock: connect: permission denied$/],
   ]
   it.each(cases)('%j', async (stderr, code, re) => {
     const e = await classifySshFailure(dest, stderr, code, 'ssh', {PATH: process.env.PATH ?? ''})
