@@ -137,7 +137,7 @@ export interface EvidenceRow {
   collectedAt: string
   collectedBy: string
   /** Result of the fresh verification at generation time. */
-  verified: 'ok' | 'modified' | 'missing' | 'size-mismatch' | 'not-checked'
+  verified: 'ok' | 'modified' | 'missing' | 'size-mismatch' | 'not-a-file' | 'not-checked'
 }
 
 export interface VerificationSummary {
