@@ -156,7 +156,8 @@ export async function runAsHome(h: {home: string; passwd: string; tmp: string}, 
 }
 
 export function runIrAsHome(h: {home: string; passwd: string; tmp: string}, args: string[], env: Record<string, string> = {}): Promise<RunResult> {
-  return runAsHome(h, process.execPath, [BIN, ...args], env)
+  // Cases go to a folder of the test's own unless the test names one.
+  return runAsHome(h, process.execPath, [BIN, ...args], {IR_INCIDENTS_DIR: join(h.home, '..', 'incidents'), ...env})
 }
 
 /** Processes whose command line mentions `needle` (e.g. ssh children left behind under a TMPDIR). */
