@@ -1,4 +1,4 @@
-import {readFile} from 'node:fs/promises'
+import {readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import type Docker from 'dockerode'
@@ -7,6 +7,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {runIr, tempDir} from '../helpers/cli.js'
 import {TEST_IMAGE, TestDocker} from '../helpers/docker.js'
 import {canRunExtraEngines, type ExtraEngine, ExtraEngines} from '../helpers/engines.js'
+import {installKey, runIrAsHome, sshAvailable, startSshd, throwawayHome} from '../helpers/sshd.js'
 
 /**
  * A real two-node swarm: a manager and a worker, each its own dockerd in a network namespace of
@@ -90,6 +91,25 @@ describe.skipIf(!available.ok)('a two-node swarm (manager and worker in their ow
     expect(Object.keys(i.NetworkSettings.Networks ?? {})).toEqual([])
     // Still the service's task: the swarm did not replace it.
     expect((await runningTasks()).map((x) => x.ID)).toEqual([task.id])
+  })
+
+  it('the worker engine reached over ssh (an sshd whose sessions reach the worker dockerd): the task is found there, already isolated', async () => {
+    const ssh = await sshAvailable()
+    if (!ssh.ok && process.env.CI !== 'true') return
+    const sshd = await startSshd({setEnv: {DOCKER_HOST: worker.host}})
+    try {
+      const h = await throwawayHome()
+      await installKey(sshd.clientKey, join(h.ssh, 'id_ed25519'))
+      await writeFile(join(h.ssh, 'known_hosts'), `${sshd.knownHostsLine}\n`)
+      await writeFile(join(h.ssh, 'config'), `Host irworker\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User root\n`)
+      const r = await runIrAsHome(h, ['isolate', '--service', SERVICE, '--host', manager.host, '--host', 'ssh://irworker', '--case', CASE, '--yes', '--json'], env)
+      expect(r.exitCode, r.stderr).toBe(0)
+      const result = JSON.parse(r.stdout)
+      expect(result.containers).toEqual([expect.objectContaining({id: task.container, status: 'already-isolated', service: SERVICE, task: task.id, host: 'ssh://irworker'})])
+      expect(sshd.logins()).toBe(1)
+    } finally {
+      await sshd.stop()
+    }
   })
 
   it('ir snapshot --service labels the evidence with the service and the task, on the worker', async () => {
