@@ -96,15 +96,27 @@ function controlDir(): string {
   return mkdtempSync(join(base, 'ir-ssh-'))
 }
 
+/** One logged-in ssh connection (an OpenSSH control master) and the sessions multiplexed over it. */
+interface Master {
+  dir: string
+  controlPath: string
+  child?: ChildProcess
+  ready: Promise<void>
+  /** dial-stdio sessions open over it (sshd refuses more than its MaxSessions, 10 by default). */
+  sessions: number
+  dead: boolean
+}
+
 /**
  * One host's shared ssh connection and the HTTP agent whose sockets are `docker system dial-stdio`
- * sessions over it. Created lazily: nothing runs until the first engine call.
+ * sessions over it. Created lazily: nothing runs until the first engine call. When every session of
+ * the connection is busy (more than 8 calls at once), another login is made rather than waiting, so
+ * a call can never wait for a session that a stream it depends on holds; a connection that dropped
+ * is replaced by a new login at the next call.
  */
 export class SshConnection {
   readonly agent: Agent
-  private master?: ChildProcess
-  private ready?: Promise<void>
-  private dir?: string
+  private masters: Master[] = []
   private closed = false
   private readonly ssh: string
   private readonly timeoutMs: number
@@ -117,7 +129,7 @@ export class SshConnection {
     this.ssh = opts.ssh ?? process.env.IR_SSH ?? 'ssh'
     this.timeoutMs = opts.connectTimeoutMs ?? 30_000
     this.env = opts.env ?? process.env
-    const agent = new Agent({keepAlive: true, maxSockets: MAX_SESSIONS, maxFreeSockets: MAX_SESSIONS})
+    const agent = new Agent({keepAlive: true, maxFreeSockets: MAX_SESSIONS})
     // Each HTTP connection is one dial-stdio session; Node's agent pools and reuses them.
     ;(agent as unknown as {createConnection: (o: unknown, cb: (err: Error | null, s?: Duplex) => void) => undefined}).createConnection = (_o, cb) => {
       this.dial().then(
@@ -129,22 +141,23 @@ export class SshConnection {
     this.agent = agent
   }
 
-  private get controlPath(): string {
-    return join(this.dir!, 'cm')
+  /** Logins made so far (for --debug and tests). */
+  get logins(): number {
+    return this.masters.length
   }
 
-  /** Log in once (the control master); later calls wait for the same login. */
-  private login(): Promise<void> {
-    if (this.ready) return this.ready
-    this.ready = new Promise<void>((resolve, reject) => {
-      installExitHook()
-      live.add(this)
-      this.dir = controlDir()
-      const args = ['-o', 'ControlMaster=yes', '-o', `ControlPath=${this.controlPath}`, '-o', 'ControlPersist=no', ...STRICT, '-o', `ConnectTimeout=${Math.max(1, Math.ceil(this.timeoutMs / 1000))}`, '-o', 'ServerAliveInterval=15', '-N', '-T', ...destinationArgs(this.dest)]
+  /** Log in (a control master); concurrent callers wait for the same login. */
+  private login(): Master {
+    installExitHook()
+    live.add(this)
+    const dir = controlDir()
+    const m: Master = {dir, controlPath: join(dir, 'cm'), sessions: 0, dead: false, ready: Promise.resolve()}
+    m.ready = new Promise<void>((resolve, reject) => {
+      const args = ['-o', 'ControlMaster=yes', '-o', `ControlPath=${m.controlPath}`, '-o', 'ControlPersist=no', ...STRICT, '-o', `ConnectTimeout=${Math.max(1, Math.ceil(this.timeoutMs / 1000))}`, '-o', 'ServerAliveInterval=15', '-N', '-T', ...destinationArgs(this.dest)]
       this.opts.log.debug({cmd: this.ssh, args}, 'ssh: logging in')
       // Its own process group: a Ctrl-C at the terminal must not cut the connection under a running call.
       const master = spawn(this.ssh, args, {stdio: ['ignore', 'ignore', 'pipe'], detached: true, env: this.env})
-      this.master = master
+      m.child = master
       let stderr = ''
       master.stderr!.setEncoding('utf8')
       master.stderr!.on('data', (d: string) => {
@@ -157,7 +170,7 @@ export class SshConnection {
         clearInterval(poll)
         clearTimeout(timer)
         if (err) {
-          this.closeSync()
+          this.drop(m)
           reject(err)
           return
         }
@@ -177,44 +190,58 @@ export class SshConnection {
           void classifySshFailure(this.dest, stderr, code, this.ssh, this.env).then((e) => finish(e), () => finish(new AbortError(`${this.dest.display}: ssh exited (${signal ?? code})`, {exit: 'ENGINE_UNREACHABLE'})))
         } else {
           this.opts.log.debug({host: this.dest.display, code, signal}, 'ssh: connection closed')
-          this.ready = undefined
-          live.delete(this)
+          this.drop(m)
         }
       })
       // OpenSSH links the control socket into place only once logged in.
       const poll = setInterval(() => {
-        if (existsSync(this.controlPath)) finish()
+        if (existsSync(m.controlPath)) finish()
       }, 20)
       const timer = setTimeout(() => {
         finish(new AbortError(`${this.dest.display}: ssh login timed out after ${Math.round(this.timeoutMs / 1000)} s`, {exit: 'ENGINE_UNREACHABLE', hint: 'Check that the host is up and reachable (`ssh <host>` should log in), and any ProxyJump in ~/.ssh/config.'}))
       }, this.timeoutMs)
     })
-    return this.ready
+    this.masters.push(m)
+    return m
   }
 
-  /** One `docker system dial-stdio` session over the shared connection. */
-  async dial(): Promise<Duplex> {
-    if (this.closed) throw new AbortError(`${this.dest.display}: ssh connection already closed`, {exit: 'ENGINE_UNREACHABLE'})
-    await this.login()
-    const args = ['-o', 'ControlMaster=no', '-o', `ControlPath=${this.controlPath}`, ...STRICT, '-T', ...destinationArgs(this.dest), 'docker', 'system', 'dial-stdio']
-    this.opts.log.debug({cmd: this.ssh, args}, 'ssh: dial-stdio session')
-    const child = spawn(this.ssh, args, {stdio: ['pipe', 'pipe', 'pipe'], detached: true, env: this.env})
-    return new DialStdioStream(child, this.dest, this.ssh, this.env)
-  }
-
-  /** End the shared connection (its sessions end with it) and remove the control folder. */
-  closeSync(): void {
-    this.closed = true
-    live.delete(this)
-    this.agent.destroy()
-    if (this.master && this.master.exitCode === null && this.master.signalCode === null) {
+  /** A connection that failed or closed: ended, its folder removed, never used again. */
+  private drop(m: Master): void {
+    m.dead = true
+    if (m.child && m.child.exitCode === null && m.child.signalCode === null) {
       try {
-        this.master.kill('SIGTERM')
+        m.child.kill('SIGTERM')
       } catch {
         // already gone
       }
     }
-    if (this.dir) rmSync(this.dir, {recursive: true, force: true})
+    rmSync(m.dir, {recursive: true, force: true})
+  }
+
+  /** One `docker system dial-stdio` session, over a connection with a free session (logging in when none has). */
+  async dial(): Promise<Duplex> {
+    if (this.closed) throw new AbortError(`${this.dest.display}: ssh connection already closed`, {exit: 'ENGINE_UNREACHABLE'})
+    const m = this.masters.find((x) => !x.dead && x.sessions < MAX_SESSIONS) ?? this.login()
+    m.sessions++
+    try {
+      await m.ready
+    } catch (error) {
+      m.sessions--
+      throw error
+    }
+    const args = ['-o', 'ControlMaster=no', '-o', `ControlPath=${m.controlPath}`, ...STRICT, '-T', ...destinationArgs(this.dest), 'docker', 'system', 'dial-stdio']
+    this.opts.log.debug({cmd: this.ssh, args, sessions: m.sessions}, 'ssh: dial-stdio session')
+    const child = spawn(this.ssh, args, {stdio: ['pipe', 'pipe', 'pipe'], detached: true, env: this.env})
+    child.once('close', () => m.sessions--)
+    return new DialStdioStream(child, this.dest, this.ssh, this.env)
+  }
+
+  /** End every connection (their sessions end with them) and remove the control folders. */
+  closeSync(): void {
+    this.closed = true
+    live.delete(this)
+    this.agent.destroy()
+    for (const m of this.masters) if (!m.dead) this.drop(m)
   }
 }
 

@@ -92,6 +92,8 @@ export async function startSshd(opts: {setEnv?: Record<string, string>} = {}): P
       'KbdInteractiveAuthentication no',
       'UsePAM no',
       'AllowUsers root',
+      'MaxSessions 10',
+      'MaxStartups 50',
       `SetEnv ${Object.entries({DOCKER_HOST: engine, ...opts.setEnv}).map(([k, v]) => `${k}=${v}`).join(' ')}`,
       '',
     ].join('\n'),

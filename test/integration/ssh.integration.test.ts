@@ -7,7 +7,7 @@ import {join} from 'node:path'
 import {execa} from 'execa'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {runIr, tempDir} from '../helpers/cli.js'
+import {ROOT, runIr, tempDir} from '../helpers/cli.js'
 import {TestDocker} from '../helpers/docker.js'
 import {installKey, processesMentioning, runAsHome, runIrAsHome, sshAvailable, startSshd, type TestSshd, throwawayHome} from '../helpers/sshd.js'
 
@@ -167,6 +167,38 @@ describe.skipIf(!avail.ok && !required)('ssh:// engines through the system ssh (
     const show = await runIrAsHome(h, ['isolate', '--filter', 'label=none=none', '--dry-run', '--json'])
     expect(show.exitCode, show.stderr).toBe(0)
     expect(JSON.parse(show.stdout).hosts[0].endpoint).toBe('ssh://irlocal')
+  })
+
+  it('more engine calls at once than one connection carries (sshd MaxSessions 10): 12 held streams and 20 calls, over a second login', async () => {
+    const h = await throwawayHome()
+    await installKey(sshd.clientKey, join(h.ssh, 'id_ed25519'))
+    await writeFile(join(h.ssh, 'known_hosts'), `${sshd.knownHostsLine}\n`)
+    // The engine layer itself (built), as the services use it: 12 event streams stay open, each holding a
+    // session, and 20 calls go at once beside them. A pool capped at one connection would wait forever.
+    const script = [
+      `import {DockerodeEngine} from ${JSON.stringify(join(ROOT, 'dist/docker/dockerode-engine.js'))}`,
+      `import {parseDockerHost} from ${JSON.stringify(join(ROOT, 'dist/docker/engine-config.js'))}`,
+      `import {silentLogger} from ${JSON.stringify(join(ROOT, 'dist/util/logger.js'))}`,
+      'const e = new DockerodeEngine(parseDockerHost(process.argv[1]), silentLogger)',
+      'await e.ping()',
+      'const now = Math.floor(Date.now() / 1000)',
+      'const streams = await Promise.all(Array.from({length: 12}, () => e.events({since: now, until: now + 600})))',
+      'const infos = await Promise.all(Array.from({length: 20}, () => e.info()))',
+      'console.log(JSON.stringify({streams: streams.length, infos: infos.filter((i) => i.id).length, logins: e.ssh.logins}))',
+      'for (const s of streams) s.destroy()',
+    ].join('\n')
+    const before = sshd.logins()
+    const r = await runAsHome(h, process.execPath, ['--input-type=module', '-e', script, `ssh://root@127.0.0.1:${sshd.port}`], {}, 60_000)
+    expect(r.exitCode, r.stderr).toBe(0)
+    expectNoWarnings(r.stderr)
+    const out = JSON.parse(r.stdout) as {streams: number; infos: number; logins: number}
+    expect(out).toMatchObject({streams: 12, infos: 20})
+    // 8 sessions per connection: 12 streams and the calls beside them need 2 or 3 logins, never one per call.
+    expect(out.logins).toBeGreaterThanOrEqual(2)
+    expect(out.logins).toBeLessThanOrEqual(5)
+    await new Promise((res) => setTimeout(res, 100))
+    expect(sshd.logins() - before).toBe(out.logins)
+    await expectNoSshLeft(h)
   })
 
   it('a changed host key is refused: exit 3, one line naming the host and why, nothing touched', async () => {
