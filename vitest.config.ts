@@ -8,7 +8,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.integration.test.ts', 'test/e2e/**/*.e2e.test.ts'],
-          exclude: ['test/integration/prune.integration.test.ts', 'test/integration/hosts.integration.test.ts', 'test/integration/swarm.integration.test.ts', 'test/integration/swarm-nodes.integration.test.ts'],
+          exclude: ['test/integration/prune.integration.test.ts', 'test/integration/hosts.integration.test.ts', 'test/integration/swarm.integration.test.ts', 'test/integration/swarm-nodes.integration.test.ts', 'test/integration/custody-engine-loss.integration.test.ts'],
           testTimeout: 180_000,
           hookTimeout: 180_000,
           maxWorkers: 2,
@@ -20,7 +20,7 @@ export default defineConfig({
         // them, since a dockerd restarting on an old data root touches the host's docker0 (the helper restores it).
         test: {
           name: 'engines',
-          include: ['test/integration/hosts.integration.test.ts', 'test/integration/swarm.integration.test.ts', 'test/integration/swarm-nodes.integration.test.ts'],
+          include: ['test/integration/hosts.integration.test.ts', 'test/integration/swarm.integration.test.ts', 'test/integration/swarm-nodes.integration.test.ts', 'test/integration/custody-engine-loss.integration.test.ts'],
           testTimeout: 300_000,
           hookTimeout: 300_000,
           fileParallelism: false,
