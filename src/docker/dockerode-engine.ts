@@ -2,9 +2,10 @@ import Docker from 'dockerode'
 import type {Readable} from 'node:stream'
 
 import type {Logger} from '../util/logger.js'
-import {type EngineEndpoint, endpointFromEnv} from './engine-config.js'
+import {defaultEndpoint, type EngineEndpoint} from './engine-config.js'
 import {AbortError} from '../errors.js'
 import {dockerMessage, dockerStatus, engineError} from './errors.js'
+import {SshConnection} from './ssh.js'
 import {isEvidenceImage, LABEL} from './labels.js'
 import type {
   CommitConfig,
@@ -495,8 +496,20 @@ export class DockerodeEngine implements Engine {
   readonly volumes: VolumeClient
   private readonly caller: Caller
 
+  /** The shared ssh connection of an ssh:// engine. */
+  readonly ssh?: SshConnection
+  private readonly pingTimeoutMs: number
+
   constructor(endpoint: EngineEndpoint, log: Logger) {
-    const docker = new Docker(endpoint.options as Docker.DockerOptions)
+    let options = endpoint.options as Docker.DockerOptions
+    if (endpoint.ssh) {
+      // Plain HTTP over `docker system dial-stdio` sessions; the host name is never resolved (the agent dials).
+      this.ssh = new SshConnection(endpoint.ssh, {log})
+      options = {protocol: 'http', host: 'localhost', port: 80, agent: this.ssh.agent} as Docker.DockerOptions
+    }
+    const docker = new Docker(options)
+    // The first call over ssh logs in (TCP, key exchange, authentication): ssh's own timeout bounds it.
+    this.pingTimeoutMs = endpoint.ssh ? 35_000 : PING_TIMEOUT_MS
     this.endpoint = endpoint.display
     this.caller = new Caller(docker, endpoint.display, log)
     this.containers = new DockerodeContainers(this.caller)
@@ -511,7 +524,7 @@ export class DockerodeEngine implements Engine {
     await this.caller.call('ping the engine', async () => {
       let timer: NodeJS.Timeout | undefined
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(Object.assign(new Error('ping timed out'), {code: 'ETIMEDOUT'})), PING_TIMEOUT_MS)
+        timer = setTimeout(() => reject(Object.assign(new Error('ping timed out'), {code: 'ETIMEDOUT'})), this.pingTimeoutMs)
       })
       try {
         await Promise.race([this.caller.docker.ping(), timeout])
@@ -541,9 +554,9 @@ export class DockerodeEngine implements Engine {
   }
 }
 
-/** Connect to the engine named by DOCKER_HOST (or the default socket) and check it answers. */
+/** Connect to the engine the docker CLI would use (DOCKER_HOST, DOCKER_CONTEXT, the current context, the default socket) and check it answers. */
 export async function connectEngine(log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<Engine> {
-  const engine = new DockerodeEngine(endpointFromEnv(env), log)
+  const engine = new DockerodeEngine((await defaultEndpoint(env)).endpoint, log)
   await engine.ping()
   return engine
 }
