@@ -94,7 +94,7 @@ export function renderReportHtml(m: ReportModel): string {
             `<span class="dot" style="background:${PHASE_COLOURS[k.id]}"></span>${esc(k.label)}`,
             k.at ? `<span class="mono">${utc(k.at)}</span>` : '<span class="muted">not yet</span>',
             since ? `<span class="mono">${esc(since)}</span>` : '',
-            `${esc(k.basis)}${k.seq ? ` <span class="muted">(audit #${k.seq})</span>` : ''}`,
+            `${esc(k.basis)}${k.seq ? ` <span class="muted">(audit #${k.seq})</span>` : ''}${k.open ? `<div class="open"><strong>Open:</strong> ${esc(k.open)}</div>` : ''}`,
           ]
         }),
         {cls: {0: 'nowrap', 1: 'nowrap', 2: 'nowrap'}},
@@ -129,7 +129,7 @@ export function renderReportHtml(m: ReportModel): string {
           `<span class="mono">${utc(r.time)}</span>`,
           String(r.seq),
           esc(r.actor),
-          r.kind === 'responder' ? '<strong>responder event</strong>' : `<span class="mono">${esc(r.action)}</span>`,
+          r.kind === 'responder' ? `<strong>${esc(r.action)}</strong>` : `<span class="mono">${esc(r.action)}</span>`,
           esc(r.target ?? ''),
           outcome(r.outcome),
           esc(r.msg),
@@ -418,6 +418,7 @@ td.hash-cell{min-width:17.5em;max-width:17.5em}
 .path{word-break:break-all}
 table.evidence{font-size:12px}
 .muted{color:var(--muted)}
+.open{margin-top:2px;color:#b54708;font-size:.92em}
 .note{color:var(--muted);font-size:13px;font-style:italic}
 .tbc{color:#93370d;background:#fffcf5;border:1px dashed #fdb022;border-radius:6px;padding:8px 12px;margin:4px 0 12px}
 .narrative ul{margin:0 0 10px;padding-left:1.3em}

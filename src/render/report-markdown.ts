@@ -51,7 +51,7 @@ export function renderReportMarkdown(m: ReportModel): string {
   const metric = (label: string, d: {display: string} | undefined): string => `| ${label} | ${d ? escapeMarkdown(d.display) : 'not yet'} |`
   push('| Metric | Value |', '| --- | --- |', metric('Time to contain', m.metrics.timeToContain), metric('Time to recover', m.metrics.timeToRecover), metric('Total duration', m.metrics.totalDuration), '')
   push('| Milestone | Time (UTC) | How it is determined |', '| --- | --- | --- |')
-  for (const k of m.keyTimes) push(`| ${k.label} | ${k.at ? utc(k.at) : 'not yet'} | ${mdCell(k.basis)}${k.seq ? ` (audit #${k.seq})` : ''} |`)
+  for (const k of m.keyTimes) push(`| ${k.label} | ${k.at ? utc(k.at) : 'not yet'} | ${mdCell(k.basis)}${k.seq ? ` (audit #${k.seq})` : ''}${k.open ? ` — **open:** ${mdCell(k.open)}` : ''} |`)
   push('')
 
   push('## 4. Root cause and contributing factors', '', '_Blameless: systems and conditions, not people._', '', ...narrative(m, 'root_cause'))
@@ -62,7 +62,7 @@ export function renderReportMarkdown(m: ReportModel): string {
   push('## 5. Timeline', '', `${m.auditEntries} audit entries and ${responderEvents} responder event${responderEvents === 1 ? '' : 's'}.`, '')
   push('| Time (UTC) | # | Actor | Action | Target | Outcome | Message |', '| --- | ---: | --- | --- | --- | --- | --- |')
   for (const r of m.timeline) {
-    const action = r.kind === 'responder' ? '**responder event**' : mdCell(r.action)
+    const action = r.kind === 'responder' ? `**${r.action}**` : mdCell(r.action)
     push(`| ${utc(r.time)} | ${r.seq} | ${mdCell(r.actor)} | ${action} | ${mdCell(r.target)} | ${mdCell(r.outcome)} | ${mdCell(r.msg)} |`)
   }
   push('')

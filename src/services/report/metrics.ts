@@ -5,15 +5,33 @@ import type {Duration, KeyTime, ReportMetrics} from './types.js'
 export interface DetectionTime {
   /** ISO 8601 UTC. */
   at: string
+  /** The audit entry that recorded it (a responder event of kind `detected`). */
+  seq?: number
   basis: string
+  /** Set when the detection time is only a stand-in (the moment the case was opened). */
+  open?: string
 }
 
-/** Detection: case.json `detectedAt` when the responder recorded it, else when the case was opened. */
-export function detectionTime(meta: {created: string; detectedAt?: unknown}): DetectionTime {
+/** The audit action and details kind of a responder-recorded detection (`ir case event --kind detected`). */
+export const DETECTED_KIND = 'detected'
+
+/**
+ * Detection: the responder's own record of it (`ir case create --detected-at`, `ir case event --kind
+ * detected`; the last one recorded wins, so a correction replaces an earlier guess), else a `detectedAt`
+ * written into case.json by hand, else the moment the case was opened, said as such.
+ */
+export function detectionTime(meta: {created: string; detectedAt?: unknown}, entries: readonly AuditLine[] = []): DetectionTime {
+  const recorded = entries.filter((e) => e.action === 'timeline.event' && detailsOf(e).kind === DETECTED_KIND && typeof detailsOf(e).at === 'string' && !Number.isNaN(Date.parse(String(detailsOf(e).at))))
+  const last = [...recorded].sort((a, b) => a.seq - b.seq).at(-1)
+  if (last) return {at: new Date(String(detailsOf(last).at)).toISOString(), seq: last.seq, basis: 'detection time recorded by the responder'}
   if (typeof meta.detectedAt === 'string' && !Number.isNaN(Date.parse(meta.detectedAt))) {
-    return {at: new Date(meta.detectedAt).toISOString(), basis: 'detectedAt in case.json'}
+    return {at: new Date(meta.detectedAt).toISOString(), basis: 'detection time in the case record'}
   }
-  return {at: meta.created, basis: 'case opened (no detectedAt in case.json)'}
+  return {
+    at: meta.created,
+    basis: 'when the case was opened',
+    open: 'the real detection time is not recorded: every "since detection" figure is a lower bound (record it with `ir case event <case> --kind detected --at <time>`)',
+  }
 }
 
 function byTime(a: AuditLine, b: AuditLine): number {
@@ -29,7 +47,8 @@ function firstSuccess(sorted: readonly AuditLine[], action: string): AuditLine |
  * - contained: first successful `isolate`;
  * - evidence secured: first successful `snapshot` or `collect`; when both exist, the later of the two firsts
  *   (the evidence is secured when both the filesystem and the logs are);
- * - credentials rotated: the last `rotate.summary` reporting `remaining: 0`;
+ * - credentials rotated: the last `rotate.summary` reporting nothing undecided and nothing skipped (a skipped
+ *   credential still holds its old value); credentials marked as rotated elsewhere are named as unchecked;
  * - recovered: first successful `rebuild` (success means the rebuilt services are healthy).
  */
 export function computeKeyTimes(entries: readonly AuditLine[], detected: DetectionTime): KeyTime[] {
@@ -38,11 +57,14 @@ export function computeKeyTimes(entries: readonly AuditLine[], detected: Detecti
   const snapshot = firstSuccess(sorted, 'snapshot')
   const collect = firstSuccess(sorted, 'collect')
   const secured = snapshot && collect ? (byTime(snapshot, collect) >= 0 ? snapshot : collect) : (snapshot ?? collect)
-  const rotated = sorted.filter((e) => e.action === 'rotate.summary' && detailsOf(e).remaining === 0).at(-1)
+  const summaries = sorted.filter((e) => e.action === 'rotate.summary')
+  const done = (e: AuditLine): boolean => detailsOf(e).remaining === 0 && (Number(detailsOf(e).skipped) || 0) === 0
+  const lastSummary = summaries.at(-1)
+  const rotated = lastSummary && done(lastSummary) ? summaries.filter(done).at(-1) : undefined
   const recovered = firstSuccess(sorted, 'rebuild')
   const at = (e: AuditLine | undefined): {at?: string; seq?: number} => (e ? {at: new Date(e.time).toISOString(), seq: e.seq} : {})
   return [
-    {id: 'detected', label: 'Detected', at: detected.at, basis: detected.basis},
+    {id: 'detected', label: 'Detected', at: detected.at, ...(detected.seq ? {seq: detected.seq} : {}), basis: detected.basis, ...(detected.open ? {open: detected.open} : {})},
     {id: 'contained', label: 'Contained', ...at(contained), basis: 'first successful isolate'},
     {
       id: 'evidenceSecured',
@@ -50,9 +72,22 @@ export function computeKeyTimes(entries: readonly AuditLine[], detected: Detecti
       ...at(secured),
       basis: snapshot && collect ? 'later of the first successful snapshot and the first successful collect' : 'first successful snapshot or collect',
     },
-    {id: 'credentialsRotated', label: 'Credentials rotated', ...at(rotated), basis: 'last rotate summary with nothing remaining'},
+    {id: 'credentialsRotated', label: 'Credentials rotated', ...at(rotated), basis: 'last rotate summary with nothing undecided and nothing skipped', ...rotationOpen(lastSummary)},
     {id: 'recovered', label: 'Recovered', ...at(recovered), basis: 'first successful (healthy) rebuild'},
   ]
+}
+
+/** What the last rotation summary leaves open: skipped and undecided credentials, and those ir did not change itself. */
+function rotationOpen(summary: AuditLine | undefined): {open?: string} {
+  if (!summary) return {}
+  const d = detailsOf(summary)
+  const n = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0)
+  const names = (v: unknown): string => (Array.isArray(v) && v.length > 0 ? ` (${v.map(String).join(', ')})` : '')
+  const parts: string[] = []
+  if (n(d.skipped) > 0) parts.push(`${n(d.skipped)} skipped, still holding the old value${names(d.skippedNames)}`)
+  if (n(d.remaining) > 0) parts.push(`${n(d.remaining)} not decided${names(d.remainingNames)}`)
+  if (n(d.marked) > 0) parts.push(`${n(d.marked)} marked as rotated elsewhere, not checked by ir`)
+  return parts.length > 0 ? {open: parts.join('; ')} : {}
 }
 
 /** Time to contain, time to recover and total duration (detection to the last audit entry). */

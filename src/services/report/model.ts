@@ -59,7 +59,7 @@ export function phaseOf(e: {action: string; details?: Record<string, unknown>}):
 export function buildReportModel(input: ReportInput): ReportModel {
   const lines = readable(input.entries)
   const timeline = buildTimeline(input.entries)
-  const keyTimes = computeKeyTimes(lines, detectionTime(input.meta))
+  const keyTimes = computeKeyTimes(lines, detectionTime(input.meta, lines))
   const metrics = computeMetrics(keyTimes, lines)
   const narrative: NarrativeSection[] = NARRATIVE_SECTIONS.map((s) => {
     const text = input.answers[s.key]

@@ -38,7 +38,7 @@ export function buildTimeline(entries: readonly AuditEntry[]): TimelineRow[] {
     if (e.action === RESPONDER_EVENT_ACTION) {
       const d = detailsOf(e)
       const message = typeof d.message === 'string' ? d.message : e.msg
-      rows.push({kind: 'responder', time: isoOr(d.at, time), seq: e.seq, actor: e.actor ?? '', action: 'responder event', outcome: 'info', msg: message ?? '', order: i * 2 + 1})
+      rows.push({kind: 'responder', time: isoOr(d.at, time), seq: e.seq, actor: e.actor ?? '', action: d.kind === 'detected' ? 'detected' : 'responder event', outcome: 'info', msg: message ?? '', order: i * 2 + 1})
     }
   }
   rows.sort((a, b) => Date.parse(a.time || '1970-01-01T00:00:00Z') - Date.parse(b.time || '1970-01-01T00:00:00Z') || a.order - b.order)
@@ -70,7 +70,7 @@ export function toTimesketch(rows: readonly TimelineRow[], caseId: string): Time
   return rows.map((r) => ({
     message: r.kind === 'responder' ? r.msg : r.msg || `${r.action}${r.target ? ` ${r.target}` : ''}: ${r.outcome}`,
     datetime: r.time,
-    timestamp_desc: r.kind === 'responder' ? 'responder event' : 'ir audit entry',
+    timestamp_desc: r.kind === 'responder' ? r.action : 'ir audit entry',
     seq: r.seq,
     actor: r.actor,
     action: r.action,
@@ -85,10 +85,16 @@ export async function exportTimeline(kase: Case): Promise<{caseId: string; rows:
   return {caseId: kase.id, rows: toTimesketch(buildTimeline(await readAuditEntries(kase.audit.path)), kase.id)}
 }
 
+/** Kinds of responder event: a note, or the detection itself (which the report's metrics start from). */
+export const EVENT_KINDS = ['note', 'detected'] as const
+export type EventKind = (typeof EVENT_KINDS)[number]
+
 export interface ResponderEventInput {
   /** When it happened: ISO 8601; without a zone it is taken as UTC. */
   at: string
   message: string
+  /** Default `note`. */
+  kind?: EventKind
 }
 
 /** Normalise a responder-given time to ISO 8601 UTC; without a zone designator it is UTC. */
@@ -104,11 +110,26 @@ export function parseEventTime(at: string): string {
   return new Date(ms).toISOString()
 }
 
+/** A detection time: ISO 8601 like any event time, and not in the future. */
+export function parseDetectionTime(at: string): string {
+  const iso = parseEventTime(at)
+  if (Date.parse(iso) > Date.now() + 60_000) {
+    throw new AbortError(`The detection time ${iso} is in the future`, {exit: 'USAGE', hint: 'Give the time the incident was noticed, e.g. 2026-11-27T22:41:00Z (UTC when no zone is given).'})
+  }
+  return iso
+}
+
 /** Add a responder event (something that happened outside ir: an alert, a call, a decision). */
-export async function addResponderEvent(kase: Case, input: ResponderEventInput): Promise<{caseId: string; seq: number; at: string; message: string}> {
-  const at = parseEventTime(input.at)
-  const message = input.message.trim()
+export async function addResponderEvent(kase: Case, input: ResponderEventInput): Promise<{caseId: string; seq: number; at: string; kind: EventKind; message: string}> {
+  const kind = input.kind ?? 'note'
+  const at = kind === 'detected' ? parseDetectionTime(input.at) : parseEventTime(input.at)
+  const message = input.message.trim() || (kind === 'detected' ? 'Incident detected' : '')
   if (message === '') throw new AbortError('The event message is empty', {exit: 'USAGE', hint: 'Give --message "what happened".'})
-  const line = await kase.record({action: RESPONDER_EVENT_ACTION, outcome: 'info', details: {at, message}, msg: `Responder event at ${at}: ${message}`})
-  return {caseId: kase.id, seq: line.seq, at, message: String(line.details?.message ?? message)}
+  const line = await kase.record({
+    action: RESPONDER_EVENT_ACTION,
+    outcome: 'info',
+    details: {at, message, ...(kind === 'note' ? {} : {kind})},
+    msg: kind === 'detected' ? `Detected at ${at}: ${message}` : `Responder event at ${at}: ${message}`,
+  })
+  return {caseId: kase.id, seq: line.seq, at, kind, message: String(line.details?.message ?? message)}
 }

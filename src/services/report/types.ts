@@ -81,9 +81,11 @@ export interface KeyTime {
   label: string
   /** ISO 8601 UTC, absent when it has not happened yet. */
   at?: string
-  /** The audit entry the time comes from (absent for detection taken from case.json). */
+  /** The audit entry the time comes from (absent for detection taken from case.json or the case opening). */
   seq?: number
   basis: string
+  /** What is still open or unproven about this milestone, in words (absent when nothing is). */
+  open?: string
 }
 
 export interface ReportMetrics {

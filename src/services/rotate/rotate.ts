@@ -176,6 +176,7 @@ export async function rotateCredentials(opts: RotateOptions): Promise<RotateResu
       skipped: summary.skipped,
       remaining: summary.remaining,
       remainingNames: summary.remainingNames,
+      skippedNames: summary.skippedNames,
       restart: summary.restart,
       decidedThisRun: applied.length,
       failures: failures.map((f) => f.name),
