@@ -16,6 +16,7 @@ export const ExitCode = {
   AUDIT_FAILED: 9,
   BUG: 10,
   PRECONDITION: 11,
+  UNKNOWN_COMMAND: 127,
   INTERRUPTED: 130,
 } as const
 
@@ -35,6 +36,7 @@ export const EXIT_CODE_HELP: Record<string, string> = {
   '9': 'hardening audit found findings at or above --fail-on',
   '10': 'internal error in ir (a bug: please report it with --debug output)',
   '11': 'a safety precondition is not met (e.g. evidence not saved before a rebuild); --force overrides',
+  '127': 'unknown command (the closest one is suggested; on a terminal ir asks whether to run it)',
   '130': 'interrupted (Ctrl-C); what was collected so far is kept',
 }
 
