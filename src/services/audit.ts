@@ -173,7 +173,7 @@ export async function auditContainers(opts: AuditOptions): Promise<AuditResult> 
   const excluded = selected.filter((t) => patterns.some((p) => p.test(t.name))).map((t) => t.name)
   const resolved = selected.filter((t) => !excluded.includes(t.name))
   const failures: AuditResult['failed'] = failed.map((f) => ({ref: f.ref, error: toErrorInfo(f.error)}))
-  for (const f of failures) opts.progress?.(`✗ ${f.ref}: ${f.error.message}`)
+  for (const f of failures) opts.progress?.(`✗ ${f.ref}: ${f.error.message}${f.error.hint?.startsWith('Did you mean') ? ` ${f.error.hint}` : ''}`)
 
   const info = opts.engine.inspector ? await opts.engine.inspector.info().catch(() => undefined) : undefined
   const engineSecurityOptions = Array.isArray(info?.SecurityOptions) ? (info.SecurityOptions as unknown[]).map(String) : undefined

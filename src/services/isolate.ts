@@ -184,7 +184,7 @@ async function isolateTargets(opts: IsolateOptions | (Omit<IsolateOptions, 'targ
 async function recordRefFailures(opts: {kase?: Case; progress?: (line: string) => void}, failed: readonly ResolveFailure[]): Promise<ContainerIsolation[]> {
   const failures: ContainerIsolation[] = failed.map((f) => ({ref: f.ref, status: 'failed', networks: [], dockerSocket: false, evidence: [], actions: [], warnings: [], error: toErrorInfo(f.error)}))
   for (const f of failures) {
-    opts.progress?.(`✗ ${f.ref}: ${f.error?.message}`)
+    opts.progress?.(`✗ ${f.ref}: ${f.error?.message}${f.error?.hint?.startsWith('Did you mean') ? ` ${f.error.hint}` : ''}`)
     await opts.kase?.record({action: 'isolate', target: f.ref, outcome: 'failure', msg: `Could not isolate ${f.ref}: ${f.error?.message}`, details: {error: f.error}})
   }
   return failures

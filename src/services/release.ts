@@ -85,7 +85,7 @@ export async function releaseOnHosts(opts: HostsReleaseOptions): Promise<Release
 
 function refFailures(opts: {progress?: (line: string) => void}, failed: readonly ResolveFailure[]): ContainerRelease[] {
   const failures: ContainerRelease[] = failed.map((f) => ({ref: f.ref, status: 'failed', networks: [], actions: [], error: toErrorInfo(f.error)}))
-  for (const f of failures) opts.progress?.(`✗ ${f.ref}: ${f.error?.message}`)
+  for (const f of failures) opts.progress?.(`✗ ${f.ref}: ${f.error?.message}${f.error?.hint?.startsWith('Did you mean') ? ` ${f.error.hint}` : ''}`)
   return failures
 }
 

@@ -1,6 +1,6 @@
 import type {ConnectedHost, HostSet} from '../docker/hosts.js'
 import {findHost} from '../docker/hosts.js'
-import {type Resolved, type ResolveFailure, resolveOne} from '../docker/resolve.js'
+import {notFoundHint, type Resolved, type ResolveFailure, resolveOne} from '../docker/resolve.js'
 import type {ContainerSummary, SwarmService, SwarmTask} from '../docker/types.js'
 import {AbortError, type ErrorInfo, toErrorInfo} from '../errors.js'
 import {mapBounded} from '../util/concurrency.js'
@@ -165,7 +165,7 @@ export async function selectTargets(set: HostSet, sel: Selection, opts: {concurr
       const base = hosts.length > 1 || set.unreachable.length > 0 ? `No container named or with id "${ref}" on ${hosts.length === 1 ? hosts[0]!.name : `any of ${hosts.length} hosts`}` : `No container named or with id "${ref}"`
       failed.push({
         ref,
-        error: new AbortError(missing.length ? `${base} (not searched: ${missing.join(', ')})` : base, {exit: 'NOT_FOUND', hint: 'List containers with `docker ps -a`.'}),
+        error: new AbortError(missing.length ? `${base} (not searched: ${missing.join(', ')})` : base, {exit: 'NOT_FOUND', hint: notFoundHint(listings.flatMap((l) => ('error' in l ? [] : l.all)), container)}),
       })
     }
   }

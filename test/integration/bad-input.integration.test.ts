@@ -59,7 +59,7 @@ const inCases = (): Record<string, string> => ({IR_INCIDENTS_DIR: files.incident
 /** Mirrored in README.md, "Bad input and exit codes". */
 export const ROWS: Row[] = [
   {input: 'an unknown flag', args: () => ['isolate', '--bogus'], exit: 2, says: /Nonexistent flag: --bogus/},
-  {input: 'an unknown command', args: () => ['isolat'], exit: 2, says: /command isolat not found/},
+  {input: 'an unknown command', args: () => ['isolat'], exit: 127, says: /"ir isolat" is not an ir command\.\nHint: Did you mean "ir isolate"\?/},
   {input: '`--case ""`', args: () => ['collect', web.name, '--case', ''], env: inCases, exit: 2, says: /case id is empty/},
   {input: 'a case id with `/` or `..`', args: () => ['case', 'show', '../etc'], env: inCases, exit: 2, says: /Invalid case id/},
   {input: 'a case id of 101 characters', args: () => ['case', 'create', `A${'b'.repeat(100)}`], env: inCases, exit: 2, says: /Invalid case id/},
