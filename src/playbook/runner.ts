@@ -238,7 +238,8 @@ export async function runPlaybook(opts: RunOptions): Promise<Journal> {
       }
     }
     opts.hooks?.onStepStart?.(r, index, steps.length)
-    opts.progress(`▶ [${index + 1}/${steps.length}] ${sj.id} (${sj.action})${wasRunning ? ' — resuming a step that was interrupted' : ''}`)
+    // The step's name, as the responder reads it; its id only when it has none (ids stay in the journal and the audit log).
+    opts.progress(`▶ [${index + 1}/${steps.length}] ${r.step.name ?? sj.id}${wasRunning ? ' — resuming a step that was interrupted' : ''}`)
     const startedAt = wasRunning && sj.startedAt ? sj.startedAt : new Date().toISOString()
     Object.assign(sj, {state: 'running', startedAt, attempts: sj.attempts + (wasRunning ? 0 : 1)})
     delete sj.error

@@ -155,6 +155,14 @@ describe('ir respond in a real terminal', () => {
     expect(audit.some((e) => e.action === 'rebuild' && e.outcome === 'success')).toBe(true)
     expect(audit.some((e) => e.action === 'audit.hardening')).toBe(true)
     expect(await readFile(join(caseDir, 'report.html'), 'utf8')).toContain(caseId)
+    // A skipped credential still holds its old value: the report leaves "credentials rotated" open and says why.
+    const model = JSON.parse(await readFile(join(caseDir, 'report.json'), 'utf8'))
+    const rotated = model.keyTimes.find((k: {id: string}) => k.id === 'credentialsRotated')
+    expect(rotated.at).toBeUndefined()
+    expect(rotated.open).toMatch(/^1 skipped, still holding the old value \(/)
+    // Steps are shown by their names, never as internal ids with their action (`approve-containment (confirm)`).
+    expect(screen).toMatch(/▶ \[\d+\/\d+\] Contain\b/)
+    expect(screen).not.toMatch(/\b[a-z]+(-[a-z]+)* \((confirm|isolate|snapshot|collect|rotate|rebuild|audit|report)\)/)
     const journal = JSON.parse(await readFile(join(caseDir, 'playbook-run.json'), 'utf8'))
     expect(journal.mode).toBe('guided')
 
