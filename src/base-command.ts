@@ -198,7 +198,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   protected async confirm(question: string, opts: {yes: boolean; what: string}): Promise<void> {
-    await confirmOrAbort(question, opts)
+    // The --dry-run hint only for a command that has the flag (lab up/down and snapshot do not).
+    const flags = (this.constructor as {flags?: Record<string, unknown>}).flags ?? {}
+    await confirmOrAbort(question, {...opts, hasDryRun: Object.hasOwn(flags, 'dry-run')})
   }
 
   /** Set a non-zero exit code while still printing the result (partial failures). */

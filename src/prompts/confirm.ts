@@ -10,10 +10,10 @@ const PROMPT_TIMEOUT_MS = 10 * 60 * 1000
  * Confirm a state-changing step. With --yes: proceed. Without a TTY: refuse (exit 7) and say how
  * to proceed. On a TTY: ask on stderr, with a timeout so an abandoned terminal does not hang.
  */
-export async function confirmOrAbort(question: string, opts: {yes: boolean; what: string}): Promise<void> {
+export async function confirmOrAbort(question: string, opts: {yes: boolean; what: string; hasDryRun?: boolean}): Promise<void> {
   if (opts.yes) return
   if (!isInteractive()) {
-    throw new AbortError(`Refusing to ${opts.what} without confirmation: no TTY`, {exit: 'CONFIRMATION_REQUIRED', hint: 'Re-run with --yes to confirm, or --dry-run to see the plan.'})
+    throw new AbortError(`Refusing to ${opts.what} without confirmation: no TTY`, {exit: 'CONFIRMATION_REQUIRED', hint: opts.hasDryRun === false ? 'Re-run with --yes to confirm.' : 'Re-run with --yes to confirm, or --dry-run to see the plan.'})
   }
   const {confirm} = await import('@inquirer/prompts')
   let ok: boolean

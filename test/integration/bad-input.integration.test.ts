@@ -60,6 +60,8 @@ const inCases = (): Record<string, string> => ({IR_INCIDENTS_DIR: files.incident
 export const ROWS: Row[] = [
   {input: 'an unknown flag', args: () => ['isolate', '--bogus'], exit: 2, says: /Nonexistent flag: --bogus/},
   {input: 'an unknown command', args: () => ['isolat'], exit: 127, says: /"ir isolat" is not an ir command\.\nHint: Did you mean "ir isolate"\?/},
+  {input: 'a snapshot without --yes and no TTY (no --dry-run to suggest)', args: () => ['snapshot', web.name], env: inCases, exit: 7, says: /Refusing to snapshot containers without confirmation: no TTY\nHint: Re-run with --yes to confirm\.$/},
+  {input: 'an isolate without --yes and no TTY', args: () => ['isolate', web.name], env: inCases, exit: 7, says: /Hint: Re-run with --yes to confirm, or --dry-run to see the plan\./},
   {input: '`--case ""`', args: () => ['collect', web.name, '--case', ''], env: inCases, exit: 2, says: /case id is empty/},
   {input: 'a case id with `/` or `..`', args: () => ['case', 'show', '../etc'], env: inCases, exit: 2, says: /Invalid case id/},
   {input: 'a case id of 101 characters', args: () => ['case', 'create', `A${'b'.repeat(100)}`], env: inCases, exit: 2, says: /Invalid case id/},
