@@ -1,4 +1,4 @@
-import {Args} from '@oclif/core'
+import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
 import type {VerifyResult} from '../../case/verify.js'
@@ -18,12 +18,20 @@ export default class CaseVerify extends BaseCommand<typeof CaseVerify> {
 - the audit log's hash chain is intact (each line holds the SHA-256 of the line before it) and its head
   matches case.json, so an edited, deleted, reordered or appended line is found.
 What verify cannot tell on its own: a log rewritten and re-chained from the start together with every file
-it names. Only a signature over the chain can.`
-  static override examples = ['<%= config.bin %> <%= command.id %> IR-20261127-235134-a1b2', '<%= config.bin %> <%= command.id %> IR-20261127-235134-a1b2 --json', '<%= config.bin %> <%= command.id %> IR-20261127-235134-a1b2 --incidents-dir /mnt/handover/incidents']
+it names. Only a signature over the chain can: for a sealed case (\`ir case seal\`) verify also checks the newest
+seal: its ssh signature (against --allowed-signers, your own list of trusted keys; without it, against the
+case's own copy, which shows consistency but not who signed), every sum, that the sealed audit log is the start
+of today's, and that nothing changed or was added since that no line after the seal records. Lines after the
+seal are listed.`
+  static override examples = ['<%= config.bin %> <%= command.id %> IR-20261127-235134-a1b2', '<%= config.bin %> <%= command.id %> IR-20261127-235134-a1b2 --json', '<%= config.bin %> <%= command.id %> IR-20261127-235134-a1b2 --allowed-signers ~/.config/ir/allowed_signers', '<%= config.bin %> <%= command.id %> IR-20261127-235134-a1b2 --incidents-dir /mnt/handover/incidents']
   static override args = {id: Args.string({description: 'Case id', required: true})}
+  static override flags = {
+    'allowed-signers': Flags.string({summary: 'Your allowed_signers file (ssh-keygen format) to check a sealed case\'s signature against.', helpValue: '<file>'}),
+  }
 
   async run(): Promise<VerifyResult> {
-    const result = await verifyCaseById(this.store, this.args.id)
+    const as = this.flags['allowed-signers']
+    const result = await verifyCaseById(this.store, this.args.id, as === undefined ? {} : {allowedSigners: as})
     this.log(renderVerify(result))
     if (!result.ok) this.failWith(ExitCode.INTEGRITY)
     return result
