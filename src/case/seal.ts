@@ -233,6 +233,7 @@ export interface SealCheck {
   changedAfterSeal: string[]
   /** Files added since the seal, each recorded by a line after it. */
   addedAfterSeal: string[]
+  timestamp: TimestampCheck
   problems: string[]
 }
 
@@ -242,7 +243,7 @@ export interface SealCheck {
  * log as a byte prefix of the current one, and nothing added or changed since that no line after the
  * seal accounts for. Undefined when the case was never sealed.
  */
-export async function checkSeal(dir: string, lines: AuditLine[], opts: {allowedSigners?: string} = {}): Promise<SealCheck | undefined> {
+export async function checkSeal(dir: string, lines: AuditLine[], opts: {allowedSigners?: string; tsaCa?: string} = {}): Promise<SealCheck | undefined> {
   const gens = await sealGenerations(dir)
   const generation = gens.at(-1)
   if (generation === undefined) return undefined
@@ -250,7 +251,7 @@ export async function checkSeal(dir: string, lines: AuditLine[], opts: {allowedS
   const abs = join(dir, rel)
   const problems: string[] = []
   const against = opts.allowedSigners ?? join(abs, ALLOWED_SIGNERS)
-  const result: SealCheck = {generation, dir: rel, files: 0, signature: {ok: false, against, trusted: opts.allowedSigners !== undefined, message: ''}, afterSeal: [], changedAfterSeal: [], addedAfterSeal: [], problems}
+  const result: SealCheck = {generation, dir: rel, files: 0, signature: {ok: false, against, trusted: opts.allowedSigners !== undefined, message: ''}, afterSeal: [], changedAfterSeal: [], addedAfterSeal: [], timestamp: {present: false, checked: false, ok: true, message: 'not checked'}, problems}
   const sumsText = await readFile(join(abs, SUMS), 'utf8').catch(() => undefined)
   const hasSig = await lstat(join(abs, SIG)).then((s) => s.isFile(), () => false)
   if (sumsText === undefined || !hasSig) {
@@ -264,6 +265,8 @@ export async function checkSeal(dir: string, lines: AuditLine[], opts: {allowedS
   const sig = await verifySignature(join(abs, SUMS), join(abs, SIG), against)
   result.signature = {...result.signature, ok: sig.ok, message: sig.message, ...(sig.principal ? {principal: sig.principal} : {})}
   if (!sig.ok) problems.push(`the signature over ${rel}/${SUMS} does not verify against ${against}: ${sig.message}`)
+  result.timestamp = await checkTimestamp(abs, opts.tsaCa)
+  if (!result.timestamp.ok) problems.push(result.timestamp.present ? `the RFC 3161 timestamp ${rel}/${TSR} does not verify against ${opts.tsaCa}: ${result.timestamp.message}` : `${rel} has no RFC 3161 timestamp (--tsa-ca was given)`)
 
   const sums = parseSums(sumsText)
   result.files = sums.size
@@ -326,4 +329,72 @@ export async function checkSeal(dir: string, lines: AuditLine[], opts: {allowedS
     else problems.push(`${path} was added after the seal of generation ${generation} and no audit line after the seal records it`)
   }
   return result
+}
+
+export interface TimestampInfo {
+  tsr: string
+  /** genTime as openssl prints it (e.g. "Dec  2 14:55:21 2026 GMT"). */
+  time?: string
+  tsa: string
+}
+
+async function tsText(tsr: string): Promise<string> {
+  const r = await run('openssl', ['ts', '-reply', '-in', tsr, '-text'])
+  if (r.exitCode !== 0) throw new ExternalCommandError('openssl', ['ts', '-reply', '-in', tsr, '-text'], lastLine(r.stderr) || `exit ${r.exitCode}`)
+  return r.stdout
+}
+
+/**
+ * RFC 3161: a TimeStampReq for SHA256SUMS (`openssl ts -query -sha256 -cert`, so the reply carries the
+ * TSA's certificate), POSTed to the TSA; the reply is kept as SHA256SUMS.tsr when its status is granted
+ * and it answers this very query. With a CA file, it is also checked with `openssl ts -verify`.
+ */
+export async function timestampSums(genAbs: string, url: string, opts: {tsaCa?: string; timeoutMs?: number} = {}): Promise<TimestampInfo> {
+  const sums = join(genAbs, SUMS)
+  const tsq = join(genAbs, `${SUMS}.tsq.tmp-${process.pid}-q`)
+  const tsrTmp = join(genAbs, `${SUMS}.tsr.tmp-${process.pid}-r`)
+  try {
+    const q = await run('openssl', ['ts', '-query', '-data', sums, '-sha256', '-cert', '-out', tsq])
+    if (q.exitCode !== 0) throw new ExternalCommandError('openssl', ['ts', '-query'], lastLine(q.stderr) || `exit ${q.exitCode}`)
+    let body: Buffer
+    try {
+      const res = await fetch(url, {method: 'POST', headers: {'content-type': 'application/timestamp-query'}, body: await readFile(tsq), signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000)})
+      if (!res.ok) throw new Error(`HTTP ${res.status} ${res.statusText}`)
+      body = Buffer.from(await res.arrayBuffer())
+    } catch (error) {
+      throw new AbortError(`The timestamping authority ${url} did not answer: ${errorMessage(error)}`, {hint: 'The seal itself is signed and kept; seal again with --tsa when the authority is reachable.'})
+    }
+    await writeFileAtomic(tsrTmp, body, 0o644)
+    const text = await tsText(tsrTmp).catch(() => '')
+    if (!/Status:\s*Granted/i.test(text)) throw new AbortError(`The timestamping authority ${url} did not grant a timestamp: ${/Status info:[^\n]*\n?([^\n]*)/.exec(text)?.[1]?.trim() || lastLine(text) || 'unreadable reply'}`)
+    const match = opts.tsaCa ? await run('openssl', ['ts', '-verify', '-queryfile', tsq, '-in', tsrTmp, '-CAfile', opts.tsaCa]) : undefined
+    if (opts.tsaCa && match && match.exitCode !== 0) throw new AbortError(`The timestamp from ${url} does not verify against ${opts.tsaCa}: ${lastLine(match.stderr) || lastLine(match.stdout)}`, {exit: 'INTEGRITY'})
+    const {rename} = await import('node:fs/promises')
+    await rename(tsrTmp, join(genAbs, TSR))
+    const time = /Time stamp:\s*(.+)/.exec(text)?.[1]?.trim()
+    return {tsr: join(genAbs, TSR), tsa: url, ...(time ? {time} : {})}
+  } finally {
+    await rm(tsq, {force: true})
+    await rm(tsrTmp, {force: true})
+  }
+}
+
+export interface TimestampCheck {
+  present: boolean
+  checked: boolean
+  ok: boolean
+  time?: string
+  message: string
+}
+
+/** `openssl ts -verify -data SHA256SUMS -in SHA256SUMS.tsr -CAfile <ca>` on the newest seal. */
+export async function checkTimestamp(genAbs: string, tsaCa?: string): Promise<TimestampCheck> {
+  const tsr = join(genAbs, TSR)
+  if (!(await lstat(tsr).then((s) => s.isFile(), () => false))) return {present: false, checked: false, ok: tsaCa === undefined, message: 'no RFC 3161 timestamp'}
+  const text = await tsText(tsr).catch(() => '')
+  const time = /Time stamp:\s*(.+)/.exec(text)?.[1]?.trim()
+  if (tsaCa === undefined) return {present: true, checked: false, ok: true, ...(time ? {time} : {}), message: 'timestamp present, not checked (give --tsa-ca)'}
+  const v = await run('openssl', ['ts', '-verify', '-data', join(genAbs, SUMS), '-in', tsr, '-CAfile', tsaCa])
+  const ok = v.exitCode === 0 && /Verification: OK/.test(v.stdout + v.stderr)
+  return {present: true, checked: true, ok, ...(time ? {time} : {}), message: ok ? 'Verification: OK' : lastLine(v.stderr) || lastLine(v.stdout) || `openssl ts -verify exit ${v.exitCode}`}
 }

@@ -53,7 +53,7 @@ export interface VerifyResult {
  * What it cannot tell: a log rewritten and re-chained from the start together with every file. Only a
  * signature over the chain (`ir case seal`) can.
  */
-export async function verifyCase(kase: Case, opts: {allowedSigners?: string} = {}): Promise<VerifyResult> {
+export async function verifyCase(kase: Case, opts: {allowedSigners?: string; tsaCa?: string} = {}): Promise<VerifyResult> {
   const problems: VerifyProblem[] = []
   const meta = await readMeta(kase, problems)
   const manifest = await readManifest(kase, problems)
@@ -86,7 +86,7 @@ export async function verifyCase(kase: Case, opts: {allowedSigners?: string} = {
 
   const chain = await verifyChain(kase.audit.path, meta?.auditHead)
   for (const p of chain.problems) problems.push({kind: 'audit', message: `audit.log line ${p.line}: ${p.problem}`})
-  const seal = await checkSeal(kase.dir, lines, opts.allowedSigners === undefined ? {} : {allowedSigners: opts.allowedSigners})
+  const seal = await checkSeal(kase.dir, lines, opts)
   for (const message of seal?.problems ?? []) problems.push({kind: 'seal', message: `seal ${seal!.dir}: ${message}`})
   return {
     caseId: kase.id,

@@ -64,6 +64,7 @@ export function renderVerify(r: VerifyResult): string {
     const s = r.seal
     out.push(`Seal: generation ${s.generation} (${s.dir}), ${s.files} files, sealed by ${s.signer ?? '?'} (${s.examiner ?? '?'}) at ${s.sealedAt ?? '?'}, key ${s.keyFingerprint ?? '?'}`)
     out.push(`  signature: ${s.signature.ok ? 'valid' : 'INVALID'} against ${s.signature.against}${s.signature.trusted ? '' : ' (the case\'s own copy: consistent, but not proof of who signed; give --allowed-signers)'}${s.signature.principal ? `, principal ${s.signature.principal}` : ''}`)
+    if (s.timestamp.present || s.timestamp.checked) out.push(`  timestamp (RFC 3161): ${s.timestamp.time ?? '?'}: ${s.timestamp.checked ? (s.timestamp.ok ? 'valid' : 'INVALID') : 'present'} (${s.timestamp.message})`)
     if (s.afterSeal.length > 0) {
       out.push(`  after the seal (not covered by its signature): ${s.afterSeal.length} audit line(s)`)
       for (const l of s.afterSeal.slice(0, 20)) out.push(`    #${l.seq} ${l.time} ${l.action}: ${l.msg}`)
@@ -82,6 +83,7 @@ export function renderSeal(r: SealResult): string {
     `  sums:            ${r.sums}`,
     `  signature:       ${r.signature}`,
     `  allowed_signers: ${r.allowedSigners}`,
+    ...(r.timestamp ? [`  timestamp:       ${r.timestamp.tsr} (${r.timestamp.time ?? 'time unread'}, from ${r.timestamp.tsa})`] : []),
     `Check: (cd ${r.dir.replace(/\/seals\/\d{4}$/, '')} && sha256sum -c seals/${String(r.generation).padStart(4, '0')}/SHA256SUMS)`,
   ].join('\n')
 }

@@ -1,7 +1,7 @@
 import type {CaseStore} from '../case/case-store.js'
-import {loadSealKey, type SealDoc, writeSeal} from '../case/seal.js'
+import {loadSealKey, type SealDoc, timestampSums, type TimestampInfo, writeSeal} from '../case/seal.js'
 import {verifyCase, type VerifyProblem} from '../case/verify.js'
-import {AbortError} from '../errors.js'
+import {AbortError, errorMessage, normalizeError} from '../errors.js'
 
 export interface SealOptions {
   store: CaseStore
@@ -10,6 +10,10 @@ export interface SealOptions {
   key: string
   /** The principal written to allowed_signers; default the examiner user@host. */
   signer?: string
+  /** RFC 3161 timestamping authority URL. */
+  tsa?: string
+  /** CA file to check the new timestamp against at once. */
+  tsaCa?: string
 }
 
 export interface SealResult {
@@ -21,6 +25,7 @@ export interface SealResult {
   signature: string
   allowedSigners: string
   seal: SealDoc
+  timestamp?: TimestampInfo
 }
 
 /**
@@ -37,8 +42,18 @@ export async function sealCase(opts: SealOptions): Promise<SealResult> {
     if (!verified.ok) {
       throw new AbortError(`Case ${kase.id} does not verify, so it is not sealed: ${describe(verified.problems)}`, {exit: 'INTEGRITY', hint: `Run \`ir case verify ${kase.id}\` for every problem.`})
     }
-    const out = await writeSeal(kase, key, {signer})
-    return {caseId: kase.id, generation: out.generation, dir: out.dir, files: out.files, sums: out.sums, signature: out.signature, allowedSigners: out.allowedSigners, seal: out.seal}
+    if (opts.tsa !== undefined && !/^https?:\/\//.test(opts.tsa)) throw new AbortError(`--tsa ${opts.tsa} is not an http(s) URL`, {exit: 'USAGE'})
+    const out = await writeSeal(kase, key, {signer, ...(opts.tsa ? {tsa: opts.tsa} : {})})
+    let timestamp: TimestampInfo | undefined
+    if (opts.tsa) {
+      try {
+        timestamp = await timestampSums(out.dir, opts.tsa, opts.tsaCa ? {tsaCa: opts.tsaCa} : {})
+      } catch (error) {
+        const e = normalizeError(error)
+        throw new AbortError(`Case ${kase.id} is sealed (generation ${out.generation}, signed), but the timestamp failed: ${errorMessage(error)}`, {exit: e.exitName, hint: e.hint ?? 'Seal again with --tsa when the authority is reachable.'})
+      }
+    }
+    return {...(timestamp ? {timestamp} : {}), caseId: kase.id, generation: out.generation, dir: out.dir, files: out.files, sums: out.sums, signature: out.signature, allowedSigners: out.allowedSigners, seal: out.seal}
   })
 }
 

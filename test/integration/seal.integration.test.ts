@@ -169,3 +169,38 @@ describe('ir case seal', () => {
     expect(v.json.seal).toMatchObject({generation: 2, afterSeal: []})
   })
 })
+
+describe('ir case seal --tsa (RFC 3161)', () => {
+  it('timestamps SHA256SUMS at a local authority; openssl ts -verify and ir case verify --tsa-ca accept it, another CA does not', async () => {
+    const {startLocalTsa} = await import('../helpers/tsa.js')
+    const tsa = await startLocalTsa()
+    try {
+      const root = join(work, 'tsa')
+      await makeCase(root)
+      const env = {IR_INCIDENTS_DIR: root}
+      const r = await runIr(['case', 'seal', CASE, '--key', key, '--signer', 'alice@example.org', '--tsa', tsa.url, '--tsa-ca', tsa.caFile, '--json'], {env})
+      expect(r.exitCode, r.stderr).toBe(0)
+      expect(tsa.requests).toBe(1)
+      const gen = join(root, CASE, 'seals/0001')
+      const v = await execa('openssl', ['ts', '-verify', '-data', join(gen, 'SHA256SUMS'), '-in', join(gen, 'SHA256SUMS.tsr'), '-CAfile', tsa.caFile], {reject: false})
+      expect(v.exitCode, v.stderr).toBe(0)
+      expect(v.stdout).toContain('Verification: OK')
+      const ok = await runIr(['case', 'verify', CASE, '--allowed-signers', trusted, '--tsa-ca', tsa.caFile, '--json'], {env})
+      expect(ok.exitCode, ok.stdout).toBe(0)
+      expect((JSON.parse(ok.stdout) as {seal: {timestamp: {checked: boolean; ok: boolean; time?: string}}}).seal.timestamp).toMatchObject({checked: true, ok: true, time: expect.stringMatching(/GMT$/)})
+      // Checked against a CA that did not issue the TSA certificate: refused.
+      const other = await startLocalTsa()
+      const bad = await runIr(['case', 'verify', CASE, '--allowed-signers', trusted, '--tsa-ca', other.caFile, '--json'], {env})
+      await other.close()
+      expect(bad.exitCode).toBe(6)
+      expect(bad.stdout).toMatch(/RFC 3161 timestamp .* does not verify/)
+      // An unreachable authority: the signed seal is kept, the command fails with one clear line.
+      const late = await runIr(['case', 'seal', CASE, '--key', key, '--tsa', 'http://127.0.0.1:9/tsr'], {env})
+      expect(late.exitCode).toBe(1)
+      expect(late.stderr).toMatch(/is sealed \(generation 2, signed\), but the timestamp failed/)
+      await stat(join(root, CASE, 'seals/0002/SHA256SUMS.sig'))
+    } finally {
+      await tsa.close()
+    }
+  })
+})

@@ -27,11 +27,13 @@ seal are listed.`
   static override args = {id: Args.string({description: 'Case id', required: true})}
   static override flags = {
     'allowed-signers': Flags.string({summary: 'Your allowed_signers file (ssh-keygen format) to check a sealed case\'s signature against.', helpValue: '<file>'}),
+    'tsa-ca': Flags.string({summary: 'CA certificate(s) of the timestamping authority: check the seal\'s RFC 3161 timestamp with openssl ts -verify.', helpValue: '<file.pem>'}),
   }
 
   async run(): Promise<VerifyResult> {
     const as = this.flags['allowed-signers']
-    const result = await verifyCaseById(this.store, this.args.id, as === undefined ? {} : {allowedSigners: as})
+    const ca = this.flags['tsa-ca']
+    const result = await verifyCaseById(this.store, this.args.id, {...(as === undefined ? {} : {allowedSigners: as}), ...(ca === undefined ? {} : {tsaCa: ca})})
     this.log(renderVerify(result))
     if (!result.ok) this.failWith(ExitCode.INTEGRITY)
     return result
