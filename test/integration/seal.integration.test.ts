@@ -204,3 +204,69 @@ describe('ir case seal --tsa (RFC 3161)', () => {
     }
   })
 })
+
+describe('ir case export', () => {
+  it('writes one .tar.gz whose SHA-256 it prints; extracted elsewhere, sha256sum -c and ssh-keygen -Y verify pass; ir case verify --archive accepts it and refuses one changed byte', async () => {
+    const {root, env} = await copyCase('export')
+    const out = join(root, 'handover', `${CASE}.tar.gz`)
+    const unsealed = join(work, 'never-sealed')
+    await makeCase(unsealed)
+    const refused = await runIr(['case', 'export', CASE, '--output', join(work, 'x.tar.gz')], {env: {IR_INCIDENTS_DIR: unsealed}})
+    expect(refused.exitCode).toBe(11)
+    expect(refused.stderr).toMatch(/is not sealed/)
+
+    const r = await runIr(['case', 'export', CASE, '--output', out, '--json'], {env})
+    expect(r.exitCode, r.stderr).toBe(0)
+    const res = JSON.parse(r.stdout) as {sha256: string; size: number; files: number}
+    const sum = (await execa('sha256sum', [out])).stdout.split(/\s+/)[0]
+    expect(sum).toBe(res.sha256)
+    expect((await stat(out)).size).toBe(res.size)
+    const list = (await execa('tar', ['-tzf', out])).stdout.split('\n')
+    expect(list).toEqual(expect.arrayContaining([`${CASE}/audit.log`, `${CASE}/case.json`, `${CASE}/evidence/web/logs.txt`, `${CASE}/seals/0001/SHA256SUMS`, `${CASE}/seals/0001/SHA256SUMS.sig`]))
+    expect(list.some((l) => l.includes('.ir-lock') || l.includes('.ir-reserve'))).toBe(false)
+    expect(list).toHaveLength(res.files)
+    // Never replaced.
+    const again = await runIr(['case', 'export', CASE, '--output', out], {env})
+    expect(again.exitCode).toBe(2)
+
+    const elsewhere = await tempDir('ir-receiver-')
+    await execa('tar', ['-xzf', out, '-C', elsewhere])
+    const dir = join(elsewhere, CASE)
+    const c = await execa('sha256sum', ['-c', '--strict', 'seals/0001/SHA256SUMS'], {cwd: dir, reject: false})
+    expect(c.exitCode, c.stdout + c.stderr).toBe(0)
+    const sig = await execa('ssh-keygen', ['-Y', 'verify', '-f', trusted, '-I', 'alice@example.org', '-n', 'ir-case', '-s', 'seals/0001/SHA256SUMS.sig'], {cwd: dir, inputFile: join(dir, 'seals/0001/SHA256SUMS'), reject: false})
+    expect(sig.exitCode, sig.stderr).toBe(0)
+
+    const ok = await runIr(['case', 'verify', '--archive', out, '--allowed-signers', trusted, '--json'])
+    expect(ok.exitCode, ok.stdout).toBe(0)
+    expect(JSON.parse(ok.stdout)).toMatchObject({ok: true, archive: {sha256: res.sha256}, seal: {generation: 1, signature: {ok: true}}})
+
+    // The export is in the chain after the seal; a second export is still allowed (custody lines only).
+    const v = await verify(env)
+    expect(v.exitCode, v.stdout).toBe(0)
+    expect(v.json.seal!.afterSeal.map((l) => l.action)).toEqual(['case.export'])
+
+    for (const at of [Math.floor(res.size / 2), res.size - 12]) {
+      const bad = join(work, `bad-${at}.tar.gz`)
+      const bytes = await readFile(out)
+      bytes[at] = bytes[at]! ^ 0xff
+      await writeFile(bad, bytes)
+      const b = await runIr(['case', 'verify', '--archive', bad, '--allowed-signers', trusted])
+      expect(b.exitCode, b.stdout + b.stderr).toBe(6)
+    }
+  })
+
+  it('a member changed inside a re-packed archive is found by the seal', async () => {
+    const {root, env} = await copyCase('repack')
+    const out = join(root, 'a.tar.gz')
+    expect((await runIr(['case', 'export', CASE, '--output', out], {env})).exitCode).toBe(0)
+    const x = await tempDir('ir-repack-')
+    await execa('tar', ['-xzf', out, '-C', x])
+    await writeFile(join(x, CASE, 'evidence/web/logs.txt'), 'hello from web\nline 2!\n')
+    const re = join(x, 're.tar.gz')
+    await execa('tar', ['-czf', re, '-C', x, CASE])
+    const b = await runIr(['case', 'verify', '--archive', re, '--allowed-signers', trusted, '--json'])
+    expect(b.exitCode).toBe(6)
+    expect(b.stdout).toContain('evidence/web/logs.txt changed after the seal')
+  })
+})
