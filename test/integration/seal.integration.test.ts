@@ -270,3 +270,24 @@ describe('ir case export', () => {
     expect(b.stdout).toContain('evidence/web/logs.txt changed after the seal')
   })
 })
+
+describe('chain of custody in the report', () => {
+  it('lists who sealed and who exported, when, with the archive SHA-256', async () => {
+    const {root, env} = await copyCase('custody')
+    const out = join(root, 'c.tar.gz')
+    const e = await runIr(['case', 'export', CASE, '--output', out, '--json'], {env})
+    expect(e.exitCode, e.stderr).toBe(0)
+    const sum = (JSON.parse(e.stdout) as {sha256: string}).sha256
+    const outDir = join(root, 'report')
+    const r = await runIr(['report', '--case', CASE, '--format', 'md,json', '-o', outDir, '--no-input'], {env})
+    expect(r.exitCode, r.stderr).toBe(0)
+    const md = await readFile(join(outDir, `${CASE}-report.md`), 'utf8')
+    expect(md).toContain('### Chain of custody')
+    expect(md).toMatch(/\| \d{4}-\d\d-\d\d \d\d:\d\d:\d\d.* \| sealed \| alice@example\.org \(.+\) \| seal generation 1 \| SHA256:/)
+    expect(md).toContain(`| exported |`)
+    expect(md).toContain(`\`${sum}\``)
+    const json = JSON.parse(await readFile(join(outDir, `${CASE}-report.json`), 'utf8')) as {custody: Array<{event: string; sha256?: string}>}
+    expect(json.custody.map((c) => c.event)).toEqual(['sealed', 'exported'])
+    expect(json.custody[1]!.sha256).toBe(sum)
+  })
+})
