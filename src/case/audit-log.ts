@@ -212,15 +212,8 @@ export async function verifyChain(path: string, expectedHead?: AuditHead): Promi
 
 /** The parsed lines of the log (lines that are not JSON are skipped: verifyChain reports them). */
 export async function readAuditLines(path: string): Promise<AuditLine[]> {
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
-    throw error
-  }
   const out: AuditLine[] = []
-  for (const line of text.split('\n')) {
+  for (const line of (await readAuditText(path)).split('\n')) {
     if (line.trim() === '') continue
     try {
       out.push(JSON.parse(line) as AuditLine)
@@ -237,5 +230,15 @@ function rollback(fd: number, size: number): void {
     fsyncSync(fd)
   } catch {
     // verify reports whatever could not be taken back
+  }
+}
+
+/** The log's text; a missing log is empty. */
+export async function readAuditText(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return ''
+    throw error
   }
 }

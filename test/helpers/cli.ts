@@ -30,10 +30,10 @@ export async function tempDir(prefix = 'ir-test-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix))
 }
 
-/** Every file under dir, recursively. */
+/** Every file under dir, recursively (none when dir does not exist). */
 export async function allFiles(dir: string): Promise<string[]> {
   const out: string[] = []
-  for (const e of await readdir(dir, {withFileTypes: true})) {
+  for (const e of await readdir(dir, {withFileTypes: true}).catch(() => [])) {
     const p = join(dir, e.name)
     if (e.isDirectory()) out.push(...(await allFiles(p)))
     else out.push(p)

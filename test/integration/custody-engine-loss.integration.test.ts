@@ -1,10 +1,10 @@
-import {readdir, readFile, stat} from 'node:fs/promises'
+import {readFile, stat} from 'node:fs/promises'
 import {join, relative} from 'node:path'
 
 import {execa} from 'execa'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {BIN, runIr, tempDir} from '../helpers/cli.js'
+import {allFiles, BIN, runIr, tempDir} from '../helpers/cli.js'
 import {TEST_IMAGE, TestDocker} from '../helpers/docker.js'
 import {canRunExtraEngines, type ExtraEngine, ExtraEngines} from '../helpers/engines.js'
 
@@ -42,16 +42,6 @@ afterAll(async () => {
   await extra.cleanup()
 })
 
-async function filesUnder(dir: string): Promise<string[]> {
-  const out: string[] = []
-  for (const e of await readdir(dir, {withFileTypes: true}).catch(() => [])) {
-    const p = join(dir, e.name)
-    if (e.isDirectory()) out.push(...(await filesUnder(p)))
-    else out.push(p)
-  }
-  return out
-}
-
 describe.skipIf(!available.ok)('the engine killed during a collect', () => {
   it('keeps the bytes read in a .partial, exits 3 in one line, and the case verifies', async () => {
     const id = `LOSS-${t.runId}`
@@ -62,7 +52,7 @@ describe.skipIf(!available.ok)('the engine killed during a collect', () => {
     let staged: string | undefined
     const deadline = Date.now() + 120_000
     while (Date.now() < deadline && child.exitCode === null) {
-      for (const f of await filesUnder(join(caseDir, 'evidence'))) {
+      for (const f of await allFiles(join(caseDir, 'evidence'))) {
         if (/stdout\.log\.partial$/.test(f) && (await stat(f).then((s) => s.size, () => 0)) > 5_000_000) staged = f
       }
       if (staged) break

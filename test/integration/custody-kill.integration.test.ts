@@ -1,10 +1,10 @@
-import {readdir, readFile, stat} from 'node:fs/promises'
+import {readFile, stat} from 'node:fs/promises'
 import {join, relative} from 'node:path'
 
 import {execa} from 'execa'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {BIN, runIr, tempDir} from '../helpers/cli.js'
+import {allFiles, BIN, runIr, tempDir} from '../helpers/cli.js'
 import {TestDocker} from '../helpers/docker.js'
 
 /**
@@ -37,19 +37,9 @@ afterAll(async () => {
   await t.cleanup()
 })
 
-async function filesUnder(dir: string): Promise<string[]> {
-  const out: string[] = []
-  for (const e of await readdir(dir, {withFileTypes: true}).catch(() => [])) {
-    const p = join(dir, e.name)
-    if (e.isDirectory()) out.push(...(await filesUnder(p)))
-    else out.push(p)
-  }
-  return out
-}
-
 type Point = {name: string; reached: (caseDir: string) => Promise<boolean>}
 const hasFile = (pred: (rel: string, size: number) => boolean) => async (caseDir: string): Promise<boolean> => {
-  for (const f of await filesUnder(join(caseDir, 'evidence'))) {
+  for (const f of await allFiles(join(caseDir, 'evidence'))) {
     const size = await stat(f).then((s) => s.size, () => 0)
     if (pred(relative(caseDir, f), size)) return true
   }
@@ -88,13 +78,13 @@ describe('SIGKILL during snapshot and collect', () => {
       // after the chain recorded it: then the next command completes it).
       const manifest = JSON.parse(await readFile(join(caseDir, 'manifest.json'), 'utf8')) as {artifacts: Array<{path: string}>}
       const listed = new Set(manifest.artifacts.map((a) => a.path))
-      const finals = (await filesUnder(join(caseDir, 'evidence'))).map((f) => relative(caseDir, f)).filter((f) => !f.endsWith('.partial'))
+      const finals = (await allFiles(join(caseDir, 'evidence'))).map((f) => relative(caseDir, f)).filter((f) => !f.endsWith('.partial'))
       for (const f of finals) expect(listed.has(f), `${f} sits under a final name without a manifest entry`).toBe(true)
 
       // The next command on the case reports what was left.
       const next = await runIr(['case', 'event', id, '-m', 'after the kill'], {env, timeout: 120_000})
       expect(next.exitCode, next.stderr).toBe(0)
-      const partialsLeft = (await filesUnder(join(caseDir, 'evidence'))).filter((f) => f.endsWith('.partial'))
+      const partialsLeft = (await allFiles(join(caseDir, 'evidence'))).filter((f) => f.endsWith('.partial'))
       if (partialsLeft.length > 0) expect(next.stderr).toMatch(/incomplete transfer\(s\) kept as \.partial/)
       const audit = (await readFile(join(caseDir, 'audit.log'), 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l))
       for (const p of partialsLeft) expect(audit.some((l) => l.action === 'evidence.partial' && l.details.path === relative(caseDir, p))).toBe(true)

@@ -1,20 +1,12 @@
-import {readFile} from 'node:fs/promises'
-
-import type {AuditLine} from '../../case/audit-log.js'
+import {type AuditLine, readAuditText} from '../../case/audit-log.js'
 
 /** One line of audit.log as read back: parsed, or kept as unreadable (verification says why). */
 export type AuditEntry = ({readable: true} & AuditLine) | {readable: false; line: number; raw: string}
 
 /** Read the case's audit log, one entry per line, in file order. A missing log is empty. */
 export async function readAuditEntries(path: string): Promise<AuditEntry[]> {
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
-    throw error
-  }
-  return parseAuditText(text)
+  const text = await readAuditText(path)
+  return text === '' ? [] : parseAuditText(text)
 }
 
 export function parseAuditText(text: string): AuditEntry[] {
