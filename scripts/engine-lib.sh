@@ -21,7 +21,9 @@ ir_install_packages() {
   [ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -x httpd >/dev/null || need+=(busybox-static)
   command -v tmux >/dev/null 2>&1 || need+=(tmux)
   # ssh:// engine tests: the OpenSSH client (ssh, ssh-agent, ssh-keygen) and a server the test starts on a loopback port.
-  command -v ssh >/dev/null 2>&1 && command -v ssh-agent >/dev/null 2>&1 || need+=(openssh-client)
+  command -v ssh >/dev/null 2>&1 && command -v ssh-agent >/dev/null 2>&1 && command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
+  # Case seals: openssl ts (RFC 3161 query, the test's own authority, -verify); sha256sum is coreutils.
+  command -v openssl >/dev/null 2>&1 || need+=(openssl)
   [ -x /usr/sbin/sshd ] || need+=(openssh-server)
   if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" != 0 ]; then ir_log "missing ${need[*]} and not root: install them first"; return 1; fi

@@ -7,6 +7,7 @@ import {type AuditLine, type ChainProblem, readAuditLines, verifyChain} from './
 import {type Case, type CaseMeta, isTrackedState, metaDigest, walkFiles} from './case-store.js'
 import {PARTIAL_SUFFIX} from './evidence-writer.js'
 import {type Artifact, entryDigest, type ManifestDoc} from './manifest.js'
+import {checkSeal, type SealCheck} from './seal.js'
 
 export interface ArtifactCheck {
   id: string
@@ -16,7 +17,7 @@ export interface ArtifactCheck {
   actual?: string
 }
 
-export type ProblemKind = 'manifest' | 'artifact' | 'chain-vs-manifest' | 'evidence-folder' | 'case.json' | 'state' | 'audit'
+export type ProblemKind = 'manifest' | 'artifact' | 'chain-vs-manifest' | 'evidence-folder' | 'case.json' | 'state' | 'audit' | 'seal'
 
 /** One thing verification found wrong, named for the examiner. */
 export interface VerifyProblem {
@@ -35,6 +36,8 @@ export interface VerifyResult {
   partials: {path: string; size: number}[]
   problems: VerifyProblem[]
   audit: {entries: number; ok: boolean; problems: ChainProblem[]; head: {seq: number; hash: string}}
+  /** The newest seal generation, checked (absent for a case never sealed). */
+  seal?: SealCheck
   verifiedAt: string
 }
 
@@ -50,7 +53,7 @@ export interface VerifyResult {
  * What it cannot tell: a log rewritten and re-chained from the start together with every file. Only a
  * signature over the chain (`ir case seal`) can.
  */
-export async function verifyCase(kase: Case): Promise<VerifyResult> {
+export async function verifyCase(kase: Case, opts: {allowedSigners?: string; tsaCa?: string} = {}): Promise<VerifyResult> {
   const problems: VerifyProblem[] = []
   const meta = await readMeta(kase, problems)
   const manifest = await readManifest(kase, problems)
@@ -83,6 +86,8 @@ export async function verifyCase(kase: Case): Promise<VerifyResult> {
 
   const chain = await verifyChain(kase.audit.path, meta?.auditHead)
   for (const p of chain.problems) problems.push({kind: 'audit', message: `audit.log line ${p.line}: ${p.problem}`})
+  const seal = await checkSeal(kase.dir, lines, opts)
+  for (const message of seal?.problems ?? []) problems.push({kind: 'seal', message: `seal ${seal!.dir}: ${message}`})
   return {
     caseId: kase.id,
     ok: problems.length === 0,
@@ -91,6 +96,7 @@ export async function verifyCase(kase: Case): Promise<VerifyResult> {
     partials,
     problems,
     audit: {entries: chain.entries, ok: chain.problems.length === 0, problems: chain.problems, head: chain.head},
+    ...(seal ? {seal} : {}),
     verifiedAt: new Date().toISOString(),
   }
 }

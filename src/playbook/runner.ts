@@ -1,6 +1,7 @@
 import {randomBytes} from 'node:crypto'
 import {hostname} from 'node:os'
 
+import {readAuditLines} from '../case/audit-log.js'
 import type {Case, CaseStore} from '../case/case-store.js'
 import type {ComposeClient} from '../docker/compose.js'
 import type {Engine} from '../docker/types.js'
@@ -201,6 +202,19 @@ export async function runPlaybook(opts: RunOptions): Promise<Journal> {
   const save = (): Promise<void> => writeJournal(kase, journal)
   const stepRecord = (s: StepJournal, outcome: 'success' | 'failure' | 'skipped' | 'info', msg: string): Promise<unknown> =>
     kase.record({action: 'playbook.step', target: s.id, outcome, msg, details: {runId: journal.runId, step: s.id, action: s.action, state: s.state, attempts: s.attempts, ...(s.error ? {error: s.error} : {}), ...(s.skipReason ? {reason: s.skipReason} : {})}})
+
+  if (opts.resume) {
+    // The journal is saved before its step's audit line: a kill between the two leaves a step the
+    // journal calls succeeded (or skipped) with no line in the chain. Write the missing line now, once.
+    const lines = await readAuditLines(kase.audit.path)
+    const recorded = new Set(lines.filter((l) => l.action === 'playbook.step' && (l.details as {runId?: string} | undefined)?.runId === journal.runId).map((l) => `${l.target}:${l.outcome}`))
+    for (const sj of journal.steps) {
+      const outcome = sj.state === 'succeeded' ? 'success' : sj.state === 'skipped' ? 'skipped' : undefined
+      if (outcome && !recorded.has(`${sj.id}:${outcome}`)) {
+        await stepRecord(sj, outcome, `Step ${sj.id} (${sj.action}) ${sj.state} (recorded on resume: ir was stopped before it wrote this line)`)
+      }
+    }
+  }
 
   let stopped = false
   for (const [index, r] of steps.entries()) {

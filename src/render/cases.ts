@@ -1,5 +1,6 @@
 import type {VerifyResult} from '../case/verify.js'
 import type {CaseDetails, CaseSummary} from '../services/cases.js'
+import type {SealResult} from '../services/seal.js'
 import {formatBytes, renderTable} from './table.js'
 
 export function renderCaseList(root: string, cases: CaseSummary[]): string {
@@ -59,6 +60,30 @@ export function renderVerify(r: VerifyResult): string {
     out.push(`Incomplete transfers kept as .partial (not evidence, not counted): ${r.partials.length}`)
     for (const p of r.partials) out.push(`  · ${p.path} (${p.size} bytes)`)
   }
+  if (r.seal) {
+    const s = r.seal
+    out.push(`Seal: generation ${s.generation} (${s.dir}), ${s.files} files, sealed by ${s.signer ?? '?'} (${s.examiner ?? '?'}) at ${s.sealedAt ?? '?'}, key ${s.keyFingerprint ?? '?'}`)
+    out.push(`  signature: ${s.signature.ok ? 'valid' : 'INVALID'} against ${s.signature.against}${s.signature.trusted ? '' : ' (the case\'s own copy: consistent, but not proof of who signed; give --allowed-signers)'}${s.signature.principal ? `, principal ${s.signature.principal}` : ''}`)
+    if (s.timestamp.present || s.timestamp.checked) out.push(`  timestamp (RFC 3161): ${s.timestamp.time ?? '?'}: ${s.timestamp.checked ? (s.timestamp.ok ? 'valid' : 'INVALID') : 'present'} (${s.timestamp.message})`)
+    if (s.afterSeal.length > 0) {
+      out.push(`  after the seal (not covered by its signature): ${s.afterSeal.length} audit line(s)`)
+      for (const l of s.afterSeal.slice(0, 20)) out.push(`    #${l.seq} ${l.time} ${l.action}: ${l.msg}`)
+      if (s.afterSeal.length > 20) out.push(`    ... and ${s.afterSeal.length - 20} more`)
+    }
+    for (const p of s.changedAfterSeal) out.push(`  changed after the seal (recorded): ${p}`)
+    for (const p of s.addedAfterSeal) out.push(`  added after the seal (recorded): ${p}`)
+  }
   out.push(r.ok ? `Case ${r.caseId} verified: intact.` : `Case ${r.caseId} FAILED verification.`)
   return out.join('\n')
+}
+
+export function renderSeal(r: SealResult): string {
+  return [
+    `Case ${r.caseId} sealed: generation ${r.generation}, ${r.files} files, by ${r.seal.signer} with ${r.seal.key.type} key ${r.seal.key.fingerprint} at ${r.seal.sealedAt}.`,
+    `  sums:            ${r.sums}`,
+    `  signature:       ${r.signature}`,
+    `  allowed_signers: ${r.allowedSigners}`,
+    ...(r.timestamp ? [`  timestamp:       ${r.timestamp.tsr} (${r.timestamp.time ?? 'time unread'}, from ${r.timestamp.tsa})`] : []),
+    `Check: (cd ${r.dir.replace(/\/seals\/\d{4}$/, '')} && sha256sum -c seals/${String(r.generation).padStart(4, '0')}/SHA256SUMS)`,
+  ].join('\n')
 }

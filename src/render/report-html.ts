@@ -180,6 +180,13 @@ export function renderReportHtml(m: ReportModel): string {
             ]),
             {num: [4], cls: {0: 'nowrap', 3: 'hash-cell', 4: 'nowrap', 6: 'nowrap', 8: 'nowrap'}, className: 'evidence'},
           ),
+      m.custody.length === 0
+        ? ''
+        : `<h3>Chain of custody</h3>${table(
+            ['When (UTC)', 'Event', 'By', 'What', 'SHA-256 / key'],
+            m.custody.map((c) => [`<span class="mono">${utc(c.at)}</span>`, esc(c.event), esc(c.by), `<span class="path">${esc(c.what)}</span>`, c.sha256 ? `<span class="hash">${esc(c.sha256)}</span>` : `<span class="mono">${esc(c.keyFingerprint ?? '-')}</span>`]),
+            {cls: {0: 'nowrap', 4: 'hash-cell'}, className: 'custody'},
+          )}`,
     ),
   )
 

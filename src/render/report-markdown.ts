@@ -101,6 +101,12 @@ export function renderReportMarkdown(m: ReportModel): string {
     push('')
   }
 
+  if (m.custody.length > 0) {
+    push('### Chain of custody', '', '| When (UTC) | Event | By | What | SHA-256 / key |', '| --- | --- | --- | --- | --- |')
+    for (const c of m.custody) push(`| ${utc(c.at)} | ${c.event} | ${mdCell(c.by)} | ${mdCell(c.what)} | ${c.sha256 ? `\`${c.sha256.replace(/[^0-9a-f]/gi, '')}\`` : mdCell(c.keyFingerprint ?? '', '-')} |`)
+    push('')
+  }
+
   push('## 8. Credentials', '', '_Names only: no secret value is ever written to a case._', '')
   const cred = m.credentials
   const credList = (title: string, rows: typeof cred.rotated, withReason: boolean): void => {

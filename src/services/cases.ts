@@ -49,7 +49,7 @@ export async function showCase(store: CaseStore, id: string): Promise<CaseDetail
   }
 }
 
-export async function verifyCaseById(store: CaseStore, id: string): Promise<VerifyResult> {
+export async function verifyCaseById(store: CaseStore, id: string, opts: {allowedSigners?: string; tsaCa?: string} = {}): Promise<VerifyResult> {
   const {kase} = await store.open({id, create: false})
-  return verifyCase(kase)
+  return verifyCase(kase, opts)
 }

@@ -119,7 +119,7 @@ describe('ir playbook run / resume against the real engine', () => {
     const after = await containers()
     expect(after.find((c) => c.service === 'web')!.imageId).not.toBe(web.imageId)
     for (const c of after) expect(c.state).toBe('running')
-  })
+  }, 400_000)
 
   it('a failed evidence step stops the run before the destructive step that requires it, naming the step', async () => {
     const CASE = `PB-FAIL-${t.runId}`

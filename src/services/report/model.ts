@@ -25,6 +25,7 @@ import {
   type ReportStatus,
   type TimelineRow,
   type VerificationSummary,
+  type CustodyRow,
 } from './types.js'
 
 export interface ReportInput {
@@ -91,6 +92,7 @@ export function buildReportModel(input: ReportInput): ReportModel {
     actions: phases(lines, timeline),
     evidence: evidenceRows(input.artifacts, input.verification),
     verification: verificationSummary(input.verification),
+    custody: custody(lines),
     credentials: credentials(lines),
     rebuilds: rebuilds(lines),
     hardening: hardening(lines),
@@ -181,6 +183,21 @@ function verificationSummary(v: VerifyResult): VerificationSummary {
     auditChainOk: v.audit.ok,
     auditProblems: v.audit.problems.map((p) => ({line: p.line, problem: p.problem})),
   }
+}
+
+/** The chain of custody: every successful seal and export in the audit chain. */
+function custody(lines: readonly AuditLine[]): CustodyRow[] {
+  const rows: CustodyRow[] = []
+  for (const e of lines) {
+    const d = (e.details ?? {}) as Record<string, unknown>
+    if (e.action === 'case.seal' && e.outcome === 'success') {
+      rows.push({at: e.time, event: 'sealed', by: `${String(d.signer ?? e.actor)} (${e.actor})`, what: `seal generation ${String(d.generation)}`, ...(typeof d.keyFingerprint === 'string' ? {keyFingerprint: d.keyFingerprint} : {})})
+    }
+    if (e.action === 'case.export' && e.outcome === 'success') {
+      rows.push({at: e.time, event: 'exported', by: e.actor, what: String(d.output ?? ''), ...(typeof d.sha256 === 'string' ? {sha256: d.sha256} : {})})
+    }
+  }
+  return rows
 }
 
 /** Credential decisions, names only: the last decision per credential wins. */

@@ -200,6 +200,17 @@ export interface HardeningRun {
   msg: string
 }
 
+/** One hand-over step of the case: a seal or an export (who, when with its offset, what). */
+export interface CustodyRow {
+  at: string
+  event: 'sealed' | 'exported'
+  by: string
+  /** Seal generation, or where the copy went. */
+  what: string
+  sha256?: string
+  keyFingerprint?: string
+}
+
 export interface ReportModel {
   schema: typeof REPORT_SCHEMA
   header: {
@@ -228,6 +239,8 @@ export interface ReportModel {
   actions: PhaseActions[]
   evidence: EvidenceRow[]
   verification: VerificationSummary
+  /** Seals and exports, oldest first (empty for a case never handed over). */
+  custody: CustodyRow[]
   credentials: CredentialsSection
   rebuilds: {steps: Array<{at: string; step: string; durationMs?: number; outcome: Outcome}>; runs: RebuildRun[]}
   hardening: HardeningRun[]
