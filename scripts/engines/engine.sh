@@ -18,12 +18,12 @@ cmd=${1:-}; shift || true
 case "$cmd" in
   up)
     [ $# -gt 0 ] || set -- docker28 docker28-containerd podman5
-    for e in "$@"; do ir_engine_up "$e"; ir_engine_load_image "$e" "$IR_TEST_IMAGE"; done
+    for e in "$@"; do ir_engine_start "$e"; ir_engine_load_image "$e" "$IR_TEST_IMAGE"; done
     ;;
   down)
     purge=""; [ "${1:-}" = --purge ] && { purge=1; shift; }
     [ $# -gt 0 ] || set -- docker28 docker28-containerd podman5
-    for e in "$@"; do ir_engine_down "$e"; [ -n "$purge" ] && [ "$e" != docker20 ] && rm -rf "${IR_ENGINES_LIB:?}/$e"; done
+    for e in "$@"; do ir_engine_stop "$e"; [ -n "$purge" ] && [ "$e" != docker20 ] && rm -rf "${IR_ENGINES_LIB:?}/$e"; done
     ;;
   env) ir_engine_env "${1:?engine}" | sed 's/^/export /' ;;
   run)

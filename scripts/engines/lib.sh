@@ -122,7 +122,7 @@ ir_engine_prepare_client() {
 }
 
 # Start one sid engine (idempotent): network namespace, then the engine in its own mount namespace.
-ir_engine_up() {
+ir_engine_start() {
   local e=$1
   ir_engine_known "$e" || return 1
   if [ "$e" = docker20 ]; then docker -H unix:///var/run/docker.sock info >/dev/null 2>&1 || { ir_elog "the host engine (docker20) does not answer"; return 1; }; return 0; fi
@@ -131,7 +131,7 @@ ir_engine_up() {
   mkdir -p "$run/sock" "$lib"
   ir_engine_prepare_client "$e"
   if ir_engine_pid "$e" >/dev/null && ir_engine_ping "$e"; then return 0; fi
-  ir_engine_down "$e" >/dev/null 2>&1 || true
+  ir_engine_stop "$e" >/dev/null 2>&1 || true
   mkdir -p "$run/sock" "$lib"
   ip netns add "$ns" 2>/dev/null || true
   ip -n "$ns" link set lo up
@@ -147,13 +147,20 @@ ir_engine_up() {
   return 1
 }
 
-ir_engine_down() {
+ir_engine_stop() {
   local e=$1
   ir_engine_known "$e" || return 1
   [ "$e" = docker20 ] && return 0
   local run="$IR_ENGINES_RUN/$e" pid
   if pid=$(ir_engine_pid "$e"); then
-    # The engine is the last process of the session started by ir_engine_up: TERM it and wait.
+    # Podman's containers (conmon) outlive `podman system service`: stop them through the API first.
+    if [ "$e" = podman5 ]; then
+      local sock ids; sock=$(ir_engine_socket "$e")
+      ids=$(docker -H "unix://$sock" ps -q 2>/dev/null || true)
+      # shellcheck disable=SC2086
+      [ -n "$ids" ] && docker -H "unix://$sock" stop -t 1 $ids >/dev/null 2>&1
+    fi
+    # The engine is the last process of the session started by ir_engine_start: TERM it and wait.
     pkill -TERM -s "$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
     for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
     kill -0 "$pid" 2>/dev/null && pkill -KILL -s "$pid" 2>/dev/null
@@ -176,4 +183,17 @@ ir_engine_load_image() {
   docker -H unix:///var/run/docker.sock save "$image" | docker -H "unix://$sock" load >/dev/null || { ir_elog "could not load $image into $e"; return 1; }
   # Podman loads an image saved by Docker under localhost/<name> unless the name has a registry; tag it back.
   docker -H "unix://$sock" image inspect "$image" >/dev/null 2>&1 || { ir_elog "$image is not in $e after the load"; return 1; }
+}
+
+# One line: engine and compose versions, image store, as the suite's header for that engine.
+ir_engine_describe() {
+  local e=$1
+  (
+    while IFS= read -r kv; do export "${kv?}"; done < <(ir_engine_env "$e")
+    local server store compose
+    server=$(docker version --format '{{.Server.Version}}' 2>/dev/null || echo '?')
+    store=$(docker info --format '{{.Driver}}{{range .DriverStatus}}{{if eq (index . 0) "driver-type"}} ({{index . 1}}){{end}}{{end}}' 2>/dev/null || echo '?')
+    compose=$(docker compose version --short 2>/dev/null || docker-compose version --short 2>/dev/null || echo none)
+    echo "server $server, storage $store, compose $compose"
+  )
 }
