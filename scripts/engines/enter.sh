@@ -4,6 +4,7 @@
 # the socket dir shared with the host, pivot_roots into it and execs the engine. Never run it on the host.
 set -euo pipefail
 e=$1 root=$2 run=$3 lib=$4 net=$5
+IR_ENGINE_SHARED_DIRS=${IR_ENGINE_SHARED_DIRS:-/tmp /var/tmp /home /root /srv /opt /mnt /work}
 new="$run/root"
 
 [ "$(readlink /proc/self/ns/mnt)" != "$(readlink /proc/1/ns/mnt)" ] || { echo "enter.sh: not in a private mount namespace" >&2; exit 1; }
@@ -19,7 +20,13 @@ mount --rbind /dev "$new/dev"
 mount -t tmpfs -o mode=755 tmpfs "$new/run"
 mkdir -p "$new/run/ir-engine" "$new/run/lock"
 mount --bind "$run/sock" "$new/run/ir-engine"
-mount -t tmpfs -o mode=1777 tmpfs "$new/tmp"
+# Host paths a bind mount or a build context may name (as on a real engine host, the engine sees them).
+for d in $IR_ENGINE_SHARED_DIRS; do
+  [ -d "$d" ] || continue
+  case "$d" in /|/proc*|/sys*|/dev*|/run*|/etc*|/usr*|/var/lib*|/bin*|/sbin*|/lib*) continue ;; esac
+  mkdir -p "$new$d"
+  mount --rbind "$d" "$new$d"
+done
 mount --bind "$lib/conf" "$new/etc/ir-engine"
 mount --bind "$lib/docker" "$new/var/lib/docker"
 mount --bind "$lib/containerd" "$new/var/lib/containerd"

@@ -136,6 +136,9 @@ ir_engine_start() {
   ip netns add "$ns" 2>/dev/null || true
   ip -n "$ns" link set lo up
   ir_elog "starting $e (log: $run/engine.log)"
+  # The engine sees the host's /tmp, /home, ... and the folder the repository is in (CI checkouts live anywhere).
+  local top; top="/$(pwd -P | cut -d/ -f2)"
+  IR_ENGINE_SHARED_DIRS="${IR_ENGINE_SHARED_DIRS:-/tmp /var/tmp /home /root /srv /opt /mnt /work} $top" \
   setsid nsenter --net="/run/netns/$ns" unshare --mount --propagation private -- bash "$IR_ENGINES_DIR/enter.sh" "$e" "$IR_SID_ROOT" "$run" "$lib" "$(ir_engine_net "$e")" >"$run/engine.log" 2>&1 </dev/null &
   echo $! >"$run/pid"
   for _ in $(seq 1 240); do
