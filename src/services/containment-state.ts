@@ -1,5 +1,6 @@
 import type {Case, CaseStore} from '../case/case-store.js'
 import type {EndpointRecord} from '../docker/types.js'
+import type {NetworkVerification} from './containment-verify.js'
 
 export type IsolateMode = 'pause' | 'stop' | 'network-only'
 
@@ -16,7 +17,10 @@ export interface ContainmentRecord {
   isolatedAt: string
   releasedAt?: string
   endpoints: EndpointRecord[]
+  /** True only when the check after the cut found no endpoint in the inspect and no interface but lo in the namespace. */
   networkCut: boolean
+  /** What that check read, and how (services/containment-verify.ts). */
+  verification?: NetworkVerification
   networkNote?: string
   dockerSocket: boolean
   /** Whether ir itself paused or stopped it (so release does not unpause what it did not pause). */

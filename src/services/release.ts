@@ -1,4 +1,5 @@
 import type {Case, CaseStore} from '../case/case-store.js'
+import {engineKind} from './containment-verify.js'
 import {type HostRef, type HostSet, hostRef} from '../docker/hosts.js'
 import {type ResolveFailure, resolveContainers} from '../docker/resolve.js'
 import type {Engine} from '../docker/types.js'
@@ -129,6 +130,17 @@ async function releaseOne(opts: Omit<ReleaseOptions, 'targets'>, kase: Case, ref
 
   const networks: NetworkRestore[] = []
   let error: ErrorInfo | undefined
+  const thaw = async (): Promise<void> => {
+    try {
+      if (unfreeze === 'unpause') await opts.engine.containers.unpause(d.id)
+      if (unfreeze === 'start') await opts.engine.containers.start(d.id)
+    } catch (opError) {
+      error ??= toErrorInfo(opError)
+    }
+  }
+  // Podman connects a paused container to nothing (as it disconnects none): unpause it first there.
+  const thawFirst = unfreeze === 'unpause' && (await engineKind(opts.engine)) === 'podman'
+  if (thawFirst) await thaw()
   for (const ep of record.endpoints) {
     if (connected.has(ep.networkId)) {
       networks.push({network: ep.networkName, aliases: ep.aliases, outcome: 'already-connected'})
@@ -150,12 +162,7 @@ async function releaseOne(opts: Omit<ReleaseOptions, 'targets'>, kase: Case, ref
       error ??= info
     }
   }
-  try {
-    if (unfreeze === 'unpause') await opts.engine.containers.unpause(d.id)
-    if (unfreeze === 'start') await opts.engine.containers.start(d.id)
-  } catch (opError) {
-    error ??= toErrorInfo(opError)
-  }
+  if (!thawFirst) await thaw()
   const after = await opts.engine.containers.inspect(d.id)
   for (const n of networks) {
     const ep = after.endpoints.find((e) => e.networkName === n.network)
