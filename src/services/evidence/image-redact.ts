@@ -30,6 +30,8 @@ export interface ImageRedaction {
   imageIds: ImageIdChange[]
   /** OCI layout: manifests and indexes rewritten to point at the redacted configs. */
   manifestsRewritten: number
+  /** Digest of each image config as written to the tar (redacted or not): the image's id in the saved tar. */
+  configDigests: string[]
 }
 
 interface Held {
@@ -53,7 +55,7 @@ export function redactImageTar(source: Readable): {output: Readable; done: Promi
   const extract = tar.extract()
   const pack = tar.pack()
   const output = new PassThrough({highWaterMark: 1024 * 1024})
-  const summary: ImageRedaction = {configsRedacted: 0, keptAsIs: [], ociLayout: false, imageIds: [], manifestsRewritten: 0}
+  const summary: ImageRedaction = {configsRedacted: 0, keptAsIs: [], ociLayout: false, imageIds: [], manifestsRewritten: 0, configDigests: []}
   const held: Held[] = []
 
   const collect = (stream: {on(ev: 'data', f: (c: unknown) => void): unknown; on(ev: 'end', f: () => void): unknown}, done: (body: Buffer) => void): void => {
@@ -71,7 +73,10 @@ export function redactImageTar(source: Readable): {output: Readable; done: Promi
           const parsed = JSON.parse(raw.toString('utf8')) as unknown
           body = Buffer.from(JSON.stringify(redactDeep(parsed)))
           summary.configsRedacted++
-          if (header.name.endsWith('.json')) summary.imageIds.push({before: `sha256:${header.name.slice(0, 64)}`, after: `sha256:${sha256(body)}`})
+          if (header.name.endsWith('.json')) {
+            summary.configDigests.push(`sha256:${sha256(body)}`)
+            if (!body.equals(raw)) summary.imageIds.push({before: `sha256:${header.name.slice(0, 64)}`, after: `sha256:${sha256(body)}`})
+          }
         } catch {
           summary.keptAsIs.push(header.name)
         }
@@ -188,9 +193,16 @@ function rewriteOciDocuments(held: Held[], summary: ImageRedaction): Held[] {
     if (!d.doc || !d.blob || !isConfig(d.doc)) continue
     const redacted = redactDeep(d.doc)
     summary.configsRedacted++
-    if (JSON.stringify(redacted) === JSON.stringify(d.doc)) continue
+    const image = !('id' in d.doc) // not a legacy v1 layer json
+    if (JSON.stringify(redacted) === JSON.stringify(d.doc)) {
+      if (image) summary.configDigests.push(`sha256:${d.blob}`)
+      continue
+    }
     const body = Buffer.from(JSON.stringify(redacted))
-    if (!('id' in d.doc)) summary.imageIds.push({before: `sha256:${d.blob}`, after: `sha256:${sha256(body)}`})
+    if (image) {
+      summary.imageIds.push({before: `sha256:${d.blob}`, after: `sha256:${sha256(body)}`})
+      summary.configDigests.push(`sha256:${sha256(body)}`)
+    }
     rename(d, body)
   }
   for (const d of held) if (!parseObject(d.body) && BLOB_ENTRY.test(d.header.name) && d.body[0] === 0x7b) summary.keptAsIs.push(d.header.name)

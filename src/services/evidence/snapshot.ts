@@ -247,8 +247,9 @@ async function snapshotOne(opts: Omit<SnapshotOptions, 'targets'>, target: Targe
           const summary = await redaction
           if (summary) {
             // The redaction rewrites the config, so the saved tar holds the image under a new id: record both.
-            const change = summary.imageIds.find((c) => c.before === imageId) ?? summary.imageIds[0]
-            saved = {savedId: change?.after ?? imageId, layout: summary.ociLayout ? 'oci' : 'docker'}
+            // (With the containerd store the engine's id is the manifest's digest; savedId is always the config's.)
+            const change = summary.imageIds.find((c) => c.before === imageId)
+            saved = {savedId: change?.after ?? summary.configDigests[0] ?? imageId, layout: summary.ociLayout ? 'oci' : 'docker'}
             if (summary.keptAsIs.length > 0) warnings.push(`the saved image holds config documents that are not JSON and were kept as they are: ${summary.keptAsIs.join(', ')}`)
           }
         })
@@ -263,8 +264,10 @@ async function snapshotOne(opts: Omit<SnapshotOptions, 'targets'>, target: Targe
       // 4. Processes (only a running or paused container has any).
       if (d.state === 'running' || d.state === 'paused') {
         await step('process list', async () => {
-          const top = await engine.containers.top(d.id)
-          artifacts.push(ref(await kase.addJsonEvidence({name: `${dir}/processes-${stamp}.json`, type: 'process-list', description: `docker top of ${d.name}`, source, data: top})))
+          // Podman refuses `top` on a paused container: record the list as unavailable, with the reason, rather than fail.
+          const top = await engine.containers.top(d.id).catch((error: unknown) => ({unavailable: toErrorInfo(error).message, state: d.state}))
+          if ('unavailable' in top) warnings.push(`process list unavailable (${d.state}): ${top.unavailable}`)
+          artifacts.push(ref(await kase.addJsonEvidence({name: `${dir}/processes-${stamp}.json`, type: 'process-list', description: 'unavailable' in top ? `docker top of ${d.name}: unavailable (${d.state})` : `docker top of ${d.name}`, source, data: top})))
         })
       }
       // 5. Mounts are not in a commit or an export: list them always, archive them on request.
