@@ -95,6 +95,8 @@ ir_engine_env() {
   ir_engine_known "$e" || return 1
   if [ "$e" = docker20 ]; then echo "DOCKER_HOST=unix:///var/run/docker.sock"; return; fi
   echo "DOCKER_HOST=unix://$(ir_engine_socket "$e")"
+  # Its published ports are on the loopback of its own network namespace (tests reach them from inside it).
+  echo "IR_ENGINE_NETNS=ir-$e"
   echo "DOCKER_CONFIG=$IR_ENGINES_RUN/$e/client"
   echo "PATH=$IR_ENGINES_RUN/$e/client/bin:$PATH"
 }
