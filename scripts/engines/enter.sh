@@ -49,7 +49,12 @@ EOF
     cmd=(dockerd --config-file /etc/ir-engine/daemon.json -H unix:///run/ir-engine/docker.sock --pidfile /run/docker.pid)
     ;;
   podman5)
+    # Buildah's RUN steps ask for RLIMIT_NOFILE and RLIMIT_NPROC 1048576 by default; where the hard limit is lower (and cannot
+    # be raised without CAP_SYS_RESOURCE) runc refuses: keep to the limit this engine has.
+    nofile=$(ulimit -Hn) nproc=$(ulimit -Hu)
     cat >"$lib/conf/containers.conf" <<EOF
+[containers]
+default_ulimits = ["nofile=$nofile:$nofile", "nproc=$nproc:$nproc"]
 [engine]
 cgroup_manager = "cgroupfs"
 events_logger = "file"

@@ -183,11 +183,12 @@ ir_engine_load_image() {
   local e=$1 image=${2:-${IR_TEST_IMAGE:-ir-test/busybox:latest}}
   [ "$e" = docker20 ] && return 0
   local sock; sock=$(ir_engine_socket "$e")
-  if docker -H "unix://$sock" image inspect "$image" >/dev/null 2>&1; then return 0; fi
+  if docker -H "unix://$sock" image inspect "$image" >/dev/null 2>&1 && { [ "$e" != podman5 ] || docker -H "unix://$sock" image inspect "docker.io/${image#docker.io/}" >/dev/null 2>&1; }; then return 0; fi
   ir_elog "loading $image into $e"
   docker -H unix:///var/run/docker.sock save "$image" | docker -H "unix://$sock" load >/dev/null || { ir_elog "could not load $image into $e"; return 1; }
-  # Podman loads an image saved by Docker under localhost/<name> unless the name has a registry; tag it back.
   docker -H "unix://$sock" image inspect "$image" >/dev/null 2>&1 || { ir_elog "$image is not in $e after the load"; return 1; }
+  # Podman loads it as localhost/<name>, while its compat API (and a build's FROM) resolve short names on docker.io.
+  if [ "$e" = podman5 ]; then docker -H "unix://$sock" tag "$image" "docker.io/${image#docker.io/}" || return 1; fi
 }
 
 # One line: engine and compose versions, image store, as the suite's header for that engine.

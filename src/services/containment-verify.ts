@@ -1,7 +1,7 @@
 import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
-import type {ContainerDetails, Engine, EngineKind} from '../docker/types.js'
+import type {ContainerDetails} from '../docker/types.js'
 
 /**
  * After `ir isolate` cut a container's networks, check the effect rather than trust the engine's answer
@@ -68,14 +68,4 @@ export async function verifyNetworkCut(after: ContainerDetails | undefined, opts
   }
 }
 
-const kinds = new WeakMap<Engine, Promise<EngineKind>>()
-
-/** docker or podman, asked once per engine. */
-export function engineKind(engine: Engine): Promise<EngineKind> {
-  let k = kinds.get(engine)
-  if (!k) {
-    k = engine.info().then((i) => i.kind ?? 'docker', () => 'docker' as const)
-    kinds.set(engine, k)
-  }
-  return k
-}
+export {engineKind} from '../docker/engine-kind.js'
