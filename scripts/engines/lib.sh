@@ -99,6 +99,9 @@ ir_engine_env() {
   echo "IR_ENGINE_NETNS=ir-$e"
   echo "DOCKER_CONFIG=$IR_ENGINES_RUN/$e/client"
   echo "PATH=$IR_ENGINES_RUN/$e/client/bin:$PATH"
+  # Podman has no BuildKit: compose and docker build use the classic build API there (ir does the same by itself).
+  [ "$e" = podman5 ] && printf 'DOCKER_BUILDKIT=0\nCOMPOSE_BAKE=false\n'
+  return 0
 }
 
 ir_engine_pid() { local f="$IR_ENGINES_RUN/$1/pid"; [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null && cat "$f"; }
