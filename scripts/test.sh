@@ -33,7 +33,7 @@ suite_args() {
     docker20) echo "" ;;
     docker28) echo "--project integration" ;;
     docker28-containerd) echo "--project integration $IR_SENSITIVE" ;;
-    podman5) echo "--project integration $IR_SENSITIVE test/integration/swarm-refused.integration.test.ts" ;;
+    podman5) echo "--project integration $IR_SENSITIVE" ;;
   esac
 }
 
