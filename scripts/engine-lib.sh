@@ -46,6 +46,9 @@ ir_install_packages() {
   # grep without -q: an early exit would SIGPIPE busybox and, under pipefail, look like a failure.
   [ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -x httpd >/dev/null || need+=(busybox-static)
   command -v tmux >/dev/null 2>&1 || need+=(tmux)
+  # skopeo checks saved images outside any engine; curl pings the test engines' sockets.
+  command -v skopeo >/dev/null 2>&1 || need+=(skopeo)
+  command -v curl >/dev/null 2>&1 || need+=(curl)
   if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" != 0 ]; then ir_log "missing ${need[*]} and not root: install them first"; return 1; fi
     ir_log "installing ${need[*]} (Debian packages)"
