@@ -1,5 +1,15 @@
 import {defineConfig} from 'vitest/config'
 
+const CUSTODY = ['test/integration/custody-concurrency.integration.test.ts', 'test/integration/custody-kill.integration.test.ts']
+const ENGINES = [
+  'test/integration/hosts.integration.test.ts',
+  'test/integration/swarm.integration.test.ts',
+  'test/integration/swarm-nodes.integration.test.ts',
+  'test/integration/custody-engine-loss.integration.test.ts',
+  'test/integration/audit-daemon.integration.test.ts',
+]
+const PRUNE = 'test/integration/prune.integration.test.ts'
+
 export default defineConfig({
   test: {
     projects: [
@@ -8,7 +18,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.integration.test.ts', 'test/e2e/**/*.e2e.test.ts'],
-          exclude: ['test/integration/prune.integration.test.ts', 'test/integration/hosts.integration.test.ts', 'test/integration/swarm.integration.test.ts'],
+          exclude: [...CUSTODY, ...ENGINES, PRUNE],
           testTimeout: 180_000,
           hookTimeout: 180_000,
           maxWorkers: 2,
@@ -16,20 +26,18 @@ export default defineConfig({
         },
       },
       {
-        // Extra dockerd processes on this machine (multi-host, swarm): one file at a time, with nothing beside
-        // them, since a dockerd restarting on an old data root touches the host's docker0 (the helper restores it).
-        test: {
-          name: 'engines',
-          include: ['test/integration/hosts.integration.test.ts', 'test/integration/swarm.integration.test.ts'],
-          testTimeout: 300_000,
-          hookTimeout: 300_000,
-          fileParallelism: false,
-          sequence: {groupOrder: 2},
-        },
+        // Hundreds of ir processes at once, and SIGKILL at chosen points: alone, so nothing else starves them.
+        test: {name: 'custody', include: CUSTODY, testTimeout: 600_000, hookTimeout: 300_000, fileParallelism: false, sequence: {groupOrder: 2}},
+      },
+      {
+        // Extra dockerd processes on this machine (multi-host, swarm, daemon audit, a killed engine): one file at a
+        // time, with nothing beside them, since a dockerd restarting on an old data root touches the host's docker0
+        // (the helper restores it).
+        test: {name: 'engines', include: ENGINES, testTimeout: 300_000, hookTimeout: 300_000, fileParallelism: false, sequence: {groupOrder: 3}},
       },
       {
         // Host-wide `docker system prune -a -f`: alone, after everything else.
-        test: {name: 'prune', include: ['test/integration/prune.integration.test.ts'], testTimeout: 300_000, hookTimeout: 300_000, sequence: {groupOrder: 3}},
+        test: {name: 'prune', include: [PRUNE], testTimeout: 300_000, hookTimeout: 300_000, sequence: {groupOrder: 4}},
       },
     ],
   },

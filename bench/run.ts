@@ -1,3 +1,4 @@
+import {benchAudit} from './audit.js'
 import {benchCollect, benchSnapshot} from './evidence.js'
 import {benchHosts} from './hosts.js'
 import {benchIsolate} from './isolate.js'
@@ -8,3 +9,4 @@ if (!only || only === 'isolate') await benchIsolate()
 if (!only || only === 'snapshot') await benchSnapshot()
 if (!only || only === 'collect') await benchCollect()
 if (!only || only === 'hosts') await benchHosts()
+if (!only || only === 'audit') await benchAudit()

@@ -8,6 +8,7 @@ import type {Engine} from './docker/types.js'
 import {ExitCode, IrError, normalizeError} from './errors.js'
 import {confirmOrAbort} from './prompts/confirm.js'
 import {jsonText, terminalSafe} from './util/controls.js'
+import {assertWritable} from './util/fs.js'
 import {createDebugLogger, type Logger} from './util/logger.js'
 
 export type FlagsOf<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
@@ -26,6 +27,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       summary: 'Show engine calls and stack traces on stderr.',
       helpGroup: 'GLOBAL',
       default: false,
+    }),
+    'incidents-dir': Flags.string({
+      summary: 'Folder of incident cases (default: IR_INCIDENTS_DIR, then incidentsDir in ~/.config/ir/config.json, then /var/lib/ir/incidents for root or ~/.local/state/ir/incidents).',
+      helpGroup: 'GLOBAL',
     }),
   }
 
@@ -62,6 +67,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected override async finally(err: Error | undefined): Promise<void> {
     process.off('SIGINT', this.onSigint)
+    const failed = (err !== undefined && (err as {code?: string}).code !== 'EEXIT') || (process.exitCode !== undefined && process.exitCode !== 0) || ((err as {oclif?: {exit?: number}} | undefined)?.oclif?.exit ?? 0) !== 0
+    if (this.createdCase && failed && (await this.createdCase.discardIfUntouched())) {
+      this.progress(`Case ${this.createdCase.id} removed again: the command failed before it changed or collected anything.`)
+    }
     return super.finally(err)
   }
 
@@ -133,15 +142,59 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return set
   }
 
+  private storeCache?: CaseStore
+  /** A case this command created (removed again when the command fails before recording anything). */
+  private createdCase?: Case
+  /** Cases this command opened, so a failure is recorded in their audit log. */
+  private readonly openedCases = new Map<string, Case>()
+
+  /** The incidents root: --incidents-dir, IR_INCIDENTS_DIR, the config file, the per-user default. */
   protected get store(): CaseStore {
-    return CaseStore.fromEnv()
+    this.storeCache ??= CaseStore.fromEnv(process.env, process.cwd(), {
+      ...(this.flags && typeof (this.flags as {'incidents-dir'?: string})['incidents-dir'] === 'string' ? {flag: (this.flags as {'incidents-dir'?: string})['incidents-dir']} : {}),
+      onNote: (line) => this.warnLine(line),
+    })
+    return this.storeCache
   }
 
   /** Open the case named by --case (creating it), or create one with a generated id and say so. */
-  protected async openCase(id: string | undefined, extra: {title?: string; severity?: Severity} = {}): Promise<Case> {
-    const {kase, created} = await this.store.open({...(id ? {id} : {}), ...extra})
-    if (created) this.progress(`Case ${kase.id} opened in ${kase.dir}`)
+  protected async openCase(id: string | undefined, extra: {title?: string; severity?: Severity; create?: boolean} = {}): Promise<Case> {
+    const {kase, created} = await this.store.open({...(id === undefined ? {} : {id}), ...extra})
+    if (created) {
+      this.createdCase = kase
+      this.progress(`Case ${kase.id} opened in ${kase.dir}`)
+    } else {
+      // A read-only or inaccessible case fails here, in one line, before any engine call.
+      await assertWritable(kase.dir)
+      await this.reconcile(kase)
+    }
+    this.openedCases.set(kase.dir, kase)
     return kase
+  }
+
+  /** Open an existing case (never creates one); incomplete transfers left in it are reported. */
+  protected async openExistingCase(id: string): Promise<Case> {
+    return this.openCase(id, {create: false})
+  }
+
+  private async reconcile(kase: Case): Promise<void> {
+    await kase.keepReserve()
+    const {recovered, partials} = await kase.reconcile()
+    for (const r of recovered) this.warnLine(`case ${kase.id}: ${r} was verified and recorded before ir was stopped; its commit is now complete`)
+    if (partials.length > 0) {
+      const list = partials.slice(0, 5).map((p) => `${p.path} (${p.size} bytes)`).join(', ')
+      this.warnLine(`case ${kase.id} holds ${partials.length} incomplete transfer(s) kept as .partial (not evidence): ${list}${partials.length > 5 ? ', ...' : ''}`)
+    }
+  }
+
+  /** On failure: drop a case this command created and left empty; record the failure in the others. */
+  private async recordFailure(ir: IrError): Promise<void> {
+    const diskFull = /^No space left/.test(ir.message)
+    for (const kase of this.openedCases.values()) {
+      await kase
+        .recordFailure({action: 'command.failed', outcome: 'failure', msg: `ir ${this.id ?? ''} failed: ${ir.message}`, details: {command: this.id, exitCode: ir.exitCode, code: ir.exitName}}, diskFull)
+        .catch(() => undefined)
+    }
   }
 
   protected async confirm(question: string, opts: {yes: boolean; what: string}): Promise<void> {
@@ -160,6 +213,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected override async catch(err: Error & {code?: string; exitCode?: number}): Promise<unknown> {
     if (err.code === 'EEXIT') throw err
     const ir = normalizeError(err)
+    await this.recordFailure(ir).catch(() => undefined)
     if (this.jsonEnabled()) {
       this.logJson({error: {message: ir.message, code: ir.exitName, exitCode: ir.exitCode, ...(ir.hint ? {hint: ir.hint} : {})}})
     } else {

@@ -28,7 +28,7 @@ export const EXIT_CODE_HELP: Record<string, string> = {
   '2': 'bad usage: unknown flag, bad argument or invalid case id',
   '3': 'Docker engine unreachable (names the socket or DOCKER_HOST tried)',
   '4': 'container, case or file not found, or an ambiguous reference',
-  '5': 'case folder not accessible (permission denied, corrupt case files)',
+  '5': 'case folder not accessible: no space left, read-only, permission denied, not a folder, busy lock or corrupt case files',
   '6': 'integrity check failed (a hash or the audit chain does not match)',
   '7': 'confirmation required: no TTY and no --yes, or the answer was no',
   '8': 'an external command (docker compose) failed',
@@ -150,14 +150,33 @@ export function normalizeError(err: unknown): IrError {
         cause: err,
       })
     }
+    const where = e.path ?? e.message
+    const partial = (err as {partialPath?: string; bytesWritten?: number}).partialPath
+    const kept = partial ? ` (${(err as {bytesWritten?: number}).bytesWritten ?? 0} bytes kept in ${partial})` : ''
+    const folderHint = 'Choose another folder with --incidents-dir or IR_INCIDENTS_DIR; nothing already collected was removed.'
     if (e.code === 'EACCES' || e.code === 'EPERM') {
-      return new AbortError(`Permission denied: ${e.path ?? e.message}`, {exit: 'CASE_ACCESS', hint: 'Run as a user who can write there, or choose another folder with IR_INCIDENTS_DIR.', cause: err})
+      return new AbortError(`Permission denied: ${where}${kept}`, {exit: 'CASE_ACCESS', hint: `Run as a user who can write there. ${folderHint}`, cause: err})
+    }
+    if (e.code === 'EROFS') {
+      return new AbortError(`Read-only file system: ${where}${kept}`, {exit: 'CASE_ACCESS', hint: folderHint, cause: err})
+    }
+    if (e.code === 'ENOTDIR') {
+      return new AbortError(`Not a folder: ${where} (a file is in the way)${kept}`, {exit: 'CASE_ACCESS', hint: folderHint, cause: err})
+    }
+    if (e.code === 'EISDIR') {
+      return new AbortError(`A folder is in the way: ${where}`, {exit: 'CASE_ACCESS', hint: folderHint, cause: err})
+    }
+    if (e.code === 'ENOSPC' || e.code === 'EDQUOT') {
+      return new AbortError(`No space left on device while writing ${e.path ?? 'to the case'}${kept}`, {exit: 'CASE_ACCESS', hint: 'Free space, or move the incidents folder to a larger disk (--incidents-dir); nothing already written was removed.', cause: err})
+    }
+    if (e.code === 'EMFILE' || e.code === 'ENFILE') {
+      return new AbortError(`Too many open files (${e.code})`, {exit: 'CASE_ACCESS', hint: 'Raise the limit (ulimit -n) or run fewer ir commands at once.', cause: err})
+    }
+    if (e.code === 'ECOMPROMISED') {
+      return new AbortError(`The case lock was lost while held (${e.message})`, {exit: 'CASE_ACCESS', hint: 'The machine stalled or another process removed the lock; run `ir case verify` on the case.', cause: err})
     }
     if (e.code === 'ENOENT' && e.path) {
       return new AbortError(`No such file or folder: ${e.path}`, {exit: 'NOT_FOUND', cause: err})
-    }
-    if (e.code === 'ENOSPC') {
-      return new AbortError(`No space left on device while writing ${e.path ?? 'evidence'}`, {hint: 'Free space or set IR_INCIDENTS_DIR to a larger disk; nothing already written was removed.', cause: err})
     }
     return new BugError(firstLine(e.message) || e.name, {cause: err})
   }

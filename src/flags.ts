@@ -33,14 +33,14 @@ export const concurrencyFlag = Flags.integer({
 export const hostFlags = {
   host: Flags.string({
     char: 'H',
-    summary: 'Docker engine to act on (repeatable): unix:///path/docker.sock, tcp://host:2376 (TLS from DOCKER_TLS_VERIFY / DOCKER_CERT_PATH), ssh://user@host.',
+    summary: 'Docker engine to act on (repeatable): unix:///path/docker.sock, tcp://host:2376 (TLS from DOCKER_TLS_VERIFY / DOCKER_CERT_PATH), ssh://[user@]host[:port] (through the system ssh: ~/.ssh/config, keys, agent, known_hosts).',
     multiple: true,
     multipleNonGreedy: true,
     helpGroup: 'HOSTS',
     helpValue: '<address>',
   }),
   context: Flags.string({
-    summary: "A docker CLI context to act on (repeatable), read from the CLI's context store (DOCKER_CONFIG or ~/.docker).",
+    summary: "A docker CLI context to act on (repeatable), read from the CLI's context store (DOCKER_CONFIG or ~/.docker). Without --host/--context/--hosts: DOCKER_HOST, DOCKER_CONTEXT, the current context.",
     multiple: true,
     multipleNonGreedy: true,
     helpGroup: 'HOSTS',

@@ -1,4 +1,4 @@
-import {closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync} from 'node:fs'
+import {closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync} from 'node:fs'
 import {open, readFile, stat} from 'node:fs/promises'
 
 import pino, {type Logger} from 'pino'
@@ -88,23 +88,36 @@ export class AuditLog {
         ...(entry.details === undefined ? {} : {details: entry.details}),
       })
       this.fd = openSync(this.path, 'a+', 0o600)
+      let before = 0
       try {
         // A crash can leave a torn last line without its newline: keep it a line of its own.
-        const size = fstatSync(this.fd).size
-        if (size > 0) {
+        before = fstatSync(this.fd).size
+        if (before > 0) {
           const last = Buffer.alloc(1)
-          readSync(this.fd, last, 0, 1, size - 1)
+          readSync(this.fd, last, 0, 1, before - 1)
           if (last[0] !== 0x0a) writeSync(this.fd, '\n')
         }
         this.logger.info(fields, redactDeep(entry.msg ?? `${entry.action} ${entry.outcome}`))
         fsyncSync(this.fd)
+      } catch (error) {
+        // A line that could not be written whole (ENOSPC) is taken back: the log never ends torn.
+        rollback(this.fd, before)
+        closeSync(this.fd)
+        this.fd = -1
+        throw error
+      }
+      const line = this.lastWritten.replace(/\n$/, '')
+      const newHead = {seq, hash: sha256(line)}
+      try {
+        await this.onHead(newHead)
+      } catch (error) {
+        // case.json could not record the new head: take the line back so log and head stay in step.
+        rollback(this.fd, before)
+        throw error
       } finally {
         closeSync(this.fd)
         this.fd = -1
       }
-      const line = this.lastWritten.replace(/\n$/, '')
-      const newHead = {seq, hash: sha256(line)}
-      await this.onHead(newHead)
       return JSON.parse(line) as AuditLine
     })
   }
@@ -195,4 +208,34 @@ export async function verifyChain(path: string, expectedHead?: AuditHead): Promi
     }
   }
   return {entries: lines.length, problems, head}
+}
+
+/** The parsed lines of the log (lines that are not JSON are skipped: verifyChain reports them). */
+export async function readAuditLines(path: string): Promise<AuditLine[]> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw error
+  }
+  const out: AuditLine[] = []
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue
+    try {
+      out.push(JSON.parse(line) as AuditLine)
+    } catch {
+      // reported by verifyChain
+    }
+  }
+  return out
+}
+
+function rollback(fd: number, size: number): void {
+  try {
+    ftruncateSync(fd, size)
+    fsyncSync(fd)
+  } catch {
+    // verify reports whatever could not be taken back
+  }
 }

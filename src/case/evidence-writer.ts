@@ -1,12 +1,12 @@
 import {createHash} from 'node:crypto'
 import {constants} from 'node:fs'
-import {open, rename} from 'node:fs/promises'
+import {link, lstat, open, stat, unlink} from 'node:fs/promises'
 import {basename, dirname, extname, join, relative, sep} from 'node:path'
 import {Readable, Transform, Writable} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
 
 import {AbortError} from '../errors.js'
-import {ensureDir, FILE_MODE, sha256File} from '../util/fs.js'
+import {ensureDir, FILE_MODE, fsyncDir, sha256File} from '../util/fs.js'
 import {sha256FileInWorker} from '../util/hash-worker.js'
 
 export interface WrittenFile {
@@ -36,16 +36,37 @@ export class HashingStream extends Transform {
   }
 }
 
+export const PARTIAL_SUFFIX = '.partial'
+
+export interface PartialFile extends WrittenFile {
+  /** Where the verified bytes are now: `<absPath>.partial`, until commitEvidenceFile(). */
+  partialPath: string
+}
+
 /**
- * Stream content into a new file under the case folder, hashing while writing: never overwrites
- * (O_EXCL; a numeric suffix is added on a clash), fsyncs, then re-reads the file and checks the
- * bytes on disk against the hash. A failed transfer is kept as `<name>.partial`, never deleted.
+ * Stream content into `<name>.partial` under the case folder, hashing while writing (O_EXCL: never
+ * overwrites; a numeric suffix is added when the name or its partial exists), fsync, then re-read the
+ * file and check the bytes on disk against the hash. The final name is given only by
+ * commitEvidenceFile(), after the artifact is recorded: a killed or failed transfer leaves nothing
+ * under a final name, and what was already read stays in the `.partial`.
  */
-export async function writeEvidenceFile(caseDir: string, relPath: string, content: EvidenceContent, opts: {signal?: AbortSignal; onProgress?: (bytes: number) => void; through?: Transform} = {}): Promise<WrittenFile> {
+export async function writeEvidenceFile(caseDir: string, relPath: string, content: EvidenceContent, opts: {signal?: AbortSignal; onProgress?: (bytes: number) => void; through?: Transform} = {}): Promise<PartialFile> {
   const wanted = join(caseDir, relPath)
   if (relative(caseDir, wanted).startsWith('..')) throw new AbortError(`Refusing to write outside the case: ${relPath}`, {exit: 'INTEGRITY'})
-  await ensureDir(dirname(wanted))
-  const {fh, absPath} = await openExclusive(wanted)
+  let opened: {fh: Handle; absPath: string}
+  try {
+    await ensureDir(dirname(wanted))
+    opened = await openExclusive(wanted)
+  } catch (error) {
+    // Nothing will read the source: close it (an engine stream would otherwise stay open).
+    if (content instanceof Readable) {
+      content.on('error', () => undefined)
+      content.destroy()
+    }
+    throw error
+  }
+  const {fh, absPath} = opened
+  const partialPath = `${absPath}${PARTIAL_SUFFIX}`
   const hasher = new HashingStream(opts.onProgress)
   const source = typeof content === 'string' || Buffer.isBuffer(content) ? Readable.from([Buffer.from(content)]) : content
   try {
@@ -53,18 +74,39 @@ export async function writeEvidenceFile(caseDir: string, relPath: string, conten
     if (opts.through) await pipeline(source, hasher, opts.through, fileSink(fh), signal)
     else await pipeline(source, hasher, fileSink(fh), signal)
   } catch (error) {
+    await fh.sync().catch(() => undefined)
     await fh.close().catch(() => undefined)
-    await rename(absPath, `${absPath}.partial`).catch(() => undefined)
-    throw error
+    const written = await stat(partialPath).then((st) => st.size, () => 0)
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ENOSPC' || code === 'EDQUOT') {
+      throw new AbortError(`No space left on device writing ${partialPath}: ${written} bytes written, kept as .partial`, {exit: 'CASE_ACCESS', hint: 'Free space, or move the incidents folder to a larger disk (--incidents-dir); the next ir command on this case reports the partial file.', cause: error})
+    }
+    throw Object.assign(error as Error, {partialPath, bytesWritten: written})
   }
   await fh.close()
   const streamed = hasher.digest()
   // Small files are re-hashed inline; large ones in a worker thread (another core).
-  const onDisk = hasher.size > 8 * 1024 * 1024 ? await sha256FileInWorker(absPath) : await sha256File(absPath)
+  const onDisk = hasher.size > 8 * 1024 * 1024 ? await sha256FileInWorker(partialPath) : await sha256File(partialPath)
   if (onDisk.sha256 !== streamed || onDisk.size !== hasher.size) {
-    throw new AbortError(`Verification failed for ${absPath}: the bytes on disk do not match what was streamed`, {exit: 'INTEGRITY', hint: 'Check the disk; the file was kept for examination.'})
+    throw new AbortError(`Verification failed for ${partialPath}: the bytes on disk do not match what was streamed`, {exit: 'INTEGRITY', hint: 'Check the disk; the file was kept as .partial for examination.'})
   }
-  return {absPath, relPath: relative(caseDir, absPath).split(sep).join('/'), sha256: streamed, size: hasher.size}
+  return {absPath, partialPath, relPath: relative(caseDir, absPath).split(sep).join('/'), sha256: streamed, size: hasher.size}
+}
+
+/**
+ * Give a verified partial its final name without ever replacing a file there (link, then unlink the
+ * partial), and fsync the folder. Called under the case lock once the artifact is recorded.
+ */
+export async function commitEvidenceFile(file: {partialPath: string; absPath: string}): Promise<void> {
+  try {
+    await link(file.partialPath, file.absPath)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+    const [a, b] = await Promise.all([lstat(file.partialPath), lstat(file.absPath)])
+    if (a.ino !== b.ino) throw new AbortError(`Refusing to replace ${file.absPath}: a file already has that name`, {exit: 'INTEGRITY'})
+  }
+  await unlink(file.partialPath)
+  await fsyncDir(dirname(file.absPath))
 }
 
 type Handle = Awaited<ReturnType<typeof open>>
@@ -90,12 +132,17 @@ async function openExclusive(wanted: string): Promise<{fh: Handle; absPath: stri
   const stem = wanted.slice(0, wanted.length - ext.length)
   for (let i = 0; i < 1000; i++) {
     const candidate = i === 0 ? wanted : `${stem}-${i}${ext}`
+    if (await exists(candidate)) continue
     try {
-      const fh = await open(candidate, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, FILE_MODE)
+      const fh = await open(`${candidate}${PARTIAL_SUFFIX}`, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, FILE_MODE)
       return {fh, absPath: candidate}
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
     }
   }
   throw new AbortError(`Too many files named like ${basename(wanted)}`, {exit: 'CASE_ACCESS'})
+}
+
+async function exists(path: string): Promise<boolean> {
+  return lstat(path).then(() => true, () => false)
 }

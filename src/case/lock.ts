@@ -1,95 +1,89 @@
-import {link, open, readFile, rename, rm} from 'node:fs/promises'
+import {AsyncLocalStorage} from 'node:async_hooks'
+
+import lockfile from 'proper-lockfile'
 
 import {AbortError} from '../errors.js'
 
-const WAIT_MS = 30_000
+/** How long a waiter keeps trying before it gives up (many ir processes may queue on one case). */
+const WAIT_MS = 180_000
+/** A lock whose mtime is older than this is a dead holder's and is taken over. */
+const STALE_MS = 20_000
+/** The holder refreshes the lock's mtime this often. */
+const UPDATE_MS = 4_000
+
+export interface LockOptions {
+  waitMs?: number
+  staleMs?: number
+  /** Called when the lock was lost while held (e.g. the machine stalled past the stale time). */
+  onCompromised?: (error: Error) => void
+}
 
 /**
- * A lock around short case mutations (audit append, manifest update, state write): an in-process
- * queue plus a lock file, so two `ir` processes working on one case never interleave writes.
+ * An exclusive lock across processes (proper-lockfile: an atomic `mkdir` whose mtime the holder
+ * keeps fresh; a killed holder's lock goes stale and is taken over; release removes only a lock
+ * this process still owns), plus an in-process queue, re-entrant within one async call chain so a
+ * step holding the lock can append to the audit log and the manifest without deadlocking itself.
+ *
+ * Nothing is created before the lock is held, so a failure to take it (ENOSPC, EROFS, EACCES)
+ * leaves nothing behind.
  */
 export class CaseLock {
   private queue: Promise<unknown> = Promise.resolve()
+  private readonly held = new AsyncLocalStorage<true>()
+  private readonly waitMs: number
+  private readonly staleMs: number
 
-  constructor(private readonly path: string) {}
+  /** @param path the lock's path (a folder created by mkdir); its parent must exist. */
+  constructor(
+    readonly path: string,
+    private readonly opts: LockOptions = {},
+  ) {
+    this.waitMs = opts.waitMs ?? WAIT_MS
+    this.staleMs = opts.staleMs ?? STALE_MS
+  }
 
   run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.held.getStore()) return fn()
     const next = this.queue.then(() => this.withFileLock(fn))
     this.queue = next.catch(() => undefined)
     return next
   }
 
   private async withFileLock<T>(fn: () => Promise<T>): Promise<T> {
-    await this.acquire()
+    const release = await this.acquire()
     try {
-      return await fn()
+      return await this.held.run(true, fn)
     } finally {
-      await rm(this.path, {force: true})
+      await release().catch(() => undefined)
     }
   }
 
-  private async acquire(): Promise<void> {
-    const deadline = Date.now() + WAIT_MS
+  private async acquire(): Promise<() => Promise<void>> {
+    const deadline = Date.now() + this.waitMs
     let delay = 5
     for (;;) {
       try {
-        const fh = await open(this.path, 'wx', 0o600)
-        await fh.writeFile(String(process.pid))
-        await fh.close()
-        return
+        // Keyed by the lock's own path: several locks may live in one folder (per-container locks).
+        return await lockfile.lock(this.path, {
+          lockfilePath: this.path,
+          realpath: false,
+          stale: this.staleMs,
+          update: UPDATE_MS,
+          retries: 0,
+          onCompromised: (error) => this.opts.onCompromised?.(error),
+        })
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-      }
-      if (await this.isStale()) {
-        await this.takeOverStale()
-        continue
+        // Only a lock held by someone else is waited for; ENOSPC, EROFS, EACCES, ENOTDIR go up at once.
+        if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error
       }
       if (Date.now() > deadline) {
-        throw new AbortError(`The case is locked by another ir process (${this.path})`, {
+        throw new AbortError(`The case is busy: another ir process has held its lock for over ${Math.round(this.waitMs / 1000)} s (${this.path})`, {
           exit: 'CASE_ACCESS',
-          hint: 'Wait for the other ir command to finish; if none is running, delete the lock file.',
+          hint: `Wait for the other ir command to finish. A lock whose holder was killed is taken over by itself after ${Math.round(this.staleMs / 1000)} s.`,
         })
       }
-      await new Promise((r) => setTimeout(r, delay))
-      delay = Math.min(delay * 2, 100)
-    }
-  }
-
-  /**
-   * Move the stale lock aside atomically (only one waiter's rename succeeds), then make sure what was
-   * moved is still the dead holder's: if another waiter had already replaced it with a live lock,
-   * put that back instead of breaking it.
-   */
-  private async takeOverStale(): Promise<void> {
-    const aside = `${this.path}.stale-${process.pid}-${Date.now()}-${Math.random().toString(16).slice(2)}`
-    try {
-      await rename(this.path, aside)
-    } catch {
-      return // someone else moved it first
-    }
-    const pid = Number((await readFile(aside, 'utf8').catch(() => '')).trim())
-    let alive = false
-    try {
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid) {
-        process.kill(pid, 0)
-        alive = true
-      }
-    } catch {
-      alive = false
-    }
-    if (alive) await link(aside, this.path).catch(() => undefined)
-    await rm(aside, {force: true})
-  }
-
-  private async isStale(): Promise<boolean> {
-    try {
-      const pid = Number((await readFile(this.path, 'utf8')).trim())
-      if (!Number.isInteger(pid) || pid <= 0) return false
-      if (pid === process.pid) return false
-      process.kill(pid, 0)
-      return false
-    } catch (error) {
-      return (error as NodeJS.ErrnoException).code === 'ESRCH'
+      await new Promise((r) => setTimeout(r, delay + Math.floor(Math.random() * delay)))
+      delay = Math.min(delay * 2, 200)
     }
   }
 }

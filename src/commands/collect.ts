@@ -41,6 +41,9 @@ reads: it changes nothing on the container. Across hosts (--host, --context, --h
     const {flags} = this
     const since = flags.since ? parseTimePoint(flags.since, '--since') : undefined
     const until = flags.until ? parseTimePoint(flags.until, '--until') : undefined
+    if (since !== undefined && until !== undefined && until < since) {
+      throw new AbortError(`--until (${new Date(until * 1000).toISOString()}) is before --since (${new Date(since * 1000).toISOString()})`, {exit: 'USAGE', hint: 'Swap them: --since is the start of the window, --until its end.'})
+    }
     const filters = parseFilters(flags.filter)
     const services = flags.service ?? []
     if (this.argvRest.length === 0 && !filters && services.length === 0) throw new AbortError('Nothing to collect from: name containers, or select them with --filter or --service', {exit: 'USAGE'})

@@ -77,7 +77,7 @@ the stack file here (as for docker stack deploy); the case is given with --case.
     if (!flags['dry-run'] && !flags.case) throw new AbortError('A rebuild records into a case: give --case <id> (or IR_CASE)', {exit: 'USAGE', hint: 'Use the case of the incident, so the rebuild sits in its timeline.'})
     const kase = flags.case
       ? flags['dry-run']
-        ? (await this.store.exists(flags.case)) ? (await this.store.open({id: flags.case, create: false})).kase : undefined
+        ? (await this.store.exists(flags.case)) ? (await this.openExistingCase(flags.case)) : undefined
         : await this.openCase(flags.case)
       : undefined
     if (!flags['dry-run']) {
@@ -119,7 +119,7 @@ the stack file here (as for docker stack deploy); the case is given with --case.
     const hosts = await this.connectHosts(flags)
     const kase = flags.case
       ? flags['dry-run']
-        ? (await this.store.exists(flags.case)) ? (await this.store.open({id: flags.case, create: false})).kase : undefined
+        ? (await this.store.exists(flags.case)) ? (await this.openExistingCase(flags.case)) : undefined
         : await this.openCase(flags.case)
       : undefined
     if (!flags['dry-run']) await this.confirm(`Rebuild swarm stack "${stack}" (build its images without cache, stack deploy, replace every task of the rebuilt services)?`, {yes: flags.yes, what: 'rebuild the stack'})

@@ -46,7 +46,7 @@ Across hosts, as for ir isolate: --host / --context / --hosts, <host>/<container
       const what = [...targets, ...Object.entries(filters ?? {}).flatMap(([k, vs]) => vs.map((v) => `every container with ${k}=${v}`))].join(', ')
       await this.confirm(`Release ${what} (reconnect networks and resume processes)?`, {yes: flags.yes, what: 'release containers'})
     }
-    const kase = flags.case ? (await this.store.open({id: flags.case, create: false})).kase : undefined
+    const kase = flags.case ? (await this.openExistingCase(flags.case)) : undefined
     const result = await releaseOnHosts({
       hosts,
       store: this.store,

@@ -38,7 +38,7 @@ export default class Report extends BaseCommand<typeof Report> {
     if (!flags.case) {
       throw new AbortError('Which case? --case is required', {exit: 'USAGE', hint: 'Give --case <case-id> (or set IR_CASE); list cases with `ir case list`.'})
     }
-    const {kase} = await this.store.open({id: flags.case, create: false})
+    const kase = await this.openExistingCase(flags.case)
     const interactive = isInteractive() && !flags.answers && !flags['no-input']
     const result = await reportCase({
       kase,

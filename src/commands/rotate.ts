@@ -68,7 +68,7 @@ No value is ever written to the case, the audit log or the output; a new value i
     const showValues = flags.show && Boolean(process.stdout.isTTY) && !this.jsonEnabled()
     if (flags.show && !showValues) this.warnLine('--show is ignored: new values are printed only to a terminal (not with --json, not into a pipe or file).')
     // A dry run writes nothing: it reads an existing case (for its isolated containers and decisions) but creates none.
-    const kase = dryRun ? (flags.case && (await this.store.exists(flags.case)) ? (await this.store.open({id: flags.case, create: false})).kase : undefined) : await this.openCase(flags.case)
+    const kase = dryRun ? (flags.case && (await this.store.exists(flags.case)) ? (await this.openExistingCase(flags.case)) : undefined) : await this.openCase(flags.case)
     const result = await rotateCredentials({
       ...(kase ? {kase} : {}),
       dryRun,

@@ -3,9 +3,10 @@ import {createHash} from 'node:crypto'
 import type {Readable} from 'node:stream'
 
 import type {Logger} from '../util/logger.js'
-import {type EngineEndpoint, endpointFromEnv} from './engine-config.js'
+import {defaultEndpoint, type EngineEndpoint} from './engine-config.js'
 import {AbortError} from '../errors.js'
 import {dockerMessage, dockerStatus, engineError} from './errors.js'
+import {SshConnection} from './ssh.js'
 import {isEvidenceImage, LABEL} from './labels.js'
 import type {
   CommitConfig,
@@ -18,6 +19,7 @@ import type {
   EngineKind,
   IdempotentOutcome,
   ImageClient,
+  InspectReader,
   ImageInfo,
   NetworkClient,
   NetworkSummary,
@@ -445,8 +447,50 @@ class DockerodeSwarm implements SwarmClient {
   }
 }
 
+class DockerodeInspector implements InspectReader {
+  constructor(private readonly c: Caller) {}
+
+  async info(): Promise<Record<string, unknown>> {
+    return (await this.c.call('read engine info', () => this.c.docker.info())) as Record<string, unknown>
+  }
+
+  async networks(): Promise<Array<Record<string, unknown>>> {
+    return (await this.c.call('list networks', () => this.c.docker.listNetworks())) as unknown as Array<Record<string, unknown>>
+  }
+
+  async network(idOrName: string): Promise<Record<string, unknown> | undefined> {
+    return this.c.call(
+      `inspect network ${idOrName}`,
+      () => this.c.docker.getNetwork(idOrName).inspect() as unknown as Promise<Record<string, unknown>>,
+      (err) => (dockerStatus(err) === 404 ? ({} as Record<string, unknown>) : undefined),
+    ).then((n) => (Object.keys(n).length === 0 ? undefined : n))
+  }
+
+  async swarm(): Promise<Record<string, unknown> | undefined> {
+    const s = await this.c.call('inspect the swarm', () => this.c.docker.swarmInspect() as Promise<Record<string, unknown>>, (err) => {
+      const status = dockerStatus(err)
+      return status === 503 || status === 406 ? ({} as Record<string, unknown>) : undefined
+    })
+    return Object.keys(s).length === 0 ? undefined : s
+  }
+
+  async exec(id: string): Promise<{id: string; privileged: boolean; user: string} | undefined> {
+    type ExecDoc = {ID?: string; Privileged?: boolean; ProcessConfig?: {user?: string; privileged?: boolean}}
+    const e = await this.c.call<ExecDoc>(`inspect exec ${id.slice(0, 12)}`, () => this.c.docker.getExec(id).inspect() as unknown as Promise<ExecDoc>, (err) =>
+      dockerStatus(err) === 404 ? {} : undefined,
+    )
+    if (!e.ID) return undefined
+    return {id: e.ID, privileged: Boolean(e.Privileged ?? e.ProcessConfig?.privileged), user: e.ProcessConfig?.user ?? ''}
+  }
+
+  async image(ref: string): Promise<Record<string, unknown>> {
+    return (await this.c.call(`inspect image ${ref}`, () => this.c.docker.getImage(ref).inspect())) as unknown as Record<string, unknown>
+  }
+}
+
 export class DockerodeEngine implements Engine {
   readonly endpoint: string
+  readonly inspector: InspectReader
   readonly containers: ContainerClient
   readonly networks: NetworkClient
   readonly images: ImageClient
@@ -454,8 +498,20 @@ export class DockerodeEngine implements Engine {
   readonly volumes: VolumeClient
   private readonly caller: Caller
 
+  /** The shared ssh connection of an ssh:// engine. */
+  readonly ssh?: SshConnection
+  private readonly pingTimeoutMs: number
+
   constructor(endpoint: EngineEndpoint, log: Logger) {
-    const docker = new Docker(endpoint.options as Docker.DockerOptions)
+    let options = endpoint.options as Docker.DockerOptions
+    if (endpoint.ssh) {
+      // Plain HTTP over `docker system dial-stdio` sessions; the host name is never resolved (the agent dials).
+      this.ssh = new SshConnection(endpoint.ssh, {log})
+      options = {protocol: 'http', host: 'localhost', port: 80, agent: this.ssh.agent} as Docker.DockerOptions
+    }
+    const docker = new Docker(options)
+    // The first call over ssh logs in (TCP, key exchange, authentication): ssh's own timeout bounds it.
+    this.pingTimeoutMs = endpoint.ssh ? 35_000 : PING_TIMEOUT_MS
     this.endpoint = endpoint.display
     this.caller = new Caller(docker, endpoint.display, log)
     this.containers = new DockerodeContainers(this.caller)
@@ -463,13 +519,14 @@ export class DockerodeEngine implements Engine {
     this.images = new DockerodeImages(this.caller)
     this.swarm = new DockerodeSwarm(this.caller)
     this.volumes = new DockerodeVolumes(this.caller)
+    this.inspector = new DockerodeInspector(this.caller)
   }
 
   async ping(): Promise<void> {
     await this.caller.call('ping the engine', async () => {
       let timer: NodeJS.Timeout | undefined
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(Object.assign(new Error('ping timed out'), {code: 'ETIMEDOUT'})), PING_TIMEOUT_MS)
+        timer = setTimeout(() => reject(Object.assign(new Error('ping timed out'), {code: 'ETIMEDOUT'})), this.pingTimeoutMs)
       })
       try {
         await Promise.race([this.caller.docker.ping(), timeout])
@@ -504,9 +561,9 @@ export class DockerodeEngine implements Engine {
   }
 }
 
-/** Connect to the engine named by DOCKER_HOST (or the default socket) and check it answers. */
+/** Connect to the engine the docker CLI would use (DOCKER_HOST, DOCKER_CONTEXT, the current context, the default socket) and check it answers. */
 export async function connectEngine(log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<Engine> {
-  const engine = new DockerodeEngine(endpointFromEnv(env), log)
+  const engine = new DockerodeEngine((await defaultEndpoint(env)).endpoint, log)
   await engine.ping()
   return engine
 }

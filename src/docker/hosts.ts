@@ -1,13 +1,11 @@
-import {createHash} from 'node:crypto'
 import {readFile} from 'node:fs/promises'
-import {homedir} from 'node:os'
 import {dirname, isAbsolute, join, resolve} from 'node:path'
 
 import {safeFileName} from '../case/ids.js'
 import {AbortError, type ErrorInfo, toErrorInfo} from '../errors.js'
 import {mapBounded} from '../util/concurrency.js'
 import type {Logger} from '../util/logger.js'
-import {type EngineEndpoint, endpointFromEnv, parseDockerHost} from './engine-config.js'
+import {applyTls, defaultEndpoint, type EngineEndpoint, endpointFromContext, parseDockerHost} from './engine-config.js'
 import {engineError} from './errors.js'
 import type {Engine} from './types.js'
 
@@ -47,7 +45,7 @@ export function hostFlagsGiven(f: HostFlagValues): boolean {
 
 /** The host specs named by the flags, in the order given; the default engine when none is. */
 export async function hostSpecsFromFlags(f: HostFlagValues, env: NodeJS.ProcessEnv = process.env): Promise<HostSpec[]> {
-  if (!hostFlagsGiven(f)) return [defaultHostSpec(env)]
+  if (!hostFlagsGiven(f)) return [await defaultHostSpec(env)]
   const specs: HostSpec[] = []
   for (const raw of f.host ?? []) specs.push(hostSpecFromFlag(raw, env))
   for (const name of f.context ?? []) specs.push(await hostSpecFromContext(name, env))
@@ -72,9 +70,11 @@ export async function hostSpecFromSource(source: HostSource, env: NodeJS.Process
   }
 }
 
-export function defaultHostSpec(env: NodeJS.ProcessEnv = process.env): HostSpec {
-  const endpoint = endpointFromEnv(env)
-  return {name: endpoint.display, source: {kind: 'default'}, endpoint, labels: {}, cli: {args: [], env: {}}}
+/** The engine the docker CLI would use: DOCKER_HOST, DOCKER_CONTEXT, the current context, or the default socket. */
+export async function defaultHostSpec(env: NodeJS.ProcessEnv = process.env): Promise<HostSpec> {
+  const {endpoint, labels} = await defaultEndpoint(env)
+  // The docker CLI resolves the same engine from the same environment: no global options.
+  return {name: endpoint.display, source: {kind: 'default'}, endpoint, labels, cli: {args: [], env: {}}}
 }
 
 /** `--host unix:///run/docker.sock`, `--host tcp://10.0.0.5:2376` (TLS per DOCKER_TLS_VERIFY / DOCKER_CERT_PATH), `--host ssh://ops@web-1`. */
@@ -85,48 +85,9 @@ export function hostSpecFromFlag(raw: string, env: NodeJS.ProcessEnv = process.e
   return {name: value, source: {kind: 'host', value}, endpoint, labels: {}, cli: {args: ['-H', value], env: {}}}
 }
 
-export function dockerConfigDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.DOCKER_CONFIG || join(homedir(), '.docker')
-}
-
-interface ContextMeta {
-  Name?: string
-  Metadata?: Record<string, unknown>
-  Endpoints?: {docker?: {Host?: string; SkipTLSVerify?: boolean}}
-}
-
-/**
- * A context from the docker CLI's store: <config>/contexts/meta/<sha256 of name>/meta.json holds
- * Endpoints.docker.Host; TLS material, when the context has it, is in <config>/contexts/tls/<sha256>/docker/.
- */
+/** A context from the docker CLI's store (see endpointFromContext); "default" is DOCKER_HOST or the default socket. */
 export async function hostSpecFromContext(name: string, env: NodeJS.ProcessEnv = process.env): Promise<HostSpec> {
-  if (name === 'default') {
-    const endpoint = endpointFromEnv(env)
-    return {name, source: {kind: 'context', name}, endpoint, labels: {}, cli: {args: ['--context', 'default'], env: {}}}
-  }
-  const config = dockerConfigDir(env)
-  const digest = createHash('sha256').update(name).digest('hex')
-  const metaPath = join(config, 'contexts', 'meta', digest, 'meta.json')
-  let meta: ContextMeta
-  try {
-    meta = JSON.parse(await readFile(metaPath, 'utf8')) as ContextMeta
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    throw new AbortError(code === 'ENOENT' ? `Docker context "${name}" not found (no ${metaPath})` : `Docker context "${name}" is unreadable: ${(error as Error).message}`, {
-      exit: code === 'ENOENT' ? 'NOT_FOUND' : 'USAGE',
-      hint: 'List contexts with `docker context ls`; set DOCKER_CONFIG if your docker configuration lives elsewhere.',
-    })
-  }
-  const host = meta.Endpoints?.docker?.Host
-  if (!host) throw new AbortError(`Docker context "${name}" has no docker endpoint (Endpoints.docker.Host in ${metaPath})`, {exit: 'USAGE'})
-  const endpoint = parseDockerHost(host, {}, `context "${name}" endpoint`)
-  const tlsDir = join(config, 'contexts', 'tls', digest, 'docker')
-  const tls = {ca: await readOptional(join(tlsDir, 'ca.pem')), cert: await readOptional(join(tlsDir, 'cert.pem')), key: await readOptional(join(tlsDir, 'key.pem'))}
-  if (endpoint.options.host && (tls.ca || tls.cert || tls.key)) {
-    if (meta.Endpoints?.docker?.SkipTLSVerify) throw new AbortError(`Docker context "${name}" skips TLS verification: ir always verifies the engine's certificate`, {exit: 'USAGE', hint: 'Give the context a CA (`docker context update --docker "host=...,ca=ca.pem,cert=...,key=..."`).'})
-    applyTls(endpoint, tls, host)
-  }
-  const labels = Object.fromEntries(Object.entries(meta.Metadata ?? {}).filter(([, v]) => typeof v === 'string')) as Record<string, string>
+  const {endpoint, labels} = await endpointFromContext(name, env)
   return {name, source: {kind: 'context', name}, endpoint, labels, cli: {args: ['--context', name], env: {}}}
 }
 
@@ -198,26 +159,6 @@ export async function readInventory(file: string, env: NodeJS.ProcessEnv = proce
     specs.push({name: e.name, source: {kind: 'inventory', file: path, name: e.name}, endpoint, labels: e.labels ?? {}, cli: {args: cliArgs, env: {}}})
   }
   return specs
-}
-
-/** TLS material for a tcp:// endpoint; without a port in the address the TLS port 2376 applies, as for the docker CLI. */
-function applyTls(endpoint: EngineEndpoint, tls: {ca?: Buffer; cert?: Buffer; key?: Buffer}, raw: string): void {
-  let port = endpoint.options.port
-  try {
-    if (!new URL(raw).port) port = 2376
-  } catch {
-    // parseDockerHost accepted it; keep its port
-  }
-  endpoint.options = {...endpoint.options, protocol: 'https', ...(port ? {port} : {}), ...(tls.ca ? {ca: tls.ca} : {}), ...(tls.cert ? {cert: tls.cert} : {}), ...(tls.key ? {key: tls.key} : {})}
-  endpoint.display = `tcp://${endpoint.options.host}:${endpoint.options.port} (TLS)`
-}
-
-async function readOptional(path: string): Promise<Buffer | undefined> {
-  try {
-    return await readFile(path)
-  } catch {
-    return undefined
-  }
 }
 
 async function readRequired(path: string | undefined, what: string): Promise<Buffer | undefined> {

@@ -130,9 +130,26 @@ export interface EngineEventsOptions {
   filters?: Record<string, string[]>
 }
 
+/**
+ * Raw read-only documents for the hardening audit: every method is a GET (/info, /networks,
+ * /swarm, /exec/{id}/json, /images/{id}/json) and none makes the engine emit an event.
+ */
+export interface InspectReader {
+  info(): Promise<Record<string, unknown>>
+  networks(): Promise<Array<Record<string, unknown>>>
+  network(idOrName: string): Promise<Record<string, unknown> | undefined>
+  /** GET /swarm; undefined off a manager. */
+  swarm(): Promise<Record<string, unknown> | undefined>
+  /** An exec instance; undefined when the engine no longer knows it. */
+  exec(id: string): Promise<{id: string; privileged: boolean; user: string} | undefined>
+  image(ref: string): Promise<Record<string, unknown>>
+}
+
 export interface Engine {
   /** e.g. unix:///var/run/docker.sock */
   readonly endpoint: string
+  /** Raw read-only documents for the audit (absent on fakes that do not model them). */
+  readonly inspector?: InspectReader
   readonly containers: ContainerClient
   readonly networks: NetworkClient
   readonly images: ImageClient

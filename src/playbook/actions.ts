@@ -395,7 +395,7 @@ const audit: ActionDef<{containers: string[]; project?: string | undefined; 'pro
   phase: 'recovery',
   destructive: false,
   params: z.object({containers: stringList.default([]), project: optionalString, 'project-directory': optionalString, 'fail-on': z.enum(['critical', 'high', 'medium', 'low']).optional()}),
-  describe: (p) => `Check the hardening of ${p.project ? `the containers of project ${p.project}` : p['project-directory'] ? `the containers of the compose project in ${p['project-directory']}` : p.containers.join(', ')} (non-root, capabilities, read-only, limits, no Docker socket, exposure, log rotation, image age) and store the findings in the case. Read-only.`,
+  describe: (p) => `Check the hardening of ${p.project ? `the containers of project ${p.project}` : p['project-directory'] ? `the containers of the compose project in ${p['project-directory']}` : p.containers.join(', ')} against the CIS Docker Benchmark 1.6.0 (sections 4 and 5: non-root, capabilities, read-only, limits, no Docker socket, exposure, health checks...) and ir's own checks (PID 1's uid, log rotation, image age) and store the findings, with their CIS ids, in the case. Read-only: no exec, no pause.`,
   async plan(p, ctx) {
     const project = await auditProjectName(p, ctx)
     return {summary: 'hardening audit', containers: project ? [`every container of project ${project}`] : await resolvedNames(ctx, p.containers), operations: ['inspect each container and its image; read the uid of PID 1', 'no change'], files: caseFiles(ctx.kase, ['evidence/audit/hardening-audit-<time>.json'])}

@@ -3,7 +3,7 @@ import {delimiter, dirname, join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import {AbortError} from '../errors.js'
-import {parsePlaybook} from './loader.js'
+import {parsePlaybook, readPlaybookText} from './loader.js'
 
 /** The playbooks shipped with ir (the package's playbooks/ folder). */
 export const SHIPPED_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'playbooks')
@@ -37,7 +37,7 @@ export async function listPlaybooks(cwd = process.cwd(), env: NodeJS.ProcessEnv 
       const file = join(dir, n)
       if (seen.has(file)) continue
       seen.add(file)
-      const parsed = parsePlaybook(await readFile(file, 'utf8'), file)
+      const parsed = parsePlaybook(await readPlaybookText(file), file)
       out.push({name: n.replace(/\.ya?ml$/, ''), file, source, valid: Boolean(parsed.playbook), ...(parsed.playbook?.description ? {description: parsed.playbook.description.trim().split('\n')[0]} : {}), ...(parsed.playbook ? {steps: parsed.playbook.steps.length} : {})})
     }
   }

@@ -5,7 +5,6 @@ import {join} from 'node:path'
 import type {Case} from '../case/case-store.js'
 import {AbortError, type ErrorInfo} from '../errors.js'
 import {redactDeep} from '../case/redact.js'
-import {writeFileAtomic} from '../util/fs.js'
 import type {InputValues} from './expressions.js'
 
 export type StepState = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped'
@@ -58,7 +57,7 @@ export async function readJournal(kase: Case): Promise<Journal | undefined> {
 export async function writeJournal(kase: Case, journal: Journal): Promise<void> {
   journal.updatedAt = new Date().toISOString()
   // Inputs, outputs and error messages may quote what they handled: redact like everything in a case.
-  await writeFileAtomic(journalPath(kase), `${JSON.stringify(redactDeep(journal), null, 2)}\n`)
+  await kase.writeTracked(JOURNAL_FILE, `${JSON.stringify(redactDeep(journal), null, 2)}\n`)
 }
 
 /** Is the run still being executed by a live process on this host? */
@@ -75,5 +74,5 @@ export function ownerAlive(journal: Journal): boolean {
 
 /** Keep a finished run's journal before a new run replaces it. */
 export async function archiveJournal(kase: Case, journal: Journal): Promise<void> {
-  await writeFileAtomic(join(kase.dir, 'state', `playbook-run-${journal.runId}.json`), `${JSON.stringify(redactDeep(journal), null, 2)}\n`)
+  await kase.writeTracked(join('state', `playbook-run-${journal.runId}.json`), `${JSON.stringify(redactDeep(journal), null, 2)}\n`)
 }

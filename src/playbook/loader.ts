@@ -1,4 +1,4 @@
-import {readFile} from 'node:fs/promises'
+import {readFile, stat} from 'node:fs/promises'
 import {createHash} from 'node:crypto'
 
 import {isMap, isNode, isScalar, LineCounter, parseDocument, type Document} from 'yaml'
@@ -36,6 +36,9 @@ export class PlaybookInvalidError extends AbortError {
 
 /** Parse and check a playbook: YAML syntax, the schema, then references (ids, requires, inputs, cycles). */
 export function parsePlaybook(text: string, file: string): {playbook?: Playbook; problems: PlaybookProblem[]; stepLines: Record<string, number>; inputLines: Record<string, {line: number; column: number}>} {
+  if (Buffer.byteLength(text) > MAX_PLAYBOOK_BYTES) {
+    return {problems: [{file, line: 1, column: 1, message: `the file is ${Buffer.byteLength(text)} bytes; a playbook may hold at most ${MAX_PLAYBOOK_BYTES} bytes`}], stepLines: {}, inputLines: {}}
+  }
   const lc = new LineCounter()
   const doc = parseDocument(text, {lineCounter: lc, prettyErrors: false, uniqueKeys: true})
   const problems: PlaybookProblem[] = []
@@ -54,7 +57,14 @@ export function parsePlaybook(text: string, file: string): {playbook?: Playbook;
     }
     return {offset: 0}
   }
-  const data = doc.toJS() as unknown
+  let data: unknown
+  try {
+    // An alias bomb (aliases of aliases) would expand to gigabytes: the expansion is bounded.
+    data = doc.toJS({maxAliasCount: MAX_ALIASES}) as unknown
+  } catch (error) {
+    at(0, `YAML: ${(error as Error).message.split('\n')[0]} (at most ${MAX_ALIASES} alias expansions)`)
+    return {problems, stepLines: {}, inputLines: {}}
+  }
   const parsed = PlaybookSchema.safeParse(data)
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
@@ -120,10 +130,25 @@ export function parsePlaybook(text: string, file: string): {playbook?: Playbook;
   return {...(problems.length === 0 ? {playbook} : {}), problems, stepLines, inputLines}
 }
 
+/** Bounds that keep a hostile playbook from taking the machine's memory. */
+export const MAX_PLAYBOOK_BYTES = 1024 * 1024
+export const MAX_ALIASES = 100
+
+/** Read a playbook file, refusing one over the size bound before reading it (exit 2). */
+export async function readPlaybookText(file: string): Promise<string> {
+  const st = await stat(file).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') throw new AbortError(`Playbook not found: ${file}`, {exit: 'NOT_FOUND', hint: 'List playbooks with `ir playbook list`.'})
+    throw error
+  })
+  if (!st.isFile()) throw new AbortError(`Playbook ${file} is not a file`, {exit: 'USAGE'})
+  if (st.size > MAX_PLAYBOOK_BYTES) throw new PlaybookInvalidError([{file, line: 1, column: 1, message: `the file is ${st.size} bytes; a playbook may hold at most ${MAX_PLAYBOOK_BYTES} bytes`}])
+  return readFile(file, 'utf8')
+}
+
 export async function loadPlaybook(file: string): Promise<LoadedPlaybook> {
   let text: string
   try {
-    text = await readFile(file, 'utf8')
+    text = await readPlaybookText(file)
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new AbortError(`Playbook not found: ${file}`, {exit: 'NOT_FOUND', hint: 'List playbooks with `ir playbook list`.'})
     throw error

@@ -50,10 +50,15 @@ export function renderVerify(r: VerifyResult): string {
   const out: string[] = []
   const bad = r.artifacts.filter((a) => a.status !== 'ok')
   out.push(`Artifacts: ${r.artifacts.length - bad.length}/${r.artifacts.length} intact`)
-  for (const a of bad) out.push(`  ✗ ${a.id} ${a.path}: ${a.status}${a.actual && a.status === 'modified' ? ` (expected ${a.expected.slice(0, 16)}…, found ${a.actual.slice(0, 16)}…)` : ''}`)
-  for (const u of r.unlisted) out.push(`  ! ${u}: in evidence/ but not in the manifest`)
   out.push(`Audit log: ${r.audit.entries} lines, chain ${r.audit.ok ? 'intact' : 'BROKEN'}`)
-  for (const p of r.audit.problems) out.push(`  ✗ audit.log line ${p.line}: ${p.problem}`)
+  if (r.problems.length > 0) {
+    out.push(`Problems (${r.problems.length}):`)
+    for (const p of r.problems) out.push(`  ✗ [${p.kind}] ${p.message}`)
+  }
+  if (r.partials.length > 0) {
+    out.push(`Incomplete transfers kept as .partial (not evidence, not counted): ${r.partials.length}`)
+    for (const p of r.partials) out.push(`  · ${p.path} (${p.size} bytes)`)
+  }
   out.push(r.ok ? `Case ${r.caseId} verified: intact.` : `Case ${r.caseId} FAILED verification.`)
   return out.join('\n')
 }

@@ -224,7 +224,7 @@ export function renderReportHtml(m: ReportModel): string {
   if (m.hardening.length === 0) rebuildParts.push('<p class="muted">No hardening audit recorded.</p>')
   for (const a of m.hardening) {
     rebuildParts.push(`<p>At <span class="mono">${utc(a.at)}</span>: ${a.containers} containers audited, ${a.findings.length} findings ${outcome(a.outcome)}</p>`)
-    if (a.findings.length > 0) rebuildParts.push(table(['Container', 'Check', 'Severity', 'Finding'], a.findings.map((f) => [esc(f.container), `<span class="mono">${esc(f.check)}</span>`, `<span class="pill ${severityClass(f.severity)}">${esc(f.severity)}</span>`, esc(f.message)])))
+    if (a.findings.length > 0) rebuildParts.push(table(['Container', 'Check', 'CIS', 'Severity', 'Finding'], a.findings.map((f) => [esc(f.container), `<span class="mono">${esc(f.check)}</span>`, `<span class="mono">${esc(f.cis ?? '-')}</span>`, `<span class="pill ${severityClass(f.severity)}">${esc(f.severity)}</span>`, esc(f.message)])))
   }
   body.push(section('recovery', 9, 'Rebuild and hardening audit', ...rebuildParts))
 

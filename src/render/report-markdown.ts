@@ -130,8 +130,8 @@ export function renderReportMarkdown(m: ReportModel): string {
   for (const a of m.hardening) {
     push(`Hardening audit at ${utc(a.at)}: ${a.containers} containers, ${a.findings.length} findings (${escapeMarkdown(a.outcome)}).`, '')
     if (a.findings.length > 0) {
-      push('| Container | Check | Severity | Finding |', '| --- | --- | --- | --- |')
-      for (const f of a.findings) push(`| ${mdCell(f.container)} | ${mdCell(f.check)} | ${mdCell(f.severity)} | ${mdCell(f.message)} |`)
+      push('| Container | Check | CIS | Severity | Finding |', '| --- | --- | --- | --- | --- |')
+      for (const f of a.findings) push(`| ${mdCell(f.container)} | ${mdCell(f.check)} | ${mdCell(f.cis ?? '-')} | ${mdCell(f.severity)} | ${mdCell(f.message)} |`)
       push('')
     }
   }

@@ -1,4 +1,8 @@
+import {dirname, join} from 'node:path'
+
 import type {Case, CaseStore} from '../case/case-store.js'
+import {CaseLock} from '../case/lock.js'
+import {ensureDir} from '../util/fs.js'
 import type {EndpointRecord} from '../docker/types.js'
 import type {NetworkVerification} from './containment-verify.js'
 
@@ -95,4 +99,23 @@ export function sharedNetworkNote(networkMode: string): string | undefined {
   if (networkMode === 'host') return 'uses the host network (network_mode: host): its network cannot be disconnected'
   if (networkMode.startsWith('container:')) return `shares the network namespace of ${networkMode.slice('container:'.length)}: its network cannot be disconnected on its own`
   return undefined
+}
+
+const containerLocks = new Map<string, CaseLock>()
+
+/**
+ * Serialise every containment change of one container (isolate, release) across processes: the
+ * lock is held from reading the record, through the engine calls, to saving the new record, so
+ * the record always matches the engine. It lives beside the cases (`<incidents>/.locks/`).
+ */
+export async function withContainerLock<T>(kase: Case, containerId: string, engineId: string | undefined, fn: () => Promise<T>): Promise<T> {
+  const dir = join(dirname(kase.dir), '.locks')
+  await ensureDir(dir)
+  const path = join(dir, `containment-${(engineId ?? 'local').replace(/[^A-Za-z0-9._-]+/g, '_')}-${containerId.replace(/[^A-Za-z0-9]+/g, '')}`)
+  let lock = containerLocks.get(path)
+  if (!lock) {
+    lock = new CaseLock(path)
+    containerLocks.set(path, lock)
+  }
+  return lock.run(fn)
 }

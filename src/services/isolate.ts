@@ -13,6 +13,7 @@ import {
   type IsolateMode,
   mountsDockerSocket,
   readContainment,
+  withContainerLock,
   saveContainmentRecord,
   sharedNetworkNote,
 } from './containment-state.js'
@@ -166,8 +167,17 @@ async function isolateTargets(opts: IsolateOptions | (Omit<IsolateOptions, 'targ
   return mapBounded(targets, opts.concurrency ?? DEFAULT_CONCURRENCY, async (target) => {
     try {
       opts.signal?.throwIfAborted()
-      const details = await opts.engine.containers.inspect(target.id)
-      return await isolateOne(opts, target, details, findContainment(existing, details.id, opts.host?.engineId)?.record)
+      const kase = opts.kase
+      if (!kase || opts.dryRun) {
+        const details = await opts.engine.containers.inspect(target.id)
+        return await isolateOne(opts, target, details, findContainment(existing, details.id, opts.host?.engineId)?.record)
+      }
+      // Held from reading the record to saving the new one: an `ir release` of the same container waits.
+      return await withContainerLock(kase, target.id, opts.host?.engineId, async () => {
+        const details = await opts.engine.containers.inspect(target.id)
+        const fresh = (await readContainment(kase)).containers
+        return isolateOne(opts, target, details, findContainment(fresh, details.id, opts.host?.engineId)?.record)
+      })
     } catch (error) {
       const info = toErrorInfo(error)
       opts.progress?.(`✗ ${opts.host?.multi ? `${opts.host.name}/` : ''}${target.ref}: ${info.message}`)

@@ -5,7 +5,7 @@ import {type ResolveFailure, resolveContainers} from '../docker/resolve.js'
 import type {Engine} from '../docker/types.js'
 import {type ErrorInfo, toErrorInfo} from '../errors.js'
 import {mapBounded} from '../util/concurrency.js'
-import {type ContainmentRecord, findContainment, findIsolatingCase, readContainment, saveContainmentRecord} from './containment-state.js'
+import {type ContainmentRecord, findContainment, findIsolatingCase, readContainment, saveContainmentRecord, withContainerLock} from './containment-state.js'
 import {DEFAULT_MAX_HOSTS, forEachHost, type HostOutcome, hostOutcome, unreachableOutcome} from './fanout.js'
 import {DEFAULT_CONCURRENCY} from './isolate.js'
 import {type Selection, selectTargets, type Target} from './targets.js'
@@ -102,12 +102,20 @@ async function releaseTargets(opts: Omit<ReleaseOptions, 'targets'>, targets: re
         kase = inCase?.kase
         found = inCase
       }
-      if (!kase || !found || found.record.status !== 'isolated') {
+      const notIsolated = (): ContainerRelease => {
         const in_ = opts.kase ? `case ${opts.kase.id}` : 'any case'
         opts.progress?.(`- ${target.name}: not isolated by ${in_}; nothing to release`)
         return {ref: target.ref, ...where, id: target.id, name: target.name, status: 'not-isolated', networks: [], actions: []}
       }
-      return await releaseOne(opts, kase, target.ref, found.record, found.key)
+      if (!kase) return notIsolated()
+      const k = kase
+      if (opts.dryRun) return found?.record.status === 'isolated' ? await releaseOne(opts, k, target.ref, found.record, found.key) : notIsolated()
+      // Held from reading the record to saving the new one: an `ir isolate` of the same container waits.
+      return await withContainerLock(k, target.id, opts.host?.engineId, async () => {
+        const fresh = findContainment((await readContainment(k)).containers, target.id, opts.host?.engineId)
+        if (!fresh || fresh.record.status !== 'isolated') return notIsolated()
+        return releaseOne(opts, k, target.ref, fresh.record, fresh.key)
+      })
     } catch (error) {
       const info = toErrorInfo(error)
       opts.progress?.(`✗ ${target.ref}: ${info.message}`)

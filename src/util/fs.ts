@@ -1,13 +1,51 @@
 import {createHash} from 'node:crypto'
 import {createReadStream} from 'node:fs'
-import {mkdir, open, rename, rm} from 'node:fs/promises'
-import {dirname} from 'node:path'
+import {constants} from 'node:fs'
+import {access, mkdir, open, rename, rm, stat} from 'node:fs/promises'
+import {dirname, resolve} from 'node:path'
 
 export const DIR_MODE = 0o700
 export const FILE_MODE = 0o600
 
+/**
+ * mkdir -p, with the real reason when it fails: Node's recursive mkdir reports EEXIST for a file in
+ * the way and ENOENT on a read-only file system; the first missing level is made on its own to learn
+ * whether it is ENOTDIR, EROFS, EACCES or ENOSPC.
+ */
 export async function ensureDir(path: string): Promise<void> {
-  await mkdir(path, {recursive: true, mode: DIR_MODE})
+  try {
+    await mkdir(path, {recursive: true, mode: DIR_MODE})
+  } catch (error) {
+    throw await explainMkdir(path, error as NodeJS.ErrnoException)
+  }
+}
+
+async function explainMkdir(path: string, original: NodeJS.ErrnoException): Promise<NodeJS.ErrnoException> {
+  const levels: string[] = []
+  for (let p = resolve(path); ; p = dirname(p)) {
+    levels.unshift(p)
+    if (dirname(p) === p) break
+  }
+  for (const level of levels) {
+    const st = await stat(level).catch((e: NodeJS.ErrnoException) => e)
+    if (st instanceof Error) {
+      if (st.code === 'ENOTDIR') return Object.assign(new Error(`not a folder: ${level}`), {code: 'ENOTDIR', path: level})
+      if (st.code !== 'ENOENT') return st
+      try {
+        await mkdir(level, {mode: DIR_MODE})
+      } catch (e) {
+        return e as NodeJS.ErrnoException
+      }
+      continue
+    }
+    if (!st.isDirectory()) return Object.assign(new Error(`not a folder: ${level}`), {code: 'ENOTDIR', path: level})
+  }
+  return original
+}
+
+/** Fail early (EROFS, EACCES) when a folder cannot be written, before any engine call. */
+export async function assertWritable(dir: string): Promise<void> {
+  await access(dir, constants.W_OK)
 }
 
 /** Write a file atomically: temp file in the same folder, fsync, rename; mode 0600 unless given. */

@@ -40,10 +40,11 @@ export class TestDocker {
     return {id: net.id, name}
   }
 
-  async run(what: string, opts: {cmd: string[]; network?: string; aliases?: string[]; ip?: string; env?: string[]; hostConfig?: Docker.HostConfig; user?: string; labels?: Record<string, string>; image?: string}): Promise<{id: string; name: string}> {
+  async run(what: string, opts: {cmd: string[]; network?: string; aliases?: string[]; ip?: string; env?: string[]; hostConfig?: Docker.HostConfig; user?: string; labels?: Record<string, string>; image?: string; healthcheck?: Docker.ContainerCreateOptions['Healthcheck']}): Promise<{id: string; name: string}> {
     const name = this.name(what)
     const c = await this.docker.createContainer({
       name,
+      ...(opts.healthcheck ? {Healthcheck: opts.healthcheck} : {}),
       Image: opts.image ?? TEST_IMAGE,
       Cmd: opts.cmd,
       Env: opts.env ?? [],

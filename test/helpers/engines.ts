@@ -17,6 +17,8 @@ import {execa} from 'execa'
  */
 export interface ExtraEngine {
   n: number
+  /** Its daemon.json (--config-file). */
+  config?: string
   socket: string
   host: string
   /** Also listening on tcp://127.0.0.1:<port> with TLS verification (client certificate required). */
@@ -26,6 +28,10 @@ export interface ExtraEngine {
   pidfile: string
   log: string
   proc?: ChildProcess
+  /** With `netns`: the engine runs in this network namespace of the test's own making. */
+  netns?: string
+  /** With `netns`: its address on the veth link to engine 1 (engine 1: its address on the link to engine 2). */
+  addr?: string
 }
 
 export async function canRunExtraEngines(): Promise<{ok: boolean; reason?: string}> {
@@ -46,7 +52,11 @@ export class ExtraEngines {
    * listen on tcp://127.0.0.1 with --tlsverify, with a CA, server and client certificate made for
    * the run (in <dir>: ca.pem, cert.pem, key.pem as DOCKER_CERT_PATH expects).
    */
-  async start(count: number, opts: {tls?: number[]} = {}): Promise<ExtraEngine[]> {
+  /** Extra daemon.json settings per engine number (keys dockerd is not also given on its command line). */
+  private daemonJson: Record<number, Record<string, unknown>> = {}
+
+  async start(count: number, opts: {tls?: number[]; netns?: boolean; daemonJson?: Record<number, Record<string, unknown>>} = {}): Promise<ExtraEngine[]> {
+    this.daemonJson = opts.daemonJson ?? {}
     await mkdir(this.runDir, {recursive: true, mode: 0o700})
     this.dataDir = await mkdtemp(join(tmpdir(), `ir-test-engines-${this.id}-`))
     const tlsDir = opts.tls?.length ? await this.makeCerts() : undefined
@@ -63,8 +73,39 @@ export class ExtraEngines {
         log: join(this.dataDir, `dockerd-${n}.log`),
       })
     }
+    if (opts.netns) await this.makeNetns()
     await Promise.all(this.engines.map((e) => this.startEngine(e)))
     return this.engines
+  }
+
+  /** Link subnet between engine 1 and engine n (inside the namespaces only; never a route on the host). */
+  private linkNet(n: number): string {
+    return `10.${200 + (parseInt(this.id.slice(0, 2), 16) % 50)}.${n}`
+  }
+
+  /**
+   * One network namespace per engine (lo up), and a veth link from engine 1 to each other engine:
+   * like separate machines on a wire. Engine n (n > 1) is <net n>.2, engine 1 is <net n>.1 on that link.
+   */
+  private async makeNetns(): Promise<void> {
+    const ip = (args: string[]): Promise<unknown> => execa('ip', args, {stdin: 'ignore'})
+    for (const e of this.engines) {
+      e.netns = `irt-${this.id}-${e.n}`
+      await ip(['netns', 'add', e.netns])
+      await ip(['-n', e.netns, 'link', 'set', 'lo', 'up'])
+    }
+    const first = this.engines[0]!
+    for (const e of this.engines.slice(1)) {
+      const a = `irv${this.id}${e.n}a`
+      const b = `irv${this.id}${e.n}b`
+      await ip(['link', 'add', a, 'netns', first.netns!, 'type', 'veth', 'peer', 'name', b, 'netns', e.netns!])
+      await ip(['-n', first.netns!, 'addr', 'add', `${this.linkNet(e.n)}.1/24`, 'dev', a])
+      await ip(['-n', e.netns!, 'addr', 'add', `${this.linkNet(e.n)}.2/24`, 'dev', b])
+      await ip(['-n', first.netns!, 'link', 'set', a, 'up'])
+      await ip(['-n', e.netns!, 'link', 'set', b, 'up'])
+      e.addr = `${this.linkNet(e.n)}.2`
+      first.addr ??= `${this.linkNet(e.n)}.1`
+    }
   }
 
   /** A throwaway CA, a server certificate for 127.0.0.1 and a client certificate (openssl). */
@@ -122,11 +163,13 @@ export class ExtraEngines {
     // Its own bridge interface. Not --bridge=none: a dockerd started without a bridge deletes the
     // host's docker0, which the shared engine (and every other test) needs.
     const bridge = this.bridgeName(e)
-    await execa('ip', ['link', 'add', 'name', bridge, 'type', 'bridge'], {reject: false})
-    await execa('ip', ['addr', 'add', `10.${second}.255.1/24`, 'dev', bridge], {reject: false})
-    await execa('ip', ['link', 'set', bridge, 'up'], {reject: false})
+    const inNs = e.netns ? ['-n', e.netns] : []
+    await execa('ip', [...inNs, 'link', 'add', 'name', bridge, 'type', 'bridge'], {reject: false})
+    await execa('ip', [...inNs, 'addr', 'add', `10.${second}.255.1/24`, 'dev', bridge], {reject: false})
+    await execa('ip', [...inNs, 'link', 'set', bridge, 'up'], {reject: false})
     const config = join(this.dataDir, `daemon-${e.n}.json`)
-    await writeFile(config, JSON.stringify({'deprecated-key-path': join(this.dataDir, `key-${e.n}.json`)}))
+    e.config = config
+    await writeFile(config, JSON.stringify({'deprecated-key-path': join(this.dataDir, `key-${e.n}.json`), ...this.daemonJson[e.n]}))
     const args = [
       '--config-file', config,
       '--host', e.host,
@@ -144,7 +187,8 @@ export class ExtraEngines {
     ]
     const {openSync} = await import('node:fs')
     const out = openSync(e.log, 'a')
-    e.proc = spawn('dockerd', args, {stdio: ['ignore', out, out]})
+    // In its own network namespace only (the file system is shared: its socket is reachable from here).
+    e.proc = e.netns ? spawn('nsenter', [`--net=/run/netns/${e.netns}`, '--', 'dockerd', ...args], {stdio: ['ignore', out, out]}) : spawn('dockerd', args, {stdio: ['ignore', out, out]})
     const proc = e.proc
     let exited: number | null | undefined
     proc.once('exit', (code) => {
@@ -219,7 +263,10 @@ export class ExtraEngines {
       }
     }
     await Promise.all(this.engines.map((e) => this.stopEngine(e)))
-    for (const e of this.engines) await execa('ip', ['link', 'del', this.bridgeName(e)], {reject: false})
+    for (const e of this.engines) {
+      if (e.netns) await execa('ip', ['netns', 'del', e.netns], {reject: false})
+      else await execa('ip', ['link', 'del', this.bridgeName(e)], {reject: false})
+    }
     await this.restoreDocker0()
     // Anything still mounted under our roots (a daemon killed hard leaves overlay and netns mounts).
     const mounts = (await readFile('/proc/mounts', 'utf8')).split('\n').map((l) => l.split(' ')[1] ?? '').filter((m) => (this.dataDir && m.startsWith(this.dataDir)) || m.startsWith(this.runDir))

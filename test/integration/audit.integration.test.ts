@@ -87,7 +87,9 @@ beforeAll(async () => {
   const wr = await createWeak('weak-running', false, sock)
   if (!wr.started) throw new Error('the unprivileged weak container did not start')
   weakRunning = wr
-  hardened = await t.run('hardened', {cmd: ['sleep', '3600'], user: 'developer', hostConfig: HARDENED})
+  // CIS 5.27/4.6 want a health check, 5.30 a user-defined network: the hardened baseline has both (the probe runs only after an hour).
+  const net = await t.network('net')
+  hardened = await t.run('hardened', {cmd: ['sleep', '3600'], user: 'developer', hostConfig: HARDENED, network: net.name, healthcheck: {Test: ['CMD', 'true'], Interval: 3_600_000_000_000}})
 })
 
 afterAll(async () => {
@@ -125,9 +127,13 @@ describe('ir audit against the real engine', () => {
     const r = await runIr(['audit', weakRunning.name], {env})
     expect(r.exitCode, r.stderr).toBe(0) // no --fail-on: findings alone do not fail
     const lines = r.stdout.split('\n')
-    expect(lines[0]).toContain(weakRunning.name)
-    expect(lines[1]).toMatch(/PID 1: uid 0 \(root\), read from \/proc\/\d+\/status/)
-    const severities = lines.map((l) => /^ {2}(CRITICAL|HIGH|MEDIUM|LOW|INFO) /.exec(l)?.[1]).filter(Boolean)
+    expect(lines[0]).toContain('CIS Docker Benchmark 1.6.0')
+    const at = lines.findIndex((l) => l.startsWith(`  ${weakRunning.name} (`))
+    expect(at, r.stdout).toBeGreaterThan(0)
+    expect(lines[at + 1]).toMatch(/PID 1: uid 0 \(root\), read from \/proc\/\d+\/status/)
+    const severities = lines.map((l) => /^(CRITICAL|HIGH|MEDIUM|LOW|INFO) \(\d+\)$/.exec(l)?.[1]).filter(Boolean)
+    expect(severities.length).toBeGreaterThanOrEqual(3)
+    expect(r.stdout).toMatch(new RegExp(`mount\\.docker-socket\\s+CIS 5\\.32 L1\\s+${weakRunning.name}: mounts the engine socket`))
     const order = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'INFO']
     expect(severities.map((s) => order.indexOf(s!))).toEqual([...severities.map((s) => order.indexOf(s!))].sort((a, b) => a - b))
     expect(r.stdout).toContain('fix (docker run): --cap-drop ALL')
@@ -183,7 +189,7 @@ describe('ir audit against the real engine', () => {
     const entry = audit.find((l) => l.action === 'audit.hardening')
     expect(entry.details.containers).toHaveLength(2)
     expect(entry.details.containers[0]).toMatchObject({id: weakRunning.id, name: weakRunning.name})
-    expect(entry.details.containers[0].findings).toContainEqual({check: 'mount.docker-socket', severity: 'critical', message: expect.stringContaining('docker.sock')})
+    expect(entry.details.containers[0].findings).toContainEqual({check: 'mount.docker-socket', cis: '5.32', level: 1, severity: 'critical', message: expect.stringContaining('docker.sock')})
     expect(entry.details.containers[1].findings.every((f: {severity: string}) => f.severity === 'info')).toBe(true)
 
     const v = await runIr(['case', 'verify', CASE], {env})

@@ -267,6 +267,25 @@ describe.skipIf(!available.ok)('isolate across three engines', () => {
       [x2tls.host, false],
     ])
     expect(noCertHosts[1].error.hint).toMatch(/expects TLS/)
+
+    // A TLS context made by the docker CLI (its TLS material copied into the context store): --context,
+    // DOCKER_CONTEXT, and the current context with no flag and no variable, as the docker CLI resolves them.
+    const config = await tempDir('ir-dockercfg-tls-')
+    const ctx = `irt-${t.runId}-tls`
+    const made = await execa('docker', ['context', 'create', ctx, '--docker', `host=${x2tls.host},ca=${join(x2tls.dir, 'ca.pem')},cert=${join(x2tls.dir, 'cert.pem')},key=${join(x2tls.dir, 'key.pem')}`], {env: {DOCKER_CONFIG: config}, reject: false})
+    expect(made.exitCode, made.stderr).toBe(0)
+    const cfg = {...env, DOCKER_CONFIG: config}
+    for (const [args, extraEnv] of [[['--context', ctx], {}], [[], {DOCKER_CONTEXT: ctx}]] as const) {
+      const viaCtx = await runIr(['isolate', ...args, '--filter', `ancestor=${IMAGE}`, '--dry-run', '--json'], {env: {...cfg, ...extraEnv}})
+      expect(viaCtx.exitCode, viaCtx.stderr).toBe(0)
+      expect(JSON.parse(viaCtx.stdout).containers.map((c: {id: string}) => c.id).sort()).toEqual(onE2.map((c) => c.id).sort())
+    }
+    expect((await execa('docker', ['context', 'use', ctx], {env: {DOCKER_CONFIG: config}, reject: false})).exitCode).toBe(0)
+    const current = await runIr(['isolate', '--filter', `ancestor=${IMAGE}`, '--dry-run', '--json'], {env: cfg})
+    expect(current.exitCode, current.stderr).toBe(0)
+    const cur = JSON.parse(current.stdout)
+    expect(cur.hosts[0].endpoint).toBe(`tcp://127.0.0.1:${x2tls.port} (TLS)`)
+    expect(cur.containers.map((c: {id: string}) => c.id).sort()).toEqual(onE2.map((c) => c.id).sort())
   })
 
   it('collects evidence from a selector on every host into one tree per host', async () => {

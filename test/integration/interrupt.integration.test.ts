@@ -36,7 +36,7 @@ describe('Ctrl-C during a long transfer', () => {
     let sent = false
     while (Date.now() < deadline && child.exitCode === null) {
       const files = await readdir(dir).catch(() => [] as string[])
-      if (files.some((f) => f.startsWith('export-') && f.endsWith('.tar'))) {
+      if (files.some((f) => f.startsWith('export-') && f.endsWith('.tar.partial'))) {
         child.kill('SIGINT')
         sent = true
         break
@@ -54,6 +54,10 @@ describe('Ctrl-C during a long transfer', () => {
     expect(v.exitCode, v.stdout).toBe(0)
     const result = JSON.parse(v.stdout)
     expect(result.audit.ok).toBe(true)
-    expect(result.unlisted.some((u: string) => u.endsWith('.partial'))).toBe(true)
+    expect(result.unlisted).toEqual([])
+    expect(result.partials.some((u: {path: string}) => u.path.endsWith('.tar.partial'))).toBe(true)
+    // Nothing sits under a final name unless the manifest holds it.
+    const listed = new Set(result.artifacts.map((a: {path: string}) => a.path.split('/').at(-1)))
+    for (const f of await readdir(dir)) if (!f.endsWith('.partial')) expect(listed.has(f), f).toBe(true)
   })
 })

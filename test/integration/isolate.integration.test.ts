@@ -177,12 +177,13 @@ describe('ir isolate / release against the real engine', () => {
     const audit = await readFile(auditPath, 'utf8')
     const lines = audit.trimEnd().split('\n')
     const edited = [...lines]
-    edited[2] = edited[2]!.replace('"outcome":"success"', '"outcome":"failure"')
-    expect(edited[2]).not.toBe(lines[2])
+    const at = lines.findIndex((l, i) => i >= 2 && l.includes('"outcome":"success"'))
+    edited[at] = edited[at]!.replace('"outcome":"success"', '"outcome":"failure"')
+    expect(edited[at]).not.toBe(lines[at])
     await writeFile(auditPath, `${edited.join('\n')}\n`)
     const v2 = await runIr(['case', 'verify', CASE, '--json'], {env})
     expect(v2.exitCode).toBe(6)
-    expect(JSON.parse(v2.stdout).audit.problems.map((p: {line: number}) => p.line)).toContain(4)
+    expect(JSON.parse(v2.stdout).audit.problems.map((p: {line: number}) => p.line)).toContain(at + 2)
 
     const deleted = lines.filter((_, i) => i !== 3)
     await writeFile(auditPath, `${deleted.join('\n')}\n`)

@@ -31,7 +31,7 @@ function hardened(): InspectDoc {
     Id: 'a'.repeat(64),
     Name: '/web-1',
     AppArmorProfile: 'docker-default',
-    Config: {User: 'developer', Image: 'shop/web:1.2', ExposedPorts: {'8080/tcp': {}}},
+    Config: {User: 'developer', Image: 'shop/web:1.2', ExposedPorts: {'8080/tcp': {}}, Healthcheck: {Test: ['CMD', 'true']}},
     HostConfig: {
       Privileged: false,
       CapAdd: null,
@@ -319,7 +319,7 @@ describe('severity ordering and summary', () => {
     }
     const found = auditInspect(weak, {pid1: {method: 'proc', uid: 0, hostUid: 0, source: '/proc/7/status'}, image: {id: 'x', created: '2025-01-01T00:00:00Z', user: ''}, now: new Date('2026-11-28T00:00:00Z')})
     expect(new Set(ids(found))).toEqual(
-      new Set(['user.root', 'pid1.root', 'privileged', 'caps.not-dropped', 'caps.dangerous', 'no-new-privileges', 'rootfs.writable', 'limits.memory', 'limits.cpu', 'limits.pids', 'restart.unbounded', 'mount.docker-socket', 'namespace.network', 'namespace.pid', 'ports.exposed', 'logging.rotation', 'image.age', 'image.root-default']),
+      new Set(['user.root', 'pid1.root', 'privileged', 'caps.not-dropped', 'caps.dangerous', 'no-new-privileges', 'rootfs.writable', 'limits.memory', 'limits.cpu', 'limits.pids', 'restart.unbounded', 'restart.policy', 'health.none', 'mount.docker-socket', 'namespace.network', 'namespace.pid', 'ports.exposed', 'logging.rotation', 'image.age', 'image.root-default']),
     )
     expect(found[0]!.severity).toBe('critical')
     for (const f of found) {

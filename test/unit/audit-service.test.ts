@@ -19,7 +19,7 @@ function details(id: string, name: string, raw: Record<string, unknown>, extra: 
 }
 
 const GOOD_RAW = {
-  Config: {User: '1000'},
+  Config: {User: '1000', Healthcheck: {Test: ['CMD', 'true']}},
   HostConfig: {
     CapDrop: ['ALL'],
     SecurityOpt: ['no-new-privileges'],
@@ -221,7 +221,9 @@ describe('auditContainers', () => {
     const lines = (await readFile(kase.audit.path, 'utf8')).trim().split('\n').map((l) => JSON.parse(l))
     const entry = lines.find((l) => l.action === 'audit.hardening')
     expect(entry.outcome).toBe('partial')
-    expect(entry.details.containers).toEqual([{id: ID_WEAK, name: 'weak', findings: r.containers[0]!.findings.map((f) => ({check: f.id, severity: f.severity, message: f.message}))}])
+    expect(entry.details.containers).toEqual([{id: ID_WEAK, name: 'weak', findings: r.containers[0]!.findings.map((f) => ({check: f.id, severity: f.severity, message: f.message, ...(f.cis ? {cis: f.cis} : {}), level: f.level}))}])
+    expect(entry.details.containers[0].findings).toContainEqual({check: 'privileged', severity: 'critical', message: expect.any(String), cis: '5.5', level: 1})
+    expect(entry.details.benchmark).toBe('CIS Docker Benchmark 1.6.0')
     expect(entry.details.failed).toEqual([{ref: 'ghost', error: expect.stringContaining('ghost')}])
     expect(entry.details.evidence).toBe(r.evidence)
     expect((await verifyCase(kase)).ok).toBe(true)

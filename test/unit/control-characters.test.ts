@@ -54,7 +54,9 @@ function entries(): AuditEntry[] {
 const ARTIFACTS: Artifact[] = [
   {id: 'A-0001', path: `evidence/web/inspect${HOSTILE}.json`, type: 'container-inspect', sha256: 'ab'.repeat(32), size: 10, source: {containerName: `web${HOSTILE}`, image: `shop/web:1${HOSTILE}`}, collectedAt: '2026-11-27T10:07:00.000Z', collectedBy: 'alex@ir-box', tool: {name: 'ir', version: '0.1.0'}},
 ]
-const VERIFY: VerifyResult = {caseId: META.id, ok: true, artifacts: [], unlisted: [], audit: {entries: 4, ok: true, problems: [], head: {seq: 4, hash: ''}}, verifiedAt: '2026-11-27T11:00:00.000Z'}
+const VERIFY: VerifyResult = {caseId: META.id, ok: true, artifacts: [], unlisted: [],
+      partials: [],
+      problems: [], audit: {entries: 4, ok: true, problems: [], head: {seq: 4, hash: ''}}, verifiedAt: '2026-11-27T11:00:00.000Z'}
 
 const model = () => buildReportModel({meta: META, entries: entries(), artifacts: ARTIFACTS, verification: VERIFY, answers: {summary: `We saw ${HOSTILE}`, authors: [`Alice${HOSTILE}`]}, status: 'draft', generatedAt: '2026-11-27T11:00:00.000Z', generatedBy: 'alex@ir-box', tool: 'ir/0.1.0'})
 

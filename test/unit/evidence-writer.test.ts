@@ -40,3 +40,43 @@ describe('evidence writer', () => {
     expect((await kase.manifest.read()).artifacts).toEqual([])
   })
 })
+
+describe('reconcile: what a kill leaves is reported or completed', () => {
+  it('completes an artifact killed after the chain recorded it, and reports an orphan once', async () => {
+    const store = new CaseStore(await tempDir())
+    const {kase} = await store.open({id: 'EV-3'})
+    const a = await kase.addEvidence({name: 'c/done.txt', type: 'test', content: 'recorded bytes\n'})
+    // Simulate a kill after the audit line (and the manifest entry) but before the rename.
+    const {rename, writeFile: write} = await import('node:fs/promises')
+    await rename(join(kase.dir, a.path), join(kase.dir, `${a.path}.partial`))
+    const doc = await kase.manifest.read()
+    await write(kase.manifest.path, JSON.stringify({...doc, artifacts: []}))
+    await write(join(kase.dir, 'evidence', 'c', 'orphan.tar.partial'), 'half a transfer')
+    expect((await verifyCase(kase)).ok).toBe(false)
+
+    const first = await kase.reconcile()
+    expect(first.recovered).toEqual([a.path])
+    expect(first.partials).toEqual([{path: 'evidence/c/orphan.tar.partial', size: 15}])
+    const second = await kase.reconcile()
+    expect(second.recovered).toEqual([])
+    const v = await verifyCase(kase)
+    expect(v.ok, JSON.stringify(v.problems)).toBe(true)
+    expect(v.partials.map((p) => p.path)).toEqual(['evidence/c/orphan.tar.partial'])
+    const audit = (await readFile(kase.audit.path, 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l) as {action: string})
+    expect(audit.filter((l) => l.action === 'evidence.recovered')).toHaveLength(1)
+    expect(audit.filter((l) => l.action === 'evidence.partial')).toHaveLength(1)
+  })
+
+  it('never gives a final name to bytes that differ from what the chain recorded', async () => {
+    const store = new CaseStore(await tempDir())
+    const {kase} = await store.open({id: 'EV-4'})
+    const a = await kase.addEvidence({name: 'c/x.txt', type: 'test', content: 'original\n'})
+    const {rename, writeFile: write} = await import('node:fs/promises')
+    await rename(join(kase.dir, a.path), join(kase.dir, `${a.path}.partial`))
+    await write(join(kase.dir, `${a.path}.partial`), 'tampered\n')
+    const r = await kase.reconcile()
+    expect(r.recovered).toEqual([])
+    expect(await readdir(join(kase.dir, 'evidence', 'c'))).toEqual(['x.txt.partial'])
+    expect((await verifyCase(kase)).ok).toBe(false)
+  })
+})

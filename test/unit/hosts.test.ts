@@ -16,7 +16,8 @@ describe('host specs', () => {
     const unix = hostSpecFromFlag('unix:///run/ir/docker-1.sock', {})
     expect(unix).toMatchObject({name: 'unix:///run/ir/docker-1.sock', source: {kind: 'host', value: 'unix:///run/ir/docker-1.sock'}, cli: {args: ['-H', 'unix:///run/ir/docker-1.sock']}})
     expect(unix.endpoint.options).toEqual({socketPath: '/run/ir/docker-1.sock'})
-    expect(hostSpecFromFlag('ssh://ops@node-1', {SSH_AUTH_SOCK: '/tmp/agent.sock'}).endpoint.options).toEqual({protocol: 'ssh', host: 'node-1', port: 22, username: 'ops', sshOptions: {agent: '/tmp/agent.sock'}})
+    // ssh:// goes through the system ssh (its config, keys, agent and known_hosts), never through a socket option.
+    expect(hostSpecFromFlag('ssh://ops@node-1', {SSH_AUTH_SOCK: '/tmp/agent.sock'}).endpoint).toEqual({display: 'ssh://ops@node-1', options: {}, ssh: {host: 'node-1', user: 'ops', display: 'ssh://ops@node-1'}})
     expect(hostSpecFromFlag('tcp://10.0.0.5:2375', {}).endpoint.options).toEqual({host: '10.0.0.5', port: 2375, protocol: 'http'})
     expect(() => hostSpecFromFlag('ftp://x', {})).toThrow(/--host scheme/)
   })

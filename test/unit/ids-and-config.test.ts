@@ -19,7 +19,7 @@ describe('DOCKER_HOST parsing', () => {
   it('understands unix, tcp and ssh like the docker CLI', () => {
     expect(parseDockerHost('unix:///run/x.sock').options).toEqual({socketPath: '/run/x.sock'})
     expect(parseDockerHost('tcp://10.1.2.3:2375').options).toEqual({host: '10.1.2.3', port: 2375, protocol: 'http'})
-    expect(parseDockerHost('ssh://ops@h1').options).toEqual({protocol: 'ssh', host: 'h1', port: 22, username: 'ops'})
+    expect(parseDockerHost('ssh://ops@h1')).toEqual({display: 'ssh://ops@h1', options: {}, ssh: {host: 'h1', user: 'ops', display: 'ssh://ops@h1'}})
     expect(() => parseDockerHost('tcp://h:2376', {DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: '/nonexistent'})).toThrow(/ca\.pem/)
     expect(() => parseDockerHost('ftp://x')).toThrow(/not supported/)
   })

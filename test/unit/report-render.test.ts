@@ -64,6 +64,8 @@ const VERIFY: VerifyResult = {
   ok: true,
   artifacts: [{id: 'A-0001', path: 'evidence/web-1/inspect.json', status: 'ok', expected: SHA, actual: SHA}],
   unlisted: [],
+      partials: [],
+      problems: [],
   audit: {entries: 7, ok: true, problems: [], head: {seq: 7, hash: ''}},
   verifiedAt: '2026-11-27T11:00:00.000Z',
 }

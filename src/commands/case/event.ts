@@ -18,7 +18,7 @@ export default class CaseEvent extends BaseCommand<typeof CaseEvent> {
   }
 
   async run(): Promise<{caseId: string; seq: number; at: string; message: string}> {
-    const {kase} = await this.store.open({id: this.args.id, create: false})
+    const kase = await this.openExistingCase(this.args.id)
     const result = await addResponderEvent(kase, {at: this.flags.at ?? new Date().toISOString(), message: this.flags.message})
     this.log(`Event added to case ${result.caseId} at ${result.at} (audit #${result.seq}).`)
     return result

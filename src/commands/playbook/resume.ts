@@ -20,7 +20,7 @@ done twice; otherwise the step runs again (steps are idempotent). A failed step 
   static override flags = {yes: yesFlag}
 
   async run(): Promise<Journal> {
-    const {kase} = await this.store.open({id: this.args.case, create: false})
+    const kase = await this.openExistingCase(this.args.case)
     const journal = await readJournal(kase)
     if (!journal) throw new AbortError(`Case ${kase.id} has no playbook run`, {exit: 'NOT_FOUND', hint: 'Start one with `ir playbook run`.'})
     if (journal.status === 'succeeded') {

@@ -58,7 +58,7 @@ failed evidence step. If the run stops (a failed step, Ctrl-C, a crash, a lost e
     const inputs = resolveInputs(loaded, parseInputFlags(flags.input), loaded.inputLines)
     const steps = resolveSteps(loaded, inputs)
     const clients = lazyClients(this.log_)
-    const existing = flags.case && (await this.store.exists(flags.case)) ? (await this.store.open({id: flags.case, create: false})).kase : undefined
+    const existing = flags.case && (await this.store.exists(flags.case)) ? (await this.openExistingCase(flags.case)) : undefined
     const plan = await planRun({loaded, steps, ...(existing ? {kase: existing} : {}), ...clients, cwd: process.cwd()})
     if (flags['dry-run']) {
       this.log(renderPlan(loaded.playbook.name, plan))

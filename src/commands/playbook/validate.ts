@@ -5,7 +5,7 @@ import {Args} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
 import {ExitCode} from '../../errors.js'
 import {findPlaybook} from '../../playbook/catalog.js'
-import {parsePlaybook, type PlaybookProblem} from '../../playbook/loader.js'
+import {parsePlaybook, readPlaybookText, type PlaybookProblem} from '../../playbook/loader.js'
 import {renderProblems} from '../../render/playbook.js'
 
 export default class PlaybookValidate extends BaseCommand<typeof PlaybookValidate> {
@@ -15,7 +15,7 @@ export default class PlaybookValidate extends BaseCommand<typeof PlaybookValidat
 
   async run(): Promise<{file: string; valid: boolean; problems: PlaybookProblem[]; steps?: number}> {
     const file = await findPlaybook(this.args.file)
-    const {playbook, problems} = parsePlaybook(await readFile(file, 'utf8'), file)
+    const {playbook, problems} = parsePlaybook(await readPlaybookText(file), file)
     if (problems.length > 0) {
       this.log(renderProblems(problems))
       this.failWith(ExitCode.USAGE)

@@ -1,3 +1,6 @@
+import {BENCHMARK_LABEL, CIS_OF_CHECK, levelOfCheck} from './catalogue.js'
+import {type RuntimeFacts, runtimeChecks} from './runtime-checks.js'
+
 /**
  * Container-hardening checks as pure functions over a `docker inspect` document (and, for the
  * runtime and image checks, over facts the service gathered). No I/O here: every check can be
@@ -30,6 +33,14 @@ export interface Finding {
   /** One line. */
   message: string
   hint: FixHint
+  /** The CIS Docker Benchmark recommendation it implements (absent for ir's own checks). */
+  cis?: string
+  /** The benchmark and version the CIS id refers to, e.g. `CIS Docker Benchmark 1.6.0`. */
+  benchmark?: string
+  /** The CIS profile level (ir's own checks count as level 1). */
+  level?: 1 | 2
+  /** fail: the check failed; manual: a person must look (see hint); needs-local-access: ir must run on the engine's host to decide. */
+  kind?: 'fail' | 'manual' | 'needs-local-access'
 }
 
 type PortMap = Record<string, Array<{HostIp?: string; HostPort?: string}> | null | undefined> | null
@@ -39,7 +50,8 @@ export interface InspectDoc {
   Id?: string
   Name?: string
   AppArmorProfile?: string
-  Config?: {User?: string; Image?: string; ExposedPorts?: Record<string, unknown> | null} | null
+  Config?: {User?: string; Image?: string; ExposedPorts?: Record<string, unknown> | null; Healthcheck?: {Test?: string[] | null} | null} | null
+  ExecIDs?: string[] | null
   HostConfig?: {
     Privileged?: boolean
     CapAdd?: string[] | null
@@ -61,9 +73,12 @@ export interface InspectDoc {
     PortBindings?: PortMap
     PublishAllPorts?: boolean
     LogConfig?: {Type?: string; Config?: Record<string, string> | null} | null
+    Devices?: Array<{PathOnHost?: string; PathInContainer?: string; CgroupPermissions?: string}> | null
+    CgroupParent?: string
+    Ulimits?: Array<{Name?: string; Soft?: number; Hard?: number}> | null
   } | null
-  Mounts?: Array<{Type?: string; Source?: string; Destination?: string; RW?: boolean}> | null
-  NetworkSettings?: {Ports?: PortMap} | null
+  Mounts?: Array<{Type?: string; Source?: string; Destination?: string; RW?: boolean; Propagation?: string}> | null
+  NetworkSettings?: {Ports?: PortMap; Networks?: Record<string, unknown> | null} | null
   State?: {Status?: string; Running?: boolean; Pid?: number} | null
 }
 
@@ -291,11 +306,13 @@ export function mountsOf(doc: InspectDoc): MountLike[] {
   })
 }
 
+const DOCKER_SOCKET = /(^|\/)docker\.sock$/
+
 export function checkDockerSocket(doc: InspectDoc): Finding[] {
   return mountsOf(doc)
     .filter((m) => SOCKET.test(m.source) || SOCKET.test(m.destination))
     .map((m) => ({
-      id: 'mount.docker-socket',
+      id: DOCKER_SOCKET.test(m.source) || DOCKER_SOCKET.test(m.destination) ? 'mount.docker-socket' : 'mount.runtime-socket',
       severity: 'critical' as const,
       message: `mounts the engine socket ${m.source} at ${m.destination}${m.rw ? '' : ' (read-only does not help: the API is still reachable)'}: whoever is inside controls the host`,
       hint: {compose: `remove the volume "${m.source}:${m.destination}"; use a socket proxy with a read-only allow-list if it is truly needed`, run: `drop -v ${m.source}:${m.destination}`},
@@ -493,14 +510,24 @@ export interface AuditFacts {
   image?: ImageFacts
   now?: Date
   maxImageAgeDays?: number
+  runtime?: RuntimeFacts
 }
 
-/** Every check for one container, most severe first. */
+/** Every check for one container, most severe first, each with its CIS id and level where it has one. */
 export function auditInspect(doc: InspectDoc, facts: AuditFacts = {}): Finding[] {
   const findings = CONTAINER_CHECKS.flatMap((check) => check(doc))
+  findings.push(...runtimeChecks(doc, facts.runtime ?? {}))
   if (facts.pid1) findings.push(...checkPid1(facts.pid1))
   if (facts.image) findings.push(...checkImage(facts.image, doc, {now: facts.now ?? new Date(), maxImageAgeDays: facts.maxImageAgeDays ?? DEFAULT_MAX_IMAGE_AGE_DAYS}))
-  return sortFindings(findings)
+  return sortFindings(findings.map(annotate))
+}
+
+/** Adds the CIS id, benchmark and level to a finding of a check that implements a recommendation. */
+export function annotate(f: Finding): Finding {
+  const cis = f.cis ?? CIS_OF_CHECK[f.id]
+  const kind = f.kind ?? 'fail'
+  if (!cis) return {...f, level: f.level ?? 1, kind}
+  return {...f, cis, benchmark: BENCHMARK_LABEL, level: f.level ?? levelOfCheck(f.id, cis), kind}
 }
 
 export function sortFindings(findings: readonly Finding[]): Finding[] {

@@ -1,6 +1,6 @@
 import {createHash} from 'node:crypto'
 import {createWriteStream} from 'node:fs'
-import {mkdir, rm} from 'node:fs/promises'
+import {mkdir, rm, rmdir} from 'node:fs/promises'
 import {join} from 'node:path'
 import {type Readable, Transform} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
@@ -184,7 +184,10 @@ async function collectOne(opts: Omit<CollectOptions, 'targets'>, target: Target,
   // A tar header needs the member's size before its bytes, so archiver would hold a stream of
   // unknown length (a log) in memory. Streams are staged to a file first (hashed on the way), then
   // archived from disk: memory stays flat whatever the size of the logs.
-  const staging = join(kase.dir, '.staging', `collect-${safeFileName(d.name)}-${stamp}-${process.pid}`)
+  // The staging folder sits beside the archive, and every staged file is a `.partial`: if ir or the
+  // engine dies mid-read, the bytes already read stay there as an incomplete transfer, reported by
+  // the next command and by verify (never counted as evidence).
+  const staging = join(kase.dir, 'evidence', ...(host?.dir ? [host.dir] : []), safeFileName(d.name), `collect-${stamp}-${process.pid}.staging`)
   await mkdir(staging, {recursive: true, mode: 0o700})
   let staged = 0
   /** Append one member and wait until the archive has consumed it, so only one source is open at a time. */
@@ -206,13 +209,14 @@ async function collectOne(opts: Omit<CollectOptions, 'targets'>, target: Target,
       entries.push({name, sha256: createHash('sha256').update(buf).digest('hex'), size: buf.length})
       return
     }
-    const file = await stage(content)
+    const file = await stage(content, name)
     await addStaged(name, file)
   }
   /** Stream into a staging file, hashing on the way. */
-  const stage = async (content: Readable): Promise<{path: string; sha256: string; size: number}> => {
+  const stagePath = (name: string): string => join(staging, `${staged++}-${name.replace(/[^A-Za-z0-9._-]+/g, '-')}.partial`)
+  const stage = async (content: Readable, name: string): Promise<{path: string; sha256: string; size: number}> => {
     const hasher = new Hasher()
-    const path = join(staging, `${staged++}`)
+    const path = stagePath(name)
     await pipeline(content, hasher, createWriteStream(path, {mode: 0o600}), opts.signal ? {signal: opts.signal} : {})
     return {path, sha256: hasher.digest(), size: hasher.size}
   }
@@ -258,8 +262,8 @@ async function collectOne(opts: Omit<CollectOptions, 'targets'>, target: Target,
       if (stdout && tty) await add('logs/stdout.log', stdout)
       if (stdout && !tty) {
         // One pass over the log (the engine decodes every line of it): frames are split into two files.
-        const out = {hasher: new Hasher(), path: join(staging, `${staged++}`)}
-        const err = {hasher: new Hasher(), path: join(staging, `${staged++}`)}
+        const out = {hasher: new Hasher(), path: stagePath('logs/stdout.log')}
+        const err = {hasher: new Hasher(), path: stagePath('logs/stderr.log')}
         const sig = opts.signal ? {signal: opts.signal} : {}
         await Promise.all([
           pipeline(stdout, splitDockerStream(out.hasher, err.hasher), sig),
@@ -298,11 +302,13 @@ async function collectOne(opts: Omit<CollectOptions, 'targets'>, target: Target,
     // Fail the archive stream itself: the truncated file is kept as .partial, never recorded as evidence.
     archive.destroy(error as Error)
     await writing.catch(() => undefined)
+    // Keep what was read (the staged .partial files); drop the folder only when nothing is in it.
+    await rmdir(staging).catch(() => undefined)
     throw error
   } finally {
     p?.done()
-    await rm(staging, {recursive: true, force: true})
   }
+  await rm(staging, {recursive: true, force: true})
   const artifact = await writing
   const archiveRef = {id: artifact.id, path: artifact.path, type: artifact.type, sha256: artifact.sha256, size: artifact.size}
   const status: ContainerCollection['status'] = logs === 'collected' ? 'collected' : 'partial'

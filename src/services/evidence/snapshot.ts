@@ -286,6 +286,7 @@ async function snapshotOne(opts: Omit<SnapshotOptions, 'targets'>, target: Targe
       if (opts.export) {
         await step('export', async () => {
           const index = new PassThrough()
+          index.on('error', () => undefined) // its failure is the index write's, reported there
           const {stage, done} = createTarIndexer(async (e) => {
             if (!index.write(`${JSON.stringify(e)}\n`)) await once(index, 'drain')
           })

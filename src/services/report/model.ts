@@ -247,14 +247,14 @@ function hardening(lines: readonly AuditLine[]): HardeningRun[] {
       const containers = normalizeContainers(d.containers)
       for (const c of containers) {
         for (const f of c.findings) {
-          findings.push({container: c.name, check: String(f.check ?? ''), severity: String(f.severity ?? ''), message: String(f.message ?? '')})
+          findings.push({container: c.name, check: String(f.check ?? ''), ...(typeof f.cis === 'string' ? {cis: `${f.cis}${typeof f.level === 'number' ? ` (L${f.level})` : ''}`} : {}), severity: String(f.severity ?? ''), message: String(f.message ?? '')})
         }
       }
       return {at: e.time, seq: e.seq, outcome: e.outcome as Outcome, containers: containers.length, findings, msg: e.msg}
     })
 }
 
-type RawFinding = {check?: unknown; severity?: unknown; message?: unknown}
+type RawFinding = {check?: unknown; severity?: unknown; message?: unknown; cis?: unknown; level?: unknown}
 
 /** details.containers as a list of {name|container|id, findings} or a map name -> findings. */
 function normalizeContainers(v: unknown): Array<{name: string; findings: RawFinding[]}> {

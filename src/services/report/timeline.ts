@@ -5,11 +5,14 @@ import {type AuditEntry, detailsOf, readAuditEntries} from './audit-entries.js'
 import type {TimelineRow} from './types.js'
 
 export const RESPONDER_EVENT_ACTION = 'timeline.event'
+/** Audit lines that record a state file's hash (see Case.writeTracked). */
+export const STATE_ACTION = 'case.state'
 
 /**
  * The incident timeline: one row per audit line (an unreadable line still gets a row, so none
  * disappears silently), plus one row per responder-added event (`ir case event`) at the time it
- * happened. Sorted by time; ties keep the audit order.
+ * happened. Sorted by time; ties keep the audit order. `case.state` lines (the hash of a state file
+ * at each change, for verification) stay too: the timeline is the whole record.
  */
 export function buildTimeline(entries: readonly AuditEntry[]): TimelineRow[] {
   const rows: Array<TimelineRow & {order: number}> = []

@@ -137,7 +137,7 @@ export interface EvidenceRow {
   collectedAt: string
   collectedBy: string
   /** Result of the fresh verification at generation time. */
-  verified: 'ok' | 'modified' | 'missing' | 'size-mismatch' | 'not-checked'
+  verified: 'ok' | 'modified' | 'missing' | 'size-mismatch' | 'not-a-file' | 'not-checked'
 }
 
 export interface VerificationSummary {
@@ -183,6 +183,8 @@ export interface RebuildRun {
 export interface HardeningFinding {
   container: string
   check: string
+  /** CIS Docker Benchmark id (with its level), when the check implements one. */
+  cis?: string
   severity: string
   message: string
 }
