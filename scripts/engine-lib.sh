@@ -10,6 +10,32 @@ IR_DOCKERD_LOG="${TMPDIR:-/tmp}/ir-test-dockerd.log"
 
 ir_log() { echo "[ir-test] $*" >&2; }
 
+# The extra engines (Docker 28, Docker 28 with the containerd store, Podman 5): scripts/engines/.
+# shellcheck source=scripts/engines/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/engines/lib.sh"
+IR_STARTED_ENGINES=""
+
+# Which engines the suite runs on: IR_ENGINES (space or comma separated), by default all four in CI
+# (CI=true) and the host's engine alone elsewhere.
+ir_engines_selected() {
+  local list="${IR_ENGINES:-}"
+  if [ -z "$list" ]; then if [ "${CI:-}" = true ]; then list="$IR_ENGINES_ALL"; else list=docker20; fi; fi
+  list=${list//,/ }
+  local e; for e in $list; do ir_engine_known "$e" || return 1; done
+  echo $list
+}
+
+# Start a selected sid engine (provisioning the cached root the first time) and load the test image.
+# Remembers what it started so ir_cleanup_engine stops only that.
+ir_engine_provision() {
+  local e=$1
+  [ "$e" = docker20 ] && return 0
+  local was_up=""; ir_engine_pid "$e" >/dev/null && ir_engine_ping "$e" && was_up=1
+  ir_engine_start "$e" || return 1
+  [ -n "$was_up" ] || IR_STARTED_ENGINES="$IR_STARTED_ENGINES $e"
+  ir_engine_load_image "$e" "$IR_TEST_IMAGE"
+}
+
 ir_engine_up() { docker info >/dev/null 2>&1; }
 
 ir_install_packages() {
@@ -20,6 +46,9 @@ ir_install_packages() {
   # grep without -q: an early exit would SIGPIPE busybox and, under pipefail, look like a failure.
   [ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -x httpd >/dev/null || need+=(busybox-static)
   command -v tmux >/dev/null 2>&1 || need+=(tmux)
+  # skopeo checks saved images outside any engine; curl pings the test engines' sockets.
+  command -v skopeo >/dev/null 2>&1 || need+=(skopeo)
+  command -v curl >/dev/null 2>&1 || need+=(curl)
   # ssh:// engine tests: the OpenSSH client (ssh, ssh-agent, ssh-keygen) and a server the test starts on a loopback port.
   command -v ssh >/dev/null 2>&1 && command -v ssh-agent >/dev/null 2>&1 && command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
   # Case seals: openssl ts (RFC 3161 query, the test's own authority, -verify); sha256sum is coreutils.
@@ -91,6 +120,8 @@ ir_ensure_chromium() {
 }
 
 ir_cleanup_engine() {
+  local e
+  for e in $IR_STARTED_ENGINES; do ir_log "stopping $e (this run started it)"; ir_engine_stop "$e" || true; done
   if [ -n "$IR_STARTED_DOCKERD" ]; then
     ir_log "stopping the dockerd this run started"
     kill "$IR_STARTED_DOCKERD" 2>/dev/null || true

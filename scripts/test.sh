@@ -1,24 +1,79 @@
 #!/usr/bin/env bash
-# The whole test suite: unit tests, then integration tests against a real Docker engine
-# (provisioned here when none is reachable), then the end-to-end tier.
+# The whole test suite: unit tests, then the integration tiers against real engines, once per engine of
+# IR_ENGINES (default: all four when CI=true, the host's docker20 alone elsewhere):
+#   docker20             the host's Docker engine (Debian 12's 20.10, compose v1), provisioned here when none answers
+#   docker28             Docker 28 with Compose v2 (Debian sid), overlay2 image store
+#   docker28-containerd  the same Docker 28 with the containerd image store
+#   podman5              Podman 5, rootful, through `podman system service` (Docker-compatible API)
+# The sid engines come from scripts/engines/ (a cached debootstrapped root, own netns and mount namespace).
+# An engine that cannot be provisioned fails the run: it is never skipped silently.
+# Extra arguments go to vitest on every engine (e.g. `npm test -- test/integration/isolate.integration.test.ts`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/engine-lib.sh
 . scripts/engine-lib.sh
 
 trap ir_cleanup_engine EXIT
+engines=$(ir_engines_selected)
 ir_ensure_engine
 ir_build_test_image
 ir_ensure_chromium
 export IR_TEST_IMAGE IR_CHROMIUM
-# Only an engine this run started may be pruned host-wide by the tests.
-if [ -n "$IR_STARTED_DOCKERD" ]; then export IR_TEST_OWN_ENGINE=1; fi
 
 npm run --silent build >/dev/null
 npm run --silent typecheck
-results="$(mktemp -d)/vitest.json"
+
+# What runs where: the whole suite on the host engine; every integration and end-to-end file on docker28;
+# the engine-sensitive files (containment, evidence and image layouts, redaction, compose v2 rebuild, the lab,
+# the per-engine scenario) on the containerd store and on Podman. Multi-host, swarm and the host-wide prune
+# start extra dockerd processes or prune the host engine: host only (swarm on Podman: its refusal is tested).
+IR_SENSITIVE="test/integration/isolate.integration.test.ts test/integration/evidence.integration.test.ts test/integration/redaction.integration.test.ts test/integration/rebuild.integration.test.ts test/integration/lab.integration.test.ts test/integration/engines.integration.test.ts"
+suite_args() {
+  case "$1" in
+    docker20) echo "" ;;
+    docker28) echo "--project integration" ;;
+    docker28-containerd) echo "--project integration $IR_SENSITIVE" ;;
+    podman5) echo "--project integration $IR_SENSITIVE" ;;
+  esac
+}
+
+results_dir=$(mktemp -d)
 status=0
-npx vitest run --reporter=default --reporter=json --outputFile.json="$results" "$@" || status=$?
-# A plain closing line that any CI can read.
-node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests+r.numTodoTests} skipped`)' "$results" || true
+summary=()
+# Provision every selected engine first (the host pass prunes its own engine at the end; the sid engines copy the
+# test image from it), each timed; one that fails is reported and its pass is not run.
+declare -A prov_s failed_prov
+for e in $engines; do
+  t0=$SECONDS
+  if ir_engine_provision "$e"; then prov_s[$e]=$((SECONDS - t0)); else failed_prov[$e]=1; fi
+done
+case " $engines " in *" docker20 "*) ;; *)
+  # No host pass: the unit tests run once on their own.
+  npx vitest run --project unit "$@" || status=1
+;; esac
+for e in $engines; do
+  if [ -n "${failed_prov[$e]:-}" ]; then
+    ir_log "FAILED to provision $e: its tests did not run"
+    summary+=("$e: NOT RUN (provisioning failed)")
+    status=1
+    continue
+  fi
+  prov=${prov_s[$e]}
+  ir_log "=== $e: $(ir_engine_describe "$e")"
+  t1=$SECONDS
+  rc=0
+  # shellcheck disable=SC2046
+  (
+    while IFS= read -r kv; do export "${kv?}"; done < <(ir_engine_env "$e")
+    export IR_ENGINE="$e"
+    # Only an engine this run started, or a sid test engine (nothing else uses it), may be pruned host-wide.
+    if [ "$e" != docker20 ] || [ -n "$IR_STARTED_DOCKERD" ]; then export IR_TEST_OWN_ENGINE=1; fi
+    exec npx vitest run --reporter=default --reporter=json --outputFile.json="$results_dir/$e.json" $(suite_args "$e") "$@"
+  ) || rc=$?
+  [ $rc = 0 ] || status=1
+  counts=$(node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests+r.numTodoTests} skipped`)' "$results_dir/$e.json" 2>/dev/null || echo "no results (vitest exit $rc)")
+  summary+=("$e: $counts in $((SECONDS - t1)) s (provisioning $prov s)")
+done
+# Plain closing lines that any CI can read.
+for line in "${summary[@]}"; do echo "tests on $line"; done
 exit $status

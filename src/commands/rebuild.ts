@@ -68,7 +68,7 @@ the stack file here (as for docker stack deploy); the case is given with --case.
     if (flags.stack) return this.runStack()
     if (hostFlagsGiven(flags)) throw new AbortError('--host, --context and --hosts apply to --stack rebuilds; a compose project is rebuilt on the engine of DOCKER_HOST', {exit: 'USAGE'})
     const engine = await this.connect()
-    const compose = await detectCompose(this.log_)
+    const compose = await detectCompose(this.log_, engine)
     const project = await resolveProject(compose.flavor, {
       ...(flags.file ? {files: flags.file} : {}),
       ...(flags['project-directory'] ? {projectDirectory: flags['project-directory']} : {}),

@@ -1,4 +1,6 @@
 import {basename, resolve} from 'node:path'
+import {buildEnvFor} from './engine-kind.js'
+import type {Engine} from './types.js'
 
 import {AbortError} from '../errors.js'
 import {runStreaming} from '../util/run-streaming.js'
@@ -51,6 +53,8 @@ export class ExecaComposeClient implements ComposeClient {
   constructor(
     readonly flavor: ComposeFlavor,
     private readonly log: Logger,
+    /** Set for every run (e.g. the classic builder on Podman: docker/engine-kind.ts). */
+    private readonly baseEnv: Record<string, string> = {},
   ) {}
 
   commandLine(project: ComposeProject, args: readonly string[]): {file: string; args: string[]} {
@@ -62,7 +66,7 @@ export class ExecaComposeClient implements ComposeClient {
     this.log.debug({cmd: cmd.file, args: cmd.args}, 'compose')
     return runStreaming(cmd.file, cmd.args, {
       cwd: project.projectDirectory,
-      env: {...opts.env, COMPOSE_INTERACTIVE_NO_CLI: '1'},
+      env: {...this.baseEnv, ...opts.env, COMPOSE_INTERACTIVE_NO_CLI: '1'},
       ...(opts.signal ? {signal: opts.signal} : {}),
       ...(opts.onLine ? {onLine: opts.onLine} : {}),
       ...(opts.captureStdout ? {captureStdout: true} : {}),
@@ -70,13 +74,14 @@ export class ExecaComposeClient implements ComposeClient {
   }
 }
 
-/** `docker compose` (v2) when the plugin exists, else `docker-compose` (v1). */
-export async function detectCompose(log: Logger): Promise<ComposeClient> {
+/** `docker compose` (v2) when the plugin exists, else `docker-compose` (v1); given the engine, set up for it (Podman: no BuildKit). */
+export async function detectCompose(log: Logger, engine?: Engine): Promise<ComposeClient> {
   const {execa} = await import('execa')
+  const env = engine ? await buildEnvFor(engine) : {}
   const v2 = await execa('docker', ['compose', 'version'], {reject: false, stdin: 'ignore', timeout: 15_000})
-  if (v2.exitCode === 0) return new ExecaComposeClient('v2', log)
+  if (v2.exitCode === 0) return new ExecaComposeClient('v2', log, env)
   const v1 = await execa('docker-compose', ['version'], {reject: false, stdin: 'ignore', timeout: 15_000})
-  if (v1.exitCode === 0) return new ExecaComposeClient('v1', log)
+  if (v1.exitCode === 0) return new ExecaComposeClient('v1', log, env)
   throw new AbortError('Docker Compose is not installed (neither `docker compose` nor `docker-compose` runs)', {exit: 'NOT_FOUND', hint: 'Install the compose plugin (docker-compose-plugin) or docker-compose.'})
 }
 

@@ -1,4 +1,5 @@
 import Docker from 'dockerode'
+import {createHash} from 'node:crypto'
 import type {Readable} from 'node:stream'
 
 import type {Logger} from '../util/logger.js'
@@ -15,6 +16,7 @@ import type {
   EndpointRecord,
   Engine,
   EngineEventsOptions,
+  EngineKind,
   IdempotentOutcome,
   ImageClient,
   InspectReader,
@@ -534,9 +536,14 @@ export class DockerodeEngine implements Engine {
     })
   }
 
-  async info(): Promise<{id: string; name: string; serverVersion: string; apiVersion?: string}> {
-    const i = (await this.caller.call('read engine info', () => this.caller.docker.info())) as {ID: string; Name: string; ServerVersion: string}
-    return {id: i.ID, name: i.Name, serverVersion: i.ServerVersion}
+  async info(): Promise<{id: string; name: string; serverVersion: string; apiVersion?: string; kind?: EngineKind}> {
+    const i = (await this.caller.call('read engine info', () => this.caller.docker.info())) as {ID: string; Name: string; ServerVersion: string; DockerRootDir?: string; BuildahVersion?: string}
+    // Podman answers /info with a new random ID on every call: identify it by host name and storage root instead.
+    if (typeof i.BuildahVersion === 'string') {
+      const id = `podman-${createHash('sha256').update(`${i.Name}\0${i.DockerRootDir ?? ''}`).digest('hex').slice(0, 32)}`
+      return {id, name: i.Name, serverVersion: i.ServerVersion, kind: 'podman'}
+    }
+    return {id: i.ID, name: i.Name, serverVersion: i.ServerVersion, kind: 'docker'}
   }
 
   async swarmObjects(): Promise<{secrets: SwarmObject[]; configs: SwarmObject[]}> {

@@ -156,11 +156,15 @@ export interface Engine {
   readonly swarm: SwarmClient
   readonly volumes: VolumeClient
   ping(): Promise<void>
-  info(): Promise<{id: string; name: string; serverVersion: string; apiVersion?: string}>
+  /** id: a stable engine identity (Podman's /info ID changes on every call: derived there from host name and storage root). */
+  info(): Promise<{id: string; name: string; serverVersion: string; apiVersion?: string; kind?: EngineKind}>
   events(opts: EngineEventsOptions): Promise<Readable>
   /** Swarm secrets and configs by name (metadata only); empty when the engine is not a swarm manager. */
   swarmObjects(): Promise<{secrets: SwarmObject[]; configs: SwarmObject[]}>
 }
+
+/** Docker, or Podman through its Docker-compatible API (which differs in places: see services/containment-verify.ts). */
+export type EngineKind = 'docker' | 'podman'
 
 export interface SwarmObject {
   id: string

@@ -57,7 +57,7 @@ export function renderIsolate(r: IsolateResult): string {
         c.id?.slice(0, 12) ?? '-',
         c.status,
         c.stateAfter ?? '-',
-        c.networkNotCut ? 'NOT CUT (shared namespace)' : c.networks.filter((n) => n.outcome !== 'failed').map((n) => n.network).join(', ') || '-',
+        c.status === 'not-contained' ? 'NOT contained (still networked)' : c.networkNotCut ? 'NOT CUT (shared namespace)' : c.networks.filter((n) => n.outcome !== 'failed').map((n) => n.network).join(', ') || '-',
         c.evidence.join(', ') || '-',
       ]),
     ),

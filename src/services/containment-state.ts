@@ -4,6 +4,7 @@ import type {Case, CaseStore} from '../case/case-store.js'
 import {CaseLock} from '../case/lock.js'
 import {ensureDir} from '../util/fs.js'
 import type {EndpointRecord} from '../docker/types.js'
+import type {NetworkVerification} from './containment-verify.js'
 
 export type IsolateMode = 'pause' | 'stop' | 'network-only'
 
@@ -20,7 +21,10 @@ export interface ContainmentRecord {
   isolatedAt: string
   releasedAt?: string
   endpoints: EndpointRecord[]
+  /** True only when the check after the cut found no endpoint in the inspect and no interface but lo in the namespace. */
   networkCut: boolean
+  /** What that check read, and how (services/containment-verify.ts). */
+  verification?: NetworkVerification
   networkNote?: string
   dockerSocket: boolean
   /** Whether ir itself paused or stopped it (so release does not unpause what it did not pause). */

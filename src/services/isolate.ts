@@ -17,6 +17,7 @@ import {
   saveContainmentRecord,
   sharedNetworkNote,
 } from './containment-state.js'
+import {engineKind, localEngine, type NetworkVerification, verifyNetworkCut} from './containment-verify.js'
 import {swarmTaskOf} from '../docker/labels.js'
 import {DEFAULT_MAX_HOSTS, forEachHost, type HostOutcome, hostOutcome, knownEngineId, readFanout, recordFanout, refHosts, unreachableOutcome} from './fanout.js'
 import {recordServices, type ServiceSummary} from './swarm.js'
@@ -37,6 +38,8 @@ export interface IsolateOptions {
   progress?: (line: string) => void
   /** The host the engine is (name, engine id, evidence folder); absent for a bare engine. */
   host?: HostRef
+  /** The proc filesystem of the engine's host (default /proc), read to verify the cut; tests point it elsewhere. */
+  procRoot?: string
 }
 
 export interface NetworkCut {
@@ -57,11 +60,14 @@ export interface ContainerIsolation {
   id?: string
   name?: string
   image?: string
-  status: 'isolated' | 'already-isolated' | 'partial' | 'failed' | 'planned'
+  /** not-contained: the engine said done, but the check after the cut found the container still networked. */
+  status: 'isolated' | 'already-isolated' | 'partial' | 'failed' | 'planned' | 'not-contained'
   stateBefore?: string
   stateAfter?: string
   networks: NetworkCut[]
   networkNotCut?: string
+  /** What was checked after the cut, and how (inspect, /proc/<pid>/net/dev). */
+  verification?: NetworkVerification
   dockerSocket: boolean
   evidence: string[]
   actions: string[]
@@ -88,7 +94,7 @@ export interface HostsIsolateOptions extends Omit<IsolateOptions, 'engine' | 'ta
   maxHosts?: number
 }
 
-const FAILED = (status: string): boolean => status === 'failed' || status === 'partial'
+const FAILED = (status: string): boolean => status === 'failed' || status === 'partial' || status === 'not-contained'
 
 /**
  * Contain containers without destroying evidence: store the (redacted) inspect first, then freeze
@@ -250,9 +256,13 @@ async function isolateOne(opts: Omit<IsolateOptions, 'targets'>, target: Target,
   const cut: EndpointRecord[] = []
   let froze = false
   let error: ErrorInfo | undefined
+  // Podman's compat API answers a disconnect of a paused container with success and leaves its interface up:
+  // there the network is cut first, then the container paused (a moment in which processes run unconnected).
+  const podman = (await engineKind(opts.engine)) === 'podman'
+  const cutFirst = podman && freeze === 'pause'
   try {
     // Freeze first, so processes cannot react to losing the network (wipe, exfiltrate, pivot).
-    if (freeze === 'pause') froze = (await opts.engine.containers.pause(d.id)) === 'done'
+    if (freeze === 'pause' && !cutFirst) froze = (await opts.engine.containers.pause(d.id)) === 'done'
     if (freeze === 'stop') froze = (await opts.engine.containers.stop(d.id, opts.stopTimeoutSeconds ?? 10)) === 'done'
     for (const ep of endpoints) {
       try {
@@ -264,12 +274,23 @@ async function isolateOne(opts: Omit<IsolateOptions, 'targets'>, target: Target,
         error ??= toErrorInfo(epError)
       }
     }
+    if (cutFirst) froze = (await opts.engine.containers.pause(d.id)) === 'done'
   } catch (opError) {
     error = toErrorInfo(opError)
   }
 
   const after = await opts.engine.containers.inspect(d.id).catch(() => undefined)
-  const stillConnected = shared ? [] : (after?.endpoints ?? []).map((e) => e.networkName)
+  // Verified, not assumed: the inspect, and on this machine the container's network namespace.
+  const verification = shared ? undefined : await verifyNetworkCut(after, {local: localEngine(opts.engine.endpoint), ...(opts.procRoot ? {procRoot: opts.procRoot} : {})})
+  const notContained = verification !== undefined && !verification.contained
+  if (notContained && !error) {
+    error = {
+      message: `NOT contained: ${shown} is still networked after the cut (${verification.how})`,
+      exitCode: 1,
+      code: 'FAILURE',
+      hint: podman ? 'Podman: stop it (`ir isolate --stop`) or disconnect it by hand with `podman network disconnect`.' : 'Stop it (`ir isolate --stop`) or cut its network by hand.',
+    }
+  }
   const prevEndpoints = previous?.status === 'isolated' ? previous.endpoints : []
   const record: ContainmentRecord = {
     containerId: d.id,
@@ -281,7 +302,8 @@ async function isolateOne(opts: Omit<IsolateOptions, 'targets'>, target: Target,
     isolatedAt: previous?.status === 'isolated' ? previous.isolatedAt : new Date().toISOString(),
     // Keep endpoints cut by an earlier run: a second isolate sees none and must not forget them.
     endpoints: [...prevEndpoints.filter((p) => !cut.some((c) => c.networkId === p.networkId)), ...cut],
-    networkCut: !shared && stillConnected.length === 0,
+    networkCut: !shared && !notContained,
+    ...(verification ? {verification} : {}),
     ...(shared ? {networkNote: shared} : {}),
     dockerSocket: socket,
     froze: froze || (previous?.status === 'isolated' && previous.froze),
@@ -291,12 +313,12 @@ async function isolateOne(opts: Omit<IsolateOptions, 'targets'>, target: Target,
   await saveContainmentRecord(kase, record, containmentKey(d.id, host?.engineId, host?.multi))
 
   const changed = froze || networks.some((n) => n.outcome === 'disconnected')
-  const status: ContainerIsolation['status'] = error ? (changed ? 'partial' : 'failed') : !changed && (previous?.status === 'isolated' || (d.state !== 'running' && endpoints.length === 0)) ? 'already-isolated' : 'isolated'
+  const status: ContainerIsolation['status'] = notContained ? 'not-contained' : error ? (changed ? 'partial' : 'failed') : !changed && (previous?.status === 'isolated' || (d.state !== 'running' && endpoints.length === 0)) ? 'already-isolated' : 'isolated'
   await kase.record({
     action: 'isolate',
     target: d.name,
     outcome: error ? (changed ? 'partial' : 'failure') : 'success',
-    msg: `${status === 'already-isolated' ? 'Already isolated' : error ? 'Isolation incomplete' : 'Isolated'}: ${d.name} (${d.id.slice(0, 12)})${host?.multi ? ` on ${host.name}` : ''}${shared ? ' [network NOT cut: shared namespace]' : ''}${socket ? ' [mounts the Docker socket]' : ''}`,
+    msg: `${status === 'already-isolated' ? 'Already isolated' : notContained ? 'NOT contained' : error ? 'Isolation incomplete' : 'Isolated'}: ${d.name} (${d.id.slice(0, 12)})${host?.multi ? ` on ${host.name}` : ''}${shared ? ' [network NOT cut: shared namespace]' : ''}${socket ? ' [mounts the Docker socket]' : ''}`,
     details: {
       containerId: d.id,
       ...where,
@@ -307,13 +329,16 @@ async function isolateOne(opts: Omit<IsolateOptions, 'targets'>, target: Target,
       froze,
       endpoints: cut,
       networkCut: record.networkCut,
+      ...(verification ? {verification} : {}),
       ...(shared ? {networkNotCut: shared} : {}),
       dockerSocket: socket,
       evidence,
       ...(error ? {error} : {}),
     },
   })
-  const line = `${error ? '✗' : '✓'} ${shown}: ${status}, ${after?.state ?? 'unknown'}, ${networks.filter((n) => n.outcome === 'disconnected').length} network(s) cut`
+  const line = notContained
+    ? `✗ ${shown}: NOT contained, ${after?.state ?? 'unknown'}: ${verification.how}`
+    : `${error ? '✗' : '✓'} ${shown}: ${status}, ${after?.state ?? 'unknown'}, ${networks.filter((n) => n.outcome === 'disconnected').length} network(s) cut${verification ? ' (verified)' : ''}`
   opts.progress?.(line)
-  return {...base, status, stateAfter: after?.state ?? 'unknown', networks, evidence, actions, ...(error ? {error} : {})}
+  return {...base, status, stateAfter: after?.state ?? 'unknown', networks, ...(verification ? {verification} : {}), evidence, actions, ...(error ? {error} : {})}
 }

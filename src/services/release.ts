@@ -1,4 +1,5 @@
 import type {Case, CaseStore} from '../case/case-store.js'
+import {engineKind} from './containment-verify.js'
 import {type HostRef, type HostSet, hostRef} from '../docker/hosts.js'
 import {type ResolveFailure, resolveContainers} from '../docker/resolve.js'
 import type {Engine} from '../docker/types.js'
@@ -137,6 +138,18 @@ async function releaseOne(opts: Omit<ReleaseOptions, 'targets'>, kase: Case, ref
 
   const networks: NetworkRestore[] = []
   let error: ErrorInfo | undefined
+  const thaw = async (): Promise<void> => {
+    try {
+      if (unfreeze === 'unpause') await opts.engine.containers.unpause(d.id)
+      if (unfreeze === 'start') await opts.engine.containers.start(d.id)
+    } catch (opError) {
+      error ??= toErrorInfo(opError)
+    }
+  }
+  // Podman connects a paused container to nothing (as it disconnects none): unpause it first there.
+  const podman = (await engineKind(opts.engine)) === 'podman'
+  const thawFirst = unfreeze === 'unpause' && podman
+  if (thawFirst) await thaw()
   for (const ep of record.endpoints) {
     if (connected.has(ep.networkId)) {
       networks.push({network: ep.networkName, aliases: ep.aliases, outcome: 'already-connected'})
@@ -144,13 +157,19 @@ async function releaseOne(opts: Omit<ReleaseOptions, 'targets'>, kase: Case, ref
     }
     try {
       // The default bridge takes no aliases; user-defined networks get them back.
-      const outcome = await opts.engine.networks.connect(ep.networkId, d.id, {
+      const spec = {
         ...(ep.networkName === 'bridge' ? {} : {aliases: ep.aliases}),
         ...(ep.staticIp && ep.ipv4Address ? {ipv4Address: ep.ipv4Address} : {}),
         ...(ep.staticIp && ep.ipv6Address ? {ipv6Address: ep.ipv6Address} : {}),
         ...(ep.links.length ? {links: ep.links} : {}),
         ...(ep.driverOpts ? {driverOpts: ep.driverOpts} : {}),
-      })
+      }
+      // Podman's inspect does not say whether an address was static (no IPAMConfig): ask for the address the
+      // container had, and take any when it is gone.
+      const sameIp = podman && !ep.staticIp && ep.ipAddress && ep.networkName !== 'bridge' ? {...spec, ipv4Address: ep.ipAddress} : undefined
+      const outcome = sameIp
+        ? await opts.engine.networks.connect(ep.networkId, d.id, sameIp).catch(() => opts.engine.networks.connect(ep.networkId, d.id, spec))
+        : await opts.engine.networks.connect(ep.networkId, d.id, spec)
       networks.push({network: ep.networkName, aliases: ep.aliases, outcome: outcome === 'done' ? 'reconnected' : 'already-connected'})
     } catch (epError) {
       const info = toErrorInfo(epError)
@@ -158,12 +177,7 @@ async function releaseOne(opts: Omit<ReleaseOptions, 'targets'>, kase: Case, ref
       error ??= info
     }
   }
-  try {
-    if (unfreeze === 'unpause') await opts.engine.containers.unpause(d.id)
-    if (unfreeze === 'start') await opts.engine.containers.start(d.id)
-  } catch (opError) {
-    error ??= toErrorInfo(opError)
-  }
+  if (!thawFirst) await thaw()
   const after = await opts.engine.containers.inspect(d.id)
   for (const n of networks) {
     const ep = after.endpoints.find((e) => e.networkName === n.network)

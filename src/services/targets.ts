@@ -1,4 +1,5 @@
 import type {ConnectedHost, HostSet} from '../docker/hosts.js'
+import {engineKind} from '../docker/engine-kind.js'
 import {findHost} from '../docker/hosts.js'
 import {notFoundHint, type Resolved, type ResolveFailure, resolveOne} from '../docker/resolve.js'
 import type {ContainerSummary, SwarmService, SwarmTask} from '../docker/types.js'
@@ -200,10 +201,13 @@ async function selectServices(set: HostSet, names: readonly string[], add: (i: n
   const states = await Promise.all(set.hosts.map((h) => h.engine.swarm.state().catch(() => undefined)))
   const managerIdx = states.findIndex((s) => s?.controlAvailable)
   if (managerIdx < 0) {
+    const podmanOnly = (await Promise.all(set.hosts.map((h) => engineKind(h.engine)))).every((k) => k === 'podman')
     for (const name of names) {
       failed.push({
         ref: name,
-        error: new AbortError(`Service "${name}": none of the hosts is a swarm manager (${set.hosts.map((h) => h.name).join(', ')})`, {exit: 'NOT_FOUND', hint: 'Add a manager node with --host, --context or --hosts (`docker node ls` on it lists the nodes).'}),
+        error: podmanOnly
+          ? new AbortError(`Service "${name}": Podman has no swarm mode (${set.hosts.map((h) => h.name).join(', ')}); services need a Docker Engine swarm manager`, {exit: 'PRECONDITION', hint: 'Select the containers themselves (names, --filter label=...), or point --host at a Docker swarm manager.'})
+          : new AbortError(`Service "${name}": none of the hosts is a swarm manager (${set.hosts.map((h) => h.name).join(', ')})`, {exit: 'NOT_FOUND', hint: 'Add a manager node with --host, --context or --hosts (`docker node ls` on it lists the nodes).'}),
       })
     }
     return {services: [], failed}

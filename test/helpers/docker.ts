@@ -96,3 +96,20 @@ export class TestDocker {
     await Promise.all((volumes.Volumes ?? []).map((v) => this.docker.getVolume(v.Name).remove().catch(() => undefined)))
   }
 }
+
+/**
+ * GET a URL published on the engine's host (e.g. http://127.0.0.1:<port>/). The sid test engines run in
+ * their own network namespace (IR_ENGINE_NETNS, set by scripts/engines): their published ports are on that
+ * namespace's loopback, so the request is made from inside it.
+ */
+export async function hostFetch(url: string, timeoutMs = 10_000): Promise<{status: number; text: string}> {
+  const ns = process.env.IR_ENGINE_NETNS
+  if (!ns) {
+    const r = await fetch(url, {signal: AbortSignal.timeout(timeoutMs)})
+    return {status: r.status, text: await r.text()}
+  }
+  const script = 'fetch(process.argv[1],{signal:AbortSignal.timeout(Number(process.argv[2]))}).then(async(r)=>{process.stdout.write(JSON.stringify({status:r.status,text:await r.text()}))},(e)=>{console.error(String(e.cause??e));process.exit(1)})'
+  const r = await execa('nsenter', [`--net=/run/netns/${ns}`, process.execPath, '-e', script, url, String(timeoutMs)], {reject: false, timeout: timeoutMs + 5_000})
+  if (r.exitCode !== 0) throw new Error(`fetch ${url} in network namespace ${ns} failed: ${r.stderr}`)
+  return JSON.parse(r.stdout) as {status: number; text: string}
+}

@@ -1,12 +1,11 @@
-import {createReadStream} from 'node:fs'
 import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {execa} from 'execa'
-import tar from 'tar-stream'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {ROOT, runIr, tempDir} from '../helpers/cli.js'
+import {layerFiles, readSavedImage} from '../helpers/image-tar.js'
 import {OWN_ENGINE, TEST_IMAGE, TestDocker} from '../helpers/docker.js'
 
 /**
@@ -61,20 +60,8 @@ describe('evidence survives the runbook cleanup', () => {
     t.trackImage(tag)
     const out = await execa('docker', ['run', '--rm', '--label', `ir.test.run=${t.runId}`, tag, 'cat', `/tmp/${MARK}`], {timeout: 60_000})
     expect(out.stdout.trim()).toBe(MARK)
-    // And the image tar holds that file in a layer, independently of Docker.
-    const names: string[] = []
-    const outer = tar.extract()
-    createReadStream(join(incidents, CASE, imageTar.path)).pipe(outer)
-    for await (const e of outer) {
-      if (e.header.name.endsWith('layer.tar')) {
-        const inner = tar.extract()
-        e.pipe(inner)
-        for await (const f of inner) {
-          names.push(f.header.name)
-          f.resume()
-        }
-      } else e.resume()
-    }
+    // And the image tar holds that file in a layer, independently of Docker and of its layout.
+    const names = await layerFiles(await readSavedImage(join(incidents, CASE, imageTar.path)))
     expect(names).toContain(`tmp/${MARK}`)
   })
 })

@@ -106,9 +106,13 @@ describe('ir rebuild against the real engine', () => {
     const imagesNow = (await t.docker.listImages({all: true})).map((i) => i.Id)
     for (const img of beforeB) expect(imagesNow).toContain(img.imageId)
     for (const e of evidenceImages) expect(imagesNow).toContain(e.Id)
-    // The former web image is the parent of the evidence image committed from it: it stays.
-    expect(imagesNow).toContain(webBefore.imageId)
-    expect(result.steps.find((s: {step: string}) => s.step === 'remove former project images').detail).toMatch(/kept/)
+    // The former web image is the parent of the evidence image committed from it: Docker refuses to remove it,
+    // so it stays. Podman and the containerd image store have no such parent link (the layers stay shared with
+    // the evidence image, which is kept).
+    if (!['podman5', 'docker28-containerd'].includes(process.env.IR_ENGINE ?? 'docker20')) {
+      expect(imagesNow).toContain(webBefore.imageId)
+      expect(result.steps.find((s: {step: string}) => s.step === 'remove former project images').detail).toMatch(/kept/)
+    }
 
     const audit = (await readFile(join(incidents, CASE, 'audit.log'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l))
     const steps = audit.filter((e) => e.action === 'rebuild.step' && e.outcome === 'success').map((e) => e.details.step)

@@ -38,7 +38,7 @@ ir-test/busybox, anything of another project, and the case folders. The lab fold
     await this.confirm(`Remove the lab "${project}": its containers, networks, volumes and built images (evidence images are kept)${flags['purge-dir'] ? `, and the folder ${flags.dir}` : ''}?`, {yes: flags.yes, what: 'remove the lab'})
     let compose: ComposeClient | undefined
     try {
-      compose = await detectCompose(this.log_)
+      compose = await detectCompose(this.log_, engine)
     } catch (error) {
       this.warnLine(`${errorMessage(error)}: removing the lab by its labels only`)
     }

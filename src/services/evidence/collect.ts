@@ -276,7 +276,10 @@ async function collectOne(opts: Omit<CollectOptions, 'targets'>, target: Target,
     }
     await add('inspect.json', json(d.raw))
     if (d.state === 'running' || d.state === 'paused') {
-      await add('top.json', json(await engine.containers.top(d.id)))
+      // Podman refuses `top` on a paused container: that part is recorded as unavailable, with the reason.
+      const top = await engine.containers.top(d.id).catch((error: unknown) => ({unavailable: toErrorInfo(error).message, state: d.state}))
+      if ('unavailable' in top) notes.push(`process list unavailable (${d.state}): ${top.unavailable}`)
+      await add('top.json', json(top))
     }
     await add('diff.json', json(await engine.containers.diff(d.id)))
     if (d.state === 'running') {

@@ -61,7 +61,8 @@ export interface ContainerSnapshot {
   id?: string
   name?: string
   status: 'snapshotted' | 'partial' | 'failed'
-  image?: {id: string; tag: string}
+  /** id: the evidence image in the engine; savedId: the same image in the saved tar, whose config was redacted (a new id); layout of that tar. */
+  image?: {id: string; tag: string; savedId?: string; layout?: 'oci' | 'docker'}
   artifacts: ArtifactRef[]
   export?: TarIndexSummary
   mounts: Array<{type: string; source: string; destination: string; name?: string; archived: boolean}>
@@ -231,6 +232,7 @@ async function snapshotOne(opts: Omit<SnapshotOptions, 'targets'>, target: Targe
   // The image save and the rest are independent streams: run them side by side (2 engine streams, flat memory).
   const mounts = d.mounts.map((m) => ({...m, archived: false}))
   let exportSummary: TarIndexSummary | undefined
+  let saved: {savedId: string; layout: 'oci' | 'docker'} | undefined
   await Promise.all([
     (async () => {
       // 2. Save that image outside Docker's store, where no prune can reach it.
@@ -243,7 +245,13 @@ async function snapshotOne(opts: Omit<SnapshotOptions, 'targets'>, target: Targe
             return r.output
           }, {meta: {imageId, tag: `${repo}:${tag}`}})
           const summary = await redaction
-          if (summary?.ociLayout) warnings.push('the engine saves images in the OCI layout: the image config inside the saved tar was kept byte-exact and may hold the container environment; the evidence image itself was committed with redacted Env')
+          if (summary) {
+            // The redaction rewrites the config, so the saved tar holds the image under a new id: record both.
+            // (With the containerd store the engine's id is the manifest's digest; savedId is always the config's.)
+            const change = summary.imageIds.find((c) => c.before === imageId)
+            saved = {savedId: change?.after ?? summary.configDigests[0] ?? imageId, layout: summary.ociLayout ? 'oci' : 'docker'}
+            if (summary.keptAsIs.length > 0) warnings.push(`the saved image holds config documents that are not JSON and were kept as they are: ${summary.keptAsIs.join(', ')}`)
+          }
         })
       }
     })(),
@@ -256,8 +264,10 @@ async function snapshotOne(opts: Omit<SnapshotOptions, 'targets'>, target: Targe
       // 4. Processes (only a running or paused container has any).
       if (d.state === 'running' || d.state === 'paused') {
         await step('process list', async () => {
-          const top = await engine.containers.top(d.id)
-          artifacts.push(ref(await kase.addJsonEvidence({name: `${dir}/processes-${stamp}.json`, type: 'process-list', description: `docker top of ${d.name}`, source, data: top})))
+          // Podman refuses `top` on a paused container: record the list as unavailable, with the reason, rather than fail.
+          const top = await engine.containers.top(d.id).catch((error: unknown) => ({unavailable: toErrorInfo(error).message, state: d.state}))
+          if ('unavailable' in top) warnings.push(`process list unavailable (${d.state}): ${top.unavailable}`)
+          artifacts.push(ref(await kase.addJsonEvidence({name: `${dir}/processes-${stamp}.json`, type: 'process-list', description: 'unavailable' in top ? `docker top of ${d.name}: unavailable (${d.state})` : `docker top of ${d.name}`, source, data: top})))
         })
       }
       // 5. Mounts are not in a commit or an export: list them always, archive them on request.
@@ -306,7 +316,7 @@ async function snapshotOne(opts: Omit<SnapshotOptions, 'targets'>, target: Targe
     target: d.name,
     outcome: status === 'snapshotted' ? 'success' : status === 'partial' ? 'partial' : 'failure',
     msg: `Snapshot of ${d.name}: ${artifacts.length} artifact(s)${imageId ? `, evidence image ${repo}:${tag}` : ''}${failures.length ? `; failed: ${failures.map((f) => f.step).join(', ')}` : ''}`,
-    details: {containerId: d.id, ...where, image: d.image, stateAtSnapshot: d.state, evidenceImage: imageId ? {id: imageId, tag: `${repo}:${tag}`} : null, artifacts: artifacts.map((a) => ({id: a.id, path: a.path, sha256: a.sha256})), export: exportSummary, failures, warnings},
+    details: {containerId: d.id, ...where, image: d.image, stateAtSnapshot: d.state, evidenceImage: imageId ? {id: imageId, tag: `${repo}:${tag}`, ...saved} : null, artifacts: artifacts.map((a) => ({id: a.id, path: a.path, sha256: a.sha256})), export: exportSummary, failures, warnings},
   })
   opts.progress?.(`${failures.length ? '✗' : '✓'} ${d.name}: ${artifacts.length} artifact(s)${failures.length ? `, ${failures.length} step(s) failed` : ''}`)
   return {
@@ -315,7 +325,7 @@ async function snapshotOne(opts: Omit<SnapshotOptions, 'targets'>, target: Targe
     id: d.id,
     name: d.name,
     status,
-    ...(imageId ? {image: {id: imageId, tag: `${repo}:${tag}`}} : {}),
+    ...(imageId ? {image: {id: imageId, tag: `${repo}:${tag}`, ...saved}} : {}),
     artifacts,
     ...(exportSummary ? {export: exportSummary} : {}),
     mounts,

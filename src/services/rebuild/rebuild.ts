@@ -1,3 +1,4 @@
+import {engineKind} from '../../docker/engine-kind.js'
 import {join} from 'node:path'
 import {PassThrough} from 'node:stream'
 
@@ -255,7 +256,15 @@ export async function rebuildProject(opts: RebuildOptions): Promise<RebuildResul
         throw error
       }
     })
-    // 3. Down: this project only.
+    // 3. Down: this project only. Podman refuses to stop a paused container: thaw the paused ones (isolated,
+    //    their network cut, their evidence saved) just before compose stops them.
+    if ((await engineKind(engine)) === 'podman') {
+      const paused = await engine.containers.list({all: true, filters: {label: [`${COMPOSE_PROJECT_LABEL}=${project.name}`]}})
+      for (const c of paused.filter((p) => p.state === 'paused')) {
+        opts.progress?.(`  unpausing ${c.names[0] ?? c.id.slice(0, 12)} so Podman can stop it`)
+        await engine.containers.unpause(c.id)
+      }
+    }
     await step('down', () => compose.run(project, ['down', '--remove-orphans', ...(opts.removeVolumes ? ['--volumes'] : [])], {onLine, ...(opts.signal ? {signal: opts.signal} : {})}))
     // The isolated containers are gone now: say so in the containment records (their evidence stays).
     const state = await readContainment(kase)

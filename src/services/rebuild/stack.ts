@@ -9,6 +9,7 @@ import type {DockerCli} from '../../docker/docker-cli.js'
 import type {ConnectedHost, HostSet} from '../../docker/hosts.js'
 import {SWARM_LABEL} from '../../docker/labels.js'
 import type {SwarmService} from '../../docker/types.js'
+import {engineKind} from '../../docker/engine-kind.js'
 import {AbortError} from '../../errors.js'
 import type {Logger} from '../../util/logger.js'
 import {findContainment, readContainment, saveContainmentRecord} from '../containment-state.js'
@@ -127,6 +128,9 @@ async function findManager(hosts: HostSet): Promise<ConnectedHost> {
   for (const h of hosts.hosts) {
     const st = await h.engine.swarm.state().catch(() => undefined)
     if (st?.controlAvailable) return h
+  }
+  if ((await Promise.all(hosts.hosts.map((h) => engineKind(h.engine)))).every((k) => k === 'podman')) {
+    throw new AbortError(`Podman has no swarm mode (${hosts.hosts.map((h) => h.name).join(', ')}): a stack is deployed from a Docker Engine swarm manager`, {exit: 'PRECONDITION', hint: 'Rebuild a compose project with `ir rebuild -f compose.yml`, or point --host at a Docker swarm manager.'})
   }
   throw new AbortError(`None of the hosts is a swarm manager (${hosts.hosts.map((h) => h.name).join(', ')}): a stack is deployed from a manager`, {exit: 'PRECONDITION', hint: 'Point --host or --context at a manager node (`docker node ls` works there).'})
 }
