@@ -137,7 +137,7 @@ export class Case {
     readonly dir: string,
     private meta: CaseMeta,
   ) {
-    this.lock = new CaseLock(join(dir, '.ir-lock'))
+    this.lock = CaseLock.for(join(dir, '.ir-lock'))
     const examiner = currentExaminer()
     this.audit = new AuditLog(join(dir, 'audit.log'), this.lock, {caseId: meta.id, actor: `${examiner.user}@${examiner.host}`, tool: `${TOOL.name}/${TOOL.version}`}, (head) => this.saveHead(head))
     this.manifest = new Manifest(join(dir, 'manifest.json'), meta.id, this.lock)

@@ -28,6 +28,18 @@ export interface LockOptions {
  * leaves nothing behind.
  */
 export class CaseLock {
+  private static readonly shared = new Map<string, CaseLock>()
+
+  /** The one lock object of a path in this process, so two objects of one case share its queue. */
+  static for(path: string, opts: LockOptions = {}): CaseLock {
+    let lock = CaseLock.shared.get(path)
+    if (!lock) {
+      lock = new CaseLock(path, opts)
+      CaseLock.shared.set(path, lock)
+    }
+    return lock
+  }
+
   private queue: Promise<unknown> = Promise.resolve()
   private readonly held = new AsyncLocalStorage<true>()
   private readonly waitMs: number

@@ -101,8 +101,6 @@ export function sharedNetworkNote(networkMode: string): string | undefined {
   return undefined
 }
 
-const containerLocks = new Map<string, CaseLock>()
-
 /**
  * Serialise every containment change of one container (isolate, release) across processes: the
  * lock is held from reading the record, through the engine calls, to saving the new record, so
@@ -112,10 +110,5 @@ export async function withContainerLock<T>(kase: Case, containerId: string, engi
   const dir = join(dirname(kase.dir), '.locks')
   await ensureDir(dir)
   const path = join(dir, `containment-${(engineId ?? 'local').replace(/[^A-Za-z0-9._-]+/g, '_')}-${containerId.replace(/[^A-Za-z0-9]+/g, '')}`)
-  let lock = containerLocks.get(path)
-  if (!lock) {
-    lock = new CaseLock(path)
-    containerLocks.set(path, lock)
-  }
-  return lock.run(fn)
+  return CaseLock.for(path).run(fn)
 }
