@@ -134,6 +134,11 @@ export function genDir(n: number): string {
  */
 export async function sealableFiles(dir: string, generation: number): Promise<string[]> {
   const own = new Set([SUMS, SIG, TSR, ALLOWED_SIGNERS].map((f) => `${genDir(generation)}/${f}`))
+  return (await caseFiles(dir)).filter((rel) => !own.has(rel))
+}
+
+/** Every regular file of the case folder but the lock, the disk reserve and temporary files, sorted. */
+export async function caseFiles(dir: string): Promise<string[]> {
   const out: string[] = []
   const walk = async (abs: string): Promise<void> => {
     for (const e of await readdir(abs, {withFileTypes: true})) {
@@ -141,7 +146,7 @@ export async function sealableFiles(dir: string, generation: number): Promise<st
       const rel = relative(dir, p).split(sep).join('/')
       if (rel === '.ir-lock' || rel === '.ir-reserve' || /\.tmp-\d+-/.test(e.name)) continue
       if (e.isDirectory()) await walk(p)
-      else if (e.isFile() && !own.has(rel)) out.push(rel)
+      else if (e.isFile()) out.push(rel)
     }
   }
   await walk(dir)

@@ -1,13 +1,14 @@
 import {createHash} from 'node:crypto'
 import {createReadStream, createWriteStream} from 'node:fs'
-import {lstat, mkdir, mkdtemp, readdir, rename, rm} from 'node:fs/promises'
+import {lstat, mkdir, mkdtemp, rename, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
-import {dirname, join, relative, resolve, sep} from 'node:path'
+import {dirname, join, resolve} from 'node:path'
 import {Transform} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
 import {createGunzip, createGzip} from 'node:zlib'
 
 import {CaseStore} from '../case/case-store.js'
+import {caseFiles} from '../case/seal.js'
 import {verifyCase, type VerifyResult} from '../case/verify.js'
 import {AbortError, errorMessage} from '../errors.js'
 import {sha256File} from '../util/fs.js'
@@ -33,21 +34,6 @@ export interface ExportResult {
   exportedBy: string
 }
 
-/** Every regular file of the case folder but the lock, the disk reserve and temporary files. */
-async function caseFiles(dir: string): Promise<string[]> {
-  const out: string[] = []
-  const walk = async (abs: string): Promise<void> => {
-    for (const e of await readdir(abs, {withFileTypes: true})) {
-      const p = join(abs, e.name)
-      const rel = relative(dir, p).split(sep).join('/')
-      if (rel === '.ir-lock' || rel === '.ir-reserve' || /\.tmp-\d+-/.test(e.name)) continue
-      if (e.isDirectory()) await walk(p)
-      else if (e.isFile()) out.push(rel)
-    }
-  }
-  await walk(dir)
-  return out.sort()
-}
 
 /**
  * The sealed case as one streamed .tar.gz (top folder = the case id), hashed while it is written:
