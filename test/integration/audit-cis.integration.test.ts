@@ -202,7 +202,9 @@ describe('ir audit: CIS Docker Benchmark 1.6.0 on the real engine', () => {
       .filter((e) => ids.has(e.Actor.ID) || ids.has(e.Actor.Attributes?.container ?? '') || names.includes(e.Actor.Attributes?.name ?? ''))
     expect(ours.map((e) => `${e.Type} ${e.Action}`)).toEqual([])
     const after = await Promise.all(made.map((m) => t.inspect(m.id)))
-    for (let i = 0; i < made.length; i++) expect(after[i], made[i]!.what).toEqual(before[i])
+    // The engine lists Mounts in no fixed order (a Go map): compare them sorted.
+    const stable = (i: Awaited<ReturnType<typeof t.inspect>>): unknown => ({...i, Mounts: [...(i.Mounts ?? [])].sort((a, b) => a.Destination.localeCompare(b.Destination))})
+    for (let i = 0; i < made.length; i++) expect(stable(after[i]!), made[i]!.what).toEqual(stable(before[i]!))
   })
 
   it('--format sarif validates against the SARIF 2.1.0 schema; --format junit against the JUnit schema Jenkins uses; --fail-on exits 9', async () => {

@@ -274,7 +274,8 @@ describe.skipIf(!available.ok)('isolate across three engines', () => {
     const ctx = `irt-${t.runId}-tls`
     const made = await execa('docker', ['context', 'create', ctx, '--docker', `host=${x2tls.host},ca=${join(x2tls.dir, 'ca.pem')},cert=${join(x2tls.dir, 'cert.pem')},key=${join(x2tls.dir, 'key.pem')}`], {env: {DOCKER_CONFIG: config}, reject: false})
     expect(made.exitCode, made.stderr).toBe(0)
-    const cfg = {...env, DOCKER_CONFIG: config}
+    // No DOCKER_HOST (npm test sets it per engine pass): it would win over DOCKER_CONTEXT and the current context, as in the docker CLI.
+    const cfg = {...env, DOCKER_CONFIG: config, DOCKER_HOST: ''}
     for (const [args, extraEnv] of [[['--context', ctx], {}], [[], {DOCKER_CONTEXT: ctx}]] as const) {
       const viaCtx = await runIr(['isolate', ...args, '--filter', `ancestor=${IMAGE}`, '--dry-run', '--json'], {env: {...cfg, ...extraEnv}})
       expect(viaCtx.exitCode, viaCtx.stderr).toBe(0)
