@@ -56,9 +56,11 @@ describe('ir isolate / release against the real engine', () => {
     const released = await t.inspect(server.id)
     expect(released.State.Status).toBe('running')
     expect(released.NetworkSettings.Networks[net.name]?.Aliases).toContain('web')
-    // Reachable again (Podman's netavark can take a moment on a busy machine to answer on the new endpoint).
+    // Reachable again. On Podman the server comes back with its address on a new interface (a new MAC) and
+    // netavark sends no gratuitous ARP: the client's neighbour entry for that address goes stale, is probed,
+    // and only then is re-learnt, which takes several seconds.
     let after = await t.fetch(client.name, await serverIp())
-    for (let i = 0; i < 5 && !after.ok; i++) {
+    for (let i = 0; i < 20 && !after.ok; i++) {
       await new Promise((r) => setTimeout(r, 1000))
       after = await t.fetch(client.name, await serverIp())
     }
