@@ -189,7 +189,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** On failure: drop a case this command created and left empty; record the failure in the others. */
   private async recordFailure(ir: IrError): Promise<void> {
-    const diskFull = /^No space left/.test(ir.message)
+    const code = (ir.cause as NodeJS.ErrnoException | undefined)?.code
+    const diskFull = code === 'ENOSPC' || code === 'EDQUOT'
     for (const kase of this.openedCases.values()) {
       await kase
         .recordFailure({action: 'command.failed', outcome: 'failure', msg: `ir ${this.id ?? ''} failed: ${ir.message}`, details: {command: this.id, exitCode: ir.exitCode, code: ir.exitName}}, diskFull)
