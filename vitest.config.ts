@@ -1,6 +1,9 @@
 import {defineConfig} from 'vitest/config'
 
-const CUSTODY = ['test/integration/custody-concurrency.integration.test.ts', 'test/integration/custody-kill.integration.test.ts']
+const CUSTODY = [
+  'test/integration/custody-concurrency.integration.test.ts',
+  'test/integration/custody-kill.integration.test.ts',
+]
 const ENGINES = [
   'test/integration/hosts.integration.test.ts',
   'test/integration/swarm.integration.test.ts',
@@ -27,13 +30,27 @@ export default defineConfig({
       },
       {
         // Hundreds of ir processes at once, and SIGKILL at chosen points: alone, so nothing else starves them.
-        test: {name: 'custody', include: CUSTODY, testTimeout: 600_000, hookTimeout: 300_000, fileParallelism: false, sequence: {groupOrder: 2}},
+        test: {
+          name: 'custody',
+          include: CUSTODY,
+          testTimeout: 600_000,
+          hookTimeout: 300_000,
+          fileParallelism: false,
+          sequence: {groupOrder: 2},
+        },
       },
       {
         // Extra dockerd processes on this machine (multi-host, swarm, daemon audit, a killed engine): one file at a
         // time, with nothing beside them, since a dockerd restarting on an old data root touches the host's docker0
         // (the helper restores it).
-        test: {name: 'engines', include: ENGINES, testTimeout: 300_000, hookTimeout: 300_000, fileParallelism: false, sequence: {groupOrder: 3}},
+        test: {
+          name: 'engines',
+          include: ENGINES,
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+          fileParallelism: false,
+          sequence: {groupOrder: 3},
+        },
       },
       {
         // Host-wide `docker system prune -a -f`: alone, after everything else.

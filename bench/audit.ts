@@ -11,7 +11,21 @@ export async function benchAudit(n = 100, rounds = 3): Promise<void> {
   const names = Array.from({length: n}, (_, i) => `ir-bench-audit-${process.pid}-${i}`)
   try {
     for (const [i, name] of names.entries()) {
-      await execa('docker', [i % 2 === 0 ? 'run' : 'create', ...(i % 2 === 0 ? ['-d'] : []), '--label', LABEL, '--name', name, IMAGE, 'sleep', '3600'], {stdout: 'ignore'})
+      await execa(
+        'docker',
+        [
+          i % 2 === 0 ? 'run' : 'create',
+          ...(i % 2 === 0 ? ['-d'] : []),
+          '--label',
+          LABEL,
+          '--name',
+          name,
+          IMAGE,
+          'sleep',
+          '3600',
+        ],
+        {stdout: 'ignore'},
+      )
     }
     const env = {IR_INCIDENTS_DIR: await incidentsDir()}
     const irTimes: number[] = []
@@ -20,7 +34,12 @@ export async function benchAudit(n = 100, rounds = 3): Promise<void> {
       irTimes.push((await time(() => ir(['audit', ...names, '--daemon', '--json'], env))).ms)
       cliTimes.push((await time(() => sh(`docker inspect ${names.join(' ')} >/dev/null`))).ms)
     }
-    report(`audit ${n} containers + engine (median of ${rounds})`, median(irTimes), median(cliTimes), 'ir also inspects each image and exec, reads /proc, daemon.json and section 3 files, and runs every CIS check')
+    report(
+      `audit ${n} containers + engine (median of ${rounds})`,
+      median(irTimes),
+      median(cliTimes),
+      'ir also inspects each image and exec, reads /proc, daemon.json and section 3 files, and runs every CIS check',
+    )
   } finally {
     await sh(`docker rm -f ${names.join(' ')} >/dev/null 2>&1 || true`)
   }

@@ -9,7 +9,25 @@ export async function benchIsolate(n = 30, rounds = 3): Promise<void> {
   await sh(`docker network create --label ${LABEL} ${net} >/dev/null`)
   try {
     for (const name of names) {
-      await execa('docker', ['run', '-d', '--label', LABEL, '--name', name, '--network', net, '--network-alias', name, IMAGE, 'sleep', '3600'], {stdout: 'ignore'})
+      await execa(
+        'docker',
+        [
+          'run',
+          '-d',
+          '--label',
+          LABEL,
+          '--name',
+          name,
+          '--network',
+          net,
+          '--network-alias',
+          name,
+          IMAGE,
+          'sleep',
+          '3600',
+        ],
+        {stdout: 'ignore'},
+      )
     }
     const env = {IR_INCIDENTS_DIR: await incidentsDir()}
     const irTimes: number[] = []
@@ -22,8 +40,15 @@ export async function benchIsolate(n = 30, rounds = 3): Promise<void> {
       cliTimes.push((await time(() => sh(loop))).ms)
       await sh(names.map((c) => `docker unpause ${c} && docker network connect --alias ${c} ${net} ${c}`).join('\n'))
     }
-    report(`isolate ${n} containers (median of ${rounds})`, median(irTimes), median(cliTimes), 'ir also stores each inspect as hashed evidence and audits every step')
+    report(
+      `isolate ${n} containers (median of ${rounds})`,
+      median(irTimes),
+      median(cliTimes),
+      'ir also stores each inspect as hashed evidence and audits every step',
+    )
   } finally {
-    await sh(`docker rm -f ${names.join(' ')} >/dev/null 2>&1 || true; docker network rm ${net} >/dev/null 2>&1 || true`)
+    await sh(
+      `docker rm -f ${names.join(' ')} >/dev/null 2>&1 || true; docker network rm ${net} >/dev/null 2>&1 || true`,
+    )
   }
 }

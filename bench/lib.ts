@@ -36,5 +36,7 @@ export function median(xs: number[]): number {
 
 export function report(name: string, irMs: number, cliMs: number, note = ''): void {
   const ratio = irMs / cliMs
-  console.log(`${name.padEnd(48)} ir ${irMs.toFixed(0).padStart(7)} ms   docker CLI ${cliMs.toFixed(0).padStart(7)} ms   ratio ${ratio.toFixed(2)}x${note ? `   ${note}` : ''}`)
+  console.log(
+    `${name.padEnd(48)} ir ${irMs.toFixed(0).padStart(7)} ms   docker CLI ${cliMs.toFixed(0).padStart(7)} ms   ratio ${ratio.toFixed(2)}x${note ? `   ${note}` : ''}`,
+  )
 }

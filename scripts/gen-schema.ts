@@ -3,4 +3,7 @@ import {writeFileSync} from 'node:fs'
 
 import {playbookJsonSchema} from '../src/playbook/schema.js'
 
-writeFileSync(new URL('../schemas/playbook.schema.json', import.meta.url), `${JSON.stringify(playbookJsonSchema(), null, 2)}\n`)
+writeFileSync(
+  new URL('../schemas/playbook.schema.json', import.meta.url),
+  `${JSON.stringify(playbookJsonSchema(), null, 2)}\n`,
+)

@@ -29,7 +29,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       default: false,
     }),
     'incidents-dir': Flags.string({
-      summary: 'Folder of incident cases (default: IR_INCIDENTS_DIR, then incidentsDir in ~/.config/ir/config.json, then /var/lib/ir/incidents for root or ~/.local/state/ir/incidents).',
+      summary:
+        'Folder of incident cases (default: IR_INCIDENTS_DIR, then incidentsDir in ~/.config/ir/config.json, then /var/lib/ir/incidents for root or ~/.local/state/ir/incidents).',
       helpGroup: 'GLOBAL',
     }),
   }
@@ -43,10 +44,14 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   private readonly onSigint = (): void => {
     this.sigints++
     if (this.sigints > 1) {
-      process.stderr.write('\nForced exit. Evidence files already written are kept; a file being written is left as .partial.\n')
+      process.stderr.write(
+        '\nForced exit. Evidence files already written are kept; a file being written is left as .partial.\n',
+      )
       process.exit(ExitCode.INTERRUPTED)
     }
-    process.stderr.write('\nInterrupting: finishing the current engine call and keeping what was collected (Ctrl-C again to force)...\n')
+    process.stderr.write(
+      '\nInterrupting: finishing the current engine call and keeping what was collected (Ctrl-C again to force)...\n',
+    )
     this.interrupt.abort()
   }
 
@@ -67,9 +72,14 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected override async finally(err: Error | undefined): Promise<void> {
     process.off('SIGINT', this.onSigint)
-    const failed = (err !== undefined && (err as {code?: string}).code !== 'EEXIT') || (process.exitCode !== undefined && process.exitCode !== 0) || ((err as {oclif?: {exit?: number}} | undefined)?.oclif?.exit ?? 0) !== 0
+    const failed =
+      (err !== undefined && (err as {code?: string}).code !== 'EEXIT') ||
+      (process.exitCode !== undefined && process.exitCode !== 0) ||
+      ((err as {oclif?: {exit?: number}} | undefined)?.oclif?.exit ?? 0) !== 0
     if (this.createdCase && failed && (await this.createdCase.discardIfUntouched())) {
-      this.progress(`Case ${this.createdCase.id} removed again: the command failed before it changed or collected anything.`)
+      this.progress(
+        `Case ${this.createdCase.id} removed again: the command failed before it changed or collected anything.`,
+      )
     }
     return super.finally(err)
   }
@@ -90,7 +100,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
    */
   protected static forTerminal(text: string, stream: NodeJS.WriteStream): string {
     const force = process.env.FORCE_COLOR
-    const colour = !('NO_COLOR' in process.env) && (force === undefined ? Boolean(stream.isTTY) : force !== '0' && force !== 'false')
+    const colour =
+      !('NO_COLOR' in process.env) && (force === undefined ? Boolean(stream.isTTY) : force !== '0' && force !== 'false')
     return terminalSafe(text, colour)
   }
 
@@ -129,16 +140,34 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       const engine = await this.connect()
       const info = await engine.info()
       return {
-        hosts: [{name: engine.endpoint, endpoint: engine.endpoint, source: {kind: 'default'}, labels: {}, engine, engineId: info.id, engineName: info.name, dir: '', cli: {args: [], env: {}}}],
+        hosts: [
+          {
+            name: engine.endpoint,
+            endpoint: engine.endpoint,
+            source: {kind: 'default'},
+            labels: {},
+            engine,
+            engineId: info.id,
+            engineName: info.name,
+            dir: '',
+            cli: {args: [], env: {}},
+          },
+        ],
         unreachable: [],
         multi: false,
       }
     }
     const specs = await hostSpecsFromFlags(f)
     const {DockerodeEngine} = await import('./docker/dockerode-engine.js')
-    const set = await connectHosts(specs, {log: this.log_, makeEngine: (s) => new DockerodeEngine(s.endpoint, this.log_)})
+    const set = await connectHosts(specs, {
+      log: this.log_,
+      makeEngine: (s) => new DockerodeEngine(s.endpoint, this.log_),
+    })
     for (const w of set.warnings ?? []) this.warnLine(w)
-    for (const u of set.unreachable) this.warnLine(`host ${u.name} is unreachable (${u.error.message}); carrying on with the other ${set.hosts.length} host(s).`)
+    for (const u of set.unreachable)
+      this.warnLine(
+        `host ${u.name} is unreachable (${u.error.message}); carrying on with the other ${set.hosts.length} host(s).`,
+      )
     return set
   }
 
@@ -151,14 +180,19 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   /** The incidents root: --incidents-dir, IR_INCIDENTS_DIR, the config file, the per-user default. */
   protected get store(): CaseStore {
     this.storeCache ??= CaseStore.fromEnv(process.env, process.cwd(), {
-      ...(this.flags && typeof (this.flags as {'incidents-dir'?: string})['incidents-dir'] === 'string' ? {flag: (this.flags as {'incidents-dir'?: string})['incidents-dir']} : {}),
+      ...(this.flags && typeof (this.flags as {'incidents-dir'?: string})['incidents-dir'] === 'string'
+        ? {flag: (this.flags as {'incidents-dir'?: string})['incidents-dir']}
+        : {}),
       onNote: (line) => this.warnLine(line),
     })
     return this.storeCache
   }
 
   /** Open the case named by --case (creating it), or create one with a generated id and say so. */
-  protected async openCase(id: string | undefined, extra: {title?: string; severity?: Severity; create?: boolean} = {}): Promise<Case> {
+  protected async openCase(
+    id: string | undefined,
+    extra: {title?: string; severity?: Severity; create?: boolean} = {},
+  ): Promise<Case> {
     const {kase, created} = await this.store.open({...(id === undefined ? {} : {id}), ...extra})
     if (created) {
       this.createdCase = kase
@@ -180,10 +214,16 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   private async reconcile(kase: Case): Promise<void> {
     await kase.keepReserve()
     const {recovered, partials} = await kase.reconcile()
-    for (const r of recovered) this.warnLine(`case ${kase.id}: ${r} was verified and recorded before ir was stopped; its commit is now complete`)
+    for (const r of recovered)
+      this.warnLine(`case ${kase.id}: ${r} was verified and recorded before ir was stopped; its commit is now complete`)
     if (partials.length > 0) {
-      const list = partials.slice(0, 5).map((p) => `${p.path} (${p.size} bytes)`).join(', ')
-      this.warnLine(`case ${kase.id} holds ${partials.length} incomplete transfer(s) kept as .partial (not evidence): ${list}${partials.length > 5 ? ', ...' : ''}`)
+      const list = partials
+        .slice(0, 5)
+        .map((p) => `${p.path} (${p.size} bytes)`)
+        .join(', ')
+      this.warnLine(
+        `case ${kase.id} holds ${partials.length} incomplete transfer(s) kept as .partial (not evidence): ${list}${partials.length > 5 ? ', ...' : ''}`,
+      )
     }
   }
 
@@ -193,7 +233,15 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     const diskFull = code === 'ENOSPC' || code === 'EDQUOT'
     for (const kase of this.openedCases.values()) {
       await kase
-        .recordFailure({action: 'command.failed', outcome: 'failure', msg: `ir ${this.id ?? ''} failed: ${ir.message}`, details: {command: this.id, exitCode: ir.exitCode, code: ir.exitName}}, diskFull)
+        .recordFailure(
+          {
+            action: 'command.failed',
+            outcome: 'failure',
+            msg: `ir ${this.id ?? ''} failed: ${ir.message}`,
+            details: {command: this.id, exitCode: ir.exitCode, code: ir.exitName},
+          },
+          diskFull,
+        )
         .catch(() => undefined)
     }
   }
@@ -218,11 +266,16 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     const ir = normalizeError(err)
     await this.recordFailure(ir).catch(() => undefined)
     if (this.jsonEnabled()) {
-      this.logJson({error: {message: ir.message, code: ir.exitName, exitCode: ir.exitCode, ...(ir.hint ? {hint: ir.hint} : {})}})
+      this.logJson({
+        error: {message: ir.message, code: ir.exitName, exitCode: ir.exitCode, ...(ir.hint ? {hint: ir.hint} : {})},
+      })
     } else {
       process.stderr.write(`Error: ${BaseCommand.forTerminal(ir.message, process.stderr)}\n`)
       if (ir.hint) process.stderr.write(`Hint: ${BaseCommand.forTerminal(ir.hint, process.stderr)}\n`)
-      if (ir.kind === 'bug') process.stderr.write('This is a bug in ir. Please report it with the output of the same command run with --debug.\n')
+      if (ir.kind === 'bug')
+        process.stderr.write(
+          'This is a bug in ir. Please report it with the output of the same command run with --debug.\n',
+        )
     }
     if (this.debugEnabled) {
       const cause = ir.cause instanceof Error ? ir.cause : err

@@ -88,8 +88,16 @@ export class ExternalCommandError extends IrError {
   readonly args: readonly string[]
   readonly exitStatus?: number
 
-  constructor(command: string, args: readonly string[], message: string, opts: IrErrorOptions & {exitStatus?: number} = {}) {
-    super(`${command} ${args.join(' ')} failed: ${message}`, 'external', {...opts, exit: opts.exit ?? 'EXTERNAL_COMMAND'})
+  constructor(
+    command: string,
+    args: readonly string[],
+    message: string,
+    opts: IrErrorOptions & {exitStatus?: number} = {},
+  ) {
+    super(`${command} ${args.join(' ')} failed: ${message}`, 'external', {
+      ...opts,
+      exit: opts.exit ?? 'EXTERNAL_COMMAND',
+    })
     this.name = 'ExternalCommandError'
     this.command = command
     this.args = [...args]
@@ -142,10 +150,25 @@ export function normalizeError(err: unknown): IrError {
     if (e.name === 'AbortError' || e.code === 'ABORT_ERR') return new InterruptedError()
     if (e.oclif && typeof e.oclif.exit === 'number') {
       // oclif parse errors span several lines ("The following error occurred:" + details): keep the details.
-      const lines = e.message.split('\n').map((l) => l.trim()).filter((l) => l.length > 0 && !/^The following errors? occurred:?$/i.test(l) && !/^See more help with --help$/i.test(l))
-      return new AbortError(lines.join(' ') || firstLine(e.message), {exit: e.oclif.exit === 2 ? 'USAGE' : 'FAILURE', hint: 'See --help for usage.'})
+      const lines = e.message
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(
+          (l) =>
+            l.length > 0 && !/^The following errors? occurred:?$/i.test(l) && !/^See more help with --help$/i.test(l),
+        )
+      return new AbortError(lines.join(' ') || firstLine(e.message), {
+        exit: e.oclif.exit === 2 ? 'USAGE' : 'FAILURE',
+        hint: 'See --help for usage.',
+      })
     }
-    if (e.code === 'ECONNRESET' || e.code === 'EPIPE' || e.code === 'ECONNREFUSED' || e.code === 'ETIMEDOUT' || /socket hang up/i.test(e.message)) {
+    if (
+      e.code === 'ECONNRESET' ||
+      e.code === 'EPIPE' ||
+      e.code === 'ECONNREFUSED' ||
+      e.code === 'ETIMEDOUT' ||
+      /socket hang up/i.test(e.message)
+    ) {
       return new AbortError(`Connection to the Docker engine lost (${e.code ?? e.message})`, {
         exit: 'ENGINE_UNREACHABLE',
         hint: 'Check the engine is running; what was already collected is kept (an interrupted file as .partial).',
@@ -155,27 +178,52 @@ export function normalizeError(err: unknown): IrError {
     const where = e.path ?? e.message
     const partial = (err as {partialPath?: string; bytesWritten?: number}).partialPath
     const kept = partial ? ` (${(err as {bytesWritten?: number}).bytesWritten ?? 0} bytes kept in ${partial})` : ''
-    const folderHint = 'Choose another folder with --incidents-dir or IR_INCIDENTS_DIR; nothing already collected was removed.'
+    const folderHint =
+      'Choose another folder with --incidents-dir or IR_INCIDENTS_DIR; nothing already collected was removed.'
     if (e.code === 'EACCES' || e.code === 'EPERM') {
-      return new AbortError(`Permission denied: ${where}${kept}`, {exit: 'CASE_ACCESS', hint: `Run as a user who can write there. ${folderHint}`, cause: err})
+      return new AbortError(`Permission denied: ${where}${kept}`, {
+        exit: 'CASE_ACCESS',
+        hint: `Run as a user who can write there. ${folderHint}`,
+        cause: err,
+      })
     }
     if (e.code === 'EROFS') {
-      return new AbortError(`Read-only file system: ${where}${kept}`, {exit: 'CASE_ACCESS', hint: folderHint, cause: err})
+      return new AbortError(`Read-only file system: ${where}${kept}`, {
+        exit: 'CASE_ACCESS',
+        hint: folderHint,
+        cause: err,
+      })
     }
     if (e.code === 'ENOTDIR') {
-      return new AbortError(`Not a folder: ${where} (a file is in the way)${kept}`, {exit: 'CASE_ACCESS', hint: folderHint, cause: err})
+      return new AbortError(`Not a folder: ${where} (a file is in the way)${kept}`, {
+        exit: 'CASE_ACCESS',
+        hint: folderHint,
+        cause: err,
+      })
     }
     if (e.code === 'EISDIR') {
       return new AbortError(`A folder is in the way: ${where}`, {exit: 'CASE_ACCESS', hint: folderHint, cause: err})
     }
     if (e.code === 'ENOSPC' || e.code === 'EDQUOT') {
-      return new AbortError(`No space left on device while writing ${e.path ?? 'to the case'}${kept}`, {exit: 'CASE_ACCESS', hint: 'Free space, or move the incidents folder to a larger disk (--incidents-dir); nothing already written was removed.', cause: err})
+      return new AbortError(`No space left on device while writing ${e.path ?? 'to the case'}${kept}`, {
+        exit: 'CASE_ACCESS',
+        hint: 'Free space, or move the incidents folder to a larger disk (--incidents-dir); nothing already written was removed.',
+        cause: err,
+      })
     }
     if (e.code === 'EMFILE' || e.code === 'ENFILE') {
-      return new AbortError(`Too many open files (${e.code})`, {exit: 'CASE_ACCESS', hint: 'Raise the limit (ulimit -n) or run fewer ir commands at once.', cause: err})
+      return new AbortError(`Too many open files (${e.code})`, {
+        exit: 'CASE_ACCESS',
+        hint: 'Raise the limit (ulimit -n) or run fewer ir commands at once.',
+        cause: err,
+      })
     }
     if (e.code === 'ECOMPROMISED') {
-      return new AbortError(`The case lock was lost while held (${e.message})`, {exit: 'CASE_ACCESS', hint: 'The machine stalled or another process removed the lock; run `ir case verify` on the case.', cause: err})
+      return new AbortError(`The case lock was lost while held (${e.message})`, {
+        exit: 'CASE_ACCESS',
+        hint: 'The machine stalled or another process removed the lock; run `ir case verify` on the case.',
+        cause: err,
+      })
     }
     if (e.code === 'ENOENT' && e.path) {
       return new AbortError(`No such file or folder: ${e.path}`, {exit: 'NOT_FOUND', cause: err})
@@ -186,5 +234,10 @@ export function normalizeError(err: unknown): IrError {
 }
 
 function firstLine(s: string): string {
-  return s.split('\n').map((l) => l.trim()).find((l) => l.length > 0) ?? ''
+  return (
+    s
+      .split('\n')
+      .map((l) => l.trim())
+      .find((l) => l.length > 0) ?? ''
+  )
 }

@@ -33,14 +33,16 @@ export const concurrencyFlag = Flags.integer({
 export const hostFlags = {
   host: Flags.string({
     char: 'H',
-    summary: 'Docker engine to act on (repeatable): unix:///path/docker.sock, tcp://host:2376 (TLS from DOCKER_TLS_VERIFY / DOCKER_CERT_PATH), ssh://[user@]host[:port] (through the system ssh: ~/.ssh/config, keys, agent, known_hosts).',
+    summary:
+      'Docker engine to act on (repeatable): unix:///path/docker.sock, tcp://host:2376 (TLS from DOCKER_TLS_VERIFY / DOCKER_CERT_PATH), ssh://[user@]host[:port] (through the system ssh: ~/.ssh/config, keys, agent, known_hosts).',
     multiple: true,
     multipleNonGreedy: true,
     helpGroup: 'HOSTS',
     helpValue: '<address>',
   }),
   context: Flags.string({
-    summary: "A docker CLI context to act on (repeatable), read from the CLI's context store (DOCKER_CONFIG or ~/.docker). Without --host/--context/--hosts: DOCKER_HOST, DOCKER_CONTEXT, the current context.",
+    summary:
+      "A docker CLI context to act on (repeatable), read from the CLI's context store (DOCKER_CONFIG or ~/.docker). Without --host/--context/--hosts: DOCKER_HOST, DOCKER_CONTEXT, the current context.",
     multiple: true,
     multipleNonGreedy: true,
     helpGroup: 'HOSTS',
@@ -61,14 +63,16 @@ export const hostFlags = {
 }
 
 export const filterFlag = Flags.string({
-  summary: 'Select containers on every host, with the docker CLI filter syntax (repeatable): label=app=web, ancestor=<image>, name=..., status=...',
+  summary:
+    'Select containers on every host, with the docker CLI filter syntax (repeatable): label=app=web, ancestor=<image>, name=..., status=...',
   multiple: true,
   multipleNonGreedy: true,
   helpValue: '<key=value>',
 })
 
 export const serviceFlag = Flags.string({
-  summary: 'A swarm service (repeatable): every task container with desired state running, found through a manager among the hosts.',
+  summary:
+    'A swarm service (repeatable): every task container with desired state running, found through a manager among the hosts.',
   multiple: true,
   multipleNonGreedy: true,
   helpValue: '<name>',

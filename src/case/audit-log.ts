@@ -66,7 +66,18 @@ export class AuditLog {
         timestamp: () => `,"time":"${new Date().toISOString()}"`,
         formatters: {level: (label) => ({level: label})},
         // Belt and braces: redactDeep runs first; pino's own redaction covers the usual paths.
-        redact: {paths: ['details.password', 'details.secret', 'details.token', 'details.value', 'details.env', 'details.*.value', 'details.*.password'], censor: '[REDACTED]'},
+        redact: {
+          paths: [
+            'details.password',
+            'details.secret',
+            'details.token',
+            'details.value',
+            'details.env',
+            'details.*.value',
+            'details.*.password',
+          ],
+          censor: '[REDACTED]',
+        },
       },
       destination,
     )
@@ -170,7 +181,10 @@ export interface ChainProblem {
 }
 
 /** Walk the whole chain. Returns the problems found (empty when intact) and the head. */
-export async function verifyChain(path: string, expectedHead?: AuditHead): Promise<{entries: number; problems: ChainProblem[]; head: AuditHead}> {
+export async function verifyChain(
+  path: string,
+  expectedHead?: AuditHead,
+): Promise<{entries: number; problems: ChainProblem[]; head: AuditHead}> {
   let text: string
   try {
     text = await readFile(path, 'utf8')
@@ -195,16 +209,30 @@ export async function verifyChain(path: string, expectedHead?: AuditHead): Promi
       prevHash = sha256(line)
       continue
     }
-    if (parsed.prev !== prevHash) problems.push({line: n, problem: `chain broken: prev does not match line ${n - 1} (a line before it was edited, removed or reordered)`})
-    if (parsed.seq !== n) problems.push({line: n, problem: `sequence number is ${String(parsed.seq)}, expected ${n} (a line was removed or inserted)`})
+    if (parsed.prev !== prevHash)
+      problems.push({
+        line: n,
+        problem: `chain broken: prev does not match line ${n - 1} (a line before it was edited, removed or reordered)`,
+      })
+    if (parsed.seq !== n)
+      problems.push({
+        line: n,
+        problem: `sequence number is ${String(parsed.seq)}, expected ${n} (a line was removed or inserted)`,
+      })
     prevHash = sha256(line)
   }
   const head = {seq: lines.length, hash: prevHash}
   if (expectedHead) {
     if (expectedHead.seq !== head.seq) {
-      problems.push({line: head.seq, problem: `case.json records ${expectedHead.seq} audit lines but the log has ${head.seq} (lines removed or appended outside ir)`})
+      problems.push({
+        line: head.seq,
+        problem: `case.json records ${expectedHead.seq} audit lines but the log has ${head.seq} (lines removed or appended outside ir)`,
+      })
     } else if (expectedHead.hash !== head.hash) {
-      problems.push({line: head.seq, problem: 'the last line does not match the head hash recorded in case.json (it was edited)'})
+      problems.push({
+        line: head.seq,
+        problem: 'the last line does not match the head hash recorded in case.json (it was edited)',
+      })
     }
   }
   return {entries: lines.length, problems, head}

@@ -64,16 +64,24 @@ export function configFilePath(env: NodeJS.ProcessEnv = process.env): string {
 export function incidentsRoot(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd(), flag?: string): IncidentsRoot {
   const configFile = configFilePath(env)
   if (flag !== undefined) return {root: checkedRoot(flag, cwd, '--incidents-dir'), source: 'flag', configFile}
-  if (env.IR_INCIDENTS_DIR !== undefined) return {root: checkedRoot(env.IR_INCIDENTS_DIR, cwd, 'IR_INCIDENTS_DIR'), source: 'env', configFile}
+  if (env.IR_INCIDENTS_DIR !== undefined)
+    return {root: checkedRoot(env.IR_INCIDENTS_DIR, cwd, 'IR_INCIDENTS_DIR'), source: 'env', configFile}
   const fromConfig = readConfigRoot(configFile)
-  if (fromConfig !== undefined) return {root: checkedRoot(fromConfig, cwd, `incidentsDir in ${configFile}`), source: 'config', configFile}
+  if (fromConfig !== undefined)
+    return {root: checkedRoot(fromConfig, cwd, `incidentsDir in ${configFile}`), source: 'config', configFile}
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
-  const root = isRoot ? '/var/lib/ir/incidents' : join(env.XDG_STATE_HOME || join(env.HOME || homedir(), '.local', 'state'), 'ir', 'incidents')
+  const root = isRoot
+    ? '/var/lib/ir/incidents'
+    : join(env.XDG_STATE_HOME || join(env.HOME || homedir(), '.local', 'state'), 'ir', 'incidents')
   return {root, source: 'default', configFile}
 }
 
 function checkedRoot(value: string, cwd: string, where: string): string {
-  if (value.trim() === '') throw new AbortError(`${where} is empty`, {exit: 'USAGE', hint: 'Name a folder for the incident cases, or leave it unset for the default.'})
+  if (value.trim() === '')
+    throw new AbortError(`${where} is empty`, {
+      exit: 'USAGE',
+      hint: 'Name a folder for the incident cases, or leave it unset for the default.',
+    })
   if (/[\u0000-\u001f\u007f]/.test(value)) throw new AbortError(`${where} holds a control character`, {exit: 'USAGE'})
   return resolve(cwd, value)
 }
@@ -91,7 +99,10 @@ function readConfigRoot(file: string): string | undefined {
   try {
     parsed = JSON.parse(text)
   } catch {
-    throw new AbortError(`The config file ${file} is not valid JSON`, {exit: 'USAGE', hint: 'It holds one object, e.g. {"incidentsDir": "/srv/incidents"}.'})
+    throw new AbortError(`The config file ${file} is not valid JSON`, {
+      exit: 'USAGE',
+      hint: 'It holds one object, e.g. {"incidentsDir": "/srv/incidents"}.',
+    })
   }
   const dir = (parsed as {incidentsDir?: unknown} | null)?.incidentsDir
   if (dir === undefined) return undefined
@@ -139,7 +150,12 @@ export class Case {
   ) {
     this.lock = CaseLock.for(join(dir, '.ir-lock'))
     const examiner = currentExaminer()
-    this.audit = new AuditLog(join(dir, 'audit.log'), this.lock, {caseId: meta.id, actor: `${examiner.user}@${examiner.host}`, tool: `${TOOL.name}/${TOOL.version}`}, (head) => this.saveHead(head))
+    this.audit = new AuditLog(
+      join(dir, 'audit.log'),
+      this.lock,
+      {caseId: meta.id, actor: `${examiner.user}@${examiner.host}`, tool: `${TOOL.name}/${TOOL.version}`},
+      (head) => this.saveHead(head),
+    )
     this.manifest = new Manifest(join(dir, 'manifest.json'), meta.id, this.lock)
   }
 
@@ -195,7 +211,15 @@ export class Case {
         target: input.source?.containerName ?? input.source?.containerId,
         outcome: 'success',
         msg: `Evidence ${artifact.path} (${artifact.type}) recorded`,
-        details: {artifact: artifact.id, path: artifact.path, type: artifact.type, sha256: artifact.sha256, size: artifact.size, entrySha256: entryDigest(artifact), entry: artifact},
+        details: {
+          artifact: artifact.id,
+          path: artifact.path,
+          type: artifact.type,
+          sha256: artifact.sha256,
+          size: artifact.size,
+          entrySha256: entryDigest(artifact),
+          entry: artifact,
+        },
       })
       await this.manifest.append(artifact)
       await commitEvidenceFile(written)
@@ -217,7 +241,9 @@ export class Case {
       return JSON.parse(await readFile(this.statePath(name), 'utf8')) as T
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return fallback
-      throw new AbortError(`Case state ${this.statePath(name)} is unreadable: ${(error as Error).message}`, {exit: 'CASE_ACCESS'})
+      throw new AbortError(`Case state ${this.statePath(name)} is unreadable: ${(error as Error).message}`, {
+        exit: 'CASE_ACCESS',
+      })
     }
   }
 
@@ -237,7 +263,12 @@ export class Case {
   writeTracked(rel: string, content: string): Promise<void> {
     return this.lock.run(async () => {
       await writeFileAtomic(join(this.dir, rel), content)
-      await this.record({action: 'case.state', outcome: 'info', msg: `State ${rel} saved`, details: {path: rel, sha256: sha256(content), size: Buffer.byteLength(content)}})
+      await this.record({
+        action: 'case.state',
+        outcome: 'info',
+        msg: `State ${rel} saved`,
+        details: {path: rel, sha256: sha256(content), size: Buffer.byteLength(content)},
+      })
     })
   }
 
@@ -260,7 +291,12 @@ export class Case {
       }
       this.meta = {...onDisk, ...changed}
       await writeFileAtomic(join(this.dir, 'case.json'), `${JSON.stringify(this.meta, null, 2)}\n`)
-      await this.record({action: 'case.update', outcome: 'success', details: {...changed, caseSha256: metaDigest(this.meta)}, msg: 'Case details updated'})
+      await this.record({
+        action: 'case.update',
+        outcome: 'success',
+        details: {...changed, caseSha256: metaDigest(this.meta)},
+        msg: 'Case details updated',
+      })
     })
   }
 
@@ -293,9 +329,15 @@ export class Case {
           const onDisk = await sha256File(abs)
           if (onDisk.sha256 === d.sha256 && onDisk.size === d.size) {
             const doc = await this.manifest.read()
-            if (!doc.artifacts.some((a) => a.path === finalRel) && d.entry) await this.manifest.append(d.entry as Artifact)
+            if (!doc.artifacts.some((a) => a.path === finalRel) && d.entry)
+              await this.manifest.append(d.entry as Artifact)
             await commitEvidenceFile({partialPath: abs, absPath: join(this.dir, finalRel)})
-            await this.record({action: 'evidence.recovered', outcome: 'success', msg: `Evidence ${finalRel} completed: its bytes were verified and recorded before ir was stopped`, details: {path: finalRel, sha256: d.sha256, size: d.size}})
+            await this.record({
+              action: 'evidence.recovered',
+              outcome: 'success',
+              msg: `Evidence ${finalRel} completed: its bytes were verified and recorded before ir was stopped`,
+              details: {path: finalRel, sha256: d.sha256, size: d.size},
+            })
             recovered.push(finalRel)
             continue
           }
@@ -303,7 +345,12 @@ export class Case {
         partials.push({path: rel, size: st.size})
         if (reported.has(`${rel}:${st.size}`)) continue
         const {sha256: digest} = await sha256File(abs)
-        await this.record({action: 'evidence.partial', outcome: 'info', msg: `Incomplete transfer found: ${rel} (${st.size} bytes), kept as .partial and not counted as evidence`, details: {path: rel, size: st.size, sha256: digest}})
+        await this.record({
+          action: 'evidence.partial',
+          outcome: 'info',
+          msg: `Incomplete transfer found: ${rel} (${st.size} bytes), kept as .partial and not counted as evidence`,
+          details: {path: rel, size: st.size, sha256: digest},
+        })
       }
       return {recovered, partials}
     })
@@ -315,7 +362,13 @@ export class Case {
    */
   async keepReserve(): Promise<void> {
     const path = join(this.dir, RESERVE_FILE)
-    if (await stat(path).then(() => true, () => false)) return
+    if (
+      await stat(path).then(
+        () => true,
+        () => false,
+      )
+    )
+      return
     await writeFileAtomic(path, Buffer.alloc(RESERVE_BYTES)).catch(() => undefined)
   }
 
@@ -360,7 +413,10 @@ async function readMetaFile(dir: string): Promise<CaseMeta | undefined> {
   try {
     return JSON.parse(text) as CaseMeta
   } catch {
-    throw new AbortError(`${join(dir, 'case.json')} is not valid JSON`, {exit: 'CASE_ACCESS', hint: 'Restore case.json from a copy; the evidence files are untouched.'})
+    throw new AbortError(`${join(dir, 'case.json')} is not valid JSON`, {
+      exit: 'CASE_ACCESS',
+      hint: 'Restore case.json from a copy; the evidence files are untouched.',
+    })
   }
 }
 
@@ -405,7 +461,8 @@ export class CaseStore {
     readonly root: string,
     opts: {legacyRoot?: string; onNote?: (line: string) => void; source?: RootSource} = {},
   ) {
-    this.legacyRoot = opts.legacyRoot && resolve(opts.legacyRoot) !== resolve(root) ? resolve(opts.legacyRoot) : undefined
+    this.legacyRoot =
+      opts.legacyRoot && resolve(opts.legacyRoot) !== resolve(root) ? resolve(opts.legacyRoot) : undefined
     this.onNote = opts.onNote
     this.source = opts.source ?? 'flag'
   }
@@ -415,7 +472,11 @@ export class CaseStore {
 
   static fromEnv(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd(), opts: StoreOptions = {}): CaseStore {
     const {root, source} = incidentsRoot(env, cwd, opts.flag)
-    return new CaseStore(root, {legacyRoot: join(cwd, 'incidents'), source, ...(opts.onNote ? {onNote: opts.onNote} : {})})
+    return new CaseStore(root, {
+      legacyRoot: join(cwd, 'incidents'),
+      source,
+      ...(opts.onNote ? {onNote: opts.onNote} : {}),
+    })
   }
 
   caseDir(id: string): string {
@@ -439,18 +500,31 @@ export class CaseStore {
 
   /** Open a case; create it (with a generated id when none is given) unless create is false. */
   async open(opts: OpenCaseOptions = {}): Promise<{kase: Case; created: boolean}> {
-    if (opts.id !== undefined && opts.id.trim() === '') throw new AbortError('The case id is empty', {exit: 'USAGE', hint: 'Give an existing case id (`ir case list`), or leave --case out to open a new case.'})
+    if (opts.id !== undefined && opts.id.trim() === '')
+      throw new AbortError('The case id is empty', {
+        exit: 'USAGE',
+        hint: 'Give an existing case id (`ir case list`), or leave --case out to open a new case.',
+      })
     const id = opts.id ? validateCaseId(opts.id) : generateCaseId()
     const located = await this.locate(id)
     if (located) {
-      if (this.legacyRoot && located.startsWith(this.legacyRoot)) this.onNote?.(`case ${id} is in ${located}, the ./incidents folder of an older ir; new cases go to ${this.root}`)
+      if (this.legacyRoot && located.startsWith(this.legacyRoot))
+        this.onNote?.(
+          `case ${id} is in ${located}, the ./incidents folder of an older ir; new cases go to ${this.root}`,
+        )
       const kase = new Case(located, (await readMetaFile(located))!)
-      await kase.update({...(opts.title ? {title: opts.title} : {}), ...(opts.severity ? {severity: opts.severity} : {})})
+      await kase.update({
+        ...(opts.title ? {title: opts.title} : {}),
+        ...(opts.severity ? {severity: opts.severity} : {}),
+      })
       return {kase, created: false}
     }
     await this.assertRootIsFolder()
     if (opts.create === false) {
-      throw new AbortError(`Case "${id}" not found in ${this.root}`, {exit: 'NOT_FOUND', hint: 'List cases with `ir case list`; --incidents-dir or IR_INCIDENTS_DIR if they live elsewhere.'})
+      throw new AbortError(`Case "${id}" not found in ${this.root}`, {
+        exit: 'NOT_FOUND',
+        hint: 'List cases with `ir case list`; --incidents-dir or IR_INCIDENTS_DIR if they live elsewhere.',
+      })
     }
     await ensureDir(this.root)
     const dir = this.caseDir(id)
@@ -478,16 +552,24 @@ export class CaseStore {
       await writeFileAtomic(join(dir, 'case.json'), `${JSON.stringify(meta, null, 2)}\n`)
       await kase.manifest.init()
       await kase.keepReserve()
-      await kase.record({action: 'case.open', outcome: 'success', details: {title: meta.title, examiner: meta.examiner, severity: meta.severity, caseSha256: metaDigest(meta)}, msg: `Case ${id} opened`})
+      await kase.record({
+        action: 'case.open',
+        outcome: 'success',
+        details: {title: meta.title, examiner: meta.examiner, severity: meta.severity, caseSha256: metaDigest(meta)},
+        msg: `Case ${id} opened`,
+      })
     })
     return {kase, created: true}
   }
 
   /** A root that is a file (IR_INCIDENTS_DIR=/etc/passwd) is a folder problem (exit 5), not "case not found". */
   private async assertRootIsFolder(): Promise<void> {
-    const st = await stat(this.root).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? undefined : error))
+    const st = await stat(this.root).catch((error: NodeJS.ErrnoException) =>
+      error.code === 'ENOENT' ? undefined : error,
+    )
     if (st instanceof Error) throw st
-    if (st && !st.isDirectory()) throw Object.assign(new Error(`not a folder: ${this.root}`), {code: 'ENOTDIR', path: this.root})
+    if (st && !st.isDirectory())
+      throw Object.assign(new Error(`not a folder: ${this.root}`), {code: 'ENOTDIR', path: this.root})
   }
 
   /** Another process is creating this case: wait (briefly) for its case.json. */
@@ -502,7 +584,10 @@ export class CaseStore {
       }
       await new Promise((r) => setTimeout(r, 50))
     }
-    throw new AbortError(`${dir} exists but holds no case.json`, {exit: 'CASE_ACCESS', hint: `Another ir process may have been killed while opening case ${id}; move the folder aside if it holds nothing.`})
+    throw new AbortError(`${dir} exists but holds no case.json`, {
+      exit: 'CASE_ACCESS',
+      hint: `Another ir process may have been killed while opening case ${id}; move the folder aside if it holds nothing.`,
+    })
   }
 
   readMeta(dir: string): Promise<CaseMeta | undefined> {

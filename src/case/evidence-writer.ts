@@ -50,9 +50,15 @@ export interface PartialFile extends WrittenFile {
  * commitEvidenceFile(), after the artifact is recorded: a killed or failed transfer leaves nothing
  * under a final name, and what was already read stays in the `.partial`.
  */
-export async function writeEvidenceFile(caseDir: string, relPath: string, content: EvidenceContent, opts: {signal?: AbortSignal; onProgress?: (bytes: number) => void; through?: Transform} = {}): Promise<PartialFile> {
+export async function writeEvidenceFile(
+  caseDir: string,
+  relPath: string,
+  content: EvidenceContent,
+  opts: {signal?: AbortSignal; onProgress?: (bytes: number) => void; through?: Transform} = {},
+): Promise<PartialFile> {
   const wanted = join(caseDir, relPath)
-  if (relative(caseDir, wanted).startsWith('..')) throw new AbortError(`Refusing to write outside the case: ${relPath}`, {exit: 'INTEGRITY'})
+  if (relative(caseDir, wanted).startsWith('..'))
+    throw new AbortError(`Refusing to write outside the case: ${relPath}`, {exit: 'INTEGRITY'})
   let opened: {fh: Handle; absPath: string}
   try {
     await ensureDir(dirname(wanted))
@@ -68,7 +74,8 @@ export async function writeEvidenceFile(caseDir: string, relPath: string, conten
   const {fh, absPath} = opened
   const partialPath = `${absPath}${PARTIAL_SUFFIX}`
   const hasher = new HashingStream(opts.onProgress)
-  const source = typeof content === 'string' || Buffer.isBuffer(content) ? Readable.from([Buffer.from(content)]) : content
+  const source =
+    typeof content === 'string' || Buffer.isBuffer(content) ? Readable.from([Buffer.from(content)]) : content
   try {
     const signal = opts.signal ? {signal: opts.signal} : {}
     if (opts.through) await pipeline(source, hasher, opts.through, fileSink(fh), signal)
@@ -76,10 +83,20 @@ export async function writeEvidenceFile(caseDir: string, relPath: string, conten
   } catch (error) {
     await fh.sync().catch(() => undefined)
     await fh.close().catch(() => undefined)
-    const written = await stat(partialPath).then((st) => st.size, () => 0)
+    const written = await stat(partialPath).then(
+      (st) => st.size,
+      () => 0,
+    )
     const code = (error as NodeJS.ErrnoException).code
     if (code === 'ENOSPC' || code === 'EDQUOT') {
-      throw new AbortError(`No space left on device writing ${partialPath}: ${written} bytes written, kept as .partial`, {exit: 'CASE_ACCESS', hint: 'Free space, or move the incidents folder to a larger disk (--incidents-dir); the next ir command on this case reports the partial file.', cause: error})
+      throw new AbortError(
+        `No space left on device writing ${partialPath}: ${written} bytes written, kept as .partial`,
+        {
+          exit: 'CASE_ACCESS',
+          hint: 'Free space, or move the incidents folder to a larger disk (--incidents-dir); the next ir command on this case reports the partial file.',
+          cause: error,
+        },
+      )
     }
     throw Object.assign(error as Error, {partialPath, bytesWritten: written})
   }
@@ -88,9 +105,18 @@ export async function writeEvidenceFile(caseDir: string, relPath: string, conten
   // Small files are re-hashed inline; large ones in a worker thread (another core).
   const onDisk = hasher.size > 8 * 1024 * 1024 ? await sha256FileInWorker(partialPath) : await sha256File(partialPath)
   if (onDisk.sha256 !== streamed || onDisk.size !== hasher.size) {
-    throw new AbortError(`Verification failed for ${partialPath}: the bytes on disk do not match what was streamed`, {exit: 'INTEGRITY', hint: 'Check the disk; the file was kept as .partial for examination.'})
+    throw new AbortError(`Verification failed for ${partialPath}: the bytes on disk do not match what was streamed`, {
+      exit: 'INTEGRITY',
+      hint: 'Check the disk; the file was kept as .partial for examination.',
+    })
   }
-  return {absPath, partialPath, relPath: relative(caseDir, absPath).split(sep).join('/'), sha256: streamed, size: hasher.size}
+  return {
+    absPath,
+    partialPath,
+    relPath: relative(caseDir, absPath).split(sep).join('/'),
+    sha256: streamed,
+    size: hasher.size,
+  }
 }
 
 /**
@@ -103,7 +129,8 @@ export async function commitEvidenceFile(file: {partialPath: string; absPath: st
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
     const [a, b] = await Promise.all([lstat(file.partialPath), lstat(file.absPath)])
-    if (a.ino !== b.ino) throw new AbortError(`Refusing to replace ${file.absPath}: a file already has that name`, {exit: 'INTEGRITY'})
+    if (a.ino !== b.ino)
+      throw new AbortError(`Refusing to replace ${file.absPath}: a file already has that name`, {exit: 'INTEGRITY'})
   }
   await unlink(file.partialPath)
   await fsyncDir(dirname(file.absPath))
@@ -134,7 +161,11 @@ async function openExclusive(wanted: string): Promise<{fh: Handle; absPath: stri
     const candidate = i === 0 ? wanted : `${stem}-${i}${ext}`
     if (await exists(candidate)) continue
     try {
-      const fh = await open(`${candidate}${PARTIAL_SUFFIX}`, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, FILE_MODE)
+      const fh = await open(
+        `${candidate}${PARTIAL_SUFFIX}`,
+        constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL,
+        FILE_MODE,
+      )
       return {fh, absPath: candidate}
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
@@ -144,5 +175,8 @@ async function openExclusive(wanted: string): Promise<{fh: Handle; absPath: stri
 }
 
 async function exists(path: string): Promise<boolean> {
-  return lstat(path).then(() => true, () => false)
+  return lstat(path).then(
+    () => true,
+    () => false,
+  )
 }

@@ -23,11 +23,17 @@ export function generateCaseId(now: Date = new Date()): string {
 
 /** Compact UTC timestamp for file and tag names: 20261127T235134Z */
 export function fileStamp(now: Date = new Date()): string {
-  return now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z')
+  return now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z')
 }
 
 /** Make a container name or other label safe to use in a file name. */
 export function safeFileName(s: string): string {
-  const cleaned = s.replace(/^\/+/, '').replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '_')
+  const cleaned = s
+    .replace(/^\/+/, '')
+    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .replace(/^\.+/, '_')
   return cleaned.slice(0, 80) || 'unnamed'
 }

@@ -89,10 +89,13 @@ export class CaseLock {
         if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error
       }
       if (Date.now() > deadline) {
-        throw new AbortError(`The case is busy: another ir process has held its lock for over ${Math.round(this.waitMs / 1000)} s (${this.path})`, {
-          exit: 'CASE_ACCESS',
-          hint: `Wait for the other ir command to finish. A lock whose holder was killed is taken over by itself after ${Math.round(this.staleMs / 1000)} s.`,
-        })
+        throw new AbortError(
+          `The case is busy: another ir process has held its lock for over ${Math.round(this.waitMs / 1000)} s (${this.path})`,
+          {
+            exit: 'CASE_ACCESS',
+            hint: `Wait for the other ir command to finish. A lock whose holder was killed is taken over by itself after ${Math.round(this.staleMs / 1000)} s.`,
+          },
+        )
       }
       await new Promise((r) => setTimeout(r, delay + Math.floor(Math.random() * delay)))
       delay = Math.min(delay * 2, 200)

@@ -60,8 +60,13 @@ export class Manifest {
     try {
       text = await readFile(this.path, 'utf8')
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT' && opts.missingOk !== false) return {schema: 1, caseId: this.caseId, artifacts: []}
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new AbortError(`The manifest ${this.path} is missing`, {exit: 'INTEGRITY', hint: 'Restore manifest.json from a copy; `ir case verify` lists what the audit chain expects.'})
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT' && opts.missingOk !== false)
+        return {schema: 1, caseId: this.caseId, artifacts: []}
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new AbortError(`The manifest ${this.path} is missing`, {
+          exit: 'INTEGRITY',
+          hint: 'Restore manifest.json from a copy; `ir case verify` lists what the audit chain expects.',
+        })
       throw error
     }
     try {
@@ -69,7 +74,10 @@ export class Manifest {
       if (!doc || !Array.isArray(doc.artifacts)) throw new Error('no artifacts list')
       return doc
     } catch {
-      throw new AbortError(`The manifest ${this.path} is not valid JSON`, {exit: 'INTEGRITY', hint: 'Run `ir case verify` and restore manifest.json from a copy.'})
+      throw new AbortError(`The manifest ${this.path} is not valid JSON`, {
+        exit: 'INTEGRITY',
+        hint: 'Run `ir case verify` and restore manifest.json from a copy.',
+      })
     }
   }
 
@@ -86,7 +94,8 @@ export class Manifest {
   async append(full: Artifact): Promise<void> {
     await this.lock.run(async () => {
       const doc = await this.read()
-      if (doc.artifacts.some((a) => a.path === full.path || a.id === full.id)) throw new AbortError(`Artifact ${full.path} is already in the manifest`, {exit: 'INTEGRITY'})
+      if (doc.artifacts.some((a) => a.path === full.path || a.id === full.id))
+        throw new AbortError(`Artifact ${full.path} is already in the manifest`, {exit: 'INTEGRITY'})
       doc.artifacts.push(full)
       await writeFileAtomic(this.path, `${JSON.stringify(doc, null, 2)}\n`)
     })

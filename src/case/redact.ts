@@ -9,21 +9,98 @@
 export const REDACTED = '[REDACTED]'
 
 /** Whole names (lower-cased, `-` and `.` read as `_`) that look secret by their words but are not. */
-const INNOCENT_NAMES = new Set(['pwd', 'oldpwd', 'recv_keys', 'recv_key', 'keyserver', 'keyring', 'primary_key', 'foreign_key', 'sort_key', 'partition_key', 'cache_key'])
+const INNOCENT_NAMES = new Set([
+  'pwd',
+  'oldpwd',
+  'recv_keys',
+  'recv_key',
+  'keyserver',
+  'keyring',
+  'primary_key',
+  'foreign_key',
+  'sort_key',
+  'partition_key',
+  'cache_key',
+])
 
 /** A last word that makes a secret-looking name describe a secret instead of holding one. */
 const DESCRIPTIVE_LAST_WORD = new Set([
-  'file', 'files', 'path', 'dir', 'directory', 'length', 'len', 'min', 'max', 'size', 'bits', 'count',
-  'enabled', 'enable', 'disabled', 'disable', 'required', 'type', 'method', 'mode', 'algorithm', 'algo',
-  'expiry', 'expires', 'expiration', 'ttl', 'timeout', 'lifetime', 'id', 'name', 'names', 'user', 'username',
-  'url', 'uri', 'endpoint', 'host', 'port', 'provider', 'backend', 'plugin', 'realm', 'scheme', 'strategy',
-  'format', 'version', 'policy', 'stdin', 'cache', 'domain', 'source', 'header', 'prefix', 'store',
+  'file',
+  'files',
+  'path',
+  'dir',
+  'directory',
+  'length',
+  'len',
+  'min',
+  'max',
+  'size',
+  'bits',
+  'count',
+  'enabled',
+  'enable',
+  'disabled',
+  'disable',
+  'required',
+  'type',
+  'method',
+  'mode',
+  'algorithm',
+  'algo',
+  'expiry',
+  'expires',
+  'expiration',
+  'ttl',
+  'timeout',
+  'lifetime',
+  'id',
+  'name',
+  'names',
+  'user',
+  'username',
+  'url',
+  'uri',
+  'endpoint',
+  'host',
+  'port',
+  'provider',
+  'backend',
+  'plugin',
+  'realm',
+  'scheme',
+  'strategy',
+  'format',
+  'version',
+  'policy',
+  'stdin',
+  'cache',
+  'domain',
+  'source',
+  'header',
+  'prefix',
+  'store',
 ])
 
 /** Words that contain a secret marker without being one. */
 const INNOCENT_WORDS = new Set([
-  'monkey', 'turkey', 'hockey', 'jockey', 'donkey', 'whiskey', 'hotkey', 'compass', 'bypass', 'encompass',
-  'overpass', 'underpass', 'trespass', 'surpass', 'tokenizer', 'tokenizers', 'tokenize', 'tokenizing',
+  'monkey',
+  'turkey',
+  'hockey',
+  'jockey',
+  'donkey',
+  'whiskey',
+  'hotkey',
+  'compass',
+  'bypass',
+  'encompass',
+  'overpass',
+  'underpass',
+  'trespass',
+  'surpass',
+  'tokenizer',
+  'tokenizers',
+  'tokenize',
+  'tokenizing',
 ])
 
 /** The words of a name: split at non-alphanumerics and camelCase boundaries, lower-cased. */
@@ -52,7 +129,25 @@ function isStrongSecretWord(w: string): boolean {
  * Words that mark a secret only as the last word of a name (`REDIS_AUTH`, `X-Api-Key`, `SENTRY_DSN`)
  * or alone: as a first word they name a group of settings (`auth.database`, `SESSION_DRIVER`).
  */
-const WEAK_SECRET_WORDS = new Set(['key', 'keys', 'auth', 'authn', 'authz', 'session', 'sessionid', 'sessid', 'cookie', 'cookies', 'salt', 'signature', 'dsn', 'jwt', 'bearer', 'otp', 'totp'])
+const WEAK_SECRET_WORDS = new Set([
+  'key',
+  'keys',
+  'auth',
+  'authn',
+  'authz',
+  'session',
+  'sessionid',
+  'sessid',
+  'cookie',
+  'cookies',
+  'salt',
+  'signature',
+  'dsn',
+  'jwt',
+  'bearer',
+  'otp',
+  'totp',
+])
 
 /**
  * Whether a name (env variable, flag, header, JSON key, label) holds a secret value: one of its
@@ -83,13 +178,20 @@ const SHELL_REFERENCE = /^\$(\{[A-Za-z_][A-Za-z0-9_]*(:?[-=?+][^}]*)?\}|[A-Za-z_
 const PATH_VALUE = /^(\/|\.\/|\.\.\/|~\/)[\w./@+-]*$/
 
 function keepValue(value: string): boolean {
-  return value === '' || value.includes(REDACTED) || HARMLESS_VALUE.test(value) || SHELL_REFERENCE.test(value) || PATH_VALUE.test(value)
+  return (
+    value === '' ||
+    value.includes(REDACTED) ||
+    HARMLESS_VALUE.test(value) ||
+    SHELL_REFERENCE.test(value) ||
+    PATH_VALUE.test(value)
+  )
 }
 
 // A position right after a separator: start, any non-word character, or a literal `\n`/`\t`/`\r`.
 const AFTER_SEP = String.raw`(?:(?<=\\[ntr])|(?<![A-Za-z0-9_]))`
 
-const PRIVATE_KEY_BLOCK = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----[\s\S]*?(-----END [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----|$)/g
+const PRIVATE_KEY_BLOCK =
+  /-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----[\s\S]*?(-----END [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----|$)/g
 // user:password@ (the user may be empty, as in redis://:pw@host).
 const URL_USERINFO = /\b([a-z][a-z0-9+.-]{0,31}:\/\/)([^\s:/@"'`]*):([^\s@/"'`]+)@/gi
 // Bearer x, Basic x, Token x anywhere.
@@ -122,7 +224,10 @@ const TOKEN_SHAPES = new RegExp(
 const WEBHOOK = /\b(https:\/\/(?:hooks\.slack\.com\/services|discord(?:app)?\.com\/api\/webhooks))\/[A-Za-z0-9/_-]+/g
 // NAME=value, NAME: value, "NAME": "value", --name=value, X-Api-Key: value (the value is found by valueAt).
 // (Names are bounded in length, so that a long run of `a-a-a-...` stays linear.)
-const ASSIGNMENT = new RegExp(`${AFTER_SEP}(-{1,2})?(["']?)([A-Za-z_][A-Za-z0-9_.-]{0,127})\\2([ \\t]{0,16})([=:])([ \\t]{0,16})`, 'g')
+const ASSIGNMENT = new RegExp(
+  `${AFTER_SEP}(-{1,2})?(["']?)([A-Za-z_][A-Za-z0-9_.-]{0,127})\\2([ \\t]{0,16})([=:])([ \\t]{0,16})`,
+  'g',
+)
 // --password value, -storepass value: a secret-named flag followed by its value as the next word.
 const FLAG_VALUE = new RegExp(`(?<=^|[\\s"'(]|\\\\[ntr])(--?[A-Za-z][A-Za-z0-9_.-]{0,127})([ \\t]+)`, 'g')
 // Dockerfile's legacy `ENV NAME value` form: the value is the rest of the line.
@@ -224,7 +329,13 @@ function legacyEnvRanges(text: string): Range[] {
     if (!isSecretName(m[2]!)) continue
     const at = m.index + m[0].length
     let end = at
-    while (end < text.length && text[end] !== '\n' && text[end] !== '"' && !(text[end] === '\\' && text[end + 1] === 'n')) end++
+    while (
+      end < text.length &&
+      text[end] !== '\n' &&
+      text[end] !== '"' &&
+      !(text[end] === '\\' && text[end + 1] === 'n')
+    )
+      end++
     if (end > at && !keepValue(text.slice(at, end))) ranges.push([at, end])
   }
   return ranges
@@ -250,7 +361,12 @@ function tokenize(segment: string, offset: number): Token[] {
     const q = raw[0] === '"' || raw[0] === "'" ? 1 : 0
     const qe = q && raw.length > 1 && raw.at(-1) === raw[0] ? 1 : 0
     const start = offset + m.index
-    out.push({start, end: start + raw.length, text: raw.slice(q, raw.length - qe), inner: [start + q, start + raw.length - qe]})
+    out.push({
+      start,
+      end: start + raw.length,
+      text: raw.slice(q, raw.length - qe),
+      inner: [start + q, start + raw.length - qe],
+    })
   }
   return out
 }
@@ -286,7 +402,11 @@ const sshpassRule = letterFlag('p', true)
 const mongoRule = letterFlag('p', true)
 
 const CLIENT_RULES: Array<{names: RegExp; rule: ClientRule}> = [
-  {names: /^(mysql|mysqladmin|mysqldump|mysqlcheck|mysqlimport|mysqlshow|mysqlpump|mysqlsh|mysqlslap|mariadb|mariadb-dump|mariadb-admin|mariadb-check|mariadb-import)$/, rule: mysqlRule},
+  {
+    names:
+      /^(mysql|mysqladmin|mysqldump|mysqlcheck|mysqlimport|mysqlshow|mysqlpump|mysqlsh|mysqlslap|mariadb|mariadb-dump|mariadb-admin|mariadb-check|mariadb-import)$/,
+    rule: mysqlRule,
+  },
   {names: /^sshpass$/, rule: sshpassRule},
   {names: /^(mongo|mongosh|mongodump|mongorestore|mongoexport|mongoimport|mongostat|mongotop)$/, rule: mongoRule},
   {
@@ -295,7 +415,9 @@ const CLIENT_RULES: Array<{names: RegExp; rule: ClientRule}> = [
       const out = letterFlag('a', true)(tokens, text)
       const auth = tokens.findIndex((t) => t.text.toUpperCase() === 'AUTH')
       // AUTH password, or AUTH user password (a following all-caps word is the next command).
-      if (auth >= 0) for (const [k, t] of tokens.slice(auth + 1, auth + 3).entries()) if (k === 0 || !/^[A-Z]+$/.test(t.text)) out.push(t.inner)
+      if (auth >= 0)
+        for (const [k, t] of tokens.slice(auth + 1, auth + 3).entries())
+          if (k === 0 || !/^[A-Z]+$/.test(t.text)) out.push(t.inner)
       return out
     },
   },
@@ -322,7 +444,10 @@ const CLIENT_RULES: Array<{names: RegExp; rule: ClientRule}> = [
   {
     names: /^htpasswd$/,
     rule: (tokens) => {
-      const flags = tokens.filter((t) => /^-[a-zA-Z]+$/.test(t.text)).map((t) => t.text).join('')
+      const flags = tokens
+        .filter((t) => /^-[a-zA-Z]+$/.test(t.text))
+        .map((t) => t.text)
+        .join('')
       if (!flags.includes('b')) return []
       const positional = tokens.filter((t) => !t.text.startsWith('-'))
       const pass = positional[flags.includes('n') ? 1 : 2]
@@ -332,17 +457,27 @@ const CLIENT_RULES: Array<{names: RegExp; rule: ClientRule}> = [
   {
     names: /^(docker|podman|nerdctl|buildah|skopeo|helm|oras|crane|az)$/,
     // Only `docker login`, `helm registry login`: `docker run -p 8080:80 app login` publishes a port.
-    rule: (tokens, text) => (tokens.filter((t) => !t.text.startsWith('-')).slice(0, 2).some((t) => t.text === 'login') ? letterFlag('p', true)(tokens, text) : []),
+    rule: (tokens, text) =>
+      tokens
+        .filter((t) => !t.text.startsWith('-'))
+        .slice(0, 2)
+        .some((t) => t.text === 'login')
+        ? letterFlag('p', true)(tokens, text)
+        : [],
   },
   {names: /^(sqlcmd|bcp|osql|mosquitto_pub|mosquitto_sub|mosquitto_rr)$/, rule: letterFlag('P', true)},
-  {names: /^(ldapsearch|ldapadd|ldapmodify|ldapdelete|ldapwhoami|ldappasswd|ldapcompare|ldapmodrdn)$/, rule: letterFlag('w', true)},
+  {
+    names: /^(ldapsearch|ldapadd|ldapmodify|ldapdelete|ldapwhoami|ldappasswd|ldapcompare|ldapmodrdn)$/,
+    rule: letterFlag('w', true),
+  },
   {names: /^openssl$/, rule: letterFlag('k', true)},
   {
     names: /^(smbclient|rpcclient|smbmap|mount\.cifs)$/,
     rule: (tokens, text) => {
       const out: Range[] = []
       tokens.forEach((t, i) => {
-        const cred = t.text === '-U' || t.text === '--user' ? tokens[i + 1] : /^(--user=|-U)./.test(t.text) ? t : undefined
+        const cred =
+          t.text === '-U' || t.text === '--user' ? tokens[i + 1] : /^(--user=|-U)./.test(t.text) ? t : undefined
         if (!cred) return
         const pct = text.slice(cred.start, cred.end).indexOf('%')
         if (pct >= 0) out.push(unquotedRange(text, [cred.start + pct + 1, cred.end]))
@@ -389,7 +524,9 @@ function clientRanges(text: string): Range[] {
 export function redactText(text: string): string {
   if (text === '') return text
   let out = text.replace(PRIVATE_KEY_BLOCK, REDACTED)
-  out = out.replace(URL_USERINFO, (m, scheme: string, user: string, pass: string) => (pass === REDACTED ? m : `${scheme}${user}:${REDACTED}@`))
+  out = out.replace(URL_USERINFO, (m, scheme: string, user: string, pass: string) =>
+    pass === REDACTED ? m : `${scheme}${user}:${REDACTED}@`,
+  )
   out = out.replace(WEBHOOK, (_m, base: string) => `${base}/${REDACTED}`)
   out = out.replace(AUTH_SCHEME, (_m, scheme: string) => `${scheme} ${REDACTED}`)
   out = applyRanges(out, clientRanges(out))
@@ -414,9 +551,19 @@ export function redactArgs(args: readonly string[]): string[] {
     const start = offset
     offset += a.length + 1
     const prev = i > 0 ? args[i - 1]! : ''
-    if (/^--?[A-Za-z]/.test(prev) && !prev.includes('=') && !/^--?no[-_]/i.test(prev) && isSecretName(prev.replace(/^-+/, '')) && !/^([-<>|&;]|[A-Za-z_][\w.-]*=)/.test(a) && !keepValue(a)) return REDACTED
+    if (
+      /^--?[A-Za-z]/.test(prev) &&
+      !prev.includes('=') &&
+      !/^--?no[-_]/i.test(prev) &&
+      isSecretName(prev.replace(/^-+/, '')) &&
+      !/^([-<>|&;]|[A-Za-z_][\w.-]*=)/.test(a) &&
+      !keepValue(a)
+    )
+      return REDACTED
     // The parts of the joined line's ranges that fall in this item.
-    const own = ranges.filter(([s, e]) => s < start + a.length && e > start).map(([s, e]): Range => [Math.max(s, start) - start, Math.min(e, start + a.length) - start])
+    const own = ranges
+      .filter(([s, e]) => s < start + a.length && e > start)
+      .map(([s, e]): Range => [Math.max(s, start) - start, Math.min(e, start + a.length) - start])
     return redactText(applyRanges(a, own))
   })
 }
@@ -454,8 +601,12 @@ function walk(value: unknown, key: string | undefined): unknown {
     return value
   }
   if (Array.isArray(value)) {
-    if (key === 'Env' || key === 'env') return value.map((v) => (typeof v === 'string' ? redactEnvEntry(v) : walk(v, undefined)))
-    if (value.every((v) => typeof v === 'string')) return redactArgs(value as string[]).map((v, i) => (secretKey(key) && (value[i] as string).length > 0 ? REDACTED : v))
+    if (key === 'Env' || key === 'env')
+      return value.map((v) => (typeof v === 'string' ? redactEnvEntry(v) : walk(v, undefined)))
+    if (value.every((v) => typeof v === 'string'))
+      return redactArgs(value as string[]).map((v, i) =>
+        secretKey(key) && (value[i] as string).length > 0 ? REDACTED : v,
+      )
     return value.map((v) => walk(v, undefined))
   }
   if (typeof value === 'object') {

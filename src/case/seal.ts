@@ -53,27 +53,52 @@ export interface SealOutcome {
   allowedSigners: string
 }
 
-async function run(cmd: string, args: string[], opts: {input?: string | Buffer; cwd?: string} = {}): Promise<{exitCode: number; stdout: string; stderr: string}> {
+async function run(
+  cmd: string,
+  args: string[],
+  opts: {input?: string | Buffer; cwd?: string} = {},
+): Promise<{exitCode: number; stdout: string; stderr: string}> {
   const {execa} = await import('execa')
   try {
-    const r = await execa(cmd, args, {reject: false, ...(opts.input === undefined ? {stdin: 'ignore'} : {input: opts.input}), ...(opts.cwd ? {cwd: opts.cwd} : {}), timeout: 60_000})
+    const r = await execa(cmd, args, {
+      reject: false,
+      ...(opts.input === undefined ? {stdin: 'ignore'} : {input: opts.input}),
+      ...(opts.cwd ? {cwd: opts.cwd} : {}),
+      timeout: 60_000,
+    })
     if (r.failed && r.exitCode === undefined) throw r
     return {exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr)}
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
-    if (code === 'ENOENT') throw new ExternalCommandError(cmd, args, `${cmd} is not installed`, {hint: cmd === 'openssl' ? 'Install the Debian package openssl.' : 'Install the Debian package openssh-client (OpenSSH >= 8.2).'})
+    if (code === 'ENOENT')
+      throw new ExternalCommandError(cmd, args, `${cmd} is not installed`, {
+        hint:
+          cmd === 'openssl'
+            ? 'Install the Debian package openssl.'
+            : 'Install the Debian package openssh-client (OpenSSH >= 8.2).',
+      })
     throw new ExternalCommandError(cmd, args, errorMessage(error))
   }
 }
 
 export function lastLine(s: string): string {
-  return s.split('\n').map((l) => l.trim()).filter(Boolean).at(-1) ?? ''
+  return (
+    s
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .at(-1) ?? ''
+  )
 }
 
 /** Read the signing key's public half and fingerprint (before the case lock is taken). */
 export async function loadSealKey(keyPath: string): Promise<SealKey> {
   const st = await lstat(keyPath).catch(() => undefined)
-  if (!st?.isFile()) throw new AbortError(`SSH key ${keyPath} not found`, {exit: 'NOT_FOUND', hint: 'Give the examiner\'s private key (e.g. ~/.ssh/id_ed25519), or its .pub with the key loaded in ssh-agent.'})
+  if (!st?.isFile())
+    throw new AbortError(`SSH key ${keyPath} not found`, {
+      exit: 'NOT_FOUND',
+      hint: "Give the examiner's private key (e.g. ~/.ssh/id_ed25519), or its .pub with the key loaded in ssh-agent.",
+    })
   let publicKey: string
   if (keyPath.endsWith('.pub')) publicKey = (await readFile(keyPath, 'utf8')).trim()
   else {
@@ -81,7 +106,13 @@ export async function loadSealKey(keyPath: string): Promise<SealKey> {
     if (pub) publicKey = pub.trim()
     else {
       const r = await run('ssh-keygen', ['-y', '-f', keyPath])
-      if (r.exitCode !== 0) throw new ExternalCommandError('ssh-keygen', ['-y', '-f', keyPath], lastLine(r.stderr) || `exit ${r.exitCode}`, {exit: 'USAGE'})
+      if (r.exitCode !== 0)
+        throw new ExternalCommandError(
+          'ssh-keygen',
+          ['-y', '-f', keyPath],
+          lastLine(r.stderr) || `exit ${r.exitCode}`,
+          {exit: 'USAGE'},
+        )
       publicKey = r.stdout.trim()
     }
   }
@@ -89,13 +120,17 @@ export async function loadSealKey(keyPath: string): Promise<SealKey> {
   if (!type || !blob) throw new AbortError(`${keyPath}: not an SSH public key`, {exit: 'USAGE'})
   const r = await run('ssh-keygen', ['-l', '-E', 'sha256', '-f', '-'], {input: `${type} ${blob}\n`})
   const fingerprint = /SHA256:\S+/.exec(r.stdout)?.[0]
-  if (r.exitCode !== 0 || !fingerprint) throw new ExternalCommandError('ssh-keygen', ['-l', '-f', '-'], lastLine(r.stderr) || 'no fingerprint', {exit: 'USAGE'})
+  if (r.exitCode !== 0 || !fingerprint)
+    throw new ExternalCommandError('ssh-keygen', ['-l', '-f', '-'], lastLine(r.stderr) || 'no fingerprint', {
+      exit: 'USAGE',
+    })
   return {signWith: keyPath, publicKey: `${type} ${blob}`, fingerprint, type}
 }
 
 /** The sha256sum name escaping: a name with `\` or a newline gets a leading `\` and escapes. */
 export function sumsLine(hex: string, rel: string): string {
-  if (/[\\\n\r]/.test(rel)) return `\\${hex}  ${rel.replaceAll('\\', '\\\\').replaceAll('\n', '\\n').replaceAll('\r', '\\r')}\n`
+  if (/[\\\n\r]/.test(rel))
+    return `\\${hex}  ${rel.replaceAll('\\', '\\\\').replaceAll('\n', '\\n').replaceAll('\r', '\\r')}\n`
   return `${hex}  ${rel}\n`
 }
 
@@ -107,7 +142,9 @@ export function parseSums(text: string): Map<string, string> {
     const line = escaped ? raw.slice(1) : raw
     const m = /^([0-9a-f]{64}) [ *](.*)$/.exec(line)
     if (!m) continue
-    const name = escaped ? m[2]!.replace(/\\(\\|n|r)/g, (_s, c: string) => (c === 'n' ? '\n' : c === 'r' ? '\r' : '\\')) : m[2]!
+    const name = escaped
+      ? m[2]!.replace(/\\(\\|n|r)/g, (_s, c: string) => (c === 'n' ? '\n' : c === 'r' ? '\r' : '\\'))
+      : m[2]!
     out.set(name, m[1]!)
   }
   return out
@@ -119,7 +156,10 @@ export async function sealGenerations(dir: string): Promise<number[]> {
     if (error.code === 'ENOENT') return [] as string[]
     throw error
   })
-  return names.filter((n) => /^\d{4}$/.test(n)).map(Number).sort((a, b) => a - b)
+  return names
+    .filter((n) => /^\d{4}$/.test(n))
+    .map(Number)
+    .sort((a, b) => a - b)
 }
 
 export function genDir(n: number): string {
@@ -177,7 +217,15 @@ export async function writeSeal(kase: Case, key: SealKey, opts: {signer: string;
       action: 'case.seal',
       outcome: 'success',
       msg: `Case sealed (generation ${generation}) by ${opts.signer} with ${key.type} key ${key.fingerprint}`,
-      details: {generation, dir: rel, signer: opts.signer, keyFingerprint: key.fingerprint, keyType: key.type, namespace: SEAL_NAMESPACE, ...(opts.tsa ? {tsa: opts.tsa} : {})},
+      details: {
+        generation,
+        dir: rel,
+        signer: opts.signer,
+        keyFingerprint: key.fingerprint,
+        keyType: key.type,
+        namespace: SEAL_NAMESPACE,
+        ...(opts.tsa ? {tsa: opts.tsa} : {}),
+      },
     })
     const head = await readHead(kase.audit.path)
     const auditBytes = (await lstat(kase.audit.path)).size
@@ -198,27 +246,74 @@ export async function writeSeal(kase: Case, key: SealKey, opts: {signer: string;
     await writeFileAtomic(join(abs, SEAL_JSON), `${JSON.stringify(doc, null, 2)}\n`, 0o644)
     const files = await sealableFiles(kase.dir, generation)
     await writeFileAtomic(join(abs, SUMS), await writeSums(kase.dir, files), 0o644)
-    await writeFileAtomic(join(abs, ALLOWED_SIGNERS), `${opts.signer} namespaces="${SEAL_NAMESPACE}" ${key.publicKey}\n`, 0o644)
+    await writeFileAtomic(
+      join(abs, ALLOWED_SIGNERS),
+      `${opts.signer} namespaces="${SEAL_NAMESPACE}" ${key.publicKey}\n`,
+      0o644,
+    )
     const args = ['-Y', 'sign', '-f', key.signWith, '-n', SEAL_NAMESPACE, join(abs, SUMS)]
     const r = await run('ssh-keygen', args)
-    if (r.exitCode !== 0) throw new ExternalCommandError('ssh-keygen', args, lastLine(r.stderr) || `exit ${r.exitCode}`, {hint: 'A key with a passphrase needs a terminal, or load it into ssh-agent and give its .pub.'})
+    if (r.exitCode !== 0)
+      throw new ExternalCommandError('ssh-keygen', args, lastLine(r.stderr) || `exit ${r.exitCode}`, {
+        hint: 'A key with a passphrase needs a terminal, or load it into ssh-agent and give its .pub.',
+      })
     const check = await verifySignature(join(abs, SUMS), join(abs, SIG), join(abs, ALLOWED_SIGNERS))
-    if (!check.ok) throw new ExternalCommandError('ssh-keygen', ['-Y', 'verify'], `the new signature does not verify: ${check.message}`)
-    return {generation, dir: abs, seal: doc, files: files.length, sums: join(abs, SUMS), signature: join(abs, SIG), allowedSigners: join(abs, ALLOWED_SIGNERS)}
+    if (!check.ok)
+      throw new ExternalCommandError(
+        'ssh-keygen',
+        ['-Y', 'verify'],
+        `the new signature does not verify: ${check.message}`,
+      )
+    return {
+      generation,
+      dir: abs,
+      seal: doc,
+      files: files.length,
+      sums: join(abs, SUMS),
+      signature: join(abs, SIG),
+      allowedSigners: join(abs, ALLOWED_SIGNERS),
+    }
   } catch (error) {
     await rm(abs, {recursive: true, force: true})
-    await kase.record({action: 'case.seal', outcome: 'failure', msg: `Sealing generation ${generation} failed: ${errorMessage(error)}`, details: {generation, dir: rel, error: errorMessage(error)}}).catch(() => undefined)
+    await kase
+      .record({
+        action: 'case.seal',
+        outcome: 'failure',
+        msg: `Sealing generation ${generation} failed: ${errorMessage(error)}`,
+        details: {generation, dir: rel, error: errorMessage(error)},
+      })
+      .catch(() => undefined)
     throw error
   }
 }
 
 /** `ssh-keygen -Y find-principals` then `-Y verify` against an allowed_signers file. */
-export async function verifySignature(sums: string, sig: string, allowedSigners: string): Promise<{ok: boolean; principal?: string; message: string}> {
+export async function verifySignature(
+  sums: string,
+  sig: string,
+  allowedSigners: string,
+): Promise<{ok: boolean; principal?: string; message: string}> {
   const find = await run('ssh-keygen', ['-Y', 'find-principals', '-s', sig, '-f', allowedSigners])
-  const principal = find.stdout.split('\n').map((l) => l.trim()).find(Boolean)
-  if (find.exitCode !== 0 || !principal) return {ok: false, message: `no principal in ${allowedSigners} holds the key that made the signature${find.stderr.trim() ? ` (${lastLine(find.stderr)})` : ''}`}
-  const v = await run('ssh-keygen', ['-Y', 'verify', '-f', allowedSigners, '-I', principal, '-n', SEAL_NAMESPACE, '-s', sig], {input: await readFile(sums)})
-  if (v.exitCode !== 0) return {ok: false, principal, message: lastLine(v.stderr) || lastLine(v.stdout) || `ssh-keygen -Y verify exit ${v.exitCode}`}
+  const principal = find.stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .find(Boolean)
+  if (find.exitCode !== 0 || !principal)
+    return {
+      ok: false,
+      message: `no principal in ${allowedSigners} holds the key that made the signature${find.stderr.trim() ? ` (${lastLine(find.stderr)})` : ''}`,
+    }
+  const v = await run(
+    'ssh-keygen',
+    ['-Y', 'verify', '-f', allowedSigners, '-I', principal, '-n', SEAL_NAMESPACE, '-s', sig],
+    {input: await readFile(sums)},
+  )
+  if (v.exitCode !== 0)
+    return {
+      ok: false,
+      principal,
+      message: lastLine(v.stderr) || lastLine(v.stdout) || `ssh-keygen -Y verify exit ${v.exitCode}`,
+    }
   return {ok: true, principal, message: lastLine(v.stdout) || lastLine(v.stderr)}
 }
 
@@ -248,7 +343,11 @@ export interface SealCheck {
  * log as a byte prefix of the current one, and nothing added or changed since that no line after the
  * seal accounts for. Undefined when the case was never sealed.
  */
-export async function checkSeal(dir: string, lines: AuditLine[], opts: {allowedSigners?: string; tsaCa?: string} = {}): Promise<SealCheck | undefined> {
+export async function checkSeal(
+  dir: string,
+  lines: AuditLine[],
+  opts: {allowedSigners?: string; tsaCa?: string} = {},
+): Promise<SealCheck | undefined> {
   const gens = await sealGenerations(dir)
   const generation = gens.at(-1)
   if (generation === undefined) return undefined
@@ -256,22 +355,51 @@ export async function checkSeal(dir: string, lines: AuditLine[], opts: {allowedS
   const abs = join(dir, rel)
   const problems: string[] = []
   const against = opts.allowedSigners ?? join(abs, ALLOWED_SIGNERS)
-  const result: SealCheck = {generation, dir: rel, files: 0, signature: {ok: false, against, trusted: opts.allowedSigners !== undefined, message: ''}, afterSeal: [], changedAfterSeal: [], addedAfterSeal: [], timestamp: {present: false, checked: false, ok: true, message: 'not checked'}, problems}
+  const result: SealCheck = {
+    generation,
+    dir: rel,
+    files: 0,
+    signature: {ok: false, against, trusted: opts.allowedSigners !== undefined, message: ''},
+    afterSeal: [],
+    changedAfterSeal: [],
+    addedAfterSeal: [],
+    timestamp: {present: false, checked: false, ok: true, message: 'not checked'},
+    problems,
+  }
   const sumsText = await readFile(join(abs, SUMS), 'utf8').catch(() => undefined)
-  const hasSig = await lstat(join(abs, SIG)).then((s) => s.isFile(), () => false)
+  const hasSig = await lstat(join(abs, SIG)).then(
+    (s) => s.isFile(),
+    () => false,
+  )
   if (sumsText === undefined || !hasSig) {
     problems.push(`${rel} is an incomplete seal: ${sumsText === undefined ? SUMS : SIG} is missing`)
     result.signature.message = 'no signature'
     return result
   }
-  if (opts.allowedSigners !== undefined && !(await lstat(opts.allowedSigners).then((s) => s.isFile(), () => false))) {
+  if (
+    opts.allowedSigners !== undefined &&
+    !(await lstat(opts.allowedSigners).then(
+      (s) => s.isFile(),
+      () => false,
+    ))
+  ) {
     throw new AbortError(`allowed_signers file ${opts.allowedSigners} not found`, {exit: 'NOT_FOUND'})
   }
   const sig = await verifySignature(join(abs, SUMS), join(abs, SIG), against)
-  result.signature = {...result.signature, ok: sig.ok, message: sig.message, ...(sig.principal ? {principal: sig.principal} : {})}
+  result.signature = {
+    ...result.signature,
+    ok: sig.ok,
+    message: sig.message,
+    ...(sig.principal ? {principal: sig.principal} : {}),
+  }
   if (!sig.ok) problems.push(`the signature over ${rel}/${SUMS} does not verify against ${against}: ${sig.message}`)
   result.timestamp = await checkTimestamp(abs, opts.tsaCa)
-  if (!result.timestamp.ok) problems.push(result.timestamp.present ? `the RFC 3161 timestamp ${rel}/${TSR} does not verify against ${opts.tsaCa}: ${result.timestamp.message}` : `${rel} has no RFC 3161 timestamp (--tsa-ca was given)`)
+  if (!result.timestamp.ok)
+    problems.push(
+      result.timestamp.present
+        ? `the RFC 3161 timestamp ${rel}/${TSR} does not verify against ${opts.tsaCa}: ${result.timestamp.message}`
+        : `${rel} has no RFC 3161 timestamp (--tsa-ca was given)`,
+    )
 
   const sums = parseSums(sumsText)
   result.files = sums.size
@@ -281,7 +409,14 @@ export async function checkSeal(dir: string, lines: AuditLine[], opts: {allowedS
   } catch (error) {
     problems.push(`${rel}/${SEAL_JSON} is unreadable: ${errorMessage(error)}`)
   }
-  if (doc) Object.assign(result, {signer: doc.signer, examiner: doc.examiner, sealedAt: doc.sealedAt, keyFingerprint: doc.key?.fingerprint, auditHead: doc.auditHead})
+  if (doc)
+    Object.assign(result, {
+      signer: doc.signer,
+      examiner: doc.examiner,
+      sealedAt: doc.sealedAt,
+      keyFingerprint: doc.key?.fingerprint,
+      auditHead: doc.auditHead,
+    })
   if (!sums.has(`${rel}/${SEAL_JSON}`)) problems.push(`${rel}/${SEAL_JSON} is not listed in ${SUMS}`)
 
   const sealedSeq = doc?.auditHead?.seq ?? Number.POSITIVE_INFINITY
@@ -301,7 +436,9 @@ export async function checkSeal(dir: string, lines: AuditLine[], opts: {allowedS
     const log = await readFile(join(dir, 'audit.log')).catch(() => Buffer.alloc(0))
     const prefix = log.subarray(0, doc.auditBytes)
     if (log.length < doc.auditBytes || sha256(prefix) !== auditSum) {
-      problems.push(`audit.log: the ${doc.auditHead.seq} lines sealed in generation ${generation} were rewritten (the first ${doc.auditBytes} bytes no longer have the sealed SHA-256 ${auditSum})`)
+      problems.push(
+        `audit.log: the ${doc.auditHead.seq} lines sealed in generation ${generation} were rewritten (the first ${doc.auditBytes} bytes no longer have the sealed SHA-256 ${auditSum})`,
+      )
     } else if (log.length > doc.auditBytes && !(doc.auditBytes === 0 || log[doc.auditBytes - 1] === 0x0a)) {
       problems.push('audit.log: the sealed last line was extended')
     }
@@ -315,7 +452,9 @@ export async function checkSeal(dir: string, lines: AuditLine[], opts: {allowedS
       continue
     }
     if (!st.isFile()) {
-      problems.push(`${path} was sealed as a file but is now ${st.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}`)
+      problems.push(
+        `${path} was sealed as a file but is now ${st.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}`,
+      )
       continue
     }
     const {sha256: got} = await sha256File(join(dir, path))
@@ -325,13 +464,19 @@ export async function checkSeal(dir: string, lines: AuditLine[], opts: {allowedS
       (path === 'manifest.json' && (actionsAfter.has('evidence.add') || actionsAfter.has('evidence.recovered'))) ||
       (isTrackedState(path) && pathsAfter.has(path))
     if (explained) result.changedAfterSeal.push(path)
-    else problems.push(`${path} changed after the seal of generation ${generation} (SHA-256 ${got}, sealed ${want}) and no audit line after the seal accounts for it`)
+    else
+      problems.push(
+        `${path} changed after the seal of generation ${generation} (SHA-256 ${got}, sealed ${want}) and no audit line after the seal accounts for it`,
+      )
   }
 
   for (const path of await sealableFiles(dir, generation)) {
     if (sums.has(path)) continue
     if (pathsAfter.has(path) || (path.endsWith('.partial') && pathsAfter.has(path))) result.addedAfterSeal.push(path)
-    else problems.push(`${path} was added after the seal of generation ${generation} and no audit line after the seal records it`)
+    else
+      problems.push(
+        `${path} was added after the seal of generation ${generation} and no audit line after the seal records it`,
+      )
   }
   return result
 }
@@ -345,7 +490,12 @@ export interface TimestampInfo {
 
 async function tsText(tsr: string): Promise<string> {
   const r = await run('openssl', ['ts', '-reply', '-in', tsr, '-text'])
-  if (r.exitCode !== 0) throw new ExternalCommandError('openssl', ['ts', '-reply', '-in', tsr, '-text'], lastLine(r.stderr) || `exit ${r.exitCode}`)
+  if (r.exitCode !== 0)
+    throw new ExternalCommandError(
+      'openssl',
+      ['ts', '-reply', '-in', tsr, '-text'],
+      lastLine(r.stderr) || `exit ${r.exitCode}`,
+    )
   return r.stdout
 }
 
@@ -354,26 +504,47 @@ async function tsText(tsr: string): Promise<string> {
  * TSA's certificate), POSTed to the TSA; the reply is kept as SHA256SUMS.tsr when its status is granted
  * and it answers this very query. With a CA file, it is also checked with `openssl ts -verify`.
  */
-export async function timestampSums(genAbs: string, url: string, opts: {tsaCa?: string; timeoutMs?: number} = {}): Promise<TimestampInfo> {
+export async function timestampSums(
+  genAbs: string,
+  url: string,
+  opts: {tsaCa?: string; timeoutMs?: number} = {},
+): Promise<TimestampInfo> {
   const sums = join(genAbs, SUMS)
   const tsq = join(genAbs, `${SUMS}.tsq.tmp-${process.pid}-q`)
   const tsrTmp = join(genAbs, `${SUMS}.tsr.tmp-${process.pid}-r`)
   try {
     const q = await run('openssl', ['ts', '-query', '-data', sums, '-sha256', '-cert', '-out', tsq])
-    if (q.exitCode !== 0) throw new ExternalCommandError('openssl', ['ts', '-query'], lastLine(q.stderr) || `exit ${q.exitCode}`)
+    if (q.exitCode !== 0)
+      throw new ExternalCommandError('openssl', ['ts', '-query'], lastLine(q.stderr) || `exit ${q.exitCode}`)
     let body: Buffer
     try {
-      const res = await fetch(url, {method: 'POST', headers: {'content-type': 'application/timestamp-query'}, body: await readFile(tsq), signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000)})
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: {'content-type': 'application/timestamp-query'},
+        body: await readFile(tsq),
+        signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000),
+      })
       if (!res.ok) throw new Error(`HTTP ${res.status} ${res.statusText}`)
       body = Buffer.from(await res.arrayBuffer())
     } catch (error) {
-      throw new AbortError(`The timestamping authority ${url} did not answer: ${errorMessage(error)}`, {hint: 'The seal itself is signed and kept; seal again with --tsa when the authority is reachable.'})
+      throw new AbortError(`The timestamping authority ${url} did not answer: ${errorMessage(error)}`, {
+        hint: 'The seal itself is signed and kept; seal again with --tsa when the authority is reachable.',
+      })
     }
     await writeFileAtomic(tsrTmp, body, 0o644)
     const text = await tsText(tsrTmp).catch(() => '')
-    if (!/Status:\s*Granted/i.test(text)) throw new AbortError(`The timestamping authority ${url} did not grant a timestamp: ${/Status info:[^\n]*\n?([^\n]*)/.exec(text)?.[1]?.trim() || lastLine(text) || 'unreadable reply'}`)
-    const match = opts.tsaCa ? await run('openssl', ['ts', '-verify', '-queryfile', tsq, '-in', tsrTmp, '-CAfile', opts.tsaCa]) : undefined
-    if (opts.tsaCa && match && match.exitCode !== 0) throw new AbortError(`The timestamp from ${url} does not verify against ${opts.tsaCa}: ${lastLine(match.stderr) || lastLine(match.stdout)}`, {exit: 'INTEGRITY'})
+    if (!/Status:\s*Granted/i.test(text))
+      throw new AbortError(
+        `The timestamping authority ${url} did not grant a timestamp: ${/Status info:[^\n]*\n?([^\n]*)/.exec(text)?.[1]?.trim() || lastLine(text) || 'unreadable reply'}`,
+      )
+    const match = opts.tsaCa
+      ? await run('openssl', ['ts', '-verify', '-queryfile', tsq, '-in', tsrTmp, '-CAfile', opts.tsaCa])
+      : undefined
+    if (opts.tsaCa && match && match.exitCode !== 0)
+      throw new AbortError(
+        `The timestamp from ${url} does not verify against ${opts.tsaCa}: ${lastLine(match.stderr) || lastLine(match.stdout)}`,
+        {exit: 'INTEGRITY'},
+      )
     const {rename} = await import('node:fs/promises')
     await rename(tsrTmp, join(genAbs, TSR))
     const time = /Time stamp:\s*(.+)/.exec(text)?.[1]?.trim()
@@ -395,11 +566,32 @@ export interface TimestampCheck {
 /** `openssl ts -verify -data SHA256SUMS -in SHA256SUMS.tsr -CAfile <ca>` on the newest seal. */
 export async function checkTimestamp(genAbs: string, tsaCa?: string): Promise<TimestampCheck> {
   const tsr = join(genAbs, TSR)
-  if (!(await lstat(tsr).then((s) => s.isFile(), () => false))) return {present: false, checked: false, ok: tsaCa === undefined, message: 'no RFC 3161 timestamp'}
+  if (
+    !(await lstat(tsr).then(
+      (s) => s.isFile(),
+      () => false,
+    ))
+  )
+    return {present: false, checked: false, ok: tsaCa === undefined, message: 'no RFC 3161 timestamp'}
   const text = await tsText(tsr).catch(() => '')
   const time = /Time stamp:\s*(.+)/.exec(text)?.[1]?.trim()
-  if (tsaCa === undefined) return {present: true, checked: false, ok: true, ...(time ? {time} : {}), message: 'timestamp present, not checked (give --tsa-ca)'}
+  if (tsaCa === undefined)
+    return {
+      present: true,
+      checked: false,
+      ok: true,
+      ...(time ? {time} : {}),
+      message: 'timestamp present, not checked (give --tsa-ca)',
+    }
   const v = await run('openssl', ['ts', '-verify', '-data', join(genAbs, SUMS), '-in', tsr, '-CAfile', tsaCa])
   const ok = v.exitCode === 0 && /Verification: OK/.test(v.stdout + v.stderr)
-  return {present: true, checked: true, ok, ...(time ? {time} : {}), message: ok ? 'Verification: OK' : lastLine(v.stderr) || lastLine(v.stdout) || `openssl ts -verify exit ${v.exitCode}`}
+  return {
+    present: true,
+    checked: true,
+    ok,
+    ...(time ? {time} : {}),
+    message: ok
+      ? 'Verification: OK'
+      : lastLine(v.stderr) || lastLine(v.stdout) || `openssl ts -verify exit ${v.exitCode}`,
+  }
 }

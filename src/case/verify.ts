@@ -17,7 +17,8 @@ export interface ArtifactCheck {
   actual?: string
 }
 
-export type ProblemKind = 'manifest' | 'artifact' | 'chain-vs-manifest' | 'evidence-folder' | 'case.json' | 'state' | 'audit' | 'seal'
+export type ProblemKind =
+  'manifest' | 'artifact' | 'chain-vs-manifest' | 'evidence-folder' | 'case.json' | 'state' | 'audit' | 'seal'
 
 /** One thing verification found wrong, named for the examiner. */
 export interface VerifyProblem {
@@ -53,7 +54,10 @@ export interface VerifyResult {
  * What it cannot tell: a log rewritten and re-chained from the start together with every file. Only a
  * signature over the chain (`ir case seal`) can.
  */
-export async function verifyCase(kase: Case, opts: {allowedSigners?: string; tsaCa?: string} = {}): Promise<VerifyResult> {
+export async function verifyCase(
+  kase: Case,
+  opts: {allowedSigners?: string; tsaCa?: string} = {},
+): Promise<VerifyResult> {
   const problems: VerifyProblem[] = []
   const meta = await readMeta(kase, problems)
   const manifest = await readManifest(kase, problems)
@@ -78,7 +82,11 @@ export async function verifyCase(kase: Case, opts: {allowedSigners?: string; tsa
       continue
     }
     unlisted.push(rel)
-    problems.push({kind: 'evidence-folder', path: rel, message: `${rel} is under evidence/ but in neither the manifest nor the audit chain (added outside ir)`})
+    problems.push({
+      kind: 'evidence-folder',
+      path: rel,
+      message: `${rel} is under evidence/ but in neither the manifest nor the audit chain (added outside ir)`,
+    })
   }
 
   if (meta) checkMeta(meta, lines, problems)
@@ -124,7 +132,8 @@ async function checkArtifact(dir: string, a: Artifact): Promise<ArtifactCheck> {
   const base = {id: a.id, path: a.path, expected: a.sha256}
   try {
     const st = await lstat(abs)
-    if (!st.isFile()) return {...base, status: 'not-a-file', actual: st.isSymbolicLink() ? 'symbolic link' : 'not a regular file'}
+    if (!st.isFile())
+      return {...base, status: 'not-a-file', actual: st.isSymbolicLink() ? 'symbolic link' : 'not a regular file'}
     if (st.nlink > 1) return {...base, status: 'not-a-file', actual: `hard link (${st.nlink} names)`}
     const {sha256: digest, size} = await sha256File(abs)
     if (digest !== a.sha256) return {...base, status: 'modified', actual: digest}
@@ -161,21 +170,35 @@ function crossCheck(artifacts: Artifact[], lines: AuditLine[], problems: VerifyP
   for (const a of artifacts) {
     const d = recorded.get(a.path)
     if (!d) {
-      problems.push({kind: 'chain-vs-manifest', path: a.path, message: `${a.path} is in the manifest but the audit chain never recorded it (added or renamed outside ir)`})
+      problems.push({
+        kind: 'chain-vs-manifest',
+        path: a.path,
+        message: `${a.path} is in the manifest but the audit chain never recorded it (added or renamed outside ir)`,
+      })
       continue
     }
     recorded.delete(a.path)
     const wrong: string[] = []
     if (d.sha256 !== a.sha256) wrong.push(`SHA-256 (chain ${String(d.sha256)}, manifest ${a.sha256})`)
     if (d.size !== a.size) wrong.push(`size (chain ${String(d.size)}, manifest ${a.size})`)
-    if (d.artifact !== undefined && d.artifact !== a.id) wrong.push(`id (chain ${String(d.artifact)}, manifest ${a.id})`)
+    if (d.artifact !== undefined && d.artifact !== a.id)
+      wrong.push(`id (chain ${String(d.artifact)}, manifest ${a.id})`)
     if (wrong.length === 0 && typeof d.entrySha256 === 'string' && d.entrySha256 !== entryDigest(a)) {
       wrong.push('provenance (collectedAt, collectedBy, source, type or description differ from what was recorded)')
     }
-    if (wrong.length > 0) problems.push({kind: 'chain-vs-manifest', path: a.path, message: `${a.path}: the manifest's ${wrong.join(', ')} do not match the audit chain`})
+    if (wrong.length > 0)
+      problems.push({
+        kind: 'chain-vs-manifest',
+        path: a.path,
+        message: `${a.path}: the manifest's ${wrong.join(', ')} do not match the audit chain`,
+      })
   }
   for (const path of recorded.keys()) {
-    problems.push({kind: 'chain-vs-manifest', path, message: `${path} was recorded in the audit chain but its manifest entry is gone`})
+    problems.push({
+      kind: 'chain-vs-manifest',
+      path,
+      message: `${path} was recorded in the audit chain but its manifest entry is gone`,
+    })
   }
 }
 
@@ -183,11 +206,17 @@ function checkMeta(meta: CaseMeta, lines: AuditLine[], problems: VerifyProblem[]
   let digest: string | undefined
   for (const l of lines) {
     const d = l.details as {caseSha256?: unknown} | undefined
-    if ((l.action === 'case.open' || l.action === 'case.update') && typeof d?.caseSha256 === 'string') digest = d.caseSha256
+    if ((l.action === 'case.open' || l.action === 'case.update') && typeof d?.caseSha256 === 'string')
+      digest = d.caseSha256
   }
   // Cases made before the digest was recorded have none: nothing to compare.
   if (digest !== undefined && digest !== metaDigest(meta)) {
-    problems.push({kind: 'case.json', path: 'case.json', message: 'case.json was edited: its fields (title, severity, examiner, dates) differ from those recorded in the audit chain'})
+    problems.push({
+      kind: 'case.json',
+      path: 'case.json',
+      message:
+        'case.json was edited: its fields (title, severity, examiner, dates) differ from those recorded in the audit chain',
+    })
   }
 }
 
@@ -195,7 +224,8 @@ async function checkState(dir: string, lines: AuditLine[], problems: VerifyProbl
   const last = new Map<string, string>()
   for (const l of lines) {
     const d = l.details as {path?: unknown; sha256?: unknown} | undefined
-    if (l.action === 'case.state' && typeof d?.path === 'string' && typeof d.sha256 === 'string') last.set(d.path, d.sha256)
+    if (l.action === 'case.state' && typeof d?.path === 'string' && typeof d.sha256 === 'string')
+      last.set(d.path, d.sha256)
   }
   const files = [...(await walkFiles(join(dir, 'state'))), join(dir, 'playbook-run.json')]
   const seen = new Set<string>()
@@ -218,12 +248,22 @@ async function checkState(dir: string, lines: AuditLine[], problems: VerifyProbl
     const want = last.get(rel)
     if (want === undefined) {
       // Cases made before state hashing have no record of any state file: nothing to compare.
-      if (last.size > 0) problems.push({kind: 'state', path: rel, message: `${rel} was never written by ir (no record in the audit chain)`})
+      if (last.size > 0)
+        problems.push({
+          kind: 'state',
+          path: rel,
+          message: `${rel} was never written by ir (no record in the audit chain)`,
+        })
     } else if (want !== sha256(content)) {
-      problems.push({kind: 'state', path: rel, message: `${rel} was edited: it differs from the version recorded in the audit chain`})
+      problems.push({
+        kind: 'state',
+        path: rel,
+        message: `${rel} was edited: it differs from the version recorded in the audit chain`,
+      })
     }
   }
   for (const rel of last.keys()) {
-    if (!seen.has(rel)) problems.push({kind: 'state', path: rel, message: `${rel} was recorded in the audit chain but is gone`})
+    if (!seen.has(rel))
+      problems.push({kind: 'state', path: rel, message: `${rel} was recorded in the audit chain but is gone`})
   }
 }

@@ -11,7 +11,8 @@ import {parseFilters} from '../services/targets.js'
 import {parseTimePoint} from '../util/time.js'
 
 export default class Collect extends BaseCommand<typeof Collect> {
-  static override summary = 'Archive logs, inspect, processes, diff, stats and engine events of containers into the case.'
+  static override summary =
+    'Archive logs, inspect, processes, diff, stats and engine events of containers into the case.'
 
   static override description = `One .tar.gz per container: stdout and stderr logs with timestamps (demultiplexed into separate
 files), the inspect (secrets redacted), top, diff, a stats sample, the engine events touching the container since it
@@ -21,13 +22,29 @@ reads: it changes nothing on the container. Across hosts (--host, --context, --h
 --service) each host gets its own evidence tree (evidence/<host>/<container>/...).`
 
   static override examples = [
-    {description: 'Collect from an isolated container', command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 web-1'},
-    {description: 'Only the last 2 hours of logs', command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 web-1 --since 2h'},
-    {description: 'A window of logs, result as JSON', command: '<%= config.bin %> <%= command.id %> web-1 --since 2026-11-27T22:00:00Z --until 2026-11-27T23:30:00Z --json'},
+    {
+      description: 'Collect from an isolated container',
+      command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 web-1',
+    },
+    {
+      description: 'Only the last 2 hours of logs',
+      command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 web-1 --since 2h',
+    },
+    {
+      description: 'A window of logs, result as JSON',
+      command:
+        '<%= config.bin %> <%= command.id %> web-1 --since 2026-11-27T22:00:00Z --until 2026-11-27T23:30:00Z --json',
+    },
   ]
 
   static override strict = false
-  static override args = {containers: Args.string({description: 'Containers to collect from: names, full ids or unique id prefixes, optionally as <host>/<container>.', required: false})}
+  static override args = {
+    containers: Args.string({
+      description:
+        'Containers to collect from: names, full ids or unique id prefixes, optionally as <host>/<container>.',
+      required: false,
+    }),
+  }
   static override flags = {
     case: caseFlag,
     filter: filterFlag,
@@ -42,11 +59,17 @@ reads: it changes nothing on the container. Across hosts (--host, --context, --h
     const since = flags.since ? parseTimePoint(flags.since, '--since') : undefined
     const until = flags.until ? parseTimePoint(flags.until, '--until') : undefined
     if (since !== undefined && until !== undefined && until < since) {
-      throw new AbortError(`--until (${new Date(until * 1000).toISOString()}) is before --since (${new Date(since * 1000).toISOString()})`, {exit: 'USAGE', hint: 'Swap them: --since is the start of the window, --until its end.'})
+      throw new AbortError(
+        `--until (${new Date(until * 1000).toISOString()}) is before --since (${new Date(since * 1000).toISOString()})`,
+        {exit: 'USAGE', hint: 'Swap them: --since is the start of the window, --until its end.'},
+      )
     }
     const filters = parseFilters(flags.filter)
     const services = flags.service ?? []
-    if (this.argvRest.length === 0 && !filters && services.length === 0) throw new AbortError('Nothing to collect from: name containers, or select them with --filter or --service', {exit: 'USAGE'})
+    if (this.argvRest.length === 0 && !filters && services.length === 0)
+      throw new AbortError('Nothing to collect from: name containers, or select them with --filter or --service', {
+        exit: 'USAGE',
+      })
     const hosts = await this.connectHosts(flags)
     const kase = await this.openCase(flags.case)
     const result = await collectOnHosts({
@@ -64,7 +87,15 @@ reads: it changes nothing on the container. Across hosts (--host, --context, --h
     this.log(
       renderTable(
         [...(many ? ['HOST'] : []), 'CONTAINER', 'RESULT', 'LOGS', 'FILES', 'SIZE', 'ARCHIVE'],
-        result.containers.map((c) => [...(many ? [c.host ?? '-'] : []), c.name ?? c.ref, c.status, c.logs === 'collected' ? 'collected' : `unavailable (${c.logDriver ?? '?'})`, c.entries.length, c.archive ? formatBytes(c.archive.size) : '-', c.archive?.path ?? c.error?.message ?? '-']),
+        result.containers.map((c) => [
+          ...(many ? [c.host ?? '-'] : []),
+          c.name ?? c.ref,
+          c.status,
+          c.logs === 'collected' ? 'collected' : `unavailable (${c.logDriver ?? '?'})`,
+          c.entries.length,
+          c.archive ? formatBytes(c.archive.size) : '-',
+          c.archive?.path ?? c.error?.message ?? '-',
+        ]),
       ),
     )
     for (const line of renderHostOutcomes(result.hosts)) this.log(line)

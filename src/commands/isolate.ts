@@ -26,26 +26,52 @@ reports the others as already isolated. Swarm task containers are paused (the de
 as running for the swarm, so it is not rescheduled.`
 
   static override examples = [
-    {description: 'Isolate one container into a new case (its id is printed)', command: '<%= config.bin %> <%= command.id %> web-1 --yes'},
-    {description: 'Isolate several into an existing case', command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 web-1 worker-1 --yes'},
+    {
+      description: 'Isolate one container into a new case (its id is printed)',
+      command: '<%= config.bin %> <%= command.id %> web-1 --yes',
+    },
+    {
+      description: 'Isolate several into an existing case',
+      command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 web-1 worker-1 --yes',
+    },
     {description: 'See what would be done', command: '<%= config.bin %> <%= command.id %> web-1 --dry-run'},
-    {description: 'Cut the network but keep processes running (e.g. to watch them)', command: '<%= config.bin %> <%= command.id %> web-1 --network-only --yes'},
-    {description: 'Every container of an image, on three engines', command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 --filter ancestor=shop/web:1.4 -H ssh://ops@node-1 -H ssh://ops@node-2 -H tcp://10.0.0.7:2376 --yes'},
-    {description: 'A container on one host of an inventory', command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 --hosts hosts.yml node-2/web-1 --yes'},
-    {description: 'Every task of a swarm service (run against a manager)', command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 --context prod-manager --service web --yes'},
+    {
+      description: 'Cut the network but keep processes running (e.g. to watch them)',
+      command: '<%= config.bin %> <%= command.id %> web-1 --network-only --yes',
+    },
+    {
+      description: 'Every container of an image, on three engines',
+      command:
+        '<%= config.bin %> <%= command.id %> --case IR-2026-001 --filter ancestor=shop/web:1.4 -H ssh://ops@node-1 -H ssh://ops@node-2 -H tcp://10.0.0.7:2376 --yes',
+    },
+    {
+      description: 'A container on one host of an inventory',
+      command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 --hosts hosts.yml node-2/web-1 --yes',
+    },
+    {
+      description: 'Every task of a swarm service (run against a manager)',
+      command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 --context prod-manager --service web --yes',
+    },
   ]
 
   static override strict = false
 
   static override args = {
-    containers: Args.string({description: 'Containers to isolate: names, full ids or unique id prefixes, optionally as <host>/<container>.', required: false}),
+    containers: Args.string({
+      description: 'Containers to isolate: names, full ids or unique id prefixes, optionally as <host>/<container>.',
+      required: false,
+    }),
   }
 
   static override flags = {
     case: caseFlag,
     yes: yesFlag,
     'dry-run': dryRunFlag,
-    stop: Flags.boolean({summary: 'Stop the containers instead of pausing them (loses process memory).', exclusive: ['network-only'], default: false}),
+    stop: Flags.boolean({
+      summary: 'Stop the containers instead of pausing them (loses process memory).',
+      exclusive: ['network-only'],
+      default: false,
+    }),
     'network-only': Flags.boolean({summary: 'Only cut the networks; leave processes running.', default: false}),
     'stop-timeout': Flags.integer({summary: 'Seconds to wait for a graceful stop with --stop.', default: 10, min: 0}),
     concurrency: concurrencyFlag,
@@ -60,14 +86,25 @@ as running for the swarm, so it is not rescheduled.`
     const filters = parseFilters(flags.filter)
     const services = flags.service ?? []
     if (targets.length === 0 && !filters && services.length === 0) {
-      throw new AbortError('Nothing to isolate: name containers, or select them with --filter or --service', {exit: 'USAGE', hint: 'e.g. `ir isolate web-1`, `ir isolate --filter ancestor=shop/web:1.4`, `ir isolate --service web`.'})
+      throw new AbortError('Nothing to isolate: name containers, or select them with --filter or --service', {
+        exit: 'USAGE',
+        hint: 'e.g. `ir isolate web-1`, `ir isolate --filter ancestor=shop/web:1.4`, `ir isolate --service web`.',
+      })
     }
     const mode = flags.stop ? 'stop' : flags['network-only'] ? 'network-only' : 'pause'
     const hosts = await this.connectHosts(flags)
     if (!flags['dry-run']) {
-      const what = [...targets, ...Object.entries(filters ?? {}).flatMap(([k, vs]) => vs.map((v) => `every container with ${k}=${v}`)), ...services.map((s) => `every task of service ${s}`)].join(', ')
-      const where = hosts.multi || hosts.unreachable.length ? ` on ${hosts.hosts.length + hosts.unreachable.length} host(s)` : ''
-      await this.confirm(`Isolate ${what}${where} (${mode === 'pause' ? 'pause and cut networks' : mode === 'stop' ? 'STOP and cut networks' : 'cut networks only'})?`, {yes: flags.yes, what: 'isolate containers'})
+      const what = [
+        ...targets,
+        ...Object.entries(filters ?? {}).flatMap(([k, vs]) => vs.map((v) => `every container with ${k}=${v}`)),
+        ...services.map((s) => `every task of service ${s}`),
+      ].join(', ')
+      const where =
+        hosts.multi || hosts.unreachable.length ? ` on ${hosts.hosts.length + hosts.unreachable.length} host(s)` : ''
+      await this.confirm(
+        `Isolate ${what}${where} (${mode === 'pause' ? 'pause and cut networks' : mode === 'stop' ? 'STOP and cut networks' : 'cut networks only'})?`,
+        {yes: flags.yes, what: 'isolate containers'},
+      )
     }
     const kase = flags['dry-run'] ? undefined : await this.openCase(flags.case)
     const result = await isolateOnHosts({

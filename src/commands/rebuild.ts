@@ -33,40 +33,88 @@ has its desired number of running tasks. The services' specs before the rebuild 
 the stack file here (as for docker stack deploy); the case is given with --case.`
 
   static override examples = [
-    {description: 'See the compose commands and the images that would be removed', command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 --dry-run'},
-    {description: 'Rebuild the project in the current folder', command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 --yes'},
-    {description: 'Another project, snapshotting isolated containers first', command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 -f /srv/shop/compose.yml --save-evidence --yes'},
-    {description: 'No registry reachable: rebuild from the local base images', command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 --offline --yes'},
-    {description: 'Redeploy a swarm stack from freshly built images, on its manager', command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 --stack shop -c stack.yml --context prod-manager --yes'},
+    {
+      description: 'See the compose commands and the images that would be removed',
+      command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 --dry-run',
+    },
+    {
+      description: 'Rebuild the project in the current folder',
+      command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 --yes',
+    },
+    {
+      description: 'Another project, snapshotting isolated containers first',
+      command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 -f /srv/shop/compose.yml --save-evidence --yes',
+    },
+    {
+      description: 'No registry reachable: rebuild from the local base images',
+      command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 --offline --yes',
+    },
+    {
+      description: 'Redeploy a swarm stack from freshly built images, on its manager',
+      command:
+        '<%= config.bin %> <%= command.id %> --case IR-2026-001 --stack shop -c stack.yml --context prod-manager --yes',
+    },
   ]
 
   static override flags = {
     // -c is the stack file (as for docker stack deploy -c): the case has only its long form here.
     case: Flags.string({summary: caseFlag.summary, env: 'IR_CASE', helpValue: '<case-id>'}),
     yes: yesFlag,
-    stack: Flags.string({summary: 'Rebuild a swarm stack of this name (with -c stack.yml) instead of a compose project.', helpValue: '<name>'}),
-    'compose-file': Flags.string({char: 'c', summary: 'Stack file for --stack (repeatable), as for docker stack deploy -c.', multiple: true, multipleNonGreedy: true, dependsOn: ['stack'], helpValue: '<stack.yml>'}),
+    stack: Flags.string({
+      summary: 'Rebuild a swarm stack of this name (with -c stack.yml) instead of a compose project.',
+      helpValue: '<name>',
+    }),
+    'compose-file': Flags.string({
+      char: 'c',
+      summary: 'Stack file for --stack (repeatable), as for docker stack deploy -c.',
+      multiple: true,
+      multipleNonGreedy: true,
+      dependsOn: ['stack'],
+      helpValue: '<stack.yml>',
+    }),
     ...hostFlags,
     'dry-run': dryRunFlag,
     file: Flags.string({char: 'f', summary: 'Compose file (repeatable), as for compose -f.', multiple: true}),
-    'project-directory': Flags.string({summary: 'Project folder (default: the folder of the first compose file, or the current one).'}),
+    'project-directory': Flags.string({
+      summary: 'Project folder (default: the folder of the first compose file, or the current one).',
+    }),
     'project-name': Flags.string({char: 'p', summary: 'Compose project name (default as compose derives it).'}),
     volumes: Flags.boolean({summary: "Also remove the project's volumes on down (asked separately).", default: false}),
-    'prune-host': Flags.boolean({summary: 'Also prune unused images host-wide (evidence images excluded by label; asked separately).', default: false}),
-    offline: Flags.boolean({summary: 'Do not pull base images (they are not refreshed: a warning is recorded).', default: false}),
-    'save-evidence': Flags.boolean({summary: 'Snapshot isolated containers that have no evidence yet before removing anything.', default: false}),
-    force: Flags.boolean({summary: 'Rebuild although isolated containers have no verified evidence (needs --reason; audited).'}),
+    'prune-host': Flags.boolean({
+      summary: 'Also prune unused images host-wide (evidence images excluded by label; asked separately).',
+      default: false,
+    }),
+    offline: Flags.boolean({
+      summary: 'Do not pull base images (they are not refreshed: a warning is recorded).',
+      default: false,
+    }),
+    'save-evidence': Flags.boolean({
+      summary: 'Snapshot isolated containers that have no evidence yet before removing anything.',
+      default: false,
+    }),
+    force: Flags.boolean({
+      summary: 'Rebuild although isolated containers have no verified evidence (needs --reason; audited).',
+    }),
     reason: Flags.string({summary: 'Why --force is needed (recorded in the audit log).'}),
     'wait-timeout': Flags.integer({summary: 'Seconds to wait for services to become healthy.', default: 120, min: 1}),
-    grace: Flags.integer({summary: 'Seconds a service without healthcheck must stay running to count as up.', default: 5, min: 0}),
+    grace: Flags.integer({
+      summary: 'Seconds a service without healthcheck must stay running to count as up.',
+      default: 5,
+      min: 0,
+    }),
     'no-audit': Flags.boolean({summary: 'Skip the hardening audit of the new containers.', default: false}),
   }
 
   async run(): Promise<RebuildResult | StackRebuildResult> {
     const {flags} = this
-    if (flags.force && !flags.reason?.trim()) throw new AbortError('--force needs --reason "..." (it is recorded in the audit log)', {exit: 'USAGE'})
+    if (flags.force && !flags.reason?.trim())
+      throw new AbortError('--force needs --reason "..." (it is recorded in the audit log)', {exit: 'USAGE'})
     if (flags.stack) return this.runStack()
-    if (hostFlagsGiven(flags)) throw new AbortError('--host, --context and --hosts apply to --stack rebuilds; a compose project is rebuilt on the engine of DOCKER_HOST', {exit: 'USAGE'})
+    if (hostFlagsGiven(flags))
+      throw new AbortError(
+        '--host, --context and --hosts apply to --stack rebuilds; a compose project is rebuilt on the engine of DOCKER_HOST',
+        {exit: 'USAGE'},
+      )
     const engine = await this.connect()
     const compose = await detectCompose(this.log_, engine)
     const project = await resolveProject(compose.flavor, {
@@ -74,16 +122,33 @@ the stack file here (as for docker stack deploy); the case is given with --case.
       ...(flags['project-directory'] ? {projectDirectory: flags['project-directory']} : {}),
       ...(flags['project-name'] ? {name: flags['project-name']} : {}),
     })
-    if (!flags['dry-run'] && !flags.case) throw new AbortError('A rebuild records into a case: give --case <id> (or IR_CASE)', {exit: 'USAGE', hint: 'Use the case of the incident, so the rebuild sits in its timeline.'})
+    if (!flags['dry-run'] && !flags.case)
+      throw new AbortError('A rebuild records into a case: give --case <id> (or IR_CASE)', {
+        exit: 'USAGE',
+        hint: 'Use the case of the incident, so the rebuild sits in its timeline.',
+      })
     const kase = flags.case
       ? flags['dry-run']
-        ? (await this.store.exists(flags.case)) ? (await this.openExistingCase(flags.case)) : undefined
+        ? (await this.store.exists(flags.case))
+          ? await this.openExistingCase(flags.case)
+          : undefined
         : await this.openCase(flags.case)
       : undefined
     if (!flags['dry-run']) {
-      await this.confirm(`Rebuild compose project "${project.name}" (down, remove its built images, build without cache, up)?`, {yes: flags.yes, what: 'rebuild the project'})
-      if (flags.volumes) await this.confirm(`Also DELETE the volumes of "${project.name}" (their data is gone after this)?`, {yes: flags.yes, what: 'remove volumes'})
-      if (flags['prune-host']) await this.confirm('Also prune unused images on the whole host (evidence images are kept)?', {yes: flags.yes, what: 'prune the host'})
+      await this.confirm(
+        `Rebuild compose project "${project.name}" (down, remove its built images, build without cache, up)?`,
+        {yes: flags.yes, what: 'rebuild the project'},
+      )
+      if (flags.volumes)
+        await this.confirm(`Also DELETE the volumes of "${project.name}" (their data is gone after this)?`, {
+          yes: flags.yes,
+          what: 'remove volumes',
+        })
+      if (flags['prune-host'])
+        await this.confirm('Also prune unused images on the whole host (evidence images are kept)?', {
+          yes: flags.yes,
+          what: 'prune the host',
+        })
     }
     const result = await rebuildProject({
       engine,
@@ -115,14 +180,24 @@ the stack file here (as for docker stack deploy); the case is given with --case.
     const stack = flags.stack!
     const files = (flags['compose-file'] ?? []).map((f) => resolve(f))
     if (files.length === 0) throw new AbortError('--stack needs the stack file: -c stack.yml', {exit: 'USAGE'})
-    if (!flags['dry-run'] && !flags.case) throw new AbortError('A rebuild records into a case: give --case <id> (or IR_CASE)', {exit: 'USAGE', hint: 'Use the case of the incident, so the rebuild sits in its timeline.'})
+    if (!flags['dry-run'] && !flags.case)
+      throw new AbortError('A rebuild records into a case: give --case <id> (or IR_CASE)', {
+        exit: 'USAGE',
+        hint: 'Use the case of the incident, so the rebuild sits in its timeline.',
+      })
     const hosts = await this.connectHosts(flags)
     const kase = flags.case
       ? flags['dry-run']
-        ? (await this.store.exists(flags.case)) ? (await this.openExistingCase(flags.case)) : undefined
+        ? (await this.store.exists(flags.case))
+          ? await this.openExistingCase(flags.case)
+          : undefined
         : await this.openCase(flags.case)
       : undefined
-    if (!flags['dry-run']) await this.confirm(`Rebuild swarm stack "${stack}" (build its images without cache, stack deploy, replace every task of the rebuilt services)?`, {yes: flags.yes, what: 'rebuild the stack'})
+    if (!flags['dry-run'])
+      await this.confirm(
+        `Rebuild swarm stack "${stack}" (build its images without cache, stack deploy, replace every task of the rebuilt services)?`,
+        {yes: flags.yes, what: 'rebuild the stack'},
+      )
     const result = await rebuildStack({
       hosts,
       ...(kase ? {kase} : {}),

@@ -8,7 +8,8 @@ import {type ReleaseResult, releaseOnHosts} from '../services/release.js'
 import {parseFilters} from '../services/targets.js'
 
 export default class Release extends BaseCommand<typeof Release> {
-  static override summary = 'Undo `ir isolate`: reconnect the recorded networks and unpause (or restart) the containers.'
+  static override summary =
+    'Undo `ir isolate`: reconnect the recorded networks and unpause (or restart) the containers.'
 
   static override description = `Reconnects every network endpoint recorded at isolation with its aliases (and IP addresses where
 they were static), then unpauses the container (or starts it, if ir stopped it). Without --case, the case that
@@ -16,15 +17,24 @@ isolated each container is found. Releasing reconnects a possibly compromised co
 Across hosts, as for ir isolate: --host / --context / --hosts, <host>/<container> references, --filter selectors.`
 
   static override examples = [
-    {description: 'Release a container isolated in a case', command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 web-1 --yes'},
+    {
+      description: 'Release a container isolated in a case',
+      command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 web-1 --yes',
+    },
     {description: 'Show what release would restore', command: '<%= config.bin %> <%= command.id %> web-1 --dry-run'},
-    {description: 'Release one container on one of several engines', command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 --hosts hosts.yml node-2/web-1 --yes'},
+    {
+      description: 'Release one container on one of several engines',
+      command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 --hosts hosts.yml node-2/web-1 --yes',
+    },
   ]
 
   static override strict = false
 
   static override args = {
-    containers: Args.string({description: 'Containers to release: names, full ids or unique id prefixes, optionally as <host>/<container>.', required: false}),
+    containers: Args.string({
+      description: 'Containers to release: names, full ids or unique id prefixes, optionally as <host>/<container>.',
+      required: false,
+    }),
   }
 
   static override flags = {
@@ -40,13 +50,20 @@ Across hosts, as for ir isolate: --host / --context / --hosts, <host>/<container
     const {flags} = this
     const targets = this.argvRest
     const filters = parseFilters(flags.filter)
-    if (targets.length === 0 && !filters) throw new AbortError('Nothing to release: name containers, or select them with --filter', {exit: 'USAGE'})
+    if (targets.length === 0 && !filters)
+      throw new AbortError('Nothing to release: name containers, or select them with --filter', {exit: 'USAGE'})
     const hosts = await this.connectHosts(flags)
     if (!flags['dry-run']) {
-      const what = [...targets, ...Object.entries(filters ?? {}).flatMap(([k, vs]) => vs.map((v) => `every container with ${k}=${v}`))].join(', ')
-      await this.confirm(`Release ${what} (reconnect networks and resume processes)?`, {yes: flags.yes, what: 'release containers'})
+      const what = [
+        ...targets,
+        ...Object.entries(filters ?? {}).flatMap(([k, vs]) => vs.map((v) => `every container with ${k}=${v}`)),
+      ].join(', ')
+      await this.confirm(`Release ${what} (reconnect networks and resume processes)?`, {
+        yes: flags.yes,
+        what: 'release containers',
+      })
     }
-    const kase = flags.case ? (await this.openExistingCase(flags.case)) : undefined
+    const kase = flags.case ? await this.openExistingCase(flags.case) : undefined
     const result = await releaseOnHosts({
       hosts,
       store: this.store,

@@ -11,7 +11,8 @@ import {exitCodeOf} from './playbook/run.js'
 import {respond, type RespondResult} from '../services/respond/respond.js'
 
 export default class Respond extends BaseCommand<typeof Respond> {
-  static override summary = 'The guided breach walkthrough: pick the affected containers, then approve, skip or stop at every step.'
+  static override summary =
+    'The guided breach walkthrough: pick the affected containers, then approve, skip or stop at every step.'
 
   static override description = `Opens or creates a case, shows the containers on this host (image, status, networks, ports, compose project,
 and hints such as a mounted Docker socket or privileged mode), lets you pick the affected ones, then walks through
@@ -31,7 +32,10 @@ It needs a terminal; for scripts use \`ir playbook run breach --input containers
   static override flags = {
     case: caseFlag,
     playbook: Flags.string({summary: 'The playbook to walk through (file or name).', default: 'breach'}),
-    resume: Flags.boolean({summary: 'Continue the newest interrupted walkthrough (or the one in --case).', default: false}),
+    resume: Flags.boolean({
+      summary: 'Continue the newest interrupted walkthrough (or the one in --case).',
+      default: false,
+    }),
   }
 
   async run(): Promise<RespondResult> {
@@ -51,7 +55,8 @@ It needs a terminal; for scripts use \`ir playbook run breach --input containers
       prompts: new RespondPrompts(),
       human: {
         decideRotation: (item, position) => askRotation({item, ...position}),
-        askReport: async (current, save) => askReportAnswers(current, {prompts: await inquirerPrompts(), useEditor: hasEditor(), save}),
+        askReport: async (current, save) =>
+          askReportAnswers(current, {prompts: await inquirerPrompts(), useEditor: hasEditor(), save}),
       },
       playbook: flags.playbook,
       ...(flags.case ? {caseId: flags.case} : {}),

@@ -9,7 +9,8 @@ import {type SnapshotResult, snapshotOnHosts} from '../services/evidence/snapsho
 import {parseFilters} from '../services/targets.js'
 
 export default class Snapshot extends BaseCommand<typeof Snapshot> {
-  static override summary = 'Commit a forensic snapshot and save it, the diff, processes and filesystem export into the case.'
+  static override summary =
+    'Commit a forensic snapshot and save it, the diff, processes and filesystem export into the case.'
 
   static override description = `For each container: commit it (paused during the commit) to an image tagged
 ir-evidence/<case>:<container>-<UTC time> and labelled ir.evidence=true (ir never removes such an image); save that image
@@ -22,21 +23,42 @@ each host gets its own evidence tree (evidence/<host>/<container>/...). The evid
 carry the host and engine id, and for a swarm task its service and task (labels ir.service, ir.task).`
 
   static override examples = [
-    {description: 'Snapshot an isolated container into its case', command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 web-1 --yes'},
-    {description: 'Include the contents of its volumes and bind mounts', command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 web-1 --volumes --yes'},
-    {description: 'Skip the filesystem export (image, diff and processes only)', command: '<%= config.bin %> <%= command.id %> web-1 --no-export --yes'},
-    {description: 'Every task of a swarm service, through its manager', command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 --context prod-manager --service web --yes'},
+    {
+      description: 'Snapshot an isolated container into its case',
+      command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 web-1 --yes',
+    },
+    {
+      description: 'Include the contents of its volumes and bind mounts',
+      command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 web-1 --volumes --yes',
+    },
+    {
+      description: 'Skip the filesystem export (image, diff and processes only)',
+      command: '<%= config.bin %> <%= command.id %> web-1 --no-export --yes',
+    },
+    {
+      description: 'Every task of a swarm service, through its manager',
+      command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 --context prod-manager --service web --yes',
+    },
   ]
 
   static override strict = false
-  static override args = {containers: Args.string({description: 'Containers to snapshot: names, full ids or unique id prefixes, optionally as <host>/<container>.', required: false})}
+  static override args = {
+    containers: Args.string({
+      description: 'Containers to snapshot: names, full ids or unique id prefixes, optionally as <host>/<container>.',
+      required: false,
+    }),
+  }
   static override flags = {
     case: caseFlag,
     yes: yesFlag,
     filter: filterFlag,
     service: serviceFlag,
     ...hostFlags,
-    export: Flags.boolean({summary: 'Stream the filesystem export and its index into the case.', default: true, allowNo: true}),
+    export: Flags.boolean({
+      summary: 'Stream the filesystem export and its index into the case.',
+      default: true,
+      allowNo: true,
+    }),
     volumes: Flags.boolean({summary: 'Also archive the contents of mounted volumes and bind mounts.', default: false}),
   }
 
@@ -44,11 +66,21 @@ carry the host and engine id, and for a swarm task its service and task (labels 
     const {flags} = this
     const filters = parseFilters(flags.filter)
     const services = flags.service ?? []
-    if (this.argvRest.length === 0 && !filters && services.length === 0) throw new AbortError('Nothing to snapshot: name containers, or select them with --filter or --service', {exit: 'USAGE'})
+    if (this.argvRest.length === 0 && !filters && services.length === 0)
+      throw new AbortError('Nothing to snapshot: name containers, or select them with --filter or --service', {
+        exit: 'USAGE',
+      })
     const hosts = await this.connectHosts(flags)
     // A commit briefly pauses a running container and adds an image: ask, like any state change.
-    const what = [...this.argvRest, ...Object.entries(filters ?? {}).flatMap(([k, vs]) => vs.map((v) => `every container with ${k}=${v}`)), ...services.map((s) => `every task of service ${s}`)].join(', ')
-    await this.confirm(`Snapshot ${what} (commit to an evidence image, save it and the filesystem into the case)?`, {yes: flags.yes, what: 'snapshot containers'})
+    const what = [
+      ...this.argvRest,
+      ...Object.entries(filters ?? {}).flatMap(([k, vs]) => vs.map((v) => `every container with ${k}=${v}`)),
+      ...services.map((s) => `every task of service ${s}`),
+    ].join(', ')
+    await this.confirm(`Snapshot ${what} (commit to an evidence image, save it and the filesystem into the case)?`, {
+      yes: flags.yes,
+      what: 'snapshot containers',
+    })
     const kase = await this.openCase(flags.case)
     const result = await snapshotOnHosts({
       hosts,

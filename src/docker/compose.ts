@@ -32,18 +32,36 @@ export interface ComposeClient {
   run(project: ComposeProject, args: readonly string[], opts?: ComposeRunOptions): Promise<{stdout: string}>
 }
 
-export function composeCommandLine(flavor: ComposeFlavor, project: ComposeProject, args: readonly string[]): {file: string; args: string[]} {
-  const projectArgs = [...project.files.flatMap((f) => ['-f', f]), '--project-directory', project.projectDirectory, '-p', project.name]
-  return flavor === 'v2' ? {file: 'docker', args: ['compose', ...projectArgs, ...args]} : {file: 'docker-compose', args: [...projectArgs, ...args]}
+export function composeCommandLine(
+  flavor: ComposeFlavor,
+  project: ComposeProject,
+  args: readonly string[],
+): {file: string; args: string[]} {
+  const projectArgs = [
+    ...project.files.flatMap((f) => ['-f', f]),
+    '--project-directory',
+    project.projectDirectory,
+    '-p',
+    project.name,
+  ]
+  return flavor === 'v2'
+    ? {file: 'docker', args: ['compose', ...projectArgs, ...args]}
+    : {file: 'docker-compose', args: [...projectArgs, ...args]}
 }
 
 /**
  * The project name compose derives from a folder: lowercase, keeping [a-z0-9_-] (compose v1 >= 1.21
  * and v2 alike); v2 also drops leading "_" and "-".
  */
-export function defaultProjectName(flavor: ComposeFlavor, projectDirectory: string, env: NodeJS.ProcessEnv = process.env): string {
+export function defaultProjectName(
+  flavor: ComposeFlavor,
+  projectDirectory: string,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
   if (env.COMPOSE_PROJECT_NAME) return env.COMPOSE_PROJECT_NAME
-  const base = basename(resolve(projectDirectory)).toLowerCase().replace(/[^a-z0-9_-]/g, '')
+  const base = basename(resolve(projectDirectory))
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]/g, '')
   return flavor === 'v2' ? base.replace(/^[_-]+/, '') : base
 }
 
@@ -82,11 +100,18 @@ export async function detectCompose(log: Logger, engine?: Engine): Promise<Compo
   if (v2.exitCode === 0) return new ExecaComposeClient('v2', log, env)
   const v1 = await execa('docker-compose', ['version'], {reject: false, stdin: 'ignore', timeout: 15_000})
   if (v1.exitCode === 0) return new ExecaComposeClient('v1', log, env)
-  throw new AbortError('Docker Compose is not installed (neither `docker compose` nor `docker-compose` runs)', {exit: 'NOT_FOUND', hint: 'Install the compose plugin (docker-compose-plugin) or docker-compose.'})
+  throw new AbortError('Docker Compose is not installed (neither `docker compose` nor `docker-compose` runs)', {
+    exit: 'NOT_FOUND',
+    hint: 'Install the compose plugin (docker-compose-plugin) or docker-compose.',
+  })
 }
 
 /** Resolve -f files / --project-directory / -p the way compose does. */
-export async function resolveProject(flavor: ComposeFlavor, input: {files?: string[]; projectDirectory?: string; name?: string}, cwd = process.cwd()): Promise<ComposeProject> {
+export async function resolveProject(
+  flavor: ComposeFlavor,
+  input: {files?: string[]; projectDirectory?: string; name?: string},
+  cwd = process.cwd(),
+): Promise<ComposeProject> {
   const {access} = await import('node:fs/promises')
   const files = (input.files ?? []).map((f) => resolve(cwd, f))
   const projectDirectory = resolve(cwd, input.projectDirectory ?? (files[0] ? resolve(files[0], '..') : cwd))
@@ -100,7 +125,11 @@ export async function resolveProject(flavor: ComposeFlavor, input: {files?: stri
         // try the next name
       }
     }
-    if (files.length === 0) throw new AbortError(`No compose file in ${projectDirectory}`, {exit: 'NOT_FOUND', hint: `Give one with -f, or run from the project folder (${COMPOSE_FILES.join(', ')}).`})
+    if (files.length === 0)
+      throw new AbortError(`No compose file in ${projectDirectory}`, {
+        exit: 'NOT_FOUND',
+        hint: `Give one with -f, or run from the project folder (${COMPOSE_FILES.join(', ')}).`,
+      })
   }
   for (const f of files) {
     try {
@@ -111,7 +140,12 @@ export async function resolveProject(flavor: ComposeFlavor, input: {files?: stri
   }
   // The order compose uses: -p, COMPOSE_PROJECT_NAME (environment, then .env), the top-level `name:`
   // of the compose files, then the folder name. A wrong name would make ir act on another project.
-  const name = input.name ?? process.env.COMPOSE_PROJECT_NAME ?? (await projectNameFromDotenv(projectDirectory)) ?? (await projectNameFromFiles(files)) ?? defaultProjectName(flavor, projectDirectory)
+  const name =
+    input.name ??
+    process.env.COMPOSE_PROJECT_NAME ??
+    (await projectNameFromDotenv(projectDirectory)) ??
+    (await projectNameFromFiles(files)) ??
+    defaultProjectName(flavor, projectDirectory)
   return {files, projectDirectory, name}
 }
 

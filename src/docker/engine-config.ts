@@ -42,11 +42,17 @@ export function dockerConfigDir(env: NodeJS.ProcessEnv = process.env): string {
  * chooses it: DOCKER_HOST, else DOCKER_CONTEXT, else `currentContext` of <config>/config.json,
  * else the default socket. `context` names the context when one was used.
  */
-export async function defaultEndpoint(env: NodeJS.ProcessEnv = process.env): Promise<{endpoint: EngineEndpoint; context?: string; labels: Record<string, string>}> {
+export async function defaultEndpoint(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{endpoint: EngineEndpoint; context?: string; labels: Record<string, string>}> {
   if (env.DOCKER_HOST?.trim()) return {endpoint: endpointFromEnv(env), labels: {}}
   const name = env.DOCKER_CONTEXT?.trim() || (await currentContext(env))
   if (!name || name === 'default') return {endpoint: endpointFromEnv(env), labels: {}}
-  const ctx = await endpointFromContext(name, env, env.DOCKER_CONTEXT?.trim() ? 'DOCKER_CONTEXT' : `currentContext in ${join(dockerConfigDir(env), 'config.json')}`)
+  const ctx = await endpointFromContext(
+    name,
+    env,
+    env.DOCKER_CONTEXT?.trim() ? 'DOCKER_CONTEXT' : `currentContext in ${join(dockerConfigDir(env), 'config.json')}`,
+  )
   return {endpoint: ctx.endpoint, context: name, labels: ctx.labels}
 }
 
@@ -62,7 +68,10 @@ async function currentContext(env: NodeJS.ProcessEnv): Promise<string | undefine
     const v = (JSON.parse(text) as {currentContext?: unknown}).currentContext
     return typeof v === 'string' && v.trim() ? v.trim() : undefined
   } catch (error) {
-    throw new AbortError(`Docker CLI configuration ${path} is not valid JSON: ${(error as Error).message}`, {exit: 'USAGE', hint: 'Fix the file, or set DOCKER_HOST / DOCKER_CONTEXT / --host.'})
+    throw new AbortError(`Docker CLI configuration ${path} is not valid JSON: ${(error as Error).message}`, {
+      exit: 'USAGE',
+      hint: 'Fix the file, or set DOCKER_HOST / DOCKER_CONTEXT / --host.',
+    })
   }
 }
 
@@ -77,7 +86,11 @@ interface ContextMeta {
  * Endpoints.docker.Host; TLS material, when the context has it, is in <config>/contexts/tls/<sha256>/docker/.
  * The "default" context is DOCKER_HOST or the default socket.
  */
-export async function endpointFromContext(name: string, env: NodeJS.ProcessEnv = process.env, via = '--context'): Promise<{endpoint: EngineEndpoint; labels: Record<string, string>}> {
+export async function endpointFromContext(
+  name: string,
+  env: NodeJS.ProcessEnv = process.env,
+  via = '--context',
+): Promise<{endpoint: EngineEndpoint; labels: Record<string, string>}> {
   if (name === 'default') return {endpoint: endpointFromEnv(env), labels: {}}
   const config = dockerConfigDir(env)
   const digest = createHash('sha256').update(name).digest('hex')
@@ -87,21 +100,42 @@ export async function endpointFromContext(name: string, env: NodeJS.ProcessEnv =
     meta = JSON.parse(await readFile(metaPath, 'utf8')) as ContextMeta
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
-    throw new AbortError(code === 'ENOENT' ? `Docker context "${name}" not found (named by ${via}; no ${metaPath})` : `Docker context "${name}" is unreadable: ${(error as Error).message}`, {
-      exit: code === 'ENOENT' ? 'NOT_FOUND' : 'USAGE',
-      hint: 'List contexts with `docker context ls`; set DOCKER_CONFIG if your docker configuration lives elsewhere.',
-    })
+    throw new AbortError(
+      code === 'ENOENT'
+        ? `Docker context "${name}" not found (named by ${via}; no ${metaPath})`
+        : `Docker context "${name}" is unreadable: ${(error as Error).message}`,
+      {
+        exit: code === 'ENOENT' ? 'NOT_FOUND' : 'USAGE',
+        hint: 'List contexts with `docker context ls`; set DOCKER_CONFIG if your docker configuration lives elsewhere.',
+      },
+    )
   }
   const host = meta.Endpoints?.docker?.Host
-  if (!host) throw new AbortError(`Docker context "${name}" has no docker endpoint (Endpoints.docker.Host in ${metaPath})`, {exit: 'USAGE'})
+  if (!host)
+    throw new AbortError(`Docker context "${name}" has no docker endpoint (Endpoints.docker.Host in ${metaPath})`, {
+      exit: 'USAGE',
+    })
   const endpoint = parseDockerHost(host, {}, `context "${name}" endpoint`)
   const tlsDir = join(config, 'contexts', 'tls', digest, 'docker')
-  const tls = {ca: await readOptional(join(tlsDir, 'ca.pem')), cert: await readOptional(join(tlsDir, 'cert.pem')), key: await readOptional(join(tlsDir, 'key.pem'))}
+  const tls = {
+    ca: await readOptional(join(tlsDir, 'ca.pem')),
+    cert: await readOptional(join(tlsDir, 'cert.pem')),
+    key: await readOptional(join(tlsDir, 'key.pem')),
+  }
   if (endpoint.options.host && (tls.ca || tls.cert || tls.key)) {
-    if (meta.Endpoints?.docker?.SkipTLSVerify) throw new AbortError(`Docker context "${name}" skips TLS verification: ir always verifies the engine's certificate`, {exit: 'USAGE', hint: 'Give the context a CA (`docker context update --docker "host=...,ca=ca.pem,cert=...,key=..."`).'})
+    if (meta.Endpoints?.docker?.SkipTLSVerify)
+      throw new AbortError(
+        `Docker context "${name}" skips TLS verification: ir always verifies the engine's certificate`,
+        {
+          exit: 'USAGE',
+          hint: 'Give the context a CA (`docker context update --docker "host=...,ca=ca.pem,cert=...,key=..."`).',
+        },
+      )
     applyTls(endpoint, tls, host)
   }
-  const labels = Object.fromEntries(Object.entries(meta.Metadata ?? {}).filter(([, v]) => typeof v === 'string')) as Record<string, string>
+  const labels = Object.fromEntries(
+    Object.entries(meta.Metadata ?? {}).filter(([, v]) => typeof v === 'string'),
+  ) as Record<string, string>
   return {endpoint, labels}
 }
 
@@ -113,7 +147,14 @@ export function applyTls(endpoint: EngineEndpoint, tls: {ca?: Buffer; cert?: Buf
   } catch {
     // parseDockerHost accepted it; keep its port
   }
-  endpoint.options = {...endpoint.options, protocol: 'https', ...(port ? {port} : {}), ...(tls.ca ? {ca: tls.ca} : {}), ...(tls.cert ? {cert: tls.cert} : {}), ...(tls.key ? {key: tls.key} : {})}
+  endpoint.options = {
+    ...endpoint.options,
+    protocol: 'https',
+    ...(port ? {port} : {}),
+    ...(tls.ca ? {ca: tls.ca} : {}),
+    ...(tls.cert ? {cert: tls.cert} : {}),
+    ...(tls.key ? {key: tls.key} : {}),
+  }
   endpoint.display = `tcp://${endpoint.options.host}:${endpoint.options.port} (TLS)`
 }
 
@@ -137,7 +178,10 @@ export function parseDockerHost(raw: string, env: NodeJS.ProcessEnv = {}, what =
   try {
     url = new URL(raw)
   } catch {
-    abort(`${what} "${raw}" is not a valid engine address`, {exit: 'USAGE', hint: 'Use unix:///path/to/docker.sock, tcp://host:2376 or ssh://user@host.'})
+    abort(`${what} "${raw}" is not a valid engine address`, {
+      exit: 'USAGE',
+      hint: 'Use unix:///path/to/docker.sock, tcp://host:2376 or ssh://user@host.',
+    })
   }
   if (url.protocol === 'tcp:' || url.protocol === 'http:' || url.protocol === 'https:') {
     const tls = url.protocol === 'https:' || isTruthy(env.DOCKER_TLS_VERIFY) || Boolean(env.DOCKER_CERT_PATH)
@@ -162,7 +206,10 @@ function readTlsFile(dir: string, name: string): Buffer {
   try {
     return readFileSync(join(dir, name))
   } catch {
-    abort(`TLS file ${join(dir, name)} could not be read`, {exit: 'USAGE', hint: 'Set DOCKER_CERT_PATH to the folder holding ca.pem, cert.pem and key.pem.'})
+    abort(`TLS file ${join(dir, name)} could not be read`, {
+      exit: 'USAGE',
+      hint: 'Set DOCKER_CERT_PATH to the folder holding ca.pem, cert.pem and key.pem.',
+    })
   }
 }
 

@@ -6,7 +6,10 @@ const kinds = new WeakMap<Engine, Promise<EngineKind>>()
 export function engineKind(engine: Engine): Promise<EngineKind> {
   let k = kinds.get(engine)
   if (!k) {
-    k = engine.info().then((i) => i.kind ?? 'docker', () => 'docker' as const)
+    k = engine.info().then(
+      (i) => i.kind ?? 'docker',
+      () => 'docker' as const,
+    )
     kinds.set(engine, k)
   }
   return k

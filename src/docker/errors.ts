@@ -16,10 +16,21 @@ export function dockerMessage(err: unknown): string {
   const e = err as DockerodeError
   const fromJson = e?.json && typeof e.json === 'object' ? e.json.message : undefined
   const raw = fromJson ?? e?.reason ?? e?.message ?? String(err)
-  return String(raw).replace(/^\(HTTP code \d+\)\s*[\w ]*-\s*/, '').trim()
+  return String(raw)
+    .replace(/^\(HTTP code \d+\)\s*[\w ]*-\s*/, '')
+    .trim()
 }
 
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOENT', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE'])
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ENOENT',
+  'EHOSTUNREACH',
+  'ETIMEDOUT',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+])
 
 /** Map an engine call failure to an IrError that names what was being done. */
 export function engineError(err: unknown, endpoint: string, doing: string): IrError {

@@ -64,7 +64,8 @@ export async function hostSpecFromSource(source: HostSource, env: NodeJS.Process
       return hostSpecFromContext(source.name, env)
     case 'inventory': {
       const spec = (await readInventory(source.file, env)).find((s) => s.name === source.name)
-      if (!spec) throw new AbortError(`Host "${source.name}" is no longer in the inventory ${source.file}`, {exit: 'NOT_FOUND'})
+      if (!spec)
+        throw new AbortError(`Host "${source.name}" is no longer in the inventory ${source.file}`, {exit: 'NOT_FOUND'})
       return spec
     }
   }
@@ -80,7 +81,11 @@ export async function defaultHostSpec(env: NodeJS.ProcessEnv = process.env): Pro
 /** `--host unix:///run/docker.sock`, `--host tcp://10.0.0.5:2376` (TLS per DOCKER_TLS_VERIFY / DOCKER_CERT_PATH), `--host ssh://ops@web-1`. */
 export function hostSpecFromFlag(raw: string, env: NodeJS.ProcessEnv = process.env): HostSpec {
   const value = raw.trim()
-  if (!value) throw new AbortError('--host needs an engine address', {exit: 'USAGE', hint: 'Use unix:///path/to/docker.sock, tcp://host:2376 or ssh://user@host.'})
+  if (!value)
+    throw new AbortError('--host needs an engine address', {
+      exit: 'USAGE',
+      hint: 'Use unix:///path/to/docker.sock, tcp://host:2376 or ssh://user@host.',
+    })
   const endpoint = parseDockerHost(value, env, '--host')
   return {name: value, source: {kind: 'host', value}, endpoint, labels: {}, cli: {args: ['-H', value], env: {}}}
 }
@@ -113,7 +118,10 @@ export async function readInventory(file: string, env: NodeJS.ProcessEnv = proce
   try {
     text = await readFile(path, 'utf8')
   } catch (error) {
-    throw new AbortError(`Host inventory ${path} could not be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {exit: 'NOT_FOUND'})
+    throw new AbortError(
+      `Host inventory ${path} could not be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      {exit: 'NOT_FOUND'},
+    )
   }
   const {parse} = await import('yaml')
   const {z} = await import('zod')
@@ -121,20 +129,33 @@ export async function readInventory(file: string, env: NodeJS.ProcessEnv = proce
   try {
     raw = parse(text)
   } catch (error) {
-    throw new AbortError(`Host inventory ${path} is not valid YAML: ${(error as Error).message.split('\n')[0]}`, {exit: 'USAGE'})
+    throw new AbortError(`Host inventory ${path} is not valid YAML: ${(error as Error).message.split('\n')[0]}`, {
+      exit: 'USAGE',
+    })
   }
   const entry = z
     .object({
       name: z.string().trim().min(1),
       endpoint: z.string().trim().min(1),
-      tls: z.object({ca: z.string().optional(), cert: z.string().optional(), key: z.string().optional(), verify: z.boolean().optional()}).strict().optional(),
+      tls: z
+        .object({
+          ca: z.string().optional(),
+          cert: z.string().optional(),
+          key: z.string().optional(),
+          verify: z.boolean().optional(),
+        })
+        .strict()
+        .optional(),
       labels: z.record(z.union([z.string(), z.number(), z.boolean()]).transform(String)).optional(),
     })
     .strict()
   const doc = z.union([z.array(entry), z.object({hosts: z.array(entry)}).strict()]).safeParse(raw)
   if (!doc.success) {
     const issues = doc.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`)
-    throw new AbortError(`Host inventory ${path} is invalid: ${issues.join('; ')}`, {exit: 'USAGE', hint: 'Expected a list of {name, endpoint, tls: {ca, cert, key}, labels}.'})
+    throw new AbortError(`Host inventory ${path} is invalid: ${issues.join('; ')}`, {
+      exit: 'USAGE',
+      hint: 'Expected a list of {name, endpoint, tls: {ca, cert, key}, labels}.',
+    })
   }
   const entries = Array.isArray(doc.data) ? doc.data : doc.data.hosts
   if (entries.length === 0) throw new AbortError(`Host inventory ${path} lists no hosts`, {exit: 'USAGE'})
@@ -147,16 +168,28 @@ export async function readInventory(file: string, env: NodeJS.ProcessEnv = proce
     if (e.tls) {
       const at = (p?: string): string | undefined => (p ? (isAbsolute(p) ? p : join(dirname(path), p)) : undefined)
       const paths = {ca: at(e.tls.ca), cert: at(e.tls.cert), key: at(e.tls.key)}
-      const tls = {ca: await readRequired(paths.ca, what), cert: await readRequired(paths.cert, what), key: await readRequired(paths.key, what)}
-      if (!endpoint.options.host) throw new AbortError(`${what}: tls is only meaningful for a tcp:// endpoint`, {exit: 'USAGE'})
-      if (e.tls.verify === false || !tls.ca) throw new AbortError(`${what}: ir always verifies the engine's TLS certificate: give tls.ca`, {exit: 'USAGE'})
+      const tls = {
+        ca: await readRequired(paths.ca, what),
+        cert: await readRequired(paths.cert, what),
+        key: await readRequired(paths.key, what),
+      }
+      if (!endpoint.options.host)
+        throw new AbortError(`${what}: tls is only meaningful for a tcp:// endpoint`, {exit: 'USAGE'})
+      if (e.tls.verify === false || !tls.ca)
+        throw new AbortError(`${what}: ir always verifies the engine's TLS certificate: give tls.ca`, {exit: 'USAGE'})
       applyTls(endpoint, tls, e.endpoint)
       cliArgs.push('--tlsverify')
       if (paths.ca) cliArgs.push('--tlscacert', paths.ca)
       if (paths.cert) cliArgs.push('--tlscert', paths.cert)
       if (paths.key) cliArgs.push('--tlskey', paths.key)
     }
-    specs.push({name: e.name, source: {kind: 'inventory', file: path, name: e.name}, endpoint, labels: e.labels ?? {}, cli: {args: cliArgs, env: {}}})
+    specs.push({
+      name: e.name,
+      source: {kind: 'inventory', file: path, name: e.name},
+      endpoint,
+      labels: e.labels ?? {},
+      cli: {args: cliArgs, env: {}},
+    })
   }
   return specs
 }
@@ -176,7 +209,10 @@ function dedupeSpecs(specs: HostSpec[]): HostSpec[] {
     const seen = byName.get(s.name)
     if (!seen) byName.set(s.name, s)
     else if (seen.endpoint.display !== s.endpoint.display) {
-      throw new AbortError(`Two hosts are named "${s.name}" (${seen.endpoint.display} and ${s.endpoint.display})`, {exit: 'USAGE', hint: 'Host names must be unique across --host, --context and --hosts.'})
+      throw new AbortError(`Two hosts are named "${s.name}" (${seen.endpoint.display} and ${s.endpoint.display})`, {
+        exit: 'USAGE',
+        hint: 'Host names must be unique across --host, --context and --hosts.',
+      })
     }
   }
   return [...byName.values()]
@@ -249,34 +285,62 @@ export interface ConnectOptions {
  */
 export async function connectHosts(specs: readonly HostSpec[], opts: ConnectOptions): Promise<HostSet> {
   const multi = opts.multi ?? specs.length > 1
-  const results = await mapBounded(specs, opts.concurrency ?? 16, async (spec): Promise<ConnectedHost | UnreachableHost> => {
-    try {
-      const engine = opts.makeEngine(spec)
-      await engine.ping()
-      const info = await withTimeout(engine.info(), opts.infoTimeoutMs ?? 10_000, `${spec.endpoint.display}: no answer to docker info`)
-      return {name: spec.name, endpoint: spec.endpoint.display, source: spec.source, labels: spec.labels, engine, engineId: info.id, engineName: info.name, dir: '', cli: spec.cli}
-    } catch (error) {
-      const info = toErrorInfo(asUnreachable(engineError(error, spec.endpoint.display, 'ping the engine'), spec))
-      opts.log.debug({host: spec.name, err: info.message}, 'host unreachable')
-      return {name: spec.name, endpoint: spec.endpoint.display, source: spec.source, error: info}
-    }
-  })
+  const results = await mapBounded(
+    specs,
+    opts.concurrency ?? 16,
+    async (spec): Promise<ConnectedHost | UnreachableHost> => {
+      try {
+        const engine = opts.makeEngine(spec)
+        await engine.ping()
+        const info = await withTimeout(
+          engine.info(),
+          opts.infoTimeoutMs ?? 10_000,
+          `${spec.endpoint.display}: no answer to docker info`,
+        )
+        return {
+          name: spec.name,
+          endpoint: spec.endpoint.display,
+          source: spec.source,
+          labels: spec.labels,
+          engine,
+          engineId: info.id,
+          engineName: info.name,
+          dir: '',
+          cli: spec.cli,
+        }
+      } catch (error) {
+        const info = toErrorInfo(asUnreachable(engineError(error, spec.endpoint.display, 'ping the engine'), spec))
+        opts.log.debug({host: spec.name, err: info.message}, 'host unreachable')
+        return {name: spec.name, endpoint: spec.endpoint.display, source: spec.source, error: info}
+      }
+    },
+  )
   const hosts = results.filter((r): r is ConnectedHost => 'engine' in r)
   const unreachable = results.filter((r): r is UnreachableHost => !('engine' in r))
   if (hosts.length === 0 && !opts.allowNone) {
     const only = unreachable.length === 1 ? unreachable[0] : undefined
-    if (only) throw new AbortError(only.error.message, {exit: only.error.code, ...(only.error.hint ? {hint: only.error.hint} : {})})
-    throw new AbortError(`No Docker engine answered: ${unreachable.map((u) => `${u.name} (${u.error.message})`).join('; ')}`, {
-      exit: 'ENGINE_UNREACHABLE',
-      hint: 'Check the addresses given with --host, --context or --hosts, and that the engines run.',
-    })
+    if (only)
+      throw new AbortError(only.error.message, {
+        exit: only.error.code,
+        ...(only.error.hint ? {hint: only.error.hint} : {}),
+      })
+    throw new AbortError(
+      `No Docker engine answered: ${unreachable.map((u) => `${u.name} (${u.error.message})`).join('; ')}`,
+      {
+        exit: 'ENGINE_UNREACHABLE',
+        hint: 'Check the addresses given with --host, --context or --hosts, and that the engines run.',
+      },
+    )
   }
   assignDirs(hosts, multi)
   const warnings: string[] = []
   const byId = new Map<string, string[]>()
   for (const h of hosts) byId.set(h.engineId, [...(byId.get(h.engineId) ?? []), h.name])
   for (const [id, names] of byId) {
-    if (names.length > 1) warnings.push(`hosts ${names.join(', ')} report the same engine id ${id}: the same engine reached twice, or machines cloned with the same /etc/docker/key.json. A container found on both is handled once.`)
+    if (names.length > 1)
+      warnings.push(
+        `hosts ${names.join(', ')} report the same engine id ${id}: the same engine reached twice, or machines cloned with the same /etc/docker/key.json. A container found on both is handled once.`,
+      )
   }
   return {hosts, unreachable, multi, ...(warnings.length ? {warnings} : {})}
 }
@@ -292,7 +356,11 @@ function asUnreachable(err: AbortError | Error, spec: HostSpec): AbortError {
       ? 'Check the TLS material: the CA must have signed the engine certificate, and the engine must accept the client certificate.'
       : 'This engine expects TLS: set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH for --host, or give tls: {ca, cert, key} in the inventory.'
     : 'Check the address, and that a Docker engine listens there.'
-  return new AbortError(`${spec.endpoint.display} did not answer as a Docker engine: ${msg}`, {exit: 'ENGINE_UNREACHABLE', hint, cause: err})
+  return new AbortError(`${spec.endpoint.display} did not answer as a Docker engine: ${msg}`, {
+    exit: 'ENGINE_UNREACHABLE',
+    hint,
+    cause: err,
+  })
 }
 
 /** Evidence folder per host: a safe form of its name, made unique with the engine id when two collide. */
@@ -302,7 +370,8 @@ function assignDirs(hosts: ConnectedHost[], multi: boolean): void {
   for (const h of hosts) used.set(safeFileName(h.name), (used.get(safeFileName(h.name)) ?? 0) + 1)
   for (const h of hosts) {
     const base = safeFileName(h.name)
-    h.dir = (used.get(base) ?? 0) > 1 ? safeFileName(`${base}-${h.engineId.replace(/[^A-Za-z0-9]/g, '').slice(0, 12)}`) : base
+    h.dir =
+      (used.get(base) ?? 0) > 1 ? safeFileName(`${base}-${h.engineId.replace(/[^A-Za-z0-9]/g, '').slice(0, 12)}`) : base
   }
 }
 
@@ -310,8 +379,13 @@ function assignDirs(hosts: ConnectedHost[], multi: boolean): void {
  * Which host a `host/` qualifier names: the host name, its endpoint, its engine id, or its engine
  * hostname when only one host has it.
  */
-export function findHost(hosts: readonly Pick<ConnectedHost, 'name' | 'endpoint' | 'engineId' | 'engineName'>[], qualifier: string): number[] {
-  const exact = hosts.flatMap((h, i) => (h.name === qualifier || h.endpoint === qualifier || h.engineId === qualifier ? [i] : []))
+export function findHost(
+  hosts: readonly Pick<ConnectedHost, 'name' | 'endpoint' | 'engineId' | 'engineName'>[],
+  qualifier: string,
+): number[] {
+  const exact = hosts.flatMap((h, i) =>
+    h.name === qualifier || h.endpoint === qualifier || h.engineId === qualifier ? [i] : [],
+  )
   if (exact.length > 0) return exact
   return hosts.flatMap((h, i) => (h.engineName === qualifier ? [i] : []))
 }

@@ -25,7 +25,12 @@ export const SWARM_LABEL = {
   stack: 'com.docker.stack.namespace',
 } as const
 
-export function evidenceLabels(caseId: string, containerId: string, containerName: string, extra: {host?: string; engineId?: string; service?: string; task?: string} = {}): Record<string, string> {
+export function evidenceLabels(
+  caseId: string,
+  containerId: string,
+  containerName: string,
+  extra: {host?: string; engineId?: string; service?: string; task?: string} = {},
+): Record<string, string> {
   return {
     [LABEL.managed]: 'true',
     [LABEL.evidence]: 'true',
@@ -50,10 +55,16 @@ export function swarmTaskOf(
   if (!serviceName || !taskId) return undefined
   // Task names are <service>.<slot>.<task id> (replicated) or <service>.<node id>.<task id> (global).
   const taskName = labels[SWARM_LABEL.taskName] ?? ''
-  const slot = taskName.startsWith(`${serviceName}.`) ? /^(\d+)\./.exec(taskName.slice(serviceName.length + 1))?.[1] : undefined
+  const slot = taskName.startsWith(`${serviceName}.`)
+    ? /^(\d+)\./.exec(taskName.slice(serviceName.length + 1))?.[1]
+    : undefined
   return {
     service: {id: labels[SWARM_LABEL.serviceId] ?? '', name: serviceName},
-    task: {id: taskId, ...(slot ? {slot: Number(slot)} : {}), ...(labels[SWARM_LABEL.nodeId] ? {nodeId: labels[SWARM_LABEL.nodeId]} : {})},
+    task: {
+      id: taskId,
+      ...(slot ? {slot: Number(slot)} : {}),
+      ...(labels[SWARM_LABEL.nodeId] ? {nodeId: labels[SWARM_LABEL.nodeId]} : {}),
+    },
   }
 }
 

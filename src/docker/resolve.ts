@@ -18,7 +18,10 @@ export interface ResolveFailure {
  * Resolve references by exact name, full id, or unique id prefix, with one list call for all of
  * them. Unknown and ambiguous references are returned as failures so the others still proceed.
  */
-export async function resolveContainers(client: ContainerClient, refs: readonly string[]): Promise<{resolved: Resolved[]; failed: ResolveFailure[]}> {
+export async function resolveContainers(
+  client: ContainerClient,
+  refs: readonly string[],
+): Promise<{resolved: Resolved[]; failed: ResolveFailure[]}> {
   const all = await client.list({all: true})
   const resolved: Resolved[] = []
   const failed: ResolveFailure[] = []
@@ -47,11 +50,26 @@ export function resolveOne(all: readonly ContainerSummary[], rawRef: string): Re
       return {ref: rawRef, id: m.id, name: m.names[0] ?? m.id.slice(0, 12)}
     }
     if (matches.length > 1) {
-      const names = matches.slice(0, 5).map((m) => `${m.names[0] ?? ''} (${m.id.slice(0, 12)})`).join(', ')
-      return {ref: rawRef, error: new AbortError(`"${rawRef}" is ambiguous: it matches ${matches.length} containers: ${names}`, {exit: 'NOT_FOUND', hint: 'Give a longer id prefix or the container name.'})}
+      const names = matches
+        .slice(0, 5)
+        .map((m) => `${m.names[0] ?? ''} (${m.id.slice(0, 12)})`)
+        .join(', ')
+      return {
+        ref: rawRef,
+        error: new AbortError(`"${rawRef}" is ambiguous: it matches ${matches.length} containers: ${names}`, {
+          exit: 'NOT_FOUND',
+          hint: 'Give a longer id prefix or the container name.',
+        }),
+      }
     }
   }
-  return {ref: rawRef, error: new AbortError(`No container named or with id "${rawRef}"`, {exit: 'NOT_FOUND', hint: notFoundHint(all, ref)})}
+  return {
+    ref: rawRef,
+    error: new AbortError(`No container named or with id "${rawRef}"`, {
+      exit: 'NOT_FOUND',
+      hint: notFoundHint(all, ref),
+    }),
+  }
 }
 
 export interface ContainerSuggestion {
@@ -83,12 +101,18 @@ export function suggestContainers(all: readonly ContainerSummary[], rawRef: stri
     const lower = name.toLowerCase()
     const service = SERVICE_LABELS.map((k) => c.labels[k]).find((v) => v !== undefined)
     const image = imageShortName(c.image).toLowerCase()
-    const extra = [service !== undefined ? `service ${service}` : undefined, `image ${c.image}`].filter(Boolean).join(', ')
+    const extra = [service !== undefined ? `service ${service}` : undefined, `image ${c.image}`]
+      .filter(Boolean)
+      .join(', ')
     let score: number | undefined
     if (service !== undefined && service.toLowerCase() === ref) score = 0
     else if (lower.includes(ref) || (ref.length >= 3 && ref.includes(lower))) score = 1
     else if (image === ref) score = 2
-    else if (service !== undefined && levenshtein.get(service.toLowerCase(), ref) <= Math.max(1, Math.floor(ref.length / 4))) score = 3
+    else if (
+      service !== undefined &&
+      levenshtein.get(service.toLowerCase(), ref) <= Math.max(1, Math.floor(ref.length / 4))
+    )
+      score = 3
     else if (levenshtein.get(lower, ref) <= Math.max(2, Math.floor(ref.length / 3))) score = 4
     if (score !== undefined) scored.push({name, id: c.id, why: extra, score})
   }

@@ -32,14 +32,24 @@ export function parseSshUrl(raw: string, what: string): SshDestination {
   try {
     url = new URL(raw)
   } catch {
-    throw new AbortError(`${what} "${raw}" is not a valid ssh address`, {exit: 'USAGE', hint: 'Use ssh://[user@]host[:port], with host an ~/.ssh/config alias or a host name.'})
+    throw new AbortError(`${what} "${raw}" is not a valid ssh address`, {
+      exit: 'USAGE',
+      hint: 'Use ssh://[user@]host[:port], with host an ~/.ssh/config alias or a host name.',
+    })
   }
   if (url.protocol !== 'ssh:') throw new AbortError(`${what} "${raw}" is not an ssh:// address`, {exit: 'USAGE'})
-  if (url.password) throw new AbortError(`${what}: a password in an ssh:// address is not supported`, {exit: 'USAGE', hint: 'Use a key (~/.ssh, IdentityFile in ~/.ssh/config) or ssh-agent.'})
-  if (url.pathname && url.pathname !== '/') throw new AbortError(`${what} "${raw}": an ssh:// address takes no path (${url.pathname})`, {exit: 'USAGE'})
-  if (url.search || url.hash) throw new AbortError(`${what} "${raw}": an ssh:// address takes no query or fragment`, {exit: 'USAGE'})
+  if (url.password)
+    throw new AbortError(`${what}: a password in an ssh:// address is not supported`, {
+      exit: 'USAGE',
+      hint: 'Use a key (~/.ssh, IdentityFile in ~/.ssh/config) or ssh-agent.',
+    })
+  if (url.pathname && url.pathname !== '/')
+    throw new AbortError(`${what} "${raw}": an ssh:// address takes no path (${url.pathname})`, {exit: 'USAGE'})
+  if (url.search || url.hash)
+    throw new AbortError(`${what} "${raw}": an ssh:// address takes no query or fragment`, {exit: 'USAGE'})
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1')
-  if (!host) throw new AbortError(`${what} "${raw}" names no host`, {exit: 'USAGE', hint: 'Use ssh://[user@]host[:port].'})
+  if (!host)
+    throw new AbortError(`${what} "${raw}" names no host`, {exit: 'USAGE', hint: 'Use ssh://[user@]host[:port].'})
   if (host.startsWith('-')) throw new AbortError(`${what} "${raw}": a host cannot start with "-"`, {exit: 'USAGE'})
   return {
     host,
@@ -131,7 +141,9 @@ export class SshConnection {
     this.env = opts.env ?? process.env
     const agent = new Agent({keepAlive: true, maxFreeSockets: MAX_SESSIONS})
     // Each HTTP connection is one dial-stdio session; Node's agent pools and reuses them.
-    ;(agent as unknown as {createConnection: (o: unknown, cb: (err: Error | null, s?: Duplex) => void) => undefined}).createConnection = (_o, cb) => {
+    ;(
+      agent as unknown as {createConnection: (o: unknown, cb: (err: Error | null, s?: Duplex) => void) => undefined}
+    ).createConnection = (_o, cb) => {
       this.dial().then(
         (s) => cb(null, s),
         (error: Error) => cb(error),
@@ -153,7 +165,22 @@ export class SshConnection {
     const dir = controlDir()
     const m: Master = {dir, controlPath: join(dir, 'cm'), sessions: 0, dead: false, ready: Promise.resolve()}
     m.ready = new Promise<void>((resolve, reject) => {
-      const args = ['-o', 'ControlMaster=yes', '-o', `ControlPath=${m.controlPath}`, '-o', 'ControlPersist=no', ...STRICT, '-o', `ConnectTimeout=${Math.max(1, Math.ceil(this.timeoutMs / 1000))}`, '-o', 'ServerAliveInterval=15', '-N', '-T', ...destinationArgs(this.dest)]
+      const args = [
+        '-o',
+        'ControlMaster=yes',
+        '-o',
+        `ControlPath=${m.controlPath}`,
+        '-o',
+        'ControlPersist=no',
+        ...STRICT,
+        '-o',
+        `ConnectTimeout=${Math.max(1, Math.ceil(this.timeoutMs / 1000))}`,
+        '-o',
+        'ServerAliveInterval=15',
+        '-N',
+        '-T',
+        ...destinationArgs(this.dest),
+      ]
       this.opts.log.debug({cmd: this.ssh, args}, 'ssh: logging in')
       // Its own process group: a Ctrl-C at the terminal must not cut the connection under a running call.
       const master = spawn(this.ssh, args, {stdio: ['ignore', 'ignore', 'pipe'], detached: true, env: this.env})
@@ -180,14 +207,27 @@ export class SshConnection {
         resolve()
       }
       master.on('error', (error: NodeJS.ErrnoException) => {
-        finish(new AbortError(error.code === 'ENOENT' ? `${this.dest.display}: no ssh client (${this.ssh} not found)` : `${this.dest.display}: ssh could not start: ${error.message}`, {
-          exit: 'ENGINE_UNREACHABLE',
-          hint: 'ssh:// engines are reached through the system OpenSSH client: install it (Debian: openssh-client).',
-        }))
+        finish(
+          new AbortError(
+            error.code === 'ENOENT'
+              ? `${this.dest.display}: no ssh client (${this.ssh} not found)`
+              : `${this.dest.display}: ssh could not start: ${error.message}`,
+            {
+              exit: 'ENGINE_UNREACHABLE',
+              hint: 'ssh:// engines are reached through the system OpenSSH client: install it (Debian: openssh-client).',
+            },
+          ),
+        )
       })
       master.on('exit', (code, signal) => {
         if (!settled) {
-          void classifySshFailure(this.dest, stderr, code, this.ssh, this.env).then((e) => finish(e), () => finish(new AbortError(`${this.dest.display}: ssh exited (${signal ?? code})`, {exit: 'ENGINE_UNREACHABLE'})))
+          void classifySshFailure(this.dest, stderr, code, this.ssh, this.env).then(
+            (e) => finish(e),
+            () =>
+              finish(
+                new AbortError(`${this.dest.display}: ssh exited (${signal ?? code})`, {exit: 'ENGINE_UNREACHABLE'}),
+              ),
+          )
         } else {
           this.opts.log.debug({host: this.dest.display, code, signal}, 'ssh: connection closed')
           this.drop(m)
@@ -198,7 +238,12 @@ export class SshConnection {
         if (existsSync(m.controlPath)) finish()
       }, 20)
       const timer = setTimeout(() => {
-        finish(new AbortError(`${this.dest.display}: ssh login timed out after ${Math.round(this.timeoutMs / 1000)} s`, {exit: 'ENGINE_UNREACHABLE', hint: 'Check that the host is up and reachable (`ssh <host>` should log in), and any ProxyJump in ~/.ssh/config.'}))
+        finish(
+          new AbortError(`${this.dest.display}: ssh login timed out after ${Math.round(this.timeoutMs / 1000)} s`, {
+            exit: 'ENGINE_UNREACHABLE',
+            hint: 'Check that the host is up and reachable (`ssh <host>` should log in), and any ProxyJump in ~/.ssh/config.',
+          }),
+        )
       }, this.timeoutMs)
     })
     this.masters.push(m)
@@ -220,7 +265,8 @@ export class SshConnection {
 
   /** One `docker system dial-stdio` session, over a connection with a free session (logging in when none has). */
   async dial(): Promise<Duplex> {
-    if (this.closed) throw new AbortError(`${this.dest.display}: ssh connection already closed`, {exit: 'ENGINE_UNREACHABLE'})
+    if (this.closed)
+      throw new AbortError(`${this.dest.display}: ssh connection already closed`, {exit: 'ENGINE_UNREACHABLE'})
     const m = this.masters.find((x) => !x.dead && x.sessions < MAX_SESSIONS) ?? this.login()
     m.sessions++
     try {
@@ -229,7 +275,18 @@ export class SshConnection {
       m.sessions--
       throw error
     }
-    const args = ['-o', 'ControlMaster=no', '-o', `ControlPath=${m.controlPath}`, ...STRICT, '-T', ...destinationArgs(this.dest), 'docker', 'system', 'dial-stdio']
+    const args = [
+      '-o',
+      'ControlMaster=no',
+      '-o',
+      `ControlPath=${m.controlPath}`,
+      ...STRICT,
+      '-T',
+      ...destinationArgs(this.dest),
+      'docker',
+      'system',
+      'dial-stdio',
+    ]
     this.opts.log.debug({cmd: this.ssh, args, sessions: m.sessions}, 'ssh: dial-stdio session')
     const child = spawn(this.ssh, args, {stdio: ['pipe', 'pipe', 'pipe'], detached: true, env: this.env})
     child.once('close', () => m.sessions--)
@@ -267,11 +324,22 @@ class DialStdioStream extends Duplex {
     out.on('data', (d: Buffer) => {
       if (!this.received && !looksLikeHttp(d)) {
         // A login shell that prints a banner or refuses (nologin), or a remote command that is not dial-stdio.
-        const said = d.toString('utf8').split(/\r?\n/).find((l) => l.trim())?.trim().slice(0, 200) ?? ''
-        this.destroy(new AbortError(`${this.dest.display}: the remote side did not answer through \`docker system dial-stdio\`; it said: ${JSON.stringify(said)}`, {
-          exit: 'ENGINE_UNREACHABLE',
-          hint: 'The ssh user needs a working login shell and the docker CLI on the remote host; a ForceCommand or a shell banner on stdout breaks the connection.',
-        }))
+        const said =
+          d
+            .toString('utf8')
+            .split(/\r?\n/)
+            .find((l) => l.trim())
+            ?.trim()
+            .slice(0, 200) ?? ''
+        this.destroy(
+          new AbortError(
+            `${this.dest.display}: the remote side did not answer through \`docker system dial-stdio\`; it said: ${JSON.stringify(said)}`,
+            {
+              exit: 'ENGINE_UNREACHABLE',
+              hint: 'The ssh user needs a working login shell and the docker CLI on the remote host; a ForceCommand or a shell banner on stdout breaks the connection.',
+            },
+          ),
+        )
         return
       }
       this.received = true
@@ -291,7 +359,10 @@ class DialStdioStream extends Duplex {
     child.on('close', (code, signal) => {
       if (this.destroyed) return
       if (!this.received && code !== 0) {
-        void classifySshFailure(this.dest, this.stderr, code, this.ssh, this.env).then((e) => this.destroy(e), () => this.destroy(new Error(`ssh exited (${signal ?? code})`)))
+        void classifySshFailure(this.dest, this.stderr, code, this.ssh, this.env).then(
+          (e) => this.destroy(e),
+          () => this.destroy(new Error(`ssh exited (${signal ?? code})`)),
+        )
       } else {
         this.push(null)
       }
@@ -349,13 +420,15 @@ class DialStdioStream extends Duplex {
 
   ref(): this {
     this.child.ref()
-    for (const s of [this.child.stdin, this.child.stdout, this.child.stderr]) (s as unknown as {ref?: () => void} | null)?.ref?.()
+    for (const s of [this.child.stdin, this.child.stdout, this.child.stderr])
+      (s as unknown as {ref?: () => void} | null)?.ref?.()
     return this
   }
 
   unref(): this {
     this.child.unref()
-    for (const s of [this.child.stdin, this.child.stdout, this.child.stderr]) (s as unknown as {unref?: () => void} | null)?.unref?.()
+    for (const s of [this.child.stdin, this.child.stdout, this.child.stderr])
+      (s as unknown as {unref?: () => void} | null)?.unref?.()
     return this
   }
 }
@@ -380,32 +453,73 @@ function resolvedTarget(dest: SshDestination, ssh: string, env: NodeJS.ProcessEn
 }
 
 /** One line saying which host and why: host key, authentication, no docker on the remote, timeout, refused. */
-export async function classifySshFailure(dest: SshDestination, stderr: string, code: number | null, ssh = 'ssh', env: NodeJS.ProcessEnv = process.env): Promise<AbortError> {
+export async function classifySshFailure(
+  dest: SshDestination,
+  stderr: string,
+  code: number | null,
+  ssh = 'ssh',
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<AbortError> {
   const d = dest.display
-  const lines = stderr.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !/^@+$/.test(l) && !/^@ +.* +@$/.test(l))
+  const lines = stderr
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !/^@+$/.test(l) && !/^@ +.* +@$/.test(l))
   const last = lines.at(-1) ?? `ssh exited with status ${code}`
   const sshHint = `ir logs in exactly as \`ssh ${dest.user ? `${dest.user}@` : ''}${dest.host}${dest.port ? ` -p ${dest.port}` : ''}\` would: try that command.`
-  const fail = (msg: string, hint: string): AbortError => new AbortError(`${d}: ${msg}`, {exit: 'ENGINE_UNREACHABLE', hint})
+  const fail = (msg: string, hint: string): AbortError =>
+    new AbortError(`${d}: ${msg}`, {exit: 'ENGINE_UNREACHABLE', hint})
   if (/REMOTE HOST IDENTIFICATION HAS CHANGED|Host key for .* has changed/i.test(stderr)) {
     const t = await resolvedTarget(dest, ssh, env)
-    return fail(`host key of ${t} has CHANGED (it is not the one in known_hosts): refused`, `Someone may be intercepting the connection. If the host was really reinstalled, check its new key out of band, then \`ssh-keygen -R '${t}'\` and log in once with ssh to record it.`)
+    return fail(
+      `host key of ${t} has CHANGED (it is not the one in known_hosts): refused`,
+      `Someone may be intercepting the connection. If the host was really reinstalled, check its new key out of band, then \`ssh-keygen -R '${t}'\` and log in once with ssh to record it.`,
+    )
   }
   if (/No .* host key is known for|Host key verification failed|host key is not known/i.test(stderr)) {
     const t = await resolvedTarget(dest, ssh, env)
-    return fail(`host key of ${t} is unknown (not in known_hosts): refused`, `ir never accepts a host key by itself: check the key out of band and record it by logging in once with \`ssh ${dest.host}\` (or add it to ~/.ssh/known_hosts).`)
+    return fail(
+      `host key of ${t} is unknown (not in known_hosts): refused`,
+      `ir never accepts a host key by itself: check the key out of band and record it by logging in once with \`ssh ${dest.host}\` (or add it to ~/.ssh/known_hosts).`,
+    )
   }
   if (/Permission denied \(/i.test(stderr) || /Too many authentication failures/i.test(stderr)) {
     const methods = /Permission denied \(([^)]*)\)/i.exec(stderr)?.[1]
-    return fail(`ssh authentication failed${methods ? ` (server accepts: ${methods})` : ''}`, `${sshHint} Check User and IdentityFile in ~/.ssh/config, the keys in ~/.ssh, or \`ssh-add -l\`; a passphrase-protected key needs ssh-agent.`)
+    return fail(
+      `ssh authentication failed${methods ? ` (server accepts: ${methods})` : ''}`,
+      `${sshHint} Check User and IdentityFile in ~/.ssh/config, the keys in ~/.ssh, or \`ssh-add -l\`; a passphrase-protected key needs ssh-agent.`,
+    )
   }
-  if (/timed out/i.test(stderr)) return fail('ssh connection timed out', `${sshHint} Check that the host is up and the port open (ConnectTimeout, ProxyJump).`)
-  if (/Connection refused/i.test(stderr)) return fail('ssh connection refused (no ssh server on that port)', `${sshHint} Check Port in ~/.ssh/config or the :port of the address.`)
-  if (/Could not resolve hostname|Name or service not known|nodename nor servname/i.test(stderr)) return fail('host name not found (not an ~/.ssh/config alias either)', 'Check the name, or add a Host entry with HostName to ~/.ssh/config.')
+  if (/timed out/i.test(stderr))
+    return fail(
+      'ssh connection timed out',
+      `${sshHint} Check that the host is up and the port open (ConnectTimeout, ProxyJump).`,
+    )
+  if (/Connection refused/i.test(stderr))
+    return fail(
+      'ssh connection refused (no ssh server on that port)',
+      `${sshHint} Check Port in ~/.ssh/config or the :port of the address.`,
+    )
+  if (/Could not resolve hostname|Name or service not known|nodename nor servname/i.test(stderr))
+    return fail(
+      'host name not found (not an ~/.ssh/config alias either)',
+      'Check the name, or add a Host entry with HostName to ~/.ssh/config.',
+    )
   if (code === 127 || /docker: (command )?not found|command not found: docker/i.test(stderr)) {
-    return fail('no docker CLI on the remote host (`docker system dial-stdio` not found)', 'The remote side needs the docker CLI (Debian: docker.io, docker-ce-cli) in the login PATH of that user.')
+    return fail(
+      'no docker CLI on the remote host (`docker system dial-stdio` not found)',
+      'The remote side needs the docker CLI (Debian: docker.io, docker-ce-cli) in the login PATH of that user.',
+    )
   }
-  if (/raw stream connection|dial unix|permission denied.*docker\.sock|Cannot connect to the Docker daemon|Is the docker daemon running/i.test(stderr)) {
-    return fail(`the remote docker CLI cannot reach its engine: ${last.replace(/^failed to open the raw stream connection: /, '')}`, 'On the remote host the ssh user must reach the Docker socket (root, or the docker group), and dockerd must run.')
+  if (
+    /raw stream connection|dial unix|permission denied.*docker\.sock|Cannot connect to the Docker daemon|Is the docker daemon running/i.test(
+      stderr,
+    )
+  ) {
+    return fail(
+      `the remote docker CLI cannot reach its engine: ${last.replace(/^failed to open the raw stream connection: /, '')}`,
+      'On the remote host the ssh user must reach the Docker socket (root, or the docker group), and dockerd must run.',
+    )
   }
   return fail(`ssh failed: ${last}`, sshHint)
 }

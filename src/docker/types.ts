@@ -59,11 +59,24 @@ export interface ContainerClient {
   top(id: string, psArgs?: string): Promise<{titles: string[]; processes: string[][]}>
   diff(id: string): Promise<Array<{path: string; kind: 'changed' | 'added' | 'deleted'}>>
   export(id: string): Promise<Readable>
-  logs(id: string, opts: {since?: number; until?: number; timestamps?: boolean; stdout?: boolean; stderr?: boolean}): Promise<Readable>
+  logs(
+    id: string,
+    opts: {since?: number; until?: number; timestamps?: boolean; stdout?: boolean; stderr?: boolean},
+  ): Promise<Readable>
   stats(id: string): Promise<Record<string, unknown>>
   /** A tar of a path inside the container (volumes mounted there included), like `docker cp`. */
   getArchive(id: string, path: string): Promise<Readable>
-  commit(id: string, opts: {repo: string; tag: string; labels: Record<string, string>; pause: boolean; comment?: string; config?: CommitConfig}): Promise<string>
+  commit(
+    id: string,
+    opts: {
+      repo: string
+      tag: string
+      labels: Record<string, string>
+      pause: boolean
+      comment?: string
+      config?: CommitConfig
+    },
+  ): Promise<string>
   /** Remove a container (force: even a running one; volumes: with its anonymous volumes). Already gone: 'already'. */
   remove(id: string, opts?: {force?: boolean; volumes?: boolean}): Promise<IdempotentOutcome>
 }
@@ -79,7 +92,17 @@ export interface NetworkClient {
   /** Remove a network (fails while containers are attached). Already gone: 'already'. */
   remove(id: string): Promise<IdempotentOutcome>
   disconnect(networkId: string, containerId: string): Promise<IdempotentOutcome>
-  connect(networkId: string, containerId: string, endpoint: {aliases?: string[]; ipv4Address?: string; ipv6Address?: string; links?: string[]; driverOpts?: Record<string, string>}): Promise<IdempotentOutcome>
+  connect(
+    networkId: string,
+    containerId: string,
+    endpoint: {
+      aliases?: string[]
+      ipv4Address?: string
+      ipv6Address?: string
+      links?: string[]
+      driverOpts?: Record<string, string>
+    },
+  ): Promise<IdempotentOutcome>
 }
 
 export interface VolumeSummary {
@@ -105,7 +128,10 @@ export interface ImageInfo {
 
 export interface ImageClient {
   inspect(ref: string): Promise<ImageInfo>
-  list(opts?: {filters?: Record<string, string[]>; all?: boolean}): Promise<Array<{id: string; repoTags: string[]; labels: Record<string, string>}>>
+  list(opts?: {
+    filters?: Record<string, string[]>
+    all?: boolean
+  }): Promise<Array<{id: string; repoTags: string[]; labels: Record<string, string>}>>
   save(ref: string): Promise<Readable>
   /** Never removes an image labelled ir.evidence=true (refuses with exit 11). */
   remove(ref: string, opts?: {force?: boolean}): Promise<IdempotentOutcome>

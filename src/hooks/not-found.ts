@@ -19,7 +19,9 @@ const hook: Hook.CommandNotFound = async function (opts) {
   }
   const {default: levenshtein} = await import('fast-levenshtein')
   const hidden = new Set(opts.config.commands.filter((c) => c.hidden).map((c) => c.id))
-  const ids = [...opts.config.commandIDs, ...opts.config.commands.flatMap((c) => c.aliases)].filter((id) => !hidden.has(id))
+  const ids = [...opts.config.commandIDs, ...opts.config.commands.flatMap((c) => c.aliases)].filter(
+    (id) => !hidden.has(id),
+  )
   const typed = toConfiguredId(opts.id, opts.config)
   const bin = opts.config.bin
   // Closest to the whole typed id, and to its first words (`isolat web` is the command `isolat` and an argument).
@@ -32,9 +34,14 @@ const hook: Hook.CommandNotFound = async function (opts) {
       if (best === undefined || distance < best.distance) best = {id, distance}
     }
   }
-  const near = best && best.distance <= Math.max(2, Math.floor(best.id.length / 3)) ? toConfiguredId(best.id, opts.config) : undefined
+  const near =
+    best && best.distance <= Math.max(2, Math.floor(best.id.length / 3))
+      ? toConfiguredId(best.id, opts.config)
+      : undefined
   process.stderr.write(`Error: ${terminalSafe(`"${bin} ${typed}" is not an ${bin} command.`, false)}\n`)
-  process.stderr.write(`Hint: ${terminalSafe(near ? `Did you mean "${bin} ${near}"? Run "${bin} help" for the list of commands.` : `Run "${bin} help" for the list of commands.`, false)}\n`)
+  process.stderr.write(
+    `Hint: ${terminalSafe(near ? `Did you mean "${bin} ${near}"? Run "${bin} help" for the list of commands.` : `Run "${bin} help" for the list of commands.`, false)}\n`,
+  )
   this.exit(UNKNOWN_COMMAND_EXIT)
 }
 

@@ -70,11 +70,28 @@ export interface ActionDef<P = Record<string, unknown>> {
 }
 
 const containerList = z.preprocess(
-  (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : Array.isArray(v) ? v.flatMap((x) => String(x).split(',')).map((s) => s.trim()).filter(Boolean) : v),
+  (v) =>
+    typeof v === 'string'
+      ? v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : Array.isArray(v)
+        ? v
+            .flatMap((x) => String(x).split(','))
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : v,
   z.array(z.string()).min(1, 'at least one container'),
 )
-const stringList = z.preprocess((v) => (typeof v === 'string' ? (v ? v.split(',').map((s) => s.trim()) : []) : v), z.array(z.string()))
-const bool = z.preprocess((v) => (typeof v === 'string' ? !['false', '0', 'no', ''].includes(v.toLowerCase()) : v), z.boolean())
+const stringList = z.preprocess(
+  (v) => (typeof v === 'string' ? (v ? v.split(',').map((s) => s.trim()) : []) : v),
+  z.array(z.string()),
+)
+const bool = z.preprocess(
+  (v) => (typeof v === 'string' ? !['false', '0', 'no', ''].includes(v.toLowerCase()) : v),
+  z.boolean(),
+)
 const optionalString = z.preprocess((v) => (v === '' || v === null ? undefined : v), z.string().optional())
 
 async function resolvedNames(ctx: PlanContext, refs: string[]): Promise<string[]> {
@@ -88,11 +105,28 @@ function caseFiles(kase: Case | undefined, files: string[]): string[] {
 }
 
 const optionalContainers = z.preprocess(
-  (v) => (typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter(Boolean) : Array.isArray(v) ? v.flatMap((x) => String(x).split(',')).map((x) => x.trim()).filter(Boolean) : v ?? []),
+  (v) =>
+    typeof v === 'string'
+      ? v
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean)
+      : Array.isArray(v)
+        ? v
+            .flatMap((x) => String(x).split(','))
+            .map((x) => x.trim())
+            .filter(Boolean)
+        : (v ?? []),
   z.array(z.string()),
 )
 
-type IsolateParams = {containers: string[]; mode: 'pause' | 'stop' | 'network-only'; hosts: string[]; inventory?: string | undefined; filter: string[]}
+type IsolateParams = {
+  containers: string[]
+  mode: 'pause' | 'stop' | 'network-only'
+  hosts: string[]
+  inventory?: string | undefined
+  filter: string[]
+}
 
 /** Several engines (hosts / an inventory) or a --filter selector: the fan-out of `ir isolate`. */
 function isolatesAcrossHosts(p: IsolateParams): boolean {
@@ -111,23 +145,37 @@ const isolate: ActionDef<IsolateParams> = {
       inventory: optionalString,
       filter: stringList.default([]),
     })
-    .refine((p) => p.containers.length > 0 || p.filter.length > 0, {message: 'give containers, or a filter such as ancestor=<image>'}),
-  describe: (p) => `Contain ${p.containers.length ? p.containers.join(', ') : `every container matching ${p.filter.join(', ')}`}${isolatesAcrossHosts(p) && (p.hosts.length || p.inventory) ? ' on every host' : ''}: store each inspect as evidence, ${p.mode === 'pause' ? 'freeze its processes (pause keeps memory for forensics)' : p.mode === 'stop' ? 'stop it' : 'leave processes running'} and cut every network, so the attacker loses reach without evidence being destroyed.`,
+    .refine((p) => p.containers.length > 0 || p.filter.length > 0, {
+      message: 'give containers, or a filter such as ancestor=<image>',
+    }),
+  describe: (p) =>
+    `Contain ${p.containers.length ? p.containers.join(', ') : `every container matching ${p.filter.join(', ')}`}${isolatesAcrossHosts(p) && (p.hosts.length || p.inventory) ? ' on every host' : ''}: store each inspect as evidence, ${p.mode === 'pause' ? 'freeze its processes (pause keeps memory for forensics)' : p.mode === 'stop' ? 'stop it' : 'leave processes running'} and cut every network, so the attacker loses reach without evidence being destroyed.`,
   async plan(p, ctx) {
     if (isolatesAcrossHosts(p)) {
       return {
         summary: `isolate (${p.mode}) across hosts`,
         containers: [...p.containers, ...p.filter.map((f) => `every container with ${f}`)],
-        operations: [`on ${[...p.hosts, ...(p.inventory ? [`the hosts of ${p.inventory}`] : [])].join(', ') || 'the default engine'}: store inspect, ${p.mode}, disconnect every network; an unreachable host fails the step (resume retries it)`],
-        files: caseFiles(ctx.kase, ['evidence/<host>/<container>/inspect-<time>.json', 'state/containment.json', 'state/fanout-isolate.json']),
+        operations: [
+          `on ${[...p.hosts, ...(p.inventory ? [`the hosts of ${p.inventory}`] : [])].join(', ') || 'the default engine'}: store inspect, ${p.mode}, disconnect every network; an unreachable host fails the step (resume retries it)`,
+        ],
+        files: caseFiles(ctx.kase, [
+          'evidence/<host>/<container>/inspect-<time>.json',
+          'state/containment.json',
+          'state/fanout-isolate.json',
+        ]),
       }
     }
     const {isolateContainers} = await import('../services/isolate.js')
     const r = await isolateContainers({engine: await ctx.engine(), targets: p.containers, mode: p.mode, dryRun: true})
     return {
       summary: `isolate (${p.mode})`,
-      containers: r.containers.map((c) => (c.id ? `${c.name} (${c.id.slice(0, 12)}, ${c.stateBefore})` : `${c.ref}: ${c.error?.message}`)),
-      operations: r.containers.flatMap((c) => [...c.actions.map((a) => `${c.name}: ${a}`), ...c.warnings.map((w) => `${c.name ?? c.ref}: ! ${w}`)]),
+      containers: r.containers.map((c) =>
+        c.id ? `${c.name} (${c.id.slice(0, 12)}, ${c.stateBefore})` : `${c.ref}: ${c.error?.message}`,
+      ),
+      operations: r.containers.flatMap((c) => [
+        ...c.actions.map((a) => `${c.name}: ${a}`),
+        ...c.warnings.map((w) => `${c.name ?? c.ref}: ! ${w}`),
+      ]),
       files: caseFiles(ctx.kase, ['evidence/<container>/inspect-<time>.json', 'state/containment.json']),
     }
   },
@@ -138,22 +186,61 @@ const isolate: ActionDef<IsolateParams> = {
       const {parseFilters} = await import('../services/targets.js')
       const {isolateOnHosts} = await import('../services/isolate.js')
       const specs = await hostSpecsFromFlags({host: p.hosts, ...(p.inventory ? {hosts: p.inventory} : {})})
-      const set = await connectHosts(specs, {log: ctx.log, makeEngine: (s) => new DockerodeEngine(s.endpoint, ctx.log), allowNone: true})
+      const set = await connectHosts(specs, {
+        log: ctx.log,
+        makeEngine: (s) => new DockerodeEngine(s.endpoint, ctx.log),
+        allowNone: true,
+      })
       const filters = parseFilters(p.filter)
-      const r = await isolateOnHosts({hosts: set, selection: {refs: p.containers, ...(filters ? {filters} : {})}, kase: ctx.kase, mode: p.mode, dryRun: false, signal: ctx.signal, progress: ctx.progress})
+      const r = await isolateOnHosts({
+        hosts: set,
+        selection: {refs: p.containers, ...(filters ? {filters} : {})},
+        kase: ctx.kase,
+        mode: p.mode,
+        dryRun: false,
+        signal: ctx.signal,
+        progress: ctx.progress,
+      })
       const failedHosts = (r.hosts ?? []).filter((h) => h.status === 'failed')
-      const summary = {hosts: (r.hosts ?? []).map((h) => ({host: h.host, reachable: h.reachable, status: h.status})), containers: r.containers.map((c) => ({name: c.name, id: c.id, status: c.status, state: c.stateAfter}))}
+      const summary = {
+        hosts: (r.hosts ?? []).map((h) => ({host: h.host, reachable: h.reachable, status: h.status})),
+        containers: r.containers.map((c) => ({name: c.name, id: c.id, status: c.status, state: c.stateAfter})),
+      }
       if (failedHosts.length > 0) {
         // The step fails, so `ir playbook resume` runs it again: isolate is idempotent, done hosts stay done.
-        throw new AbortError(`isolation not finished on ${failedHosts.map((h) => `${h.host}${h.reachable ? '' : ' (unreachable)'}`).join(', ')}; resume once the host is back`, {exit: failedHosts.some((h) => !h.reachable) ? 'ENGINE_UNREACHABLE' : 'FAILURE'})
+        throw new AbortError(
+          `isolation not finished on ${failedHosts.map((h) => `${h.host}${h.reachable ? '' : ' (unreachable)'}`).join(', ')}; resume once the host is back`,
+          {exit: failedHosts.some((h) => !h.reachable) ? 'ENGINE_UNREACHABLE' : 'FAILURE'},
+        )
       }
       return summary
     }
     const {isolateContainers} = await import('../services/isolate.js')
-    const r = await isolateContainers({engine: await ctx.engine(), kase: ctx.kase, targets: p.containers, mode: p.mode, dryRun: false, signal: ctx.signal, progress: ctx.progress})
+    const r = await isolateContainers({
+      engine: await ctx.engine(),
+      kase: ctx.kase,
+      targets: p.containers,
+      mode: p.mode,
+      dryRun: false,
+      signal: ctx.signal,
+      progress: ctx.progress,
+    })
     const failed = r.containers.filter((c) => c.status === 'failed' || c.status === 'partial')
-    if (failed.length > 0) throw new AbortError(`isolation failed for ${failed.map((f) => `${f.name ?? f.ref}: ${f.error?.message}`).join('; ')}`, {exit: failed[0]?.error?.code ?? 'FAILURE'})
-    return {containers: r.containers.map((c) => ({name: c.name, id: c.id, status: c.status, state: c.stateAfter, networksCut: c.networks.map((n) => n.network), networkNotCut: c.networkNotCut ?? null}))}
+    if (failed.length > 0)
+      throw new AbortError(
+        `isolation failed for ${failed.map((f) => `${f.name ?? f.ref}: ${f.error?.message}`).join('; ')}`,
+        {exit: failed[0]?.error?.code ?? 'FAILURE'},
+      )
+    return {
+      containers: r.containers.map((c) => ({
+        name: c.name,
+        id: c.id,
+        status: c.status,
+        state: c.stateAfter,
+        networksCut: c.networks.map((n) => n.network),
+        networkNotCut: c.networkNotCut ?? null,
+      })),
+    }
   },
 }
 
@@ -162,24 +249,54 @@ const release: ActionDef<{containers: string[]}> = {
   phase: 'recovery',
   destructive: true,
   params: z.object({containers: containerList}),
-  describe: (p) => `Undo the isolation of ${p.containers.join(', ')}: reconnect their recorded networks and resume their processes. Only do this once the container is trusted again.`,
+  describe: (p) =>
+    `Undo the isolation of ${p.containers.join(', ')}: reconnect their recorded networks and resume their processes. Only do this once the container is trusted again.`,
   async plan(p, ctx) {
-    return {summary: 'release', containers: await resolvedNames(ctx, p.containers), operations: ['reconnect every recorded network endpoint (aliases, static IPs)', 'unpause (or start) each container'], files: caseFiles(ctx.kase, ['state/containment.json'])}
+    return {
+      summary: 'release',
+      containers: await resolvedNames(ctx, p.containers),
+      operations: [
+        'reconnect every recorded network endpoint (aliases, static IPs)',
+        'unpause (or start) each container',
+      ],
+      files: caseFiles(ctx.kase, ['state/containment.json']),
+    }
   },
   async run(p, ctx) {
     const {releaseContainers} = await import('../services/release.js')
-    const r = await releaseContainers({engine: await ctx.engine(), store: ctx.store, kase: ctx.kase, targets: p.containers, dryRun: false, signal: ctx.signal, progress: ctx.progress})
+    const r = await releaseContainers({
+      engine: await ctx.engine(),
+      store: ctx.store,
+      kase: ctx.kase,
+      targets: p.containers,
+      dryRun: false,
+      signal: ctx.signal,
+      progress: ctx.progress,
+    })
     const failed = r.containers.filter((c) => c.status === 'failed' || c.status === 'partial')
-    if (failed.length > 0) throw new AbortError(`release failed for ${failed.map((f) => `${f.name ?? f.ref}: ${f.error?.message}`).join('; ')}`)
+    if (failed.length > 0)
+      throw new AbortError(
+        `release failed for ${failed.map((f) => `${f.name ?? f.ref}: ${f.error?.message}`).join('; ')}`,
+      )
     return {containers: r.containers.map((c) => ({name: c.name, status: c.status, state: c.stateAfter}))}
   },
 }
 
-async function artifactsSince(kase: Case, type: string, since: string, containerIds: string[]): Promise<Array<{id: string; path: string; sha256: string; containerId?: string}> | undefined> {
+async function artifactsSince(
+  kase: Case,
+  type: string,
+  since: string,
+  containerIds: string[],
+): Promise<Array<{id: string; path: string; sha256: string; containerId?: string}> | undefined> {
   const arts = (await kase.manifest.read()).artifacts.filter((a) => a.type === type && a.collectedAt >= since)
   const found = containerIds.map((id) => arts.find((a) => a.source?.containerId === id))
   if (found.some((a) => !a)) return undefined
-  return found.map((a) => ({id: a!.id, path: a!.path, sha256: a!.sha256, ...(a!.source?.containerId ? {containerId: a!.source.containerId} : {})}))
+  return found.map((a) => ({
+    id: a!.id,
+    path: a!.path,
+    sha256: a!.sha256,
+    ...(a!.source?.containerId ? {containerId: a!.source.containerId} : {}),
+  }))
 }
 
 const snapshot: ActionDef<{containers: string[]; export: boolean; volumes: boolean}> = {
@@ -187,7 +304,8 @@ const snapshot: ActionDef<{containers: string[]; export: boolean; volumes: boole
   phase: 'evidence',
   destructive: false,
   params: z.object({containers: containerList, export: bool.default(true), volumes: bool.default(false)}),
-  describe: (p) => `Preserve a forensic snapshot of ${p.containers.join(', ')}: commit it to a labelled evidence image ir never deletes, save that image${p.export ? ' and the whole filesystem (indexed, every file hashed)' : ''} into the case, with the diff and the process list.`,
+  describe: (p) =>
+    `Preserve a forensic snapshot of ${p.containers.join(', ')}: commit it to a labelled evidence image ir never deletes, save that image${p.export ? ' and the whole filesystem (indexed, every file hashed)' : ''} into the case, with the diff and the process list.`,
   async plan(p, ctx) {
     return {
       summary: 'snapshot',
@@ -199,22 +317,59 @@ const snapshot: ActionDef<{containers: string[]; export: boolean; volumes: boole
         ...(p.export ? ['docker export -> the case, indexed while it streams'] : []),
         ...(p.volumes ? ['archive each mounted volume and bind mount'] : []),
       ],
-      files: caseFiles(ctx.kase, ['evidence/<container>/image-<time>.tar', 'evidence/<container>/diff-<time>.json', 'evidence/<container>/processes-<time>.json', 'evidence/<container>/mounts-<time>.json', ...(p.export ? ['evidence/<container>/export-<time>.tar', 'evidence/<container>/export-index-<time>.jsonl'] : [])]),
+      files: caseFiles(ctx.kase, [
+        'evidence/<container>/image-<time>.tar',
+        'evidence/<container>/diff-<time>.json',
+        'evidence/<container>/processes-<time>.json',
+        'evidence/<container>/mounts-<time>.json',
+        ...(p.export
+          ? ['evidence/<container>/export-<time>.tar', 'evidence/<container>/export-index-<time>.jsonl']
+          : []),
+      ]),
     }
   },
   async run(p, ctx) {
     const {snapshotContainers} = await import('../services/evidence/snapshot.js')
-    const r = await snapshotContainers({engine: await ctx.engine(), kase: ctx.kase, targets: p.containers, export: p.export, volumes: p.volumes, signal: ctx.signal, progress: ctx.progress})
+    const r = await snapshotContainers({
+      engine: await ctx.engine(),
+      kase: ctx.kase,
+      targets: p.containers,
+      export: p.export,
+      volumes: p.volumes,
+      signal: ctx.signal,
+      progress: ctx.progress,
+    })
     const bad = r.containers.filter((c) => c.status !== 'snapshotted')
-    if (bad.length > 0) throw new AbortError(`snapshot failed for ${bad.map((b) => `${b.name ?? b.ref}: ${b.error?.message ?? b.failures.map((f) => `${f.step}: ${f.error.message}`).join(', ')}`).join('; ')}`, {exit: bad[0]?.error?.code ?? 'FAILURE'})
-    return {containers: r.containers.map((c) => ({name: c.name, id: c.id, image: c.image?.tag, artifacts: c.artifacts.map((a) => ({id: a.id, path: a.path, sha256: a.sha256}))}))}
+    if (bad.length > 0)
+      throw new AbortError(
+        `snapshot failed for ${bad.map((b) => `${b.name ?? b.ref}: ${b.error?.message ?? b.failures.map((f) => `${f.step}: ${f.error.message}`).join(', ')}`).join('; ')}`,
+        {exit: bad[0]?.error?.code ?? 'FAILURE'},
+      )
+    return {
+      containers: r.containers.map((c) => ({
+        name: c.name,
+        id: c.id,
+        image: c.image?.tag,
+        artifacts: c.artifacts.map((a) => ({id: a.id, path: a.path, sha256: a.sha256})),
+      })),
+    }
   },
   async recheck(p, ctx) {
     const engine = await ctx.engine()
     const {resolved, failed} = await resolveContainers(engine.containers, p.containers)
     if (failed.length > 0) return undefined
-    const arts = await artifactsSince(ctx.kase, 'image-tar', ctx.stepStartedAt, resolved.map((r) => r.id))
-    return arts ? {containers: arts.map((a) => ({id: a.containerId, artifacts: [{id: a.id, path: a.path, sha256: a.sha256}]})), recovered: true} : undefined
+    const arts = await artifactsSince(
+      ctx.kase,
+      'image-tar',
+      ctx.stepStartedAt,
+      resolved.map((r) => r.id),
+    )
+    return arts
+      ? {
+          containers: arts.map((a) => ({id: a.containerId, artifacts: [{id: a.id, path: a.path, sha256: a.sha256}]})),
+          recovered: true,
+        }
+      : undefined
   },
 }
 
@@ -223,9 +378,18 @@ const collect: ActionDef<{containers: string[]; since?: string | undefined; unti
   phase: 'evidence',
   destructive: false,
   params: z.object({containers: containerList, since: optionalString, until: optionalString}),
-  describe: (p) => `Preserve the logs of ${p.containers.join(', ')} (stdout and stderr, timestamped) with the inspect, processes, diff, a stats sample and the engine events, in one hashed archive each. Reading only: nothing changes on the container.`,
+  describe: (p) =>
+    `Preserve the logs of ${p.containers.join(', ')} (stdout and stderr, timestamped) with the inspect, processes, diff, a stats sample and the engine events, in one hashed archive each. Reading only: nothing changes on the container.`,
   async plan(p, ctx) {
-    return {summary: 'collect', containers: await resolvedNames(ctx, p.containers), operations: ['docker logs --timestamps (stdout and stderr separately)', 'docker inspect, top, diff, stats, events -> one .tar.gz with SHA256SUMS'], files: caseFiles(ctx.kase, ['evidence/<container>/collect-<time>.tar.gz'])}
+    return {
+      summary: 'collect',
+      containers: await resolvedNames(ctx, p.containers),
+      operations: [
+        'docker logs --timestamps (stdout and stderr separately)',
+        'docker inspect, top, diff, stats, events -> one .tar.gz with SHA256SUMS',
+      ],
+      files: caseFiles(ctx.kase, ['evidence/<container>/collect-<time>.tar.gz']),
+    }
   },
   async run(p, ctx) {
     const {collectContainers} = await import('../services/evidence/collect.js')
@@ -239,19 +403,48 @@ const collect: ActionDef<{containers: string[]; since?: string | undefined; unti
       progress: ctx.progress,
     })
     const bad = r.containers.filter((c) => c.status === 'failed')
-    if (bad.length > 0) throw new AbortError(`collection failed for ${bad.map((b) => `${b.name ?? b.ref}: ${b.error?.message}`).join('; ')}`, {exit: bad[0]?.error?.code ?? 'FAILURE'})
-    return {containers: r.containers.map((c) => ({name: c.name, logs: c.logs, archive: c.archive?.path, sha256: c.archive?.sha256}))}
+    if (bad.length > 0)
+      throw new AbortError(
+        `collection failed for ${bad.map((b) => `${b.name ?? b.ref}: ${b.error?.message}`).join('; ')}`,
+        {exit: bad[0]?.error?.code ?? 'FAILURE'},
+      )
+    return {
+      containers: r.containers.map((c) => ({
+        name: c.name,
+        logs: c.logs,
+        archive: c.archive?.path,
+        sha256: c.archive?.sha256,
+      })),
+    }
   },
   async recheck(p, ctx) {
     const engine = await ctx.engine()
     const {resolved, failed} = await resolveContainers(engine.containers, p.containers)
     if (failed.length > 0) return undefined
-    const arts = await artifactsSince(ctx.kase, 'log-archive', ctx.stepStartedAt, resolved.map((r) => r.id))
-    return arts ? {containers: arts.map((a) => ({id: a.containerId, archive: a.path, sha256: a.sha256})), recovered: true} : undefined
+    const arts = await artifactsSince(
+      ctx.kase,
+      'log-archive',
+      ctx.stepStartedAt,
+      resolved.map((r) => r.id),
+    )
+    return arts
+      ? {containers: arts.map((a) => ({id: a.containerId, archive: a.path, sha256: a.sha256})), recovered: true}
+      : undefined
   },
 }
 
-const rotate: ActionDef<{'project-directory'?: string | undefined; files: string[]; 'env-file': string[]; containers: string[]; generate: string[]; 'mark-rotated': string[]; skip: string[]; answers?: string | undefined; 'require-all': boolean; length: number}> = {
+const rotate: ActionDef<{
+  'project-directory'?: string | undefined
+  files: string[]
+  'env-file': string[]
+  containers: string[]
+  generate: string[]
+  'mark-rotated': string[]
+  skip: string[]
+  answers?: string | undefined
+  'require-all': boolean
+  length: number
+}> = {
   name: 'rotate',
   phase: 'eradication',
   destructive: true,
@@ -267,7 +460,8 @@ const rotate: ActionDef<{'project-directory'?: string | undefined; files: string
     'require-all': bool.default(false),
     length: z.coerce.number().int().min(16).max(256).default(32),
   }),
-  describe: () => 'Rotate every credential the attacker could have read: the inventory comes from the compose project, its .env files, swarm secrets and the compromised containers; each one is given a new value, marked as rotated elsewhere, or skipped with a reason. No value is ever recorded.',
+  describe: () =>
+    'Rotate every credential the attacker could have read: the inventory comes from the compose project, its .env files, swarm secrets and the compromised containers; each one is given a new value, marked as rotated elsewhere, or skipped with a reason. No value is ever recorded.',
   async plan(p, ctx) {
     const {rotateCredentials} = await import('../services/rotate/rotate.js')
     let engine: Engine | undefined
@@ -295,8 +489,14 @@ const rotate: ActionDef<{'project-directory'?: string | undefined; files: string
     return {
       summary: `rotate: ${r.inventory.length} credential(s) in scope`,
       containers: r.containers.map((c) => (c as {name?: string}).name ?? String((c as {ref?: string}).ref ?? '')),
-      operations: [...r.inventory.map((i) => `${i.name} (${i.kind})${i.decision ? `: already ${i.decision}` : ''}`), ...r.planned.map((a) => `${a.action} ${a.name}${a.files?.length ? ` -> ${a.files.join(', ')}` : ''}`)],
-      files: [...new Set(r.planned.flatMap((a) => a.files ?? []).flatMap((f) => [f, `${f}.ir-backup-<time>`])), ...caseFiles(ctx.kase, ['state/rotation.json'])],
+      operations: [
+        ...r.inventory.map((i) => `${i.name} (${i.kind})${i.decision ? `: already ${i.decision}` : ''}`),
+        ...r.planned.map((a) => `${a.action} ${a.name}${a.files?.length ? ` -> ${a.files.join(', ')}` : ''}`),
+      ],
+      files: [
+        ...new Set(r.planned.flatMap((a) => a.files ?? []).flatMap((f) => [f, `${f}.ir-backup-<time>`])),
+        ...caseFiles(ctx.kase, ['state/rotation.json']),
+      ],
     }
   },
   async run(p, ctx) {
@@ -326,20 +526,37 @@ const rotate: ActionDef<{'project-directory'?: string | undefined; files: string
       alphabet: 'url-safe',
       confirm: async () => {
         if (ctx.yes || ctx.human.confirm) return
-        throw new AbortError('Refusing to write credentials without confirmation: no TTY', {exit: 'CONFIRMATION_REQUIRED', hint: 'Re-run with --yes.'})
+        throw new AbortError('Refusing to write credentials without confirmation: no TTY', {
+          exit: 'CONFIRMATION_REQUIRED',
+          hint: 'Re-run with --yes.',
+        })
       },
       progress: ctx.progress,
     })
-    if (r.failures.length > 0) throw new AbortError(`rotation failed for ${r.failures.map((f) => `${f.name}: ${f.message}`).join('; ')}`)
-    if (r.interrupted) throw new AbortError('Rotation walkthrough interrupted; decisions so far are kept.', {exit: 'INTERRUPTED'})
+    if (r.failures.length > 0)
+      throw new AbortError(`rotation failed for ${r.failures.map((f) => `${f.name}: ${f.message}`).join('; ')}`)
+    if (r.interrupted)
+      throw new AbortError('Rotation walkthrough interrupted; decisions so far are kept.', {exit: 'INTERRUPTED'})
     if (p['require-all'] && r.summary.remaining + r.summary.skipped > 0) {
-      throw new AbortError(`require-all: ${r.summary.remaining + r.summary.skipped} credential(s) not rotated: ${[...r.summary.remainingNames, ...r.summary.skippedNames].join(', ')}`)
+      throw new AbortError(
+        `require-all: ${r.summary.remaining + r.summary.skipped} credential(s) not rotated: ${[...r.summary.remainingNames, ...r.summary.skippedNames].join(', ')}`,
+      )
     }
     return {summary: r.summary, left: r.left}
   },
 }
 
-const rebuild: ActionDef<{'project-directory'?: string | undefined; files: string[]; 'project-name'?: string | undefined; offline: boolean; 'save-evidence': boolean; volumes: boolean; 'wait-timeout': number; grace: number; audit: boolean}> = {
+const rebuild: ActionDef<{
+  'project-directory'?: string | undefined
+  files: string[]
+  'project-name'?: string | undefined
+  offline: boolean
+  'save-evidence': boolean
+  volumes: boolean
+  'wait-timeout': number
+  grace: number
+  audit: boolean
+}> = {
   name: 'rebuild',
   phase: 'recovery',
   destructive: true,
@@ -354,59 +571,155 @@ const rebuild: ActionDef<{'project-directory'?: string | undefined; files: strin
     grace: z.coerce.number().int().min(0).default(5),
     audit: bool.default(true),
   }),
-  describe: (p) => `Apply patches through a clean rebuild of the compose project${p['project-directory'] ? ` in ${p['project-directory']}` : ''}: build without cache from ${p.offline ? 'the local' : 'freshly pulled'} base images, take the old containers down, start new ones and wait until healthy. Evidence images and other projects are never touched.`,
+  describe: (p) =>
+    `Apply patches through a clean rebuild of the compose project${p['project-directory'] ? ` in ${p['project-directory']}` : ''}: build without cache from ${p.offline ? 'the local' : 'freshly pulled'} base images, take the old containers down, start new ones and wait until healthy. Evidence images and other projects are never touched.`,
   async plan(p, ctx) {
     const {planRebuild} = await import('../services/rebuild/rebuild.js')
     const compose = await ctx.compose()
-    const project = await resolveProject(compose.flavor, {...(p.files.length ? {files: p.files} : {}), ...(p['project-directory'] ? {projectDirectory: p['project-directory']} : {}), ...(p['project-name'] ? {name: p['project-name']} : {})}, ctx.cwd)
-    const plan = await planRebuild({engine: await ctx.engine(), compose, project, ...(ctx.kase ? {kase: ctx.kase} : {}), dryRun: true, removeVolumes: p.volumes, pruneHost: false, offline: p.offline, saveEvidence: p['save-evidence'], waitTimeoutSeconds: p['wait-timeout'], graceSeconds: p.grace, audit: p.audit})
+    const project = await resolveProject(
+      compose.flavor,
+      {
+        ...(p.files.length ? {files: p.files} : {}),
+        ...(p['project-directory'] ? {projectDirectory: p['project-directory']} : {}),
+        ...(p['project-name'] ? {name: p['project-name']} : {}),
+      },
+      ctx.cwd,
+    )
+    const plan = await planRebuild({
+      engine: await ctx.engine(),
+      compose,
+      project,
+      ...(ctx.kase ? {kase: ctx.kase} : {}),
+      dryRun: true,
+      removeVolumes: p.volumes,
+      pruneHost: false,
+      offline: p.offline,
+      saveEvidence: p['save-evidence'],
+      waitTimeoutSeconds: p['wait-timeout'],
+      graceSeconds: p.grace,
+      audit: p.audit,
+    })
     return {
       summary: `rebuild project ${project.name}`,
       containers: plan.containers.map((c) => `${c.name} (${c.id.slice(0, 12)})`),
-      operations: [...plan.commands, ...plan.imagesToRemove.map((i) => `remove the former image of ${i.service} (${i.ref})`), 'wait for healthy services', ...(p.audit ? ['hardening audit of the new containers'] : []), ...plan.warnings.map((w) => `! ${w}`)],
-      files: caseFiles(ctx.kase, ['evidence/rebuild/compose-<project>-<time>.log', 'evidence/rebuild/rebuild-<project>-<time>.json']),
+      operations: [
+        ...plan.commands,
+        ...plan.imagesToRemove.map((i) => `remove the former image of ${i.service} (${i.ref})`),
+        'wait for healthy services',
+        ...(p.audit ? ['hardening audit of the new containers'] : []),
+        ...plan.warnings.map((w) => `! ${w}`),
+      ],
+      files: caseFiles(ctx.kase, [
+        'evidence/rebuild/compose-<project>-<time>.log',
+        'evidence/rebuild/rebuild-<project>-<time>.json',
+      ]),
     }
   },
   async run(p, ctx) {
     const {rebuildProject} = await import('../services/rebuild/rebuild.js')
     const compose = await ctx.compose()
-    const project = await resolveProject(compose.flavor, {...(p.files.length ? {files: p.files} : {}), ...(p['project-directory'] ? {projectDirectory: p['project-directory']} : {}), ...(p['project-name'] ? {name: p['project-name']} : {})}, ctx.cwd)
-    const r = await rebuildProject({engine: await ctx.engine(), compose, project, kase: ctx.kase, dryRun: false, removeVolumes: p.volumes, pruneHost: false, offline: p.offline, saveEvidence: p['save-evidence'], waitTimeoutSeconds: p['wait-timeout'], graceSeconds: p.grace, audit: p.audit, signal: ctx.signal, progress: ctx.progress, onComposeLine: (l) => ctx.progress(`  | ${l}`)})
-    if (!r.ok) throw new AbortError(`rebuild of ${project.name} did not finish healthy: ${r.services.filter((s) => !s.ok).map((s) => `${s.service} (${s.health})`).join(', ')}`)
-    return {project: project.name, services: r.services.map((s) => ({service: s.service, health: s.health, image: s.image})), imagesBefore: r.imagesBefore, imagesAfter: r.imagesAfter}
+    const project = await resolveProject(
+      compose.flavor,
+      {
+        ...(p.files.length ? {files: p.files} : {}),
+        ...(p['project-directory'] ? {projectDirectory: p['project-directory']} : {}),
+        ...(p['project-name'] ? {name: p['project-name']} : {}),
+      },
+      ctx.cwd,
+    )
+    const r = await rebuildProject({
+      engine: await ctx.engine(),
+      compose,
+      project,
+      kase: ctx.kase,
+      dryRun: false,
+      removeVolumes: p.volumes,
+      pruneHost: false,
+      offline: p.offline,
+      saveEvidence: p['save-evidence'],
+      waitTimeoutSeconds: p['wait-timeout'],
+      graceSeconds: p.grace,
+      audit: p.audit,
+      signal: ctx.signal,
+      progress: ctx.progress,
+      onComposeLine: (l) => ctx.progress(`  | ${l}`),
+    })
+    if (!r.ok)
+      throw new AbortError(
+        `rebuild of ${project.name} did not finish healthy: ${r.services
+          .filter((s) => !s.ok)
+          .map((s) => `${s.service} (${s.health})`)
+          .join(', ')}`,
+      )
+    return {
+      project: project.name,
+      services: r.services.map((s) => ({service: s.service, health: s.health, image: s.image})),
+      imagesBefore: r.imagesBefore,
+      imagesAfter: r.imagesAfter,
+    }
   },
   async recheck(_p, ctx) {
     const {readAuditEntries} = await import('../services/report/audit-entries.js')
     const entries = await readAuditEntries(ctx.kase.audit.path)
-    const done = entries.find((e) => e.readable && e.action === 'rebuild' && e.outcome === 'success' && e.time >= ctx.stepStartedAt)
+    const done = entries.find(
+      (e) => e.readable && e.action === 'rebuild' && e.outcome === 'success' && e.time >= ctx.stepStartedAt,
+    )
     return done?.readable ? {recovered: true, project: done.target} : undefined
   },
 }
 
-async function auditProjectName(p: {project?: string | undefined; 'project-directory'?: string | undefined}, ctx: {compose: () => Promise<ComposeClient>; cwd: string}): Promise<string | undefined> {
+async function auditProjectName(
+  p: {project?: string | undefined; 'project-directory'?: string | undefined},
+  ctx: {compose: () => Promise<ComposeClient>; cwd: string},
+): Promise<string | undefined> {
   if (p.project) return p.project
   if (!p['project-directory']) return undefined
   const compose = await ctx.compose()
   return (await resolveProject(compose.flavor, {projectDirectory: p['project-directory']}, ctx.cwd)).name
 }
 
-const audit: ActionDef<{containers: string[]; project?: string | undefined; 'project-directory'?: string | undefined; 'fail-on'?: 'critical' | 'high' | 'medium' | 'low' | undefined}> = {
+const audit: ActionDef<{
+  containers: string[]
+  project?: string | undefined
+  'project-directory'?: string | undefined
+  'fail-on'?: 'critical' | 'high' | 'medium' | 'low' | undefined
+}> = {
   name: 'audit',
   phase: 'recovery',
   destructive: false,
-  params: z.object({containers: stringList.default([]), project: optionalString, 'project-directory': optionalString, 'fail-on': z.enum(['critical', 'high', 'medium', 'low']).optional()}),
-  describe: (p) => `Check the hardening of ${p.project ? `the containers of project ${p.project}` : p['project-directory'] ? `the containers of the compose project in ${p['project-directory']}` : p.containers.join(', ')} against the CIS Docker Benchmark 1.6.0 (sections 4 and 5: non-root, capabilities, read-only, limits, no Docker socket, exposure, health checks...) and ir's own checks (PID 1's uid, log rotation, image age) and store the findings, with their CIS ids, in the case. Read-only: no exec, no pause.`,
+  params: z.object({
+    containers: stringList.default([]),
+    project: optionalString,
+    'project-directory': optionalString,
+    'fail-on': z.enum(['critical', 'high', 'medium', 'low']).optional(),
+  }),
+  describe: (p) =>
+    `Check the hardening of ${p.project ? `the containers of project ${p.project}` : p['project-directory'] ? `the containers of the compose project in ${p['project-directory']}` : p.containers.join(', ')} against the CIS Docker Benchmark 1.6.0 (sections 4 and 5: non-root, capabilities, read-only, limits, no Docker socket, exposure, health checks...) and ir's own checks (PID 1's uid, log rotation, image age) and store the findings, with their CIS ids, in the case. Read-only: no exec, no pause.`,
   async plan(p, ctx) {
     const project = await auditProjectName(p, ctx)
-    return {summary: 'hardening audit', containers: project ? [`every container of project ${project}`] : await resolvedNames(ctx, p.containers), operations: ['inspect each container and its image; read the uid of PID 1', 'no change'], files: caseFiles(ctx.kase, ['evidence/audit/hardening-audit-<time>.json'])}
+    return {
+      summary: 'hardening audit',
+      containers: project ? [`every container of project ${project}`] : await resolvedNames(ctx, p.containers),
+      operations: ['inspect each container and its image; read the uid of PID 1', 'no change'],
+      files: caseFiles(ctx.kase, ['evidence/audit/hardening-audit-<time>.json']),
+    }
   },
   async run(p, ctx) {
     const {auditContainers, hasFindingsAtOrAbove} = await import('../services/audit.js')
     const project = await auditProjectName(p, ctx)
-    if (!project && p.containers.length === 0) throw new AbortError('audit needs containers, a project or a project-directory', {exit: 'USAGE'})
-    const r = await auditContainers({engine: await ctx.engine(), ...(project ? {project} : {targets: p.containers}), kase: ctx.kase, signal: ctx.signal, progress: ctx.progress})
-    if (!r.ok) throw new AbortError(`audit could not check ${r.failed.map((f) => `${f.ref}: ${f.error.message}`).join('; ')}`)
-    if (p['fail-on'] && hasFindingsAtOrAbove(r, p['fail-on'])) throw new AbortError(`hardening findings at or above ${p['fail-on']}`, {exit: 'AUDIT_FAILED'})
+    if (!project && p.containers.length === 0)
+      throw new AbortError('audit needs containers, a project or a project-directory', {exit: 'USAGE'})
+    const r = await auditContainers({
+      engine: await ctx.engine(),
+      ...(project ? {project} : {targets: p.containers}),
+      kase: ctx.kase,
+      signal: ctx.signal,
+      progress: ctx.progress,
+    })
+    if (!r.ok)
+      throw new AbortError(`audit could not check ${r.failed.map((f) => `${f.ref}: ${f.error.message}`).join('; ')}`)
+    if (p['fail-on'] && hasFindingsAtOrAbove(r, p['fail-on']))
+      throw new AbortError(`hardening findings at or above ${p['fail-on']}`, {exit: 'AUDIT_FAILED'})
     return {totals: r.totals, evidence: r.evidence, failing: r.containers.filter((c) => !c.pass).map((c) => c.name)}
   },
 }
@@ -415,14 +728,35 @@ const report: ActionDef<{answers?: string | undefined; formats: string[]; status
   name: 'report',
   phase: 'lessons',
   destructive: false,
-  params: z.object({answers: optionalString, formats: stringList.default(['md', 'html', 'json']), status: z.enum(['draft', 'reviewed']).default('draft')}),
-  describe: () => 'Write the lessons-learned report from the case: timeline, key times, actions by phase, evidence with hashes, credentials, rebuild and audit results, and the narrative sections the responder adds.',
+  params: z.object({
+    answers: optionalString,
+    formats: stringList.default(['md', 'html', 'json']),
+    status: z.enum(['draft', 'reviewed']).default('draft'),
+  }),
+  describe: () =>
+    'Write the lessons-learned report from the case: timeline, key times, actions by phase, evidence with hashes, credentials, rebuild and audit results, and the narrative sections the responder adds.',
   async plan(_p, ctx) {
-    return {summary: 'report', containers: [], operations: ['read the audit log and manifest; verify the case', 'ask for (or read) the narrative sections'], files: caseFiles(ctx.kase, ['report.md', 'report.html', 'report.json', 'evidence/report/report-<time>.{md,html,json}'])}
+    return {
+      summary: 'report',
+      containers: [],
+      operations: ['read the audit log and manifest; verify the case', 'ask for (or read) the narrative sections'],
+      files: caseFiles(ctx.kase, [
+        'report.md',
+        'report.html',
+        'report.json',
+        'evidence/report/report-<time>.{md,html,json}',
+      ]),
+    }
   },
   async run(p, ctx) {
     const {reportCase} = await import('../services/report/generate.js')
-    const r = await reportCase({kase: ctx.kase, status: p.status, formats: p.formats as Array<'md' | 'html' | 'json'>, ...(p.answers ? {answersFile: p.answers} : {}), ...(ctx.human.askReport && !p.answers ? {ask: ctx.human.askReport} : {})})
+    const r = await reportCase({
+      kase: ctx.kase,
+      status: p.status,
+      formats: p.formats as Array<'md' | 'html' | 'json'>,
+      ...(p.answers ? {answersFile: p.answers} : {}),
+      ...(ctx.human.askReport && !p.answers ? {ask: ctx.human.askReport} : {}),
+    })
     return {files: r.files.map((f) => f.latest), verificationOk: r.verificationOk, narrative: r.narrative}
   },
 }
@@ -442,7 +776,11 @@ const confirm: ActionDef<{message: string}> = {
       if (!ok) throw new AbortError(`Not approved: ${p.message}`, {exit: 'CONFIRMATION_REQUIRED'})
       return {approvedBy: 'responder'}
     }
-    if (!ctx.yes) throw new AbortError(`Approval needed: ${p.message}`, {exit: 'CONFIRMATION_REQUIRED', hint: 'Run on a TTY to approve, or give --yes.'})
+    if (!ctx.yes)
+      throw new AbortError(`Approval needed: ${p.message}`, {
+        exit: 'CONFIRMATION_REQUIRED',
+        hint: 'Run on a TTY to approve, or give --yes.',
+      })
     return {approvedBy: '--yes'}
   },
 }
@@ -467,4 +805,15 @@ const note: ActionDef<{text: string}> = {
   },
 }
 
-export const ACTION_DEFS: Record<ActionName, ActionDef<never>> = {isolate, release, snapshot, collect, rotate, rebuild, audit, report, confirm, note} as unknown as Record<ActionName, ActionDef<never>>
+export const ACTION_DEFS: Record<ActionName, ActionDef<never>> = {
+  isolate,
+  release,
+  snapshot,
+  collect,
+  rotate,
+  rebuild,
+  audit,
+  report,
+  confirm,
+  note,
+} as unknown as Record<ActionName, ActionDef<never>>

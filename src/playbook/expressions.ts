@@ -31,11 +31,13 @@ export function interpolate(value: unknown, inputs: InputValues): unknown {
       return Array.isArray(v) ? v.join(',') : String(v ?? '')
     })
   }
-  if (Array.isArray(value)) return value.flatMap((v) => {
-    const r = interpolate(v, inputs)
-    return Array.isArray(r) && typeof v === 'string' && /^\$\{\{/.test(v) ? r : [r]
-  })
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, inputs)]))
+  if (Array.isArray(value))
+    return value.flatMap((v) => {
+      const r = interpolate(v, inputs)
+      return Array.isArray(r) && typeof v === 'string' && /^\$\{\{/.test(v) ? r : [r]
+    })
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, inputs)]))
   return value
 }
 

@@ -30,7 +30,8 @@ export async function terminalHuman(opts: {yes: boolean}): Promise<HumanInterfac
   return {
     confirm: (message) => confirm({message, default: false}, {output: process.stderr}),
     decideRotation: (item, position) => askRotation({item, ...position}),
-    askReport: async (current, save) => askReportAnswers(current, {prompts: await inquirerPrompts(), useEditor: hasEditor(), save}),
+    askReport: async (current, save) =>
+      askReportAnswers(current, {prompts: await inquirerPrompts(), useEditor: hasEditor(), save}),
   }
 }
 

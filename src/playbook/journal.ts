@@ -74,5 +74,8 @@ export function ownerAlive(journal: Journal): boolean {
 
 /** Keep a finished run's journal before a new run replaces it. */
 export async function archiveJournal(kase: Case, journal: Journal): Promise<void> {
-  await kase.writeTracked(join('state', `playbook-run-${journal.runId}.json`), `${JSON.stringify(redactDeep(journal), null, 2)}\n`)
+  await kase.writeTracked(
+    join('state', `playbook-run-${journal.runId}.json`),
+    `${JSON.stringify(redactDeep(journal), null, 2)}\n`,
+  )
 }

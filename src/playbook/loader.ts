@@ -28,16 +28,38 @@ export class PlaybookInvalidError extends AbortError {
   constructor(readonly problems: PlaybookProblem[]) {
     super(
       `Playbook ${problems[0]?.file ?? ''} is invalid: ${problems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.message}`).join('; ')}`,
-      {exit: 'USAGE', hint: 'Check it with `ir playbook validate <file>`; the JSON Schema for editors is schemas/playbook.schema.json.'},
+      {
+        exit: 'USAGE',
+        hint: 'Check it with `ir playbook validate <file>`; the JSON Schema for editors is schemas/playbook.schema.json.',
+      },
     )
     this.name = 'PlaybookInvalidError'
   }
 }
 
 /** Parse and check a playbook: YAML syntax, the schema, then references (ids, requires, inputs, cycles). */
-export function parsePlaybook(text: string, file: string): {playbook?: Playbook; problems: PlaybookProblem[]; stepLines: Record<string, number>; inputLines: Record<string, {line: number; column: number}>} {
+export function parsePlaybook(
+  text: string,
+  file: string,
+): {
+  playbook?: Playbook
+  problems: PlaybookProblem[]
+  stepLines: Record<string, number>
+  inputLines: Record<string, {line: number; column: number}>
+} {
   if (Buffer.byteLength(text) > MAX_PLAYBOOK_BYTES) {
-    return {problems: [{file, line: 1, column: 1, message: `the file is ${Buffer.byteLength(text)} bytes; a playbook may hold at most ${MAX_PLAYBOOK_BYTES} bytes`}], stepLines: {}, inputLines: {}}
+    return {
+      problems: [
+        {
+          file,
+          line: 1,
+          column: 1,
+          message: `the file is ${Buffer.byteLength(text)} bytes; a playbook may hold at most ${MAX_PLAYBOOK_BYTES} bytes`,
+        },
+      ],
+      stepLines: {},
+      inputLines: {},
+    }
   }
   const lc = new LineCounter()
   const doc = parseDocument(text, {lineCounter: lc, prettyErrors: false, uniqueKeys: true})
@@ -70,8 +92,10 @@ export function parsePlaybook(text: string, file: string): {playbook?: Playbook;
     for (const issue of parsed.error.issues) {
       const where = issue.path.length ? issue.path.join('.') : 'the document'
       let message = issue.message
-      if (issue.code === 'invalid_value' && issue.path.at(-1) === 'action') message = `unknown action; expected one of ${ACTIONS.join(', ')}`
-      if (issue.code === 'unrecognized_keys') message = `unknown key(s) ${(issue as {keys: string[]}).keys.map((k) => `"${k}"`).join(', ')}`
+      if (issue.code === 'invalid_value' && issue.path.at(-1) === 'action')
+        message = `unknown action; expected one of ${ACTIONS.join(', ')}`
+      if (issue.code === 'unrecognized_keys')
+        message = `unknown key(s) ${(issue as {keys: string[]}).keys.map((k) => `"${k}"`).join(', ')}`
       at(nodeAt(issue.path).offset, `${where}: ${message}`)
     }
     return {problems, stepLines: {}, inputLines: {}}
@@ -81,7 +105,9 @@ export function parsePlaybook(text: string, file: string): {playbook?: Playbook;
   const inputsNode = doc.get('inputs', true)
   for (const name of Object.keys(playbook.inputs ?? {})) {
     // Point at the input's name (the key), not at its value.
-    const pair = isMap(inputsNode) ? inputsNode.items.find((it) => isScalar(it.key) && it.key.value === name) : undefined
+    const pair = isMap(inputsNode)
+      ? inputsNode.items.find((it) => isScalar(it.key) && it.key.value === name)
+      : undefined
     const offset = pair && isScalar(pair.key) && pair.key.range ? pair.key.range[0] : nodeAt(['inputs', name]).offset
     const pos = lc.linePos(offset)
     inputLines[name] = {line: pos.line, column: pos.col}
@@ -98,11 +124,16 @@ export function parsePlaybook(text: string, file: string): {playbook?: Playbook;
   playbook.steps.forEach((s, i) => {
     for (const [j, r] of (s.requires ?? []).entries()) {
       if (!ids.has(r)) at(nodeAt(['steps', i, 'requires', j]).offset, `steps.${i}.requires: no step with id "${r}"`)
-      else if (r === s.id) at(nodeAt(['steps', i, 'requires', j]).offset, `steps.${i}.requires: a step cannot require itself`)
+      else if (r === s.id)
+        at(nodeAt(['steps', i, 'requires', j]).offset, `steps.${i}.requires: a step cannot require itself`)
     }
     const texts = [JSON.stringify(s.with ?? {}), typeof s.when === 'string' ? s.when : '']
     for (const name of texts.flatMap(referencedInputs)) {
-      if (!(name in inputs)) at(nodeAt(['steps', i, typeof s.when === 'string' && s.when.includes(name) ? 'when' : 'with']).offset, `steps.${i}: refers to undeclared input "${name}"`)
+      if (!(name in inputs))
+        at(
+          nodeAt(['steps', i, typeof s.when === 'string' && s.when.includes(name) ? 'when' : 'with']).offset,
+          `steps.${i}: refers to undeclared input "${name}"`,
+        )
     }
   })
   // Cycles in requires (a step may only require steps that can finish before it).
@@ -111,7 +142,10 @@ export function parsePlaybook(text: string, file: string): {playbook?: Playbook;
     if (state.get(sid) === 'done') return
     if (state.get(sid) === 'visiting') {
       const i = ids.get(sid)!
-      at(nodeAt(['steps', i, 'requires']).offset, `steps.${i}.requires: cycle ${[...trail.slice(trail.indexOf(sid)), sid].join(' -> ')}`)
+      at(
+        nodeAt(['steps', i, 'requires']).offset,
+        `steps.${i}.requires: cycle ${[...trail.slice(trail.indexOf(sid)), sid].join(' -> ')}`,
+      )
       return
     }
     state.set(sid, 'visiting')
@@ -124,7 +158,11 @@ export function parsePlaybook(text: string, file: string): {playbook?: Playbook;
   playbook.steps.forEach((s, i) => {
     for (const [j, r] of (s.requires ?? []).entries()) {
       const ri = ids.get(r)
-      if (ri !== undefined && ri > i && !problems.some((p) => p.message.includes('cycle'))) at(nodeAt(['steps', i, 'requires', j]).offset, `steps.${i}.requires: "${r}" comes later in the playbook; steps run in order`)
+      if (ri !== undefined && ri > i && !problems.some((p) => p.message.includes('cycle')))
+        at(
+          nodeAt(['steps', i, 'requires', j]).offset,
+          `steps.${i}.requires: "${r}" comes later in the playbook; steps run in order`,
+        )
     }
   })
   return {...(problems.length === 0 ? {playbook} : {}), problems, stepLines, inputLines}
@@ -137,11 +175,23 @@ export const MAX_ALIASES = 100
 /** Read a playbook file, refusing one over the size bound before reading it (exit 2). */
 export async function readPlaybookText(file: string): Promise<string> {
   const st = await stat(file).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') throw new AbortError(`Playbook not found: ${file}`, {exit: 'NOT_FOUND', hint: 'List playbooks with `ir playbook list`.'})
+    if (error.code === 'ENOENT')
+      throw new AbortError(`Playbook not found: ${file}`, {
+        exit: 'NOT_FOUND',
+        hint: 'List playbooks with `ir playbook list`.',
+      })
     throw error
   })
   if (!st.isFile()) throw new AbortError(`Playbook ${file} is not a file`, {exit: 'USAGE'})
-  if (st.size > MAX_PLAYBOOK_BYTES) throw new PlaybookInvalidError([{file, line: 1, column: 1, message: `the file is ${st.size} bytes; a playbook may hold at most ${MAX_PLAYBOOK_BYTES} bytes`}])
+  if (st.size > MAX_PLAYBOOK_BYTES)
+    throw new PlaybookInvalidError([
+      {
+        file,
+        line: 1,
+        column: 1,
+        message: `the file is ${st.size} bytes; a playbook may hold at most ${MAX_PLAYBOOK_BYTES} bytes`,
+      },
+    ])
   return readFile(file, 'utf8')
 }
 
@@ -150,7 +200,11 @@ export async function loadPlaybook(file: string): Promise<LoadedPlaybook> {
   try {
     text = await readPlaybookText(file)
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new AbortError(`Playbook not found: ${file}`, {exit: 'NOT_FOUND', hint: 'List playbooks with `ir playbook list`.'})
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new AbortError(`Playbook not found: ${file}`, {
+        exit: 'NOT_FOUND',
+        hint: 'List playbooks with `ir playbook list`.',
+      })
     throw error
   }
   const {playbook, problems, stepLines, inputLines} = parsePlaybook(text, file)

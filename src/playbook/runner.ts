@@ -24,18 +24,34 @@ export interface ResolvedStep {
 }
 
 /** Turn --input k=v into typed values, with defaults; a missing required input names its line in the file. */
-export function resolveInputs(loaded: LoadedPlaybook, provided: Record<string, string>, inputLines: Record<string, {line: number; column: number}> = {}): InputValues {
+export function resolveInputs(
+  loaded: LoadedPlaybook,
+  provided: Record<string, string>,
+  inputLines: Record<string, {line: number; column: number}> = {},
+): InputValues {
   const defs = loaded.playbook.inputs ?? {}
   const problems: PlaybookProblem[] = []
   for (const name of Object.keys(provided)) {
-    if (!(name in defs)) problems.push({file: loaded.file, line: 1, column: 1, message: `unknown input "${name}" (declared: ${Object.keys(defs).join(', ') || 'none'})`})
+    if (!(name in defs))
+      problems.push({
+        file: loaded.file,
+        line: 1,
+        column: 1,
+        message: `unknown input "${name}" (declared: ${Object.keys(defs).join(', ') || 'none'})`,
+      })
   }
   const values: InputValues = {}
   for (const [name, def] of Object.entries(defs)) {
     const raw = provided[name] ?? (def.default === undefined ? undefined : String(def.default))
     const pos = inputLines[name] ?? {line: 1, column: 1}
     if (raw === undefined || raw === '') {
-      if (def.required) problems.push({file: loaded.file, line: pos.line, column: pos.column, message: `input "${name}" is required${def.description ? ` (${def.description})` : ''}: give --input ${name}=...`})
+      if (def.required)
+        problems.push({
+          file: loaded.file,
+          line: pos.line,
+          column: pos.column,
+          message: `input "${name}" is required${def.description ? ` (${def.description})` : ''}: give --input ${name}=...`,
+        })
       continue
     }
     switch (def.type) {
@@ -43,14 +59,29 @@ export function resolveInputs(loaded: LoadedPlaybook, provided: Record<string, s
         values[name] = !['false', '0', 'no', ''].includes(raw.toLowerCase())
         break
       case 'number':
-        if (Number.isNaN(Number(raw))) problems.push({file: loaded.file, line: pos.line, column: pos.column, message: `input "${name}" must be a number, got "${raw}"`})
+        if (Number.isNaN(Number(raw)))
+          problems.push({
+            file: loaded.file,
+            line: pos.line,
+            column: pos.column,
+            message: `input "${name}" must be a number, got "${raw}"`,
+          })
         values[name] = Number(raw)
         break
       case 'containers':
-        values[name] = raw.split(',').map((s) => s.trim()).filter(Boolean)
+        values[name] = raw
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
         break
       case 'severity':
-        if (!['low', 'medium', 'high', 'critical'].includes(raw)) problems.push({file: loaded.file, line: pos.line, column: pos.column, message: `input "${name}" must be low, medium, high or critical`})
+        if (!['low', 'medium', 'high', 'critical'].includes(raw))
+          problems.push({
+            file: loaded.file,
+            line: pos.line,
+            column: pos.column,
+            message: `input "${name}" must be low, medium, high or critical`,
+          })
         values[name] = raw
         break
       default:
@@ -58,7 +89,10 @@ export function resolveInputs(loaded: LoadedPlaybook, provided: Record<string, s
     }
   }
   if (problems.length > 0) {
-    throw new AbortError(`Playbook inputs: ${problems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.message}`).join('; ')}`, {exit: 'USAGE'})
+    throw new AbortError(
+      `Playbook inputs: ${problems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.message}`).join('; ')}`,
+      {exit: 'USAGE'},
+    )
   }
   return values
 }
@@ -71,7 +105,10 @@ export function resolveSteps(loaded: LoadedPlaybook, inputs: InputValues): Resol
     const parsed = def.params.safeParse(raw)
     if (!parsed.success) {
       const where = `${loaded.file}:${loaded.stepLines[step.id] ?? 1}`
-      throw new AbortError(`Step "${step.id}" (${step.action}) at ${where}: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'with'}: ${i.message}`).join('; ')}`, {exit: 'USAGE'})
+      throw new AbortError(
+        `Step "${step.id}" (${step.action}) at ${where}: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'with'}: ${i.message}`).join('; ')}`,
+        {exit: 'USAGE'},
+      )
     }
     const params = parsed.data as Record<string, unknown>
     return {
@@ -98,17 +135,38 @@ export interface PlannedStep {
   planError?: string
 }
 
-export async function planRun(opts: {loaded: LoadedPlaybook; steps: ResolvedStep[]; kase?: Case; engine: () => Promise<Engine>; compose: () => Promise<ComposeClient>; cwd: string}): Promise<PlannedStep[]> {
+export async function planRun(opts: {
+  loaded: LoadedPlaybook
+  steps: ResolvedStep[]
+  kase?: Case
+  engine: () => Promise<Engine>
+  compose: () => Promise<ComposeClient>
+  cwd: string
+}): Promise<PlannedStep[]> {
   const out: PlannedStep[] = []
   for (const r of opts.steps) {
     const def = ACTION_DEFS[r.step.action]
-    const base = {id: r.step.id, action: r.step.action, ...(r.step.name ? {name: r.step.name} : {}), phase: r.phase, destructive: r.destructive, enabled: r.enabled, requires: r.step.requires ?? [], description: r.description}
+    const base = {
+      id: r.step.id,
+      action: r.step.action,
+      ...(r.step.name ? {name: r.step.name} : {}),
+      phase: r.phase,
+      destructive: r.destructive,
+      enabled: r.enabled,
+      requires: r.step.requires ?? [],
+      description: r.description,
+    }
     if (!r.enabled) {
       out.push(base)
       continue
     }
     try {
-      const plan = await (def.plan as (p: unknown, c: unknown) => Promise<StepPlan>)(r.params, {...(opts.kase ? {kase: opts.kase} : {}), engine: opts.engine, compose: opts.compose, cwd: opts.cwd})
+      const plan = await (def.plan as (p: unknown, c: unknown) => Promise<StepPlan>)(r.params, {
+        ...(opts.kase ? {kase: opts.kase} : {}),
+        engine: opts.engine,
+        compose: opts.compose,
+        cwd: opts.cwd,
+      })
       out.push({...base, plan})
     } catch (error) {
       out.push({...base, planError: toErrorInfo(error).message})
@@ -121,7 +179,11 @@ export async function planRun(opts: {loaded: LoadedPlaybook; steps: ResolvedStep
 export type GateDecision = {decision: 'run'} | {decision: 'skip'; reason: string} | {decision: 'stop'}
 
 export interface RunHooks {
-  gate?: (step: ResolvedStep, planned: () => Promise<StepPlan | undefined>, position: {index: number; total: number}) => Promise<GateDecision>
+  gate?: (
+    step: ResolvedStep,
+    planned: () => Promise<StepPlan | undefined>,
+    position: {index: number; total: number},
+  ) => Promise<GateDecision>
   onStepStart?: (step: ResolvedStep, index: number, total: number) => void
   onStepEnd?: (step: ResolvedStep, journal: StepJournal) => void
 }
@@ -164,21 +226,40 @@ export async function runPlaybook(opts: RunOptions): Promise<Journal> {
   let journal: Journal
   const existing = await readJournal(kase)
   if (opts.resume) {
-    if (!existing) throw new AbortError(`No playbook run to resume in case ${kase.id}`, {exit: 'NOT_FOUND', hint: 'Start one with `ir playbook run`.'})
+    if (!existing)
+      throw new AbortError(`No playbook run to resume in case ${kase.id}`, {
+        exit: 'NOT_FOUND',
+        hint: 'Start one with `ir playbook run`.',
+      })
     if (existing.status === 'running' && ownerAlive(existing)) {
-      throw new AbortError(`The run in case ${kase.id} is still going (process ${existing.owner?.pid})`, {exit: 'PRECONDITION', hint: 'Wait for it to finish or stop it (Ctrl-C) before resuming.'})
+      throw new AbortError(`The run in case ${kase.id} is still going (process ${existing.owner?.pid})`, {
+        exit: 'PRECONDITION',
+        hint: 'Wait for it to finish or stop it (Ctrl-C) before resuming.',
+      })
     }
     if (existing.playbook.sha256 !== loaded.sha256) {
-      throw new AbortError(`The playbook ${loaded.file} changed since the run started (its SHA-256 differs)`, {exit: 'PRECONDITION', hint: 'Restore the playbook as it was, or start a new run in a new case.'})
+      throw new AbortError(`The playbook ${loaded.file} changed since the run started (its SHA-256 differs)`, {
+        exit: 'PRECONDITION',
+        hint: 'Restore the playbook as it was, or start a new run in a new case.',
+      })
     }
     journal = existing
     journal.owner = {pid: process.pid, host: hostname()}
     journal.status = 'running'
     delete journal.endedAt
-    await kase.record({action: 'playbook.resume', target: loaded.playbook.name, outcome: 'info', msg: `Resuming playbook ${loaded.playbook.name} (run ${journal.runId})`, details: {runId: journal.runId, states: Object.fromEntries(journal.steps.map((s) => [s.id, s.state]))}})
+    await kase.record({
+      action: 'playbook.resume',
+      target: loaded.playbook.name,
+      outcome: 'info',
+      msg: `Resuming playbook ${loaded.playbook.name} (run ${journal.runId})`,
+      details: {runId: journal.runId, states: Object.fromEntries(journal.steps.map((s) => [s.id, s.state]))},
+    })
   } else {
     if (existing && existing.status !== 'succeeded' && existing.status !== 'stopped') {
-      throw new AbortError(`Case ${kase.id} has an unfinished playbook run (${existing.playbook.name}, ${existing.status})`, {exit: 'PRECONDITION', hint: `Continue it with \`ir playbook resume ${kase.id}\`, or use another case.`})
+      throw new AbortError(
+        `Case ${kase.id} has an unfinished playbook run (${existing.playbook.name}, ${existing.status})`,
+        {exit: 'PRECONDITION', hint: `Continue it with \`ir playbook resume ${kase.id}\`, or use another case.`},
+      )
     }
     if (existing) await archiveJournal(kase, existing)
     journal = {
@@ -195,23 +276,57 @@ export async function runPlaybook(opts: RunOptions): Promise<Journal> {
       steps: steps.map((s) => ({id: s.step.id, action: s.step.action, state: 'pending', attempts: 0})),
     }
     await writeJournal(kase, journal)
-    await kase.record({action: 'playbook.start', target: loaded.playbook.name, outcome: 'info', msg: `Playbook ${loaded.playbook.name} started (run ${journal.runId})`, details: {runId: journal.runId, file: loaded.file, sha256: loaded.sha256, inputs: opts.inputs, mode: opts.mode}})
+    await kase.record({
+      action: 'playbook.start',
+      target: loaded.playbook.name,
+      outcome: 'info',
+      msg: `Playbook ${loaded.playbook.name} started (run ${journal.runId})`,
+      details: {runId: journal.runId, file: loaded.file, sha256: loaded.sha256, inputs: opts.inputs, mode: opts.mode},
+    })
   }
 
   const byId = new Map(journal.steps.map((s) => [s.id, s]))
   const save = (): Promise<void> => writeJournal(kase, journal)
-  const stepRecord = (s: StepJournal, outcome: 'success' | 'failure' | 'skipped' | 'info', msg: string): Promise<unknown> =>
-    kase.record({action: 'playbook.step', target: s.id, outcome, msg, details: {runId: journal.runId, step: s.id, action: s.action, state: s.state, attempts: s.attempts, ...(s.error ? {error: s.error} : {}), ...(s.skipReason ? {reason: s.skipReason} : {})}})
+  const stepRecord = (
+    s: StepJournal,
+    outcome: 'success' | 'failure' | 'skipped' | 'info',
+    msg: string,
+  ): Promise<unknown> =>
+    kase.record({
+      action: 'playbook.step',
+      target: s.id,
+      outcome,
+      msg,
+      details: {
+        runId: journal.runId,
+        step: s.id,
+        action: s.action,
+        state: s.state,
+        attempts: s.attempts,
+        ...(s.error ? {error: s.error} : {}),
+        ...(s.skipReason ? {reason: s.skipReason} : {}),
+      },
+    })
 
   if (opts.resume) {
     // The journal is saved before its step's audit line: a kill between the two leaves a step the
     // journal calls succeeded (or skipped) with no line in the chain. Write the missing line now, once.
     const lines = await readAuditLines(kase.audit.path)
-    const recorded = new Set(lines.filter((l) => l.action === 'playbook.step' && (l.details as {runId?: string} | undefined)?.runId === journal.runId).map((l) => `${l.target}:${l.outcome}`))
+    const recorded = new Set(
+      lines
+        .filter(
+          (l) => l.action === 'playbook.step' && (l.details as {runId?: string} | undefined)?.runId === journal.runId,
+        )
+        .map((l) => `${l.target}:${l.outcome}`),
+    )
     for (const sj of journal.steps) {
       const outcome = sj.state === 'succeeded' ? 'success' : sj.state === 'skipped' ? 'skipped' : undefined
       if (outcome && !recorded.has(`${sj.id}:${outcome}`)) {
-        await stepRecord(sj, outcome, `Step ${sj.id} (${sj.action}) ${sj.state} (recorded on resume: ir was stopped before it wrote this line)`)
+        await stepRecord(
+          sj,
+          outcome,
+          `Step ${sj.id} (${sj.action}) ${sj.state} (recorded on resume: ir was stopped before it wrote this line)`,
+        )
       }
     }
   }
@@ -224,14 +339,22 @@ export async function runPlaybook(opts: RunOptions): Promise<Journal> {
     if (opts.signal.aborted) break
     const def = ACTION_DEFS[r.step.action]
     if (!r.enabled) {
-      Object.assign(sj, {state: 'skipped', skipReason: 'its `when` condition is false', endedAt: new Date().toISOString()})
+      Object.assign(sj, {
+        state: 'skipped',
+        skipReason: 'its `when` condition is false',
+        endedAt: new Date().toISOString(),
+      })
       await save()
       await stepRecord(sj, 'skipped', `Step ${sj.id} skipped: when is false`)
       continue
     }
     const unmet = (r.step.requires ?? []).filter((id) => byId.get(id)?.state !== 'succeeded')
     if (unmet.length > 0) {
-      Object.assign(sj, {state: 'skipped', skipReason: `requires ${unmet.map((u) => `${u} (${byId.get(u)?.state ?? 'unknown'})`).join(', ')}`, endedAt: new Date().toISOString()})
+      Object.assign(sj, {
+        state: 'skipped',
+        skipReason: `requires ${unmet.map((u) => `${u} (${byId.get(u)?.state ?? 'unknown'})`).join(', ')}`,
+        endedAt: new Date().toISOString(),
+      })
       await save()
       await stepRecord(sj, 'skipped', `Step ${sj.id} skipped: it requires ${unmet.join(', ')}, which did not succeed`)
       opts.progress(`- ${sj.id}: skipped (${sj.skipReason})`)
@@ -239,9 +362,23 @@ export async function runPlaybook(opts: RunOptions): Promise<Journal> {
     }
     const wasRunning = sj.state === 'running'
     if (opts.hooks?.gate && !wasRunning) {
-      const decision = await opts.hooks.gate(r, async () => (def.plan as (p: unknown, c: unknown) => Promise<StepPlan>)(r.params, {kase, engine: opts.engine, compose: opts.compose, cwd: opts.cwd}).catch(() => undefined), {index, total: steps.length})
+      const decision = await opts.hooks.gate(
+        r,
+        async () =>
+          (def.plan as (p: unknown, c: unknown) => Promise<StepPlan>)(r.params, {
+            kase,
+            engine: opts.engine,
+            compose: opts.compose,
+            cwd: opts.cwd,
+          }).catch(() => undefined),
+        {index, total: steps.length},
+      )
       if (decision.decision === 'skip') {
-        Object.assign(sj, {state: 'skipped', skipReason: `skipped by the responder: ${decision.reason}`, endedAt: new Date().toISOString()})
+        Object.assign(sj, {
+          state: 'skipped',
+          skipReason: `skipped by the responder: ${decision.reason}`,
+          endedAt: new Date().toISOString(),
+        })
         await save()
         await stepRecord(sj, 'skipped', `Step ${sj.id} skipped by the responder: ${decision.reason}`)
         continue
@@ -253,7 +390,9 @@ export async function runPlaybook(opts: RunOptions): Promise<Journal> {
     }
     opts.hooks?.onStepStart?.(r, index, steps.length)
     // The step's name, as the responder reads it; its id only when it has none (ids stay in the journal and the audit log).
-    opts.progress(`▶ [${index + 1}/${steps.length}] ${r.step.name ?? sj.id}${wasRunning ? ' — resuming a step that was interrupted' : ''}`)
+    opts.progress(
+      `▶ [${index + 1}/${steps.length}] ${r.step.name ?? sj.id}${wasRunning ? ' — resuming a step that was interrupted' : ''}`,
+    )
     const startedAt = wasRunning && sj.startedAt ? sj.startedAt : new Date().toISOString()
     Object.assign(sj, {state: 'running', startedAt, attempts: sj.attempts + (wasRunning ? 0 : 1)})
     delete sj.error
@@ -263,10 +402,23 @@ export async function runPlaybook(opts: RunOptions): Promise<Journal> {
     const timeoutMs = parseTimeout(r.step.timeout)
     const signals = [opts.signal, ...(timeoutMs ? [AbortSignal.timeout(timeoutMs)] : [])]
     const signal = AbortSignal.any(signals)
-    const ctx = {kase, store: opts.store, engine: opts.engine, compose: opts.compose, cwd: opts.cwd, yes: opts.yes, human: opts.human, signal, progress: opts.progress, log: opts.log, stepStartedAt: startedAt}
+    const ctx = {
+      kase,
+      store: opts.store,
+      engine: opts.engine,
+      compose: opts.compose,
+      cwd: opts.cwd,
+      yes: opts.yes,
+      human: opts.human,
+      signal,
+      progress: opts.progress,
+      log: opts.log,
+      stepStartedAt: startedAt,
+    }
     try {
       let outputs: Outputs | undefined
-      if (wasRunning && def.recheck) outputs = await (def.recheck as (p: unknown, c: unknown) => Promise<Outputs | undefined>)(r.params, ctx)
+      if (wasRunning && def.recheck)
+        outputs = await (def.recheck as (p: unknown, c: unknown) => Promise<Outputs | undefined>)(r.params, ctx)
       if (outputs) opts.progress(`  ${sj.id}: its work was already done before the interruption; not repeated`)
       outputs ??= await (def.run as (p: unknown, c: unknown) => Promise<Outputs>)(r.params, ctx)
       if (opts.signal.aborted) throw new InterruptedError()
@@ -278,7 +430,9 @@ export async function runPlaybook(opts: RunOptions): Promise<Journal> {
     } catch (error) {
       const interrupted = opts.signal.aborted
       const timedOut = !interrupted && signal.aborted
-      const info = timedOut ? toErrorInfo(new AbortError(`step timed out after ${r.step.timeout}`)) : toErrorInfo(interrupted ? new InterruptedError() : normalizeError(error))
+      const info = timedOut
+        ? toErrorInfo(new AbortError(`step timed out after ${r.step.timeout}`))
+        : toErrorInfo(interrupted ? new InterruptedError() : normalizeError(error))
       Object.assign(sj, {state: 'failed', error: info, endedAt: new Date().toISOString()})
       await save()
       await stepRecord(sj, 'failure', `Step ${sj.id} (${sj.action}) failed: ${info.message}`)
@@ -291,7 +445,17 @@ export async function runPlaybook(opts: RunOptions): Promise<Journal> {
 
   const failed = journal.steps.find((s) => s.state === 'failed')
   const unfinished = journal.steps.some((s) => s.state === 'pending' || s.state === 'running')
-  journal.status = opts.signal.aborted ? 'interrupted' : stopped ? 'stopped' : failed && (unfinished || steps.find((x) => x.step.id === failed.id)?.step.on_error !== 'continue') ? 'failed' : unfinished ? 'stopped' : failed ? 'failed' : 'succeeded'
+  journal.status = opts.signal.aborted
+    ? 'interrupted'
+    : stopped
+      ? 'stopped'
+      : failed && (unfinished || steps.find((x) => x.step.id === failed.id)?.step.on_error !== 'continue')
+        ? 'failed'
+        : unfinished
+          ? 'stopped'
+          : failed
+            ? 'failed'
+            : 'succeeded'
   journal.endedAt = new Date().toISOString()
   await save()
   await kase.record({
@@ -299,7 +463,11 @@ export async function runPlaybook(opts: RunOptions): Promise<Journal> {
     target: loaded.playbook.name,
     outcome: journal.status === 'succeeded' ? 'success' : journal.status === 'failed' ? 'failure' : 'partial',
     msg: `Playbook ${loaded.playbook.name} ${journal.status}${failed ? ` (step ${failed.id} failed: ${failed.error?.message})` : ''}`,
-    details: {runId: journal.runId, status: journal.status, states: Object.fromEntries(journal.steps.map((s) => [s.id, s.state]))},
+    details: {
+      runId: journal.runId,
+      status: journal.status,
+      states: Object.fromEntries(journal.steps.map((s) => [s.id, s.state])),
+    },
   })
   return journal
 }

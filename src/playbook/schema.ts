@@ -1,7 +1,18 @@
 import {z} from 'zod/v4'
 
 /** The actions a playbook step may use. There is deliberately no shell action. */
-export const ACTIONS = ['isolate', 'release', 'snapshot', 'collect', 'rotate', 'rebuild', 'audit', 'report', 'confirm', 'note'] as const
+export const ACTIONS = [
+  'isolate',
+  'release',
+  'snapshot',
+  'collect',
+  'rotate',
+  'rebuild',
+  'audit',
+  'report',
+  'confirm',
+  'note',
+] as const
 export type ActionName = (typeof ACTIONS)[number]
 
 export const INPUT_TYPES = ['string', 'boolean', 'number', 'containers', 'path', 'severity'] as const
@@ -10,7 +21,11 @@ const id = z.string().regex(/^[a-z][a-z0-9_-]*$/, 'lowercase letters, digits, "-
 
 export const InputSchema = z
   .object({
-    type: z.enum(INPUT_TYPES).describe('containers: names or ids, comma-separated; path: a folder or file; severity: low|medium|high|critical'),
+    type: z
+      .enum(INPUT_TYPES)
+      .describe(
+        'containers: names or ids, comma-separated; path: a folder or file; severity: low|medium|high|critical',
+      ),
     description: z.string().optional(),
     required: z.boolean().optional(),
     default: z.union([z.string(), z.number(), z.boolean()]).optional(),
@@ -23,9 +38,18 @@ export const StepSchema = z
     action: z.enum(ACTIONS),
     name: z.string().optional().describe('A short title shown in plans and progress'),
     why: z.string().optional().describe('One or two plain sentences: what the step does and why (shown by ir respond)'),
-    with: z.record(z.string(), z.unknown()).optional().describe('Parameters of the action; strings may use ${{ inputs.name }}'),
-    when: z.union([z.string(), z.boolean()]).optional().describe('Run only when true, e.g. "${{ inputs.rebuild }}" or "${{ inputs.mode == \'stop\' }}"'),
-    on_error: z.enum(['stop', 'continue']).optional().describe('stop (default) ends the run at a failure; continue goes on'),
+    with: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe('Parameters of the action; strings may use ${{ inputs.name }}'),
+    when: z
+      .union([z.string(), z.boolean()])
+      .optional()
+      .describe('Run only when true, e.g. "${{ inputs.rebuild }}" or "${{ inputs.mode == \'stop\' }}"'),
+    on_error: z
+      .enum(['stop', 'continue'])
+      .optional()
+      .describe('stop (default) ends the run at a failure; continue goes on'),
     requires: z.array(id).optional().describe('Steps that must have succeeded before this one runs'),
     timeout: z
       .union([z.string().regex(/^\d+(s|m|h)$/, 'a duration such as 90s, 10m or 1h'), z.number().int().positive()])

@@ -13,7 +13,8 @@ export type PromptContext = {input?: NodeJS.ReadableStream; output?: NodeJS.Writ
 function view(out: NodeJS.WritableStream): NodeJS.WritableStream {
   if (out === process.stderr || out === process.stdout) return out
   const v = new Writable({write: (chunk: Buffer, _e, cb) => void out.write(chunk, cb)})
-  for (const prop of ['columns', 'rows', 'isTTY']) Object.defineProperty(v, prop, {get: () => (out as unknown as Record<string, unknown>)[prop]})
+  for (const prop of ['columns', 'rows', 'isTTY'])
+    Object.defineProperty(v, prop, {get: () => (out as unknown as Record<string, unknown>)[prop]})
   return v
 }
 
@@ -22,7 +23,8 @@ async function guard<T>(p: Promise<T>): Promise<T> {
   try {
     return await p
   } catch (error) {
-    if ((error as Error).name === 'ExitPromptError') throw new InterruptedError('Walkthrough interrupted at a prompt; continue with `ir respond --resume`.')
+    if ((error as Error).name === 'ExitPromptError')
+      throw new InterruptedError('Walkthrough interrupted at a prompt; continue with `ir respond --resume`.')
     throw error
   }
 }
@@ -41,25 +43,48 @@ export class RespondPrompts {
 
   say(text: string): void {
     // Container names, labels and messages may carry terminal escapes: only colour survives, on a colour TTY.
-    this.out.write(`${terminalSafe(text, Boolean((this.out as {isTTY?: boolean}).isTTY) && !('NO_COLOR' in process.env))}\n`)
+    this.out.write(
+      `${terminalSafe(text, Boolean((this.out as {isTTY?: boolean}).isTTY) && !('NO_COLOR' in process.env))}\n`,
+    )
   }
 
-  async openCase(existing: CaseMeta[]): Promise<{id?: string; title: string; severity: 'low' | 'medium' | 'high' | 'critical'}> {
+  async openCase(
+    existing: CaseMeta[],
+  ): Promise<{id?: string; title: string; severity: 'low' | 'medium' | 'high' | 'critical'}> {
     const {input, select} = await import('@inquirer/prompts')
     const which = await guard(
       select<string>(
         {
           message: 'Which case is this?',
-          choices: [{value: '', name: 'A new case'}, ...existing.slice(-10).reverse().map((c) => ({value: c.id, name: neutralizeControls(`${c.id}: ${c.title}`, {singleLine: true})}))],
+          choices: [
+            {value: '', name: 'A new case'},
+            ...existing
+              .slice(-10)
+              .reverse()
+              .map((c) => ({value: c.id, name: neutralizeControls(`${c.id}: ${c.title}`, {singleLine: true})})),
+          ],
         },
         this.ctx(),
       ),
     )
     const current = existing.find((c) => c.id === which)
-    const title = await guard(input({message: 'Incident title (one line):', default: current?.title ?? 'Suspected container breach', validate: (v) => (v.trim() ? true : 'A title is required.')}, this.ctx()))
+    const title = await guard(
+      input(
+        {
+          message: 'Incident title (one line):',
+          default: current?.title ?? 'Suspected container breach',
+          validate: (v) => (v.trim() ? true : 'A title is required.'),
+        },
+        this.ctx(),
+      ),
+    )
     const severity = await guard(
       select<'low' | 'medium' | 'high' | 'critical'>(
-        {message: 'Severity:', choices: (['critical', 'high', 'medium', 'low'] as const).map((s) => ({value: s, name: s})), default: current?.severity ?? 'high'},
+        {
+          message: 'Severity:',
+          choices: (['critical', 'high', 'medium', 'low'] as const).map((s) => ({value: s, name: s})),
+          default: current?.severity ?? 'high',
+        },
         this.ctx(),
       ),
     )
@@ -77,11 +102,20 @@ export class RespondPrompts {
       const id = await guard(
         search<string>(
           {
-            message: picked.length ? `Picked: ${picked.map((p) => p.name).join(', ')}. Add another (type to search), or choose "done":` : 'Which container is affected? Type to search, enter to pick:',
+            message: picked.length
+              ? `Picked: ${picked.map((p) => p.name).join(', ')}. Add another (type to search), or choose "done":`
+              : 'Which container is affected? Type to search, enter to pick:',
             source: (term) => [
               ...(picked.length ? [{value: '', name: '✔ done'}] : []),
               ...all
-                .filter((c) => !picked.includes(c) && (!term || `${c.name} ${c.image} ${c.project ?? ''} ${c.service ?? ''}`.toLowerCase().includes(term.toLowerCase())))
+                .filter(
+                  (c) =>
+                    !picked.includes(c) &&
+                    (!term ||
+                      `${c.name} ${c.image} ${c.project ?? ''} ${c.service ?? ''}`
+                        .toLowerCase()
+                        .includes(term.toLowerCase())),
+                )
                 .slice(0, 30)
                 .map((c) => ({value: c.id, name: neutralizeControls(label(c), {singleLine: true})})),
             ],
@@ -106,7 +140,12 @@ export class RespondPrompts {
   }
 
   /** The gate in front of each step: what it will do and why, exactly what it changes, then run / skip / stop. */
-  async gate(step: ResolvedStep, index: number, total: number, plan: () => Promise<StepPlan | undefined>): Promise<GateDecision> {
+  async gate(
+    step: ResolvedStep,
+    index: number,
+    total: number,
+    plan: () => Promise<StepPlan | undefined>,
+  ): Promise<GateDecision> {
     const {input, select} = await import('@inquirer/prompts')
     const title = step.step.name ?? step.step.id
     if (step.step.action === 'confirm') {
@@ -139,7 +178,12 @@ export class RespondPrompts {
       ),
     )
     if (choice === 'skip') {
-      const reason = await guard(input({message: `Why skip "${title}"? (required)`, validate: (v) => (v.trim() ? true : 'A reason is required.')}, this.ctx()))
+      const reason = await guard(
+        input(
+          {message: `Why skip "${title}"? (required)`, validate: (v) => (v.trim() ? true : 'A reason is required.')},
+          this.ctx(),
+        ),
+      )
       return {decision: 'skip', reason: reason.trim()}
     }
     return choice === 'run' ? {decision: 'run'} : {decision: 'stop'}

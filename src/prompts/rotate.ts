@@ -66,7 +66,8 @@ function keepOpen(out: NodeJS.WritableStream): NodeJS.WritableStream {
       out.write(chunk, callback)
     },
   })
-  for (const prop of ['columns', 'rows', 'isTTY']) Object.defineProperty(view, prop, {get: () => (out as unknown as Record<string, unknown>)[prop]})
+  for (const prop of ['columns', 'rows', 'isTTY'])
+    Object.defineProperty(view, prop, {get: () => (out as unknown as Record<string, unknown>)[prop]})
   return view
 }
 
@@ -81,7 +82,11 @@ async function loadPrompts(): Promise<typeof import('@inquirer/prompts')> {
  */
 export async function askRotation(config: RotationPromptConfig, context: PromptContext = {}): Promise<RotateChoice> {
   const {select, input} = await loadPrompts()
-  const base: PromptContext = {output: process.stderr, ...context, ...(context.signal ? {} : {signal: AbortSignal.timeout(PROMPT_TIMEOUT_MS)})}
+  const base: PromptContext = {
+    output: process.stderr,
+    ...context,
+    ...(context.signal ? {} : {signal: AbortSignal.timeout(PROMPT_TIMEOUT_MS)}),
+  }
   const ctx = (): PromptContext => ({...base, output: keepOpen(base.output ?? process.stderr)})
   const {item, index, total} = config
   try {
@@ -92,7 +97,9 @@ export async function askRotation(config: RotationPromptConfig, context: PromptC
           {
             value: 'generate',
             name: 'Generate a new value now',
-            description: item.canGenerate ? `Written into ${item.editableFiles.join(', ')} (a backup is kept next to it)` : undefined,
+            description: item.canGenerate
+              ? `Written into ${item.editableFiles.join(', ')} (a backup is kept next to it)`
+              : undefined,
             disabled: item.canGenerate ? false : '(not in a .env file ir can edit)',
           },
           {value: 'mark-rotated', name: 'Mark as rotated elsewhere (e.g. at the provider)'},
@@ -105,7 +112,13 @@ export async function askRotation(config: RotationPromptConfig, context: PromptC
     )
     if (action === 'leave') return {action: 'leave'}
     if (action === 'skip') {
-      const reason = await input({message: `Why is ${item.name} not rotated? (required)`, validate: (v) => (v.trim() ? true : 'A reason is required to skip a credential.')}, ctx())
+      const reason = await input(
+        {
+          message: `Why is ${item.name} not rotated? (required)`,
+          validate: (v) => (v.trim() ? true : 'A reason is required to skip a credential.'),
+        },
+        ctx(),
+      )
       return {action: 'skip', reason: reason.trim()}
     }
     return {action}

@@ -15,9 +15,12 @@ interface Row {
 export function renderAudit(r: AuditResult): string {
   const out: string[] = []
   const bench = `${r.benchmark.name} ${r.benchmark.version}, level ${r.level === 1 ? '1' : '1 and 2'}`
-  out.push(`Hardening audit (${bench}): ${r.containers.length} container(s)${r.engine ? `, engine ${r.engine.endpoint}${r.engine.local ? ` (dockerd ${r.engine.dockerd?.pid}, ${r.engine.dockerd?.configFile}${r.engine.dockerd?.configExists ? '' : ' absent'})` : ' (no local access)'}` : ''}`)
+  out.push(
+    `Hardening audit (${bench}): ${r.containers.length} container(s)${r.engine ? `, engine ${r.engine.endpoint}${r.engine.local ? ` (dockerd ${r.engine.dockerd?.pid}, ${r.engine.dockerd?.configFile}${r.engine.dockerd?.configExists ? '' : ' absent'})` : ' (no local access)'}` : ''}`,
+  )
   if (r.excluded.length) out.push(`Excluded: ${r.excluded.join(', ')}`)
-  if (r.containers.length === 0 && r.failed.length === 0 && !r.engine) out.push(r.scope.all ? 'No containers to audit.' : 'No containers to audit.')
+  if (r.containers.length === 0 && r.failed.length === 0 && !r.engine)
+    out.push(r.scope.all ? 'No containers to audit.' : 'No containers to audit.')
   out.push('')
 
   const rows: Row[] = []
@@ -47,7 +50,13 @@ export function renderAudit(r: AuditResult): string {
     out.push('')
   }
 
-  const manual = [...(r.engine?.findings.filter((f) => f.kind === 'manual') ?? []).map((f) => ({cis: f.cis ?? '', text: f.message})), ...r.manual.map((m) => ({cis: m.cis, text: `${m.title}. Look at: ${m.look}${m.details?.length ? ` (${m.details.join('; ')})` : ''}`}))]
+  const manual = [
+    ...(r.engine?.findings.filter((f) => f.kind === 'manual') ?? []).map((f) => ({cis: f.cis ?? '', text: f.message})),
+    ...r.manual.map((m) => ({
+      cis: m.cis,
+      text: `${m.title}. Look at: ${m.look}${m.details?.length ? ` (${m.details.join('; ')})` : ''}`,
+    })),
+  ]
   if (manual.length > 0) {
     out.push('Manual checks (a person must look)')
     for (const m of manual) out.push(`  CIS ${m.cis.padEnd(5)}  ${m.text}`)
@@ -55,13 +64,18 @@ export function renderAudit(r: AuditResult): string {
   }
   const local = r.engine?.findings.filter((f) => f.kind === 'needs-local-access') ?? []
   if (local.length > 0) {
-    out.push(`Needs local access (run ir audit on the engine's host as root): CIS ${local.map((f) => f.cis).join(', ')}`)
+    out.push(
+      `Needs local access (run ir audit on the engine's host as root): CIS ${local.map((f) => f.cis).join(', ')}`,
+    )
     if (r.engine?.note) out.push(`  ${r.engine.note}`)
     out.push('')
   }
-  for (const f of r.failed) out.push(`✗ ${f.ref}: not audited: ${f.error.message}${f.error.hint ? ` (${f.error.hint})` : ''}`)
+  for (const f of r.failed)
+    out.push(`✗ ${f.ref}: not audited: ${f.error.message}${f.error.hint ? ` (${f.error.hint})` : ''}`)
   const t = r.totals
-  out.push(`Audited ${r.containers.length} container(s)${r.engine ? ' and the engine' : ''}: ${t.critical} critical, ${t.high} high, ${t.medium} medium, ${t.low} low, ${t.info} info.`)
+  out.push(
+    `Audited ${r.containers.length} container(s)${r.engine ? ' and the engine' : ''}: ${t.critical} critical, ${t.high} high, ${t.medium} medium, ${t.low} low, ${t.info} info.`,
+  )
   if (r.caseId) out.push(`Case ${r.caseId}: ${r.evidence ? `stored as ${r.evidence}` : 'recorded in the audit log'}.`)
   return out.join('\n').replace(/\n{3,}/g, '\n\n')
 }
@@ -73,7 +87,9 @@ function label(c: ContainerAudit): string {
 
 function renderContainer(c: ContainerAudit): string[] {
   const age = c.imageFacts.ageDays === undefined ? '' : `, ${c.imageFacts.ageDays} days old`
-  const lines = [`  ${label(c)} (${c.id.slice(0, 12)})  image ${c.image}${age}  ${c.state}  score ${c.score}/100${c.pass ? '  PASS: no findings at or above low' : ''}`]
+  const lines = [
+    `  ${label(c)} (${c.id.slice(0, 12)})  image ${c.image}${age}  ${c.state}  score ${c.score}/100${c.pass ? '  PASS: no findings at or above low' : ''}`,
+  ]
   lines.push(`    PID 1: ${pid1Line(c)}`)
   if (c.quarantined) lines.push(`    quarantined: ${c.quarantined.note}`)
   return lines

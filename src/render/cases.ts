@@ -7,7 +7,15 @@ export function renderCaseList(root: string, cases: CaseSummary[]): string {
   if (cases.length === 0) return `No cases in ${root}.`
   return renderTable(
     ['CASE', 'CREATED (UTC)', 'SEVERITY', 'ARTIFACTS', 'ISOLATED', 'AUDIT LINES', 'TITLE'],
-    cases.map((c) => [c.id, c.created.replace('T', ' ').slice(0, 19), c.severity ?? '-', c.artifacts, c.isolated, c.auditHead.seq, c.title]),
+    cases.map((c) => [
+      c.id,
+      c.created.replace('T', ' ').slice(0, 19),
+      c.severity ?? '-',
+      c.artifacts,
+      c.isolated,
+      c.auditHead.seq,
+      c.title,
+    ]),
   )
 }
 
@@ -29,7 +37,14 @@ export function renderCaseShow(d: CaseDetails): string {
     out.push(
       renderTable(
         [...(many ? ['HOST'] : []), 'CONTAINER', 'STATUS', 'MODE', 'SINCE', 'NETWORKS'],
-        d.containment.map((r) => [...(many ? [r.host ?? '-'] : []), `${r.name}${r.service ? ` (service ${r.service.name})` : ''}`, r.status, r.mode, r.isolatedAt, r.networkNote ? 'not cut (shared namespace)' : r.endpoints.map((e) => e.networkName).join(', ') || '-']),
+        d.containment.map((r) => [
+          ...(many ? [r.host ?? '-'] : []),
+          `${r.name}${r.service ? ` (service ${r.service.name})` : ''}`,
+          r.status,
+          r.mode,
+          r.isolatedAt,
+          r.networkNote ? 'not cut (shared namespace)' : r.endpoints.map((e) => e.networkName).join(', ') || '-',
+        ]),
       ),
     )
     out.push('')
@@ -37,12 +52,19 @@ export function renderCaseShow(d: CaseDetails): string {
   if (d.playbookRun) {
     const r = d.playbookRun
     const done = r.steps.filter((st) => st.state === 'succeeded').length
-    out.push(`Playbook run: ${r.playbook} (${r.mode}), ${r.status}, ${done} of ${r.steps.length} steps succeeded${r.status === 'succeeded' ? '' : ` — continue with ${r.mode === 'guided' ? `ir respond --resume --case ${c.id}` : `ir playbook resume ${c.id}`}`}`)
+    out.push(
+      `Playbook run: ${r.playbook} (${r.mode}), ${r.status}, ${done} of ${r.steps.length} steps succeeded${r.status === 'succeeded' ? '' : ` — continue with ${r.mode === 'guided' ? `ir respond --resume --case ${c.id}` : `ir playbook resume ${c.id}`}`}`,
+    )
     out.push('')
   }
   out.push(d.artifacts.length === 0 ? 'Evidence: none yet.' : 'Evidence:')
   if (d.artifacts.length > 0) {
-    out.push(renderTable(['ID', 'TYPE', 'SIZE', 'SHA-256', 'PATH'], d.artifacts.map((a) => [a.id, a.type, formatBytes(a.size), a.sha256.slice(0, 16), a.path])))
+    out.push(
+      renderTable(
+        ['ID', 'TYPE', 'SIZE', 'SHA-256', 'PATH'],
+        d.artifacts.map((a) => [a.id, a.type, formatBytes(a.size), a.sha256.slice(0, 16), a.path]),
+      ),
+    )
   }
   return out.join('\n')
 }
@@ -62,9 +84,16 @@ export function renderVerify(r: VerifyResult): string {
   }
   if (r.seal) {
     const s = r.seal
-    out.push(`Seal: generation ${s.generation} (${s.dir}), ${s.files} files, sealed by ${s.signer ?? '?'} (${s.examiner ?? '?'}) at ${s.sealedAt ?? '?'}, key ${s.keyFingerprint ?? '?'}`)
-    out.push(`  signature: ${s.signature.ok ? 'valid' : 'INVALID'} against ${s.signature.against}${s.signature.trusted ? '' : ' (the case\'s own copy: consistent, but not proof of who signed; give --allowed-signers)'}${s.signature.principal ? `, principal ${s.signature.principal}` : ''}`)
-    if (s.timestamp.present || s.timestamp.checked) out.push(`  timestamp (RFC 3161): ${s.timestamp.time ?? '?'}: ${s.timestamp.checked ? (s.timestamp.ok ? 'valid' : 'INVALID') : 'present'} (${s.timestamp.message})`)
+    out.push(
+      `Seal: generation ${s.generation} (${s.dir}), ${s.files} files, sealed by ${s.signer ?? '?'} (${s.examiner ?? '?'}) at ${s.sealedAt ?? '?'}, key ${s.keyFingerprint ?? '?'}`,
+    )
+    out.push(
+      `  signature: ${s.signature.ok ? 'valid' : 'INVALID'} against ${s.signature.against}${s.signature.trusted ? '' : " (the case's own copy: consistent, but not proof of who signed; give --allowed-signers)"}${s.signature.principal ? `, principal ${s.signature.principal}` : ''}`,
+    )
+    if (s.timestamp.present || s.timestamp.checked)
+      out.push(
+        `  timestamp (RFC 3161): ${s.timestamp.time ?? '?'}: ${s.timestamp.checked ? (s.timestamp.ok ? 'valid' : 'INVALID') : 'present'} (${s.timestamp.message})`,
+      )
     if (s.afterSeal.length > 0) {
       out.push(`  after the seal (not covered by its signature): ${s.afterSeal.length} audit line(s)`)
       for (const l of s.afterSeal.slice(0, 20)) out.push(`    #${l.seq} ${l.time} ${l.action}: ${l.msg}`)
@@ -83,7 +112,9 @@ export function renderSeal(r: SealResult): string {
     `  sums:            ${r.sums}`,
     `  signature:       ${r.signature}`,
     `  allowed_signers: ${r.allowedSigners}`,
-    ...(r.timestamp ? [`  timestamp:       ${r.timestamp.tsr} (${r.timestamp.time ?? 'time unread'}, from ${r.timestamp.tsa})`] : []),
+    ...(r.timestamp
+      ? [`  timestamp:       ${r.timestamp.tsr} (${r.timestamp.time ?? 'time unread'}, from ${r.timestamp.tsa})`]
+      : []),
     `Check: (cd ${r.dir.replace(/\/seals\/\d{4}$/, '')} && sha256sum -c seals/${String(r.generation).padStart(4, '0')}/SHA256SUMS)`,
   ].join('\n')
 }

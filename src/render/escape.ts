@@ -20,8 +20,7 @@ export function escapeHtml(value: unknown): string {
  * Leading whitespace is dropped (four spaces would start a code block).
  */
 export function escapeMarkdown(value: unknown): string {
-  let s = neutralizeControls(String(value ?? '').replace(/[\r\n]+/g, ' '))
-    .replace(/^\s+/, '')
+  let s = neutralizeControls(String(value ?? '').replace(/[\r\n]+/g, ' ')).replace(/^\s+/, '')
   s = s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
   s = s.replace(/[\\`*_[\]|~$!{}]/g, (c) => `\\${c}`)
   // Block markers only matter at the start of a line.

@@ -2,21 +2,32 @@ import type {SnapshotResult} from '../services/evidence/snapshot.js'
 import {renderHostOutcomes} from './containment.js'
 import {formatBytes, renderTable} from './table.js'
 
-export function renderArtifacts(artifacts: Array<{id: string; type: string; size: number; sha256: string; path: string}>): string {
-  return renderTable(['ID', 'TYPE', 'SIZE', 'SHA-256', 'PATH'], artifacts.map((a) => [a.id, a.type, formatBytes(a.size), a.sha256, a.path]))
+export function renderArtifacts(
+  artifacts: Array<{id: string; type: string; size: number; sha256: string; path: string}>,
+): string {
+  return renderTable(
+    ['ID', 'TYPE', 'SIZE', 'SHA-256', 'PATH'],
+    artifacts.map((a) => [a.id, a.type, formatBytes(a.size), a.sha256, a.path]),
+  )
 }
 
 export function renderSnapshot(r: SnapshotResult): string {
   const out: string[] = []
   const many = (r.hosts?.length ?? 0) > 1
   for (const c of r.containers) {
-    out.push(`${many && c.host ? `${c.host}/` : ''}${c.name ?? c.ref}: ${c.status}${c.service ? ` [service ${c.service}, task ${c.task}]` : ''}${c.image ? ` — evidence image ${c.image.tag} (${c.image.id.replace('sha256:', '').slice(0, 12)})` : ''}`)
+    out.push(
+      `${many && c.host ? `${c.host}/` : ''}${c.name ?? c.ref}: ${c.status}${c.service ? ` [service ${c.service}, task ${c.task}]` : ''}${c.image ? ` — evidence image ${c.image.tag} (${c.image.id.replace('sha256:', '').slice(0, 12)})` : ''}`,
+    )
     if (c.error) out.push(`  ✗ ${c.error.message}`)
     for (const f of c.failures) out.push(`  ✗ ${f.step}: ${f.error.message}`)
     for (const w of c.warnings) out.push(`  ! ${w}`)
-    if (c.export) out.push(`  export: ${c.export.entries} entries, ${c.export.files} files, ${formatBytes(c.export.bytes)}${c.export.unsafePaths ? `, ${c.export.unsafePaths} unsafe path(s) indexed, not extracted` : ''}`)
+    if (c.export)
+      out.push(
+        `  export: ${c.export.entries} entries, ${c.export.files} files, ${formatBytes(c.export.bytes)}${c.export.unsafePaths ? `, ${c.export.unsafePaths} unsafe path(s) indexed, not extracted` : ''}`,
+      )
     const unarchived = c.mounts.filter((m) => !m.archived)
-    if (unarchived.length > 0) out.push(`  mounts not archived (use --volumes): ${unarchived.map((m) => m.destination).join(', ')}`)
+    if (unarchived.length > 0)
+      out.push(`  mounts not archived (use --volumes): ${unarchived.map((m) => m.destination).join(', ')}`)
     if (c.artifacts.length > 0) out.push(renderArtifacts(c.artifacts).replace(/^/gm, '  '))
   }
   out.push(...renderHostOutcomes(r.hosts))

@@ -17,7 +17,12 @@ export function renderLabUp(r: LabUpResult): string {
   out.push(`Lab "${r.project}" is up (compose ${r.composeFlavor}); its files are in ${r.dir}; the web page is ${r.url}`)
   if (r.baseImage.built) out.push(`Base image ${r.baseImage.ref} was built from the host's busybox.`)
   out.push('')
-  out.push(renderTable(['SERVICE', 'CONTAINER', 'STATE', 'NETWORKS'], r.containers.map((c) => [c.service, c.name, c.state, c.networks.join(', ') || '-'])))
+  out.push(
+    renderTable(
+      ['SERVICE', 'CONTAINER', 'STATE', 'NETWORKS'],
+      r.containers.map((c) => [c.service, c.name, c.state, c.networks.join(', ') || '-']),
+    ),
+  )
   out.push('')
   out.push(`Something is wrong with ${r.target}. Respond to it:`)
   const [respond, ...manual] = r.next
@@ -29,7 +34,9 @@ export function renderLabUp(r: LabUpResult): string {
     out.push('When you are done:')
     out.push(...steps([last]))
   }
-  out.push(`Credentials planted (their values stay in the lab folder): ${r.credentials.map((c) => `${c.name} in ${c.where}`).join('; ')}`)
+  out.push(
+    `Credentials planted (their values stay in the lab folder): ${r.credentials.map((c) => `${c.name} in ${c.where}`).join('; ')}`,
+  )
   return out.join('\n')
 }
 
@@ -39,7 +46,19 @@ export function renderLabStatus(r: LabStatusResult): string {
   }
   const out: string[] = []
   if (r.containers.length > 0) {
-    out.push(renderTable(['LAB', 'SERVICE', 'CONTAINER', 'STATE', 'ISOLATED', 'NETWORKS'], r.containers.map((c) => [c.project, c.service || '-', c.name, c.state, isolation(c), c.networks.join(', ') || '-'])))
+    out.push(
+      renderTable(
+        ['LAB', 'SERVICE', 'CONTAINER', 'STATE', 'ISOLATED', 'NETWORKS'],
+        r.containers.map((c) => [
+          c.project,
+          c.service || '-',
+          c.name,
+          c.state,
+          isolation(c),
+          c.networks.join(', ') || '-',
+        ]),
+      ),
+    )
   } else {
     out.push('No lab containers.')
   }
@@ -47,22 +66,37 @@ export function renderLabStatus(r: LabStatusResult): string {
   out.push(`Volumes: ${r.volumes.join(', ') || 'none'}`)
   const built = r.images.filter((i) => !i.evidence)
   const evidence = r.images.filter((i) => i.evidence)
-  out.push(`Images built by the lab: ${built.map((i) => i.tags[0] ?? i.id.replace('sha256:', '').slice(0, 12)).join(', ') || 'none'}`)
-  if (evidence.length > 0) out.push(`Evidence images of lab containers (ir lab down keeps them): ${evidence.map((i) => i.tags[0] ?? i.id.replace('sha256:', '').slice(0, 12)).join(', ')}`)
+  out.push(
+    `Images built by the lab: ${built.map((i) => i.tags[0] ?? i.id.replace('sha256:', '').slice(0, 12)).join(', ') || 'none'}`,
+  )
+  if (evidence.length > 0)
+    out.push(
+      `Evidence images of lab containers (ir lab down keeps them): ${evidence.map((i) => i.tags[0] ?? i.id.replace('sha256:', '').slice(0, 12)).join(', ')}`,
+    )
   return out.join('\n')
 }
 
 export function renderLabDown(r: LabDownResult): string {
   const out: string[] = []
   const count = (k: string): number => r.removed.filter((x) => x.kind === k).length
-  if (r.removed.length === 0 && r.failed.length === 0) out.push(`Nothing of the lab "${r.project}" was left on this engine.`)
+  if (r.removed.length === 0 && r.failed.length === 0)
+    out.push(`Nothing of the lab "${r.project}" was left on this engine.`)
   else {
-    out.push(`Lab "${r.project}": removed ${count('container')} container(s), ${count('network')} network(s), ${count('volume')} volume(s), ${count('image')} image(s)${count('folder') ? ' and its folder' : ''}.`)
-    if (r.removed.length > 0) out.push(renderTable(['REMOVED', 'NAME', 'HOW'], r.removed.map((x) => [x.kind, x.name, x.detail ?? 'removed'])))
+    out.push(
+      `Lab "${r.project}": removed ${count('container')} container(s), ${count('network')} network(s), ${count('volume')} volume(s), ${count('image')} image(s)${count('folder') ? ' and its folder' : ''}.`,
+    )
+    if (r.removed.length > 0)
+      out.push(
+        renderTable(
+          ['REMOVED', 'NAME', 'HOW'],
+          r.removed.map((x) => [x.kind, x.name, x.detail ?? 'removed']),
+        ),
+      )
   }
   if (r.compose.detail && !r.compose.ok) out.push(`! ${r.compose.detail}`)
   for (const k of r.kept) out.push(`Kept ${k.kind} ${k.name}: ${k.detail ?? ''}`)
   for (const f of r.failed) out.push(`✗ Could not remove ${f.kind} ${f.name}: ${f.error.message}`)
-  if (!r.removed.some((x) => x.kind === 'folder') && !r.kept.some((x) => x.kind === 'folder')) out.push(`The lab folder ${r.dir} is kept (--purge-dir removes it). Case folders are never touched.`)
+  if (!r.removed.some((x) => x.kind === 'folder') && !r.kept.some((x) => x.kind === 'folder'))
+    out.push(`The lab folder ${r.dir} is kept (--purge-dir removes it). Case folders are never touched.`)
   return out.join('\n')
 }

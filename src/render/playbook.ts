@@ -12,7 +12,9 @@ export function renderPlan(name: string, steps: PlannedStep[]): string {
   const out = [`Plan for playbook ${name}:`]
   for (const [i, s] of steps.entries()) {
     out.push('')
-    out.push(`${i + 1}. ${s.id} — ${s.action}${s.name ? `: ${s.name}` : ''}${s.destructive ? '  [changes things: needs approval]' : ''}${s.enabled ? '' : '  [skipped: its when condition is false]'}`)
+    out.push(
+      `${i + 1}. ${s.id} — ${s.action}${s.name ? `: ${s.name}` : ''}${s.destructive ? '  [changes things: needs approval]' : ''}${s.enabled ? '' : '  [skipped: its when condition is false]'}`,
+    )
     out.push(`   ${s.description}`)
     if (s.requires.length) out.push(`   requires: ${s.requires.join(', ')}`)
     if (s.planError) out.push(`   ! cannot plan yet: ${s.planError}`)
@@ -26,9 +28,13 @@ export function renderPlan(name: string, steps: PlannedStep[]): string {
 }
 
 export function renderJournal(j: Journal): string {
-  const dur = (s: {startedAt?: string; endedAt?: string}): string => (s.startedAt && s.endedAt ? `${((Date.parse(s.endedAt) - Date.parse(s.startedAt)) / 1000).toFixed(1)} s` : '')
+  const dur = (s: {startedAt?: string; endedAt?: string}): string =>
+    s.startedAt && s.endedAt ? `${((Date.parse(s.endedAt) - Date.parse(s.startedAt)) / 1000).toFixed(1)} s` : ''
   return [
-    renderTable(['STEP', 'ACTION', 'STATE', 'TIME', 'NOTE'], j.steps.map((s) => [s.id, s.action, s.state, dur(s), s.error?.message ?? s.skipReason ?? ''])),
+    renderTable(
+      ['STEP', 'ACTION', 'STATE', 'TIME', 'NOTE'],
+      j.steps.map((s) => [s.id, s.action, s.state, dur(s), s.error?.message ?? s.skipReason ?? '']),
+    ),
     '',
     `Playbook ${j.playbook.name}: ${j.status} (case ${j.caseId}, run ${j.runId}).${j.status === 'failed' || j.status === 'interrupted' || j.status === 'stopped' ? ` Continue with: ${j.mode === 'guided' ? `ir respond --resume --case ${j.caseId}` : `ir playbook resume ${j.caseId}`}` : ''}`,
   ].join('\n')
@@ -36,5 +42,8 @@ export function renderJournal(j: Journal): string {
 
 export function renderCatalog(entries: CatalogEntry[]): string {
   if (entries.length === 0) return 'No playbooks found.'
-  return renderTable(['NAME', 'SOURCE', 'STEPS', 'VALID', 'DESCRIPTION', 'FILE'], entries.map((e) => [e.name, e.source, e.steps ?? '-', e.valid ? 'yes' : 'NO', e.description ?? '', e.file]))
+  return renderTable(
+    ['NAME', 'SOURCE', 'STEPS', 'VALID', 'DESCRIPTION', 'FILE'],
+    entries.map((e) => [e.name, e.source, e.steps ?? '-', e.valid ? 'yes' : 'NO', e.description ?? '', e.file]),
+  )
 }

@@ -5,7 +5,10 @@ import {formatBytes} from './table.js'
  * Byte progress for long transfers: a single refreshed line on a TTY (bytes, rate), nothing
  * without one (CI logs stay quiet).
  */
-export function byteProgress(label: string, stream: NodeJS.WriteStream = process.stderr): {onProgress: (bytes: number) => void; done: () => void} {
+export function byteProgress(
+  label: string,
+  stream: NodeJS.WriteStream = process.stderr,
+): {onProgress: (bytes: number) => void; done: () => void} {
   if (!stream.isTTY) return {onProgress: () => undefined, done: () => undefined}
   const name = neutralizeControls(label, {singleLine: true})
   const start = Date.now()

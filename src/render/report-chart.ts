@@ -11,12 +11,14 @@ export const PHASE_COLOURS: Record<KeyTime['id'], string> = {
   recovered: '#067647',
 }
 
-const TICK_STEPS_S = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200, 86_400, 172_800, 604_800]
+const TICK_STEPS_S = [
+  1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200, 86_400, 172_800, 604_800,
+]
 
 /** Evenly spaced, round tick times (ms) covering [from, to], at most about `max` of them. */
 export function ticks(from: number, to: number, max = 6): number[] {
   const span = Math.max(1, to - from)
-  const step = (TICK_STEPS_S.find((s) => (span / 1000) / s <= max) ?? TICK_STEPS_S.at(-1)!) * 1000
+  const step = (TICK_STEPS_S.find((s) => span / 1000 / s <= max) ?? TICK_STEPS_S.at(-1)!) * 1000
   const out: number[] = []
   for (let t = Math.ceil(from / step) * step; t <= to; t += step) out.push(t)
   return out
@@ -64,7 +66,9 @@ export function renderPhaseChart(keyTimes: readonly KeyTime[], lastActivity?: st
   for (const t of tickTimes) {
     const tx = x(t).toFixed(1)
     parts.push(`<line x1="${tx}" y1="${top - 4}" x2="${tx}" y2="${axisY}" stroke="#e4e7ec" stroke-width="1"/>`)
-    parts.push(`<text x="${tx}" y="${axisY + 16}" text-anchor="middle" class="tick">${escapeHtml(tickLabel(t, to - from, step))}</text>`)
+    parts.push(
+      `<text x="${tx}" y="${axisY + 16}" text-anchor="middle" class="tick">${escapeHtml(tickLabel(t, to - from, step))}</text>`,
+    )
   }
   parts.push(`<line x1="${plotL}" y1="${axisY}" x2="${plotR}" y2="${axisY}" stroke="#98a2b3" stroke-width="1"/>`)
   parts.push(`<text x="${plotR}" y="${axisY + 30}" text-anchor="end" class="tick">UTC</text>`)
@@ -73,10 +77,14 @@ export function renderPhaseChart(keyTimes: readonly KeyTime[], lastActivity?: st
     const y = top + i * rowH
     const cy = y + rowH / 2
     const colour = PHASE_COLOURS[k.id]
-    parts.push(`<circle cx="14" cy="${cy}" r="5" fill="${k.at ? colour : 'none'}" stroke="${colour}" stroke-width="1.5"/>`)
+    parts.push(
+      `<circle cx="14" cy="${cy}" r="5" fill="${k.at ? colour : 'none'}" stroke="${colour}" stroke-width="1.5"/>`,
+    )
     parts.push(`<text x="26" y="${cy + 4}" class="label">${escapeHtml(k.label)}</text>`)
     if (!k.at) {
-      parts.push(`<line x1="${plotL}" y1="${cy}" x2="${plotR}" y2="${cy}" stroke="#d0d5dd" stroke-width="1.5" stroke-dasharray="4 4"/>`)
+      parts.push(
+        `<line x1="${plotL}" y1="${cy}" x2="${plotR}" y2="${cy}" stroke="#d0d5dd" stroke-width="1.5" stroke-dasharray="4 4"/>`,
+      )
       parts.push(`<text x="${plotR + 16}" y="${cy + 4}" class="value muted">not yet</text>`)
       return
     }
@@ -85,12 +93,18 @@ export function renderPhaseChart(keyTimes: readonly KeyTime[], lastActivity?: st
     if (k.id !== 'detected' && !Number.isNaN(t0)) {
       const xs = x(t0)
       const w = Math.max(2, xe - xs)
-      parts.push(`<rect x="${Math.min(xs, xe).toFixed(1)}" y="${cy - 6}" width="${w.toFixed(1)}" height="12" rx="3" fill="${colour}" fill-opacity="0.22"/>`)
+      parts.push(
+        `<rect x="${Math.min(xs, xe).toFixed(1)}" y="${cy - 6}" width="${w.toFixed(1)}" height="12" rx="3" fill="${colour}" fill-opacity="0.22"/>`,
+      )
     }
-    parts.push(`<rect x="${(xe - 6).toFixed(1)}" y="${cy - 6}" width="12" height="12" rx="2" transform="rotate(45 ${xe.toFixed(1)} ${cy})" fill="${colour}"/>`)
+    parts.push(
+      `<rect x="${(xe - 6).toFixed(1)}" y="${cy - 6}" width="12" height="12" rx="2" transform="rotate(45 ${xe.toFixed(1)} ${cy})" fill="${colour}"/>`,
+    )
     const since = Number.isNaN(t0) || k.id === 'detected' ? '' : `  +${formatDuration(t - t0)}`
     const when = to - from >= 86_400_000 ? utc(k.at).slice(5) : utc(k.at).slice(11)
-    parts.push(`<text x="${plotR + 16}" y="${cy + 4}" class="value">${escapeHtml(when)}<tspan class="since">${escapeHtml(since)}</tspan></text>`)
+    parts.push(
+      `<text x="${plotR + 16}" y="${cy + 4}" class="value">${escapeHtml(when)}<tspan class="since">${escapeHtml(since)}</tspan></text>`,
+    )
   })
 
   const desc = keyTimes.map((k) => `${k.label}: ${k.at ? `${utc(k.at)} UTC` : 'not yet'}`).join('; ')

@@ -31,39 +31,73 @@ export function renderReportMarkdown(m: ReportModel): string {
     '',
   )
   if (m.completion.missing.length > 0) {
-    push(`_${m.completion.completed} of ${m.completion.total} narrative sections written; to be completed: ${m.completion.missing.map(escapeMarkdown).join(', ')}._`, '')
+    push(
+      `_${m.completion.completed} of ${m.completion.total} narrative sections written; to be completed: ${m.completion.missing.map(escapeMarkdown).join(', ')}._`,
+      '',
+    )
   }
 
   push('## 1. Summary', '', ...narrative(m, 'summary'))
 
   push('## 2. Impact', '', ...narrative(m, 'impact'))
   push(`**Data exposure:** ${escapeMarkdown(m.impact.dataExposure)}`, '')
-  push(`**Services affected:** ${m.impact.services.length ? m.impact.services.map(escapeMarkdown).join(', ') : 'none recorded'}`, '')
+  push(
+    `**Services affected:** ${m.impact.services.length ? m.impact.services.map(escapeMarkdown).join(', ') : 'none recorded'}`,
+    '',
+  )
   if (m.impact.containers.length === 0) {
     push('**Containers affected:** none recorded.', '')
   } else {
     push('**Containers affected:**', '', '| Container | Image | Actions | Artifacts |', '| --- | --- | --- | ---: |')
-    for (const c of m.impact.containers) push(`| ${mdCell(c.name)} | ${mdCell(c.image, '-')} | ${mdCell(c.actions.join(', '), '-')} | ${c.artifacts} |`)
+    for (const c of m.impact.containers)
+      push(`| ${mdCell(c.name)} | ${mdCell(c.image, '-')} | ${mdCell(c.actions.join(', '), '-')} | ${c.artifacts} |`)
     push('')
   }
 
   push('## 3. Key times and metrics', '')
-  const metric = (label: string, d: {display: string} | undefined): string => `| ${label} | ${d ? escapeMarkdown(d.display) : 'not yet'} |`
-  push('| Metric | Value |', '| --- | --- |', metric('Time to contain', m.metrics.timeToContain), metric('Time to recover', m.metrics.timeToRecover), metric('Total duration', m.metrics.totalDuration), '')
+  const metric = (label: string, d: {display: string} | undefined): string =>
+    `| ${label} | ${d ? escapeMarkdown(d.display) : 'not yet'} |`
+  push(
+    '| Metric | Value |',
+    '| --- | --- |',
+    metric('Time to contain', m.metrics.timeToContain),
+    metric('Time to recover', m.metrics.timeToRecover),
+    metric('Total duration', m.metrics.totalDuration),
+    '',
+  )
   push('| Milestone | Time (UTC) | How it is determined |', '| --- | --- | --- |')
-  for (const k of m.keyTimes) push(`| ${k.label} | ${k.at ? utc(k.at) : 'not yet'} | ${mdCell(k.basis)}${k.seq ? ` (audit #${k.seq})` : ''}${k.open ? ` — **open:** ${mdCell(k.open)}` : ''} |`)
+  for (const k of m.keyTimes)
+    push(
+      `| ${k.label} | ${k.at ? utc(k.at) : 'not yet'} | ${mdCell(k.basis)}${k.seq ? ` (audit #${k.seq})` : ''}${k.open ? ` — **open:** ${mdCell(k.open)}` : ''} |`,
+    )
   push('')
 
-  push('## 4. Root cause and contributing factors', '', '_Blameless: systems and conditions, not people._', '', ...narrative(m, 'root_cause'))
+  push(
+    '## 4. Root cause and contributing factors',
+    '',
+    '_Blameless: systems and conditions, not people._',
+    '',
+    ...narrative(m, 'root_cause'),
+  )
   push('### Trigger', '', ...narrative(m, 'trigger'))
   push('### Detection', '', ...narrative(m, 'detection'))
 
   const responderEvents = m.timeline.filter((r) => r.kind === 'responder').length
-  push('## 5. Timeline', '', `${m.auditEntries} audit entries and ${responderEvents} responder event${responderEvents === 1 ? '' : 's'}.`, '')
-  push('| Time (UTC) | # | Actor | Action | Target | Outcome | Message |', '| --- | ---: | --- | --- | --- | --- | --- |')
+  push(
+    '## 5. Timeline',
+    '',
+    `${m.auditEntries} audit entries and ${responderEvents} responder event${responderEvents === 1 ? '' : 's'}.`,
+    '',
+  )
+  push(
+    '| Time (UTC) | # | Actor | Action | Target | Outcome | Message |',
+    '| --- | ---: | --- | --- | --- | --- | --- |',
+  )
   for (const r of m.timeline) {
     const action = r.kind === 'responder' ? `**${r.action}**` : mdCell(r.action)
-    push(`| ${utc(r.time)} | ${r.seq} | ${mdCell(r.actor)} | ${action} | ${mdCell(r.target)} | ${mdCell(r.outcome)} | ${mdCell(r.msg)} |`)
+    push(
+      `| ${utc(r.time)} | ${r.seq} | ${mdCell(r.actor)} | ${action} | ${mdCell(r.target)} | ${mdCell(r.outcome)} | ${mdCell(r.msg)} |`,
+    )
   }
   push('')
 
@@ -74,9 +108,17 @@ export function renderReportMarkdown(m: ReportModel): string {
       push('No actions recorded.', '')
       continue
     }
-    push(`Outcomes: ${Object.entries(p.outcomes).map(([o, n]) => `${escapeMarkdown(o)} ${n}`).join(', ')}.`, '')
+    push(
+      `Outcomes: ${Object.entries(p.outcomes)
+        .map(([o, n]) => `${escapeMarkdown(o)} ${n}`)
+        .join(', ')}.`,
+      '',
+    )
     push('| Time (UTC) | # | Action | Target | Outcome | Message |', '| --- | ---: | --- | --- | --- | --- |')
-    for (const r of p.entries) push(`| ${utc(r.time)} | ${r.seq} | ${mdCell(r.action)} | ${mdCell(r.target)} | ${mdCell(r.outcome)} | ${mdCell(r.msg)} |`)
+    for (const r of p.entries)
+      push(
+        `| ${utc(r.time)} | ${r.seq} | ${mdCell(r.action)} | ${mdCell(r.target)} | ${mdCell(r.outcome)} | ${mdCell(r.msg)} |`,
+      )
     push('')
   }
 
@@ -93,17 +135,30 @@ export function renderReportMarkdown(m: ReportModel): string {
   if (m.evidence.length === 0) {
     push('No artifacts collected.', '')
   } else {
-    push('| ID | Type | Path | SHA-256 | Size | Source | Collected (UTC) | Collected by | Verified |', '| --- | --- | --- | --- | ---: | --- | --- | --- | --- |')
+    push(
+      '| ID | Type | Path | SHA-256 | Size | Source | Collected (UTC) | Collected by | Verified |',
+      '| --- | --- | --- | --- | ---: | --- | --- | --- | --- |',
+    )
     for (const e of m.evidence) {
       const source = e.source ? sourceParts(e.source).join(' / ') : ''
-      push(`| ${mdCell(e.id)} | ${mdCell(e.type)} | ${mdCell(e.path)} | \`${e.sha256.replace(/[^0-9a-f]/gi, '')}\` | ${formatBytes(e.size)} | ${mdCell(source, '-')} | ${utc(e.collectedAt)} | ${mdCell(e.collectedBy)} | ${mdCell(e.verified)} |`)
+      push(
+        `| ${mdCell(e.id)} | ${mdCell(e.type)} | ${mdCell(e.path)} | \`${e.sha256.replace(/[^0-9a-f]/gi, '')}\` | ${formatBytes(e.size)} | ${mdCell(source, '-')} | ${utc(e.collectedAt)} | ${mdCell(e.collectedBy)} | ${mdCell(e.verified)} |`,
+      )
     }
     push('')
   }
 
   if (m.custody.length > 0) {
-    push('### Chain of custody', '', '| When (UTC) | Event | By | What | SHA-256 / key |', '| --- | --- | --- | --- | --- |')
-    for (const c of m.custody) push(`| ${utc(c.at)} | ${c.event} | ${mdCell(c.by)} | ${mdCell(c.what)} | ${c.sha256 ? `\`${c.sha256.replace(/[^0-9a-f]/gi, '')}\`` : mdCell(c.keyFingerprint ?? '', '-')} |`)
+    push(
+      '### Chain of custody',
+      '',
+      '| When (UTC) | Event | By | What | SHA-256 / key |',
+      '| --- | --- | --- | --- | --- |',
+    )
+    for (const c of m.custody)
+      push(
+        `| ${utc(c.at)} | ${c.event} | ${mdCell(c.by)} | ${mdCell(c.what)} | ${c.sha256 ? `\`${c.sha256.replace(/[^0-9a-f]/gi, '')}\`` : mdCell(c.keyFingerprint ?? '', '-')} |`,
+      )
     push('')
   }
 
@@ -111,33 +166,50 @@ export function renderReportMarkdown(m: ReportModel): string {
   const cred = m.credentials
   const credList = (title: string, rows: typeof cred.rotated, withReason: boolean): void => {
     push(`**${title}:** ${rows.length === 0 ? 'none' : ''}`)
-    for (const c of rows) push(`- ${escapeMarkdown(c.name)}${c.kind ? ` (${escapeMarkdown(c.kind)})` : ''}${c.sources.length ? `: ${c.sources.map(escapeMarkdown).join(', ')}` : ''}${withReason ? `; reason: ${c.reason ? escapeMarkdown(c.reason) : 'not given'}` : ''}`)
+    for (const c of rows)
+      push(
+        `- ${escapeMarkdown(c.name)}${c.kind ? ` (${escapeMarkdown(c.kind)})` : ''}${c.sources.length ? `: ${c.sources.map(escapeMarkdown).join(', ')}` : ''}${withReason ? `; reason: ${c.reason ? escapeMarkdown(c.reason) : 'not given'}` : ''}`,
+      )
     push('')
   }
   credList('Rotated', cred.rotated, false)
   credList('Marked rotated elsewhere', cred.markedRotated, false)
   credList('Skipped', cred.skipped, true)
   if (cred.lastSummary) {
-    push(`Last rotation summary (${utc(cred.lastSummary.at)}): ${cred.lastSummary.remaining === undefined ? 'remaining unknown' : `${cred.lastSummary.remaining} remaining`}${cred.lastSummary.servicesToRestart.length ? `; services to restart: ${cred.lastSummary.servicesToRestart.map(escapeMarkdown).join(', ')}` : ''}.`, '')
+    push(
+      `Last rotation summary (${utc(cred.lastSummary.at)}): ${cred.lastSummary.remaining === undefined ? 'remaining unknown' : `${cred.lastSummary.remaining} remaining`}${cred.lastSummary.servicesToRestart.length ? `; services to restart: ${cred.lastSummary.servicesToRestart.map(escapeMarkdown).join(', ')}` : ''}.`,
+      '',
+    )
   }
 
   push('## 9. Rebuild and hardening audit', '')
   if (m.rebuilds.runs.length === 0) push('No rebuild recorded.', '')
   for (const r of m.rebuilds.runs) {
-    push(`- ${utc(r.at)} rebuild${r.project ? ` of ${escapeMarkdown(r.project)}` : ''}: **${escapeMarkdown(r.outcome)}**. Services: ${r.services.map(escapeMarkdown).join(', ') || '-'}; unhealthy: ${r.unhealthy.map(escapeMarkdown).join(', ') || 'none'}; images before: ${r.imagesBefore.map(escapeMarkdown).join(', ') || '-'}; after: ${r.imagesAfter.map(escapeMarkdown).join(', ') || '-'}.`)
+    push(
+      `- ${utc(r.at)} rebuild${r.project ? ` of ${escapeMarkdown(r.project)}` : ''}: **${escapeMarkdown(r.outcome)}**. Services: ${r.services.map(escapeMarkdown).join(', ') || '-'}; unhealthy: ${r.unhealthy.map(escapeMarkdown).join(', ') || 'none'}; images before: ${r.imagesBefore.map(escapeMarkdown).join(', ') || '-'}; after: ${r.imagesAfter.map(escapeMarkdown).join(', ') || '-'}.`,
+    )
   }
   if (m.rebuilds.runs.length > 0) push('')
   if (m.rebuilds.steps.length > 0) {
     push('| Rebuild step | Time (UTC) | Duration | Outcome |', '| --- | --- | ---: | --- |')
-    for (const s of m.rebuilds.steps) push(`| ${mdCell(s.step)} | ${utc(s.at)} | ${s.durationMs === undefined ? '-' : `${(s.durationMs / 1000).toFixed(1)} s`} | ${mdCell(s.outcome)} |`)
+    for (const s of m.rebuilds.steps)
+      push(
+        `| ${mdCell(s.step)} | ${utc(s.at)} | ${s.durationMs === undefined ? '-' : `${(s.durationMs / 1000).toFixed(1)} s`} | ${mdCell(s.outcome)} |`,
+      )
     push('')
   }
   if (m.hardening.length === 0) push('No hardening audit recorded.', '')
   for (const a of m.hardening) {
-    push(`Hardening audit at ${utc(a.at)}: ${a.containers} containers, ${a.findings.length} findings (${escapeMarkdown(a.outcome)}).`, '')
+    push(
+      `Hardening audit at ${utc(a.at)}: ${a.containers} containers, ${a.findings.length} findings (${escapeMarkdown(a.outcome)}).`,
+      '',
+    )
     if (a.findings.length > 0) {
       push('| Container | Check | CIS | Severity | Finding |', '| --- | --- | --- | --- | --- |')
-      for (const f of a.findings) push(`| ${mdCell(f.container)} | ${mdCell(f.check)} | ${mdCell(f.cis ?? '-')} | ${mdCell(f.severity)} | ${mdCell(f.message)} |`)
+      for (const f of a.findings)
+        push(
+          `| ${mdCell(f.container)} | ${mdCell(f.check)} | ${mdCell(f.cis ?? '-')} | ${mdCell(f.severity)} | ${mdCell(f.message)} |`,
+        )
       push('')
     }
   }
@@ -153,13 +225,22 @@ export function renderReportMarkdown(m: ReportModel): string {
     push(`_${TO_BE_COMPLETED}_`, '')
   } else {
     push('| # | Action | Type | Owner | Due |', '| ---: | --- | --- | --- | --- |')
-    m.actionItems.forEach((a, i) => push(`| ${i + 1} | ${mdCell(a.action)} | ${mdCell(a.type)} | ${mdCell(a.owner, 'unassigned')} | ${mdCell(a.due, '-')} |`))
+    m.actionItems.forEach((a, i) =>
+      push(
+        `| ${i + 1} | ${mdCell(a.action)} | ${mdCell(a.type)} | ${mdCell(a.owner, 'unassigned')} | ${mdCell(a.due, '-')} |`,
+      ),
+    )
     push('')
   }
 
   push('## 12. Playbook changes', '', ...narrative(m, 'playbook_changes'))
 
-  push('---', '', `_Generated by ${escapeMarkdown(h.tool)} from case ${escapeMarkdown(h.caseId)} at ${utc(h.generatedAt)} UTC. The case's manifest and hash-chained audit log are the authoritative record._`, '')
+  push(
+    '---',
+    '',
+    `_Generated by ${escapeMarkdown(h.tool)} from case ${escapeMarkdown(h.caseId)} at ${utc(h.generatedAt)} UTC. The case's manifest and hash-chained audit log are the authoritative record._`,
+    '',
+  )
   return out.join('\n')
 }
 

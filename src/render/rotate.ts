@@ -31,7 +31,9 @@ export function renderRotate(r: RotateResult, opts: {listOnly?: boolean} = {}): 
   const base = r.project.dir
   const out: string[] = []
   if (r.inventory.length === 0) {
-    out.push(`No credentials found for ${r.project.dir}${r.project.composeFiles.length ? '' : ' (no compose file there)'}.`)
+    out.push(
+      `No credentials found for ${r.project.dir}${r.project.composeFiles.length ? '' : ' (no compose file there)'}.`,
+    )
   } else {
     out.push(
       renderTable(
@@ -51,25 +53,43 @@ export function renderRotate(r: RotateResult, opts: {listOnly?: boolean} = {}): 
     if (notes.length) out.push('', ...notes)
   }
   if (r.containers.length) {
-    out.push('', `Containers checked: ${r.containers.map((c) => `${c.name} (${c.why}${c.service ? `, service ${c.service}` : ''})`).join(', ')}`)
+    out.push(
+      '',
+      `Containers checked: ${r.containers.map((c) => `${c.name} (${c.why}${c.service ? `, service ${c.service}` : ''})`).join(', ')}`,
+    )
   }
   for (const f of r.failures) out.push(`✗ ${f.name}: ${f.message}`)
   if (r.dryRun) {
-    out.push('', r.planned.length ? 'Dry run: nothing was written. ir rotate would:' : 'Dry run: nothing was written, and no decision was given (--generate, --mark-rotated, --skip, --answers).')
+    out.push(
+      '',
+      r.planned.length
+        ? 'Dry run: nothing was written. ir rotate would:'
+        : 'Dry run: nothing was written, and no decision was given (--generate, --mark-rotated, --skip, --answers).',
+    )
     for (const p of r.planned) {
-      out.push(`  - ${p.action === 'generate' ? `generate a new ${p.name} into ${(p.files ?? []).join(', ')} (after a backup of each)` : p.action === 'mark-rotated' ? `record ${p.name} as rotated elsewhere` : `record ${p.name} as skipped: ${p.reason ?? ''}`}`)
+      out.push(
+        `  - ${p.action === 'generate' ? `generate a new ${p.name} into ${(p.files ?? []).join(', ')} (after a backup of each)` : p.action === 'mark-rotated' ? `record ${p.name} as rotated elsewhere` : `record ${p.name} as skipped: ${p.reason ?? ''}`}`,
+      )
     }
     return out.join('\n')
   }
   const s = r.summary
-  out.push('', `Case ${r.caseId}: ${s.generated} generated, ${s.markedRotated} rotated elsewhere, ${s.skipped} skipped, ${s.remaining} remaining of ${s.total}.`)
+  out.push(
+    '',
+    `Case ${r.caseId}: ${s.generated} generated, ${s.markedRotated} rotated elsewhere, ${s.skipped} skipped, ${s.remaining} remaining of ${s.total}.`,
+  )
   if (s.remaining > 0) {
     out.push(`Remaining: ${s.remainingNames.join(', ')}`)
-    if (opts.listOnly || r.left) out.push(`Continue with: ir rotate --case ${r.caseId}${r.left ? ' (resumes at the first undecided credential)' : ''}`)
+    if (opts.listOnly || r.left)
+      out.push(
+        `Continue with: ir rotate --case ${r.caseId}${r.left ? ' (resumes at the first undecided credential)' : ''}`,
+      )
   }
   if (s.skippedNames.length) out.push(`Skipped (not rotated): ${s.skippedNames.join(', ')}`)
   if (s.restart.length) {
-    out.push(`Restart to pick up the new values: ${s.restart.join(', ')}  ->  ir rebuild --case ${r.caseId}  (or: docker compose up -d --force-recreate ${s.restart.join(' ')})`)
+    out.push(
+      `Restart to pick up the new values: ${s.restart.join(', ')}  ->  ir rebuild --case ${r.caseId}  (or: docker compose up -d --force-recreate ${s.restart.join(' ')})`,
+    )
   }
   return out.join('\n')
 }

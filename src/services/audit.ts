@@ -142,7 +142,12 @@ export function hasFindingsAtOrAbove(result: AuditResult, threshold: AuditSeveri
 }
 
 export function globToRegExp(pattern: string): RegExp {
-  return new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`)
+  return new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  )
 }
 
 interface Filters {
@@ -155,8 +160,12 @@ function keep(f: Finding, filters: Filters): boolean {
   return matchesOnly(filters.only, f.id, f.cis)
 }
 
-const CONTAINER_MANUAL = CIS_RECOMMENDATIONS.filter((r) => !r.automated && (r.scope === 'container' || r.scope === 'image'))
-const CONTAINER_AUTOMATED = CIS_RECOMMENDATIONS.filter((r) => r.automated && (r.scope === 'container' || r.scope === 'image'))
+const CONTAINER_MANUAL = CIS_RECOMMENDATIONS.filter(
+  (r) => !r.automated && (r.scope === 'container' || r.scope === 'image'),
+)
+const CONTAINER_AUTOMATED = CIS_RECOMMENDATIONS.filter(
+  (r) => r.automated && (r.scope === 'container' || r.scope === 'image'),
+)
 
 /**
  * The container-hardening audit: per container, the checks over its inspect document, the uid
@@ -173,10 +182,15 @@ export async function auditContainers(opts: AuditOptions): Promise<AuditResult> 
   const excluded = selected.filter((t) => patterns.some((p) => p.test(t.name))).map((t) => t.name)
   const resolved = selected.filter((t) => !excluded.includes(t.name))
   const failures: AuditResult['failed'] = failed.map((f) => ({ref: f.ref, error: toErrorInfo(f.error)}))
-  for (const f of failures) opts.progress?.(`✗ ${f.ref}: ${f.error.message}${f.error.hint?.startsWith('Did you mean') ? ` ${f.error.hint}` : ''}`)
+  for (const f of failures)
+    opts.progress?.(
+      `✗ ${f.ref}: ${f.error.message}${f.error.hint?.startsWith('Did you mean') ? ` ${f.error.hint}` : ''}`,
+    )
 
   const info = opts.engine.inspector ? await opts.engine.inspector.info().catch(() => undefined) : undefined
-  const engineSecurityOptions = Array.isArray(info?.SecurityOptions) ? (info.SecurityOptions as unknown[]).map(String) : undefined
+  const engineSecurityOptions = Array.isArray(info?.SecurityOptions)
+    ? (info.SecurityOptions as unknown[]).map(String)
+    : undefined
   const containment = opts.kase ? (await readContainment(opts.kase)).containers : undefined
   // On the engine's host, process names come from /proc: the engine logs a `top` event for every docker top.
   const procIndex = await indexProcesses(opts.procRoot ?? '/proc')
@@ -186,7 +200,13 @@ export async function auditContainers(opts: AuditOptions): Promise<AuditResult> 
   const audited = await mapBounded(resolved, opts.concurrency ?? 8, async (target) => {
     try {
       opts.signal?.throwIfAborted()
-      return await auditOne(opts, target, now, maxImageAgeDays, {filters, engineSecurityOptions, containment, procIndex, images})
+      return await auditOne(opts, target, now, maxImageAgeDays, {
+        filters,
+        engineSecurityOptions,
+        containment,
+        procIndex,
+        images,
+      })
     } catch (error) {
       const info = toErrorInfo(error)
       opts.progress?.(`✗ ${target.ref}: ${info.message}`)
@@ -199,15 +219,26 @@ export async function auditContainers(opts: AuditOptions): Promise<AuditResult> 
   for (const c of containers) for (const s of SEVERITIES) totals[s] += c.counts[s]
   if (engineAudit) for (const s of SEVERITIES) totals[s] += engineAudit.counts[s]
 
-  const manual: ManualCheck[] = containers.length === 0 ? [] : CONTAINER_MANUAL.filter((r) => r.level <= filters.level && matchesOnly(filters.only, `cis-${r.cis}`, r.cis)).map((r) => {
-    const details =
-      r.cis === '5.9'
-        ? containers.flatMap((c) => (c.exposedPorts.length ? [`${c.name}: ${c.exposedPorts.join(', ')}`] : []))
-        : r.cis === '5.19'
-          ? containers.flatMap((c) => (c.ulimits.length ? [`${c.name}: ${c.ulimits.join(', ')}`] : []))
-          : []
-    return {cis: r.cis, title: r.title, level: r.level, look: r.look ?? r.title, ...(details.length ? {details} : {})}
-  })
+  const manual: ManualCheck[] =
+    containers.length === 0
+      ? []
+      : CONTAINER_MANUAL.filter(
+          (r) => r.level <= filters.level && matchesOnly(filters.only, `cis-${r.cis}`, r.cis),
+        ).map((r) => {
+          const details =
+            r.cis === '5.9'
+              ? containers.flatMap((c) => (c.exposedPorts.length ? [`${c.name}: ${c.exposedPorts.join(', ')}`] : []))
+              : r.cis === '5.19'
+                ? containers.flatMap((c) => (c.ulimits.length ? [`${c.name}: ${c.ulimits.join(', ')}`] : []))
+                : []
+          return {
+            cis: r.cis,
+            title: r.title,
+            level: r.level,
+            look: r.look ?? r.title,
+            ...(details.length ? {details} : {}),
+          }
+        })
 
   const result: AuditResult = {
     ...(opts.kase ? {caseId: opts.kase.id} : {}),
@@ -235,12 +266,18 @@ export async function auditContainers(opts: AuditOptions): Promise<AuditResult> 
   return result
 }
 
-async function selectTargets(opts: AuditOptions): Promise<{resolved: Resolved[]; failed: Array<{ref: string; error: AbortError}>}> {
+async function selectTargets(
+  opts: AuditOptions,
+): Promise<{resolved: Resolved[]; failed: Array<{ref: string; error: AbortError}>}> {
   const refs = opts.targets ?? []
   if (!opts.project && !opts.all && !opts.daemon && refs.length === 0) {
-    throw new AbortError('Nothing to audit: name containers, or use --project <name>, --all or --daemon', {exit: 'USAGE', hint: 'ir audit web-1 worker-1 | ir audit --project shop | ir audit --all | ir audit --daemon'})
+    throw new AbortError('Nothing to audit: name containers, or use --project <name>, --all or --daemon', {
+      exit: 'USAGE',
+      hint: 'ir audit web-1 worker-1 | ir audit --project shop | ir audit --all | ir audit --daemon',
+    })
   }
-  const {resolved, failed} = refs.length > 0 ? await resolveContainers(opts.engine.containers, refs) : {resolved: [], failed: []}
+  const {resolved, failed} =
+    refs.length > 0 ? await resolveContainers(opts.engine.containers, refs) : {resolved: [], failed: []}
   const seen = new Set(resolved.map((r) => r.id))
   const add = (rows: Array<{id: string; names: string[]}>): void => {
     for (const c of rows) {
@@ -251,9 +288,18 @@ async function selectTargets(opts: AuditOptions): Promise<{resolved: Resolved[];
     }
   }
   if (opts.project) {
-    const rows = await opts.engine.containers.list({all: true, filters: {label: [`${COMPOSE_PROJECT_LABEL}=${opts.project}`]}})
+    const rows = await opts.engine.containers.list({
+      all: true,
+      filters: {label: [`${COMPOSE_PROJECT_LABEL}=${opts.project}`]},
+    })
     if (rows.length === 0) {
-      failed.push({ref: opts.project, error: new AbortError(`No containers in compose project "${opts.project}"`, {exit: 'NOT_FOUND', hint: `Projects are found by the label ${COMPOSE_PROJECT_LABEL}; list them with \`docker compose ls -a\`.`})})
+      failed.push({
+        ref: opts.project,
+        error: new AbortError(`No containers in compose project "${opts.project}"`, {
+          exit: 'NOT_FOUND',
+          hint: `Projects are found by the label ${COMPOSE_PROJECT_LABEL}; list them with \`docker compose ls -a\`.`,
+        }),
+      })
     }
     add(rows.sort((a, b) => (a.names[0] ?? '').localeCompare(b.names[0] ?? '')))
   }
@@ -277,7 +323,13 @@ type ContainerWork = ContainerAudit & {exposedPorts: string[]; ulimits: string[]
 
 const LIVE = new Set(['running', 'paused', 'restarting'])
 
-async function auditOne(opts: AuditOptions, target: Resolved, now: Date, maxImageAgeDays: number, ctx: OneContext): Promise<ContainerWork> {
+async function auditOne(
+  opts: AuditOptions,
+  target: Resolved,
+  now: Date,
+  maxImageAgeDays: number,
+  ctx: OneContext,
+): Promise<ContainerWork> {
   const d = await opts.engine.containers.inspect(target.id)
   const doc = d.raw as InspectDoc
   const live = LIVE.has(d.state)
@@ -295,11 +347,23 @@ async function auditOne(opts: AuditOptions, target: Resolved, now: Date, maxImag
   const ageDays = imageAgeDays(image.created, now)
   const quarantined = await quarantineOf(opts, d, ctx)
   const failedCis = new Set(findings.map((f) => f.cis).filter(Boolean))
-  const notEvaluated = new Set<string>([...(live ? [] : ['5.7']), ...(ctx.engineSecurityOptions?.some((o) => o.includes('name=apparmor')) ? [] : ['5.2']),
-    ...(ctx.engineSecurityOptions?.some((o) => o.includes('name=selinux')) ? [] : ['5.3']), ...(runtime.imageHealthcheck === undefined ? ['4.6'] : [])])
-  const passed = CONTAINER_AUTOMATED.filter((r) => r.level <= ctx.filters.level && !failedCis.has(r.cis) && !notEvaluated.has(r.cis) && matchesOnly(ctx.filters.only, `cis-${r.cis}`, r.cis)).map((r) => r.cis)
+  const notEvaluated = new Set<string>([
+    ...(live ? [] : ['5.7']),
+    ...(ctx.engineSecurityOptions?.some((o) => o.includes('name=apparmor')) ? [] : ['5.2']),
+    ...(ctx.engineSecurityOptions?.some((o) => o.includes('name=selinux')) ? [] : ['5.3']),
+    ...(runtime.imageHealthcheck === undefined ? ['4.6'] : []),
+  ])
+  const passed = CONTAINER_AUTOMATED.filter(
+    (r) =>
+      r.level <= ctx.filters.level &&
+      !failedCis.has(r.cis) &&
+      !notEvaluated.has(r.cis) &&
+      matchesOnly(ctx.filters.only, `cis-${r.cis}`, r.cis),
+  ).map((r) => r.cis)
   const flags = [live ? '' : 'stopped', quarantined ? 'quarantined' : ''].filter(Boolean)
-  opts.progress?.(`${pass ? '✓' : '!'} ${d.name}${flags.length ? ` (${flags.join(', ')})` : ''}: ${counts.critical} critical, ${counts.high} high, ${counts.medium} medium, ${counts.low} low`)
+  opts.progress?.(
+    `${pass ? '✓' : '!'} ${d.name}${flags.length ? ` (${flags.join(', ')})` : ''}: ${counts.critical} critical, ${counts.high} high, ${counts.medium} medium, ${counts.low} low`,
+  )
   return {
     ref: target.ref,
     id: d.id,
@@ -322,13 +386,22 @@ async function auditOne(opts: AuditOptions, target: Resolved, now: Date, maxImag
 }
 
 /** Processes (docker top: ps on the engine host), exec instances and the image's health check. Never exec. */
-async function runtimeFacts(engine: Engine, d: ContainerDetails, doc: InspectDoc, live: boolean, engineSecurityOptions: string[] | undefined, procIndex: Map<string, string[]>): Promise<RuntimeFacts> {
+async function runtimeFacts(
+  engine: Engine,
+  d: ContainerDetails,
+  doc: InspectDoc,
+  live: boolean,
+  engineSecurityOptions: string[] | undefined,
+  procIndex: Map<string, string[]>,
+): Promise<RuntimeFacts> {
   const facts: RuntimeFacts = {...(engineSecurityOptions ? {engineSecurityOptions} : {})}
   const local = procIndex.get(d.id)
   if (live && local) facts.processes = local
   else if (live && d.state !== 'restarting') {
     // ps on the engine host (docker top): the process name (comm) and its arguments, never an exec inside.
-    const top = await engine.containers.top(d.id, '-eo pid,comm,args').catch(() => engine.containers.top(d.id).catch(() => undefined))
+    const top = await engine.containers
+      .top(d.id, '-eo pid,comm,args')
+      .catch(() => engine.containers.top(d.id).catch(() => undefined))
     if (top) {
       const pidCol = top.titles.findIndex((t) => t.trim().toUpperCase() === 'PID')
       facts.processes = top.processes.map((p) => p.filter((_, i) => i !== pidCol).join(' '))
@@ -354,7 +427,10 @@ async function indexProcesses(procRoot: string): Promise<Map<string, string[]>> 
     // the innermost container id (a nested engine's cgroup path names the outer one first)
     const id = [...cgroup.matchAll(/[0-9a-f]{64}/g)].pop()?.[0]
     if (!id) return
-    const [comm, cmdline] = await Promise.all([readFile(join(procRoot, pid, 'comm'), 'utf8').catch(() => ''), readFile(join(procRoot, pid, 'cmdline'), 'utf8').catch(() => '')])
+    const [comm, cmdline] = await Promise.all([
+      readFile(join(procRoot, pid, 'comm'), 'utf8').catch(() => ''),
+      readFile(join(procRoot, pid, 'cmdline'), 'utf8').catch(() => ''),
+    ])
     const list = index.get(id) ?? []
     list.push(`${comm.trim()} ${cmdline.split('\0').join(' ').trim()}`.trim())
     index.set(id, list)
@@ -362,57 +438,102 @@ async function indexProcesses(procRoot: string): Promise<Map<string, string[]>> 
   return index
 }
 
-async function quarantineOf(opts: AuditOptions, d: ContainerDetails, ctx: OneContext): Promise<ContainerAudit['quarantined']> {
+async function quarantineOf(
+  opts: AuditOptions,
+  d: ContainerDetails,
+  ctx: OneContext,
+): Promise<ContainerAudit['quarantined']> {
   if (ctx.containment && opts.kase) {
     const rec = findContainment(ctx.containment, d.id)
-    if (rec?.record.status === 'isolated') return {caseId: opts.kase.id, note: `isolated by ir in case ${opts.kase.id} (${rec.record.mode}, ${rec.record.isolatedAt})`}
+    if (rec?.record.status === 'isolated')
+      return {
+        caseId: opts.kase.id,
+        note: `isolated by ir in case ${opts.kase.id} (${rec.record.mode}, ${rec.record.isolatedAt})`,
+      }
   }
   // ir isolate disconnects every network: only such containers are looked up in the cases.
   const cut = d.endpoints.length === 0
   if (!cut) return undefined
   if (opts.store) {
     const found = await findIsolatingCase(opts.store, d.id).catch(() => undefined)
-    if (found) return {caseId: found.kase.id, note: `isolated by ir in case ${found.kase.id} (${found.record.mode}, ${found.record.isolatedAt})`}
+    if (found)
+      return {
+        caseId: found.kase.id,
+        note: `isolated by ir in case ${found.kase.id} (${found.record.mode}, ${found.record.isolatedAt})`,
+      }
   }
-  return d.state === 'paused' ? {note: 'paused with no network: looks isolated (no containment record found)'} : undefined
+  return d.state === 'paused'
+    ? {note: 'paused with no network: looks isolated (no containment record found)'}
+    : undefined
 }
 
 function securityOptionsOf(info: Record<string, unknown>): string[] {
   return Array.isArray(info.SecurityOptions) ? (info.SecurityOptions as unknown[]).map(String) : []
 }
 
-async function auditEngine(opts: AuditOptions, info: Record<string, unknown> | undefined, filters: Filters): Promise<EngineAudit> {
+async function auditEngine(
+  opts: AuditOptions,
+  info: Record<string, unknown> | undefined,
+  filters: Filters,
+): Promise<EngineAudit> {
   const inspector = opts.engine.inspector
   const empty = {endpoint: opts.engine.endpoint, local: false, passed: [], notApplicable: [], counts: emptyCounts()}
   if (!inspector || !info) {
-    const f = outcomeToFinding({cis: '2.1', status: 'needs-local-access', message: 'the engine\'s settings could not be read'})!
+    const f = outcomeToFinding({
+      cis: '2.1',
+      status: 'needs-local-access',
+      message: "the engine's settings could not be read",
+    })!
     return {...empty, note: 'the engine info could not be read', findings: [f], counts: summarize([f]).counts}
   }
-  const swarmInfo = (info.Swarm ?? {}) as {NodeID?: string; RemoteManagers?: Array<{NodeID?: string; Addr?: string}> | null}
+  const swarmInfo = (info.Swarm ?? {}) as {
+    NodeID?: string
+    RemoteManagers?: Array<{NodeID?: string; Addr?: string}> | null
+  }
   const self = (swarmInfo.RemoteManagers ?? []).find((m) => m.NodeID === swarmInfo.NodeID)
   const swarmPort = self?.Addr ? Number(self.Addr.split(':').pop()) : undefined
-  const host = await readHostFacts({endpoint: opts.engine.endpoint, ...(swarmPort ? {swarmPort} : {}), ...(typeof info.DockerRootDir === 'string' ? {dockerRootDir: info.DockerRootDir} : {}), ...(opts.procRoot ? {procRoot: opts.procRoot} : {}), rootless: securityOptionsOf(info).some((o) => o.includes('name=rootless'))})
+  const host = await readHostFacts({
+    endpoint: opts.engine.endpoint,
+    ...(swarmPort ? {swarmPort} : {}),
+    ...(typeof info.DockerRootDir === 'string' ? {dockerRootDir: info.DockerRootDir} : {}),
+    ...(opts.procRoot ? {procRoot: opts.procRoot} : {}),
+    rootless: securityOptionsOf(info).some((o) => o.includes('name=rootless')),
+  })
   const swarm = (info.Swarm ?? {}) as {ControlAvailable?: boolean; Managers?: number}
   const manager = swarm.ControlAvailable === true
   const facts: DaemonFacts = {
     endpoint: opts.engine.endpoint,
     info,
     ...(await inspector.network('bridge').then((b) => (b ? {bridge: b} : {}))),
-    ...(manager ? {networks: await inspector.networks(), managers: swarm.Managers ?? 0, ...(swarmPort ? {swarmPort} : {})} : {}),
+    ...(manager
+      ? {networks: await inspector.networks(), managers: swarm.Managers ?? 0, ...(swarmPort ? {swarmPort} : {})}
+      : {}),
     ...(manager ? await inspector.swarm().then((s) => (s ? {swarm: s} : {})) : {}),
-    env: {...((opts.env ?? process.env).DOCKER_CONTENT_TRUST === undefined ? {} : {DOCKER_CONTENT_TRUST: (opts.env ?? process.env).DOCKER_CONTENT_TRUST})},
+    env: {
+      ...((opts.env ?? process.env).DOCKER_CONTENT_TRUST === undefined
+        ? {}
+        : {DOCKER_CONTENT_TRUST: (opts.env ?? process.env).DOCKER_CONTENT_TRUST}),
+    },
     ...(host.local ? {local: host.local} : {}),
     ...(host.note ? {localNote: host.note} : {}),
   }
-  const outcomes = daemonOutcomes(facts).filter((o) => (CIS_RECOMMENDATIONS.find((r) => r.cis === o.cis)?.level ?? 1) <= filters.level && matchesOnly(filters.only, `cis-${o.cis}`, o.cis))
+  const outcomes = daemonOutcomes(facts).filter(
+    (o) =>
+      (CIS_RECOMMENDATIONS.find((r) => r.cis === o.cis)?.level ?? 1) <= filters.level &&
+      matchesOnly(filters.only, `cis-${o.cis}`, o.cis),
+  )
   const findings = sortFindings(outcomes.map((o) => outcomeToFinding(o)).filter((f): f is Finding => f !== undefined))
   const counts = summarize(findings).counts
-  opts.progress?.(`engine ${opts.engine.endpoint}${host.local ? ` (dockerd ${host.local.pid}, ${host.local.configFile})` : ' (no local access)'}: ${counts.critical} critical, ${counts.high} high, ${counts.medium} medium, ${counts.low} low`)
+  opts.progress?.(
+    `engine ${opts.engine.endpoint}${host.local ? ` (dockerd ${host.local.pid}, ${host.local.configFile})` : ' (no local access)'}: ${counts.critical} critical, ${counts.high} high, ${counts.medium} medium, ${counts.low} low`,
+  )
   return {
     endpoint: opts.engine.endpoint,
     local: Boolean(host.local),
     ...(host.note ? {note: host.note} : {}),
-    ...(host.local ? {dockerd: {pid: host.local.pid, configFile: host.local.configFile, configExists: host.local.configExists}} : {}),
+    ...(host.local
+      ? {dockerd: {pid: host.local.pid, configFile: host.local.configFile, configExists: host.local.configExists}}
+      : {}),
     findings,
     passed: outcomes.filter((o) => o.status === 'pass').map((o) => o.cis),
     notApplicable: outcomes.filter((o) => o.status === 'not-applicable').map((o) => o.cis),
@@ -427,7 +548,10 @@ async function imageOf(engine: Engine, d: ContainerDetails): Promise<{facts: Ima
       const raw = await engine.inspector.image(d.imageId || d.image)
       const config = (raw.Config ?? {}) as {User?: string; Healthcheck?: {Test?: string[]} | null}
       const test = config.Healthcheck?.Test ?? []
-      return {facts: {id: String(raw.Id ?? d.imageId), created: String(raw.Created ?? ''), user: config.User ?? ''}, healthcheck: test.length > 0 && test[0] !== 'NONE'}
+      return {
+        facts: {id: String(raw.Id ?? d.imageId), created: String(raw.Created ?? ''), user: config.User ?? ''},
+        healthcheck: test.length > 0 && test[0] !== 'NONE',
+      }
     } catch {
       // fall through to the typed client, which reports the error
     }
@@ -444,8 +568,22 @@ async function imageFacts(engine: Engine, d: ContainerDetails): Promise<ImageFac
   }
 }
 
-function entryOf(f: Finding): {check: string; severity: AuditSeverity; message: string; cis?: string; level?: number; kind?: string} {
-  return {check: f.id, severity: f.severity, message: f.message, ...(f.cis ? {cis: f.cis} : {}), ...(f.level ? {level: f.level} : {}), ...(f.kind && f.kind !== 'fail' ? {kind: f.kind} : {})}
+function entryOf(f: Finding): {
+  check: string
+  severity: AuditSeverity
+  message: string
+  cis?: string
+  level?: number
+  kind?: string
+} {
+  return {
+    check: f.id,
+    severity: f.severity,
+    message: f.message,
+    ...(f.cis ? {cis: f.cis} : {}),
+    ...(f.level ? {level: f.level} : {}),
+    ...(f.kind && f.kind !== 'fail' ? {kind: f.kind} : {}),
+  }
 }
 
 async function storeInCase(kase: Case, engine: Engine, result: AuditResult): Promise<AuditResult> {
@@ -456,7 +594,12 @@ async function storeInCase(kase: Case, engine: Engine, result: AuditResult): Pro
       name: `audit/hardening-audit-${fileStamp(new Date(result.auditedAt))}-${randomBytes(2).toString('hex')}.json`,
       type: HARDENING_AUDIT_EVIDENCE_TYPE,
       description: `Container-hardening audit of ${result.containers.map((c) => c.name).join(', ')}`,
-      source: {engine: engine.endpoint, ...(single ? {containerId: single.id, containerName: single.name, image: single.image, imageId: single.imageId} : {})},
+      source: {
+        engine: engine.endpoint,
+        ...(single
+          ? {containerId: single.id, containerName: single.name, image: single.image, imageId: single.imageId}
+          : {}),
+      },
       meta: {containers: result.containers.length, totals: result.totals},
       data: {...result, caseId: kase.id},
     })
@@ -465,14 +608,24 @@ async function storeInCase(kase: Case, engine: Engine, result: AuditResult): Pro
   const t = result.totals
   await kase.record({
     action: HARDENING_AUDIT_ACTION,
-    target: result.scope.project ? `project ${result.scope.project}` : result.containers.map((c) => c.name).join(', ') || undefined,
+    target: result.scope.project
+      ? `project ${result.scope.project}`
+      : result.containers.map((c) => c.name).join(', ') || undefined,
     outcome: result.failed.length === 0 ? 'success' : result.containers.length > 0 ? 'partial' : 'failure',
     msg: `Hardening audit of ${result.containers.length} container(s): ${t.critical} critical, ${t.high} high, ${t.medium} medium, ${t.low} low${result.failed.length ? `; not audited: ${result.failed.map((f) => f.ref).join(', ')}` : ''}`,
     details: {
       benchmark: `${result.benchmark.name} ${result.benchmark.version}`,
       containers: [
-        ...(result.engine ? [{id: 'engine', name: `engine ${result.engine.endpoint}`, findings: result.engine.findings.map(entryOf)}] : []),
-        ...result.containers.map((c) => ({id: c.id, name: c.name, ...(c.stopped ? {stopped: true} : {}), ...(c.quarantined ? {quarantined: true} : {}), findings: c.findings.map(entryOf)})),
+        ...(result.engine
+          ? [{id: 'engine', name: `engine ${result.engine.endpoint}`, findings: result.engine.findings.map(entryOf)}]
+          : []),
+        ...result.containers.map((c) => ({
+          id: c.id,
+          name: c.name,
+          ...(c.stopped ? {stopped: true} : {}),
+          ...(c.quarantined ? {quarantined: true} : {}),
+          findings: c.findings.map(entryOf),
+        })),
       ],
       ...(result.failed.length ? {failed: result.failed.map((f) => ({ref: f.ref, error: f.error.message}))} : {}),
       ...(evidence ? {evidence} : {}),

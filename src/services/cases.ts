@@ -32,7 +32,13 @@ export interface CaseDetails {
   dir: string
   artifacts: Artifact[]
   containment: ContainmentRecord[]
-  playbookRun?: {playbook: string; runId: string; mode: string; status: string; steps: Array<{id: string; action: string; state: string}>}
+  playbookRun?: {
+    playbook: string
+    runId: string
+    mode: string
+    status: string
+    steps: Array<{id: string; action: string; state: string}>
+  }
 }
 
 export async function showCase(store: CaseStore, id: string): Promise<CaseDetails> {
@@ -45,11 +51,25 @@ export async function showCase(store: CaseStore, id: string): Promise<CaseDetail
     dir: kase.dir,
     artifacts: manifest.artifacts,
     containment: Object.values(containment.containers),
-    ...(run ? {playbookRun: {playbook: run.playbook.name, runId: run.runId, mode: run.mode, status: run.status, steps: run.steps.map((st) => ({id: st.id, action: st.action, state: st.state}))}} : {}),
+    ...(run
+      ? {
+          playbookRun: {
+            playbook: run.playbook.name,
+            runId: run.runId,
+            mode: run.mode,
+            status: run.status,
+            steps: run.steps.map((st) => ({id: st.id, action: st.action, state: st.state})),
+          },
+        }
+      : {}),
   }
 }
 
-export async function verifyCaseById(store: CaseStore, id: string, opts: {allowedSigners?: string; tsaCa?: string} = {}): Promise<VerifyResult> {
+export async function verifyCaseById(
+  store: CaseStore,
+  id: string,
+  opts: {allowedSigners?: string; tsaCa?: string} = {},
+): Promise<VerifyResult> {
   const {kase} = await store.open({id, create: false})
   return verifyCase(kase, opts)
 }

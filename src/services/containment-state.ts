@@ -59,7 +59,11 @@ export function containmentKey(containerId: string, engineId?: string, multi = f
  * The record of a container on an engine, whichever way it was keyed. Without an engine id, a
  * record under a legacy key wins, then any engine's record of that container id.
  */
-export function findContainment(containers: Record<string, ContainmentRecord>, containerId: string, engineId?: string): {key: string; record: ContainmentRecord} | undefined {
+export function findContainment(
+  containers: Record<string, ContainmentRecord>,
+  containerId: string,
+  engineId?: string,
+): {key: string; record: ContainmentRecord} | undefined {
   if (engineId) {
     const scoped = containers[`${engineId}/${containerId}`]
     if (scoped) return {key: `${engineId}/${containerId}`, record: scoped}
@@ -74,12 +78,22 @@ export function findContainment(containers: Record<string, ContainmentRecord>, c
 }
 
 /** Save a record under `key` (default: its container id, the single-engine key). */
-export function saveContainmentRecord(kase: Case, record: ContainmentRecord, key = record.containerId): Promise<ContainmentState> {
-  return kase.updateState<ContainmentState>(CONTAINMENT_FILE, {containers: {}}, (s) => ({containers: {...s.containers, [key]: record}}))
+export function saveContainmentRecord(
+  kase: Case,
+  record: ContainmentRecord,
+  key = record.containerId,
+): Promise<ContainmentState> {
+  return kase.updateState<ContainmentState>(CONTAINMENT_FILE, {containers: {}}, (s) => ({
+    containers: {...s.containers, [key]: record},
+  }))
 }
 
 /** Find the newest case holding an active isolation of this container (for `ir release` without --case). */
-export async function findIsolatingCase(store: CaseStore, containerId: string, engineId?: string): Promise<{kase: Case; record: ContainmentRecord; key: string} | undefined> {
+export async function findIsolatingCase(
+  store: CaseStore,
+  containerId: string,
+  engineId?: string,
+): Promise<{kase: Case; record: ContainmentRecord; key: string} | undefined> {
   const metas = await store.list()
   for (const meta of metas.reverse()) {
     const {kase} = await store.open({id: meta.id, create: false})
@@ -97,7 +111,8 @@ export function mountsDockerSocket(mounts: ReadonlyArray<{source: string; destin
 /** Network modes whose network cannot be cut by disconnecting endpoints. */
 export function sharedNetworkNote(networkMode: string): string | undefined {
   if (networkMode === 'host') return 'uses the host network (network_mode: host): its network cannot be disconnected'
-  if (networkMode.startsWith('container:')) return `shares the network namespace of ${networkMode.slice('container:'.length)}: its network cannot be disconnected on its own`
+  if (networkMode.startsWith('container:'))
+    return `shares the network namespace of ${networkMode.slice('container:'.length)}: its network cannot be disconnected on its own`
   return undefined
 }
 
@@ -106,9 +121,17 @@ export function sharedNetworkNote(networkMode: string): string | undefined {
  * lock is held from reading the record, through the engine calls, to saving the new record, so
  * the record always matches the engine. It lives beside the cases (`<incidents>/.locks/`).
  */
-export async function withContainerLock<T>(kase: Case, containerId: string, engineId: string | undefined, fn: () => Promise<T>): Promise<T> {
+export async function withContainerLock<T>(
+  kase: Case,
+  containerId: string,
+  engineId: string | undefined,
+  fn: () => Promise<T>,
+): Promise<T> {
   const dir = join(dirname(kase.dir), '.locks')
   await ensureDir(dir)
-  const path = join(dir, `containment-${(engineId ?? 'local').replace(/[^A-Za-z0-9._-]+/g, '_')}-${containerId.replace(/[^A-Za-z0-9]+/g, '')}`)
+  const path = join(
+    dir,
+    `containment-${(engineId ?? 'local').replace(/[^A-Za-z0-9._-]+/g, '_')}-${containerId.replace(/[^A-Za-z0-9]+/g, '')}`,
+  )
   return CaseLock.for(path).run(fn)
 }

@@ -24,7 +24,18 @@ export interface NetworkVerification {
 }
 
 /** Devices the kernel puts in every network namespace when their module is loaded; they carry no traffic until configured. */
-const FALLBACK_DEVICES = new Set(['lo', 'tunl0', 'sit0', 'ip6tnl0', 'gre0', 'gretap0', 'erspan0', 'ip6gre0', 'ip_vti0', 'ip6_vti0'])
+const FALLBACK_DEVICES = new Set([
+  'lo',
+  'tunl0',
+  'sit0',
+  'ip6tnl0',
+  'gre0',
+  'gretap0',
+  'erspan0',
+  'ip6gre0',
+  'ip_vti0',
+  'ip6_vti0',
+])
 
 export function interfacesOf(netDev: string): string[] {
   return netDev
@@ -39,10 +50,15 @@ export function localEngine(endpoint: string): boolean {
   return endpoint.startsWith('unix://') || endpoint.startsWith('/')
 }
 
-export async function verifyNetworkCut(after: ContainerDetails | undefined, opts: {local: boolean; procRoot?: string}): Promise<NetworkVerification> {
+export async function verifyNetworkCut(
+  after: ContainerDetails | undefined,
+  opts: {local: boolean; procRoot?: string},
+): Promise<NetworkVerification> {
   if (!after) return {contained: false, inspectEndpoints: [], how: 'the container could not be inspected after the cut'}
   const inspectEndpoints = after.endpoints.map((e) => e.networkName)
-  const checks = [`inspect: ${inspectEndpoints.length === 0 ? 'no network endpoint' : `still on ${inspectEndpoints.join(', ')}`}`]
+  const checks = [
+    `inspect: ${inspectEndpoints.length === 0 ? 'no network endpoint' : `still on ${inspectEndpoints.join(', ')}`}`,
+  ]
   let procInterfaces: string[] | undefined
   let procSkipped: string | undefined
   const proc = opts.procRoot ?? '/proc'
@@ -50,14 +66,18 @@ export async function verifyNetworkCut(after: ContainerDetails | undefined, opts
   else if (!after.pid) procSkipped = `the container is ${after.state}: it has no network namespace`
   else {
     const cgroup = await readFile(join(proc, String(after.pid), 'cgroup'), 'utf8').catch(() => undefined)
-    if (cgroup === undefined || !cgroup.includes(after.id)) procSkipped = `pid ${after.pid} on this machine is not that container's (the engine runs elsewhere)`
+    if (cgroup === undefined || !cgroup.includes(after.id))
+      procSkipped = `pid ${after.pid} on this machine is not that container's (the engine runs elsewhere)`
     else {
       const dev = await readFile(join(proc, String(after.pid), 'net', 'dev'), 'utf8').catch(() => undefined)
       if (dev === undefined) procSkipped = `${join(proc, String(after.pid), 'net/dev')} could not be read`
       else procInterfaces = interfacesOf(dev)
     }
   }
-  if (procInterfaces) checks.push(`${join(proc, String(after.pid), 'net/dev')}: ${procInterfaces.length === 0 ? 'no interface but lo' : `interfaces ${procInterfaces.join(', ')}`}`)
+  if (procInterfaces)
+    checks.push(
+      `${join(proc, String(after.pid), 'net/dev')}: ${procInterfaces.length === 0 ? 'no interface but lo' : `interfaces ${procInterfaces.join(', ')}`}`,
+    )
   else checks.push(`network namespace not read (${procSkipped})`)
   return {
     contained: inspectEndpoints.length === 0 && (procInterfaces?.length ?? 0) === 0,

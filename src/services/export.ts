@@ -34,7 +34,6 @@ export interface ExportResult {
   exportedBy: string
 }
 
-
 /**
  * The sealed case as one streamed .tar.gz (top folder = the case id), hashed while it is written:
  * verified first (the newest seal included; nothing but custody records after it), written to
@@ -43,13 +42,40 @@ export interface ExportResult {
 export async function exportCase(opts: ExportOptions): Promise<ExportResult> {
   const {kase} = await opts.store.open({id: opts.id, create: false})
   const output = resolve(opts.output)
-  if (await lstat(output).then(() => true, () => false)) throw new AbortError(`${output} already exists`, {exit: 'USAGE', hint: 'Choose a new file name: an export never replaces a file.'})
+  if (
+    await lstat(output).then(
+      () => true,
+      () => false,
+    )
+  )
+    throw new AbortError(`${output} already exists`, {
+      exit: 'USAGE',
+      hint: 'Choose a new file name: an export never replaces a file.',
+    })
   return kase.withLock(async () => {
     const v = await verifyCase(kase, opts.allowedSigners === undefined ? {} : {allowedSigners: opts.allowedSigners})
-    if (!v.seal) throw new AbortError(`Case ${kase.id} is not sealed`, {exit: 'PRECONDITION', hint: `Seal it first: ir case seal ${kase.id} --key <ssh key>.`})
-    if (!v.ok) throw new AbortError(`Case ${kase.id} does not verify, so it is not exported: ${v.problems.slice(0, 3).map((p) => p.message).join('; ')}`, {exit: 'INTEGRITY'})
+    if (!v.seal)
+      throw new AbortError(`Case ${kase.id} is not sealed`, {
+        exit: 'PRECONDITION',
+        hint: `Seal it first: ir case seal ${kase.id} --key <ssh key>.`,
+      })
+    if (!v.ok)
+      throw new AbortError(
+        `Case ${kase.id} does not verify, so it is not exported: ${v.problems
+          .slice(0, 3)
+          .map((p) => p.message)
+          .join('; ')}`,
+        {exit: 'INTEGRITY'},
+      )
     const unsealed = v.seal.afterSeal.filter((l) => !CUSTODY_ACTIONS.has(l.action))
-    if (unsealed.length > 0) throw new AbortError(`Case ${kase.id} has ${unsealed.length} audit line(s) after its seal (e.g. #${unsealed[0]!.seq} ${unsealed[0]!.action})`, {exit: 'PRECONDITION', hint: `Seal it again (ir case seal ${kase.id} --key <ssh key>) so the export is covered by a signature.`})
+    if (unsealed.length > 0)
+      throw new AbortError(
+        `Case ${kase.id} has ${unsealed.length} audit line(s) after its seal (e.g. #${unsealed[0]!.seq} ${unsealed[0]!.action})`,
+        {
+          exit: 'PRECONDITION',
+          hint: `Seal it again (ir case seal ${kase.id} --key <ssh key>) so the export is covered by a signature.`,
+        },
+      )
     const files = await caseFiles(kase.dir)
     const partial = `${output}.partial`
     const tar = (await import('tar-stream')).default
@@ -81,11 +107,28 @@ export async function exportCase(opts: ExportOptions): Promise<ExportResult> {
     }
     const onDisk = await sha256File(partial)
     const digest = hash.digest('hex')
-    if (onDisk.sha256 !== digest) throw new AbortError(`${partial} does not read back as written (SHA-256 ${onDisk.sha256}, written ${digest})`, {exit: 'CASE_ACCESS'})
+    if (onDisk.sha256 !== digest)
+      throw new AbortError(`${partial} does not read back as written (SHA-256 ${onDisk.sha256}, written ${digest})`, {
+        exit: 'CASE_ACCESS',
+      })
     await rename(partial, output)
     const exportedAt = new Date().toISOString()
-    await kase.record({action: 'case.export', outcome: 'success', msg: `Case exported to ${output} (SHA-256 ${digest}, ${size} bytes, seal generation ${v.seal.generation})`, details: {output, sha256: digest, size, files: files.length, generation: v.seal.generation}})
-    return {caseId: kase.id, output, sha256: digest, size, files: files.length, generation: v.seal.generation, exportedAt, exportedBy: kase.actor}
+    await kase.record({
+      action: 'case.export',
+      outcome: 'success',
+      msg: `Case exported to ${output} (SHA-256 ${digest}, ${size} bytes, seal generation ${v.seal.generation})`,
+      details: {output, sha256: digest, size, files: files.length, generation: v.seal.generation},
+    })
+    return {
+      caseId: kase.id,
+      output,
+      sha256: digest,
+      size,
+      files: files.length,
+      generation: v.seal.generation,
+      exportedAt,
+      exportedBy: kase.actor,
+    }
   })
 }
 
@@ -94,7 +137,10 @@ export interface ArchiveVerifyResult extends VerifyResult {
 }
 
 /** Extract an export into a private temporary folder (names checked: one top folder, no `..`, files only), verify it there, remove it. */
-export async function verifyArchive(file: string, opts: {allowedSigners?: string; tsaCa?: string} = {}): Promise<ArchiveVerifyResult> {
+export async function verifyArchive(
+  file: string,
+  opts: {allowedSigners?: string; tsaCa?: string} = {},
+): Promise<ArchiveVerifyResult> {
   const path = resolve(file)
   const st = await lstat(path).catch(() => undefined)
   if (!st?.isFile()) throw new AbortError(`Archive ${path} not found`, {exit: 'NOT_FOUND'})
@@ -111,7 +157,8 @@ export async function verifyArchive(file: string, opts: {allowedSigners?: string
       }
       const name = header.name.replace(/\/+$/, '')
       const parts = name.split('/')
-      if (name.startsWith('/') || parts.some((p) => p === '..' || p === '' || p === '.')) return fail(`an unsafe name: ${JSON.stringify(header.name)}`)
+      if (name.startsWith('/') || parts.some((p) => p === '..' || p === '' || p === '.'))
+        return fail(`an unsafe name: ${JSON.stringify(header.name)}`)
       top ??= parts[0]
       if (parts[0] !== top) return fail(`more than one top folder (${top}, ${parts[0]})`)
       if (header.type === 'directory') {

@@ -52,7 +52,11 @@ export async function readFanout(kase: Case, action: string): Promise<FanoutStat
 }
 
 /** Run `work` for each reachable host with targets, at most `maxHosts` at once. */
-export async function forEachHost<R>(perHost: readonly HostTargets[], maxHosts: number, work: (h: HostTargets) => Promise<R>): Promise<R[]> {
+export async function forEachHost<R>(
+  perHost: readonly HostTargets[],
+  maxHosts: number,
+  work: (h: HostTargets) => Promise<R>,
+): Promise<R[]> {
   return mapBounded(perHost, maxHosts, work)
 }
 
@@ -67,10 +71,23 @@ export function refHosts(sel: Selection, result: SelectionResult): Record<string
 }
 
 export function unreachableOutcome(u: UnreachableHost, engineId?: string): HostOutcome {
-  return {host: u.name, endpoint: u.endpoint, ...(engineId ? {engineId} : {}), reachable: false, status: 'failed', error: u.error, targets: []}
+  return {
+    host: u.name,
+    endpoint: u.endpoint,
+    ...(engineId ? {engineId} : {}),
+    reachable: false,
+    status: 'failed',
+    error: u.error,
+    targets: [],
+  }
 }
 
-export function hostOutcome(host: ConnectedHost, targets: HostOutcome['targets'], failed: (status: string) => boolean, error?: ErrorInfo): HostOutcome {
+export function hostOutcome(
+  host: ConnectedHost,
+  targets: HostOutcome['targets'],
+  failed: (status: string) => boolean,
+  error?: ErrorInfo,
+): HostOutcome {
   const bad = targets.find((t) => failed(t.status))
   return {
     host: host.name,
@@ -87,11 +104,28 @@ export function hostOutcome(host: ConnectedHost, targets: HostOutcome['targets']
 export async function recordFanout(
   kase: Case,
   action: string,
-  run: {hosts: HostSet; selection: Selection; options: Record<string, unknown>; outcomes: HostOutcome[]; refs: Record<string, string>},
+  run: {
+    hosts: HostSet
+    selection: Selection
+    options: Record<string, unknown>
+    outcomes: HostOutcome[]
+    refs: Record<string, string>
+  },
 ): Promise<FanoutState> {
   const now = new Date().toISOString()
-  const sources = new Map<string, HostSource>([...run.hosts.hosts.map((h) => [h.name, h.source] as const), ...run.hosts.unreachable.map((u) => [u.name, u.source] as const)])
-  const empty: FanoutState = {action, selection: {refs: []}, options: {}, refs: {}, hosts: {}, multi: run.hosts.multi, updatedAt: now}
+  const sources = new Map<string, HostSource>([
+    ...run.hosts.hosts.map((h) => [h.name, h.source] as const),
+    ...run.hosts.unreachable.map((u) => [u.name, u.source] as const),
+  ])
+  const empty: FanoutState = {
+    action,
+    selection: {refs: []},
+    options: {},
+    refs: {},
+    hosts: {},
+    multi: run.hosts.multi,
+    updatedAt: now,
+  }
   return kase.updateState<FanoutState>(fanoutFile(action), empty, (prev) => {
     const hosts = {...prev.hosts}
     for (const o of run.outcomes) {

@@ -19,7 +19,17 @@ import {
 } from './containment-state.js'
 import {engineKind, localEngine, type NetworkVerification, verifyNetworkCut} from './containment-verify.js'
 import {swarmTaskOf} from '../docker/labels.js'
-import {DEFAULT_MAX_HOSTS, forEachHost, type HostOutcome, hostOutcome, knownEngineId, readFanout, recordFanout, refHosts, unreachableOutcome} from './fanout.js'
+import {
+  DEFAULT_MAX_HOSTS,
+  forEachHost,
+  type HostOutcome,
+  hostOutcome,
+  knownEngineId,
+  readFanout,
+  recordFanout,
+  refHosts,
+  unreachableOutcome,
+} from './fanout.js'
 import {recordServices, type ServiceSummary} from './swarm.js'
 import {type Selection, selectTargets, type Target} from './targets.js'
 
@@ -127,29 +137,69 @@ export async function isolateOnHosts(opts: HostsIsolateOptions): Promise<Isolate
   const selection = await selectTargets(set, opts.selection)
   const existing = kase ? (await readContainment(kase)).containers : {}
   const previous = kase ? await readFanout(kase, 'isolate') : undefined
-  const services = kase && !opts.dryRun && selection.services.length > 0 ? await recordServices(kase, selection.services) : selection.services.map((s) => ({name: s.service.name, id: s.service.id, mode: s.service.mode, ...(s.service.replicas === undefined ? {} : {replicas: s.service.replicas}), image: s.service.image, tasks: s.tasks.length, manager: s.manager.host, warnings: s.warnings}))
+  const services =
+    kase && !opts.dryRun && selection.services.length > 0
+      ? await recordServices(kase, selection.services)
+      : selection.services.map((s) => ({
+          name: s.service.name,
+          id: s.service.id,
+          mode: s.service.mode,
+          ...(s.service.replicas === undefined ? {} : {replicas: s.service.replicas}),
+          image: s.service.image,
+          tasks: s.tasks.length,
+          manager: s.manager.host,
+          warnings: s.warnings,
+        }))
   for (const s of selection.services) for (const w of s.warnings) opts.progress?.(`! service ${s.service.name}: ${w}`)
 
   const perHost = await forEachHost(selection.perHost, opts.maxHosts ?? DEFAULT_MAX_HOSTS, async (h) => {
     const ref = hostRef(h.host, set.multi)
     if (h.error) {
       opts.progress?.(`✗ ${h.host.name}: ${h.error.message}`)
-      await kase?.record({action: 'isolate', target: h.host.name, outcome: 'failure', msg: `Could not list containers on ${h.host.name}: ${h.error.message}`, details: {host: h.host.name, engineId: h.host.engineId, error: h.error}})
+      await kase?.record({
+        action: 'isolate',
+        target: h.host.name,
+        outcome: 'failure',
+        msg: `Could not list containers on ${h.host.name}: ${h.error.message}`,
+        details: {host: h.host.name, engineId: h.host.engineId, error: h.error},
+      })
       return {containers: [] as ContainerIsolation[], outcome: hostOutcome(h.host, [], FAILED, h.error)}
     }
     const containers = await isolateTargets({...opts, engine: h.host.engine, host: ref}, h.targets, existing)
-    return {containers, outcome: hostOutcome(h.host, containers.map((c) => ({id: c.id ?? c.ref, ...(c.name ? {name: c.name} : {}), status: c.status})), FAILED)}
+    return {
+      containers,
+      outcome: hostOutcome(
+        h.host,
+        containers.map((c) => ({id: c.id ?? c.ref, ...(c.name ? {name: c.name} : {}), status: c.status})),
+        FAILED,
+      ),
+    }
   })
   const outcomes: HostOutcome[] = perHost.map((p) => p.outcome)
   for (const u of set.unreachable) {
     const engineId = knownEngineId(previous, u.name)
     outcomes.push(unreachableOutcome(u, engineId))
     opts.progress?.(`✗ ${u.name}: unreachable: ${u.error.message}`)
-    await kase?.record({action: 'isolate', target: u.name, outcome: 'failure', msg: `Host ${u.name} unreachable; its containers were not isolated: ${u.error.message}`, details: {host: u.name, ...(engineId ? {engineId} : {}), endpoint: u.endpoint, error: u.error}})
+    await kase?.record({
+      action: 'isolate',
+      target: u.name,
+      outcome: 'failure',
+      msg: `Host ${u.name} unreachable; its containers were not isolated: ${u.error.message}`,
+      details: {host: u.name, ...(engineId ? {engineId} : {}), endpoint: u.endpoint, error: u.error},
+    })
   }
   const containers = [...perHost.flatMap((p) => p.containers), ...(await recordRefFailures(opts, selection.failed))]
   if (kase && !opts.dryRun && (set.multi || set.unreachable.length > 0)) {
-    await recordFanout(kase, 'isolate', {hosts: set, selection: opts.selection, options: {mode: opts.mode, ...(opts.stopTimeoutSeconds === undefined ? {} : {stopTimeoutSeconds: opts.stopTimeoutSeconds})}, outcomes, refs: refHosts(opts.selection, selection)})
+    await recordFanout(kase, 'isolate', {
+      hosts: set,
+      selection: opts.selection,
+      options: {
+        mode: opts.mode,
+        ...(opts.stopTimeoutSeconds === undefined ? {} : {stopTimeoutSeconds: opts.stopTimeoutSeconds}),
+      },
+      outcomes,
+      refs: refHosts(opts.selection, selection),
+    })
   }
   return {
     ...(kase ? {caseId: kase.id} : {}),
@@ -162,7 +212,11 @@ export async function isolateOnHosts(opts: HostsIsolateOptions): Promise<Isolate
   }
 }
 
-async function isolateTargets(opts: IsolateOptions | (Omit<IsolateOptions, 'targets'>), targets: readonly Target[], existing: Record<string, ContainmentRecord>): Promise<ContainerIsolation[]> {
+async function isolateTargets(
+  opts: IsolateOptions | Omit<IsolateOptions, 'targets'>,
+  targets: readonly Target[],
+  existing: Record<string, ContainmentRecord>,
+): Promise<ContainerIsolation[]> {
   const where = opts.host ? {host: opts.host.name, engineId: opts.host.engineId} : {}
   return mapBounded(targets, opts.concurrency ?? DEFAULT_CONCURRENCY, async (target) => {
     try {
@@ -170,7 +224,12 @@ async function isolateTargets(opts: IsolateOptions | (Omit<IsolateOptions, 'targ
       const kase = opts.kase
       if (!kase || opts.dryRun) {
         const details = await opts.engine.containers.inspect(target.id)
-        return await isolateOne(opts, target, details, findContainment(existing, details.id, opts.host?.engineId)?.record)
+        return await isolateOne(
+          opts,
+          target,
+          details,
+          findContainment(existing, details.id, opts.host?.engineId)?.record,
+        )
       }
       // Held from reading the record to saving the new one: an `ir release` of the same container waits.
       return await withContainerLock(kase, target.id, opts.host?.engineId, async () => {
@@ -181,17 +240,55 @@ async function isolateTargets(opts: IsolateOptions | (Omit<IsolateOptions, 'targ
     } catch (error) {
       const info = toErrorInfo(error)
       opts.progress?.(`✗ ${opts.host?.multi ? `${opts.host.name}/` : ''}${target.ref}: ${info.message}`)
-      await opts.kase?.record({action: 'isolate', target: target.name, outcome: 'failure', msg: `Could not isolate ${target.name}${opts.host?.multi ? ` on ${opts.host.name}` : ''}: ${info.message}`, details: {containerId: target.id, ...where, error: info}})
-      return {ref: target.ref, ...where, id: target.id, name: target.name, status: 'failed' as const, networks: [], dockerSocket: false, evidence: [], actions: [], warnings: [], error: info}
+      await opts.kase?.record({
+        action: 'isolate',
+        target: target.name,
+        outcome: 'failure',
+        msg: `Could not isolate ${target.name}${opts.host?.multi ? ` on ${opts.host.name}` : ''}: ${info.message}`,
+        details: {containerId: target.id, ...where, error: info},
+      })
+      return {
+        ref: target.ref,
+        ...where,
+        id: target.id,
+        name: target.name,
+        status: 'failed' as const,
+        networks: [],
+        dockerSocket: false,
+        evidence: [],
+        actions: [],
+        warnings: [],
+        error: info,
+      }
     }
   })
 }
 
-async function recordRefFailures(opts: {kase?: Case; progress?: (line: string) => void}, failed: readonly ResolveFailure[]): Promise<ContainerIsolation[]> {
-  const failures: ContainerIsolation[] = failed.map((f) => ({ref: f.ref, status: 'failed', networks: [], dockerSocket: false, evidence: [], actions: [], warnings: [], error: toErrorInfo(f.error)}))
+async function recordRefFailures(
+  opts: {kase?: Case; progress?: (line: string) => void},
+  failed: readonly ResolveFailure[],
+): Promise<ContainerIsolation[]> {
+  const failures: ContainerIsolation[] = failed.map((f) => ({
+    ref: f.ref,
+    status: 'failed',
+    networks: [],
+    dockerSocket: false,
+    evidence: [],
+    actions: [],
+    warnings: [],
+    error: toErrorInfo(f.error),
+  }))
   for (const f of failures) {
-    opts.progress?.(`✗ ${f.ref}: ${f.error?.message}${f.error?.hint?.startsWith('Did you mean') ? ` ${f.error.hint}` : ''}`)
-    await opts.kase?.record({action: 'isolate', target: f.ref, outcome: 'failure', msg: `Could not isolate ${f.ref}: ${f.error?.message}`, details: {error: f.error}})
+    opts.progress?.(
+      `✗ ${f.ref}: ${f.error?.message}${f.error?.hint?.startsWith('Did you mean') ? ` ${f.error.hint}` : ''}`,
+    )
+    await opts.kase?.record({
+      action: 'isolate',
+      target: f.ref,
+      outcome: 'failure',
+      msg: `Could not isolate ${f.ref}: ${f.error?.message}`,
+      details: {error: f.error},
+    })
   }
   return failures
 }
@@ -203,11 +300,19 @@ function planFreeze(mode: IsolateMode, state: string): 'pause' | 'stop' | undefi
   return state === 'running' || state === 'restarting' ? 'pause' : undefined
 }
 
-async function isolateOne(opts: Omit<IsolateOptions, 'targets'>, target: Target, d: ContainerDetails, previous: ContainmentRecord | undefined): Promise<ContainerIsolation> {
+async function isolateOne(
+  opts: Omit<IsolateOptions, 'targets'>,
+  target: Target,
+  d: ContainerDetails,
+  previous: ContainmentRecord | undefined,
+): Promise<ContainerIsolation> {
   const ref = target.ref
   const host = opts.host
   const swarm = swarmTaskOf(d.labels, target)
-  const where = {...(host ? {host: host.name, engineId: host.engineId} : {}), ...(swarm ? {service: swarm.service.name, task: swarm.task.id} : {})}
+  const where = {
+    ...(host ? {host: host.name, engineId: host.engineId} : {}),
+    ...(swarm ? {service: swarm.service.name, task: swarm.task.id} : {}),
+  }
   const shown = host?.multi ? `${host.name}/${d.name}` : d.name
   const socket = mountsDockerSocket(d.mounts)
   const shared = sharedNetworkNote(d.networkMode)
@@ -215,34 +320,89 @@ async function isolateOne(opts: Omit<IsolateOptions, 'targets'>, target: Target,
   const endpoints = shared ? [] : d.endpoints.filter((ep) => ep.networkId)
   const freeze = planFreeze(opts.mode === 'network-only' && shared ? 'pause' : opts.mode, d.state)
   const warnings: string[] = []
-  if (socket) warnings.push('mounts the Docker socket: whoever controls it controls the engine; isolating it does not revoke that. Treat the host as compromised.')
-  if (shared) warnings.push(`${shared}; ${freeze ? 'its processes are frozen instead' : 'nothing could cut it'}. Its network was NOT cut.`)
+  if (socket)
+    warnings.push(
+      'mounts the Docker socket: whoever controls it controls the engine; isolating it does not revoke that. Treat the host as compromised.',
+    )
+  if (shared)
+    warnings.push(
+      `${shared}; ${freeze ? 'its processes are frozen instead' : 'nothing could cut it'}. Its network was NOT cut.`,
+    )
   if (opts.mode === 'network-only' && shared) warnings.push('--network-only cannot contain it: it was paused instead.')
-  if (opts.mode === 'stop' && freeze === 'stop') warnings.push('stopping discards process memory; use the default (pause) to keep it for forensics.')
-  if (swarm && opts.mode === 'stop' && freeze === 'stop') warnings.push(`it is a task of swarm service ${swarm.service.name}: the swarm replaces a stopped task with a new container of the same image. Pause it (the default) or scale the service down.`)
+  if (opts.mode === 'stop' && freeze === 'stop')
+    warnings.push('stopping discards process memory; use the default (pause) to keep it for forensics.')
+  if (swarm && opts.mode === 'stop' && freeze === 'stop')
+    warnings.push(
+      `it is a task of swarm service ${swarm.service.name}: the swarm replaces a stopped task with a new container of the same image. Pause it (the default) or scale the service down.`,
+    )
 
   const actions: string[] = [`store inspect (redacted) as evidence`]
   if (freeze) actions.push(`${freeze} container ${d.name}`)
-  for (const ep of endpoints) actions.push(`disconnect from network ${ep.networkName}${ep.aliases.length ? ` (aliases ${ep.aliases.join(', ')})` : ''}`)
-  const base = {ref, ...where, id: d.id, name: d.name, image: d.image, stateBefore: d.state, dockerSocket: socket, warnings, ...(shared ? {networkNotCut: shared} : {})}
+  for (const ep of endpoints)
+    actions.push(
+      `disconnect from network ${ep.networkName}${ep.aliases.length ? ` (aliases ${ep.aliases.join(', ')})` : ''}`,
+    )
+  const base = {
+    ref,
+    ...where,
+    id: d.id,
+    name: d.name,
+    image: d.image,
+    stateBefore: d.state,
+    dockerSocket: socket,
+    warnings,
+    ...(shared ? {networkNotCut: shared} : {}),
+  }
 
   // Isolated by this case already and nothing left to change: no new evidence, no engine call (a
   // re-run, or a resumed fan-out, must not duplicate what is done).
   if (previous?.status === 'isolated' && !freeze && endpoints.length === 0) {
     if (!opts.dryRun && opts.kase) {
-      await opts.kase.record({action: 'isolate', target: d.name, outcome: 'success', msg: `Already isolated: ${d.name} (${d.id.slice(0, 12)})${host?.multi ? ` on ${host.name}` : ''}`, details: {containerId: d.id, ...where, image: d.image, state: d.state, alreadyIsolated: true, isolatedAt: previous.isolatedAt}})
+      await opts.kase.record({
+        action: 'isolate',
+        target: d.name,
+        outcome: 'success',
+        msg: `Already isolated: ${d.name} (${d.id.slice(0, 12)})${host?.multi ? ` on ${host.name}` : ''}`,
+        details: {
+          containerId: d.id,
+          ...where,
+          image: d.image,
+          state: d.state,
+          alreadyIsolated: true,
+          isolatedAt: previous.isolatedAt,
+        },
+      })
     }
     opts.progress?.(`✓ ${shown}: already isolated, ${d.state}`)
     return {...base, status: 'already-isolated', stateAfter: d.state, networks: [], evidence: [], actions: [], warnings}
   }
 
   if (opts.dryRun || !opts.kase) {
-    return {...base, status: 'planned', stateAfter: d.state, networks: endpoints.map((ep) => ({network: ep.networkName, aliases: ep.aliases, ...(ep.ipAddress ? {ipAddress: ep.ipAddress} : {}), outcome: 'planned'})), evidence: [], actions}
+    return {
+      ...base,
+      status: 'planned',
+      stateAfter: d.state,
+      networks: endpoints.map((ep) => ({
+        network: ep.networkName,
+        aliases: ep.aliases,
+        ...(ep.ipAddress ? {ipAddress: ep.ipAddress} : {}),
+        outcome: 'planned',
+      })),
+      evidence: [],
+      actions,
+    }
   }
   const kase = opts.kase
 
   const evidence: string[] = []
-  const source: ArtifactSource = {containerId: d.id, containerName: d.name, image: d.image, imageId: d.imageId, engine: opts.engine.endpoint, ...where}
+  const source: ArtifactSource = {
+    containerId: d.id,
+    containerName: d.name,
+    image: d.image,
+    imageId: d.imageId,
+    engine: opts.engine.endpoint,
+    ...where,
+  }
   const inspectArtifact = await kase.addJsonEvidence({
     name: `${host?.dir ? `${host.dir}/` : ''}${safeFileName(d.name)}/inspect-${fileStamp()}.json`,
     type: 'container-inspect',
@@ -268,9 +428,19 @@ async function isolateOne(opts: Omit<IsolateOptions, 'targets'>, target: Target,
       try {
         const outcome = await opts.engine.networks.disconnect(ep.networkId, d.id)
         cut.push(ep)
-        networks.push({network: ep.networkName, aliases: ep.aliases, ...(ep.ipAddress ? {ipAddress: ep.ipAddress} : {}), outcome: outcome === 'done' ? 'disconnected' : 'already-disconnected'})
+        networks.push({
+          network: ep.networkName,
+          aliases: ep.aliases,
+          ...(ep.ipAddress ? {ipAddress: ep.ipAddress} : {}),
+          outcome: outcome === 'done' ? 'disconnected' : 'already-disconnected',
+        })
       } catch (epError) {
-        networks.push({network: ep.networkName, aliases: ep.aliases, outcome: 'failed', error: toErrorInfo(epError).message})
+        networks.push({
+          network: ep.networkName,
+          aliases: ep.aliases,
+          outcome: 'failed',
+          error: toErrorInfo(epError).message,
+        })
         error ??= toErrorInfo(epError)
       }
     }
@@ -281,14 +451,21 @@ async function isolateOne(opts: Omit<IsolateOptions, 'targets'>, target: Target,
 
   const after = await opts.engine.containers.inspect(d.id).catch(() => undefined)
   // Verified, not assumed: the inspect, and on this machine the container's network namespace.
-  const verification = shared ? undefined : await verifyNetworkCut(after, {local: localEngine(opts.engine.endpoint), ...(opts.procRoot ? {procRoot: opts.procRoot} : {})})
+  const verification = shared
+    ? undefined
+    : await verifyNetworkCut(after, {
+        local: localEngine(opts.engine.endpoint),
+        ...(opts.procRoot ? {procRoot: opts.procRoot} : {}),
+      })
   const notContained = verification !== undefined && !verification.contained
   if (notContained && !error) {
     error = {
       message: `NOT contained: ${shown} is still networked after the cut (${verification.how})`,
       exitCode: 1,
       code: 'FAILURE',
-      hint: podman ? 'Podman: stop it (`ir isolate --stop`) or disconnect it by hand with `podman network disconnect`.' : 'Stop it (`ir isolate --stop`) or cut its network by hand.',
+      hint: podman
+        ? 'Podman: stop it (`ir isolate --stop`) or disconnect it by hand with `podman network disconnect`.'
+        : 'Stop it (`ir isolate --stop`) or cut its network by hand.',
     }
   }
   const prevEndpoints = previous?.status === 'isolated' ? previous.endpoints : []
@@ -313,7 +490,15 @@ async function isolateOne(opts: Omit<IsolateOptions, 'targets'>, target: Target,
   await saveContainmentRecord(kase, record, containmentKey(d.id, host?.engineId, host?.multi))
 
   const changed = froze || networks.some((n) => n.outcome === 'disconnected')
-  const status: ContainerIsolation['status'] = notContained ? 'not-contained' : error ? (changed ? 'partial' : 'failed') : !changed && (previous?.status === 'isolated' || (d.state !== 'running' && endpoints.length === 0)) ? 'already-isolated' : 'isolated'
+  const status: ContainerIsolation['status'] = notContained
+    ? 'not-contained'
+    : error
+      ? changed
+        ? 'partial'
+        : 'failed'
+      : !changed && (previous?.status === 'isolated' || (d.state !== 'running' && endpoints.length === 0))
+        ? 'already-isolated'
+        : 'isolated'
   await kase.record({
     action: 'isolate',
     target: d.name,
@@ -340,5 +525,14 @@ async function isolateOne(opts: Omit<IsolateOptions, 'targets'>, target: Target,
     ? `✗ ${shown}: NOT contained, ${after?.state ?? 'unknown'}: ${verification.how}`
     : `${error ? '✗' : '✓'} ${shown}: ${status}, ${after?.state ?? 'unknown'}, ${networks.filter((n) => n.outcome === 'disconnected').length} network(s) cut${verification ? ' (verified)' : ''}`
   opts.progress?.(line)
-  return {...base, status, stateAfter: after?.state ?? 'unknown', networks, ...(verification ? {verification} : {}), evidence, actions, ...(error ? {error} : {})}
+  return {
+    ...base,
+    status,
+    stateAfter: after?.state ?? 'unknown',
+    networks,
+    ...(verification ? {verification} : {}),
+    evidence,
+    actions,
+    ...(error ? {error} : {}),
+  }
 }

@@ -5,7 +5,14 @@ import {type ResolveFailure, resolveContainers} from '../docker/resolve.js'
 import type {Engine} from '../docker/types.js'
 import {type ErrorInfo, toErrorInfo} from '../errors.js'
 import {mapBounded} from '../util/concurrency.js'
-import {type ContainmentRecord, findContainment, findIsolatingCase, readContainment, saveContainmentRecord, withContainerLock} from './containment-state.js'
+import {
+  type ContainmentRecord,
+  findContainment,
+  findIsolatingCase,
+  readContainment,
+  saveContainmentRecord,
+  withContainerLock,
+} from './containment-state.js'
 import {DEFAULT_MAX_HOSTS, forEachHost, type HostOutcome, hostOutcome, unreachableOutcome} from './fanout.js'
 import {DEFAULT_CONCURRENCY} from './isolate.js'
 import {type Selection, selectTargets, type Target} from './targets.js'
@@ -75,22 +82,51 @@ export async function releaseOnHosts(opts: HostsReleaseOptions): Promise<Release
   const caseState = opts.kase ? (await readContainment(opts.kase)).containers : undefined
   const perHost = await forEachHost(selection.perHost, opts.maxHosts ?? DEFAULT_MAX_HOSTS, async (h) => {
     if (h.error) return {containers: [] as ContainerRelease[], outcome: hostOutcome(h.host, [], FAILED, h.error)}
-    const containers = await releaseTargets({...opts, engine: h.host.engine, host: hostRef(h.host, opts.hosts.multi)}, h.targets, caseState)
-    return {containers, outcome: hostOutcome(h.host, containers.map((c) => ({id: c.id ?? c.ref, ...(c.name ? {name: c.name} : {}), status: c.status})), FAILED)}
+    const containers = await releaseTargets(
+      {...opts, engine: h.host.engine, host: hostRef(h.host, opts.hosts.multi)},
+      h.targets,
+      caseState,
+    )
+    return {
+      containers,
+      outcome: hostOutcome(
+        h.host,
+        containers.map((c) => ({id: c.id ?? c.ref, ...(c.name ? {name: c.name} : {}), status: c.status})),
+        FAILED,
+      ),
+    }
   })
   const outcomes = [...perHost.map((p) => p.outcome), ...opts.hosts.unreachable.map((u) => unreachableOutcome(u))]
   for (const u of opts.hosts.unreachable) opts.progress?.(`✗ ${u.name}: unreachable: ${u.error.message}`)
   const containers = [...perHost.flatMap((p) => p.containers), ...refFailures(opts, selection.failed)]
-  return {dryRun: opts.dryRun, containers, hosts: outcomes, ok: containers.every((c) => !FAILED(c.status)) && outcomes.every((o) => o.status === 'done')}
+  return {
+    dryRun: opts.dryRun,
+    containers,
+    hosts: outcomes,
+    ok: containers.every((c) => !FAILED(c.status)) && outcomes.every((o) => o.status === 'done'),
+  }
 }
 
 function refFailures(opts: {progress?: (line: string) => void}, failed: readonly ResolveFailure[]): ContainerRelease[] {
-  const failures: ContainerRelease[] = failed.map((f) => ({ref: f.ref, status: 'failed', networks: [], actions: [], error: toErrorInfo(f.error)}))
-  for (const f of failures) opts.progress?.(`✗ ${f.ref}: ${f.error?.message}${f.error?.hint?.startsWith('Did you mean') ? ` ${f.error.hint}` : ''}`)
+  const failures: ContainerRelease[] = failed.map((f) => ({
+    ref: f.ref,
+    status: 'failed',
+    networks: [],
+    actions: [],
+    error: toErrorInfo(f.error),
+  }))
+  for (const f of failures)
+    opts.progress?.(
+      `✗ ${f.ref}: ${f.error?.message}${f.error?.hint?.startsWith('Did you mean') ? ` ${f.error.hint}` : ''}`,
+    )
   return failures
 }
 
-async function releaseTargets(opts: Omit<ReleaseOptions, 'targets'>, targets: readonly Target[], caseState: Record<string, ContainmentRecord> | undefined): Promise<ContainerRelease[]> {
+async function releaseTargets(
+  opts: Omit<ReleaseOptions, 'targets'>,
+  targets: readonly Target[],
+  caseState: Record<string, ContainmentRecord> | undefined,
+): Promise<ContainerRelease[]> {
   const where = opts.host ? {host: opts.host.name, engineId: opts.host.engineId} : {}
   return mapBounded(targets, opts.concurrency ?? DEFAULT_CONCURRENCY, async (target): Promise<ContainerRelease> => {
     try {
@@ -105,11 +141,22 @@ async function releaseTargets(opts: Omit<ReleaseOptions, 'targets'>, targets: re
       const notIsolated = (): ContainerRelease => {
         const in_ = opts.kase ? `case ${opts.kase.id}` : 'any case'
         opts.progress?.(`- ${target.name}: not isolated by ${in_}; nothing to release`)
-        return {ref: target.ref, ...where, id: target.id, name: target.name, status: 'not-isolated', networks: [], actions: []}
+        return {
+          ref: target.ref,
+          ...where,
+          id: target.id,
+          name: target.name,
+          status: 'not-isolated',
+          networks: [],
+          actions: [],
+        }
       }
       if (!kase) return notIsolated()
       const k = kase
-      if (opts.dryRun) return found?.record.status === 'isolated' ? await releaseOne(opts, k, target.ref, found.record, found.key) : notIsolated()
+      if (opts.dryRun)
+        return found?.record.status === 'isolated'
+          ? await releaseOne(opts, k, target.ref, found.record, found.key)
+          : notIsolated()
       // Held from reading the record to saving the new one: an `ir isolate` of the same container waits.
       return await withContainerLock(k, target.id, opts.host?.engineId, async () => {
         const fresh = findContainment((await readContainment(k)).containers, target.id, opts.host?.engineId)
@@ -119,21 +166,53 @@ async function releaseTargets(opts: Omit<ReleaseOptions, 'targets'>, targets: re
     } catch (error) {
       const info = toErrorInfo(error)
       opts.progress?.(`✗ ${target.ref}: ${info.message}`)
-      return {ref: target.ref, ...where, id: target.id, name: target.name, status: 'failed', networks: [], actions: [], error: info}
+      return {
+        ref: target.ref,
+        ...where,
+        id: target.id,
+        name: target.name,
+        status: 'failed',
+        networks: [],
+        actions: [],
+        error: info,
+      }
     }
   })
 }
 
-async function releaseOne(opts: Omit<ReleaseOptions, 'targets'>, kase: Case, ref: string, record: ContainmentRecord, key: string): Promise<ContainerRelease> {
+async function releaseOne(
+  opts: Omit<ReleaseOptions, 'targets'>,
+  kase: Case,
+  ref: string,
+  record: ContainmentRecord,
+  key: string,
+): Promise<ContainerRelease> {
   const where = opts.host ? {host: opts.host.name, engineId: opts.host.engineId} : {}
   const d = await opts.engine.containers.inspect(record.containerId)
   const connected = new Set(d.endpoints.map((e) => e.networkId))
-  const unfreeze = record.froze ? (record.mode === 'stop' ? (['running', 'paused', 'restarting'].includes(record.stateBefore) ? 'start' : undefined) : d.state === 'paused' ? 'unpause' : undefined) : undefined
-  const actions = record.endpoints.map((ep) => `reconnect to network ${ep.networkName}${ep.aliases.length ? ` with aliases ${ep.aliases.join(', ')}` : ''}${ep.staticIp ? ` at ${ep.ipv4Address ?? ep.ipv6Address}` : ''}`)
+  const unfreeze = record.froze
+    ? record.mode === 'stop'
+      ? ['running', 'paused', 'restarting'].includes(record.stateBefore)
+        ? 'start'
+        : undefined
+      : d.state === 'paused'
+        ? 'unpause'
+        : undefined
+    : undefined
+  const actions = record.endpoints.map(
+    (ep) =>
+      `reconnect to network ${ep.networkName}${ep.aliases.length ? ` with aliases ${ep.aliases.join(', ')}` : ''}${ep.staticIp ? ` at ${ep.ipv4Address ?? ep.ipv6Address}` : ''}`,
+  )
   if (unfreeze) actions.push(`${unfreeze} container ${record.name}`)
   const base = {ref, ...where, id: d.id, name: d.name, caseId: kase.id}
   if (opts.dryRun) {
-    return {...base, status: 'planned', stateAfter: d.state, networks: record.endpoints.map((ep) => ({network: ep.networkName, aliases: ep.aliases, outcome: 'planned'})), actions}
+    return {
+      ...base,
+      status: 'planned',
+      stateAfter: d.state,
+      networks: record.endpoints.map((ep) => ({network: ep.networkName, aliases: ep.aliases, outcome: 'planned'})),
+      actions,
+    }
   }
 
   const networks: NetworkRestore[] = []
@@ -166,11 +245,20 @@ async function releaseOne(opts: Omit<ReleaseOptions, 'targets'>, kase: Case, ref
       }
       // Podman's inspect does not say whether an address was static (no IPAMConfig): ask for the address the
       // container had, and take any when it is gone.
-      const sameIp = podman && !ep.staticIp && ep.ipAddress && ep.networkName !== 'bridge' ? {...spec, ipv4Address: ep.ipAddress} : undefined
+      const sameIp =
+        podman && !ep.staticIp && ep.ipAddress && ep.networkName !== 'bridge'
+          ? {...spec, ipv4Address: ep.ipAddress}
+          : undefined
       const outcome = sameIp
-        ? await opts.engine.networks.connect(ep.networkId, d.id, sameIp).catch(() => opts.engine.networks.connect(ep.networkId, d.id, spec))
+        ? await opts.engine.networks
+            .connect(ep.networkId, d.id, sameIp)
+            .catch(() => opts.engine.networks.connect(ep.networkId, d.id, spec))
         : await opts.engine.networks.connect(ep.networkId, d.id, spec)
-      networks.push({network: ep.networkName, aliases: ep.aliases, outcome: outcome === 'done' ? 'reconnected' : 'already-connected'})
+      networks.push({
+        network: ep.networkName,
+        aliases: ep.aliases,
+        outcome: outcome === 'done' ? 'reconnected' : 'already-connected',
+      })
     } catch (epError) {
       const info = toErrorInfo(epError)
       networks.push({network: ep.networkName, aliases: ep.aliases, outcome: 'failed', error: info.message})
@@ -193,6 +281,15 @@ async function releaseOne(opts: Omit<ReleaseOptions, 'targets'>, kase: Case, ref
     msg: `${error ? 'Release incomplete' : 'Released'}: ${d.name} (${d.id.slice(0, 12)})${opts.host?.multi ? ` on ${opts.host.name}` : ''}`,
     details: {containerId: d.id, ...where, networks, unfreeze, stateAfter: after.state, ...(error ? {error} : {})},
   })
-  opts.progress?.(`${error ? '✗' : '✓'} ${d.name}: ${error ? 'partly released' : 'released'}, ${after.state}, ${networks.filter((n) => n.outcome === 'reconnected').length} network(s) restored`)
-  return {...base, status: error ? 'partial' : 'released', stateAfter: after.state, networks, actions, ...(error ? {error} : {})}
+  opts.progress?.(
+    `${error ? '✗' : '✓'} ${d.name}: ${error ? 'partly released' : 'released'}, ${after.state}, ${networks.filter((n) => n.outcome === 'reconnected').length} network(s) restored`,
+  )
+  return {
+    ...base,
+    status: error ? 'partial' : 'released',
+    stateAfter: after.state,
+    networks,
+    actions,
+    ...(error ? {error} : {}),
+  }
 }

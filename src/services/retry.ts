@@ -35,25 +35,48 @@ export interface RetryResult extends IsolateResult {
  */
 export async function retryFailedHosts(opts: RetryOptions): Promise<RetryResult> {
   const state = await readFanout(opts.kase, opts.action)
-  if (!state) throw new AbortError(`Case ${opts.kase.id} has no ${opts.action} across hosts to finish`, {exit: 'NOT_FOUND', hint: `state/fanout-${opts.action}.json is written by a multi-host ${opts.action}.`})
+  if (!state)
+    throw new AbortError(`Case ${opts.kase.id} has no ${opts.action} across hosts to finish`, {
+      exit: 'NOT_FOUND',
+      hint: `state/fanout-${opts.action}.json is written by a multi-host ${opts.action}.`,
+    })
   const entries = Object.values(state.hosts)
   const failed = entries.filter((h) => h.status === 'failed')
   const mode = (state.options.mode as IsolateMode | undefined) ?? 'pause'
-  const empty: RetryResult = {caseId: opts.kase.id, dryRun: false, mode, containers: [], hosts: [], ok: true, retried: []}
+  const empty: RetryResult = {
+    caseId: opts.kase.id,
+    dryRun: false,
+    mode,
+    containers: [],
+    hosts: [],
+    ok: true,
+    retried: [],
+  }
   if (failed.length === 0) return empty
   const withServices = Boolean(state.selection.services?.length)
   const chosen = withServices ? entries : failed
   const specs = await Promise.all(chosen.map((h) => hostSpecFromSource(h.source, opts.env ?? process.env)))
-  const hosts = await connectHosts(specs, {log: opts.log, makeEngine: opts.makeEngine, multi: state.multi, allowNone: true})
+  const hosts = await connectHosts(specs, {
+    log: opts.log,
+    makeEngine: opts.makeEngine,
+    multi: state.multi,
+    allowNone: true,
+  })
   const done = new Set(entries.filter((h) => h.status === 'done').map((h) => h.host))
   const refs = state.selection.refs.filter((r) => !(state.refs[r] && done.has(state.refs[r])))
   const result = await isolateOnHosts({
     hosts,
     kase: opts.kase,
-    selection: {refs, ...(state.selection.filters ? {filters: state.selection.filters} : {}), ...(state.selection.services ? {services: state.selection.services} : {})},
+    selection: {
+      refs,
+      ...(state.selection.filters ? {filters: state.selection.filters} : {}),
+      ...(state.selection.services ? {services: state.selection.services} : {}),
+    },
     mode,
     dryRun: false,
-    ...(typeof state.options.stopTimeoutSeconds === 'number' ? {stopTimeoutSeconds: state.options.stopTimeoutSeconds} : {}),
+    ...(typeof state.options.stopTimeoutSeconds === 'number'
+      ? {stopTimeoutSeconds: state.options.stopTimeoutSeconds}
+      : {}),
     ...(opts.concurrency ? {concurrency: opts.concurrency} : {}),
     ...(opts.maxHosts ? {maxHosts: opts.maxHosts} : {}),
     ...(opts.signal ? {signal: opts.signal} : {}),

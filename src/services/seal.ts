@@ -35,14 +35,22 @@ export interface SealResult {
 export async function sealCase(opts: SealOptions): Promise<SealResult> {
   const {kase} = await opts.store.open({id: opts.id, create: false})
   const signer = opts.signer ?? kase.actor
-  if (!/^[^\s,"*?!]+$/.test(signer)) throw new AbortError(`--signer "${signer}" cannot be an allowed_signers principal`, {exit: 'USAGE', hint: 'Use one word without spaces, commas or quotes, e.g. alice@example.org.'})
+  if (!/^[^\s,"*?!]+$/.test(signer))
+    throw new AbortError(`--signer "${signer}" cannot be an allowed_signers principal`, {
+      exit: 'USAGE',
+      hint: 'Use one word without spaces, commas or quotes, e.g. alice@example.org.',
+    })
   const key = await loadSealKey(opts.key)
   return kase.withLock(async () => {
     const verified = await verifyCase(kase)
     if (!verified.ok) {
-      throw new AbortError(`Case ${kase.id} does not verify, so it is not sealed: ${describe(verified.problems)}`, {exit: 'INTEGRITY', hint: `Run \`ir case verify ${kase.id}\` for every problem.`})
+      throw new AbortError(`Case ${kase.id} does not verify, so it is not sealed: ${describe(verified.problems)}`, {
+        exit: 'INTEGRITY',
+        hint: `Run \`ir case verify ${kase.id}\` for every problem.`,
+      })
     }
-    if (opts.tsa !== undefined && !/^https?:\/\//.test(opts.tsa)) throw new AbortError(`--tsa ${opts.tsa} is not an http(s) URL`, {exit: 'USAGE'})
+    if (opts.tsa !== undefined && !/^https?:\/\//.test(opts.tsa))
+      throw new AbortError(`--tsa ${opts.tsa} is not an http(s) URL`, {exit: 'USAGE'})
     const out = await writeSeal(kase, key, {signer, ...(opts.tsa ? {tsa: opts.tsa} : {})})
     let timestamp: TimestampInfo | undefined
     if (opts.tsa) {
@@ -50,14 +58,30 @@ export async function sealCase(opts: SealOptions): Promise<SealResult> {
         timestamp = await timestampSums(out.dir, opts.tsa, opts.tsaCa ? {tsaCa: opts.tsaCa} : {})
       } catch (error) {
         const e = normalizeError(error)
-        throw new AbortError(`Case ${kase.id} is sealed (generation ${out.generation}, signed), but the timestamp failed: ${errorMessage(error)}`, {exit: e.exitName, hint: e.hint ?? 'Seal again with --tsa when the authority is reachable.'})
+        throw new AbortError(
+          `Case ${kase.id} is sealed (generation ${out.generation}, signed), but the timestamp failed: ${errorMessage(error)}`,
+          {exit: e.exitName, hint: e.hint ?? 'Seal again with --tsa when the authority is reachable.'},
+        )
       }
     }
-    return {...(timestamp ? {timestamp} : {}), caseId: kase.id, generation: out.generation, dir: out.dir, files: out.files, sums: out.sums, signature: out.signature, allowedSigners: out.allowedSigners, seal: out.seal}
+    return {
+      ...(timestamp ? {timestamp} : {}),
+      caseId: kase.id,
+      generation: out.generation,
+      dir: out.dir,
+      files: out.files,
+      sums: out.sums,
+      signature: out.signature,
+      allowedSigners: out.allowedSigners,
+      seal: out.seal,
+    }
   })
 }
 
 function describe(problems: VerifyProblem[]): string {
-  const first = problems.slice(0, 3).map((p) => p.message).join('; ')
+  const first = problems
+    .slice(0, 3)
+    .map((p) => p.message)
+    .join('; ')
   return problems.length > 3 ? `${first}; and ${problems.length - 3} more` : first
 }

@@ -22,7 +22,15 @@ export interface ServiceRecord {
   spec: Record<string, unknown>
   desiredState: {
     running: number
-    tasks: Array<{id: string; slot?: number; nodeId?: string; node?: string; host?: string; containerId?: string; state: string}>
+    tasks: Array<{
+      id: string
+      slot?: number
+      nodeId?: string
+      node?: string
+      host?: string
+      containerId?: string
+      state: string
+    }>
   }
   manager: {host: string; engineId: string}
   recordedAt: string
@@ -95,16 +103,40 @@ export async function recordServices(kase: Case, selections: readonly ServiceSel
     await kase.updateState<SwarmServicesState>(SWARM_SERVICES_FILE, {services: {}}, (st) => {
       const previous = st.services[s.service.id]
       // Keep the first spec seen as the one to restore; later reads are evidence of what changed.
-      return {services: {...st.services, [s.service.id]: previous ? {...previous, desiredState: record.desiredState} : record}}
+      return {
+        services: {
+          ...st.services,
+          [s.service.id]: previous ? {...previous, desiredState: record.desiredState} : record,
+        },
+      }
     })
     await kase.record({
       action: 'swarm.service',
       target: s.service.name,
       outcome: 'info',
       msg: `Swarm service ${s.service.name}: ${s.service.mode}${s.service.replicas === undefined ? '' : ` ${s.service.replicas} replica(s)`}, image ${s.service.image}, ${record.desiredState.running} running task(s) recorded`,
-      details: {serviceId: s.service.id, version: s.service.version, image: s.service.image, mode: s.service.mode, replicas: s.service.replicas, tasks: record.desiredState.tasks, manager: s.manager, evidence: artifact.path},
+      details: {
+        serviceId: s.service.id,
+        version: s.service.version,
+        image: s.service.image,
+        mode: s.service.mode,
+        replicas: s.service.replicas,
+        tasks: record.desiredState.tasks,
+        manager: s.manager,
+        evidence: artifact.path,
+      },
     })
-    out.push({name: s.service.name, id: s.service.id, mode: s.service.mode, ...(s.service.replicas === undefined ? {} : {replicas: s.service.replicas}), image: s.service.image, tasks: record.desiredState.running, manager: s.manager.host, warnings: s.warnings, evidence: artifact.path})
+    out.push({
+      name: s.service.name,
+      id: s.service.id,
+      mode: s.service.mode,
+      ...(s.service.replicas === undefined ? {} : {replicas: s.service.replicas}),
+      image: s.service.image,
+      tasks: record.desiredState.running,
+      manager: s.manager.host,
+      warnings: s.warnings,
+      evidence: artifact.path,
+    })
   }
   return out
 }

@@ -49,7 +49,23 @@ export interface SelectionResult {
 }
 
 /** Filter keys `docker ps --filter` understands. */
-export const CONTAINER_FILTER_KEYS = ['ancestor', 'before', 'expose', 'exited', 'health', 'id', 'is-task', 'isolation', 'label', 'name', 'network', 'publish', 'since', 'status', 'volume'] as const
+export const CONTAINER_FILTER_KEYS = [
+  'ancestor',
+  'before',
+  'expose',
+  'exited',
+  'health',
+  'id',
+  'is-task',
+  'isolation',
+  'label',
+  'name',
+  'network',
+  'publish',
+  'since',
+  'status',
+  'volume',
+] as const
 
 /** `--filter label=app=web --filter ancestor=nginx` -> {label: ['app=web'], ancestor: ['nginx']} (the docker CLI's syntax). */
 export function parseFilters(values: readonly string[] | undefined): Record<string, string[]> | undefined {
@@ -60,9 +76,16 @@ export function parseFilters(values: readonly string[] | undefined): Record<stri
     const key = (eq < 0 ? raw : raw.slice(0, eq)).trim()
     const value = eq < 0 ? '' : raw.slice(eq + 1).trim()
     if (!(CONTAINER_FILTER_KEYS as readonly string[]).includes(key)) {
-      throw new AbortError(`--filter "${raw}": unknown filter "${key}"`, {exit: 'USAGE', hint: `Use key=value with a key docker ps knows: ${CONTAINER_FILTER_KEYS.join(', ')} (e.g. label=app=web, ancestor=nginx:1.25).`})
+      throw new AbortError(`--filter "${raw}": unknown filter "${key}"`, {
+        exit: 'USAGE',
+        hint: `Use key=value with a key docker ps knows: ${CONTAINER_FILTER_KEYS.join(', ')} (e.g. label=app=web, ancestor=nginx:1.25).`,
+      })
     }
-    if (!value) throw new AbortError(`--filter "${raw}" has no value`, {exit: 'USAGE', hint: 'Write it as key=value, e.g. ancestor=nginx or label=app=web.'})
+    if (!value)
+      throw new AbortError(`--filter "${raw}" has no value`, {
+        exit: 'USAGE',
+        hint: 'Write it as key=value, e.g. ancestor=nginx or label=app=web.',
+      })
     ;(out[key] ??= []).push(value)
   }
   return out
@@ -82,7 +105,11 @@ const TASK_STATES_WITHOUT_CONTAINER = new Set(['new', 'pending', 'assigned', 'ac
  * when both references and filters are given). A bare reference must match on exactly one host;
  * matches on several is an error naming them.
  */
-export async function selectTargets(set: HostSet, sel: Selection, opts: {concurrency?: number} = {}): Promise<SelectionResult> {
+export async function selectTargets(
+  set: HostSet,
+  sel: Selection,
+  opts: {concurrency?: number} = {},
+): Promise<SelectionResult> {
   const hosts = set.hosts
   const needAll = sel.refs.length > 0
   type Listing = {all: ContainerSummary[]; filtered: ContainerSummary[]} | {error: ErrorInfo}
@@ -124,19 +151,35 @@ export async function selectTargets(set: HostSet, sel: Selection, opts: {concurr
         failed.push({
           ref,
           error: down
-            ? new AbortError(`"${ref}": host ${down.name} is unreachable (${down.error.message})`, {exit: 'ENGINE_UNREACHABLE'})
-            : new AbortError(`"${ref}": no host named "${qualifier}"`, {exit: 'NOT_FOUND', hint: `Hosts: ${[...hosts.map((h) => h.name), ...unreachableNames].join(', ')}.`}),
+            ? new AbortError(`"${ref}": host ${down.name} is unreachable (${down.error.message})`, {
+                exit: 'ENGINE_UNREACHABLE',
+              })
+            : new AbortError(`"${ref}": no host named "${qualifier}"`, {
+                exit: 'NOT_FOUND',
+                hint: `Hosts: ${[...hosts.map((h) => h.name), ...unreachableNames].join(', ')}.`,
+              }),
         })
         continue
       }
       if (idx.length > 1) {
-        failed.push({ref, error: new AbortError(`"${ref}": "${qualifier}" names ${idx.length} hosts (${idx.map((i) => hosts[i]!.name).join(', ')})`, {exit: 'NOT_FOUND', hint: 'Qualify with the host name or the engine id.'})})
+        failed.push({
+          ref,
+          error: new AbortError(
+            `"${ref}": "${qualifier}" names ${idx.length} hosts (${idx.map((i) => hosts[i]!.name).join(', ')})`,
+            {exit: 'NOT_FOUND', hint: 'Qualify with the host name or the engine id.'},
+          ),
+        })
         continue
       }
       const i = idx[0]!
       const l = listings[i]!
       if ('error' in l) {
-        failed.push({ref, error: new AbortError(`"${ref}": containers on ${hosts[i]!.name} could not be listed: ${l.error.message}`, {exit: l.error.code})})
+        failed.push({
+          ref,
+          error: new AbortError(`"${ref}": containers on ${hosts[i]!.name} could not be listed: ${l.error.message}`, {
+            exit: l.error.code,
+          }),
+        })
         continue
       }
       const r = resolveOne(l.all, container)
@@ -158,15 +201,30 @@ export async function selectTargets(set: HostSet, sel: Selection, opts: {concurr
       add(hits[0]!.i, {...hits[0]!.r, ref})
     } else if (hits.length > 1) {
       const where = hits.map((h) => `${hosts[h.i]!.name} (${h.r.name}, ${h.r.id.slice(0, 12)})`).join(', ')
-      failed.push({ref, error: new AbortError(`"${ref}" is ambiguous: it matches on ${hits.length} hosts: ${where}`, {exit: 'NOT_FOUND', hint: `Qualify it as <host>/${container}, e.g. ${hosts[hits[0]!.i]!.name}/${container}.`})})
+      failed.push({
+        ref,
+        error: new AbortError(`"${ref}" is ambiguous: it matches on ${hits.length} hosts: ${where}`, {
+          exit: 'NOT_FOUND',
+          hint: `Qualify it as <host>/${container}, e.g. ${hosts[hits[0]!.i]!.name}/${container}.`,
+        }),
+      })
     } else if (ambiguousOn.length > 0) {
       failed.push(ambiguousOn[0]!)
     } else {
       const missing = [...unreachableNames, ...listFailed]
-      const base = hosts.length > 1 || set.unreachable.length > 0 ? `No container named or with id "${ref}" on ${hosts.length === 1 ? hosts[0]!.name : `any of ${hosts.length} hosts`}` : `No container named or with id "${ref}"`
+      const base =
+        hosts.length > 1 || set.unreachable.length > 0
+          ? `No container named or with id "${ref}" on ${hosts.length === 1 ? hosts[0]!.name : `any of ${hosts.length} hosts`}`
+          : `No container named or with id "${ref}"`
       failed.push({
         ref,
-        error: new AbortError(missing.length ? `${base} (not searched: ${missing.join(', ')})` : base, {exit: 'NOT_FOUND', hint: notFoundHint(listings.flatMap((l) => ('error' in l ? [] : l.all)), container)}),
+        error: new AbortError(missing.length ? `${base} (not searched: ${missing.join(', ')})` : base, {
+          exit: 'NOT_FOUND',
+          hint: notFoundHint(
+            listings.flatMap((l) => ('error' in l ? [] : l.all)),
+            container,
+          ),
+        }),
       })
     }
   }
@@ -196,7 +254,11 @@ function summaryTarget(c: ContainerSummary): Target {
  * Swarm services: read each service and its tasks with desired state running on a manager, and
  * map every task's container to the host whose engine is the task's node.
  */
-async function selectServices(set: HostSet, names: readonly string[], add: (i: number, t: Target) => void): Promise<{services: ServiceSelection[]; failed: ResolveFailure[]}> {
+async function selectServices(
+  set: HostSet,
+  names: readonly string[],
+  add: (i: number, t: Target) => void,
+): Promise<{services: ServiceSelection[]; failed: ResolveFailure[]}> {
   const failed: ResolveFailure[] = []
   const states = await Promise.all(set.hosts.map((h) => h.engine.swarm.state().catch(() => undefined)))
   const managerIdx = states.findIndex((s) => s?.controlAvailable)
@@ -206,8 +268,20 @@ async function selectServices(set: HostSet, names: readonly string[], add: (i: n
       failed.push({
         ref: name,
         error: podmanOnly
-          ? new AbortError(`Service "${name}": Podman has no swarm mode (${set.hosts.map((h) => h.name).join(', ')}); services need a Docker Engine swarm manager`, {exit: 'PRECONDITION', hint: 'Select the containers themselves (names, --filter label=...), or point --host at a Docker swarm manager.'})
-          : new AbortError(`Service "${name}": none of the hosts is a swarm manager (${set.hosts.map((h) => h.name).join(', ')})`, {exit: 'NOT_FOUND', hint: 'Add a manager node with --host, --context or --hosts (`docker node ls` on it lists the nodes).'}),
+          ? new AbortError(
+              `Service "${name}": Podman has no swarm mode (${set.hosts.map((h) => h.name).join(', ')}); services need a Docker Engine swarm manager`,
+              {
+                exit: 'PRECONDITION',
+                hint: 'Select the containers themselves (names, --filter label=...), or point --host at a Docker swarm manager.',
+              },
+            )
+          : new AbortError(
+              `Service "${name}": none of the hosts is a swarm manager (${set.hosts.map((h) => h.name).join(', ')})`,
+              {
+                exit: 'NOT_FOUND',
+                hint: 'Add a manager node with --host, --context or --hosts (`docker node ls` on it lists the nodes).',
+              },
+            ),
       })
     }
     return {services: [], failed}
@@ -221,7 +295,13 @@ async function selectServices(set: HostSet, names: readonly string[], add: (i: n
       service = await manager.engine.swarm.inspectService(name)
     } catch (error) {
       const info = toErrorInfo(error)
-      failed.push({ref: name, error: new AbortError(`Service "${name}" not found on the swarm manager ${manager.name}: ${info.message}`, {exit: info.code === 'NOT_FOUND' ? 'NOT_FOUND' : info.code, hint: 'List services with `docker service ls` on a manager.'})})
+      failed.push({
+        ref: name,
+        error: new AbortError(`Service "${name}" not found on the swarm manager ${manager.name}: ${info.message}`, {
+          exit: info.code === 'NOT_FOUND' ? 'NOT_FOUND' : info.code,
+          hint: 'List services with `docker service ls` on a manager.',
+        }),
+      })
       continue
     }
     const tasks = await manager.engine.swarm.tasks({service: [service.id], 'desired-state': ['running']})
@@ -234,13 +314,26 @@ async function selectServices(set: HostSet, names: readonly string[], add: (i: n
       rows.push({...task, ...(host ? {host: host.name} : {}), ...(node?.hostname ? {node: node.hostname} : {})})
       const taskRef = `${service.name}.${task.slot ?? task.id.slice(0, 12)}`
       if (!task.containerId) {
-        if (TASK_STATES_WITHOUT_CONTAINER.has(task.state)) warnings.push(`task ${taskRef} (${task.id.slice(0, 12)}) has no container yet (${task.state})`)
-        else warnings.push(`task ${taskRef} (${task.id.slice(0, 12)}) reports no container (${task.state}${task.message ? `: ${task.message}` : ''})`)
+        if (TASK_STATES_WITHOUT_CONTAINER.has(task.state))
+          warnings.push(`task ${taskRef} (${task.id.slice(0, 12)}) has no container yet (${task.state})`)
+        else
+          warnings.push(
+            `task ${taskRef} (${task.id.slice(0, 12)}) reports no container (${task.state}${task.message ? `: ${task.message}` : ''})`,
+          )
         continue
       }
       if (!host) {
         const where = node ? `node ${node.hostname} (${task.nodeId})` : `node ${task.nodeId ?? 'unknown'}`
-        failed.push({ref: taskRef, error: new AbortError(`Task ${taskRef} of service ${service.name} runs on ${where}, which is not among the reachable hosts`, {exit: 'ENGINE_UNREACHABLE', hint: `Add that node's engine with --host (e.g. ssh://${node?.hostname ?? '<node>'}) or --hosts.`})})
+        failed.push({
+          ref: taskRef,
+          error: new AbortError(
+            `Task ${taskRef} of service ${service.name} runs on ${where}, which is not among the reachable hosts`,
+            {
+              exit: 'ENGINE_UNREACHABLE',
+              hint: `Add that node's engine with --host (e.g. ssh://${node?.hostname ?? '<node>'}) or --hosts.`,
+            },
+          ),
+        })
         continue
       }
       add(hostIdx, {
@@ -248,7 +341,11 @@ async function selectServices(set: HostSet, names: readonly string[], add: (i: n
         id: task.containerId,
         name: `${service.name}.${task.slot ?? task.nodeId}.${task.id}`,
         service: {id: service.id, name: service.name},
-        task: {id: task.id, ...(task.slot === undefined ? {} : {slot: task.slot}), ...(task.nodeId ? {nodeId: task.nodeId} : {})},
+        task: {
+          id: task.id,
+          ...(task.slot === undefined ? {} : {slot: task.slot}),
+          ...(task.nodeId ? {nodeId: task.nodeId} : {}),
+        },
       })
     }
     if (tasks.length === 0) warnings.push(`service ${service.name} has no task with desired state running`)

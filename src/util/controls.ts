@@ -30,7 +30,9 @@ function visible(c: string): string {
  * `keepCr` keeps carriage returns (CSV fields, where CR and LF are quoted data).
  */
 export function neutralizeControls(value: unknown, opts: {singleLine?: boolean; keepCr?: boolean} = {}): string {
-  return String(value ?? '').replace(opts.singleLine ? CONTROL_OR_BREAK : CONTROL, (c) => (opts.keepCr && c === '\r' ? c : visible(c)))
+  return String(value ?? '').replace(opts.singleLine ? CONTROL_OR_BREAK : CONTROL, (c) =>
+    opts.keepCr && c === '\r' ? c : visible(c),
+  )
 }
 
 /** Whether a string holds a character neutralizeControls would replace. */
@@ -55,5 +57,8 @@ export function terminalSafe(text: string, keepColour = false): string {
 
 /** JSON.stringify, with DEL, C1 and the reordering format characters written as `\uNNNN` escapes too. */
 export function jsonText(value: unknown, space?: number): string {
-  return JSON.stringify(value, null, space).replace(JSON_RAW, (c) => `\\u${c.codePointAt(0)!.toString(16).padStart(4, '0')}`)
+  return JSON.stringify(value, null, space).replace(
+    JSON_RAW,
+    (c) => `\\u${c.codePointAt(0)!.toString(16).padStart(4, '0')}`,
+  )
 }

@@ -29,7 +29,8 @@ async function explainMkdir(path: string, original: NodeJS.ErrnoException): Prom
   for (const level of levels) {
     const st = await stat(level).catch((e: NodeJS.ErrnoException) => e)
     if (st instanceof Error) {
-      if (st.code === 'ENOTDIR') return Object.assign(new Error(`not a folder: ${level}`), {code: 'ENOTDIR', path: level})
+      if (st.code === 'ENOTDIR')
+        return Object.assign(new Error(`not a folder: ${level}`), {code: 'ENOTDIR', path: level})
       if (st.code !== 'ENOENT') return st
       try {
         await mkdir(level, {mode: DIR_MODE})

@@ -8,7 +8,10 @@ export type {Logger} from 'pino'
  */
 export function createDebugLogger(debug: boolean): Logger {
   if (!debug) return pino({level: 'silent'})
-  return pino({level: 'debug', base: undefined, timestamp: pino.stdTimeFunctions.isoTime}, pino.destination({fd: 2, sync: true}))
+  return pino(
+    {level: 'debug', base: undefined, timestamp: pino.stdTimeFunctions.isoTime},
+    pino.destination({fd: 2, sync: true}),
+  )
 }
 
 export const silentLogger: Logger = pino({level: 'silent'})

@@ -16,7 +16,11 @@ export interface StreamingRunOptions {
  * stream its output line by line, redacted, and on failure throw an ExternalCommandError naming the
  * program, its arguments and the last lines it printed.
  */
-export async function runStreaming(file: string, args: readonly string[], opts: StreamingRunOptions = {}): Promise<{stdout: string}> {
+export async function runStreaming(
+  file: string,
+  args: readonly string[],
+  opts: StreamingRunOptions = {},
+): Promise<{stdout: string}> {
   const {execa} = await import('execa')
   const child = execa(file, [...args], {
     ...(opts.cwd ? {cwd: opts.cwd} : {}),
@@ -54,12 +58,21 @@ export async function runStreaming(file: string, args: readonly string[], opts: 
   const result = await child
   await pumps
   if (result.failed) {
-    const reason = result.isCanceled ? 'interrupted' : result.exitCode === undefined ? (result.originalMessage ?? 'could not run') : `exit ${result.exitCode}`
+    const reason = result.isCanceled
+      ? 'interrupted'
+      : result.exitCode === undefined
+        ? (result.originalMessage ?? 'could not run')
+        : `exit ${result.exitCode}`
     const exit: ExitCodeName | undefined = result.isCanceled ? 'INTERRUPTED' : undefined
-    throw new ExternalCommandError(file, args, `${reason}${tail.length ? `; last output: ${tail.slice(-5).join(' | ')}` : ''}`, {
-      ...(result.exitCode === undefined ? {} : {exitStatus: result.exitCode}),
-      ...(exit ? {exit} : {}),
-    })
+    throw new ExternalCommandError(
+      file,
+      args,
+      `${reason}${tail.length ? `; last output: ${tail.slice(-5).join(' | ')}` : ''}`,
+      {
+        ...(result.exitCode === undefined ? {} : {exitStatus: result.exitCode}),
+        ...(exit ? {exit} : {}),
+      },
+    )
   }
   return {stdout: out.join('\n')}
 }

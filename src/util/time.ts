@@ -13,6 +13,10 @@ export function parseTimePoint(value: string, flag: string, now: Date = new Date
     return Math.floor(now.getTime() / 1000) - Number(rel[1]) * mult
   }
   const t = Date.parse(v)
-  if (Number.isNaN(t)) abort(`${flag} "${value}" is not a time`, {exit: 'USAGE', hint: 'Use an RFC 3339 date (2026-11-27T23:00:00Z), Unix seconds, or a duration such as 30m, 2h, 7d.'})
+  if (Number.isNaN(t))
+    abort(`${flag} "${value}" is not a time`, {
+      exit: 'USAGE',
+      hint: 'Use an RFC 3339 date (2026-11-27T23:00:00Z), Unix seconds, or a duration such as 30m, 2h, 7d.',
+    })
   return Math.floor(t / 1000)
 }

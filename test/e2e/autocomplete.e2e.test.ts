@@ -11,7 +11,7 @@ import {BIN, tempDir} from '../helpers/cli.js'
  * completes commands, topics' commands and flags.
  */
 describe('ir autocomplete (bash)', () => {
-  it('completes commands, a topic\'s commands and a command\'s flags in a real bash', async () => {
+  it("completes commands, a topic's commands and a command's flags in a real bash", async () => {
     const home = await tempDir('ir-ac-')
     const env = {HOME: home, XDG_CACHE_HOME: join(home, 'cache'), PATH: process.env.PATH ?? ''}
     const refresh = await execa('node', [BIN, 'autocomplete', '-r'], {env, reject: false, stdin: 'ignore'})
@@ -20,8 +20,30 @@ describe('ir autocomplete (bash)', () => {
     expect(script.exitCode, script.stderr).toBe(0)
     expect(script.stdout).toContain('bash_setup')
     const complete = (words: string[]): string =>
-      [`COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')})`, `COMP_CWORD=${words.length - 1}`, `COMP_LINE='${words.join(' ')}'`, `COMP_POINT=\${#COMP_LINE}`, 'COMPREPLY=()', '_ir_autocomplete', 'printf "%s\\n" "${COMPREPLY[@]}"', 'echo ---'].join('; ')
-    const bash = await execa('bash', ['--norc', '-c', [script.stdout, complete(['ir', 'isol']), complete(['ir', 'case', '']), complete(['ir', 'isolate', '--ca'])].join('\n')], {env, reject: false})
+      [
+        `COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')})`,
+        `COMP_CWORD=${words.length - 1}`,
+        `COMP_LINE='${words.join(' ')}'`,
+        `COMP_POINT=\${#COMP_LINE}`,
+        'COMPREPLY=()',
+        '_ir_autocomplete',
+        'printf "%s\\n" "${COMPREPLY[@]}"',
+        'echo ---',
+      ].join('; ')
+    const bash = await execa(
+      'bash',
+      [
+        '--norc',
+        '-c',
+        [
+          script.stdout,
+          complete(['ir', 'isol']),
+          complete(['ir', 'case', '']),
+          complete(['ir', 'isolate', '--ca']),
+        ].join('\n'),
+      ],
+      {env, reject: false},
+    )
     expect(bash.exitCode, bash.stderr).toBe(0)
     const [cmd, topic, flags] = bash.stdout.split(/^---$/m).map((s) => s.trim().split('\n'))
     expect(cmd).toEqual(['isolate'])

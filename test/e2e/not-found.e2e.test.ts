@@ -20,7 +20,10 @@ describe('a mistyped command', () => {
     const r = await runIr(['isolat', 'web'])
     expect(r.exitCode).toBe(127)
     expect(r.stdout).toBe('')
-    expect(r.stderr.trimEnd().split('\n')).toEqual(['Error: "ir isolat web" is not an ir command.', 'Hint: Did you mean "ir isolate"? Run "ir help" for the list of commands.'])
+    expect(r.stderr.trimEnd().split('\n')).toEqual([
+      'Error: "ir isolat web" is not an ir command.',
+      'Hint: Did you mean "ir isolate"? Run "ir help" for the list of commands.',
+    ])
     const topic = await runIr(['case', 'lis'])
     expect(topic.exitCode).toBe(127)
     expect(topic.stderr).toContain('Did you mean "ir case list"?')
@@ -31,7 +34,10 @@ describe('a mistyped command', () => {
 
   it('on a TTY: asks "Did you mean", runs the suggestion with its arguments on yes, exits 127 on no', async () => {
     const incidents = join(await tempDir('ir-nf-'), 'incidents')
-    const yes = await Terminal.start(['node', BIN, 'case', 'lis', '--json'], {cwd: '/tmp', env: {IR_INCIDENTS_DIR: incidents}})
+    const yes = await Terminal.start(['node', BIN, 'case', 'lis', '--json'], {
+      cwd: '/tmp',
+      env: {IR_INCIDENTS_DIR: incidents},
+    })
     terminals.push(yes)
     await yes.waitFor(/Did you mean case list\?/)
     await yes.keys('y', 'Enter')

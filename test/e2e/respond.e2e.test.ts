@@ -27,11 +27,17 @@ interface AuditEntry {
 }
 
 async function auditOf(caseId: string): Promise<AuditEntry[]> {
-  return (await readFile(join(incidents, caseId, 'audit.log'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l))
+  return (await readFile(join(incidents, caseId, 'audit.log'), 'utf8'))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
 }
 
 async function webContainer(): Promise<{id: string; name: string; imageId: string; state: string}> {
-  const list = await t.docker.listContainers({all: true, filters: {label: [`com.docker.compose.project=${labName}`, 'com.docker.compose.service=web']}})
+  const list = await t.docker.listContainers({
+    all: true,
+    filters: {label: [`com.docker.compose.project=${labName}`, 'com.docker.compose.service=web']},
+  })
   const c = list[0]!
   return {id: c.Id, name: c.Names[0]!.replace(/^\//, ''), imageId: c.ImageID, state: c.State}
 }
@@ -39,12 +45,18 @@ async function webContainer(): Promise<{id: string; name: string; imageId: strin
 /** The active inquirer question: the last line starting with "? ". */
 function activeQuestion(screen: string): string | undefined {
   const lines = screen.split('\n')
-  for (let i = lines.length - 1; i >= Math.max(0, lines.length - 25); i--) if (lines[i]!.startsWith('? ')) return lines.slice(i).join('\n')
+  for (let i = lines.length - 1; i >= Math.max(0, lines.length - 25); i--)
+    if (lines[i]!.startsWith('? ')) return lines.slice(i).join('\n')
   return undefined
 }
 
 /** Answer prompts until `until` shows up; `answer` returns the keys for a question (or undefined to fail). */
-async function drive(term: Terminal, until: RegExp, answer: (question: string) => Promise<boolean>, timeoutMs = 240_000): Promise<string> {
+async function drive(
+  term: Terminal,
+  until: RegExp,
+  answer: (question: string) => Promise<boolean>,
+  timeoutMs = 240_000,
+): Promise<string> {
   const deadline = Date.now() + timeoutMs
   let lastAnswered = ''
   let answeredAt = 0
@@ -111,15 +123,26 @@ beforeAll(async () => {
   incidents = join(root, 'incidents')
   env = {IR_INCIDENTS_DIR: incidents}
   const port = String(20000 + (parseInt(t.runId.slice(0, 4), 16) % 20000))
-  const up = await runIr(['lab', 'up', '--dir', labDir, '--name', labName, '--port', port, '--yes', '--json'], {env, cwd: root, timeout: 170_000})
+  const up = await runIr(['lab', 'up', '--dir', labDir, '--name', labName, '--port', port, '--yes', '--json'], {
+    env,
+    cwd: root,
+    timeout: 170_000,
+  })
   expect(up.exitCode, up.stderr).toBe(0)
 })
 
 afterAll(async () => {
   for (const term of terminals) await term.kill()
-  await runIr(['lab', 'down', '--dir', labDir, '--name', labName, '--yes'], {env, timeout: 170_000}).catch(() => undefined)
+  await runIr(['lab', 'down', '--dir', labDir, '--name', labName, '--yes'], {env, timeout: 170_000}).catch(
+    () => undefined,
+  )
   const evidence = await t.docker.listImages({filters: {label: ['ir.evidence=true']}})
-  for (const img of evidence) if (String(img.Labels?.['ir.case'] ?? '').startsWith('IR-') && String(img.Labels?.['ir.source.name'] ?? '').startsWith(labName)) t.trackImage(img.Id)
+  for (const img of evidence)
+    if (
+      String(img.Labels?.['ir.case'] ?? '').startsWith('IR-') &&
+      String(img.Labels?.['ir.source.name'] ?? '').startsWith(labName)
+    )
+      t.trackImage(img.Id)
   await t.cleanup()
 })
 
@@ -135,7 +158,11 @@ describe('ir respond in a real terminal', () => {
     const before = await webContainer()
     const term = await Terminal.start(['node', BIN, 'respond'], {cwd: labDir, env})
     terminals.push(term)
-    const screen = await drive(term, /Playbook breach: (succeeded|failed|stopped)/, answers(term, before.name, {skipFirstCredential: 'rotated at the provider by the vendor'}))
+    const screen = await drive(
+      term,
+      /Playbook breach: (succeeded|failed|stopped)/,
+      answers(term, before.name, {skipFirstCredential: 'rotated at the provider by the vendor'}),
+    )
     expect(screen).toMatch(/Playbook breach: succeeded/)
     expect(await term.exitCode()).toBe(0)
     const caseId = /Playbook breach: succeeded \(case (\S+), run/.exec(screen)![1]!
@@ -143,15 +170,33 @@ describe('ir respond in a real terminal', () => {
 
     const containment = JSON.parse(await readFile(join(caseDir, 'state', 'containment.json'), 'utf8'))
     // Isolated, then taken down by the rebuild: the record says both.
-    expect(containment.containers[before.id]).toMatchObject({status: 'removed', name: before.name, mode: 'pause', isolatedAt: expect.any(String), releasedAt: expect.any(String)})
+    expect(containment.containers[before.id]).toMatchObject({
+      status: 'removed',
+      name: before.name,
+      mode: 'pause',
+      isolatedAt: expect.any(String),
+      releasedAt: expect.any(String),
+    })
     const verify = await runIr(['case', 'verify', caseId, '--json'], {env})
     expect(verify.exitCode, verify.stdout).toBe(0)
-    const manifest = JSON.parse(await readFile(join(caseDir, 'manifest.json'), 'utf8')).artifacts as Array<{type: string}>
-    for (const type of ['container-inspect', 'image-tar', 'filesystem-export', 'log-archive', 'hardening-audit', 'report-html']) expect(manifest.map((a) => a.type)).toContain(type)
+    const manifest = JSON.parse(await readFile(join(caseDir, 'manifest.json'), 'utf8')).artifacts as Array<{
+      type: string
+    }>
+    for (const type of [
+      'container-inspect',
+      'image-tar',
+      'filesystem-export',
+      'log-archive',
+      'hardening-audit',
+      'report-html',
+    ])
+      expect(manifest.map((a) => a.type)).toContain(type)
     const rotation = JSON.parse(await readFile(join(caseDir, 'state', 'rotation.json'), 'utf8'))
     expect(JSON.stringify(rotation)).toContain('rotated at the provider by the vendor')
     const audit = await auditOf(caseId)
-    expect(audit.some((e) => e.action === 'rotate.decision' && (e.details as {decision?: string})?.decision === 'skipped')).toBe(true)
+    expect(
+      audit.some((e) => e.action === 'rotate.decision' && (e.details as {decision?: string})?.decision === 'skipped'),
+    ).toBe(true)
     expect(audit.some((e) => e.action === 'rebuild' && e.outcome === 'success')).toBe(true)
     expect(audit.some((e) => e.action === 'audit.hardening')).toBe(true)
     expect(await readFile(join(caseDir, 'report.html'), 'utf8')).toContain(caseId)
@@ -185,7 +230,11 @@ describe('ir respond in a real terminal', () => {
     const web = await webContainer()
     const first = await Terminal.start(['node', BIN, 'respond'], {cwd: labDir, env})
     terminals.push(first)
-    await drive(first, /Playbook breach: stopped/, answers(first, web.name, {skipFirstCredential: 'n/a', stopAtCollect: true}))
+    await drive(
+      first,
+      /Playbook breach: stopped/,
+      answers(first, web.name, {skipFirstCredential: 'n/a', stopAtCollect: true}),
+    )
     const code = await first.exitCode()
     const screen = await first.screen()
     expect(code, screen.split('\n').slice(-15).join('\n')).toBe(7)
@@ -197,13 +246,20 @@ describe('ir respond in a real terminal', () => {
 
     const second = await Terminal.start(['node', BIN, 'respond', '--resume', '--case', caseId], {cwd: labDir, env})
     terminals.push(second)
-    const done = await drive(second, /Playbook breach: (succeeded|failed|stopped)/, answers(second, web.name, {skipFirstCredential: 'rotated by the vendor'}))
+    const done = await drive(
+      second,
+      /Playbook breach: (succeeded|failed|stopped)/,
+      answers(second, web.name, {skipFirstCredential: 'rotated by the vendor'}),
+    )
     expect(done).toMatch(/Resuming breach: \d+ of 11 steps done/)
     expect(done).toMatch(/Playbook breach: succeeded/)
     const journal = JSON.parse(await readFile(join(incidents, caseId, 'playbook-run.json'), 'utf8'))
     for (const s of journal.steps) expect(s, s.id).toMatchObject({state: 'succeeded', attempts: 1})
     const audit = await auditOf(caseId)
-    const successes = audit.filter((e) => e.action === 'playbook.step' && e.outcome === 'success').map((e) => e.target).sort()
+    const successes = audit
+      .filter((e) => e.action === 'playbook.step' && e.outcome === 'success')
+      .map((e) => e.target)
+      .sort()
     expect(successes).toEqual(journal.steps.map((s: {id: string}) => s.id).sort())
     expect(audit.filter((e) => e.action === 'isolate' && e.outcome === 'success')).toHaveLength(1)
     expect(audit.filter((e) => e.action === 'snapshot' && e.outcome === 'success')).toHaveLength(1)

@@ -15,7 +15,10 @@ export interface RunResult {
 }
 
 /** Run the built `ir` binary as a user would (no TTY: stdin is closed). */
-export async function runIr(args: string[], opts: {cwd?: string; env?: Record<string, string>; input?: string; timeout?: number} = {}): Promise<RunResult> {
+export async function runIr(
+  args: string[],
+  opts: {cwd?: string; env?: Record<string, string>; input?: string; timeout?: number} = {},
+): Promise<RunResult> {
   const r = await execa('node', [BIN, ...args], {
     cwd: opts.cwd ?? ROOT,
     env: {...opts.env, FORCE_COLOR: '0'},

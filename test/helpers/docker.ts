@@ -40,7 +40,21 @@ export class TestDocker {
     return {id: net.id, name}
   }
 
-  async run(what: string, opts: {cmd: string[]; network?: string; aliases?: string[]; ip?: string; env?: string[]; hostConfig?: Docker.HostConfig; user?: string; labels?: Record<string, string>; image?: string; healthcheck?: Docker.ContainerCreateOptions['Healthcheck']}): Promise<{id: string; name: string}> {
+  async run(
+    what: string,
+    opts: {
+      cmd: string[]
+      network?: string
+      aliases?: string[]
+      ip?: string
+      env?: string[]
+      hostConfig?: Docker.HostConfig
+      user?: string
+      labels?: Record<string, string>
+      image?: string
+      healthcheck?: Docker.ContainerCreateOptions['Healthcheck']
+    },
+  ): Promise<{id: string; name: string}> {
     const name = this.name(what)
     const c = await this.docker.createContainer({
       name,
@@ -52,7 +66,16 @@ export class TestDocker {
       ...(opts.user ? {User: opts.user} : {}),
       HostConfig: {...(opts.network ? {NetworkMode: opts.network} : {}), ...opts.hostConfig},
       ...(opts.network && opts.network !== 'host' && !opts.network.startsWith('container:')
-        ? {NetworkingConfig: {EndpointsConfig: {[opts.network]: {...(opts.aliases ? {Aliases: opts.aliases} : {}), ...(opts.ip ? {IPAMConfig: {IPv4Address: opts.ip}} : {})}}}}
+        ? {
+            NetworkingConfig: {
+              EndpointsConfig: {
+                [opts.network]: {
+                  ...(opts.aliases ? {Aliases: opts.aliases} : {}),
+                  ...(opts.ip ? {IPAMConfig: {IPv4Address: opts.ip}} : {}),
+                },
+              },
+            },
+          }
         : {}),
     })
     await c.start()
@@ -60,8 +83,19 @@ export class TestDocker {
   }
 
   /** An HTTP server (busybox httpd) serving a page with the given body. */
-  httpServer(what: string, body: string, network: string, aliases: string[], extra: {env?: string[]; ip?: string} = {}): Promise<{id: string; name: string}> {
-    return this.run(what, {cmd: ['sh', '-c', `echo ${body} > /www/index.html && exec httpd -f -p 80 -h /www`], network, aliases, ...extra})
+  httpServer(
+    what: string,
+    body: string,
+    network: string,
+    aliases: string[],
+    extra: {env?: string[]; ip?: string} = {},
+  ): Promise<{id: string; name: string}> {
+    return this.run(what, {
+      cmd: ['sh', '-c', `echo ${body} > /www/index.html && exec httpd -f -p 80 -h /www`],
+      network,
+      aliases,
+      ...extra,
+    })
   }
 
   async inspect(id: string): Promise<Docker.ContainerInspectInfo> {
@@ -70,7 +104,11 @@ export class TestDocker {
 
   /** Fetch http://ip/ from inside a client container, bounded by nc's and our own timeouts. */
   async fetch(client: string, ip: string): Promise<{ok: boolean; body: string}> {
-    const r = await execa('docker', ['exec', client, 'sh', '-c', `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 ${ip} 80`], {reject: false, timeout: 15_000})
+    const r = await execa(
+      'docker',
+      ['exec', client, 'sh', '-c', `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 ${ip} 80`],
+      {reject: false, timeout: 15_000},
+    )
     return {ok: r.exitCode === 0 && /200 OK/.test(r.stdout), body: r.stdout}
   }
 
@@ -81,19 +119,38 @@ export class TestDocker {
   async cleanup(): Promise<void> {
     const filters = {label: [`ir.test.run=${this.runId}`]}
     const containers = await this.docker.listContainers({all: true, filters})
-    await Promise.all(containers.map(async (c) => {
-      const ct = this.docker.getContainer(c.Id)
-      if (c.State === 'paused') await ct.unpause().catch(() => undefined)
-      await ct.remove({force: true, v: true}).catch(() => undefined)
-    }))
+    await Promise.all(
+      containers.map(async (c) => {
+        const ct = this.docker.getContainer(c.Id)
+        if (c.State === 'paused') await ct.unpause().catch(() => undefined)
+        await ct.remove({force: true, v: true}).catch(() => undefined)
+      }),
+    )
     const networks = await this.docker.listNetworks({filters})
-    await Promise.all(networks.map((n) => this.docker.getNetwork(n.Id).remove().catch(() => undefined)))
+    await Promise.all(
+      networks.map((n) =>
+        this.docker
+          .getNetwork(n.Id)
+          .remove()
+          .catch(() => undefined),
+      ),
+    )
     const images = await this.docker.listImages({filters})
     for (const ref of [...images.map((i) => i.Id), ...this.extraImages]) {
-      await this.docker.getImage(ref).remove({force: true}).catch(() => undefined)
+      await this.docker
+        .getImage(ref)
+        .remove({force: true})
+        .catch(() => undefined)
     }
     const volumes = await this.docker.listVolumes({filters})
-    await Promise.all((volumes.Volumes ?? []).map((v) => this.docker.getVolume(v.Name).remove().catch(() => undefined)))
+    await Promise.all(
+      (volumes.Volumes ?? []).map((v) =>
+        this.docker
+          .getVolume(v.Name)
+          .remove()
+          .catch(() => undefined),
+      ),
+    )
   }
 }
 
@@ -108,8 +165,12 @@ export async function hostFetch(url: string, timeoutMs = 10_000): Promise<{statu
     const r = await fetch(url, {signal: AbortSignal.timeout(timeoutMs)})
     return {status: r.status, text: await r.text()}
   }
-  const script = 'fetch(process.argv[1],{signal:AbortSignal.timeout(Number(process.argv[2]))}).then(async(r)=>{process.stdout.write(JSON.stringify({status:r.status,text:await r.text()}))},(e)=>{console.error(String(e.cause??e));process.exit(1)})'
-  const r = await execa('nsenter', [`--net=/run/netns/${ns}`, process.execPath, '-e', script, url, String(timeoutMs)], {reject: false, timeout: timeoutMs + 5_000})
+  const script =
+    'fetch(process.argv[1],{signal:AbortSignal.timeout(Number(process.argv[2]))}).then(async(r)=>{process.stdout.write(JSON.stringify({status:r.status,text:await r.text()}))},(e)=>{console.error(String(e.cause??e));process.exit(1)})'
+  const r = await execa('nsenter', [`--net=/run/netns/${ns}`, process.execPath, '-e', script, url, String(timeoutMs)], {
+    reject: false,
+    timeout: timeoutMs + 5_000,
+  })
   if (r.exitCode !== 0) throw new Error(`fetch ${url} in network namespace ${ns} failed: ${r.stderr}`)
   return JSON.parse(r.stdout) as {status: number; text: string}
 }

@@ -35,7 +35,8 @@ export interface ExtraEngine {
 }
 
 export async function canRunExtraEngines(): Promise<{ok: boolean; reason?: string}> {
-  if (process.getuid?.() !== 0) return {ok: false, reason: 'extra dockerd instances need root (the tests run as a non-root user)'}
+  if (process.getuid?.() !== 0)
+    return {ok: false, reason: 'extra dockerd instances need root (the tests run as a non-root user)'}
   const which = await execa('sh', ['-c', 'command -v dockerd'], {reject: false})
   if (which.exitCode !== 0) return {ok: false, reason: 'dockerd is not installed'}
   return {ok: true}
@@ -55,7 +56,10 @@ export class ExtraEngines {
   /** Extra daemon.json settings per engine number (keys dockerd is not also given on its command line). */
   private daemonJson: Record<number, Record<string, unknown>> = {}
 
-  async start(count: number, opts: {tls?: number[]; netns?: boolean; daemonJson?: Record<number, Record<string, unknown>>} = {}): Promise<ExtraEngine[]> {
+  async start(
+    count: number,
+    opts: {tls?: number[]; netns?: boolean; daemonJson?: Record<number, Record<string, unknown>>} = {},
+  ): Promise<ExtraEngine[]> {
     this.daemonJson = opts.daemonJson ?? {}
     await mkdir(this.runDir, {recursive: true, mode: 0o700})
     this.dataDir = await mkdtemp(join(tmpdir(), `ir-test-engines-${this.id}-`))
@@ -113,13 +117,81 @@ export class ExtraEngines {
     const dir = join(this.dataDir, 'tls')
     await mkdir(join(dir, 'client'), {recursive: true, mode: 0o700})
     const ossl = (args: string[]): Promise<unknown> => execa('openssl', args, {cwd: dir, stdin: 'ignore'})
-    await ossl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca-key.pem', '-out', 'client/ca.pem', '-days', '2', '-subj', '/CN=ir-test-ca'])
+    await ossl([
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'ca-key.pem',
+      '-out',
+      'client/ca.pem',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=ir-test-ca',
+    ])
     await writeFileText(join(dir, 'server.ext'), 'subjectAltName = IP:127.0.0.1\nextendedKeyUsage = serverAuth\n')
     await writeFileText(join(dir, 'client.ext'), 'extendedKeyUsage = clientAuth\n')
-    await ossl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server-key.pem', '-out', 'server.csr', '-subj', '/CN=127.0.0.1'])
-    await ossl(['x509', '-req', '-in', 'server.csr', '-CA', 'client/ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial', '-out', 'server-cert.pem', '-days', '2', '-extfile', 'server.ext'])
-    await ossl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'client/key.pem', '-out', 'client.csr', '-subj', '/CN=ir-test-client'])
-    await ossl(['x509', '-req', '-in', 'client.csr', '-CA', 'client/ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial', '-out', 'client/cert.pem', '-days', '2', '-extfile', 'client.ext'])
+    await ossl([
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'server-key.pem',
+      '-out',
+      'server.csr',
+      '-subj',
+      '/CN=127.0.0.1',
+    ])
+    await ossl([
+      'x509',
+      '-req',
+      '-in',
+      'server.csr',
+      '-CA',
+      'client/ca.pem',
+      '-CAkey',
+      'ca-key.pem',
+      '-CAcreateserial',
+      '-out',
+      'server-cert.pem',
+      '-days',
+      '2',
+      '-extfile',
+      'server.ext',
+    ])
+    await ossl([
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'client/key.pem',
+      '-out',
+      'client.csr',
+      '-subj',
+      '/CN=ir-test-client',
+    ])
+    await ossl([
+      'x509',
+      '-req',
+      '-in',
+      'client.csr',
+      '-CA',
+      'client/ca.pem',
+      '-CAkey',
+      'ca-key.pem',
+      '-CAcreateserial',
+      '-out',
+      'client/cert.pem',
+      '-days',
+      '2',
+      '-extfile',
+      'client.ext',
+    ])
     return dir
   }
 
@@ -169,26 +241,52 @@ export class ExtraEngines {
     await execa('ip', [...inNs, 'link', 'set', bridge, 'up'], {reject: false})
     const config = join(this.dataDir, `daemon-${e.n}.json`)
     e.config = config
-    await writeFile(config, JSON.stringify({'deprecated-key-path': join(this.dataDir, `key-${e.n}.json`), ...this.daemonJson[e.n]}))
+    await writeFile(
+      config,
+      JSON.stringify({'deprecated-key-path': join(this.dataDir, `key-${e.n}.json`), ...this.daemonJson[e.n]}),
+    )
     const args = [
-      '--config-file', config,
-      '--host', e.host,
-      '--data-root', e.dataRoot,
-      '--exec-root', e.execRoot,
-      '--pidfile', e.pidfile,
-      '--bridge', bridge,
+      '--config-file',
+      config,
+      '--host',
+      e.host,
+      '--data-root',
+      e.dataRoot,
+      '--exec-root',
+      e.execRoot,
+      '--pidfile',
+      e.pidfile,
+      '--bridge',
+      bridge,
       '--iptables=false',
       '--ip-masq=false',
       '--ip-forward=false',
-      '--shutdown-timeout', '3',
-      '--default-address-pool', `base=10.${second}.0.0/16,size=24`,
-      '--log-level', 'warn',
-      ...(e.tls ? ['--host', e.tls.host, '--tlsverify', '--tlscacert', join(e.tls.dir, 'ca.pem'), '--tlscert', join(e.tls.dir, '..', 'server-cert.pem'), '--tlskey', join(e.tls.dir, '..', 'server-key.pem')] : []),
+      '--shutdown-timeout',
+      '3',
+      '--default-address-pool',
+      `base=10.${second}.0.0/16,size=24`,
+      '--log-level',
+      'warn',
+      ...(e.tls
+        ? [
+            '--host',
+            e.tls.host,
+            '--tlsverify',
+            '--tlscacert',
+            join(e.tls.dir, 'ca.pem'),
+            '--tlscert',
+            join(e.tls.dir, '..', 'server-cert.pem'),
+            '--tlskey',
+            join(e.tls.dir, '..', 'server-key.pem'),
+          ]
+        : []),
     ]
     const {openSync} = await import('node:fs')
     const out = openSync(e.log, 'a')
     // In its own network namespace only (the file system is shared: its socket is reachable from here).
-    e.proc = e.netns ? spawn('nsenter', [`--net=/run/netns/${e.netns}`, '--', 'dockerd', ...args], {stdio: ['ignore', out, out]}) : spawn('dockerd', args, {stdio: ['ignore', out, out]})
+    e.proc = e.netns
+      ? spawn('nsenter', [`--net=/run/netns/${e.netns}`, '--', 'dockerd', ...args], {stdio: ['ignore', out, out]})
+      : spawn('dockerd', args, {stdio: ['ignore', out, out]})
     const proc = e.proc
     let exited: number | null | undefined
     proc.once('exit', (code) => {
@@ -196,7 +294,10 @@ export class ExtraEngines {
     })
     const docker = this.docker(e)
     for (let i = 0; i < 240; i++) {
-      if (exited !== undefined) throw new Error(`dockerd ${e.n} exited (${exited}): ${(await readFile(e.log, 'utf8')).split('\n').slice(-15).join('\n')}`)
+      if (exited !== undefined)
+        throw new Error(
+          `dockerd ${e.n} exited (${exited}): ${(await readFile(e.log, 'utf8')).split('\n').slice(-15).join('\n')}`,
+        )
       await this.restoreDocker0()
       try {
         await docker.ping()
@@ -224,15 +325,17 @@ export class ExtraEngines {
   /** Copy an image from an engine (the shared one by default) into the extra engines (docker save | docker load, through the API); `only` picks them by index. */
   async loadImage(from: Docker, ref: string, only?: number[]): Promise<void> {
     await Promise.all(
-      this.engines.filter((_, i) => !only || only.includes(i)).map(async (e) => {
-        const tar = await from.getImage(ref).get()
-        const stream = await this.docker(e).loadImage(tar as unknown as NodeJS.ReadableStream)
-        await new Promise<void>((resolve, reject) => {
-          stream.on('error', reject)
-          stream.on('end', resolve)
-          stream.resume()
-        })
-      }),
+      this.engines
+        .filter((_, i) => !only || only.includes(i))
+        .map(async (e) => {
+          const tar = await from.getImage(ref).get()
+          const stream = await this.docker(e).loadImage(tar as unknown as NodeJS.ReadableStream)
+          await new Promise<void>((resolve, reject) => {
+            stream.on('error', reject)
+            stream.on('end', resolve)
+            stream.resume()
+          })
+        }),
     )
   }
 
@@ -245,7 +348,11 @@ export class ExtraEngines {
       try {
         const info = (await d.info()) as {Swarm?: {LocalNodeState?: string}}
         if (info.Swarm?.LocalNodeState && info.Swarm.LocalNodeState !== 'inactive') {
-          for (const s of await d.listServices()) await d.getService(s.ID).remove().catch(() => undefined)
+          for (const s of await d.listServices())
+            await d
+              .getService(s.ID)
+              .remove()
+              .catch(() => undefined)
           await d.swarmLeave({force: true}).catch(() => undefined)
         }
         for (const c of await d.listContainers({all: true})) {
@@ -256,7 +363,10 @@ export class ExtraEngines {
         // Bridges (br-*, docker_gwbridge) outlive the daemon: remove every network it made.
         for (const n of await d.listNetworks()) {
           if (['bridge', 'host', 'none'].includes(n.Name)) continue
-          await d.getNetwork(n.Id).remove().catch(() => undefined)
+          await d
+            .getNetwork(n.Id)
+            .remove()
+            .catch(() => undefined)
         }
       } catch {
         // the engine may already be stopped by the test
@@ -269,7 +379,10 @@ export class ExtraEngines {
     }
     await this.restoreDocker0()
     // Anything still mounted under our roots (a daemon killed hard leaves overlay and netns mounts).
-    const mounts = (await readFile('/proc/mounts', 'utf8')).split('\n').map((l) => l.split(' ')[1] ?? '').filter((m) => (this.dataDir && m.startsWith(this.dataDir)) || m.startsWith(this.runDir))
+    const mounts = (await readFile('/proc/mounts', 'utf8'))
+      .split('\n')
+      .map((l) => l.split(' ')[1] ?? '')
+      .filter((m) => (this.dataDir && m.startsWith(this.dataDir)) || m.startsWith(this.runDir))
     for (const m of mounts.reverse()) await execa('umount', ['-l', m], {reject: false})
     if (this.dataDir) await rm(this.dataDir, {recursive: true, force: true})
     await rm(this.runDir, {recursive: true, force: true})

@@ -1,11 +1,31 @@
 import {Readable} from 'node:stream'
 
 import {toContainerDetails} from '../../src/docker/dockerode-engine.js'
-import type {ContainerClient, ContainerDetails, Engine, ImageClient, NetworkClient, SwarmClient, VolumeClient} from '../../src/docker/types.js'
+import type {
+  ContainerClient,
+  ContainerDetails,
+  Engine,
+  ImageClient,
+  NetworkClient,
+  SwarmClient,
+  VolumeClient,
+} from '../../src/docker/types.js'
 
 /** A fake engine behind the project's own interfaces, for unit tests of services (no Docker socket). */
-export function fakeContainer(over: {id?: string; name?: string; state?: string; env?: string[]; image?: string; labels?: Record<string, string>; networks?: string[]} = {}): ContainerDetails {
-  const networks = Object.fromEntries((over.networks ?? []).map((n) => [n, {NetworkID: `net-${n}`, Aliases: [], Links: null, IPAddress: '10.9.0.2'}]))
+export function fakeContainer(
+  over: {
+    id?: string
+    name?: string
+    state?: string
+    env?: string[]
+    image?: string
+    labels?: Record<string, string>
+    networks?: string[]
+  } = {},
+): ContainerDetails {
+  const networks = Object.fromEntries(
+    (over.networks ?? []).map((n) => [n, {NetworkID: `net-${n}`, Aliases: [], Links: null, IPAddress: '10.9.0.2'}]),
+  )
   return toContainerDetails({
     Id: over.id ?? 'f'.repeat(64),
     Name: `/${over.name ?? 'fake'}`,
@@ -48,7 +68,10 @@ export class FakeEngine implements Engine {
   exportTar: () => Readable = () => Readable.from([Buffer.alloc(1024)])
   saveTar: () => Readable = () => Readable.from([Buffer.alloc(1024)])
 
-  constructor(private readonly containers_: ContainerDetails[], endpoint?: string) {
+  constructor(
+    private readonly containers_: ContainerDetails[],
+    endpoint?: string,
+  ) {
     if (endpoint) this.endpoint = endpoint
   }
 
@@ -70,7 +93,15 @@ export class FakeEngine implements Engine {
       this.containers_
         .filter((c) => (opts.all ?? true) || c.state === 'running' || c.state === 'paused')
         .filter((c) => matches(c, opts.filters))
-        .map((c) => ({id: c.id, names: [c.name], image: c.image, imageId: c.imageId, state: c.state, status: c.state, labels: c.labels})),
+        .map((c) => ({
+          id: c.id,
+          names: [c.name],
+          image: c.image,
+          imageId: c.imageId,
+          state: c.state,
+          status: c.state,
+          labels: c.labels,
+        })),
     inspect: async (id) => structuredClone(this.find(id)),
     pause: async (id) => (this.calls.push(`pause ${id}`), this.setState(id, ['running'], 'paused')),
     unpause: async (id) => (this.calls.push(`unpause ${id}`), this.setState(id, ['paused'], 'running')),
@@ -106,7 +137,15 @@ export class FakeEngine implements Engine {
   }
 
   readonly images: ImageClient = {
-    inspect: async (ref) => ({id: ref, repoTags: [], labels: {}, created: new Date().toISOString(), size: 0, user: '', repoDigests: []}),
+    inspect: async (ref) => ({
+      id: ref,
+      repoTags: [],
+      labels: {},
+      created: new Date().toISOString(),
+      size: 0,
+      user: '',
+      repoDigests: [],
+    }),
     list: async () => [],
     save: async () => this.saveTar(),
     remove: async () => 'done',

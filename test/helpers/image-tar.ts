@@ -32,7 +32,8 @@ export async function readSavedImage(path: string): Promise<SavedImage> {
   for await (const e of extract) {
     const chunks: Buffer[] = []
     for await (const c of e) chunks.push(c as Buffer)
-    if (e.header.type === 'symlink' && e.header.linkname) links.set(e.header.name, posix.normalize(posix.join(posix.dirname(e.header.name), e.header.linkname)))
+    if (e.header.type === 'symlink' && e.header.linkname)
+      links.set(e.header.name, posix.normalize(posix.join(posix.dirname(e.header.name), e.header.linkname)))
     else if (e.header.type === 'file') members.set(e.header.name, Buffer.concat(chunks))
   }
   const get = (name: string): Buffer => {
@@ -40,7 +41,8 @@ export async function readSavedImage(path: string): Promise<SavedImage> {
     if (!b) throw new Error(`${path}: no member ${name}`)
     return b
   }
-  const layout = members.has('index.json') && [...members.keys()].some((n) => n.startsWith('blobs/sha256/')) ? 'oci' : 'docker'
+  const layout =
+    members.has('index.json') && [...members.keys()].some((n) => n.startsWith('blobs/sha256/')) ? 'oci' : 'docker'
   const manifest = JSON.parse(get('manifest.json').toString('utf8')) as Array<{Config: string; Layers: string[]}>
   const entry = manifest[0]!
   const configBytes = get(entry.Config)
@@ -52,14 +54,16 @@ export async function readSavedImage(path: string): Promise<SavedImage> {
       const hex = /^blobs\/sha256\/([0-9a-f]{64})$/.exec(name)?.[1]
       if (hex && sha(bytes) !== `sha256:${hex}`) throw new Error(`${path}: blob ${name} does not match its digest`)
     }
-    if (`blobs/sha256/${configDigest.slice(7)}` !== entry.Config) throw new Error(`${path}: manifest.json names config ${entry.Config}, digest is ${configDigest}`)
+    if (`blobs/sha256/${configDigest.slice(7)}` !== entry.Config)
+      throw new Error(`${path}: manifest.json names config ${entry.Config}, digest is ${configDigest}`)
   }
   const diffIds = config.rootfs?.diff_ids ?? []
   const layers = entry.Layers.map((p, i) => {
     const bytes = get(p)
     const plain = bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes
     const diffId = sha(plain)
-    if (diffIds[i] !== diffId) throw new Error(`${path}: layer ${p} has diff id ${diffId}, the config says ${diffIds[i]}`)
+    if (diffIds[i] !== diffId)
+      throw new Error(`${path}: layer ${p} has diff id ${diffId}, the config says ${diffIds[i]}`)
     return {path: p, bytes: plain, diffId}
   })
   return {layout, config: config as Record<string, unknown>, configDigest, layers, members}
@@ -86,7 +90,11 @@ export async function layerFiles(image: SavedImage): Promise<string[]> {
 export async function skopeoCopies(path: string, layout: 'oci' | 'docker'): Promise<{ok: boolean; output: string}> {
   const dir = await mkdtemp(join(tmpdir(), 'ir-skopeo-'))
   try {
-    const r = await execa('skopeo', ['copy', '--quiet', `${layout === 'oci' ? 'oci-archive' : 'docker-archive'}:${path}`, `dir:${join(dir, 'out')}`], {reject: false, timeout: 120_000})
+    const r = await execa(
+      'skopeo',
+      ['copy', '--quiet', `${layout === 'oci' ? 'oci-archive' : 'docker-archive'}:${path}`, `dir:${join(dir, 'out')}`],
+      {reject: false, timeout: 120_000},
+    )
     return {ok: r.exitCode === 0, output: r.stdout + r.stderr}
   } finally {
     await rm(dir, {recursive: true, force: true})

@@ -8,7 +8,11 @@ import {CaseStore} from '../../src/case/case-store.js'
  * the times are spread like a real incident. Evidence files are real (hashed, in the manifest).
  * Returns the case folder. Nothing here touches Docker.
  */
-export async function seedIncident(root: string, id: string, opts: {start: Date; container: string}): Promise<{dir: string; start: Date}> {
+export async function seedIncident(
+  root: string,
+  id: string,
+  opts: {start: Date; container: string},
+): Promise<{dir: string; start: Date}> {
   const at = (minutes: number): void => {
     vi.setSystemTime(new Date(opts.start.getTime() + minutes * 60_000))
   }
@@ -18,35 +22,133 @@ export async function seedIncident(root: string, id: string, opts: {start: Date;
     const store = new CaseStore(root)
     const {kase} = await store.open({id, title: 'Crypto-miner in the checkout web tier', severity: 'high'})
     const c = opts.container
-    const source = {containerId: 'f'.repeat(64), containerName: c, image: 'shop/web:1.4.2', imageId: `sha256:${'a'.repeat(64)}`, engine: 'unix:///var/run/docker.sock'}
+    const source = {
+      containerId: 'f'.repeat(64),
+      containerName: c,
+      image: 'shop/web:1.4.2',
+      imageId: `sha256:${'a'.repeat(64)}`,
+      engine: 'unix:///var/run/docker.sock',
+    }
 
     at(1)
-    await kase.record({action: 'timeline.event', outcome: 'info', details: {at: new Date(opts.start.getTime() - 14 * 60_000).toISOString(), message: 'CPU saturation alert on web-1 paged on-call'}, msg: 'Responder event'})
+    await kase.record({
+      action: 'timeline.event',
+      outcome: 'info',
+      details: {
+        at: new Date(opts.start.getTime() - 14 * 60_000).toISOString(),
+        message: 'CPU saturation alert on web-1 paged on-call',
+      },
+      msg: 'Responder event',
+    })
     at(9.2)
-    await kase.addJsonEvidence({name: `${c}/inspect.json`, type: 'container-inspect', source, data: {Id: source.containerId, Name: `/${c}`, Config: {Env: ['DB_PASSWORD=do-not-leak', 'MODE=prod']}}})
-    await kase.record({action: 'isolate', target: c, outcome: 'success', msg: `Isolated: ${c} (ffffffffffff)`, details: {mode: 'pause'}})
+    await kase.addJsonEvidence({
+      name: `${c}/inspect.json`,
+      type: 'container-inspect',
+      source,
+      data: {Id: source.containerId, Name: `/${c}`, Config: {Env: ['DB_PASSWORD=do-not-leak', 'MODE=prod']}},
+    })
+    await kase.record({
+      action: 'isolate',
+      target: c,
+      outcome: 'success',
+      msg: `Isolated: ${c} (ffffffffffff)`,
+      details: {mode: 'pause'},
+    })
     at(16.5)
-    await kase.addEvidence({name: `${c}/snapshot.tar`, type: 'container-snapshot', source, content: Buffer.alloc(4096, 7)})
-    await kase.record({action: 'snapshot', target: c, outcome: 'success', msg: `Snapshot of ${c} committed and exported`})
+    await kase.addEvidence({
+      name: `${c}/snapshot.tar`,
+      type: 'container-snapshot',
+      source,
+      content: Buffer.alloc(4096, 7),
+    })
+    await kase.record({
+      action: 'snapshot',
+      target: c,
+      outcome: 'success',
+      msg: `Snapshot of ${c} committed and exported`,
+    })
     at(21.75)
-    await kase.addEvidence({name: `${c}/logs.txt`, type: 'container-logs', source, content: 'GET /checkout 200\nxmrig started\n'})
-    await kase.record({action: 'collect', target: c, outcome: 'success', msg: `Logs, processes and changed files of ${c} collected`})
+    await kase.addEvidence({
+      name: `${c}/logs.txt`,
+      type: 'container-logs',
+      source,
+      content: 'GET /checkout 200\nxmrig started\n',
+    })
+    await kase.record({
+      action: 'collect',
+      target: c,
+      outcome: 'success',
+      msg: `Logs, processes and changed files of ${c} collected`,
+    })
     at(34)
-    await kase.record({action: 'rotate.decision', outcome: 'success', details: {name: 'DB_PASSWORD', kind: 'env', sources: [c, 'worker-1'], decision: 'generated'}, msg: 'DB_PASSWORD rotated (new value generated)'})
-    await kase.record({action: 'rotate.decision', outcome: 'success', details: {name: 'STRIPE_API_KEY', kind: 'env', sources: [c], decision: 'marked-rotated', reason: 'rotated in the Stripe dashboard'}, msg: 'STRIPE_API_KEY marked rotated elsewhere'})
-    await kase.record({action: 'rotate.decision', outcome: 'skipped', details: {name: 'LEGACY_FTP_TOKEN', kind: 'secret', sources: ['batch-1'], decision: 'skipped', reason: 'service decommissioned next week'}, msg: 'LEGACY_FTP_TOKEN skipped'})
-    await kase.record({action: 'rotate.summary', outcome: 'partial', details: {counts: {generated: 1, marked: 1, skipped: 1}, remaining: 1, servicesToRestart: ['web', 'worker']}, msg: 'Rotation: 1 credential remaining'})
+    await kase.record({
+      action: 'rotate.decision',
+      outcome: 'success',
+      details: {name: 'DB_PASSWORD', kind: 'env', sources: [c, 'worker-1'], decision: 'generated'},
+      msg: 'DB_PASSWORD rotated (new value generated)',
+    })
+    await kase.record({
+      action: 'rotate.decision',
+      outcome: 'success',
+      details: {
+        name: 'STRIPE_API_KEY',
+        kind: 'env',
+        sources: [c],
+        decision: 'marked-rotated',
+        reason: 'rotated in the Stripe dashboard',
+      },
+      msg: 'STRIPE_API_KEY marked rotated elsewhere',
+    })
+    await kase.record({
+      action: 'rotate.decision',
+      outcome: 'skipped',
+      details: {
+        name: 'LEGACY_FTP_TOKEN',
+        kind: 'secret',
+        sources: ['batch-1'],
+        decision: 'skipped',
+        reason: 'service decommissioned next week',
+      },
+      msg: 'LEGACY_FTP_TOKEN skipped',
+    })
+    await kase.record({
+      action: 'rotate.summary',
+      outcome: 'partial',
+      details: {counts: {generated: 1, marked: 1, skipped: 1}, remaining: 1, servicesToRestart: ['web', 'worker']},
+      msg: 'Rotation: 1 credential remaining',
+    })
     at(58)
-    await kase.record({action: 'rotate.summary', outcome: 'success', details: {counts: {generated: 1, marked: 1, skipped: 1}, remaining: 0, servicesToRestart: ['web', 'worker']}, msg: 'Rotation complete'})
+    await kase.record({
+      action: 'rotate.summary',
+      outcome: 'success',
+      details: {counts: {generated: 1, marked: 1, skipped: 1}, remaining: 0, servicesToRestart: ['web', 'worker']},
+      msg: 'Rotation complete',
+    })
     at(71)
-    await kase.record({action: 'rebuild.step', outcome: 'success', details: {step: 'build --no-cache', durationMs: 84_200}, msg: 'Images rebuilt without cache'})
+    await kase.record({
+      action: 'rebuild.step',
+      outcome: 'success',
+      details: {step: 'build --no-cache', durationMs: 84_200},
+      msg: 'Images rebuilt without cache',
+    })
     at(78)
-    await kase.record({action: 'rebuild.step', outcome: 'success', details: {step: 'up -d', durationMs: 9_400}, msg: 'Services started'})
+    await kase.record({
+      action: 'rebuild.step',
+      outcome: 'success',
+      details: {step: 'up -d', durationMs: 9_400},
+      msg: 'Services started',
+    })
     at(92.5)
     await kase.record({
       action: 'rebuild',
       outcome: 'success',
-      details: {project: 'shop', services: ['web', 'worker'], imagesBefore: ['shop/web:1.4.2'], imagesAfter: ['shop/web:1.4.3'], unhealthy: []},
+      details: {
+        project: 'shop',
+        services: ['web', 'worker'],
+        imagesBefore: ['shop/web:1.4.2'],
+        imagesAfter: ['shop/web:1.4.3'],
+        unhealthy: [],
+      },
       msg: 'Rebuild of shop healthy',
     })
     at(101)
@@ -55,7 +157,13 @@ export async function seedIncident(root: string, id: string, opts: {start: Date;
       outcome: 'partial',
       details: {
         containers: [
-          {name: c, findings: [{check: 'no-new-privileges', severity: 'medium', message: 'no-new-privileges is not set'}, {check: 'read-only-rootfs', severity: 'low', message: 'root filesystem is writable'}]},
+          {
+            name: c,
+            findings: [
+              {check: 'no-new-privileges', severity: 'medium', message: 'no-new-privileges is not set'},
+              {check: 'read-only-rootfs', severity: 'low', message: 'root filesystem is writable'},
+            ],
+          },
           {name: 'worker-1', findings: []},
         ],
       },

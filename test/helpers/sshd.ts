@@ -77,7 +77,9 @@ export async function startSshd(opts: {setEnv?: Record<string, string>} = {}): P
   const hostPub = await keygen(join(dir, 'host_ed25519'), 'ir-test-host')
   const clientPub = await keygen(join(dir, 'client_ed25519'))
   await writeFile(join(dir, 'authorized_keys'), `${clientPub}\n`, {mode: 0o600})
-  const engine = process.env.DOCKER_HOST?.startsWith('unix://') ? process.env.DOCKER_HOST : 'unix:///var/run/docker.sock'
+  const engine = process.env.DOCKER_HOST?.startsWith('unix://')
+    ? process.env.DOCKER_HOST
+    : 'unix:///var/run/docker.sock'
   await writeFile(
     join(dir, 'sshd_config'),
     [
@@ -94,11 +96,15 @@ export async function startSshd(opts: {setEnv?: Record<string, string>} = {}): P
       'AllowUsers root',
       'MaxSessions 10',
       'MaxStartups 50',
-      `SetEnv ${Object.entries({DOCKER_HOST: engine, ...opts.setEnv}).map(([k, v]) => `${k}=${v}`).join(' ')}`,
+      `SetEnv ${Object.entries({DOCKER_HOST: engine, ...opts.setEnv})
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ')}`,
       '',
     ].join('\n'),
   )
-  const child: ChildProcess = spawn(SSHD, ['-D', '-e', '-f', join(dir, 'sshd_config')], {stdio: ['ignore', 'ignore', 'pipe']})
+  const child: ChildProcess = spawn(SSHD, ['-D', '-e', '-f', join(dir, 'sshd_config')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
   let log = ''
   let accepted = 0
   child.stderr!.on('data', (d: Buffer) => {
@@ -131,7 +137,10 @@ export async function throwawayHome(): Promise<{home: string; ssh: string; passw
   const tmp = join(base, 'tmp')
   await mkdir(ssh, {recursive: true, mode: 0o700})
   await mkdir(tmp, {recursive: true})
-  const passwd = (await readFile('/etc/passwd', 'utf8')).replace(/^root:([^:]*):0:0:([^:]*):[^:]*:/m, `root:$1:0:0:$2:${home}:`)
+  const passwd = (await readFile('/etc/passwd', 'utf8')).replace(
+    /^root:([^:]*):0:0:([^:]*):[^:]*:/m,
+    `root:$1:0:0:$2:${home}:`,
+  )
   await writeFile(join(base, 'passwd'), passwd)
   return {home, ssh, passwd: join(base, 'passwd'), tmp}
 }
@@ -145,19 +154,40 @@ export async function installKey(from: string, to: string): Promise<void> {
  * Run a program as root whose passwd home is `home` (a private mount namespace). The environment
  * is exactly `env` plus PATH: no SSH_AUTH_SOCK, DOCKER_HOST or DOCKER_CONTEXT leak in from the test runner.
  */
-export async function runAsHome(h: {home: string; passwd: string; tmp: string}, cmd: string, args: string[], env: Record<string, string> = {}, timeout = 120_000): Promise<RunResult> {
-  const r = await execa('unshare', ['-m', '--', 'sh', '-c', 'mount --bind "$IR_TEST_PASSWD" /etc/passwd && exec "$@"', 'sh', cmd, ...args], {
-    cwd: ROOT,
-    env: {PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: h.home, TMPDIR: h.tmp, FORCE_COLOR: '0', IR_TEST_PASSWD: h.passwd, ...env},
-    extendEnv: false,
-    reject: false,
-    timeout,
-    stdin: 'ignore',
-  })
+export async function runAsHome(
+  h: {home: string; passwd: string; tmp: string},
+  cmd: string,
+  args: string[],
+  env: Record<string, string> = {},
+  timeout = 120_000,
+): Promise<RunResult> {
+  const r = await execa(
+    'unshare',
+    ['-m', '--', 'sh', '-c', 'mount --bind "$IR_TEST_PASSWD" /etc/passwd && exec "$@"', 'sh', cmd, ...args],
+    {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: h.home,
+        TMPDIR: h.tmp,
+        FORCE_COLOR: '0',
+        IR_TEST_PASSWD: h.passwd,
+        ...env,
+      },
+      extendEnv: false,
+      reject: false,
+      timeout,
+      stdin: 'ignore',
+    },
+  )
   return {exitCode: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr}
 }
 
-export function runIrAsHome(h: {home: string; passwd: string; tmp: string}, args: string[], env: Record<string, string> = {}): Promise<RunResult> {
+export function runIrAsHome(
+  h: {home: string; passwd: string; tmp: string},
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<RunResult> {
   // Cases go to a folder of the test's own unless the test names one.
   return runAsHome(h, process.execPath, [BIN, ...args], {IR_INCIDENTS_DIR: join(h.home, '..', 'incidents'), ...env})
 }

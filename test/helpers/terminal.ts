@@ -19,12 +19,36 @@ export class Terminal {
     return execa('tmux', ['-L', this.socket, ...args], {timeout: 20_000})
   }
 
-  static async start(argv: string[], opts: {cwd: string; env: Record<string, string>; width?: number; height?: number}): Promise<Terminal> {
+  static async start(
+    argv: string[],
+    opts: {cwd: string; env: Record<string, string>; width?: number; height?: number},
+  ): Promise<Terminal> {
     const t = new Terminal()
-    const envArgs = Object.entries({...opts.env, FORCE_COLOR: '0', TERM: 'xterm-256color'}).flatMap(([k, v]) => ['-e', `${k}=${v}`])
+    const envArgs = Object.entries({...opts.env, FORCE_COLOR: '0', TERM: 'xterm-256color'}).flatMap(([k, v]) => [
+      '-e',
+      `${k}=${v}`,
+    ])
     // sh runs the program with its arguments as they are ("$@", no interpolation) and records its status.
     const wrapped = ['sh', '-c', '"$@"; echo $? > "$IR_TEST_EXIT_FILE"', 'sh', ...argv]
-    await t.tmux(['-f', '/dev/null', 'new-session', '-d', '-s', t.session, '-x', String(opts.width ?? 220), '-y', String(opts.height ?? 60), '-c', opts.cwd, ...envArgs, '-e', `IR_TEST_EXIT_FILE=${t.exitFile}`, '--', ...wrapped])
+    await t.tmux([
+      '-f',
+      '/dev/null',
+      'new-session',
+      '-d',
+      '-s',
+      t.session,
+      '-x',
+      String(opts.width ?? 220),
+      '-y',
+      String(opts.height ?? 60),
+      '-c',
+      opts.cwd,
+      ...envArgs,
+      '-e',
+      `IR_TEST_EXIT_FILE=${t.exitFile}`,
+      '--',
+      ...wrapped,
+    ])
     await t.tmux(['set-option', '-t', t.session, 'remain-on-exit', 'on'])
     await t.tmux(['set-option', '-t', t.session, 'history-limit', '20000'])
     return t
@@ -38,7 +62,11 @@ export class Terminal {
 
   /** The last n non-empty lines. */
   async tail(n = 15): Promise<string> {
-    return (await this.screen()).split('\n').filter((l) => l.trim()).slice(-n).join('\n')
+    return (await this.screen())
+      .split('\n')
+      .filter((l) => l.trim())
+      .slice(-n)
+      .join('\n')
   }
 
   async waitFor(pattern: RegExp, timeoutMs = 60_000, opts: {inTail?: number} = {}): Promise<string> {
@@ -80,7 +108,9 @@ export class Terminal {
       if (status) return Number(status)
       await new Promise((res) => setTimeout(res, 200))
     }
-    throw new Error(`the program did not exit; screen ends with:\n${(await this.screen()).split('\n').slice(-20).join('\n')}`)
+    throw new Error(
+      `the program did not exit; screen ends with:\n${(await this.screen()).split('\n').slice(-20).join('\n')}`,
+    )
   }
 
   async kill(): Promise<void> {

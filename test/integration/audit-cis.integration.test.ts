@@ -58,15 +58,50 @@ let containerdSock = ''
 function specs(): Spec[] {
   return [
     {what: 'hardened', cis: []},
-    {what: 'default', cis: ['4.1', '4.6', '5.4', '5.11', '5.12', '5.13', '5.26', '5.27', '5.29', '5.30'], ir: ['pid1.root', 'restart.none', 'logging.rotation', 'image.root-default'], noNet: true, config: {User: '', Healthcheck: undefined}, hostConfig: {}},
+    {
+      what: 'default',
+      cis: ['4.1', '4.6', '5.4', '5.11', '5.12', '5.13', '5.26', '5.27', '5.29', '5.30'],
+      ir: ['pid1.root', 'restart.none', 'logging.rotation', 'image.root-default'],
+      noNet: true,
+      config: {User: '', Healthcheck: undefined},
+      hostConfig: {},
+    },
     {what: 'caps', cis: ['5.4'], hostConfig: {CapAdd: ['SYS_ADMIN', 'NET_ADMIN']}},
-    {what: 'socket', cis: ['5.32'], ir: ['mount.runtime-socket'], hostConfig: {Binds: [`${sockFile}:/var/run/docker.sock:ro`, `${containerdSock}:/run/containerd/containerd.sock`]}},
+    {
+      what: 'socket',
+      cis: ['5.32'],
+      ir: ['mount.runtime-socket'],
+      hostConfig: {Binds: [`${sockFile}:/var/run/docker.sock:ro`, `${containerdSock}:/run/containerd/containerd.sock`]},
+    },
     // The engine itself adds label=disable (no SELinux labelling) to a container sharing the host's PID/IPC namespaces: 5.3 too.
-    {what: 'host-ns', cis: ['5.3', '5.16', '5.17', '5.21', '5.31'], hostConfig: {PidMode: 'host', IpcMode: 'host', UTSMode: 'host', UsernsMode: 'host'}},
+    {
+      what: 'host-ns',
+      cis: ['5.3', '5.16', '5.17', '5.21', '5.31'],
+      hostConfig: {PidMode: 'host', IpcMode: 'host', UTSMode: 'host', UsernsMode: 'host'},
+    },
     {what: 'host-net', cis: ['5.10'], noNet: true, hostConfig: {NetworkMode: 'host'}},
-    {what: 'mounts-ports', cis: ['5.6', '5.8', '5.14'], config: {ExposedPorts: {'80/tcp': {}, '8080/tcp': {}}}, hostConfig: {Binds: ['/etc:/host-etc:ro'], PortBindings: {'80/tcp': [{HostIp: '127.0.0.1', HostPort: String(lowPort)}], '8080/tcp': [{HostIp: '0.0.0.0', HostPort: ''}]}}},
-    {what: 'unconfined', cis: ['5.2', '5.22'], hostConfig: {SecurityOpt: ['no-new-privileges:true', 'seccomp=unconfined', 'apparmor=unconfined']}},
-    {what: 'device', cis: ['5.18'], hostConfig: {Devices: [{PathOnHost: '/dev/null', PathInContainer: '/dev/xnull', CgroupPermissions: 'rwm'}]}},
+    {
+      what: 'mounts-ports',
+      cis: ['5.6', '5.8', '5.14'],
+      config: {ExposedPorts: {'80/tcp': {}, '8080/tcp': {}}},
+      hostConfig: {
+        Binds: ['/etc:/host-etc:ro'],
+        PortBindings: {
+          '80/tcp': [{HostIp: '127.0.0.1', HostPort: String(lowPort)}],
+          '8080/tcp': [{HostIp: '0.0.0.0', HostPort: ''}],
+        },
+      },
+    },
+    {
+      what: 'unconfined',
+      cis: ['5.2', '5.22'],
+      hostConfig: {SecurityOpt: ['no-new-privileges:true', 'seccomp=unconfined', 'apparmor=unconfined']},
+    },
+    {
+      what: 'device',
+      cis: ['5.18'],
+      hostConfig: {Devices: [{PathOnHost: '/dev/null', PathInContainer: '/dev/xnull', CgroupPermissions: 'rwm'}]},
+    },
     // The host's / is not a shared mount here, so it cannot start; its configuration is audited all the same.
     {what: 'propagation', cis: ['5.20'], start: false, hostConfig: {Binds: ['/tmp:/data:rshared']}},
     {what: 'restart-always', cis: ['5.15'], ir: ['restart.unbounded'], hostConfig: {RestartPolicy: {Name: 'always'}}},
@@ -75,7 +110,12 @@ function specs(): Spec[] {
     {what: 'stopped', cis: [], start: false},
     {what: 'no-health', cis: ['4.6', '5.27'], config: {Healthcheck: {Test: ['NONE']}}},
     {what: 'bridge', cis: ['5.30'], noNet: true, hostConfig: {NetworkMode: 'bridge'}},
-    {what: 'sshd', cis: ['5.7'], config: {Cmd: ['sh', '-c', 'printf "#!/bin/sh\\nsleep 3600\\n" > /tmp/sshd; chmod +x /tmp/sshd; exec /tmp/sshd']}, hostConfig: {Tmpfs: {'/tmp': 'rw,exec'}}},
+    {
+      what: 'sshd',
+      cis: ['5.7'],
+      config: {Cmd: ['sh', '-c', 'printf "#!/bin/sh\\nsleep 3600\\n" > /tmp/sshd; chmod +x /tmp/sshd; exec /tmp/sshd']},
+      hostConfig: {Tmpfs: {'/tmp': 'rw,exec'}},
+    },
     {
       what: 'exec-root',
       cis: ['5.24'],
@@ -103,7 +143,8 @@ async function freeLowPort(): Promise<number> {
 
 async function create(s: Spec): Promise<{id: string; name: string}> {
   const name = t.name(s.what)
-  const hostConfig: Docker.HostConfig = s.what === 'default' ? {} : {...HARDENED, ...(s.noNet ? {} : {NetworkMode: net.name}), ...s.hostConfig}
+  const hostConfig: Docker.HostConfig =
+    s.what === 'default' ? {} : {...HARDENED, ...(s.noNet ? {} : {NetworkMode: net.name}), ...s.hostConfig}
   const c = await t.docker.createContainer({
     name,
     Image: TEST_IMAGE,
@@ -161,7 +202,11 @@ describe('ir audit: CIS Docker Benchmark 1.6.0 on the real engine', () => {
     expect(made.length).toBeGreaterThanOrEqual(12)
     const r = await runIr(['audit', ...made.map((m) => m.name), '--json'], {env})
     expect(r.exitCode, r.stderr).toBe(0)
-    const result = JSON.parse(r.stdout) as {benchmark: {name: string; version: string}; containers: JsonContainer[]; manual: Array<{cis: string}>}
+    const result = JSON.parse(r.stdout) as {
+      benchmark: {name: string; version: string}
+      containers: JsonContainer[]
+      manual: Array<{cis: string}>
+    }
     expect(result.benchmark).toEqual({name: 'CIS Docker Benchmark', version: '1.6.0'})
     const got: Record<string, string[]> = {}
     const want: Record<string, string[]> = {}
@@ -170,18 +215,27 @@ describe('ir audit: CIS Docker Benchmark 1.6.0 on the real engine', () => {
       expect(c, m.name).toBeDefined()
       got[m.what] = [...new Set(c!.findings.filter((f) => RANKED.has(f.severity) && f.cis).map((f) => f.cis!))].sort()
       want[m.what] = [...m.cis].sort()
-      for (const id of m.ir ?? []) expect(c!.findings.map((f) => f.id), `${m.what}: ${id}`).toContain(id)
-      for (const f of c!.findings) if (f.cis) expect(f, m.what).toMatchObject({benchmark: 'CIS Docker Benchmark 1.6.0', level: expect.any(Number)})
+      for (const id of m.ir ?? [])
+        expect(
+          c!.findings.map((f) => f.id),
+          `${m.what}: ${id}`,
+        ).toContain(id)
+      for (const f of c!.findings)
+        if (f.cis) expect(f, m.what).toMatchObject({benchmark: 'CIS Docker Benchmark 1.6.0', level: expect.any(Number)})
       expect(c!.stopped, m.what).toBe(m.start === false)
       // what failed is never also listed as passed
-      expect(c!.passed.filter((p) => got[m.what]!.includes(p)), m.what).toEqual([])
+      expect(
+        c!.passed.filter((p) => got[m.what]!.includes(p)),
+        m.what,
+      ).toEqual([])
     }
     expect(got).toEqual(want)
     expect(result.manual.map((m) => m.cis)).toEqual(expect.arrayContaining(['4.2', '5.9', '5.28']))
   })
 
   it('changes nothing: no engine event, and every inspect document identical, during an audit of 20 containers', async () => {
-    while (made.length < 20) made.push({what: `extra-${made.length}`, cis: [], ...(await create({what: `extra-${made.length}`, cis: []}))})
+    while (made.length < 20)
+      made.push({what: `extra-${made.length}`, cis: [], ...(await create({what: `extra-${made.length}`, cis: []}))})
     const names = made.map((m) => m.name)
     const before = await Promise.all(made.map((m) => t.inspect(m.id)))
     // Events have one-second resolution: start the window after the second the last container was made in.
@@ -193,17 +247,36 @@ describe('ir audit: CIS Docker Benchmark 1.6.0 on the real engine', () => {
     await new Promise((res) => setTimeout(res, 1100))
     const until = Math.floor(Date.now() / 1000)
     // Every event of the engine in that window that concerns one of them (containers, execs, networks).
-    const ev = await execa('docker', ['events', '--since', String(since), '--until', String(until), '--format', '{{json .}}'])
+    const ev = await execa('docker', [
+      'events',
+      '--since',
+      String(since),
+      '--until',
+      String(until),
+      '--format',
+      '{{json .}}',
+    ])
     const ids = new Set(made.map((m) => m.id))
     const ours = ev.stdout
       .split('\n')
       .filter(Boolean)
-      .map((l) => JSON.parse(l) as {Type: string; Action: string; Actor: {ID: string; Attributes?: Record<string, string>}})
-      .filter((e) => ids.has(e.Actor.ID) || ids.has(e.Actor.Attributes?.container ?? '') || names.includes(e.Actor.Attributes?.name ?? ''))
+      .map(
+        (l) =>
+          JSON.parse(l) as {Type: string; Action: string; Actor: {ID: string; Attributes?: Record<string, string>}},
+      )
+      .filter(
+        (e) =>
+          ids.has(e.Actor.ID) ||
+          ids.has(e.Actor.Attributes?.container ?? '') ||
+          names.includes(e.Actor.Attributes?.name ?? ''),
+      )
     expect(ours.map((e) => `${e.Type} ${e.Action}`)).toEqual([])
     const after = await Promise.all(made.map((m) => t.inspect(m.id)))
     // The engine lists Mounts in no fixed order (a Go map): compare them sorted.
-    const stable = (i: Awaited<ReturnType<typeof t.inspect>>): unknown => ({...i, Mounts: [...(i.Mounts ?? [])].sort((a, b) => a.Destination.localeCompare(b.Destination))})
+    const stable = (i: Awaited<ReturnType<typeof t.inspect>>): unknown => ({
+      ...i,
+      Mounts: [...(i.Mounts ?? [])].sort((a, b) => a.Destination.localeCompare(b.Destination)),
+    })
     for (let i = 0; i < made.length; i++) expect(stable(after[i]!), made[i]!.what).toEqual(stable(before[i]!))
   })
 
@@ -211,25 +284,55 @@ describe('ir audit: CIS Docker Benchmark 1.6.0 on the real engine', () => {
     const names = made.slice(0, 8).map((m) => m.name)
     const sarif = await runIr(['audit', ...names, '--format', 'sarif', '--fail-on', 'critical'], {env})
     expect(sarif.exitCode, sarif.stderr).toBe(9) // the socket mount is critical
-    const doc = JSON.parse(sarif.stdout) as {version: string; runs: Array<{results: Array<{ruleId: string; properties: {cis?: string; target: string}}>}>}
+    const doc = JSON.parse(sarif.stdout) as {
+      version: string
+      runs: Array<{results: Array<{ruleId: string; properties: {cis?: string; target: string}}>}>
+    }
     const require = createRequire(import.meta.url)
-    const Ajv = require('ajv-draft-04') as new (o: object) => {compile(s: object): ((d: unknown) => boolean) & {errors?: unknown}}
+    const Ajv = require('ajv-draft-04') as new (o: object) => {
+      compile(s: object): ((d: unknown) => boolean) & {errors?: unknown}
+    }
     const ajv = new Ajv({strict: false, allErrors: true})
     ;(require('ajv-formats') as (a: object) => void)(ajv)
-    const validate = ajv.compile(JSON.parse(await readFile(new URL('../fixtures/sarif-schema-2.1.0.json', import.meta.url), 'utf8')) as object)
+    const validate = ajv.compile(
+      JSON.parse(await readFile(new URL('../fixtures/sarif-schema-2.1.0.json', import.meta.url), 'utf8')) as object,
+    )
     expect(validate(doc), JSON.stringify(validate.errors)).toBe(true)
-    expect(doc.runs[0]!.results.find((x) => x.ruleId === 'mount.docker-socket')?.properties).toMatchObject({cis: '5.32', target: t.name('socket')})
+    expect(doc.runs[0]!.results.find((x) => x.ruleId === 'mount.docker-socket')?.properties).toMatchObject({
+      cis: '5.32',
+      target: t.name('socket'),
+    })
 
     const junit = await runIr(['audit', ...names, '--format', 'junit'], {env})
     expect(junit.exitCode, junit.stderr).toBe(0)
     expect(XMLValidator.validate(junit.stdout)).toBe(true)
-    const {validateXML} = require('xmllint-wasm') as {validateXML(o: {xml: Array<{fileName: string; contents: string}>; schema: string[]}): Promise<{valid: boolean; errors: Array<{rawMessage: string}>}>}
-    const verdict = await validateXML({xml: [{fileName: 'audit.xml', contents: junit.stdout}], schema: [await readFile(new URL('../fixtures/junit-4.xsd', import.meta.url), 'utf8')]})
+    const {validateXML} = require('xmllint-wasm') as {
+      validateXML(o: {
+        xml: Array<{fileName: string; contents: string}>
+        schema: string[]
+      }): Promise<{valid: boolean; errors: Array<{rawMessage: string}>}>
+    }
+    const verdict = await validateXML({
+      xml: [{fileName: 'audit.xml', contents: junit.stdout}],
+      schema: [await readFile(new URL('../fixtures/junit-4.xsd', import.meta.url), 'utf8')],
+    })
     expect(verdict.errors.map((e) => e.rawMessage)).toEqual([])
-    const x = new XMLParser({ignoreAttributes: false, attributeNamePrefix: '', isArray: (n) => n === 'testsuite' || n === 'testcase'}).parse(junit.stdout) as {testsuites: {testsuite: Array<{name: string; failures: string; testcase: Array<{name: string; failure?: unknown}>}>}}
+    const x = new XMLParser({
+      ignoreAttributes: false,
+      attributeNamePrefix: '',
+      isArray: (n) => n === 'testsuite' || n === 'testcase',
+    }).parse(junit.stdout) as {
+      testsuites: {
+        testsuite: Array<{name: string; failures: string; testcase: Array<{name: string; failure?: unknown}>}>
+      }
+    }
     expect(x.testsuites.testsuite.map((s) => s.name).sort()).toEqual([...names].sort())
     expect(Number(x.testsuites.testsuite.find((s) => s.name === t.name('hardened'))!.failures)).toBe(0)
-    expect(x.testsuites.testsuite.find((s) => s.name === t.name('caps'))!.testcase.some((c) => c.name.startsWith('CIS 5.4 ') && c.failure)).toBe(true)
+    expect(
+      x.testsuites.testsuite
+        .find((s) => s.name === t.name('caps'))!
+        .testcase.some((c) => c.name.startsWith('CIS 5.4 ') && c.failure),
+    ).toBe(true)
 
     const ok = await runIr(['audit', t.name('hardened'), '--fail-on', 'low'], {env})
     expect(ok.exitCode, ok.stdout + ok.stderr).toBe(0)
@@ -242,14 +345,19 @@ describe('ir audit: CIS Docker Benchmark 1.6.0 on the real engine', () => {
     const heads = lines.filter((l) => /^(CRITICAL|HIGH|MEDIUM|LOW|INFO) \(\d+\)$/.test(l)).map((l) => l.split(' ')[0])
     expect(heads).toEqual(['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'INFO'].filter((h) => heads.includes(h)))
     expect(heads).toEqual(expect.arrayContaining(['CRITICAL', 'HIGH', 'LOW']))
-    expect(r.stdout).toMatch(new RegExp(`caps\\.dangerous\\s+CIS 5\\.4 L1\\s+${t.name('caps')}: adds the dangerous capability SYS_ADMIN`))
+    expect(r.stdout).toMatch(
+      new RegExp(`caps\\.dangerous\\s+CIS 5\\.4 L1\\s+${t.name('caps')}: adds the dangerous capability SYS_ADMIN`),
+    )
     expect(r.stdout).toMatch(/fix \(docker run\): drop --cap-add SYS_ADMIN/)
     expect(r.stdout).toMatch(new RegExp(`network\\.default-bridge\\s+CIS 5\\.30 L2\\s+${t.name('bridge')}`))
     expect(r.stdout).toContain(`${t.name('stopped')} [stopped]`)
 
     const l1 = await runIr(['audit', t.name('bridge'), '--level', '1', '--json'], {env})
     expect(JSON.parse(l1.stdout).containers[0].findings.map((f: JsonFinding) => f.cis)).not.toContain('5.30')
-    const only = await runIr(['audit', ...made.slice(0, 12).map((m) => m.name), '--only', '5.8,5.18', '--exclude', '*-device', '--json'], {env})
+    const only = await runIr(
+      ['audit', ...made.slice(0, 12).map((m) => m.name), '--only', '5.8,5.18', '--exclude', '*-device', '--json'],
+      {env},
+    )
     const res = JSON.parse(only.stdout) as {containers: JsonContainer[]; excluded: string[]}
     expect(res.excluded).toEqual([t.name('device')])
     const all = res.containers.flatMap((c) => c.findings.map((f) => `${c.name}:${f.cis}`))
@@ -277,7 +385,9 @@ describe('ir audit: CIS Docker Benchmark 1.6.0 on the real engine', () => {
     const md = await readFile(join(out, `${CASE}-report.md`), 'utf8')
     expect(md).toContain('| Container | Check | CIS | Severity | Finding |')
     // Markdown cells escape dots: 5\.4
-    expect(md).toMatch(new RegExp(`\\| ${t.name('caps')} \\| caps\\.dangerous \\| 5\\\\?\\.4 \\(L1\\) \\| critical \\|`))
+    expect(md).toMatch(
+      new RegExp(`\\| ${t.name('caps')} \\| caps\\.dangerous \\| 5\\\\?\\.4 \\(L1\\) \\| critical \\|`),
+    )
     await runIr(['release', '--case', CASE, victim.name, '--yes'], {env})
   })
 })

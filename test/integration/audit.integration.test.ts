@@ -39,7 +39,11 @@ interface JsonContainer {
   pass: boolean
 }
 
-async function createWeak(what: string, privileged: boolean, sock: string): Promise<{id: string; name: string; started: boolean}> {
+async function createWeak(
+  what: string,
+  privileged: boolean,
+  sock: string,
+): Promise<{id: string; name: string; started: boolean}> {
   const name = t.name(what)
   const c = await t.docker.createContainer({
     name,
@@ -89,7 +93,13 @@ beforeAll(async () => {
   weakRunning = wr
   // CIS 5.27/4.6 want a health check, 5.30 a user-defined network: the hardened baseline has both (the probe runs only after an hour).
   const net = await t.network('net')
-  hardened = await t.run('hardened', {cmd: ['sleep', '3600'], user: 'developer', hostConfig: HARDENED, network: net.name, healthcheck: {Test: ['CMD', 'true'], Interval: 3_600_000_000_000}})
+  hardened = await t.run('hardened', {
+    cmd: ['sleep', '3600'],
+    user: 'developer',
+    hostConfig: HARDENED,
+    network: net.name,
+    healthcheck: {Test: ['CMD', 'true'], Interval: 3_600_000_000_000},
+  })
 })
 
 afterAll(async () => {
@@ -104,10 +114,31 @@ describe('ir audit against the real engine', () => {
 
     for (const c of [byName(result.containers, weak.name), byName(result.containers, weakRunning.name)]) {
       const ids = c.findings.map((f) => f.id)
-      expect(ids).toEqual(expect.arrayContaining(['user.root', 'mount.docker-socket', 'caps.not-dropped', 'no-new-privileges', 'rootfs.writable', 'limits.memory', 'limits.cpu', 'limits.pids', 'restart.none', 'ports.exposed', 'logging.rotation', 'image.root-default']))
-      expect(c.findings.find((f) => f.id === 'mount.docker-socket')).toMatchObject({severity: 'critical', message: expect.stringContaining('/var/run/docker.sock')})
+      expect(ids).toEqual(
+        expect.arrayContaining([
+          'user.root',
+          'mount.docker-socket',
+          'caps.not-dropped',
+          'no-new-privileges',
+          'rootfs.writable',
+          'limits.memory',
+          'limits.cpu',
+          'limits.pids',
+          'restart.none',
+          'ports.exposed',
+          'logging.rotation',
+          'image.root-default',
+        ]),
+      )
+      expect(c.findings.find((f) => f.id === 'mount.docker-socket')).toMatchObject({
+        severity: 'critical',
+        message: expect.stringContaining('/var/run/docker.sock'),
+      })
       expect(c.findings.find((f) => f.id === 'ports.exposed')?.message).toMatch(/8080\/tcp -> 0\.0\.0\.0:/)
-      expect(c.findings.find((f) => f.id === 'user.root')).toMatchObject({severity: 'high', hint: {run: '--user 1000:1000'}})
+      expect(c.findings.find((f) => f.id === 'user.root')).toMatchObject({
+        severity: 'high',
+        hint: {run: '--user 1000:1000'},
+      })
       expect(c.findings[0]!.severity).toBe('critical')
       expect(c.pass).toBe(false)
     }
@@ -119,7 +150,10 @@ describe('ir audit against the real engine', () => {
 
     const running = byName(result.containers, weakRunning.name)
     expect(running.pid1).toMatchObject({method: 'proc', uid: 0})
-    expect(running.findings.find((f) => f.id === 'pid1.root')).toMatchObject({severity: 'high', message: expect.stringContaining('/proc/')})
+    expect(running.findings.find((f) => f.id === 'pid1.root')).toMatchObject({
+      severity: 'high',
+      message: expect.stringContaining('/proc/'),
+    })
     expect(result.totals.critical).toBeGreaterThanOrEqual(3)
   })
 
@@ -133,9 +167,13 @@ describe('ir audit against the real engine', () => {
     expect(lines[at + 1]).toMatch(/PID 1: uid 0 \(root\), read from \/proc\/\d+\/status/)
     const severities = lines.map((l) => /^(CRITICAL|HIGH|MEDIUM|LOW|INFO) \(\d+\)$/.exec(l)?.[1]).filter(Boolean)
     expect(severities.length).toBeGreaterThanOrEqual(3)
-    expect(r.stdout).toMatch(new RegExp(`mount\\.docker-socket\\s+CIS 5\\.32 L1\\s+${weakRunning.name}: mounts the engine socket`))
+    expect(r.stdout).toMatch(
+      new RegExp(`mount\\.docker-socket\\s+CIS 5\\.32 L1\\s+${weakRunning.name}: mounts the engine socket`),
+    )
     const order = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'INFO']
-    expect(severities.map((s) => order.indexOf(s!))).toEqual([...severities.map((s) => order.indexOf(s!))].sort((a, b) => a - b))
+    expect(severities.map((s) => order.indexOf(s!))).toEqual(
+      [...severities.map((s) => order.indexOf(s!))].sort((a, b) => a - b),
+    )
     expect(r.stdout).toContain('fix (docker run): --cap-drop ALL')
     expect(r.stdout).toContain('fix (compose):    read_only: true')
     expect(r.stdout).not.toContain('PASS')
@@ -156,7 +194,7 @@ describe('ir audit against the real engine', () => {
     expect(table.stdout).toContain('PASS: no findings at or above low')
   })
 
-  it('reads PID 1 through docker top when /proc is not the engine host\'s', async () => {
+  it("reads PID 1 through docker top when /proc is not the engine host's", async () => {
     const engine = await connectEngine(silentLogger)
     const r = await auditContainers({engine, targets: [hardened.id, weakRunning.id], procRoot: '/nonexistent-proc'})
     const [h, w] = r.containers
@@ -181,15 +219,28 @@ describe('ir audit against the real engine', () => {
     const bytes = await readFile(join(caseDir, result.evidence))
     const manifest = JSON.parse(await readFile(join(caseDir, 'manifest.json'), 'utf8'))
     const artifact = manifest.artifacts.find((a: {path: string}) => a.path === result.evidence)
-    expect(artifact).toMatchObject({type: 'hardening-audit', size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex')})
+    expect(artifact).toMatchObject({
+      type: 'hardening-audit',
+      size: bytes.length,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+    })
     const stored = JSON.parse(bytes.toString('utf8'))
     expect(stored.containers.map((c: JsonContainer) => c.name)).toEqual([weakRunning.name, hardened.name])
 
-    const audit = (await readFile(join(caseDir, 'audit.log'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l))
+    const audit = (await readFile(join(caseDir, 'audit.log'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
     const entry = audit.find((l) => l.action === 'audit.hardening')
     expect(entry.details.containers).toHaveLength(2)
     expect(entry.details.containers[0]).toMatchObject({id: weakRunning.id, name: weakRunning.name})
-    expect(entry.details.containers[0].findings).toContainEqual({check: 'mount.docker-socket', cis: '5.32', level: 1, severity: 'critical', message: expect.stringContaining('docker.sock')})
+    expect(entry.details.containers[0].findings).toContainEqual({
+      check: 'mount.docker-socket',
+      cis: '5.32',
+      level: 1,
+      severity: 'critical',
+      message: expect.stringContaining('docker.sock'),
+    })
     expect(entry.details.containers[1].findings.every((f: {severity: string}) => f.severity === 'info')).toBe(true)
 
     const v = await runIr(['case', 'verify', CASE], {env})

@@ -27,7 +27,10 @@ afterAll(async () => {
 
 async function auditLines(id: string): Promise<Array<{seq: number; action: string; msg: string}>> {
   const text = await readFile(join(incidents, id, 'audit.log'), 'utf8')
-  return text.trimEnd().split('\n').map((l) => JSON.parse(l))
+  return text
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l))
 }
 
 describe('200 ir case event processes in parallel on one case', () => {
@@ -38,7 +41,12 @@ describe('200 ir case event processes in parallel on one case', () => {
       const N = 200
       const runs = await Promise.all(
         Array.from({length: N}, (_, i) =>
-          execa('node', [BIN, 'case', 'event', id, '-m', `parallel event ${i}`], {env: {...env, FORCE_COLOR: '0'}, reject: false, stdin: 'ignore', timeout: 400_000}),
+          execa('node', [BIN, 'case', 'event', id, '-m', `parallel event ${i}`], {
+            env: {...env, FORCE_COLOR: '0'},
+            reject: false,
+            stdin: 'ignore',
+            timeout: 400_000,
+          }),
         ),
       )
       const failed = runs.filter((r) => r.exitCode !== 0)
@@ -88,7 +96,8 @@ describe('ir isolate and ir release of one container racing', () => {
         expect(networks, `round ${round}: record released`).toContain(net.name)
       }
       // Release whatever this round left, so the next round starts from a running container.
-      if (record.status === 'isolated') expect((await runIr(['release', c.name, '--case', id, '--yes'], {env})).exitCode).toBe(0)
+      if (record.status === 'isolated')
+        expect((await runIr(['release', c.name, '--case', id, '--yes'], {env})).exitCode).toBe(0)
     }
     expect(outcomes.isolated + outcomes.released).toBe(20)
     const v = await runIr(['case', 'verify', id], {env})

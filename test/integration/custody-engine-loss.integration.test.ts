@@ -13,7 +13,8 @@ import {canRunExtraEngines, type ExtraEngine, ExtraEngines} from '../helpers/eng
  * bytes already read stay in a `.partial`, ir exits 3 in one line, and the case still verifies.
  */
 const available = await canRunExtraEngines()
-if (!available.ok && process.env.CI === 'true') throw new Error(`CI=true but extra engines cannot run: ${available.reason}`)
+if (!available.ok && process.env.CI === 'true')
+  throw new Error(`CI=true but extra engines cannot run: ${available.reason}`)
 
 const t = new TestDocker('loss')
 const extra = new ExtraEngines()
@@ -27,10 +28,17 @@ beforeAll(async () => {
   engine = (await extra.start(1))[0]!
   await extra.loadImage(t.docker, TEST_IMAGE)
   const d = extra.docker(engine!)
-  const c = await d.createContainer({Image: TEST_IMAGE, name: t.name('chatty'), Labels: t.labels, Cmd: ['sh', '-c', `yes '${LINE}' | head -c 200000000; touch /ready; exec sleep 3600`]})
+  const c = await d.createContainer({
+    Image: TEST_IMAGE,
+    name: t.name('chatty'),
+    Labels: t.labels,
+    Cmd: ['sh', '-c', `yes '${LINE}' | head -c 200000000; touch /ready; exec sleep 3600`],
+  })
   await c.start()
   for (let i = 0; i < 240; i++) {
-    const r = await execa('docker', ['-H', engine!.host, 'exec', t.name('chatty'), 'test', '-f', '/ready'], {reject: false})
+    const r = await execa('docker', ['-H', engine!.host, 'exec', t.name('chatty'), 'test', '-f', '/ready'], {
+      reject: false,
+    })
     if (r.exitCode === 0) return
     await new Promise((r) => setTimeout(r, 500))
   }
@@ -48,12 +56,23 @@ describe.skipIf(!available.ok)('the engine killed during a collect', () => {
     const env = {IR_INCIDENTS_DIR: incidents, DOCKER_HOST: engine.host}
     const caseDir = join(incidents, id)
     expect((await runIr(['case', 'create', id], {env})).exitCode).toBe(0)
-    const child = execa('node', [BIN, 'collect', t.name('chatty'), '--case', id], {env: {...env, FORCE_COLOR: '0'}, reject: false, stdin: 'ignore'})
+    const child = execa('node', [BIN, 'collect', t.name('chatty'), '--case', id], {
+      env: {...env, FORCE_COLOR: '0'},
+      reject: false,
+      stdin: 'ignore',
+    })
     let staged: string | undefined
     const deadline = Date.now() + 120_000
     while (Date.now() < deadline && child.exitCode === null) {
       for (const f of await allFiles(join(caseDir, 'evidence'))) {
-        if (/stdout\.log\.partial$/.test(f) && (await stat(f).then((s) => s.size, () => 0)) > 5_000_000) staged = f
+        if (
+          /stdout\.log\.partial$/.test(f) &&
+          (await stat(f).then(
+            (s) => s.size,
+            () => 0,
+          )) > 5_000_000
+        )
+          staged = f
       }
       if (staged) break
       await new Promise((r) => setTimeout(r, 10))

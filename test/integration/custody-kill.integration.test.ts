@@ -22,7 +22,11 @@ beforeAll(async () => {
   env = {IR_INCIDENTS_DIR: incidents}
   // 150 MB in the container's filesystem (image and export take seconds) and 40 MB of logs.
   big = await t.run('big', {
-    cmd: ['sh', '-c', 'dd if=/dev/urandom of=/blob bs=1048576 count=150 2>/dev/null; dd if=/dev/urandom bs=1048576 count=30 2>/dev/null | od -An -tx1 | head -c 40000000; touch /ready; exec sleep 3600'],
+    cmd: [
+      'sh',
+      '-c',
+      'dd if=/dev/urandom of=/blob bs=1048576 count=150 2>/dev/null; dd if=/dev/urandom bs=1048576 count=30 2>/dev/null | od -An -tx1 | head -c 40000000; touch /ready; exec sleep 3600',
+    ],
   })
   for (let i = 0; i < 240; i++) {
     if ((await execa('docker', ['exec', big.name, 'test', '-f', '/ready'], {reject: false})).exitCode === 0) return
@@ -38,21 +42,44 @@ afterAll(async () => {
 })
 
 type Point = {name: string; reached: (caseDir: string) => Promise<boolean>}
-const hasFile = (pred: (rel: string, size: number) => boolean) => async (caseDir: string): Promise<boolean> => {
-  for (const f of await allFiles(join(caseDir, 'evidence'))) {
-    const size = await stat(f).then((s) => s.size, () => 0)
-    if (pred(relative(caseDir, f), size)) return true
+const hasFile =
+  (pred: (rel: string, size: number) => boolean) =>
+  async (caseDir: string): Promise<boolean> => {
+    for (const f of await allFiles(join(caseDir, 'evidence'))) {
+      const size = await stat(f).then(
+        (s) => s.size,
+        () => 0,
+      )
+      if (pred(relative(caseDir, f), size)) return true
+    }
+    return false
   }
-  return false
-}
-const auditHas = (re: RegExp) => async (caseDir: string): Promise<boolean> => re.test(await readFile(join(caseDir, 'audit.log'), 'utf8').catch(() => ''))
+const auditHas =
+  (re: RegExp) =>
+  async (caseDir: string): Promise<boolean> =>
+    re.test(await readFile(join(caseDir, 'audit.log'), 'utf8').catch(() => ''))
 
 const POINTS: Point[] = [
-  {name: 'while the image tar streams', reached: hasFile((p, size) => /image-[^/]*\.tar\.partial$/.test(p) && size > 1_000_000)},
-  {name: 'while the filesystem export streams', reached: hasFile((p, size) => /export-[^/]*\.tar\.partial$/.test(p) && size > 1_000_000)},
-  {name: 'right after the image tar was recorded', reached: auditHas(/"action":"evidence.add"[^\n]*image-[^\n]*\.tar"/)},
-  {name: 'while the collect stages the logs', reached: hasFile((p, size) => /\.staging\/.*stdout\.log\.partial$/.test(p) && size > 100_000)},
-  {name: 'while the collect archive is written', reached: hasFile((p, size) => /collect-[^/]*\.tar\.gz\.partial$/.test(p) && size > 0)},
+  {
+    name: 'while the image tar streams',
+    reached: hasFile((p, size) => /image-[^/]*\.tar\.partial$/.test(p) && size > 1_000_000),
+  },
+  {
+    name: 'while the filesystem export streams',
+    reached: hasFile((p, size) => /export-[^/]*\.tar\.partial$/.test(p) && size > 1_000_000),
+  },
+  {
+    name: 'right after the image tar was recorded',
+    reached: auditHas(/"action":"evidence.add"[^\n]*image-[^\n]*\.tar"/),
+  },
+  {
+    name: 'while the collect stages the logs',
+    reached: hasFile((p, size) => /\.staging\/.*stdout\.log\.partial$/.test(p) && size > 100_000),
+  },
+  {
+    name: 'while the collect archive is written',
+    reached: hasFile((p, size) => /collect-[^/]*\.tar\.gz\.partial$/.test(p) && size > 0),
+  },
 ]
 
 describe('SIGKILL during snapshot and collect', () => {
@@ -60,7 +87,11 @@ describe('SIGKILL during snapshot and collect', () => {
     it(`killed ${point.name}: only partials or verified artifacts, the next command reports, resume completes once`, async () => {
       const id = `KILL-${t.runId}-${i}`
       const caseDir = join(incidents, id)
-      const child = execa('node', [BIN, 'playbook', 'run', 'contain', '--input', `containers=${big.name}`, '--case', id, '--yes'], {env: {...env, FORCE_COLOR: '0'}, reject: false, stdin: 'ignore'})
+      const child = execa(
+        'node',
+        [BIN, 'playbook', 'run', 'contain', '--input', `containers=${big.name}`, '--case', id, '--yes'],
+        {env: {...env, FORCE_COLOR: '0'}, reject: false, stdin: 'ignore'},
+      )
       let killed = false
       const deadline = Date.now() + 240_000
       while (Date.now() < deadline && child.exitCode === null) {
@@ -76,9 +107,13 @@ describe('SIGKILL during snapshot and collect', () => {
 
       // No file under a final name unless the manifest holds it (the commit may have been cut short
       // after the chain recorded it: then the next command completes it).
-      const manifest = JSON.parse(await readFile(join(caseDir, 'manifest.json'), 'utf8')) as {artifacts: Array<{path: string}>}
+      const manifest = JSON.parse(await readFile(join(caseDir, 'manifest.json'), 'utf8')) as {
+        artifacts: Array<{path: string}>
+      }
       const listed = new Set(manifest.artifacts.map((a) => a.path))
-      const finals = (await allFiles(join(caseDir, 'evidence'))).map((f) => relative(caseDir, f)).filter((f) => !f.endsWith('.partial'))
+      const finals = (await allFiles(join(caseDir, 'evidence')))
+        .map((f) => relative(caseDir, f))
+        .filter((f) => !f.endsWith('.partial'))
       for (const f of finals) expect(listed.has(f), `${f} sits under a final name without a manifest entry`).toBe(true)
 
       // The next command on the case reports what was left.
@@ -86,8 +121,12 @@ describe('SIGKILL during snapshot and collect', () => {
       expect(next.exitCode, next.stderr).toBe(0)
       const partialsLeft = (await allFiles(join(caseDir, 'evidence'))).filter((f) => f.endsWith('.partial'))
       if (partialsLeft.length > 0) expect(next.stderr).toMatch(/incomplete transfer\(s\) kept as \.partial/)
-      const audit = (await readFile(join(caseDir, 'audit.log'), 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l))
-      for (const p of partialsLeft) expect(audit.some((l) => l.action === 'evidence.partial' && l.details.path === relative(caseDir, p))).toBe(true)
+      const audit = (await readFile(join(caseDir, 'audit.log'), 'utf8'))
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l))
+      for (const p of partialsLeft)
+        expect(audit.some((l) => l.action === 'evidence.partial' && l.details.path === relative(caseDir, p))).toBe(true)
       const v1 = await runIr(['case', 'verify', id, '--json'], {env})
       expect(v1.exitCode, v1.stdout).toBe(0)
 
@@ -96,8 +135,13 @@ describe('SIGKILL during snapshot and collect', () => {
       expect(r.exitCode, r.stderr).toBe(0)
       const done = JSON.parse(r.stdout)
       expect(done.status).toBe('succeeded')
-      const lines = (await readFile(join(caseDir, 'audit.log'), 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l))
-      const successes = lines.filter((l) => l.action === 'playbook.step' && l.outcome === 'success').map((l) => l.target)
+      const lines = (await readFile(join(caseDir, 'audit.log'), 'utf8'))
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l))
+      const successes = lines
+        .filter((l) => l.action === 'playbook.step' && l.outcome === 'success')
+        .map((l) => l.target)
       expect(successes.sort()).toEqual(done.steps.map((s: {id: string}) => s.id).sort())
       const v2 = await runIr(['case', 'verify', id, '--json'], {env})
       expect(v2.exitCode, v2.stdout).toBe(0)

@@ -187,8 +187,14 @@ describe('ir case verify names every tamper', () => {
     const sums = m.artifacts.map((a) => `${a.sha256}  ${a.path}`).join('\n')
     const r = await execa('sha256sum', ['-c', '--strict', '-'], {cwd: dir, input: `${sums}\n`, reject: false})
     expect(r.exitCode, r.stdout + r.stderr).toBe(0)
-    const audit = (await readFile(join(dir, 'audit.log'), 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l))
-    const added = audit.filter((l) => l.action === 'evidence.add').map((l) => l.details.path).sort()
+    const audit = (await readFile(join(dir, 'audit.log'), 'utf8'))
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+    const added = audit
+      .filter((l) => l.action === 'evidence.add')
+      .map((l) => l.details.path)
+      .sort()
     expect(added).toEqual(m.artifacts.map((a) => a.path).sort())
     expect(audit.some((l) => l.action === 'case.state' && l.details.path === 'state/containment.json')).toBe(true)
   })
@@ -218,7 +224,11 @@ describe('file-system faults: exit 5, one line, no lock left', () => {
   it('IR_INCIDENTS_DIR naming a file', async () => {
     const file = join(work, 'not-a-folder')
     await writeFile(file, 'x')
-    for (const args of [['case', 'create', 'X-1'], ['case', 'event', 'X-1', '-m', 'hi'], ['collect', web.name]]) {
+    for (const args of [
+      ['case', 'create', 'X-1'],
+      ['case', 'event', 'X-1', '-m', 'hi'],
+      ['collect', web.name],
+    ]) {
       const r = await runIr(args, {env: {IR_INCIDENTS_DIR: file}})
       expect(r.exitCode, `${args.join(' ')}: ${r.stderr}`).toBe(5)
       oneLine(r.stderr)
@@ -237,7 +247,12 @@ describe('file-system faults: exit 5, one line, no lock left', () => {
     try {
       await execa('mount', ['-o', 'remount,bind,ro', ro])
       const before = await readFile(join(rw, id, 'audit.log'), 'utf8')
-      for (const args of [['case', 'event', id, '-m', 'hello'], ['collect', web.name, '--case', id], ['snapshot', web.name, '--case', id, '--yes'], ['case', 'create', 'RO-NEW']]) {
+      for (const args of [
+        ['case', 'event', id, '-m', 'hello'],
+        ['collect', web.name, '--case', id],
+        ['snapshot', web.name, '--case', id, '--yes'],
+        ['case', 'create', 'RO-NEW'],
+      ]) {
         const r = await runIr(args, {env: {IR_INCIDENTS_DIR: ro}})
         expect(r.exitCode, `${args.join(' ')}: ${r.stderr}`).toBe(5)
         oneLine(r.stderr)
@@ -252,33 +267,47 @@ describe('file-system faults: exit 5, one line, no lock left', () => {
     }
   })
 
-  it.skipIf(!asRoot)('a full disk (8 MB tmpfs) during a snapshot: the partial is kept and the failure is in the audit', async () => {
-    const mnt = join(work, 'tmpfs')
-    await mkdir(mnt)
-    await execa('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', mnt])
-    const big = await t.run('big', {cmd: ['sh', '-c', 'dd if=/dev/urandom of=/blob bs=1048576 count=20 2>/dev/null; touch /ready; exec sleep 3600']})
-    try {
-      for (let i = 0; i < 120 && (await execa('docker', ['exec', big.name, 'test', '-f', '/ready'], {reject: false})).exitCode !== 0; i++) await new Promise((r) => setTimeout(r, 500))
-      const id = `FULL-${t.runId}`
-      const env = {IR_INCIDENTS_DIR: mnt}
-      expect((await runIr(['case', 'create', id], {env})).exitCode).toBe(0)
-      const r = await runIr(['snapshot', big.name, '--case', id, '--yes'], {env})
-      expect(r.exitCode, r.stderr).toBe(5)
-      oneLine(r.stderr)
-      expect(r.stderr).toMatch(/No space left on device writing .*\.partial: \d+ bytes written, kept as \.partial/)
-      expect(await locksUnder(mnt)).toEqual([])
-      const audit = (await readFile(join(mnt, id, 'audit.log'), 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l))
-      const failure = audit.find((l) => l.action === 'command.failed')
-      expect(failure?.msg).toMatch(/No space left/)
-      const partials = (await readdir(join(mnt, id, 'evidence', big.name))).filter((f) => f.endsWith('.partial'))
-      expect(partials.length).toBeGreaterThan(0)
-      const v = await runIr(['case', 'verify', id, '--json'], {env})
-      expect(v.exitCode, v.stdout).toBe(0)
-      expect(JSON.parse(v.stdout).partials.length).toBeGreaterThan(0)
-    } finally {
-      await execa('umount', ['-l', mnt], {reject: false})
-    }
-  })
+  it.skipIf(!asRoot)(
+    'a full disk (8 MB tmpfs) during a snapshot: the partial is kept and the failure is in the audit',
+    async () => {
+      const mnt = join(work, 'tmpfs')
+      await mkdir(mnt)
+      await execa('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', mnt])
+      const big = await t.run('big', {
+        cmd: ['sh', '-c', 'dd if=/dev/urandom of=/blob bs=1048576 count=20 2>/dev/null; touch /ready; exec sleep 3600'],
+      })
+      try {
+        for (
+          let i = 0;
+          i < 120 &&
+          (await execa('docker', ['exec', big.name, 'test', '-f', '/ready'], {reject: false})).exitCode !== 0;
+          i++
+        )
+          await new Promise((r) => setTimeout(r, 500))
+        const id = `FULL-${t.runId}`
+        const env = {IR_INCIDENTS_DIR: mnt}
+        expect((await runIr(['case', 'create', id], {env})).exitCode).toBe(0)
+        const r = await runIr(['snapshot', big.name, '--case', id, '--yes'], {env})
+        expect(r.exitCode, r.stderr).toBe(5)
+        oneLine(r.stderr)
+        expect(r.stderr).toMatch(/No space left on device writing .*\.partial: \d+ bytes written, kept as \.partial/)
+        expect(await locksUnder(mnt)).toEqual([])
+        const audit = (await readFile(join(mnt, id, 'audit.log'), 'utf8'))
+          .trimEnd()
+          .split('\n')
+          .map((l) => JSON.parse(l))
+        const failure = audit.find((l) => l.action === 'command.failed')
+        expect(failure?.msg).toMatch(/No space left/)
+        const partials = (await readdir(join(mnt, id, 'evidence', big.name))).filter((f) => f.endsWith('.partial'))
+        expect(partials.length).toBeGreaterThan(0)
+        const v = await runIr(['case', 'verify', id, '--json'], {env})
+        expect(v.exitCode, v.stdout).toBe(0)
+        expect(JSON.parse(v.stdout).partials.length).toBeGreaterThan(0)
+      } finally {
+        await execa('umount', ['-l', mnt], {reject: false})
+      }
+    },
+  )
 })
 
 describe('one case, one folder', () => {
@@ -304,7 +333,10 @@ describe('one case, one folder', () => {
     // --incidents-dir wins over IR_INCIDENTS_DIR, which wins over the config file.
     const flagRoot = join(work, 'flag-root')
     const envRoot = join(work, 'env-root')
-    expect((await runIr(['case', 'create', 'P-1', '--incidents-dir', flagRoot], {env: {...env, IR_INCIDENTS_DIR: envRoot}})).exitCode).toBe(0)
+    expect(
+      (await runIr(['case', 'create', 'P-1', '--incidents-dir', flagRoot], {env: {...env, IR_INCIDENTS_DIR: envRoot}}))
+        .exitCode,
+    ).toBe(0)
     expect((await runIr(['case', 'create', 'P-2'], {env: {...env, IR_INCIDENTS_DIR: envRoot}})).exitCode).toBe(0)
     expect(await readdir(flagRoot)).toEqual(['P-1'])
     expect(await readdir(envRoot)).toEqual(['P-2'])
@@ -313,7 +345,9 @@ describe('one case, one folder', () => {
   it('a case in an older ./incidents still opens, with a note, and is never created a second time', async () => {
     const project = join(work, 'legacy-project')
     const id = `OLD-${t.runId}`
-    expect((await runIr(['case', 'create', id], {env: {IR_INCIDENTS_DIR: join(project, 'incidents')}})).exitCode).toBe(0)
+    expect((await runIr(['case', 'create', id], {env: {IR_INCIDENTS_DIR: join(project, 'incidents')}})).exitCode).toBe(
+      0,
+    )
     const home = join(work, 'home-legacy')
     const newRoot = join(work, 'new-root')
     await mkdir(join(home, '.config', 'ir'), {recursive: true})

@@ -40,14 +40,20 @@ afterAll(async () => {
 })
 
 async function labWeb(): Promise<{id: string; name: string}> {
-  const [c] = await t.docker.listContainers({all: true, filters: {label: [`com.docker.compose.project=${PROJECT}`, 'com.docker.compose.service=web']}})
+  const [c] = await t.docker.listContainers({
+    all: true,
+    filters: {label: [`com.docker.compose.project=${PROJECT}`, 'com.docker.compose.service=web']},
+  })
   if (!c) throw new Error('no web container')
   return {id: c.Id, name: (c.Names[0] ?? c.Id).replace(/^\//, '')}
 }
 
 describe(`the incident scenario on ${ENGINE}`, () => {
   it('1. lab up', async () => {
-    const r = await runIr(['lab', 'up', '--dir', dir, '--name', PROJECT, '--port', String(PORT), '--yes', '--json'], {env, timeout: 240_000})
+    const r = await runIr(['lab', 'up', '--dir', dir, '--name', PROJECT, '--port', String(PORT), '--yes', '--json'], {
+      env,
+      timeout: 240_000,
+    })
     expect(r.exitCode, r.stderr).toBe(0)
     web = await labWeb()
     expect((await t.inspect(web.id)).State.Status).toBe('running')
@@ -68,8 +74,14 @@ describe(`the incident scenario on ${ENGINE}`, () => {
     const during = await t.fetch(peer.name, ip)
     expect(during.ok, during.body).toBe(false)
     await t.docker.getContainer(peer.id).remove({force: true})
-    const record = JSON.parse(await readFile(join(root, 'incidents', CASE, 'state', 'containment.json'), 'utf8').catch(async () => readFile(join(root, 'incidents', CASE, 'containment.json'), 'utf8')))
-    const rec = Object.values(record.containers as Record<string, {networkCut: boolean; verification?: {how: string}}>)[0]!
+    const record = JSON.parse(
+      await readFile(join(root, 'incidents', CASE, 'state', 'containment.json'), 'utf8').catch(async () =>
+        readFile(join(root, 'incidents', CASE, 'containment.json'), 'utf8'),
+      ),
+    )
+    const rec = Object.values(
+      record.containers as Record<string, {networkCut: boolean; verification?: {how: string}}>,
+    )[0]!
     expect(rec.networkCut).toBe(true)
     expect(rec.verification?.how).toMatch(/inspect: no network endpoint; .*net\/dev: no interface but lo/)
   })
@@ -85,7 +97,21 @@ describe(`the incident scenario on ${ENGINE}`, () => {
   })
 
   it('4. rebuild and audit', async () => {
-    const r = await runIr(['rebuild', '--case', CASE, '--project-directory', dir, '--project-name', PROJECT, '--offline', '--yes', '--json'], {env, timeout: 300_000})
+    const r = await runIr(
+      [
+        'rebuild',
+        '--case',
+        CASE,
+        '--project-directory',
+        dir,
+        '--project-name',
+        PROJECT,
+        '--offline',
+        '--yes',
+        '--json',
+      ],
+      {env, timeout: 300_000},
+    )
     expect(r.exitCode, r.stderr).toBe(0)
     const fresh = await labWeb()
     expect(fresh.id).not.toBe(web.id)
@@ -107,7 +133,9 @@ describe(`the incident scenario on ${ENGINE}`, () => {
   it('7. lab down', async () => {
     const r = await runIr(['lab', 'down', '--dir', dir, '--name', PROJECT, '--yes'], {env, timeout: 180_000})
     expect(r.exitCode, r.stderr).toBe(0)
-    expect(await t.docker.listContainers({all: true, filters: {label: [`com.docker.compose.project=${PROJECT}`]}})).toEqual([])
+    expect(
+      await t.docker.listContainers({all: true, filters: {label: [`com.docker.compose.project=${PROJECT}`]}}),
+    ).toEqual([])
   })
 
   it('a secret in env, Cmd and a label reaches no file of the case, the saved image included, and that image loads back with the files', async () => {
@@ -125,7 +153,9 @@ describe(`the incident scenario on ${ENGINE}`, () => {
     expect((await runIr(['collect', v.name, '--case', CASE, '--json'], {env})).exitCode).toBe(0)
     expect(await filesContaining(join(root, 'incidents', CASE), SECRET)).toEqual([])
 
-    const manifest = JSON.parse(await readFile(join(root, 'incidents', CASE, 'manifest.json'), 'utf8')) as {artifacts: Array<{type: string; path: string; meta?: {tag?: string}}>}
+    const manifest = JSON.parse(await readFile(join(root, 'incidents', CASE, 'manifest.json'), 'utf8')) as {
+      artifacts: Array<{type: string; path: string; meta?: {tag?: string}}>
+    }
     const imageTar = manifest.artifacts.filter((a) => a.type === 'image-tar').at(-1)!
     const path = join(root, 'incidents', CASE, imageTar.path)
     const saved = await readSavedImage(path)
@@ -138,20 +168,27 @@ describe(`the incident scenario on ${ENGINE}`, () => {
     await t.docker.getImage(tag).remove({force: true})
     const load = await execa('docker', ['load', '-i', path], {timeout: 120_000})
     expect(load.stdout).toContain(tag.split('/').pop()!)
-    const out = await execa('docker', ['run', '--rm', '--label', `ir.test.run=${t.runId}`, '--label', 'ir.test=true', tag, 'cat', '/tmp/planted.txt'], {timeout: 60_000})
+    const out = await execa(
+      'docker',
+      ['run', '--rm', '--label', `ir.test.run=${t.runId}`, '--label', 'ir.test=true', tag, 'cat', '/tmp/planted.txt'],
+      {timeout: 60_000},
+    )
     expect(out.stdout.trim()).toBe(`evidence-${t.runId}`)
     const loaded = await t.docker.getImage(tag).inspect()
     expect(JSON.stringify(loaded.Config)).not.toContain(SECRET)
   })
 
-  it.runIf(ENGINE === 'podman5')('Podman: swarm commands say in one line that Podman has no swarm mode, and exit non-zero', async () => {
-    const r = await runIr(['isolate', '--service', 'web', '--case', CASE, '--yes'], {env})
-    expect(r.exitCode).not.toBe(0)
-    expect(r.stderr + r.stdout).toMatch(/Podman has no swarm mode/)
-    const stack = join(root, 'stack.yml')
-    await (await import('node:fs/promises')).writeFile(stack, 'services:\n  a:\n    image: ir-test/busybox:latest\n')
-    const s = await runIr(['rebuild', '--stack', 'irt', '-c', stack, '--case', CASE, '--yes'], {env})
-    expect(s.exitCode).toBe(11)
-    expect(s.stderr.split('\n')[0]).toMatch(/^Error: Podman has no swarm mode/)
-  })
+  it.runIf(ENGINE === 'podman5')(
+    'Podman: swarm commands say in one line that Podman has no swarm mode, and exit non-zero',
+    async () => {
+      const r = await runIr(['isolate', '--service', 'web', '--case', CASE, '--yes'], {env})
+      expect(r.exitCode).not.toBe(0)
+      expect(r.stderr + r.stdout).toMatch(/Podman has no swarm mode/)
+      const stack = join(root, 'stack.yml')
+      await (await import('node:fs/promises')).writeFile(stack, 'services:\n  a:\n    image: ir-test/busybox:latest\n')
+      const s = await runIr(['rebuild', '--stack', 'irt', '-c', stack, '--case', CASE, '--yes'], {env})
+      expect(s.exitCode).toBe(11)
+      expect(s.stderr.split('\n')[0]).toMatch(/^Error: Podman has no swarm mode/)
+    },
+  )
 })

@@ -48,7 +48,10 @@ async function tarMembers(path: string, gz = false): Promise<Map<string, Buffer>
   for await (const entry of extract) {
     const chunks: Buffer[] = []
     for await (const c of entry) chunks.push(c as Buffer)
-    out.set(entry.header.name, entry.header.size && entry.header.size < 1024 * 1024 ? Buffer.concat(chunks) : Buffer.alloc(0))
+    out.set(
+      entry.header.name,
+      entry.header.size && entry.header.size < 1024 * 1024 ? Buffer.concat(chunks) : Buffer.alloc(0),
+    )
   }
   return out
 }
@@ -59,7 +62,11 @@ beforeAll(async () => {
   const vol = `${t.name('vol')}`
   await t.docker.createVolume({Name: vol, Labels: t.labels})
   victim = await t.run('victim', {
-    cmd: ['sh', '-c', `echo ${MARK} > /tmp/dropped-${MARK}.sh; echo vol-${MARK} > /data/in-volume.txt; echo log-${MARK}; echo err-${MARK} >&2; exec sleep 3600`],
+    cmd: [
+      'sh',
+      '-c',
+      `echo ${MARK} > /tmp/dropped-${MARK}.sh; echo vol-${MARK} > /data/in-volume.txt; echo log-${MARK}; echo err-${MARK} >&2; exec sleep 3600`,
+    ],
     env: [`API_TOKEN=${SECRET}`],
     hostConfig: {Binds: [`${vol}:/data`]},
   })
@@ -81,7 +88,9 @@ describe('ir snapshot and ir collect against the real engine', () => {
     const img = await t.docker.getImage(snap.image.id).inspect()
     expect(img.Config.Labels).toMatchObject({'ir.evidence': 'true', 'ir.case': CASE, 'ir.source.container': victim.id})
     // Podman names it under docker.io/ (or localhost/).
-    expect(img.RepoTags[0]).toMatch(new RegExp(`^(?:docker\\.io/|localhost/)?ir-evidence/case-evi-${t.runId}:evi-${t.runId}-victim-\\d{8}T\\d{6}`))
+    expect(img.RepoTags[0]).toMatch(
+      new RegExp(`^(?:docker\\.io/|localhost/)?ir-evidence/case-evi-${t.runId}:evi-${t.runId}-victim-\\d{8}T\\d{6}`),
+    )
     expect(img.Config.Env).toContain('API_TOKEN=[REDACTED]')
 
     const c = await runIr(['collect', victim.name, '--case', CASE, '--json'], {env})
@@ -92,7 +101,18 @@ describe('ir snapshot and ir collect against the real engine', () => {
       expect(await sha256(join(incidents, CASE, a.path)), a.path).toBe(a.sha256)
     }
     const types = artifacts.map((a) => a.type)
-    expect(types).toEqual(expect.arrayContaining(['image-tar', 'container-diff', 'process-list', 'mounts', 'mount-archive', 'filesystem-export', 'export-index', 'log-archive']))
+    expect(types).toEqual(
+      expect.arrayContaining([
+        'image-tar',
+        'container-diff',
+        'process-list',
+        'mounts',
+        'mount-archive',
+        'filesystem-export',
+        'export-index',
+        'log-archive',
+      ]),
+    )
 
     const imageTar = artifacts.find((a) => a.type === 'image-tar')!
     // Read without any engine, in whichever layout it was saved: every layer checks against its digest,
@@ -107,14 +127,25 @@ describe('ir snapshot and ir collect against the real engine', () => {
     expect(snap.image.layout).toBe(saved.layout)
 
     const index = artifacts.find((a) => a.type === 'export-index')!
-    const indexLines = (await readFile(join(incidents, CASE, index.path), 'utf8')).trim().split('\n').map((l) => JSON.parse(l))
+    const indexLines = (await readFile(join(incidents, CASE, index.path), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
     const dropped = indexLines.find((l: {path: string}) => l.path === `tmp/dropped-${MARK}.sh`)
-    expect(dropped).toMatchObject({type: 'file', size: MARK.length + 1, sha256: createHash('sha256').update(`${MARK}\n`).digest('hex')})
+    expect(dropped).toMatchObject({
+      type: 'file',
+      size: MARK.length + 1,
+      sha256: createHash('sha256').update(`${MARK}\n`).digest('hex'),
+    })
 
-    const diff = JSON.parse(await readFile(join(incidents, CASE, artifacts.find((a) => a.type === 'container-diff')!.path), 'utf8'))
+    const diff = JSON.parse(
+      await readFile(join(incidents, CASE, artifacts.find((a) => a.type === 'container-diff')!.path), 'utf8'),
+    )
     expect(diff).toEqual(expect.arrayContaining([{path: `/tmp/dropped-${MARK}.sh`, kind: 'added'}]))
 
-    const volumeArchive = await tarMembers(join(incidents, CASE, artifacts.find((a) => a.type === 'mount-archive')!.path))
+    const volumeArchive = await tarMembers(
+      join(incidents, CASE, artifacts.find((a) => a.type === 'mount-archive')!.path),
+    )
     expect(volumeArchive.get('data/in-volume.txt')?.toString()).toBe(`vol-${MARK}\n`)
 
     const logs = await tarMembers(join(incidents, CASE, artifacts.find((a) => a.type === 'log-archive')!.path), true)
@@ -123,7 +154,11 @@ describe('ir snapshot and ir collect against the real engine', () => {
     expect(stdout).toMatch(new RegExp(`^\\d{4}-\\d\\d-\\d\\dT\\S+Z log-${MARK}$`, 'm'))
     expect(stdout).not.toContain(`err-${MARK}`)
     expect(stderr).toContain(`err-${MARK}`)
-    const sums = [...logs.entries()].find(([n]) => n.endsWith('SHA256SUMS'))![1].toString().trim().split('\n')
+    const sums = [...logs.entries()]
+      .find(([n]) => n.endsWith('SHA256SUMS'))![1]
+      .toString()
+      .trim()
+      .split('\n')
     for (const line of sums) {
       const [hash, name] = line.split(/\s+/)
       expect(createHash('sha256').update(logs.get(name!)!).digest('hex'), name).toBe(hash)
@@ -150,7 +185,11 @@ describe('ir snapshot and ir collect against the real engine', () => {
     const load = await execa('docker', ['load', '-i', join(incidents, CASE, imageTar.path)], {timeout: 120_000})
     expect(load.stdout).toContain(tag)
     t.trackImage(tag)
-    const out = await execa('docker', ['run', '--rm', '--label', `ir.test.run=${t.runId}`, tag, 'cat', `/tmp/dropped-${MARK}.sh`], {timeout: 60_000})
+    const out = await execa(
+      'docker',
+      ['run', '--rm', '--label', `ir.test.run=${t.runId}`, tag, 'cat', `/tmp/dropped-${MARK}.sh`],
+      {timeout: 60_000},
+    )
     expect(out.stdout.trim()).toBe(MARK)
   })
 
@@ -176,7 +215,9 @@ describe('ir snapshot and ir collect against the real engine', () => {
     const after = await manifest()
     expect(after.slice(0, before.length)).toEqual(before)
     expect(new Set(after.map((a) => a.path)).size).toBe(after.length)
-    expect(after.filter((a) => a.type === 'image-tar').length).toBe(before.filter((a) => a.type === 'image-tar').length + 2)
+    expect(after.filter((a) => a.type === 'image-tar').length).toBe(
+      before.filter((a) => a.type === 'image-tar').length + 2,
+    )
     const l = await runIr(['evidence', 'list', '--case', CASE, '--json'], {env})
     expect(l.exitCode, l.stderr).toBe(0)
     const listed = JSON.parse(l.stdout)

@@ -14,7 +14,9 @@ const CASE = `CASE-INT-${t.runId}`
 
 beforeAll(async () => {
   incidents = await tempDir()
-  big = await t.run('big', {cmd: ['sh', '-c', 'dd if=/dev/urandom of=/blob bs=1048576 count=300 2>/dev/null; touch /ready; exec sleep 3600']})
+  big = await t.run('big', {
+    cmd: ['sh', '-c', 'dd if=/dev/urandom of=/blob bs=1048576 count=300 2>/dev/null; touch /ready; exec sleep 3600'],
+  })
   for (let i = 0; i < 240; i++) {
     if ((await execa('docker', ['exec', big.name, 'test', '-f', '/ready'], {reject: false})).exitCode === 0) return
     await new Promise((r) => setTimeout(r, 500))
@@ -30,7 +32,11 @@ afterAll(async () => {
 
 describe('Ctrl-C during a long transfer', () => {
   it('exits 130, keeps what was collected (the partial file included) and leaves a verifiable case', async () => {
-    const child = execa('node', [BIN, 'snapshot', big.name, '--case', CASE, '--yes'], {env: {IR_INCIDENTS_DIR: incidents, FORCE_COLOR: '0'}, reject: false, stdin: 'ignore'})
+    const child = execa('node', [BIN, 'snapshot', big.name, '--case', CASE, '--yes'], {
+      env: {IR_INCIDENTS_DIR: incidents, FORCE_COLOR: '0'},
+      reject: false,
+      stdin: 'ignore',
+    })
     const dir = join(incidents, CASE, 'evidence', big.name)
     const deadline = Date.now() + 120_000
     let sent = false

@@ -24,7 +24,9 @@ beforeAll(async () => {
   incidents = await tempDir()
   env = {IR_INCIDENTS_DIR: incidents}
   net = await t.network('net')
-  server = await t.httpServer('web', `hello-${t.runId}`, net.name, ['web'], {env: [`DB_PASSWORD=${SECRET}`, 'APP_MODE=prod']})
+  server = await t.httpServer('web', `hello-${t.runId}`, net.name, ['web'], {
+    env: [`DB_PASSWORD=${SECRET}`, 'APP_MODE=prod'],
+  })
   client = await t.run('client', {cmd: ['sleep', '3600'], network: net.name})
 })
 
@@ -43,7 +45,9 @@ describe('ir isolate / release against the real engine', () => {
     expect(r.exitCode, r.stderr).toBe(0)
     const result = JSON.parse(r.stdout)
     expect(result.containers[0]).toMatchObject({name: server.name, status: 'isolated', stateAfter: 'paused'})
-    expect(result.containers[0].networks).toEqual([expect.objectContaining({network: net.name, aliases: ['web'], outcome: 'disconnected'})])
+    expect(result.containers[0].networks).toEqual([
+      expect.objectContaining({network: net.name, aliases: ['web'], outcome: 'disconnected'}),
+    ])
 
     const isolated = await t.inspect(server.id)
     expect(isolated.State.Status).toBe('paused')
@@ -118,7 +122,11 @@ describe('ir isolate / release against the real engine', () => {
   it('says plainly when the network cannot be cut (host network), pauses, and notes a mounted Docker socket', async () => {
     const sockDir = await tempDir('ir-sock-')
     await writeFile(join(sockDir, 'docker.sock'), '')
-    const c = await t.run('hostnet', {cmd: ['sleep', '3600'], network: 'host', hostConfig: {Binds: [`${join(sockDir, 'docker.sock')}:/var/run/docker.sock:ro`]}})
+    const c = await t.run('hostnet', {
+      cmd: ['sleep', '3600'],
+      network: 'host',
+      hostConfig: {Binds: [`${join(sockDir, 'docker.sock')}:/var/run/docker.sock:ro`]},
+    })
     const r = await runIr(['isolate', c.name, '--case', CASE, '--yes', '--json'], {env})
     expect(r.exitCode, r.stderr).toBe(0)
     const res = JSON.parse(r.stdout).containers[0]
@@ -131,7 +139,9 @@ describe('ir isolate / release against the real engine', () => {
   })
 
   it('restores a static IP address on release', async () => {
-    const staticNet = await t.network('static', {subnet: `192.168.${200 + (parseInt(t.runId.slice(0, 2), 16) % 50)}.0/24`})
+    const staticNet = await t.network('static', {
+      subnet: `192.168.${200 + (parseInt(t.runId.slice(0, 2), 16) % 50)}.0/24`,
+    })
     const info = await t.docker.getNetwork(staticNet.id).inspect()
     const subnet = String(info.IPAM?.Config?.[0]?.Subnet)
     const ip = subnet.replace(/\.0\/24$/, '.77')
@@ -150,7 +160,9 @@ describe('ir isolate / release against the real engine', () => {
   })
 
   it('names the engine it could not reach, with exit 3 and no stack trace', async () => {
-    const r = await runIr(['isolate', 'anything', '--yes'], {env: {...env, DOCKER_HOST: 'unix:///nonexistent/ir-test.sock'}})
+    const r = await runIr(['isolate', 'anything', '--yes'], {
+      env: {...env, DOCKER_HOST: 'unix:///nonexistent/ir-test.sock'},
+    })
     expect(r.exitCode).toBe(3)
     expect(r.stderr).toContain('Docker engine unreachable at unix:///nonexistent/ir-test.sock')
     expect(r.stderr).not.toMatch(/\n\s+at /)

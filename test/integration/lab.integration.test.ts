@@ -26,7 +26,12 @@ let testImageId: string
 
 const byProject = (project: string) => ({label: [`ir.lab.project=${project}`]})
 
-async function labLeftovers(project: string): Promise<{containers: string[]; networks: string[]; volumes: string[]; images: Array<{id: string; tags: string[]; evidence: boolean}>}> {
+async function labLeftovers(project: string): Promise<{
+  containers: string[]
+  networks: string[]
+  volumes: string[]
+  images: Array<{id: string; tags: string[]; evidence: boolean}>
+}> {
   const filters = byProject(project)
   const containers = await t.docker.listContainers({all: true, filters})
   const networks = await t.docker.listNetworks({filters})
@@ -36,7 +41,11 @@ async function labLeftovers(project: string): Promise<{containers: string[]; net
     containers: containers.map((c) => c.Names[0] ?? c.Id),
     networks: networks.map((n) => n.Name),
     volumes: (volumes.Volumes ?? []).map((v) => v.Name),
-    images: images.map((i) => ({id: i.Id, tags: (i.RepoTags ?? []).filter((x) => x !== '<none>:<none>'), evidence: i.Labels?.['ir.evidence'] === 'true'})),
+    images: images.map((i) => ({
+      id: i.Id,
+      tags: (i.RepoTags ?? []).filter((x) => x !== '<none>:<none>'),
+      evidence: i.Labels?.['ir.evidence'] === 'true',
+    })),
   }
 }
 
@@ -48,15 +57,30 @@ async function removeLab(project: string): Promise<void> {
     if (c.State === 'paused') await ct.unpause().catch(() => undefined)
     await ct.remove({force: true, v: true}).catch(() => undefined)
   }
-  for (const n of await t.docker.listNetworks({filters})) await t.docker.getNetwork(n.Id).remove().catch(() => undefined)
-  for (const v of (await t.docker.listVolumes({filters})).Volumes ?? []) await t.docker.getVolume(v.Name).remove().catch(() => undefined)
+  for (const n of await t.docker.listNetworks({filters}))
+    await t.docker
+      .getNetwork(n.Id)
+      .remove()
+      .catch(() => undefined)
+  for (const v of (await t.docker.listVolumes({filters})).Volumes ?? [])
+    await t.docker
+      .getVolume(v.Name)
+      .remove()
+      .catch(() => undefined)
   for (const i of await t.docker.listImages({filters})) {
-    if (i.Labels?.['ir.evidence'] !== 'true') await t.docker.getImage(i.Id).remove({force: true}).catch(() => undefined)
+    if (i.Labels?.['ir.evidence'] !== 'true')
+      await t.docker
+        .getImage(i.Id)
+        .remove({force: true})
+        .catch(() => undefined)
   }
 }
 
 async function webContainer(project: string): Promise<{id: string; name: string}> {
-  const [c] = await t.docker.listContainers({all: true, filters: {label: [`com.docker.compose.project=${project}`, 'com.docker.compose.service=web']}})
+  const [c] = await t.docker.listContainers({
+    all: true,
+    filters: {label: [`com.docker.compose.project=${project}`, 'com.docker.compose.service=web']},
+  })
   if (!c) throw new Error(`no web container in ${project}`)
   return {id: c.Id, name: (c.Names[0] ?? '').replace(/^\//, '')}
 }
@@ -113,19 +137,38 @@ describe('ir lab against the real engine', () => {
   })
 
   it('up: the three services run, the page is served, the compromise is planted, and no secret is printed', async () => {
-    const r = await runIr(['lab', 'up', '--dir', dir, '--name', PROJECT, '--port', String(PORT), '--yes', '--json'], {env, timeout: 240_000})
+    const r = await runIr(['lab', 'up', '--dir', dir, '--name', PROJECT, '--port', String(PORT), '--yes', '--json'], {
+      env,
+      timeout: 240_000,
+    })
     expect(r.exitCode, r.stderr).toBe(0)
     const result = JSON.parse(r.stdout)
     web = await webContainer(PROJECT)
-    expect(result).toMatchObject({project: PROJECT, dir, port: PORT, target: web.name, baseImage: {ref: TEST_IMAGE, built: false}})
+    expect(result).toMatchObject({
+      project: PROJECT,
+      dir,
+      port: PORT,
+      target: web.name,
+      baseImage: {ref: TEST_IMAGE, built: false},
+    })
     expect(result.suggestedCaseId).toMatch(/^LAB-\d{8}-\d{6}-[0-9a-f]{4}$/)
-    expect(result.containers.map((c: {service: string; state: string}) => `${c.service}:${c.state}`)).toEqual(['web:running', 'worker:running', 'db:running'])
+    expect(result.containers.map((c: {service: string; state: string}) => `${c.service}:${c.state}`)).toEqual([
+      'web:running',
+      'worker:running',
+      'db:running',
+    ])
     expect(result.next[0].command).toBe('ir respond')
-    expect(result.next.map((s: {command: string}) => s.command)).toContain(`ir isolate --case ${result.suggestedCaseId} ${web.name} --yes`)
-    expect(result.next.map((s: {command: string}) => s.command)).toContain(`ir rebuild --case ${result.suggestedCaseId} --project-directory ${dir} --project-name ${PROJECT} --offline`)
+    expect(result.next.map((s: {command: string}) => s.command)).toContain(
+      `ir isolate --case ${result.suggestedCaseId} ${web.name} --yes`,
+    )
+    expect(result.next.map((s: {command: string}) => s.command)).toContain(
+      `ir rebuild --case ${result.suggestedCaseId} --project-directory ${dir} --project-name ${PROJECT} --offline`,
+    )
 
     for (const service of ['web', 'worker', 'db']) {
-      const [c] = await t.docker.listContainers({filters: {label: [`com.docker.compose.project=${PROJECT}`, `com.docker.compose.service=${service}`]}})
+      const [c] = await t.docker.listContainers({
+        filters: {label: [`com.docker.compose.project=${PROJECT}`, `com.docker.compose.service=${service}`]},
+      })
       expect(c, service).toBeDefined()
       const i = await t.inspect(c!.Id)
       expect(i.State.Running, service).toBe(true)
@@ -165,7 +208,11 @@ describe('ir lab against the real engine', () => {
     expect(w.Config.Env).toContain(`API_KEY=${apiKey}`)
     expect(w.Config.Env).toContain('VNC_PASSWORD=vncpassword')
     const dbPassword = /^DB_PASSWORD=(.+)$/m.exec(dotenv)?.[1] ?? ''
-    for (const secret of [apiKey, dbPassword, (await readFile(join(dir, 'secrets/db_root_password.txt'), 'utf8')).trim()]) {
+    for (const secret of [
+      apiKey,
+      dbPassword,
+      (await readFile(join(dir, 'secrets/db_root_password.txt'), 'utf8')).trim(),
+    ]) {
       expect(secret.length).toBeGreaterThan(20)
       expect(r.stdout + r.stderr).not.toContain(secret)
     }
@@ -180,7 +227,17 @@ describe('ir lab against the real engine', () => {
     const ids = JSON.parse(r.stdout).containers[0].findings.map((f: {id: string}) => f.id)
     // Podman gives every container a pids limit (containers.conf pids_limit, 2048) unless told otherwise.
     const pidsLimited = ((await t.inspect(web.id)).HostConfig.PidsLimit ?? 0) > 0
-    expect(ids).toEqual(expect.arrayContaining(['mount.docker-socket', 'user.root', 'pid1.root', 'caps.not-dropped', 'rootfs.writable', 'limits.memory', ...(pidsLimited ? [] : ['limits.pids'])]))
+    expect(ids).toEqual(
+      expect.arrayContaining([
+        'mount.docker-socket',
+        'user.root',
+        'pid1.root',
+        'caps.not-dropped',
+        'rootfs.writable',
+        'limits.memory',
+        ...(pidsLimited ? [] : ['limits.pids']),
+      ]),
+    )
     if (pidsLimited) expect(ids).not.toContain('limits.pids')
   })
 
@@ -197,14 +254,27 @@ describe('ir lab against the real engine', () => {
     const s = await runIr(['lab', 'status', '--name', PROJECT, '--json'], {env})
     expect(s.exitCode, s.stderr).toBe(0)
     const status = JSON.parse(s.stdout)
-    expect(status.containers.find((c: {service: string}) => c.service === 'web')).toMatchObject({name: web.name, state: 'paused', paused: true, isolated: true, networks: []})
-    expect(status.containers.find((c: {service: string}) => c.service === 'db')).toMatchObject({state: 'running', isolated: false, networks: [`${PROJECT}_lab`]})
+    expect(status.containers.find((c: {service: string}) => c.service === 'web')).toMatchObject({
+      name: web.name,
+      state: 'paused',
+      paused: true,
+      isolated: true,
+      networks: [],
+    })
+    expect(status.containers.find((c: {service: string}) => c.service === 'db')).toMatchObject({
+      state: 'running',
+      isolated: false,
+      networks: [`${PROJECT}_lab`],
+    })
     expect(status.networks).toEqual([`${PROJECT}_lab`])
     expect(status.volumes).toEqual([`${PROJECT}_db-data`])
     const human = await runIr(['lab', 'status', '--name', PROJECT], {env})
     expect(human.stdout).toMatch(new RegExp(`${web.name}\\s+paused\\s+yes \\(paused, no network\\)`))
 
-    const snap = await runIr(['snapshot', '--case', CASE, web.name, '--no-export', '--yes', '--json'], {env, timeout: 240_000})
+    const snap = await runIr(['snapshot', '--case', CASE, web.name, '--no-export', '--yes', '--json'], {
+      env,
+      timeout: 240_000,
+    })
     expect(snap.exitCode, snap.stderr).toBe(0)
     const images = await t.docker.listImages({filters: {label: [`ir.case=${CASE}`, 'ir.evidence=true']}})
     expect(images).toHaveLength(1)
@@ -218,14 +288,23 @@ describe('ir lab against the real engine', () => {
     // Things that are not the lab: a plain container, one of another compose project, another lab's volume.
     const net = await t.network('other')
     const plain = await t.run('plain', {cmd: ['sleep', '3600'], network: net.name})
-    const otherProject = await t.run('shop-web', {cmd: ['sleep', '3600'], network: net.name, labels: {'com.docker.compose.project': `shop-${t.runId}`, 'com.docker.compose.service': 'web'}})
+    const otherProject = await t.run('shop-web', {
+      cmd: ['sleep', '3600'],
+      network: net.name,
+      labels: {'com.docker.compose.project': `shop-${t.runId}`, 'com.docker.compose.service': 'web'},
+    })
     const otherLabVolume = `${PROJECT}-b_data`
-    await t.docker.createVolume({Name: otherLabVolume, Labels: {...t.labels, 'ir.lab': 'true', 'ir.lab.project': `${PROJECT}-b`}})
+    await t.docker.createVolume({
+      Name: otherLabVolume,
+      Labels: {...t.labels, 'ir.lab': 'true', 'ir.lab.project': `${PROJECT}-b`},
+    })
     const evidenceId = (await t.docker.getImage(evidenceImage).inspect()).Id
     const webImageTag = (await t.inspect(web.id)).Config.Image
     const before = await labLeftovers(PROJECT)
     expect(before.containers).toHaveLength(3)
-    expect(before.images.filter((i) => !i.evidence).map((i) => i.tags[0])).toEqual([`${webImageTag.includes(':') ? webImageTag : `${webImageTag}:latest`}`])
+    expect(before.images.filter((i) => !i.evidence).map((i) => i.tags[0])).toEqual([
+      `${webImageTag.includes(':') ? webImageTag : `${webImageTag}:latest`}`,
+    ])
 
     const noTty = await runIr(['lab', 'down', '--dir', dir], {env})
     expect(noTty.exitCode).toBe(7)
@@ -243,7 +322,9 @@ describe('ir lab against the real engine', () => {
     expect(after.networks).toEqual([])
     expect(after.volumes).toEqual([])
     expect(after.images.map((i) => i.tags[0])).toEqual([evidenceImage])
-    expect(await t.docker.listContainers({all: true, filters: {label: [`com.docker.compose.project=${PROJECT}`]}})).toEqual([])
+    expect(
+      await t.docker.listContainers({all: true, filters: {label: [`com.docker.compose.project=${PROJECT}`]}}),
+    ).toEqual([])
     await expect(t.docker.getImage(webImageTag).inspect()).rejects.toMatchObject({statusCode: 404})
 
     // Everything else: untouched.
@@ -293,7 +374,22 @@ describe('the lab base image, built when missing', () => {
     expect(info.Id).toBe(built.id)
     expect(info.Config.Labels).toMatchObject({'ir.test': 'true'})
     expect(info.Config.Cmd).toEqual(['/bin/sh'])
-    const probe = await execa('docker', ['run', '--rm', '--network', 'none', '--label', `ir.test.run=${t.runId}`, ref, 'sh', '-c', 'id developer && stat -c %a /tmp && ls /bin/httpd /bin/nc && test -d /www && echo ok'], {reject: false, timeout: 60_000})
+    const probe = await execa(
+      'docker',
+      [
+        'run',
+        '--rm',
+        '--network',
+        'none',
+        '--label',
+        `ir.test.run=${t.runId}`,
+        ref,
+        'sh',
+        '-c',
+        'id developer && stat -c %a /tmp && ls /bin/httpd /bin/nc && test -d /www && echo ok',
+      ],
+      {reject: false, timeout: 60_000},
+    )
     expect(probe.exitCode, probe.stderr).toBe(0)
     expect(probe.stdout).toMatch(/uid=1000\(developer\)/)
     expect(probe.stdout).toMatch(/^1777$/m)
@@ -305,7 +401,10 @@ describe('the lab base image, built when missing', () => {
     await t.docker.getImage(ref).remove()
     const dirB = join(root, 'lab-b')
     const projectB = `${PROJECT}-b`
-    const up = await runIr(['lab', 'up', '--dir', dirB, '--name', projectB, '--port', String(PORT + 1), '--yes', '--json'], {env: {...env, IR_LAB_BASE_IMAGE: ref}, timeout: 240_000})
+    const up = await runIr(
+      ['lab', 'up', '--dir', dirB, '--name', projectB, '--port', String(PORT + 1), '--yes', '--json'],
+      {env: {...env, IR_LAB_BASE_IMAGE: ref}, timeout: 240_000},
+    )
     expect(up.exitCode, up.stderr).toBe(0)
     const result = JSON.parse(up.stdout)
     expect(result.baseImage).toMatchObject({ref, built: true})

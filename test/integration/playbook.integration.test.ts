@@ -15,21 +15,38 @@ const proj = `pbp${t.runId}`
 let compose: {file: string; pre: string[]}
 
 async function composeRun(args: string[]): Promise<void> {
-  await execa(compose.file, [...compose.pre, '-f', join(dir, 'compose.yml'), '-p', proj, ...args], {cwd: dir, timeout: 180_000})
+  await execa(compose.file, [...compose.pre, '-f', join(dir, 'compose.yml'), '-p', proj, ...args], {
+    cwd: dir,
+    timeout: 180_000,
+  })
 }
 
-async function containers(): Promise<Array<{id: string; name: string; service: string; state: string; networks: string[]; imageId: string}>> {
+async function containers(): Promise<
+  Array<{id: string; name: string; service: string; state: string; networks: string[]; imageId: string}>
+> {
   const list = await t.docker.listContainers({all: true, filters: {label: [`com.docker.compose.project=${proj}`]}})
   return list
-    .map((c) => ({id: c.Id, name: c.Names[0]!.replace(/^\//, ''), service: c.Labels['com.docker.compose.service']!, state: c.State, networks: Object.keys(c.NetworkSettings?.Networks ?? {}), imageId: c.ImageID}))
+    .map((c) => ({
+      id: c.Id,
+      name: c.Names[0]!.replace(/^\//, ''),
+      service: c.Labels['com.docker.compose.service']!,
+      state: c.State,
+      networks: Object.keys(c.NetworkSettings?.Networks ?? {}),
+      imageId: c.ImageID,
+    }))
     .sort((a, b) => a.service.localeCompare(b.service))
 }
 
 async function auditLines(caseId: string): Promise<Array<{action: string; target?: string; outcome: string}>> {
-  return (await readFile(join(incidents, caseId, 'audit.log'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l))
+  return (await readFile(join(incidents, caseId, 'audit.log'), 'utf8'))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
 }
 
-async function journal(caseId: string): Promise<{status: string; steps: Array<{id: string; state: string; attempts: number}>} | undefined> {
+async function journal(
+  caseId: string,
+): Promise<{status: string; steps: Array<{id: string; state: string; attempts: number}>} | undefined> {
   try {
     return JSON.parse(await readFile(join(incidents, caseId, 'playbook-run.json'), 'utf8'))
   } catch {
@@ -44,7 +61,10 @@ beforeAll(async () => {
   env = {IR_INCIDENTS_DIR: incidents}
   dir = join(await tempDir('ir-pb-'), proj)
   await mkdir(join(dir, 'web'), {recursive: true})
-  await writeFile(join(dir, 'web', 'Dockerfile'), `FROM ${TEST_IMAGE}\nRUN echo pb-${t.runId} > /www/index.html\nCMD ["httpd", "-f", "-p", "80", "-h", "/www"]\n`)
+  await writeFile(
+    join(dir, 'web', 'Dockerfile'),
+    `FROM ${TEST_IMAGE}\nRUN echo pb-${t.runId} > /www/index.html\nCMD ["httpd", "-f", "-p", "80", "-h", "/www"]\n`,
+  )
   await writeFile(join(dir, '.env'), `API_KEY=pb-secret-${t.runId}-abcdefghijkl\n`)
   await writeFile(
     join(dir, 'compose.yml'),
@@ -55,7 +75,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await composeRun(['down', '--remove-orphans', '-t', '1']).catch(() => undefined)
-  for (const sep of ['_', '-']) await t.docker.getImage(`${proj}${sep}web`).remove({force: true}).catch(() => undefined)
+  for (const sep of ['_', '-'])
+    await t.docker
+      .getImage(`${proj}${sep}web`)
+      .remove({force: true})
+      .catch(() => undefined)
   const evidence = await t.docker.listImages({filters: {label: ['ir.evidence=true']}})
   for (const img of evidence) if (String(img.Labels?.['ir.case'] ?? '').includes(t.runId)) t.trackImage(img.Id)
   await t.cleanup()
@@ -65,9 +89,24 @@ describe('ir playbook run / resume against the real engine', () => {
   it('breach.yml --dry-run prints the full plan and changes nothing', async () => {
     const before = await containers()
     const web = before.find((c) => c.service === 'web')!
-    const r = await runIr(['playbook', 'run', 'breach', '--input', `containers=${web.name}`, '--input', 'offline=true', '--case', `PB-DRY-${t.runId}`, '--dry-run'], {env, cwd: dir})
+    const r = await runIr(
+      [
+        'playbook',
+        'run',
+        'breach',
+        '--input',
+        `containers=${web.name}`,
+        '--input',
+        'offline=true',
+        '--case',
+        `PB-DRY-${t.runId}`,
+        '--dry-run',
+      ],
+      {env, cwd: dir},
+    )
     expect(r.exitCode, r.stderr).toBe(0)
-    for (const id of ['isolate', 'snapshot', 'collect', 'rotate', 'rebuild', 'audit', 'report']) expect(r.stdout).toMatch(new RegExp(`\\d+\\. ${id} — ${id}`))
+    for (const id of ['isolate', 'snapshot', 'collect', 'rotate', 'rebuild', 'audit', 'report'])
+      expect(r.stdout).toMatch(new RegExp(`\\d+\\. ${id} — ${id}`))
     expect(r.stdout).toContain(`${web.name}: pause container ${web.name}`)
     expect(r.stdout).toMatch(/build --no-cache/)
     expect(r.stdout).toMatch(/API_KEY \(env-var\)/)
@@ -83,7 +122,23 @@ describe('ir playbook run / resume against the real engine', () => {
   it('survives SIGKILL between the snapshot and the rebuild: resume completes, every step succeeds exactly once', async () => {
     const CASE = `PB-KILL-${t.runId}`
     const web = (await containers()).find((c) => c.service === 'web')!
-    const child = execa('node', [BIN, 'playbook', 'run', 'breach', '--input', `containers=${web.name}`, '--input', 'offline=true', '--case', CASE, '--yes'], {cwd: dir, env: {...env, FORCE_COLOR: '0'}, reject: false, stdin: 'ignore'})
+    const child = execa(
+      'node',
+      [
+        BIN,
+        'playbook',
+        'run',
+        'breach',
+        '--input',
+        `containers=${web.name}`,
+        '--input',
+        'offline=true',
+        '--case',
+        CASE,
+        '--yes',
+      ],
+      {cwd: dir, env: {...env, FORCE_COLOR: '0'}, reject: false, stdin: 'ignore'},
+    )
     let killedAt: {status: string; steps: Array<{id: string; state: string}>} | undefined
     const deadline = Date.now() + 120_000
     while (Date.now() < deadline) {
@@ -131,11 +186,30 @@ describe('ir playbook run / resume against the real engine', () => {
       book,
       `name: evidence-then-release\ninputs:\n  contain: {type: containers, required: true}\n  evidence: {type: containers, required: true}\nsteps:\n  - id: isolate\n    action: isolate\n    with: {containers: "\${{ inputs.contain }}"}\n  - id: snapshot\n    action: snapshot\n    requires: [isolate]\n    with: {containers: "\${{ inputs.evidence }}", export: false}\n  - id: release\n    action: release\n    requires: [snapshot]\n    with: {containers: "\${{ inputs.contain }}"}\n`,
     )
-    const r = await runIr(['playbook', 'run', book, '--input', `contain=${keep.name}`, '--input', `evidence=${gone.name}`, '--case', CASE, '--yes', '--json'], {env, cwd: dir})
+    const r = await runIr(
+      [
+        'playbook',
+        'run',
+        book,
+        '--input',
+        `contain=${keep.name}`,
+        '--input',
+        `evidence=${gone.name}`,
+        '--case',
+        CASE,
+        '--yes',
+        '--json',
+      ],
+      {env, cwd: dir},
+    )
     expect(r.exitCode).toBe(4)
     const res = JSON.parse(r.stdout)
     expect(res.status).toBe('failed')
-    expect(res.steps.map((s: {id: string; state: string}) => [s.id, s.state])).toEqual([['isolate', 'succeeded'], ['snapshot', 'failed'], ['release', 'pending']])
+    expect(res.steps.map((s: {id: string; state: string}) => [s.id, s.state])).toEqual([
+      ['isolate', 'succeeded'],
+      ['snapshot', 'failed'],
+      ['release', 'pending'],
+    ])
     expect(r.stderr).toMatch(new RegExp(`✗ snapshot: snapshot failed for ${gone.name}`))
     expect((await auditLines(CASE)).some((e) => e.action === 'release')).toBe(false)
     // The contained container stays contained.

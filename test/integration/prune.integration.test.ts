@@ -34,12 +34,19 @@ beforeAll(async () => {
 afterAll(async () => {
   await t.cleanup()
   // The prune took the shared test image too: build it again for whatever runs next.
-  await execa('bash', ['-c', '. scripts/engine-lib.sh && ir_build_test_image'], {cwd: ROOT, env: {...process.env, IR_TEST_IMAGE: TEST_IMAGE}})
+  await execa('bash', ['-c', '. scripts/engine-lib.sh && ir_build_test_image'], {
+    cwd: ROOT,
+    env: {...process.env, IR_TEST_IMAGE: TEST_IMAGE},
+  })
 })
 
 describe('evidence survives the runbook cleanup', () => {
   it(`survives ${OWN_ENGINE ? 'docker system prune -a -f' : 'removing the container and the evidence image'}: everything verifies, the saved image loads back`, async () => {
-    const artifacts = JSON.parse(await readFile(join(incidents, CASE, 'manifest.json'), 'utf8')).artifacts as Array<{type: string; path: string; meta?: {tag?: string}}>
+    const artifacts = JSON.parse(await readFile(join(incidents, CASE, 'manifest.json'), 'utf8')).artifacts as Array<{
+      type: string
+      path: string
+      meta?: {tag?: string}
+    }>
     const imageTar = artifacts.find((a) => a.type === 'image-tar')!
     const tag = String(imageTar.meta?.tag)
     await t.docker.getContainer(victim.id).remove({force: true, v: true})
@@ -58,7 +65,11 @@ describe('evidence survives the runbook cleanup', () => {
     const load = await execa('docker', ['load', '-i', join(incidents, CASE, imageTar.path)], {timeout: 120_000})
     expect(load.stdout).toContain(tag)
     t.trackImage(tag)
-    const out = await execa('docker', ['run', '--rm', '--label', `ir.test.run=${t.runId}`, tag, 'cat', `/tmp/${MARK}`], {timeout: 60_000})
+    const out = await execa(
+      'docker',
+      ['run', '--rm', '--label', `ir.test.run=${t.runId}`, tag, 'cat', `/tmp/${MARK}`],
+      {timeout: 60_000},
+    )
     expect(out.stdout.trim()).toBe(MARK)
     // And the image tar holds that file in a layer, independently of Docker and of its layout.
     const names = await layerFiles(await readSavedImage(join(incidents, CASE, imageTar.path)))

@@ -19,7 +19,10 @@ let compose: {file: string; pre: string[]}
 
 async function writeProject(dir: string, marker: string): Promise<void> {
   await mkdir(join(dir, 'web'), {recursive: true})
-  await writeFile(join(dir, 'web', 'Dockerfile'), `FROM ${TEST_IMAGE}\nRUN echo ${marker} > /www/index.html\nCMD ["httpd", "-f", "-p", "80", "-h", "/www"]\n`)
+  await writeFile(
+    join(dir, 'web', 'Dockerfile'),
+    `FROM ${TEST_IMAGE}\nRUN echo ${marker} > /www/index.html\nCMD ["httpd", "-f", "-p", "80", "-h", "/www"]\n`,
+  )
   await writeFile(
     join(dir, 'compose.yml'),
     `version: "2.4"\nservices:\n  web:\n    build: ./web\n    labels:\n      ir.test: "true"\n      ir.test.run: "${t.runId}"\n    stop_grace_period: 1s\n  worker:\n    image: ${TEST_IMAGE}\n    command: ["sleep", "3600"]\n    labels:\n      ir.test: "true"\n      ir.test.run: "${t.runId}"\n    stop_grace_period: 1s\n`,
@@ -27,13 +30,20 @@ async function writeProject(dir: string, marker: string): Promise<void> {
 }
 
 async function composeRun(dir: string, name: string, args: string[]): Promise<string> {
-  const r = await execa(compose.file, [...compose.pre, '-f', join(dir, 'compose.yml'), '-p', name, ...args], {cwd: dir, timeout: 180_000})
+  const r = await execa(compose.file, [...compose.pre, '-f', join(dir, 'compose.yml'), '-p', name, ...args], {
+    cwd: dir,
+    timeout: 180_000,
+  })
   return r.stdout
 }
 
-async function projectContainers(name: string): Promise<Array<{id: string; service: string; imageId: string; state: string}>> {
+async function projectContainers(
+  name: string,
+): Promise<Array<{id: string; service: string; imageId: string; state: string}>> {
   const list = await t.docker.listContainers({all: true, filters: {label: [`com.docker.compose.project=${name}`]}})
-  return list.map((c) => ({id: c.Id, service: c.Labels['com.docker.compose.service']!, imageId: c.ImageID, state: c.State})).sort((a, b) => a.service.localeCompare(b.service))
+  return list
+    .map((c) => ({id: c.Id, service: c.Labels['com.docker.compose.service']!, imageId: c.ImageID, state: c.State}))
+    .sort((a, b) => a.service.localeCompare(b.service))
 }
 
 beforeAll(async () => {
@@ -50,9 +60,16 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  for (const [dir, name] of [[dirA, projA], [dirB, projB]] as const) {
+  for (const [dir, name] of [
+    [dirA, projA],
+    [dirB, projB],
+  ] as const) {
     await composeRun(dir, name, ['down', '--remove-orphans', '-t', '1']).catch(() => undefined)
-    for (const sep of ['_', '-']) await t.docker.getImage(`${name}${sep}web`).remove({force: true}).catch(() => undefined)
+    for (const sep of ['_', '-'])
+      await t.docker
+        .getImage(`${name}${sep}web`)
+        .remove({force: true})
+        .catch(() => undefined)
   }
   await t.cleanup()
 })
@@ -62,7 +79,9 @@ describe('ir rebuild against the real engine', () => {
     const [web] = await projectContainers(projA)
     const iso = await runIr(['isolate', web!.id, '--case', CASE, '--yes'], {env})
     expect(iso.exitCode, iso.stderr).toBe(0)
-    const r = await runIr(['rebuild', '--case', CASE, '--yes', '--offline', '--project-directory', dirA, '-p', projA], {env})
+    const r = await runIr(['rebuild', '--case', CASE, '--yes', '--offline', '--project-directory', dirA, '-p', projA], {
+      env,
+    })
     expect(r.exitCode).toBe(11)
     expect(r.stderr).toMatch(/without verified evidence/)
     expect(r.stderr).toMatch(new RegExp(`${projA}[_-]web[_-]1 \\(missing\\)`))
@@ -71,7 +90,22 @@ describe('ir rebuild against the real engine', () => {
 
   it('says exactly that a pull failed for want of a registry, and changes nothing', async () => {
     const before = await projectContainers(projA)
-    const r = await runIr(['rebuild', '--case', CASE, '--yes', '--force', '--reason', 'testing the pull failure', '--project-directory', dirA, '-p', projA], {env})
+    const r = await runIr(
+      [
+        'rebuild',
+        '--case',
+        CASE,
+        '--yes',
+        '--force',
+        '--reason',
+        'testing the pull failure',
+        '--project-directory',
+        dirA,
+        '-p',
+        projA,
+      ],
+      {env},
+    )
     expect(r.exitCode).toBe(8)
     expect(r.stderr).toMatch(/Could not pull fresh base images: no registry is reachable/)
     expect(r.stderr).toMatch(/--offline/)
@@ -82,7 +116,24 @@ describe('ir rebuild against the real engine', () => {
     const beforeA = await projectContainers(projA)
     const beforeB = await projectContainers(projB)
 
-    const r = await runIr(['rebuild', '--case', CASE, '--yes', '--offline', '--save-evidence', '--project-directory', dirA, '-p', projA, '--grace', '2', '--json'], {env})
+    const r = await runIr(
+      [
+        'rebuild',
+        '--case',
+        CASE,
+        '--yes',
+        '--offline',
+        '--save-evidence',
+        '--project-directory',
+        dirA,
+        '-p',
+        projA,
+        '--grace',
+        '2',
+        '--json',
+      ],
+      {env},
+    )
     expect(r.exitCode, r.stderr).toBe(0)
     const result = JSON.parse(r.stdout)
     expect(result.ok).toBe(true)
@@ -114,9 +165,22 @@ describe('ir rebuild against the real engine', () => {
       expect(result.steps.find((s: {step: string}) => s.step === 'remove former project images').detail).toMatch(/kept/)
     }
 
-    const audit = (await readFile(join(incidents, CASE, 'audit.log'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l))
+    const audit = (await readFile(join(incidents, CASE, 'audit.log'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
     const steps = audit.filter((e) => e.action === 'rebuild.step' && e.outcome === 'success').map((e) => e.details.step)
-    expect(steps).toEqual(expect.arrayContaining(['preflight', 'build (no cache, offline)', 'down', 'remove former project images', 'up', 'wait for services', 'hardening audit']))
+    expect(steps).toEqual(
+      expect.arrayContaining([
+        'preflight',
+        'build (no cache, offline)',
+        'down',
+        'remove former project images',
+        'up',
+        'wait for services',
+        'hardening audit',
+      ]),
+    )
     const final = audit.filter((e) => e.action === 'rebuild').at(-1)
     expect(final.outcome).toBe('success')
     expect(final.details.imagesBefore.web).toBe(webBefore.imageId)
@@ -129,7 +193,26 @@ describe('ir rebuild against the real engine', () => {
   it('proceeds with --force and records the reason', async () => {
     const [web] = await projectContainers(projA)
     expect((await runIr(['isolate', web!.id, '--case', CASE, '--yes'], {env})).exitCode).toBe(0)
-    const r = await runIr(['rebuild', '--case', CASE, '--yes', '--offline', '--force', '--reason', 'host is being reimaged', '--no-audit', '--project-directory', dirA, '-p', projA, '--grace', '1'], {env})
+    const r = await runIr(
+      [
+        'rebuild',
+        '--case',
+        CASE,
+        '--yes',
+        '--offline',
+        '--force',
+        '--reason',
+        'host is being reimaged',
+        '--no-audit',
+        '--project-directory',
+        dirA,
+        '-p',
+        projA,
+        '--grace',
+        '1',
+      ],
+      {env},
+    )
     expect(r.exitCode, r.stderr).toBe(0)
     const audit = await readFile(join(incidents, CASE, 'audit.log'), 'utf8')
     expect(audit).toMatch(/"action":"rebuild.force".*host is being reimaged/)

@@ -79,8 +79,20 @@ beforeAll(async () => {
     Entrypoint: ['env', `REDIS_PASSWORD=${SECRETS.entry}`],
     Cmd: ['sh', '-c', script],
     Env: [`DB_PASSWORD=${SECRETS.env}`, 'MODE=prod'],
-    Labels: {...t.labels, 'com.example.api-token': SECRETS.label, 'com.example.db': `postgres://app:${SECRETS.labelUrl}@db:5432/app`},
-    Healthcheck: {Test: ['CMD-SHELL', `wget -q -T 1 --header "X-Api-Key: ${SECRETS.header}" -O /dev/null http://127.0.0.1:1/ || true`], Interval: 1_000_000_000, Timeout: 2_000_000_000, Retries: 3},
+    Labels: {
+      ...t.labels,
+      'com.example.api-token': SECRETS.label,
+      'com.example.db': `postgres://app:${SECRETS.labelUrl}@db:5432/app`,
+    },
+    Healthcheck: {
+      Test: [
+        'CMD-SHELL',
+        `wget -q -T 1 --header "X-Api-Key: ${SECRETS.header}" -O /dev/null http://127.0.0.1:1/ || true`,
+      ],
+      Interval: 1_000_000_000,
+      Timeout: 2_000_000_000,
+      Retries: 3,
+    },
   })
   await c.start()
   victim = {id: c.id, name}
@@ -106,12 +118,16 @@ describe('planted secrets in command strings reach no file of the case', () => {
     expect(snap.exitCode, snap.stderr).toBe(0)
     const col = await runIr(['collect', victim.name, '--case', CASE, '--json'], {env})
     expect(col.exitCode, col.stderr).toBe(0)
-    for (const out of [snap.stdout, snap.stderr, col.stdout, col.stderr]) for (const v of Object.values(SECRETS)) expect(out).not.toContain(v)
+    for (const out of [snap.stdout, snap.stderr, col.stdout, col.stderr])
+      for (const v of Object.values(SECRETS)) expect(out).not.toContain(v)
 
     const dir = join(incidents, CASE)
     const files = await allFiles(dir)
     const names = files.map((f) => f.slice(dir.length + 1))
-    expect(names.some((n) => /image-.*\.tar$/.test(n)), names.join('\n')).toBe(true)
+    expect(
+      names.some((n) => /image-.*\.tar$/.test(n)),
+      names.join('\n'),
+    ).toBe(true)
     expect(names.some((n) => /processes-.*\.json$/.test(n))).toBe(true)
     expect(names.some((n) => /collect-.*\.tar\.gz$/.test(n))).toBe(true)
 
@@ -121,13 +137,22 @@ describe('planted secrets in command strings reach no file of the case', () => {
     for (const f of files) {
       for await (const part of streamsOf(f, await readFile(f))) {
         scanned++
-        for (const [what, v] of Object.entries(SECRETS)) if (part.bytes.includes(v)) hits.push(`${what} in ${part.name.slice(dir.length + 1)}`)
+        for (const [what, v] of Object.entries(SECRETS))
+          if (part.bytes.includes(v)) hits.push(`${what} in ${part.name.slice(dir.length + 1)}`)
         const text = part.bytes.length < 4 * 1024 * 1024 ? part.bytes.toString('utf8') : ''
         // The image config inside the saved tar: redacted, yet it still says what ran.
         // The image config inside the saved tar, in either layout (<id>.json, or an OCI blob holding rootfs and config).
-        const imageConfig = /image-[^!]*\.tar!(?:[0-9a-f]{64}\.json|blobs\/sha256\/[0-9a-f]{64})$/.test(part.name) && text.startsWith('{') && /"rootfs"/.test(text) && /"config"\s*:\s*\{"/.test(text)
+        const imageConfig =
+          /image-[^!]*\.tar!(?:[0-9a-f]{64}\.json|blobs\/sha256\/[0-9a-f]{64})$/.test(part.name) &&
+          text.startsWith('{') &&
+          /"rootfs"/.test(text) &&
+          /"config"\s*:\s*\{"/.test(text)
         if (imageConfig) {
-          const cfg = JSON.parse(text) as {config: {Cmd: string[]; Env: string[]; Healthcheck?: {Test: string[]}; Labels: Record<string, string>}; container_config?: {Cmd: string[]}; history: Array<{created_by?: string}>}
+          const cfg = JSON.parse(text) as {
+            config: {Cmd: string[]; Env: string[]; Healthcheck?: {Test: string[]}; Labels: Record<string, string>}
+            container_config?: {Cmd: string[]}
+            history: Array<{created_by?: string}>
+          }
           seen.config = true
           expect(cfg.config.Env).toContain('DB_PASSWORD=[REDACTED]')
           expect(cfg.config.Env).toContain('MODE=prod')
@@ -161,7 +186,14 @@ describe('planted secrets in command strings reach no file of the case', () => {
     // Podman's commit history says "/bin/sh", not the command that ran; its file event logger can lag behind a
     // busy engine, so the container's events may not be there yet.
     const podman = process.env.IR_ENGINE === 'podman5'
-    expect(seen).toEqual({config: true, history: podman ? seen.history : true, containerConfig: legacyEngine ? true : seen.containerConfig, inspect: true, top: true, events: podman ? seen.events : true})
+    expect(seen).toEqual({
+      config: true,
+      history: podman ? seen.history : true,
+      containerConfig: legacyEngine ? true : seen.containerConfig,
+      inspect: true,
+      top: true,
+      events: podman ? seen.events : true,
+    })
     // The case still verifies after all this.
     const v = await runIr(['case', 'verify', CASE], {env})
     expect(v.exitCode, v.stdout + v.stderr).toBe(0)
@@ -169,10 +201,18 @@ describe('planted secrets in command strings reach no file of the case', () => {
 
   it('the evidence image committed in the engine has a redacted config too', async () => {
     const images = await t.docker.listImages({filters: {label: [`ir.test.run=${t.runId}`]}})
-    const evidence = images.find((i) => i.RepoTags?.some((r) => r.replace(/^(?:docker\.io|localhost)\//, '').startsWith('ir-evidence/')))
+    const evidence = images.find((i) =>
+      i.RepoTags?.some((r) => r.replace(/^(?:docker\.io|localhost)\//, '').startsWith('ir-evidence/')),
+    )
     expect(evidence).toBeDefined()
     const cfg = (await t.docker.getImage(evidence!.Id).inspect()).Config
-    const text = JSON.stringify({Cmd: cfg.Cmd, Entrypoint: cfg.Entrypoint, Env: cfg.Env, Labels: cfg.Labels, Healthcheck: (cfg as {Healthcheck?: unknown}).Healthcheck})
+    const text = JSON.stringify({
+      Cmd: cfg.Cmd,
+      Entrypoint: cfg.Entrypoint,
+      Env: cfg.Env,
+      Labels: cfg.Labels,
+      Healthcheck: (cfg as {Healthcheck?: unknown}).Healthcheck,
+    })
     for (const v of Object.values(SECRETS)) expect(text).not.toContain(v)
   })
 })
@@ -183,7 +223,10 @@ describe('ESC, BEL and CSI from a responder through the CLI', () => {
   it('are neutralised on the terminal, in the CSV and JSONL timeline on stdout and in report.md/.html/.json', async () => {
     const id = `CASE-CTL-${t.runId}`
     expect((await runIr(['case', 'create', id, '--title', `Title ${HOSTILE}`], {env})).exitCode).toBe(0)
-    expect((await runIr(['case', 'event', id, '--message', `Alert ${HOSTILE}`, '--at', '2026-11-27T10:00:00Z'], {env})).exitCode).toBe(0)
+    expect(
+      (await runIr(['case', 'event', id, '--message', `Alert ${HOSTILE}`, '--at', '2026-11-27T10:00:00Z'], {env}))
+        .exitCode,
+    ).toBe(0)
     const show = await runIr(['case', 'show', id], {env})
     expect(show.exitCode, show.stderr).toBe(0)
     expect(show.stdout).toContain('Title x\\x1b[2J\\x1b]0;pwned\\x07y')
@@ -195,7 +238,12 @@ describe('ESC, BEL and CSI from a responder through the CLI', () => {
     expect(csv.stdout).toContain('Alert x\\x1b[2J\\x1b]0;pwned\\x07y\\x1b[31mz\\x9b1m')
     const jsonl = await runIr(['case', 'timeline', id, '--format', 'jsonl'], {env})
     expect(jsonl.stdout).not.toMatch(RAW)
-    expect(jsonl.stdout.trim().split('\n').map((l) => (JSON.parse(l) as {message: string}).message)).toContain(`Alert ${HOSTILE}`)
+    expect(
+      jsonl.stdout
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as {message: string}).message),
+    ).toContain(`Alert ${HOSTILE}`)
     const asJson = await runIr(['case', 'show', id, '--json'], {env})
     expect(asJson.stdout).not.toMatch(RAW)
     expect((JSON.parse(asJson.stdout) as {case: {title: string}}).case.title).toBe(`Title ${HOSTILE}`)
@@ -220,7 +268,10 @@ describe('ESC, BEL and CSI from a responder through the CLI', () => {
     const id = `CASE-AUTH-${t.runId}`
     expect((await runIr(['case', 'create', id, '--title', 'Authors'], {env})).exitCode).toBe(0)
     const answers = join(incidents, `answers-${t.runId}.yml`)
-    await writeFile(answers, `authors:\n  - Alice Example\n  - Bob Example\nsummary: "The miner used the token auth=${SECRETS.label} from the label."\n`)
+    await writeFile(
+      answers,
+      `authors:\n  - Alice Example\n  - Bob Example\nsummary: "The miner used the token auth=${SECRETS.label} from the label."\n`,
+    )
     const rep = await runIr(['report', '--case', id, '--no-input', '--answers', answers], {env})
     expect(rep.exitCode, rep.stderr).toBe(0)
     const md = await readFile(join(incidents, id, 'report.md'), 'utf8')

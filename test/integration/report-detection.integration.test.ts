@@ -39,14 +39,25 @@ describe('a detection time the responder sets', () => {
   let firstIsolate: {time: string; seq: number}
 
   it('ir case create --detected-at records it; the time to contain is measured from it', async () => {
-    const c = await runIr(['case', 'create', CASE, '--title', 'Miner', '--detected-at', hourAgo.toISOString(), '--json'], {env})
+    const c = await runIr(
+      ['case', 'create', CASE, '--title', 'Miner', '--detected-at', hourAgo.toISOString(), '--json'],
+      {env},
+    )
     expect(c.exitCode, c.stderr).toBe(0)
     expect(JSON.parse(c.stdout).detectedAt).toBe(hourAgo.toISOString())
     const iso = await runIr(['isolate', container.name, '--case', CASE, '--yes'], {env})
     expect(iso.exitCode, iso.stderr).toBe(0)
-    const lines = (await readFile(join(incidents, CASE, 'audit.log'), 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l))
-    firstIsolate = lines.find((l: {action: string; outcome: string}) => l.action === 'isolate' && l.outcome === 'success')
-    const detectedLine = lines.find((l: {action: string; details?: {kind?: string}}) => l.action === 'timeline.event' && l.details?.kind === 'detected')
+    const lines = (await readFile(join(incidents, CASE, 'audit.log'), 'utf8'))
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+    firstIsolate = lines.find(
+      (l: {action: string; outcome: string}) => l.action === 'isolate' && l.outcome === 'success',
+    )
+    const detectedLine = lines.find(
+      (l: {action: string; details?: {kind?: string}}) =>
+        l.action === 'timeline.event' && l.details?.kind === 'detected',
+    )
     expect(detectedLine.details.at).toBe(hourAgo.toISOString())
 
     const {model, md, html} = await report()
@@ -56,7 +67,12 @@ describe('a detection time the responder sets', () => {
     expect(expected).toBeLessThan(3_600_000 + 120_000)
     expect(model.metrics.timeToContain.display).toMatch(/^1h 0[0-2]m \d\ds$/)
     expect(md).toContain(`| Time to contain | ${model.metrics.timeToContain.display} |`)
-    expect(model.keyTimes[0]).toMatchObject({id: 'detected', at: hourAgo.toISOString(), seq: detectedLine.seq, basis: 'detection time recorded by the responder'})
+    expect(model.keyTimes[0]).toMatchObject({
+      id: 'detected',
+      at: hourAgo.toISOString(),
+      seq: detectedLine.seq,
+      basis: 'detection time recorded by the responder',
+    })
     expect(model.keyTimes[0].open).toBeUndefined()
     // No internals in the basis, and the detection shows as such in the timeline.
     expect(html).not.toMatch(/detectedAt|case\.json/)
@@ -74,7 +90,10 @@ describe('a detection time the responder sets', () => {
   })
 
   it('refuses a detection time in the future or not a time (usage, exit 2), creating no case', async () => {
-    const future = await runIr(['case', 'create', `${CASE}-F`, '--detected-at', new Date(Date.now() + 3_600_000).toISOString()], {env})
+    const future = await runIr(
+      ['case', 'create', `${CASE}-F`, '--detected-at', new Date(Date.now() + 3_600_000).toISOString()],
+      {env},
+    )
     expect(future.exitCode).toBe(2)
     expect(future.stderr).toMatch(/^Error: The detection time .* is in the future$/m)
     const bad = await runIr(['case', 'event', CASE, '--kind', 'detected', '--at', 'yesterday'], {env})
@@ -96,6 +115,8 @@ describe('a detection time the responder sets', () => {
     expect(model.keyTimes[0]).toMatchObject({basis: 'when the case was opened'})
     expect(model.keyTimes[0].open).toMatch(/lower bound/)
     const md = await readFile(join(incidents, other, 'report.md'), 'utf8')
-    expect(md).toMatch(/\| Detected \| .* \| when the case was opened — \*\*open:\*\* the real detection time is not recorded/)
+    expect(md).toMatch(
+      /\| Detected \| .* \| when the case was opened — \*\*open:\*\* the real detection time is not recorded/,
+    )
   })
 })

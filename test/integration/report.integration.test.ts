@@ -33,7 +33,10 @@ interface AuditLineJson {
 
 async function auditLines(): Promise<AuditLineJson[]> {
   const text = await readFile(join(incidents, CASE, 'audit.log'), 'utf8')
-  return text.trimEnd().split('\n').map((l) => JSON.parse(l) as AuditLineJson)
+  return text
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l) as AuditLineJson)
 }
 
 async function manifest(): Promise<Array<{id: string; path: string; type: string; sha256: string}>> {
@@ -72,7 +75,18 @@ describe('ir report on a case built by the real commands', () => {
     const iso = await runIr(['isolate', container.name, '--case', CASE, '--yes'], {env})
     expect(iso.exitCode, iso.stderr).toBe(0)
     expect((await t.inspect(container.id)).State.Status).toBe('paused')
-    const ev = await runIr(['case', 'event', CASE, '--at', new Date(Date.now() - 3_600_000).toISOString(), '--message', `Alert fired: ${EVIL}`], {env})
+    const ev = await runIr(
+      [
+        'case',
+        'event',
+        CASE,
+        '--at',
+        new Date(Date.now() - 3_600_000).toISOString(),
+        '--message',
+        `Alert fired: ${EVIL}`,
+      ],
+      {env},
+    )
     expect(ev.exitCode, ev.stderr).toBe(0)
 
     linesBefore = await auditLines()
@@ -126,9 +140,13 @@ describe('ir report on a case built by the real commands', () => {
   it('has one timeline row per audit entry that existed at generation time, plus the responder event', () => {
     const n = linesBefore.length
     expect(model.auditEntries).toBe(n)
-    expect(model.timeline.filter((r: {kind: string}) => r.kind === 'audit').map((r: {seq: number}) => r.seq)).toEqual(linesBefore.map((l) => l.seq))
+    expect(model.timeline.filter((r: {kind: string}) => r.kind === 'audit').map((r: {seq: number}) => r.seq)).toEqual(
+      linesBefore.map((l) => l.seq),
+    )
     expect(model.timeline.filter((r: {kind: string}) => r.kind === 'responder')).toHaveLength(1)
-    const mdRows = section(md, '## 5. Timeline', '## 6.').split('\n').filter((l) => /^\| \d{4}-\d{2}-\d{2} /.test(l))
+    const mdRows = section(md, '## 5. Timeline', '## 6.')
+      .split('\n')
+      .filter((l) => /^\| \d{4}-\d{2}-\d{2} /.test(l))
     expect(mdRows).toHaveLength(n + 1)
     const htmlRows = section(html, '<section id="timeline">', '</section>').match(/<tr[ >]/g) ?? []
     expect(htmlRows).toHaveLength(n + 1 + 1) // + header row
@@ -143,7 +161,12 @@ describe('ir report on a case built by the real commands', () => {
       expect(mdEvidence).toContain(`\`${a.sha256}\``)
       expect(htmlEvidence).toContain(a.sha256)
     }
-    expect(model.verification).toMatchObject({ok: true, artifactsChecked: artifactsBefore.length, artifactsIntact: artifactsBefore.length, auditChainOk: true})
+    expect(model.verification).toMatchObject({
+      ok: true,
+      artifactsChecked: artifactsBefore.length,
+      artifactsIntact: artifactsBefore.length,
+      auditChainOk: true,
+    })
     expect(htmlEvidence).toContain('Verified intact')
   })
 
@@ -151,7 +174,10 @@ describe('ir report on a case built by the real commands', () => {
     const meta = JSON.parse(await readFile(join(incidents, CASE, 'case.json'), 'utf8'))
     const firstIsolate = linesBefore.find((l) => l.action === 'isolate' && l.outcome === 'success')!
     const expected = Date.parse(firstIsolate.time) - Date.parse(meta.created)
-    expect(model.keyTimes.find((k: {id: string}) => k.id === 'contained')).toMatchObject({at: firstIsolate.time, seq: firstIsolate.seq})
+    expect(model.keyTimes.find((k: {id: string}) => k.id === 'contained')).toMatchObject({
+      at: firstIsolate.time,
+      seq: firstIsolate.seq,
+    })
     expect(model.metrics.timeToContain.ms).toBe(expected)
     expect(md).toContain(`| Time to contain | ${model.metrics.timeToContain.display} |`)
     expect(model.metrics.totalDuration.ms).toBe(Date.parse(linesBefore.at(-1)!.time) - Date.parse(meta.created))
@@ -204,7 +230,9 @@ describe('ir report on a case built by the real commands', () => {
 
   it('writes only the formats asked for, and copies them with --output', async () => {
     const out = join(tmp, 'share')
-    const r = await runIr(['report', '--case', CASE, '--format', 'html', '--output', out, '--status', 'reviewed'], {env})
+    const r = await runIr(['report', '--case', CASE, '--format', 'html', '--output', out, '--status', 'reviewed'], {
+      env,
+    })
     expect(r.exitCode, r.stderr).toBe(0)
     const all = await manifest()
     expect(all.filter((a) => a.type === 'report-html')).toHaveLength(3)
@@ -225,10 +253,17 @@ describe('ir report on a case built by the real commands', () => {
     expect(csv).toContain(`Alert fired: ${EVIL},`)
     const j = await runIr(['case', 'timeline', CASE, '--format', 'jsonl'], {env})
     expect(j.exitCode, j.stderr).toBe(0)
-    const events = j.stdout.trimEnd().split('\n').map((l) => JSON.parse(l))
+    const events = j.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l))
     expect(events).toHaveLength(lines.length + 1)
     expect(events.filter((e) => e.timestamp_desc === 'ir audit entry')).toHaveLength(lines.length)
-    expect(events.find((e) => e.timestamp_desc === 'responder event')).toMatchObject({message: `Alert fired: ${EVIL}`, action: 'responder event', case_id: CASE})
+    expect(events.find((e) => e.timestamp_desc === 'responder event')).toMatchObject({
+      message: `Alert fired: ${EVIL}`,
+      action: 'responder event',
+      case_id: CASE,
+    })
     for (const e of events) expect(e.datetime).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/)
   })
 

@@ -86,7 +86,11 @@ describe('ir rotate against the real engine', () => {
   it('inventories the compose project, .env, env_file, compose secret and the container, container-visible first', async () => {
     const r = await runIr(['rotate', '--case', CASE, '--container', app.name, '--list', '--json'], {cwd: project, env})
     expect(r.exitCode, r.stderr).toBe(0)
-    const out = JSON.parse(r.stdout) as {inventory: Item[]; containers: Array<{name: string; why: string}>; warnings: Array<{file?: string; line?: number; message: string}>}
+    const out = JSON.parse(r.stdout) as {
+      inventory: Item[]
+      containers: Array<{name: string; why: string}>
+      warnings: Array<{file?: string; line?: number; message: string}>
+    }
     const byName = (n: string): Item => {
       const i = out.inventory.find((x) => x.name === n)
       if (!i) throw new Error(`${n} missing from ${out.inventory.map((x) => x.name).join(', ')}`)
@@ -101,7 +105,12 @@ describe('ir rotate against the real engine', () => {
     expect(api.sources).toEqual(
       expect.arrayContaining([
         {type: 'dotenv', file: join(project, '.env'), line: 2},
-        expect.objectContaining({type: 'compose-interpolation', file: join(project, 'compose.yaml'), line: 7, service: 'web'}),
+        expect.objectContaining({
+          type: 'compose-interpolation',
+          file: join(project, 'compose.yaml'),
+          line: 7,
+          service: 'web',
+        }),
         {type: 'container-env', container: app.name},
       ]),
     )
@@ -109,15 +118,33 @@ describe('ir rotate against the real engine', () => {
     expect(vnc).toMatchObject({seenByCompromised: true, canGenerate: false})
     expect(vnc.reasons).toContain('known-default:vnc')
     expect(vnc.notes.join(' ')).toMatch(/classic forgotten default/)
-    expect(byName('WORKER_TOKEN')).toMatchObject({seenByCompromised: true, sources: [{type: 'container-env', container: app.name}]})
-    expect(byName(join(keys, '.ssh', 'id_rsa'))).toMatchObject({kind: 'file', seenByCompromised: true, sources: [expect.objectContaining({mountedAt: '/home/app/.ssh/id_rsa'})]})
+    expect(byName('WORKER_TOKEN')).toMatchObject({
+      seenByCompromised: true,
+      sources: [{type: 'container-env', container: app.name}],
+    })
+    expect(byName(join(keys, '.ssh', 'id_rsa'))).toMatchObject({
+      kind: 'file',
+      seenByCompromised: true,
+      sources: [expect.objectContaining({mountedAt: '/home/app/.ssh/id_rsa'})],
+    })
     expect(names).not.toContain(join(keys, '.ssh', 'id_rsa.pub'))
 
     const db = byName('DB_PASSWORD')
     expect(db).toMatchObject({seenByCompromised: false, canGenerate: true})
-    expect(db.sources).toEqual(expect.arrayContaining([{type: 'dotenv', file: join(project, '.env'), line: 4}, expect.objectContaining({type: 'compose-interpolation', line: 6, via: 'DB_PASS'})]))
-    expect(byName('STRIPE_KEY')).toMatchObject({canGenerate: true, sources: [{type: 'env-file', file: join(project, 'app.env'), line: 1, service: 'web'}]})
-    expect(byName('tls_key')).toMatchObject({kind: 'compose-secret', sources: expect.arrayContaining([expect.objectContaining({path: join(project, 'secrets', 'tls.key')})])})
+    expect(db.sources).toEqual(
+      expect.arrayContaining([
+        {type: 'dotenv', file: join(project, '.env'), line: 4},
+        expect.objectContaining({type: 'compose-interpolation', line: 6, via: 'DB_PASS'}),
+      ]),
+    )
+    expect(byName('STRIPE_KEY')).toMatchObject({
+      canGenerate: true,
+      sources: [{type: 'env-file', file: join(project, 'app.env'), line: 1, service: 'web'}],
+    })
+    expect(byName('tls_key')).toMatchObject({
+      kind: 'compose-secret',
+      sources: expect.arrayContaining([expect.objectContaining({path: join(project, 'secrets', 'tls.key')})]),
+    })
     for (const plain of ['APP_PORT', 'APP_MODE', 'LOG_LEVEL']) expect(names).not.toContain(plain)
 
     // Ranking: everything a compromised container could read comes before the rest.
@@ -140,14 +167,20 @@ describe('ir rotate against the real engine', () => {
     const noYes = await runIr(['rotate', '--case', CASE, '--generate', 'API_KEY'], {cwd: project, env})
     expect(noYes.exitCode).toBe(7)
     expect(noYes.stderr).toMatch(/--yes/)
-    const unknown = await runIr(['rotate', '--case', CASE, '--generate', 'NO_SUCH_CREDENTIAL', '--yes'], {cwd: project, env})
+    const unknown = await runIr(['rotate', '--case', CASE, '--generate', 'NO_SUCH_CREDENTIAL', '--yes'], {
+      cwd: project,
+      env,
+    })
     expect(unknown.exitCode).toBe(4)
     expect(unknown.stderr).toContain('NO_SUCH_CREDENTIAL')
     expect(await readFile(join(project, '.env'), 'utf8')).toBe(DOTENV)
   })
 
   it('--generate API_KEY --yes writes a new value atomically, keeps every other byte, 0600, with a backup, and leaks nothing', async () => {
-    const r = await runIr(['rotate', '--generate', 'API_KEY', '--yes', '--case', CASE, '--length', '40'], {cwd: project, env})
+    const r = await runIr(['rotate', '--generate', 'API_KEY', '--yes', '--case', CASE, '--length', '40'], {
+      cwd: project,
+      env,
+    })
     expect(r.exitCode, r.stderr).toBe(0)
     const after = await readFile(join(project, '.env'), 'utf8')
     const newValue = /^export API_KEY="([^"]*)"/m.exec(after)?.[1] ?? ''
@@ -168,10 +201,21 @@ describe('ir rotate against the real engine', () => {
       expect(r.stdout).not.toContain(v)
       expect(r.stderr).not.toContain(v)
     }
-    const audit = (await readFile(join(caseDir, 'audit.log'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as {action: string; target?: string; details?: Record<string, unknown>})
+    const audit = (await readFile(join(caseDir, 'audit.log'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as {action: string; target?: string; details?: Record<string, unknown>})
     const decision = audit.find((l) => l.action === 'rotate.decision' && l.target === 'API_KEY')
-    expect(decision?.details).toMatchObject({name: 'API_KEY', decision: 'generated', files: [join(project, '.env')], services: ['web']})
-    expect(audit.filter((l) => l.action === 'rotate.summary').at(-1)?.details).toMatchObject({rotated: 1, restart: ['web']})
+    expect(decision?.details).toMatchObject({
+      name: 'API_KEY',
+      decision: 'generated',
+      files: [join(project, '.env')],
+      services: ['web'],
+    })
+    expect(audit.filter((l) => l.action === 'rotate.summary').at(-1)?.details).toMatchObject({
+      rotated: 1,
+      restart: ['web'],
+    })
     expect(r.stdout).toMatch(/Restart to pick up the new values: web/)
 
     const verify = await runIr(['case', 'verify', CASE], {env})
@@ -179,12 +223,37 @@ describe('ir rotate against the real engine', () => {
   })
 
   it('--require-all fails while credentials are left, --json shows decisions without values', async () => {
-    const r = await runIr(['rotate', '--case', CASE, '--container', app.name, '--mark-rotated', 'STRIPE_KEY', '--skip', 'DB_PASSWORD=owned by the DBA team', '--yes', '--require-all', '--json'], {cwd: project, env})
+    const r = await runIr(
+      [
+        'rotate',
+        '--case',
+        CASE,
+        '--container',
+        app.name,
+        '--mark-rotated',
+        'STRIPE_KEY',
+        '--skip',
+        'DB_PASSWORD=owned by the DBA team',
+        '--yes',
+        '--require-all',
+        '--json',
+      ],
+      {cwd: project, env},
+    )
     expect(r.exitCode).toBe(1)
     expect(r.stderr).toMatch(/--require-all: \d+ credential\(s\) not rotated: .*VNC_PASSWORD/)
-    const out = JSON.parse(r.stdout) as {inventory: Array<{name: string; decision?: string; decisionReason?: string}>; summary: {generated: number; markedRotated: number; skipped: number; remaining: number}}
-    const decided = Object.fromEntries(out.inventory.filter((i) => i.decision).map((i) => [i.name, [i.decision, i.decisionReason]]))
-    expect(decided).toEqual({API_KEY: ['generated', undefined], STRIPE_KEY: ['marked-rotated', undefined], DB_PASSWORD: ['skipped', 'owned by the DBA team']})
+    const out = JSON.parse(r.stdout) as {
+      inventory: Array<{name: string; decision?: string; decisionReason?: string}>
+      summary: {generated: number; markedRotated: number; skipped: number; remaining: number}
+    }
+    const decided = Object.fromEntries(
+      out.inventory.filter((i) => i.decision).map((i) => [i.name, [i.decision, i.decisionReason]]),
+    )
+    expect(decided).toEqual({
+      API_KEY: ['generated', undefined],
+      STRIPE_KEY: ['marked-rotated', undefined],
+      DB_PASSWORD: ['skipped', 'owned by the DBA team'],
+    })
     expect(out.summary).toMatchObject({generated: 1, markedRotated: 1, skipped: 1})
     expect(out.summary.remaining).toBeGreaterThan(0)
     for (const v of Object.values(S)) expect(r.stdout).not.toContain(v)

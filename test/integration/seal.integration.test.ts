@@ -23,7 +23,14 @@ const CASE = 'SEAL-1'
 interface VerifyJson {
   ok: boolean
   problems: Array<{kind: string; message: string}>
-  seal?: {generation: number; signer: string; signature: {ok: boolean; trusted: boolean; principal?: string}; afterSeal: Array<{action: string}>; addedAfterSeal: string[]; changedAfterSeal: string[]}
+  seal?: {
+    generation: number
+    signer: string
+    signature: {ok: boolean; trusted: boolean; principal?: string}
+    afterSeal: Array<{action: string}>
+    addedAfterSeal: string[]
+    changedAfterSeal: string[]
+  }
 }
 
 async function makeCase(root: string): Promise<void> {
@@ -31,7 +38,9 @@ async function makeCase(root: string): Promise<void> {
   const {kase} = await store.open({id: CASE, title: 'Seal test'})
   await kase.addEvidence({name: 'web/logs.txt', type: 'logs', content: 'hello from web\nline two\n'})
   await kase.addJsonEvidence({name: 'web/inspect.json', type: 'inspect', data: {Id: 'abc', Name: '/web'}})
-  await kase.updateState<{containers: Record<string, unknown>}>('containment.json', {containers: {}}, () => ({containers: {web: {status: 'released'}}}))
+  await kase.updateState<{containers: Record<string, unknown>}>('containment.json', {containers: {}}, () => ({
+    containers: {web: {status: 'released'}},
+  }))
 }
 
 async function copyCase(name: string): Promise<{root: string; dir: string; env: Record<string, string>}> {
@@ -41,7 +50,10 @@ async function copyCase(name: string): Promise<{root: string; dir: string; env: 
   return {root, dir: join(root, CASE), env: {IR_INCIDENTS_DIR: root}}
 }
 
-async function verify(env: Record<string, string>, as = trusted): Promise<{exitCode: number; json: VerifyJson; stdout: string}> {
+async function verify(
+  env: Record<string, string>,
+  as = trusted,
+): Promise<{exitCode: number; json: VerifyJson; stdout: string}> {
   const r = await runIr(['case', 'verify', CASE, '--allowed-signers', as, '--json'], {env})
   return {exitCode: r.exitCode, json: JSON.parse(r.stdout) as VerifyJson, stdout: r.stdout}
 }
@@ -55,7 +67,9 @@ beforeAll(async () => {
   const pub = (await readFile(`${key}.pub`, 'utf8')).trim()
   trusted = join(work, 'trusted_signers')
   await writeFile(trusted, `alice@example.org namespaces="ir-case" ${pub}\n`)
-  const r = await runIr(['case', 'seal', CASE, '--key', key, '--signer', 'alice@example.org', '--json'], {env: {IR_INCIDENTS_DIR: sealedRoot}})
+  const r = await runIr(['case', 'seal', CASE, '--key', key, '--signer', 'alice@example.org', '--json'], {
+    env: {IR_INCIDENTS_DIR: sealedRoot},
+  })
   expect(r.exitCode, r.stderr).toBe(0)
 })
 
@@ -63,17 +77,44 @@ describe('ir case seal', () => {
   it('writes sums that sha256sum -c accepts and a signature that ssh-keygen -Y verify accepts', async () => {
     const dir = join(sealedRoot, CASE)
     const sums = await readFile(join(dir, 'seals/0001/SHA256SUMS'), 'utf8')
-    for (const f of ['audit.log', 'case.json', 'manifest.json', 'state/containment.json', 'evidence/web/logs.txt', 'evidence/web/inspect.json', 'seals/0001/seal.json']) {
+    for (const f of [
+      'audit.log',
+      'case.json',
+      'manifest.json',
+      'state/containment.json',
+      'evidence/web/logs.txt',
+      'evidence/web/inspect.json',
+      'seals/0001/seal.json',
+    ]) {
       expect(sums).toMatch(new RegExp(`^[0-9a-f]{64}  ${f.replaceAll('.', '\\.')}$`, 'm'))
     }
     expect(sums).not.toContain('.ir-reserve')
     const c = await execa('sha256sum', ['-c', '--strict', 'seals/0001/SHA256SUMS'], {cwd: dir, reject: false})
     expect(c.exitCode, c.stderr).toBe(0)
     expect(c.stdout.split('\n').filter((l) => l.endsWith(': OK'))).toHaveLength(sums.trim().split('\n').length)
-    const v = await execa('ssh-keygen', ['-Y', 'verify', '-f', trusted, '-I', 'alice@example.org', '-n', 'ir-case', '-s', join(dir, 'seals/0001/SHA256SUMS.sig')], {input: sums, reject: false})
+    const v = await execa(
+      'ssh-keygen',
+      [
+        '-Y',
+        'verify',
+        '-f',
+        trusted,
+        '-I',
+        'alice@example.org',
+        '-n',
+        'ir-case',
+        '-s',
+        join(dir, 'seals/0001/SHA256SUMS.sig'),
+      ],
+      {input: sums, reject: false},
+    )
     expect(v.exitCode, v.stderr).toBe(0)
     expect(v.stdout).toContain('Good "ir-case" signature for alice@example.org')
-    const seal = JSON.parse(await readFile(join(dir, 'seals/0001/seal.json'), 'utf8')) as {signer: string; auditHead: {seq: number}; key: {fingerprint: string}}
+    const seal = JSON.parse(await readFile(join(dir, 'seals/0001/seal.json'), 'utf8')) as {
+      signer: string
+      auditHead: {seq: number}
+      key: {fingerprint: string}
+    }
     const fp = (await execa('ssh-keygen', ['-l', '-f', `${key}.pub`])).stdout
     expect(fp).toContain(seal.key.fingerprint)
     const log = (await readFile(join(dir, 'audit.log'), 'utf8')).trim().split('\n')
@@ -85,13 +126,23 @@ describe('ir case seal', () => {
   it('ir case verify checks the seal: valid against the trusted signers, invalid against another key', async () => {
     const ok = await verify({IR_INCIDENTS_DIR: sealedRoot})
     expect(ok.exitCode, ok.stdout).toBe(0)
-    expect(ok.json.seal).toMatchObject({generation: 1, signer: 'alice@example.org', signature: {ok: true, trusted: true, principal: 'alice@example.org'}, afterSeal: []})
-    const human = await runIr(['case', 'verify', CASE, '--allowed-signers', trusted], {env: {IR_INCIDENTS_DIR: sealedRoot}})
+    expect(ok.json.seal).toMatchObject({
+      generation: 1,
+      signer: 'alice@example.org',
+      signature: {ok: true, trusted: true, principal: 'alice@example.org'},
+      afterSeal: [],
+    })
+    const human = await runIr(['case', 'verify', CASE, '--allowed-signers', trusted], {
+      env: {IR_INCIDENTS_DIR: sealedRoot},
+    })
     expect(human.stdout).toMatch(/Seal: generation 1 .* sealed by alice@example.org/)
     const other = join(work, 'other')
     await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', other])
     const otherSigners = join(work, 'other_signers')
-    await writeFile(otherSigners, `alice@example.org namespaces="ir-case" ${(await readFile(`${other}.pub`, 'utf8')).trim()}\n`)
+    await writeFile(
+      otherSigners,
+      `alice@example.org namespaces="ir-case" ${(await readFile(`${other}.pub`, 'utf8')).trim()}\n`,
+    )
     const bad = await verify({IR_INCIDENTS_DIR: sealedRoot}, otherSigners)
     expect(bad.exitCode).toBe(6)
     expect(bad.json.problems.some((p) => p.kind === 'seal' && /signature/.test(p.message))).toBe(true)
@@ -115,12 +166,19 @@ describe('ir case seal', () => {
     await writeFile(p, b)
     const r = await verify(env)
     expect(r.exitCode).toBe(6)
-    expect(r.json.problems.some((x) => x.kind === 'seal' && x.message.includes('evidence/web/logs.txt changed after the seal'))).toBe(true)
+    expect(
+      r.json.problems.some(
+        (x) => x.kind === 'seal' && x.message.includes('evidence/web/logs.txt changed after the seal'),
+      ),
+    ).toBe(true)
   })
 
   it('the audit log rewritten and re-chained with case.json fixed passes the hash checks but not the seal', async () => {
     const {dir, env} = await copyCase('rechain')
-    const lines = (await readFile(join(dir, 'audit.log'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
+    const lines = (await readFile(join(dir, 'audit.log'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
     lines[0]!.msg = 'Case opened (rewritten)'
     const out: string[] = []
     for (const l of lines) {
@@ -135,8 +193,13 @@ describe('ir case seal', () => {
     expect(r.exitCode).toBe(6)
     // Only the seal can tell: the chain and every hash it names are consistent.
     expect(r.json.problems.length).toBeGreaterThan(0)
-    expect(r.json.problems.every((x) => x.kind === 'seal'), JSON.stringify(r.json.problems)).toBe(true)
-    expect(r.json.problems.some((x) => /audit\.log: the \d+ lines sealed in generation 1 were rewritten/.test(x.message))).toBe(true)
+    expect(
+      r.json.problems.every((x) => x.kind === 'seal'),
+      JSON.stringify(r.json.problems),
+    ).toBe(true)
+    expect(
+      r.json.problems.some((x) => /audit\.log: the \d+ lines sealed in generation 1 were rewritten/.test(x.message)),
+    ).toBe(true)
   })
 
   it('a file added after the seal (outside evidence/ too): exit 6', async () => {
@@ -144,7 +207,9 @@ describe('ir case seal', () => {
     await writeFile(join(dir, 'notes.txt'), 'planted\n')
     const r = await verify(env)
     expect(r.exitCode).toBe(6)
-    expect(r.json.problems).toEqual([expect.objectContaining({kind: 'seal', message: expect.stringContaining('notes.txt was added after the seal')})])
+    expect(r.json.problems).toEqual([
+      expect.objectContaining({kind: 'seal', message: expect.stringContaining('notes.txt was added after the seal')}),
+    ])
   })
 
   it('work recorded after the seal is listed, and a second seal makes generation 2 keeping the first', async () => {
@@ -178,19 +243,46 @@ describe('ir case seal --tsa (RFC 3161)', () => {
       const root = join(work, 'tsa')
       await makeCase(root)
       const env = {IR_INCIDENTS_DIR: root}
-      const r = await runIr(['case', 'seal', CASE, '--key', key, '--signer', 'alice@example.org', '--tsa', tsa.url, '--tsa-ca', tsa.caFile, '--json'], {env})
+      const r = await runIr(
+        [
+          'case',
+          'seal',
+          CASE,
+          '--key',
+          key,
+          '--signer',
+          'alice@example.org',
+          '--tsa',
+          tsa.url,
+          '--tsa-ca',
+          tsa.caFile,
+          '--json',
+        ],
+        {env},
+      )
       expect(r.exitCode, r.stderr).toBe(0)
       expect(tsa.requests).toBe(1)
       const gen = join(root, CASE, 'seals/0001')
-      const v = await execa('openssl', ['ts', '-verify', '-data', join(gen, 'SHA256SUMS'), '-in', join(gen, 'SHA256SUMS.tsr'), '-CAfile', tsa.caFile], {reject: false})
+      const v = await execa(
+        'openssl',
+        ['ts', '-verify', '-data', join(gen, 'SHA256SUMS'), '-in', join(gen, 'SHA256SUMS.tsr'), '-CAfile', tsa.caFile],
+        {reject: false},
+      )
       expect(v.exitCode, v.stderr).toBe(0)
       expect(v.stdout).toContain('Verification: OK')
-      const ok = await runIr(['case', 'verify', CASE, '--allowed-signers', trusted, '--tsa-ca', tsa.caFile, '--json'], {env})
+      const ok = await runIr(['case', 'verify', CASE, '--allowed-signers', trusted, '--tsa-ca', tsa.caFile, '--json'], {
+        env,
+      })
       expect(ok.exitCode, ok.stdout).toBe(0)
-      expect((JSON.parse(ok.stdout) as {seal: {timestamp: {checked: boolean; ok: boolean; time?: string}}}).seal.timestamp).toMatchObject({checked: true, ok: true, time: expect.stringMatching(/GMT$/)})
+      expect(
+        (JSON.parse(ok.stdout) as {seal: {timestamp: {checked: boolean; ok: boolean; time?: string}}}).seal.timestamp,
+      ).toMatchObject({checked: true, ok: true, time: expect.stringMatching(/GMT$/)})
       // Checked against a CA that did not issue the TSA certificate: refused.
       const other = await startLocalTsa()
-      const bad = await runIr(['case', 'verify', CASE, '--allowed-signers', trusted, '--tsa-ca', other.caFile, '--json'], {env})
+      const bad = await runIr(
+        ['case', 'verify', CASE, '--allowed-signers', trusted, '--tsa-ca', other.caFile, '--json'],
+        {env},
+      )
       await other.close()
       expect(bad.exitCode).toBe(6)
       expect(bad.stdout).toMatch(/RFC 3161 timestamp .* does not verify/)
@@ -211,7 +303,9 @@ describe('ir case export', () => {
     const out = join(root, 'handover', `${CASE}.tar.gz`)
     const unsealed = join(work, 'never-sealed')
     await makeCase(unsealed)
-    const refused = await runIr(['case', 'export', CASE, '--output', join(work, 'x.tar.gz')], {env: {IR_INCIDENTS_DIR: unsealed}})
+    const refused = await runIr(['case', 'export', CASE, '--output', join(work, 'x.tar.gz')], {
+      env: {IR_INCIDENTS_DIR: unsealed},
+    })
     expect(refused.exitCode).toBe(11)
     expect(refused.stderr).toMatch(/is not sealed/)
 
@@ -222,7 +316,15 @@ describe('ir case export', () => {
     expect(sum).toBe(res.sha256)
     expect((await stat(out)).size).toBe(res.size)
     const list = (await execa('tar', ['-tzf', out])).stdout.split('\n')
-    expect(list).toEqual(expect.arrayContaining([`${CASE}/audit.log`, `${CASE}/case.json`, `${CASE}/evidence/web/logs.txt`, `${CASE}/seals/0001/SHA256SUMS`, `${CASE}/seals/0001/SHA256SUMS.sig`]))
+    expect(list).toEqual(
+      expect.arrayContaining([
+        `${CASE}/audit.log`,
+        `${CASE}/case.json`,
+        `${CASE}/evidence/web/logs.txt`,
+        `${CASE}/seals/0001/SHA256SUMS`,
+        `${CASE}/seals/0001/SHA256SUMS.sig`,
+      ]),
+    )
     expect(list.some((l) => l.includes('.ir-lock') || l.includes('.ir-reserve'))).toBe(false)
     expect(list).toHaveLength(res.files)
     // Never replaced.
@@ -234,12 +336,20 @@ describe('ir case export', () => {
     const dir = join(elsewhere, CASE)
     const c = await execa('sha256sum', ['-c', '--strict', 'seals/0001/SHA256SUMS'], {cwd: dir, reject: false})
     expect(c.exitCode, c.stdout + c.stderr).toBe(0)
-    const sig = await execa('ssh-keygen', ['-Y', 'verify', '-f', trusted, '-I', 'alice@example.org', '-n', 'ir-case', '-s', 'seals/0001/SHA256SUMS.sig'], {cwd: dir, inputFile: join(dir, 'seals/0001/SHA256SUMS'), reject: false})
+    const sig = await execa(
+      'ssh-keygen',
+      ['-Y', 'verify', '-f', trusted, '-I', 'alice@example.org', '-n', 'ir-case', '-s', 'seals/0001/SHA256SUMS.sig'],
+      {cwd: dir, inputFile: join(dir, 'seals/0001/SHA256SUMS'), reject: false},
+    )
     expect(sig.exitCode, sig.stderr).toBe(0)
 
     const ok = await runIr(['case', 'verify', '--archive', out, '--allowed-signers', trusted, '--json'])
     expect(ok.exitCode, ok.stdout).toBe(0)
-    expect(JSON.parse(ok.stdout)).toMatchObject({ok: true, archive: {sha256: res.sha256}, seal: {generation: 1, signature: {ok: true}}})
+    expect(JSON.parse(ok.stdout)).toMatchObject({
+      ok: true,
+      archive: {sha256: res.sha256},
+      seal: {generation: 1, signature: {ok: true}},
+    })
 
     // The export is in the chain after the seal; a second export is still allowed (custody lines only).
     const v = await verify(env)
@@ -283,10 +393,14 @@ describe('chain of custody in the report', () => {
     expect(r.exitCode, r.stderr).toBe(0)
     const md = await readFile(join(outDir, `${CASE}-report.md`), 'utf8')
     expect(md).toContain('### Chain of custody')
-    expect(md).toMatch(/\| \d{4}-\d\d-\d\d \d\d:\d\d:\d\d.* \| sealed \| alice@example\.org \(.+\) \| seal generation 1 \| SHA256:/)
+    expect(md).toMatch(
+      /\| \d{4}-\d\d-\d\d \d\d:\d\d:\d\d.* \| sealed \| alice@example\.org \(.+\) \| seal generation 1 \| SHA256:/,
+    )
     expect(md).toContain(`| exported |`)
     expect(md).toContain(`\`${sum}\``)
-    const json = JSON.parse(await readFile(join(outDir, `${CASE}-report.json`), 'utf8')) as {custody: Array<{event: string; sha256?: string}>}
+    const json = JSON.parse(await readFile(join(outDir, `${CASE}-report.json`), 'utf8')) as {
+      custody: Array<{event: string; sha256?: string}>
+    }
     expect(json.custody.map((c) => c.event)).toEqual(['sealed', 'exported'])
     expect(json.custody[1]!.sha256).toBe(sum)
   })

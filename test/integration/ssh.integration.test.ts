@@ -9,7 +9,16 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {ROOT, runIr, tempDir} from '../helpers/cli.js'
 import {TestDocker} from '../helpers/docker.js'
-import {installKey, processesMentioning, runAsHome, runIrAsHome, sshAvailable, startSshd, type TestSshd, throwawayHome} from '../helpers/sshd.js'
+import {
+  installKey,
+  processesMentioning,
+  runAsHome,
+  runIrAsHome,
+  sshAvailable,
+  startSshd,
+  type TestSshd,
+  throwawayHome,
+} from '../helpers/sshd.js'
 
 /**
  * ssh:// engines the way a new user reaches them: a real sshd on a loopback port in front of the
@@ -33,12 +42,17 @@ function expectNoWarnings(stderr: string): void {
 
 async function expectNoSshLeft(h: Home): Promise<void> {
   // The shared connection ends with ir (SIGTERM at exit); give it a moment to go.
-  for (let i = 0; i < 20 && (await processesMentioning(h.tmp)).length > 0; i++) await new Promise((r) => setTimeout(r, 100))
+  for (let i = 0; i < 20 && (await processesMentioning(h.tmp)).length > 0; i++)
+    await new Promise((r) => setTimeout(r, 100))
   expect(await processesMentioning(h.tmp)).toEqual([])
 }
 
 /** isolate, snapshot, collect, release against one ssh engine; then the case verifies. */
-async function wholeFlow(h: Home, what: string, via: {args: string[]; env?: Record<string, string>; before?: () => Promise<void>}[]): Promise<void> {
+async function wholeFlow(
+  h: Home,
+  what: string,
+  via: {args: string[]; env?: Record<string, string>; before?: () => Promise<void>}[],
+): Promise<void> {
   const victim = await t.run(what, {cmd: ['sh', '-c', `echo ${what}-${t.runId} > /tmp/mark; exec sleep 3600`]})
   const CASE = `CASE-SSH-${what}-${t.runId}`.toUpperCase()
   const step = (i: number): {args: string[]; env: Record<string, string>} => {
@@ -64,7 +78,9 @@ async function wholeFlow(h: Home, what: string, via: {args: string[]; env?: Reco
   expect(afterIsolate.State.Paused).toBe(true)
   expect(Object.keys(afterIsolate.NetworkSettings.Networks)).toEqual([])
 
-  const snap = (await ir(1, ['snapshot', victim.name, '--yes'])) as {containers: {status: string; image: {id: string}}[]}
+  const snap = (await ir(1, ['snapshot', victim.name, '--yes'])) as {
+    containers: {status: string; image: {id: string}}[]
+  }
   expect(snap.containers[0]!.status).toBe('snapshotted')
   t.trackImage(snap.containers[0]!.image.id)
   const img = await t.docker.getImage(snap.containers[0]!.image.id).inspect()
@@ -104,7 +120,11 @@ describe.skipIf(!avail.ok && !required)('ssh:// engines through the system ssh (
     const h = await throwawayHome()
     await installKey(sshd.clientKey, join(h.ssh, 'ir_test_key'))
     await writeFile(join(h.ssh, 'known_hosts'), `${sshd.knownHostsLine}\n`)
-    await writeFile(join(h.ssh, 'config'), `Host irlocal\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User root\n  IdentityFile ~/.ssh/ir_test_key\n  IdentitiesOnly yes\n`, {mode: 0o600})
+    await writeFile(
+      join(h.ssh, 'config'),
+      `Host irlocal\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User root\n  IdentityFile ~/.ssh/ir_test_key\n  IdentitiesOnly yes\n`,
+      {mode: 0o600},
+    )
     const cli = await runAsHome(h, 'docker', ['-H', 'ssh://irlocal', 'info', '--format', '{{.ID}}'])
     expect(cli.exitCode, cli.stderr).toBe(0)
     const local = (await t.docker.info()) as {ID: string}
@@ -116,9 +136,21 @@ describe.skipIf(!avail.ok && !required)('ssh:// engines through the system ssh (
     const h = await throwawayHome()
     await installKey(sshd.clientKey, join(h.ssh, 'id_ed25519'))
     await writeFile(join(h.ssh, 'known_hosts'), `${sshd.knownHostsLine}\n`)
-    await writeFile(join(h.ssh, 'config'), `Host irjump irbehind\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User root\nHost irbehind\n  ProxyJump irjump\n`, {mode: 0o600})
+    await writeFile(
+      join(h.ssh, 'config'),
+      `Host irjump irbehind\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User root\nHost irbehind\n  ProxyJump irjump\n`,
+      {mode: 0o600},
+    )
     const before = sshd.logins()
-    const r = await runIrAsHome(h, ['isolate', '--host', 'ssh://irbehind', '--filter', 'label=none=none', '--dry-run', '--json'])
+    const r = await runIrAsHome(h, [
+      'isolate',
+      '--host',
+      'ssh://irbehind',
+      '--filter',
+      'label=none=none',
+      '--dry-run',
+      '--json',
+    ])
     expect(r.exitCode, r.stderr).toBe(0)
     expect(JSON.parse(r.stdout).hosts[0]).toMatchObject({endpoint: 'ssh://irbehind', reachable: true})
     await new Promise((res) => setTimeout(res, 100))
@@ -143,7 +175,14 @@ describe.skipIf(!avail.ok && !required)('ssh:// engines through the system ssh (
     const add = await execa('ssh-add', [sshd.clientKey], {env: {SSH_AUTH_SOCK: sock}, reject: false})
     expect(add.exitCode, add.stderr).toBe(0)
     // Without the agent there is no way in: the agent is what logs in.
-    const without = await runIrAsHome(h, ['isolate', '--host', `ssh://root@127.0.0.1:${sshd.port}`, '--filter', 'label=none=none', '--dry-run'])
+    const without = await runIrAsHome(h, [
+      'isolate',
+      '--host',
+      `ssh://root@127.0.0.1:${sshd.port}`,
+      '--filter',
+      'label=none=none',
+      '--dry-run',
+    ])
     expect(without.exitCode).toBe(3)
     expect(without.stderr).toMatch(/ssh authentication failed/)
     await wholeFlow(h, 'agent', [{args: ['--host', `ssh://root@127.0.0.1:${sshd.port}`], env: {SSH_AUTH_SOCK: sock}}])
@@ -155,7 +194,11 @@ describe.skipIf(!avail.ok && !required)('ssh:// engines through the system ssh (
     const h = await throwawayHome()
     await installKey(sshd.clientKey, join(h.ssh, 'ir_test_key'))
     await writeFile(join(h.ssh, 'known_hosts'), `${sshd.knownHostsLine}\n`)
-    await writeFile(join(h.ssh, 'config'), `Host irlocal\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User root\n  IdentityFile ~/.ssh/ir_test_key\n`, {mode: 0o600})
+    await writeFile(
+      join(h.ssh, 'config'),
+      `Host irlocal\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User root\n  IdentityFile ~/.ssh/ir_test_key\n`,
+      {mode: 0o600},
+    )
     const made = await runAsHome(h, 'docker', ['context', 'create', 'irctx', '--docker', 'host=ssh://irlocal'])
     expect(made.exitCode, made.stderr).toBe(0)
     // Steps 0-1 by --context and DOCKER_CONTEXT; then `docker context use` makes it current for steps 2-3 (no flag at all).
@@ -163,7 +206,11 @@ describe.skipIf(!avail.ok && !required)('ssh:// engines through the system ssh (
       const u = await runAsHome(h, 'docker', ['context', 'use', 'irctx'])
       expect(u.exitCode, u.stderr).toBe(0)
     }
-    await wholeFlow(h, 'context', [{args: ['--context', 'irctx']}, {args: [], env: {DOCKER_CONTEXT: 'irctx'}}, {args: [], before: use}])
+    await wholeFlow(h, 'context', [
+      {args: ['--context', 'irctx']},
+      {args: [], env: {DOCKER_CONTEXT: 'irctx'}},
+      {args: [], before: use},
+    ])
     const show = await runIrAsHome(h, ['isolate', '--filter', 'label=none=none', '--dry-run', '--json'])
     expect(show.exitCode, show.stderr).toBe(0)
     expect(JSON.parse(show.stdout).hosts[0].endpoint).toBe('ssh://irlocal')
@@ -188,7 +235,13 @@ describe.skipIf(!avail.ok && !required)('ssh:// engines through the system ssh (
       'for (const s of streams) s.destroy()',
     ].join('\n')
     const before = sshd.logins()
-    const r = await runAsHome(h, process.execPath, ['--input-type=module', '-e', script, `ssh://root@127.0.0.1:${sshd.port}`], {}, 60_000)
+    const r = await runAsHome(
+      h,
+      process.execPath,
+      ['--input-type=module', '-e', script, `ssh://root@127.0.0.1:${sshd.port}`],
+      {},
+      60_000,
+    )
     expect(r.exitCode, r.stderr).toBe(0)
     expectNoWarnings(r.stderr)
     const out = JSON.parse(r.stdout) as {streams: number; infos: number; logins: number}
@@ -209,10 +262,14 @@ describe.skipIf(!avail.ok && !required)('ssh:// engines through the system ssh (
     await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(other, 'k')])
     const [type, key] = (await execa('cat', [join(other, 'k.pub')])).stdout.split(' ')
     await writeFile(join(h.ssh, 'known_hosts'), `[127.0.0.1]:${sshd.port} ${type} ${key}\n`)
-    const r = await runIrAsHome(h, ['isolate', victim.name, '--host', `ssh://root@127.0.0.1:${sshd.port}`, '--yes'], {IR_INCIDENTS_DIR: incidents})
+    const r = await runIrAsHome(h, ['isolate', victim.name, '--host', `ssh://root@127.0.0.1:${sshd.port}`, '--yes'], {
+      IR_INCIDENTS_DIR: incidents,
+    })
     expect(r.exitCode).toBe(3)
     const lines = r.stderr.trim().split('\n')
-    expect(lines[0]).toBe(`Error: ssh://root@127.0.0.1:${sshd.port}: host key of [127.0.0.1]:${sshd.port} has CHANGED (it is not the one in known_hosts): refused`)
+    expect(lines[0]).toBe(
+      `Error: ssh://root@127.0.0.1:${sshd.port}: host key of [127.0.0.1]:${sshd.port} has CHANGED (it is not the one in known_hosts): refused`,
+    )
     expect(lines.slice(1).every((l) => l.startsWith('Hint: '))).toBe(true)
     expectNoWarnings(r.stderr)
     expect((await t.inspect(victim.id)).State.Paused).toBe(false)
@@ -221,9 +278,17 @@ describe.skipIf(!avail.ok && !required)('ssh:// engines through the system ssh (
 
     // Unknown (no known_hosts at all): refused too, never accepted silently; the docker CLI is refused as well.
     await rm(join(h.ssh, 'known_hosts'))
-    const u = await runIrAsHome(h, ['isolate', victim.name, '--host', `ssh://root@127.0.0.1:${sshd.port}`, '--yes', '--json'], {IR_INCIDENTS_DIR: incidents})
+    const u = await runIrAsHome(
+      h,
+      ['isolate', victim.name, '--host', `ssh://root@127.0.0.1:${sshd.port}`, '--yes', '--json'],
+      {IR_INCIDENTS_DIR: incidents},
+    )
     expect(u.exitCode).toBe(3)
-    expect(JSON.parse(u.stdout).error).toMatchObject({code: 'ENGINE_UNREACHABLE', exitCode: 3, message: `ssh://root@127.0.0.1:${sshd.port}: host key of [127.0.0.1]:${sshd.port} is unknown (not in known_hosts): refused`})
+    expect(JSON.parse(u.stdout).error).toMatchObject({
+      code: 'ENGINE_UNREACHABLE',
+      exitCode: 3,
+      message: `ssh://root@127.0.0.1:${sshd.port}: host key of [127.0.0.1]:${sshd.port} is unknown (not in known_hosts): refused`,
+    })
     expect(existsSync(join(h.ssh, 'known_hosts'))).toBe(false)
     await expectNoSshLeft(h)
   })
@@ -234,7 +299,14 @@ describe.skipIf(!avail.ok && !required)('ssh:// engines through the system ssh (
     const silent = createServer(() => undefined)
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()))
     const port = (silent.address() as {port: number}).port
-    const run = runIrAsHome(h, ['isolate', '--host', `ssh://root@127.0.0.1:${port}`, '--filter', 'label=none=none', '--dry-run'])
+    const run = runIrAsHome(h, [
+      'isolate',
+      '--host',
+      `ssh://root@127.0.0.1:${port}`,
+      '--filter',
+      'label=none=none',
+      '--dry-run',
+    ])
     let seen: string[] = []
     for (let i = 0; i < 100 && seen.length === 0; i++) {
       await new Promise((r) => setTimeout(r, 50))
@@ -261,13 +333,34 @@ describe.skipIf(!avail.ok && !required)('ssh:// engines through the system ssh (
       await installKey(noDocker.clientKey, join(h.ssh, 'key1'))
       await installKey(noEngine.clientKey, join(h.ssh, 'key2'))
       await writeFile(join(h.ssh, 'known_hosts'), `${noDocker.knownHostsLine}\n${noEngine.knownHostsLine}\n`)
-      await writeFile(join(h.ssh, 'config'), `Host nodocker\n  HostName 127.0.0.1\n  Port ${noDocker.port}\n  User root\n  IdentityFile ~/.ssh/key1\nHost noengine\n  HostName 127.0.0.1\n  Port ${noEngine.port}\n  User root\n  IdentityFile ~/.ssh/key2\n`)
-      const a = await runIrAsHome(h, ['isolate', '--host', 'ssh://nodocker', '--filter', 'label=none=none', '--dry-run'])
+      await writeFile(
+        join(h.ssh, 'config'),
+        `Host nodocker\n  HostName 127.0.0.1\n  Port ${noDocker.port}\n  User root\n  IdentityFile ~/.ssh/key1\nHost noengine\n  HostName 127.0.0.1\n  Port ${noEngine.port}\n  User root\n  IdentityFile ~/.ssh/key2\n`,
+      )
+      const a = await runIrAsHome(h, [
+        'isolate',
+        '--host',
+        'ssh://nodocker',
+        '--filter',
+        'label=none=none',
+        '--dry-run',
+      ])
       expect(a.exitCode).toBe(3)
-      expect(a.stderr.split('\n')[0]).toBe('Error: ssh://nodocker: no docker CLI on the remote host (`docker system dial-stdio` not found)')
-      const b = await runIrAsHome(h, ['isolate', '--host', 'ssh://noengine', '--filter', 'label=none=none', '--dry-run'])
+      expect(a.stderr.split('\n')[0]).toBe(
+        'Error: ssh://nodocker: no docker CLI on the remote host (`docker system dial-stdio` not found)',
+      )
+      const b = await runIrAsHome(h, [
+        'isolate',
+        '--host',
+        'ssh://noengine',
+        '--filter',
+        'label=none=none',
+        '--dry-run',
+      ])
       expect(b.exitCode).toBe(3)
-      expect(b.stderr.split('\n')[0]).toMatch(/^Error: ssh:\/\/noengine: the remote docker CLI cannot reach its engine: .*nonexistent\/docker\.sock/)
+      expect(b.stderr.split('\n')[0]).toMatch(
+        /^Error: ssh:\/\/noengine: the remote docker CLI cannot reach its engine: .*nonexistent\/docker\.sock/,
+      )
       expectNoWarnings(a.stderr + b.stderr)
       await expectNoSshLeft(h)
     } finally {
@@ -280,12 +373,30 @@ describe.skipIf(!avail.ok && !required)('ssh:// engines through the system ssh (
     const h = await throwawayHome()
     await writeFile(join(h.ssh, 'known_hosts'), `${sshd.knownHostsLine}\n`)
     await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(h.ssh, 'id_ed25519')])
-    const auth = await runIrAsHome(h, ['isolate', '--host', `ssh://root@127.0.0.1:${sshd.port}`, '--filter', 'label=none=none', '--dry-run'])
+    const auth = await runIrAsHome(h, [
+      'isolate',
+      '--host',
+      `ssh://root@127.0.0.1:${sshd.port}`,
+      '--filter',
+      'label=none=none',
+      '--dry-run',
+    ])
     expect(auth.exitCode).toBe(3)
-    expect(auth.stderr.split('\n')[0]).toBe(`Error: ssh://root@127.0.0.1:${sshd.port}: ssh authentication failed (server accepts: publickey)`)
-    const refused = await runIrAsHome(h, ['isolate', '--host', 'ssh://root@127.0.0.1:1', '--filter', 'label=none=none', '--dry-run'])
+    expect(auth.stderr.split('\n')[0]).toBe(
+      `Error: ssh://root@127.0.0.1:${sshd.port}: ssh authentication failed (server accepts: publickey)`,
+    )
+    const refused = await runIrAsHome(h, [
+      'isolate',
+      '--host',
+      'ssh://root@127.0.0.1:1',
+      '--filter',
+      'label=none=none',
+      '--dry-run',
+    ])
     expect(refused.exitCode).toBe(3)
-    expect(refused.stderr.split('\n')[0]).toBe('Error: ssh://root@127.0.0.1:1: ssh connection refused (no ssh server on that port)')
+    expect(refused.stderr.split('\n')[0]).toBe(
+      'Error: ssh://root@127.0.0.1:1: ssh connection refused (no ssh server on that port)',
+    )
     expectNoWarnings(auth.stderr + refused.stderr)
   })
 })

@@ -15,7 +15,10 @@ let web: {id: string; name: string}
 
 beforeAll(async () => {
   env = {IR_INCIDENTS_DIR: await tempDir('ir-sug-')}
-  web = await t.run(`lab_${SERVICE}_1`, {cmd: ['sleep', '3600'], labels: {'com.docker.compose.service': SERVICE, 'com.docker.compose.project': `p${t.runId}`}})
+  web = await t.run(`lab_${SERVICE}_1`, {
+    cmd: ['sleep', '3600'],
+    labels: {'com.docker.compose.service': SERVICE, 'com.docker.compose.project': `p${t.runId}`},
+  })
   await t.run(`evil${t.runId}`, {cmd: ['sleep', '3600'], labels: {'com.docker.compose.service': 'x\u001b[2Jy'}})
 })
 
@@ -28,11 +31,13 @@ describe('suggestions for an unknown container', () => {
     const r = await runIr(['isolate', SERVICE, '--dry-run'], {env})
     expect(r.exitCode).toBe(4)
     // One line for the failed reference, with the suggestion on it.
-    expect(r.stderr.split('\n')).toContain(`✗ ${SERVICE}: No container named or with id "${SERVICE}" Did you mean ${web.name} (service ${SERVICE}, image ir-test/busybox:latest)?`)
+    expect(r.stderr.split('\n')).toContain(
+      `✗ ${SERVICE}: No container named or with id "${SERVICE}" Did you mean ${web.name} (service ${SERVICE}, image ir-test/busybox:latest)?`,
+    )
     expect((await t.inspect(web.id)).State.Status).toBe('running')
   })
 
-  it('shows a label\'s control characters escaped, never raw', async () => {
+  it("shows a label's control characters escaped, never raw", async () => {
     const r = await runIr(['isolate', `evil${t.runId}`.slice(0, -1), '--dry-run'], {env})
     expect(r.exitCode).toBe(4)
     expect(r.stderr).toContain('service x\\x1b[2Jy')

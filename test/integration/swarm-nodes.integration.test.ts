@@ -38,7 +38,9 @@ interface RawTask {
 }
 
 async function runningTasks(): Promise<RawTask[]> {
-  const tasks = (await m.listTasks({filters: JSON.stringify({service: [SERVICE], 'desired-state': ['running']})} as {filters: string})) as unknown as RawTask[]
+  const tasks = (await m.listTasks({filters: JSON.stringify({service: [SERVICE], 'desired-state': ['running']})} as {
+    filters: string
+  })) as unknown as RawTask[]
   return tasks.filter((x) => x.Status.State === 'running')
 }
 
@@ -52,11 +54,19 @@ beforeAll(async () => {
   await extra.loadImage(t.docker, TEST_IMAGE, [1])
   await m.swarmInit({ListenAddr: `${manager.addr}:2377`, AdvertiseAddr: `${manager.addr}:2377`} as never)
   const tokens = ((await m.swarmInspect()) as {JoinTokens: {Worker: string}}).JoinTokens
-  await w.swarmJoin({ListenAddr: `${worker.addr}:2377`, AdvertiseAddr: worker.addr, RemoteAddrs: [`${manager.addr}:2377`], JoinToken: tokens.Worker} as never)
+  await w.swarmJoin({
+    ListenAddr: `${worker.addr}:2377`,
+    AdvertiseAddr: worker.addr,
+    RemoteAddrs: [`${manager.addr}:2377`],
+    JoinToken: tokens.Worker,
+  } as never)
   await m.createService({
     Name: SERVICE,
     Labels: labels,
-    TaskTemplate: {ContainerSpec: {Image: TEST_IMAGE, Args: ['sleep', '3600'], Labels: labels}, Placement: {Constraints: ['node.role==worker']}},
+    TaskTemplate: {
+      ContainerSpec: {Image: TEST_IMAGE, Args: ['sleep', '3600'], Labels: labels},
+      Placement: {Constraints: ['node.role==worker']},
+    },
     Mode: {Replicated: {Replicas: 1}},
   } as never)
   for (let i = 0; i < 240 && (await runningTasks()).length !== 1; i++) await new Promise((r) => setTimeout(r, 500))
@@ -72,7 +82,11 @@ afterAll(async () => {
 
 describe.skipIf(!available.ok)('a two-node swarm (manager and worker in their own network namespaces)', () => {
   it('is real: two nodes, the task on the worker, its container only on the worker engine', async () => {
-    const nodes = (await m.listNodes()) as Array<{ID: string; Spec: {Role: string}; Status: {State: string; Addr: string}}>
+    const nodes = (await m.listNodes()) as Array<{
+      ID: string
+      Spec: {Role: string}
+      Status: {State: string; Addr: string}
+    }>
     expect(nodes.map((n) => n.Spec.Role).sort()).toEqual(['manager', 'worker'])
     const wInfo = (await w.info()) as {Swarm: {NodeID: string; NodeAddr: string}}
     expect(task.node).toBe(wInfo.Swarm.NodeID)
@@ -82,10 +96,27 @@ describe.skipIf(!available.ok)('a two-node swarm (manager and worker in their ow
   })
 
   it('ir isolate --service, through the manager and the worker engine, isolates the task on the worker', async () => {
-    const r = await runIr(['isolate', '--service', SERVICE, '--host', manager.host, '--host', worker.host, '--case', CASE, '--yes', '--json'], {env})
+    const r = await runIr(
+      [
+        'isolate',
+        '--service',
+        SERVICE,
+        '--host',
+        manager.host,
+        '--host',
+        worker.host,
+        '--case',
+        CASE,
+        '--yes',
+        '--json',
+      ],
+      {env},
+    )
     expect(r.exitCode, r.stderr).toBe(0)
     const result = JSON.parse(r.stdout)
-    expect(result.containers).toEqual([expect.objectContaining({id: task.container, status: 'isolated', service: SERVICE, task: task.id})])
+    expect(result.containers).toEqual([
+      expect.objectContaining({id: task.container, status: 'isolated', service: SERVICE, task: task.id}),
+    ])
     const i = await w.getContainer(task.container).inspect()
     expect(i.State.Status).toBe('paused')
     expect(Object.keys(i.NetworkSettings.Networks ?? {})).toEqual([])
@@ -102,10 +133,34 @@ describe.skipIf(!available.ok)('a two-node swarm (manager and worker in their ow
       await installKey(sshd.clientKey, join(h.ssh, 'id_ed25519'))
       await writeFile(join(h.ssh, 'known_hosts'), `${sshd.knownHostsLine}\n`)
       await writeFile(join(h.ssh, 'config'), `Host irworker\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User root\n`)
-      const r = await runIrAsHome(h, ['isolate', '--service', SERVICE, '--host', manager.host, '--host', 'ssh://irworker', '--case', CASE, '--yes', '--json'], env)
+      const r = await runIrAsHome(
+        h,
+        [
+          'isolate',
+          '--service',
+          SERVICE,
+          '--host',
+          manager.host,
+          '--host',
+          'ssh://irworker',
+          '--case',
+          CASE,
+          '--yes',
+          '--json',
+        ],
+        env,
+      )
       expect(r.exitCode, r.stderr).toBe(0)
       const result = JSON.parse(r.stdout)
-      expect(result.containers).toEqual([expect.objectContaining({id: task.container, status: 'already-isolated', service: SERVICE, task: task.id, host: 'ssh://irworker'})])
+      expect(result.containers).toEqual([
+        expect.objectContaining({
+          id: task.container,
+          status: 'already-isolated',
+          service: SERVICE,
+          task: task.id,
+          host: 'ssh://irworker',
+        }),
+      ])
       expect(sshd.logins()).toBe(1)
     } finally {
       await sshd.stop()
@@ -113,13 +168,41 @@ describe.skipIf(!available.ok)('a two-node swarm (manager and worker in their ow
   })
 
   it('ir snapshot --service labels the evidence with the service and the task, on the worker', async () => {
-    const r = await runIr(['snapshot', '--service', SERVICE, '--host', manager.host, '--host', worker.host, '--case', CASE, '--no-export', '--yes', '--json'], {env})
+    const r = await runIr(
+      [
+        'snapshot',
+        '--service',
+        SERVICE,
+        '--host',
+        manager.host,
+        '--host',
+        worker.host,
+        '--case',
+        CASE,
+        '--no-export',
+        '--yes',
+        '--json',
+      ],
+      {env},
+    )
     expect(r.exitCode, r.stderr).toBe(0)
-    const images = await w.listImages({filters: JSON.stringify({label: [`ir.case=${CASE}`]})} as unknown as Docker.ListImagesOptions)
+    const images = await w.listImages({
+      filters: JSON.stringify({label: [`ir.case=${CASE}`]}),
+    } as unknown as Docker.ListImagesOptions)
     expect(images).toHaveLength(1)
-    expect(images[0]!.Labels).toMatchObject({'ir.service': SERVICE, 'ir.task': task.id, 'ir.source.container': task.container})
-    expect(await m.listImages({filters: JSON.stringify({label: [`ir.case=${CASE}`]})} as unknown as Docker.ListImagesOptions)).toHaveLength(0)
-    const manifest = JSON.parse(await readFile(join(incidents, CASE, 'manifest.json'), 'utf8')) as {artifacts: Array<{type: string; source?: {service?: string; task?: string; host?: string}}>}
+    expect(images[0]!.Labels).toMatchObject({
+      'ir.service': SERVICE,
+      'ir.task': task.id,
+      'ir.source.container': task.container,
+    })
+    expect(
+      await m.listImages({
+        filters: JSON.stringify({label: [`ir.case=${CASE}`]}),
+      } as unknown as Docker.ListImagesOptions),
+    ).toHaveLength(0)
+    const manifest = JSON.parse(await readFile(join(incidents, CASE, 'manifest.json'), 'utf8')) as {
+      artifacts: Array<{type: string; source?: {service?: string; task?: string; host?: string}}>
+    }
     const tars = manifest.artifacts.filter((a) => a.type === 'image-tar')
     expect(tars).toHaveLength(1)
     expect(tars[0]!.source).toMatchObject({service: SERVICE, task: task.id, host: worker.host})
@@ -127,7 +210,21 @@ describe.skipIf(!available.ok)('a two-node swarm (manager and worker in their ow
 
   it('ir release restores the task on the worker, and the case verifies', async () => {
     const name = ((await w.getContainer(task.container).inspect()) as {Name: string}).Name.replace(/^\//, '')
-    const r = await runIr(['release', `${worker.host}/${name}`, '--host', manager.host, '--host', worker.host, '--case', CASE, '--yes', '--json'], {env})
+    const r = await runIr(
+      [
+        'release',
+        `${worker.host}/${name}`,
+        '--host',
+        manager.host,
+        '--host',
+        worker.host,
+        '--case',
+        CASE,
+        '--yes',
+        '--json',
+      ],
+      {env},
+    )
     expect(r.exitCode, r.stderr).toBe(0)
     const i = await w.getContainer(task.container).inspect()
     expect(i.State.Status).toBe('running')

@@ -17,7 +17,9 @@ async function freshCase() {
 describe('hash-chained audit log', () => {
   it('chains every line to the previous one and records the head in case.json', async () => {
     const {store, kase} = await freshCase()
-    await Promise.all(Array.from({length: 20}, (_, i) => kase.record({action: 'test', target: `t${i}`, outcome: 'success'})))
+    await Promise.all(
+      Array.from({length: 20}, (_, i) => kase.record({action: 'test', target: `t${i}`, outcome: 'success'})),
+    )
     const lines = (await readFile(kase.audit.path, 'utf8')).trimEnd().split('\n')
     expect(lines).toHaveLength(21)
     let prev = GENESIS
@@ -51,19 +53,26 @@ describe('hash-chained audit log', () => {
 
     await writeFile(kase.audit.path, `${lines.slice(0, -1).join('\n')}\n`)
     const truncated = await verifyChain(kase.audit.path, head)
-    expect(truncated.problems).toEqual([expect.objectContaining({problem: expect.stringMatching(/records 6 audit lines but the log has 5/)})])
+    expect(truncated.problems).toEqual([
+      expect.objectContaining({problem: expect.stringMatching(/records 6 audit lines but the log has 5/)}),
+    ])
   })
 
   it('redacts secret-looking values in details and messages', async () => {
     const {kase} = await freshCase()
-    await kase.record({action: 'x', outcome: 'info', msg: 'connect postgres://u:pw-XYZ@db/x', details: {password: 'pw-XYZ', env: ['TOKEN=pw-XYZ'], nested: {apiKey: 'pw-XYZ'}}})
+    await kase.record({
+      action: 'x',
+      outcome: 'info',
+      msg: 'connect postgres://u:pw-XYZ@db/x',
+      details: {password: 'pw-XYZ', env: ['TOKEN=pw-XYZ'], nested: {apiKey: 'pw-XYZ'}},
+    })
     const text = await readFile(join(kase.dir, 'audit.log'), 'utf8')
     expect(text).not.toContain('pw-XYZ')
   })
 })
 
 describe('crash leftovers', () => {
-  it('keeps appending after a torn last line (and verify names it), and takes over a dead holder\'s lock', async () => {
+  it("keeps appending after a torn last line (and verify names it), and takes over a dead holder's lock", async () => {
     const {store, kase} = await freshCase()
     await kase.record({action: 'a', outcome: 'success'})
     const {appendFile} = await import('node:fs/promises')

@@ -7,7 +7,11 @@ import {CaseLock} from '../../src/case/lock.js'
 import {IrError} from '../../src/errors.js'
 import {tempDir} from '../helpers/cli.js'
 
-const gone = async (p: string): Promise<boolean> => stat(p).then(() => false, () => true)
+const gone = async (p: string): Promise<boolean> =>
+  stat(p).then(
+    () => false,
+    () => true,
+  )
 
 describe('CaseLock (proper-lockfile)', () => {
   it('serialises runs in one process and is re-entrant within one call chain', async () => {

@@ -7,20 +7,48 @@ import {composeCommandLine, defaultProjectName, resolveProject} from '../../src/
 import {baseImagesOf} from '../../src/services/rebuild/compose-model.js'
 import {tempDir} from '../helpers/cli.js'
 
-const project = {files: ['/srv/shop/compose.yml', '/srv/shop/compose.prod.yml'], projectDirectory: '/srv/shop', name: 'shop'}
+const project = {
+  files: ['/srv/shop/compose.yml', '/srv/shop/compose.prod.yml'],
+  projectDirectory: '/srv/shop',
+  name: 'shop',
+}
 
 describe('compose command lines', () => {
   it('v2 runs `docker compose` with the project arguments before the subcommand', () => {
     expect(composeCommandLine('v2', project, ['build', '--no-cache', '--pull'])).toEqual({
       file: 'docker',
-      args: ['compose', '-f', '/srv/shop/compose.yml', '-f', '/srv/shop/compose.prod.yml', '--project-directory', '/srv/shop', '-p', 'shop', 'build', '--no-cache', '--pull'],
+      args: [
+        'compose',
+        '-f',
+        '/srv/shop/compose.yml',
+        '-f',
+        '/srv/shop/compose.prod.yml',
+        '--project-directory',
+        '/srv/shop',
+        '-p',
+        'shop',
+        'build',
+        '--no-cache',
+        '--pull',
+      ],
     })
   })
 
   it('v1 runs `docker-compose` with the same arguments', () => {
     expect(composeCommandLine('v1', project, ['down', '--remove-orphans'])).toEqual({
       file: 'docker-compose',
-      args: ['-f', '/srv/shop/compose.yml', '-f', '/srv/shop/compose.prod.yml', '--project-directory', '/srv/shop', '-p', 'shop', 'down', '--remove-orphans'],
+      args: [
+        '-f',
+        '/srv/shop/compose.yml',
+        '-f',
+        '/srv/shop/compose.prod.yml',
+        '--project-directory',
+        '/srv/shop',
+        '-p',
+        'shop',
+        'down',
+        '--remove-orphans',
+      ],
     })
   })
 
@@ -42,7 +70,9 @@ describe('compose command lines', () => {
     const dir = await tempDir()
     await expect(resolveProject('v2', {projectDirectory: dir})).rejects.toThrow(/No compose file/)
     await writeFile(join(dir, 'docker-compose.yml'), 'services: {}\n')
-    expect((await resolveProject('v2', {projectDirectory: dir, name: 'p'})).files).toEqual([join(dir, 'docker-compose.yml')])
+    expect((await resolveProject('v2', {projectDirectory: dir, name: 'p'})).files).toEqual([
+      join(dir, 'docker-compose.yml'),
+    ])
   })
 
   it('takes the project name as compose does: -p, .env COMPOSE_PROJECT_NAME, top-level name:, then the folder', async () => {
@@ -57,7 +87,10 @@ describe('compose command lines', () => {
   it('reads base images from FROM lines, skipping build stages and scratch', async () => {
     const dir = await tempDir()
     await mkdir(join(dir, 'ctx'))
-    await writeFile(join(dir, 'ctx', 'Dockerfile'), 'ARG BASE=alpine:3.20\nFROM ${BASE} AS build\nRUN make\nFROM --platform=linux/amd64 debian:12-slim\nCOPY --from=build /x /x\nFROM build AS again\nFROM scratch\n')
+    await writeFile(
+      join(dir, 'ctx', 'Dockerfile'),
+      'ARG BASE=alpine:3.20\nFROM ${BASE} AS build\nRUN make\nFROM --platform=linux/amd64 debian:12-slim\nCOPY --from=build /x /x\nFROM build AS again\nFROM scratch\n',
+    )
     expect(await baseImagesOf(join(dir, 'ctx', 'Dockerfile'))).toEqual(['alpine:3.20', 'debian:12-slim'])
   })
 })

@@ -12,8 +12,10 @@ import {tempDir} from '../helpers/cli.js'
 import {fakeContainer, FakeEngine} from '../helpers/fake-engine.js'
 
 const ID = 'c'.repeat(64)
-const NET_DEV_HEADER = 'Inter-|   Receive                            |  Transmit\n face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n'
-const devLine = (n: string): string => `${n.padStart(6)}:       0       0    0    0    0     0          0         0        0       0    0    0    0     0       0          0\n`
+const NET_DEV_HEADER =
+  'Inter-|   Receive                            |  Transmit\n face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n'
+const devLine = (n: string): string =>
+  `${n.padStart(6)}:       0       0    0    0    0     0          0         0        0       0    0    0    0     0       0          0\n`
 
 /** An engine double whose disconnect answers "done" and changes nothing (what Podman does to a paused container). */
 class LyingEngine extends FakeEngine {
@@ -59,20 +61,34 @@ describe('containment is verified after the cut', () => {
     const record = (await readContainment(kase)).containers[ID]!
     expect(record.networkCut).toBe(false)
     expect(record.verification?.how).toContain('inspect: still on front')
-    const audit = (await readFile(join(kase.dir, 'audit.log'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l))
+    const audit = (await readFile(join(kase.dir, 'audit.log'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
     expect(audit.find((e) => e.action === 'isolate')?.msg).toMatch(/^NOT contained: web/)
   })
 
   it('on the engine host, an interface left in the namespace is NOT contained even when the inspect shows none', async () => {
-    const engine = new FakeEngine([withPid(fakeContainer({id: ID, name: 'web', networks: ['front']}), 4242)], 'unix:///run/test.sock')
+    const engine = new FakeEngine(
+      [withPid(fakeContainer({id: ID, name: 'web', networks: ['front']}), 4242)],
+      'unix:///run/test.sock',
+    )
     const procRoot = await fakeProc(4242, ['lo', 'eth0'])
     const r = await isolateContainers({engine, kase, targets: ['web'], mode: 'pause', dryRun: false, procRoot})
     expect(r.containers[0]!.status).toBe('not-contained')
-    expect(r.containers[0]!.verification).toMatchObject({contained: false, inspectEndpoints: [], procInterfaces: ['eth0'], procPid: 4242})
+    expect(r.containers[0]!.verification).toMatchObject({
+      contained: false,
+      inspectEndpoints: [],
+      procInterfaces: ['eth0'],
+      procPid: 4242,
+    })
   })
 
   it('an effective cut is recorded as verified, by inspect and by the namespace', async () => {
-    const engine = new FakeEngine([withPid(fakeContainer({id: ID, name: 'web', networks: ['front']}), 4242)], 'unix:///run/test.sock')
+    const engine = new FakeEngine(
+      [withPid(fakeContainer({id: ID, name: 'web', networks: ['front']}), 4242)],
+      'unix:///run/test.sock',
+    )
     const procRoot = await fakeProc(4242, ['lo'])
     const r = await isolateContainers({engine, kase, targets: ['web'], mode: 'pause', dryRun: false, procRoot})
     expect(r.ok).toBe(true)
@@ -84,7 +100,10 @@ describe('containment is verified after the cut', () => {
   })
 
   it('a pid on this machine that is not the container (a remote or forwarded engine) is not read, and says why', async () => {
-    const engine = new FakeEngine([withPid(fakeContainer({id: 'd'.repeat(64), name: 'web', networks: ['front']}), 4242)], 'unix:///run/test.sock')
+    const engine = new FakeEngine(
+      [withPid(fakeContainer({id: 'd'.repeat(64), name: 'web', networks: ['front']}), 4242)],
+      'unix:///run/test.sock',
+    )
     const procRoot = await fakeProc(4242, ['lo', 'eth0'])
     const r = await isolateContainers({engine, kase, targets: ['web'], mode: 'pause', dryRun: false, procRoot})
     expect(r.containers[0]!.status).toBe('isolated')
@@ -96,9 +115,21 @@ describe('containment is verified after the cut', () => {
     engine.info = async () => ({id: 'podman-x', name: 'fake', serverVersion: '5.8.6', kind: 'podman' as const})
     const r = await isolateContainers({engine, kase, targets: ['web'], mode: 'pause', dryRun: false})
     expect(r.containers[0]!.status).toBe('isolated')
-    expect(engine.calls.filter((c) => /^(pause|disconnect)/.test(c))).toEqual([`disconnect net-front ${ID}`, `pause ${ID}`])
+    expect(engine.calls.filter((c) => /^(pause|disconnect)/.test(c))).toEqual([
+      `disconnect net-front ${ID}`,
+      `pause ${ID}`,
+    ])
     const docker = new FakeEngine([fakeContainer({id: ID, name: 'web', networks: ['front']})])
-    await isolateContainers({engine: docker, kase: (await new CaseStore(await tempDir('ir-verify-')).open({id: 'CASE-VERIFY2'})).kase, targets: ['web'], mode: 'pause', dryRun: false})
-    expect(docker.calls.filter((c) => /^(pause|disconnect)/.test(c))).toEqual([`pause ${ID}`, `disconnect net-front ${ID}`])
+    await isolateContainers({
+      engine: docker,
+      kase: (await new CaseStore(await tempDir('ir-verify-')).open({id: 'CASE-VERIFY2'})).kase,
+      targets: ['web'],
+      mode: 'pause',
+      dryRun: false,
+    })
+    expect(docker.calls.filter((c) => /^(pause|disconnect)/.test(c))).toEqual([
+      `pause ${ID}`,
+      `disconnect net-front ${ID}`,
+    ])
   })
 })

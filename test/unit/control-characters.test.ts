@@ -46,19 +46,59 @@ function entries(): AuditEntry[] {
   return [
     l(0, 'case.open'),
     l(2, 'isolate', {target: `web${HOSTILE}`, msg: `Isolated web${HOSTILE}`}),
-    l(3, 'timeline.event', {outcome: 'info', details: {at: '2026-11-27T09:50:00.000Z', message: `Alert ${HOSTILE}`}, msg: `Responder event: Alert ${HOSTILE}`}),
-    l(4, 'rotate.decision', {details: {name: `API_TOKEN${HOSTILE}`, kind: 'env', sources: [`web${HOSTILE}`], decision: 'skipped', reason: `vendor-owned ${HOSTILE}`}}),
+    l(3, 'timeline.event', {
+      outcome: 'info',
+      details: {at: '2026-11-27T09:50:00.000Z', message: `Alert ${HOSTILE}`},
+      msg: `Responder event: Alert ${HOSTILE}`,
+    }),
+    l(4, 'rotate.decision', {
+      details: {
+        name: `API_TOKEN${HOSTILE}`,
+        kind: 'env',
+        sources: [`web${HOSTILE}`],
+        decision: 'skipped',
+        reason: `vendor-owned ${HOSTILE}`,
+      },
+    }),
   ]
 }
 
 const ARTIFACTS: Artifact[] = [
-  {id: 'A-0001', path: `evidence/web/inspect${HOSTILE}.json`, type: 'container-inspect', sha256: 'ab'.repeat(32), size: 10, source: {containerName: `web${HOSTILE}`, image: `shop/web:1${HOSTILE}`}, collectedAt: '2026-11-27T10:07:00.000Z', collectedBy: 'alex@ir-box', tool: {name: 'ir', version: '0.1.0'}},
+  {
+    id: 'A-0001',
+    path: `evidence/web/inspect${HOSTILE}.json`,
+    type: 'container-inspect',
+    sha256: 'ab'.repeat(32),
+    size: 10,
+    source: {containerName: `web${HOSTILE}`, image: `shop/web:1${HOSTILE}`},
+    collectedAt: '2026-11-27T10:07:00.000Z',
+    collectedBy: 'alex@ir-box',
+    tool: {name: 'ir', version: '0.1.0'},
+  },
 ]
-const VERIFY: VerifyResult = {caseId: META.id, ok: true, artifacts: [], unlisted: [],
-      partials: [],
-      problems: [], audit: {entries: 4, ok: true, problems: [], head: {seq: 4, hash: ''}}, verifiedAt: '2026-11-27T11:00:00.000Z'}
+const VERIFY: VerifyResult = {
+  caseId: META.id,
+  ok: true,
+  artifacts: [],
+  unlisted: [],
+  partials: [],
+  problems: [],
+  audit: {entries: 4, ok: true, problems: [], head: {seq: 4, hash: ''}},
+  verifiedAt: '2026-11-27T11:00:00.000Z',
+}
 
-const model = () => buildReportModel({meta: META, entries: entries(), artifacts: ARTIFACTS, verification: VERIFY, answers: {summary: `We saw ${HOSTILE}`, authors: [`Alice${HOSTILE}`]}, status: 'draft', generatedAt: '2026-11-27T11:00:00.000Z', generatedBy: 'alex@ir-box', tool: 'ir/0.1.0'})
+const model = () =>
+  buildReportModel({
+    meta: META,
+    entries: entries(),
+    artifacts: ARTIFACTS,
+    verification: VERIFY,
+    answers: {summary: `We saw ${HOSTILE}`, authors: [`Alice${HOSTILE}`]},
+    status: 'draft',
+    generatedAt: '2026-11-27T11:00:00.000Z',
+    generatedBy: 'alex@ir-box',
+    tool: 'ir/0.1.0',
+  })
 
 describe('control characters from containers and responders are neutralised in every output format', () => {
   it('shows them as visible \\xNN / \\uNNNN escapes', () => {
@@ -100,7 +140,10 @@ describe('control characters from containers and responders are neutralised in e
     expect(csv).toContain('"Alert A\\x1b[2J\\x1b]0;pwned\\x07B\\x1b[1;1H\\x9b31mC\\x7f\\u202eD\rE"')
     const jsonl = renderTimesketchJsonl(rows)
     expect(jsonl).not.toMatch(RAW_CONTROL)
-    const parsed = jsonl.trim().split('\n').map((l) => JSON.parse(l) as {message: string})
+    const parsed = jsonl
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as {message: string})
     expect(parsed.some((p) => p.message === `Alert ${HOSTILE}`)).toBe(true)
   })
 

@@ -22,7 +22,11 @@ describe('evidence writer', () => {
     expect(a2.path).not.toBe(a1.path)
     expect((await stat(join(kase.dir, a1.path))).mode & 0o777).toBe(0o600)
     expect((await stat(join(kase.dir, 'evidence', 'c'))).mode & 0o777).toBe(0o700)
-    expect(createHash('sha256').update(await readFile(join(kase.dir, a1.path))).digest('hex')).toBe(expected)
+    expect(
+      createHash('sha256')
+        .update(await readFile(join(kase.dir, a1.path)))
+        .digest('hex'),
+    ).toBe(expected)
     const v = await verifyCase(kase)
     expect(v.ok).toBe(true)
     expect(v.artifacts).toHaveLength(2)
@@ -35,7 +39,9 @@ describe('evidence writer', () => {
       yield Buffer.from('some bytes')
       throw new Error('engine connection lost')
     }
-    await expect(kase.addEvidence({name: 'x/export.tar', type: 'test', content: broken()})).rejects.toThrow(/connection lost/)
+    await expect(kase.addEvidence({name: 'x/export.tar', type: 'test', content: broken()})).rejects.toThrow(
+      /connection lost/,
+    )
     expect(await readdir(join(kase.dir, 'evidence', 'x'))).toEqual(['export.tar.partial'])
     expect((await kase.manifest.read()).artifacts).toEqual([])
   })
@@ -62,7 +68,10 @@ describe('reconcile: what a kill leaves is reported or completed', () => {
     const v = await verifyCase(kase)
     expect(v.ok, JSON.stringify(v.problems)).toBe(true)
     expect(v.partials.map((p) => p.path)).toEqual(['evidence/c/orphan.tar.partial'])
-    const audit = (await readFile(kase.audit.path, 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l) as {action: string})
+    const audit = (await readFile(kase.audit.path, 'utf8'))
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as {action: string})
     expect(audit.filter((l) => l.action === 'evidence.recovered')).toHaveLength(1)
     expect(audit.filter((l) => l.action === 'evidence.partial')).toHaveLength(1)
   })

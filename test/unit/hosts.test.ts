@@ -4,7 +4,14 @@ import {join} from 'node:path'
 
 import {describe, expect, it} from 'vitest'
 
-import {connectHosts, findHost, hostSpecFromContext, hostSpecFromFlag, hostSpecsFromFlags, readInventory} from '../../src/docker/hosts.js'
+import {
+  connectHosts,
+  findHost,
+  hostSpecFromContext,
+  hostSpecFromFlag,
+  hostSpecsFromFlags,
+  readInventory,
+} from '../../src/docker/hosts.js'
 import {silentLogger} from '../../src/util/logger.js'
 import {tempDir} from '../helpers/cli.js'
 import {FakeEngine} from '../helpers/fake-engine.js'
@@ -14,11 +21,23 @@ const PEM = (what: string): string => `-----BEGIN ${what}-----\nMIIB\n-----END $
 describe('host specs', () => {
   it('takes --host addresses as the docker CLI does, named by the address', () => {
     const unix = hostSpecFromFlag('unix:///run/ir/docker-1.sock', {})
-    expect(unix).toMatchObject({name: 'unix:///run/ir/docker-1.sock', source: {kind: 'host', value: 'unix:///run/ir/docker-1.sock'}, cli: {args: ['-H', 'unix:///run/ir/docker-1.sock']}})
+    expect(unix).toMatchObject({
+      name: 'unix:///run/ir/docker-1.sock',
+      source: {kind: 'host', value: 'unix:///run/ir/docker-1.sock'},
+      cli: {args: ['-H', 'unix:///run/ir/docker-1.sock']},
+    })
     expect(unix.endpoint.options).toEqual({socketPath: '/run/ir/docker-1.sock'})
     // ssh:// goes through the system ssh (its config, keys, agent and known_hosts), never through a socket option.
-    expect(hostSpecFromFlag('ssh://ops@node-1', {SSH_AUTH_SOCK: '/tmp/agent.sock'}).endpoint).toEqual({display: 'ssh://ops@node-1', options: {}, ssh: {host: 'node-1', user: 'ops', display: 'ssh://ops@node-1'}})
-    expect(hostSpecFromFlag('tcp://10.0.0.5:2375', {}).endpoint.options).toEqual({host: '10.0.0.5', port: 2375, protocol: 'http'})
+    expect(hostSpecFromFlag('ssh://ops@node-1', {SSH_AUTH_SOCK: '/tmp/agent.sock'}).endpoint).toEqual({
+      display: 'ssh://ops@node-1',
+      options: {},
+      ssh: {host: 'node-1', user: 'ops', display: 'ssh://ops@node-1'},
+    })
+    expect(hostSpecFromFlag('tcp://10.0.0.5:2375', {}).endpoint.options).toEqual({
+      host: '10.0.0.5',
+      port: 2375,
+      protocol: 'http',
+    })
     expect(() => hostSpecFromFlag('ftp://x', {})).toThrow(/--host scheme/)
   })
 
@@ -34,12 +53,24 @@ describe('host specs', () => {
     const config = await tempDir('ir-dockercfg-')
     const digest = createHash('sha256').update('prod-manager').digest('hex')
     await mkdir(join(config, 'contexts', 'meta', digest), {recursive: true})
-    await writeFile(join(config, 'contexts', 'meta', digest, 'meta.json'), JSON.stringify({Name: 'prod-manager', Metadata: {Description: 'prod'}, Endpoints: {docker: {Host: 'tcp://10.1.0.2', SkipTLSVerify: false}}}))
+    await writeFile(
+      join(config, 'contexts', 'meta', digest, 'meta.json'),
+      JSON.stringify({
+        Name: 'prod-manager',
+        Metadata: {Description: 'prod'},
+        Endpoints: {docker: {Host: 'tcp://10.1.0.2', SkipTLSVerify: false}},
+      }),
+    )
     const tls = join(config, 'contexts', 'tls', digest, 'docker')
     await mkdir(tls, {recursive: true})
     for (const f of ['ca.pem', 'cert.pem', 'key.pem']) await writeFile(join(tls, f), PEM(`ctx ${f}`))
     const spec = await hostSpecFromContext('prod-manager', {DOCKER_CONFIG: config})
-    expect(spec).toMatchObject({name: 'prod-manager', source: {kind: 'context', name: 'prod-manager'}, cli: {args: ['--context', 'prod-manager']}, labels: {Description: 'prod'}})
+    expect(spec).toMatchObject({
+      name: 'prod-manager',
+      source: {kind: 'context', name: 'prod-manager'},
+      cli: {args: ['--context', 'prod-manager']},
+      labels: {Description: 'prod'},
+    })
     // No port in the address and TLS material present: the TLS port, as the docker CLI uses.
     expect(spec.endpoint.options).toMatchObject({protocol: 'https', host: '10.1.0.2', port: 2376})
     expect(String(spec.endpoint.options.key)).toContain('ctx key.pem')
@@ -52,21 +83,45 @@ describe('host specs', () => {
     for (const f of ['ca.pem', 'web-1-cert.pem', 'web-1-key.pem']) await writeFile(join(dir, 'certs', f), PEM(f))
     await writeFile(
       join(dir, 'hosts.yml'),
-      ['- name: web-1', '  endpoint: tcp://10.0.0.5', '  tls: {ca: certs/ca.pem, cert: certs/web-1-cert.pem, key: certs/web-1-key.pem}', '  labels: {role: web, rack: 3}', '- name: local', '  endpoint: unix:///var/run/docker.sock', ''].join('\n'),
+      [
+        '- name: web-1',
+        '  endpoint: tcp://10.0.0.5',
+        '  tls: {ca: certs/ca.pem, cert: certs/web-1-cert.pem, key: certs/web-1-key.pem}',
+        '  labels: {role: web, rack: 3}',
+        '- name: local',
+        '  endpoint: unix:///var/run/docker.sock',
+        '',
+      ].join('\n'),
     )
     const specs = await readInventory(join(dir, 'hosts.yml'), {})
     expect(specs.map((s) => s.name)).toEqual(['web-1', 'local'])
     expect(specs[0]!.endpoint.options).toMatchObject({protocol: 'https', host: '10.0.0.5', port: 2376})
     expect(String(specs[0]!.endpoint.options.cert)).toContain('web-1-cert.pem')
     expect(specs[0]!.labels).toEqual({role: 'web', rack: '3'})
-    expect(specs[0]!.cli.args).toEqual(['-H', 'tcp://10.0.0.5', '--tlsverify', '--tlscacert', join(dir, 'certs/ca.pem'), '--tlscert', join(dir, 'certs/web-1-cert.pem'), '--tlskey', join(dir, 'certs/web-1-key.pem')])
+    expect(specs[0]!.cli.args).toEqual([
+      '-H',
+      'tcp://10.0.0.5',
+      '--tlsverify',
+      '--tlscacert',
+      join(dir, 'certs/ca.pem'),
+      '--tlscert',
+      join(dir, 'certs/web-1-cert.pem'),
+      '--tlskey',
+      join(dir, 'certs/web-1-key.pem'),
+    ])
     expect(specs[0]!.source).toEqual({kind: 'inventory', file: join(dir, 'hosts.yml'), name: 'web-1'})
 
     await writeFile(join(dir, 'bad.yml'), '- {name: a, endpoint: unix:///a.sock, port: 3}\n')
     await expect(readInventory(join(dir, 'bad.yml'), {})).rejects.toThrow(/invalid/)
-    await writeFile(join(dir, 'dup.yml'), '- {name: a, endpoint: unix:///a.sock}\n- {name: a, endpoint: unix:///b.sock}\n')
+    await writeFile(
+      join(dir, 'dup.yml'),
+      '- {name: a, endpoint: unix:///a.sock}\n- {name: a, endpoint: unix:///b.sock}\n',
+    )
     await expect(hostSpecsFromFlags({hosts: join(dir, 'dup.yml')}, {})).rejects.toThrow(/Two hosts are named "a"/)
-    await writeFile(join(dir, 'nocert.yml'), '- {name: a, endpoint: tcp://10.0.0.9:2376, tls: {cert: certs/web-1-cert.pem, key: certs/web-1-key.pem}}\n')
+    await writeFile(
+      join(dir, 'nocert.yml'),
+      '- {name: a, endpoint: tcp://10.0.0.9:2376, tls: {cert: certs/web-1-cert.pem, key: certs/web-1-key.pem}}\n',
+    )
     await expect(readInventory(join(dir, 'nocert.yml'), {})).rejects.toThrow(/give tls.ca/)
   })
 
@@ -96,12 +151,19 @@ describe('connecting to many hosts', () => {
       ['unix:///run/a.sock', 'AAAA:1111', 'unix_run_a.sock'],
       ['unix:///run/b.sock', 'BBBB:2222', 'unix_run_b.sock'],
     ])
-    expect(set.unreachable).toEqual([expect.objectContaining({name: 'unix:///run/c.sock', error: expect.objectContaining({code: 'ENGINE_UNREACHABLE'})})])
+    expect(set.unreachable).toEqual([
+      expect.objectContaining({
+        name: 'unix:///run/c.sock',
+        error: expect.objectContaining({code: 'ENGINE_UNREACHABLE'}),
+      }),
+    ])
   })
 
   it('fails naming every host when none answers', async () => {
     const specs = ['unix:///run/x.sock', 'unix:///run/y.sock'].map((k) => hostSpecFromFlag(k, {}))
-    await expect(connectHosts(specs, {log: silentLogger, makeEngine: () => make('X', true)})).rejects.toThrow(/No Docker engine answered: unix:\/\/\/run\/x\.sock .*unix:\/\/\/run\/y\.sock/)
+    await expect(connectHosts(specs, {log: silentLogger, makeEngine: () => make('X', true)})).rejects.toThrow(
+      /No Docker engine answered: unix:\/\/\/run\/x\.sock .*unix:\/\/\/run\/y\.sock/,
+    )
   })
 
   it('finds a host by name, endpoint, engine id, or a unique engine hostname', () => {

@@ -19,16 +19,38 @@ describe('DOCKER_HOST parsing', () => {
   it('understands unix, tcp and ssh like the docker CLI', () => {
     expect(parseDockerHost('unix:///run/x.sock').options).toEqual({socketPath: '/run/x.sock'})
     expect(parseDockerHost('tcp://10.1.2.3:2375').options).toEqual({host: '10.1.2.3', port: 2375, protocol: 'http'})
-    expect(parseDockerHost('ssh://ops@h1')).toEqual({display: 'ssh://ops@h1', options: {}, ssh: {host: 'h1', user: 'ops', display: 'ssh://ops@h1'}})
-    expect(() => parseDockerHost('tcp://h:2376', {DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: '/nonexistent'})).toThrow(/ca\.pem/)
+    expect(parseDockerHost('ssh://ops@h1')).toEqual({
+      display: 'ssh://ops@h1',
+      options: {},
+      ssh: {host: 'h1', user: 'ops', display: 'ssh://ops@h1'},
+    })
+    expect(() => parseDockerHost('tcp://h:2376', {DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: '/nonexistent'})).toThrow(
+      /ca\.pem/,
+    )
     expect(() => parseDockerHost('ftp://x')).toThrow(/not supported/)
   })
 })
 
 describe('container references', () => {
   const all = [
-    {id: 'abc123' + '0'.repeat(58), names: ['web-1'], image: 'i', imageId: 'sha256:i', state: 'running', status: '', labels: {}},
-    {id: 'abd456' + '0'.repeat(58), names: ['db-1'], image: 'i', imageId: 'sha256:i', state: 'running', status: '', labels: {}},
+    {
+      id: 'abc123' + '0'.repeat(58),
+      names: ['web-1'],
+      image: 'i',
+      imageId: 'sha256:i',
+      state: 'running',
+      status: '',
+      labels: {},
+    },
+    {
+      id: 'abd456' + '0'.repeat(58),
+      names: ['db-1'],
+      image: 'i',
+      imageId: 'sha256:i',
+      state: 'running',
+      status: '',
+      labels: {},
+    },
   ]
   it('resolves by name, full id and unique prefix; reports ambiguous and unknown', () => {
     expect(resolveOne(all, 'web-1')).toMatchObject({id: all[0]!.id})

@@ -7,8 +7,21 @@ import {parse} from 'yaml'
 
 import {parseDotenv} from '../../src/services/rotate/dotenv.js'
 import {substitute} from '../../src/services/rotate/interpolate.js'
-import {BASE_IMAGE_CHANGES, busyboxRootfsTar, ensureBaseImage, isStaticElf, splitImageRef} from '../../src/services/lab/base-image.js'
-import {generateLabSecrets, LAB_TEMPLATE_DIR, materialiseLab, readLabMarker, removeLabDir, validateProjectName} from '../../src/services/lab/files.js'
+import {
+  BASE_IMAGE_CHANGES,
+  busyboxRootfsTar,
+  ensureBaseImage,
+  isStaticElf,
+  splitImageRef,
+} from '../../src/services/lab/base-image.js'
+import {
+  generateLabSecrets,
+  LAB_TEMPLATE_DIR,
+  materialiseLab,
+  readLabMarker,
+  removeLabDir,
+  validateProjectName,
+} from '../../src/services/lab/files.js'
 import {displayPath, labDown, nextSteps} from '../../src/services/lab/lab.js'
 import type {ContainerSummary, Engine} from '../../src/docker/types.js'
 import {FakeEngine} from '../helpers/fake-engine.js'
@@ -17,12 +30,23 @@ import {tempDir} from '../helpers/cli.js'
 const mode = async (p: string): Promise<number> => (await stat(p)).mode & 0o7777
 
 async function labIn(dir: string, over: {project?: string; port?: number} = {}) {
-  return materialiseLab({dir, project: over.project ?? 'ir-lab', port: over.port ?? 18080, baseImage: 'ir-test/busybox:latest', caseId: 'LAB-1'})
+  return materialiseLab({
+    dir,
+    project: over.project ?? 'ir-lab',
+    port: over.port ?? 18080,
+    baseImage: 'ir-test/busybox:latest',
+    caseId: 'LAB-1',
+  })
 }
 
 async function envOf(dir: string): Promise<Record<string, string>> {
   const text = await readFile(join(dir, '.env'), 'utf8')
-  return Object.fromEntries(text.split('\n').filter((l) => /^[A-Z_]+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]))
+  return Object.fromEntries(
+    text
+      .split('\n')
+      .filter((l) => /^[A-Z_]+=/.test(l))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  )
 }
 
 describe('lab secrets', () => {
@@ -39,7 +63,18 @@ describe('lab materialisation', () => {
   it('writes the project with .env and the compose secret at 0600 and a fresh secret per run', async () => {
     const dir = join(await tempDir('ir-lab-unit-'), 'ir-lab')
     const first = await labIn(dir)
-    expect(first.files).toEqual(expect.arrayContaining(['compose.yml', 'web/Dockerfile', 'web/entrypoint.sh', 'web/index.html', '.env', 'secrets/db_root_password.txt', 'run/docker.sock', '.ir-lab.json']))
+    expect(first.files).toEqual(
+      expect.arrayContaining([
+        'compose.yml',
+        'web/Dockerfile',
+        'web/entrypoint.sh',
+        'web/index.html',
+        '.env',
+        'secrets/db_root_password.txt',
+        'run/docker.sock',
+        '.ir-lab.json',
+      ]),
+    )
     expect(await mode(join(dir, '.env'))).toBe(0o600)
     expect(await mode(join(dir, 'secrets/db_root_password.txt'))).toBe(0o600)
     expect(await mode(join(dir, '.ir-lab.json'))).toBe(0o600)
@@ -47,7 +82,12 @@ describe('lab materialisation', () => {
     expect(await mode(dir)).toBe(0o700)
     expect((await stat(join(dir, 'run/docker.sock'))).isFile()).toBe(true)
     const env1 = await envOf(dir)
-    expect(env1).toMatchObject({COMPOSE_PROJECT_NAME: 'ir-lab', IR_LAB_PROJECT: 'ir-lab', IR_LAB_PORT: '18080', IR_LAB_BASE_IMAGE: 'ir-test/busybox:latest'})
+    expect(env1).toMatchObject({
+      COMPOSE_PROJECT_NAME: 'ir-lab',
+      IR_LAB_PROJECT: 'ir-lab',
+      IR_LAB_PORT: '18080',
+      IR_LAB_BASE_IMAGE: 'ir-test/busybox:latest',
+    })
     expect(env1.API_KEY).toMatch(/^lab_sk_[A-Za-z0-9_-]{32}$/)
     expect(env1.DB_PASSWORD).toMatch(/^[A-Za-z0-9_-]{32}$/)
     // The .env parses as ir rotate reads it, with no warnings.
@@ -73,7 +113,10 @@ describe('lab materialisation', () => {
   it('refuses a folder that is not empty and not a lab folder, and writes nothing there', async () => {
     const dir = await tempDir('ir-lab-unit-')
     await writeFile(join(dir, 'compose.yml'), 'services: {mine: {image: x}}\n')
-    await expect(labIn(dir)).rejects.toMatchObject({exitName: 'PRECONDITION', message: expect.stringContaining('not an ir lab folder')})
+    await expect(labIn(dir)).rejects.toMatchObject({
+      exitName: 'PRECONDITION',
+      message: expect.stringContaining('not an ir lab folder'),
+    })
     expect(await readFile(join(dir, 'compose.yml'), 'utf8')).toBe('services: {mine: {image: x}}\n')
     await expect(stat(join(dir, '.env'))).rejects.toThrow()
     expect(await removeLabDir(dir)).toBe(false)
@@ -90,7 +133,8 @@ describe('lab materialisation', () => {
   it('validates the lab name as a compose project name', () => {
     expect(validateProjectName('ir-lab')).toBe('ir-lab')
     expect(validateProjectName('lab_2')).toBe('lab_2')
-    for (const bad of ['', 'IR-Lab', '-x', 'a b', 'x/y', '../x']) expect(() => validateProjectName(bad)).toThrow(/Invalid lab name/)
+    for (const bad of ['', 'IR-Lab', '-x', 'a b', 'x/y', '../x'])
+      expect(() => validateProjectName(bad)).toThrow(/Invalid lab name/)
   })
 })
 
@@ -103,7 +147,20 @@ describe('the shipped compose project', () => {
     expect(raw).toBe(await readFile(join(LAB_TEMPLATE_DIR, 'compose.yml'), 'utf8'))
     // Interpolate as compose does, from the lab's .env.
     const doc = parse(substitute(raw, (n) => env[n])) as {
-      services: Record<string, {labels: Record<string, string>; build?: {labels: Record<string, string>; context: string; args: Record<string, string>}; image?: string; stop_grace_period: string; ports?: string[]; volumes?: string[]; env_file?: string; secrets?: string[]; environment?: Record<string, string>}>
+      services: Record<
+        string,
+        {
+          labels: Record<string, string>
+          build?: {labels: Record<string, string>; context: string; args: Record<string, string>}
+          image?: string
+          stop_grace_period: string
+          ports?: string[]
+          volumes?: string[]
+          env_file?: string
+          secrets?: string[]
+          environment?: Record<string, string>
+        }
+      >
       networks: Record<string, {labels: Record<string, string>}>
       volumes: Record<string, {labels: Record<string, string>}>
       secrets: Record<string, {file: string}>
@@ -140,7 +197,13 @@ describe('the shipped compose project', () => {
 
 describe('what ir lab up prints next', () => {
   it('uses the real container name, the case id and the folder as typed', () => {
-    const steps = nextSteps({target: 'ir-lab-web-1', caseId: 'LAB-1', dir: '/home/me/ir-lab', project: 'ir-lab', cwd: '/home/me'})
+    const steps = nextSteps({
+      target: 'ir-lab-web-1',
+      caseId: 'LAB-1',
+      dir: '/home/me/ir-lab',
+      project: 'ir-lab',
+      cwd: '/home/me',
+    })
     expect(steps.map((s) => s.command)).toEqual([
       'ir respond',
       'ir isolate --case LAB-1 ir-lab-web-1 --yes',
@@ -194,7 +257,13 @@ describe('the lab base image', () => {
         const chunks: Buffer[] = []
         stream.on('data', (c: unknown) => chunks.push(c as Buffer))
         stream.on('end', () => {
-          entries.set(h.name, {type: h.type ?? 'file', mode: h.mode ?? 0, uid: h.uid ?? 0, ...(h.linkname ? {linkname: h.linkname} : {}), body: Buffer.concat(chunks).toString()})
+          entries.set(h.name, {
+            type: h.type ?? 'file',
+            mode: h.mode ?? 0,
+            uid: h.uid ?? 0,
+            ...(h.linkname ? {linkname: h.linkname} : {}),
+            body: Buffer.concat(chunks).toString(),
+          })
           next()
         })
       })
@@ -204,7 +273,8 @@ describe('the lab base image', () => {
     Readable.from([bytes]).pipe(ex)
     await done
     expect(entries.get('bin/busybox')).toMatchObject({type: 'file', mode: 0o755, body: 'BUSYBOX'})
-    for (const a of ['sh', 'httpd', 'nc', '[']) expect(entries.get(`bin/${a}`)).toMatchObject({type: 'symlink', linkname: 'busybox'})
+    for (const a of ['sh', 'httpd', 'nc', '['])
+      expect(entries.get(`bin/${a}`)).toMatchObject({type: 'symlink', linkname: 'busybox'})
     expect(entries.has('bin/bad/name')).toBe(false)
     expect([...entries.keys()].filter((k) => k === 'bin/busybox')).toHaveLength(1)
     expect(entries.get('tmp/')).toMatchObject({type: 'directory', mode: 0o1777})
@@ -224,7 +294,9 @@ describe('the lab base image', () => {
       throw Object.assign(new Error('No such image'), {statusCode: 404})
     }
     const dir = await tempDir('ir-lab-unit-')
-    await expect(ensureBaseImage({engine: missing, ref: 'ir-test/busybox:latest', busyboxPath: join(dir, 'no-busybox')})).rejects.toMatchObject({
+    await expect(
+      ensureBaseImage({engine: missing, ref: 'ir-test/busybox:latest', busyboxPath: join(dir, 'no-busybox')}),
+    ).rejects.toMatchObject({
       exitName: 'NOT_FOUND',
       hint: expect.stringContaining('busybox-static'),
     })
@@ -233,11 +305,16 @@ describe('the lab base image', () => {
 })
 
 describe('ir lab down removes the lab and nothing else (fake engine)', () => {
-  function engineWith(o: {containers: ContainerSummary[]; images: Array<{id: string; repoTags: string[]; labels: Record<string, string>}>}): FakeEngine {
+  function engineWith(o: {
+    containers: ContainerSummary[]
+    images: Array<{id: string; repoTags: string[]; labels: Record<string, string>}>
+  }): FakeEngine {
     const e = new FakeEngine([])
-    const lab = (labels: Record<string, string>, filters?: Record<string, string[]>): boolean => (filters?.label ?? []).every((f) => labels[f.split('=')[0]!] === f.split('=')[1])
+    const lab = (labels: Record<string, string>, filters?: Record<string, string[]>): boolean =>
+      (filters?.label ?? []).every((f) => labels[f.split('=')[0]!] === f.split('=')[1])
     Object.assign(e.containers, {
-      list: async (opts?: {filters?: Record<string, string[]>}) => o.containers.filter((c) => lab(c.labels, opts?.filters)),
+      list: async (opts?: {filters?: Record<string, string[]>}) =>
+        o.containers.filter((c) => lab(c.labels, opts?.filters)),
       unpause: async (id: string) => {
         e.calls.push(`unpause ${id}`)
         const c = o.containers.find((x) => x.id === id)
@@ -272,25 +349,54 @@ describe('ir lab down removes the lab and nothing else (fake engine)', () => {
 
   it('unpauses an isolated container before removing it, keeps evidence and the base image, and never lists beyond the lab labels', async () => {
     const labLabels = {'ir.lab': 'true', 'ir.lab.project': 'ir-lab', 'com.docker.compose.project': 'ir-lab'}
-    const c = (id: string, state: string, labels: Record<string, string>): ContainerSummary => ({id, names: [id], image: 'x', imageId: 'x', state, status: state, labels})
+    const c = (id: string, state: string, labels: Record<string, string>): ContainerSummary => ({
+      id,
+      names: [id],
+      image: 'x',
+      imageId: 'x',
+      state,
+      status: state,
+      labels,
+    })
     const e = engineWith({
-      containers: [c('web', 'paused', labLabels), c('db', 'running', labLabels), c('other', 'running', {'com.docker.compose.project': 'shop'}), c('lab2', 'running', {'ir.lab': 'true', 'ir.lab.project': 'other-lab'})],
+      containers: [
+        c('web', 'paused', labLabels),
+        c('db', 'running', labLabels),
+        c('other', 'running', {'com.docker.compose.project': 'shop'}),
+        c('lab2', 'running', {'ir.lab': 'true', 'ir.lab.project': 'other-lab'}),
+      ],
       images: [
         {id: 'sha256:web', repoTags: ['ir-lab_web:latest'], labels: {'ir.lab': 'true', 'ir.lab.project': 'ir-lab'}},
-        {id: 'sha256:ev', repoTags: ['ir-evidence/lab-1:web'], labels: {'ir.lab': 'true', 'ir.lab.project': 'ir-lab', 'ir.evidence': 'true'}},
+        {
+          id: 'sha256:ev',
+          repoTags: ['ir-evidence/lab-1:web'],
+          labels: {'ir.lab': 'true', 'ir.lab.project': 'ir-lab', 'ir.evidence': 'true'},
+        },
         {id: 'sha256:base', repoTags: ['ir-test/busybox:latest'], labels: {'ir.test': 'true'}},
         {id: 'sha256:shop', repoTags: ['shop_web:latest'], labels: {}},
       ],
     })
     const dir = await tempDir('ir-lab-unit-')
-    const r = await labDown({engine: e as unknown as Engine, dir: join(dir, 'none'), project: 'ir-lab', baseImage: 'ir-test/busybox:latest', purgeDir: false})
+    const r = await labDown({
+      engine: e as unknown as Engine,
+      dir: join(dir, 'none'),
+      project: 'ir-lab',
+      baseImage: 'ir-test/busybox:latest',
+      purgeDir: false,
+    })
     expect(r.ok).toBe(true)
     expect(e.calls.indexOf('unpause web')).toBeGreaterThanOrEqual(0)
     expect(e.calls).toContain('remove web (running)')
     expect(e.calls).toContain('remove db (running)')
     expect(e.calls.filter((x) => /other|lab2/.test(x))).toEqual([])
     expect(e.calls.filter((x) => /untag|remove image/.test(x))).toEqual(['untag ir-lab_web:latest'])
-    expect(r.kept).toEqual([expect.objectContaining({kind: 'image', name: 'ir-evidence/lab-1:web', detail: expect.stringContaining('evidence')})])
+    expect(r.kept).toEqual([
+      expect.objectContaining({
+        kind: 'image',
+        name: 'ir-evidence/lab-1:web',
+        detail: expect.stringContaining('evidence'),
+      }),
+    ])
     expect(r.compose).toMatchObject({ran: false})
   })
 })

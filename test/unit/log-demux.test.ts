@@ -5,7 +5,6 @@ import {describe, expect, it} from 'vitest'
 
 import {splitDockerStream} from '../../src/services/evidence/log-demux.js'
 
-
 function frame(type: 1 | 2, text: string): Buffer {
   const payload = Buffer.from(text)
   const h = Buffer.alloc(8)
@@ -20,7 +19,14 @@ describe('splitting a log stream in one pass', () => {
     for (const size of [1, 3, 5, 7, 8, 9, 1000]) {
       const out: Buffer[] = []
       const err: Buffer[] = []
-      const sink = (into: Buffer[]) => new Writable({highWaterMark: 1, write(c, _e, cb) { into.push(c); setImmediate(cb) }})
+      const sink = (into: Buffer[]) =>
+        new Writable({
+          highWaterMark: 1,
+          write(c, _e, cb) {
+            into.push(c)
+            setImmediate(cb)
+          },
+        })
       const o = sink(out)
       const e = sink(err)
       const chunks: Buffer[] = []

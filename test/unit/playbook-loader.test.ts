@@ -63,27 +63,44 @@ steps:
     expect(c.every((p) => p.line > 0 && p.column > 0)).toBe(true)
     const unknown = parsePlaybook(ok.replace('requires: [a]', 'requires: [zz]'), 'u.yml').problems
     expect(unknown[0]).toMatchObject({line: 10, message: expect.stringMatching(/no step with id "zz"/)})
-    const undeclared = parsePlaybook(ok.replace('inputs.containers }}"}\n  - id: b', 'inputs.nope }}"}\n  - id: b'), 'i.yml').problems
+    const undeclared = parsePlaybook(
+      ok.replace('inputs.containers }}"}\n  - id: b', 'inputs.nope }}"}\n  - id: b'),
+      'i.yml',
+    ).problems
     expect(undeclared[0]!.message).toMatch(/undeclared input "nope"/)
   })
 
   it('reports unknown keys and a missing required input with the input declaration position', () => {
-    expect(parsePlaybook(ok.replace('    action: isolate', '    action: isolate\n    run: rm -rf /'), 'k.yml').problems[0]!.message).toMatch(/unknown key\(s\) "run"/)
+    expect(
+      parsePlaybook(ok.replace('    action: isolate', '    action: isolate\n    run: rm -rf /'), 'k.yml').problems[0]!
+        .message,
+    ).toMatch(/unknown key\(s\) "run"/)
     const parsed = parsePlaybook(ok, 'ok.yml')
-    const loaded = {file: 'ok.yml', sha256: '', playbook: parsed.playbook!, stepLines: parsed.stepLines, inputLines: parsed.inputLines}
+    const loaded = {
+      file: 'ok.yml',
+      sha256: '',
+      playbook: parsed.playbook!,
+      stepLines: parsed.stepLines,
+      inputLines: parsed.inputLines,
+    }
     expect(() => resolveInputs(loaded, {}, parsed.inputLines)).toThrow(/ok\.yml:3:3: input "containers" is required/)
     expect(resolveInputs(loaded, {containers: 'a, b'}, parsed.inputLines)).toEqual({containers: ['a', 'b']})
   })
 
   it('ships a JSON Schema that matches the validator (run `npm run schema` after changing it)', async () => {
-    expect(JSON.parse(await readFile(join(ROOT, 'schemas', 'playbook.schema.json'), 'utf8'))).toEqual(playbookJsonSchema())
+    expect(JSON.parse(await readFile(join(ROOT, 'schemas', 'playbook.schema.json'), 'utf8'))).toEqual(
+      playbookJsonSchema(),
+    )
   })
 })
 
 describe('expressions', () => {
   it('interpolates inputs, keeping lists as lists, and evaluates when', () => {
     const inputs = {containers: ['a', 'b'], mode: 'stop', offline: false}
-    expect(interpolate({c: '${{ inputs.containers }}', m: 'mode=${{ inputs.mode }}'}, inputs)).toEqual({c: ['a', 'b'], m: 'mode=stop'})
+    expect(interpolate({c: '${{ inputs.containers }}', m: 'mode=${{ inputs.mode }}'}, inputs)).toEqual({
+      c: ['a', 'b'],
+      m: 'mode=stop',
+    })
     expect(evaluateWhen('${{ inputs.offline }}', inputs)).toBe(false)
     expect(evaluateWhen('${{ !inputs.offline }}', inputs)).toBe(true)
     expect(evaluateWhen("${{ inputs.mode == 'stop' }}", inputs)).toBe(true)

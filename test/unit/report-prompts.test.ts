@@ -4,7 +4,10 @@ import {askReportAnswers, hasEditor, type ReportPrompts} from '../../src/prompts
 import type {ReportAnswers} from '../../src/services/report/types.js'
 
 /** Scripted prompts: each call takes the next answer and records what was asked, with its default. */
-function scripted(answers: unknown[]): {prompts: ReportPrompts; asked: Array<{kind: string; message: string; default?: unknown}>} {
+function scripted(answers: unknown[]): {
+  prompts: ReportPrompts
+  asked: Array<{kind: string; message: string; default?: unknown}>
+} {
   const asked: Array<{kind: string; message: string; default?: unknown}> = []
   const next = <T>(kind: string, c: {message: string; default?: unknown}): Promise<T> => {
     asked.push({kind, message: c.message, ...(c.default === undefined ? {} : {default: c.default})})
@@ -18,7 +21,11 @@ function scripted(answers: unknown[]): {prompts: ReportPrompts; asked: Array<{ki
       editor: (c) => next('editor', c),
       select: (c) => next('select', c),
       checkbox: (c) => {
-        asked.push({kind: 'checkbox', message: c.message, default: c.choices.filter((x) => x.checked).map((x) => x.value)})
+        asked.push({
+          kind: 'checkbox',
+          message: c.message,
+          default: c.choices.filter((x) => x.checked).map((x) => x.value),
+        })
         return Promise.resolve(answers.shift() as never)
       },
       confirm: (c) => next('confirm', c),
@@ -43,7 +50,11 @@ describe('report prompts (TTY)', () => {
       false, // no more
     ])
     const saves: ReportAnswers[] = []
-    const result = await askReportAnswers(current, {prompts, useEditor: true, save: async (a) => void saves.push(structuredClone(a))})
+    const result = await askReportAnswers(current, {
+      prompts,
+      useEditor: true,
+      save: async (a) => void saves.push(structuredClone(a)),
+    })
     // Unanswered sections are pre-selected; written ones are not.
     const preselected = asked[0]!.default as string[]
     expect(preselected).not.toContain('summary')
@@ -80,11 +91,14 @@ describe('report prompts (TTY)', () => {
       ...scripted([]).prompts,
       checkbox: async () => ['summary', 'impact'] as never,
       editor: async (c) => {
-        if (c.message.startsWith('Impact')) throw Object.assign(new Error('User force closed the prompt'), {name: 'ExitPromptError'})
+        if (c.message.startsWith('Impact'))
+          throw Object.assign(new Error('User force closed the prompt'), {name: 'ExitPromptError'})
         return 'Written before Ctrl-C'
       },
     }
-    await expect(askReportAnswers({}, {prompts, useEditor: true, save: async (a) => void saves.push(a)})).rejects.toThrow(/answers given so far are saved/)
+    await expect(
+      askReportAnswers({}, {prompts, useEditor: true, save: async (a) => void saves.push(a)}),
+    ).rejects.toThrow(/answers given so far are saved/)
     expect(saves.at(-1)).toEqual({summary: 'Written before Ctrl-C'})
   })
 })

@@ -47,16 +47,37 @@ function entries(): AuditEntry[] {
   return [
     l(0, 'case.open'),
     l(5, 'isolate', {target: `web_${EVIL}`, msg: `Isolated: ${IMG}`}),
-    l(6, 'timeline.event', {outcome: 'info', details: {at: '2026-11-27T09:50:00.000Z', message: `Alert fired ${EVIL}`}}),
+    l(6, 'timeline.event', {
+      outcome: 'info',
+      details: {at: '2026-11-27T09:50:00.000Z', message: `Alert fired ${EVIL}`},
+    }),
     l(7, 'evidence.add', {target: 'web-1', details: {type: 'container-inspect'}}),
     l(8, 'evidence.add', {details: {type: 'report-md'}}),
-    l(9, 'rotate.decision', {details: {name: 'DB_PASSWORD', kind: 'env', sources: ['web-1'], decision: 'skipped', reason: `vendor-owned ${EVIL}`}}),
+    l(9, 'rotate.decision', {
+      details: {
+        name: 'DB_PASSWORD',
+        kind: 'env',
+        sources: ['web-1'],
+        decision: 'skipped',
+        reason: `vendor-owned ${EVIL}`,
+      },
+    }),
     l(10, 'custom.unknown', {target: 'x', msg: 'an action nobody planned for'}),
   ]
 }
 
 const ARTIFACTS: Artifact[] = [
-  {id: 'A-0001', path: 'evidence/web-1/inspect.json', type: 'container-inspect', sha256: SHA, size: 2048, source: {containerName: `web_${EVIL}`, image: 'shop/web:1'}, collectedAt: '2026-11-27T10:07:00.000Z', collectedBy: 'alex@ir-box', tool: {name: 'ir', version: '0.1.0'}},
+  {
+    id: 'A-0001',
+    path: 'evidence/web-1/inspect.json',
+    type: 'container-inspect',
+    sha256: SHA,
+    size: 2048,
+    source: {containerName: `web_${EVIL}`, image: 'shop/web:1'},
+    collectedAt: '2026-11-27T10:07:00.000Z',
+    collectedBy: 'alex@ir-box',
+    tool: {name: 'ir', version: '0.1.0'},
+  },
 ]
 
 const VERIFY: VerifyResult = {
@@ -64,14 +85,24 @@ const VERIFY: VerifyResult = {
   ok: true,
   artifacts: [{id: 'A-0001', path: 'evidence/web-1/inspect.json', status: 'ok', expected: SHA, actual: SHA}],
   unlisted: [],
-      partials: [],
-      problems: [],
+  partials: [],
+  problems: [],
   audit: {entries: 7, ok: true, problems: [], head: {seq: 7, hash: ''}},
   verifiedAt: '2026-11-27T11:00:00.000Z',
 }
 
 function model(answers: ReportAnswers = {}): ReportModel {
-  return buildReportModel({meta: META, entries: entries(), artifacts: ARTIFACTS, verification: VERIFY, answers, status: 'draft', generatedAt: '2026-11-27T11:00:00.000Z', generatedBy: 'alex@ir-box', tool: 'ir/0.1.0'})
+  return buildReportModel({
+    meta: META,
+    entries: entries(),
+    artifacts: ARTIFACTS,
+    verification: VERIFY,
+    answers,
+    status: 'draft',
+    generatedAt: '2026-11-27T11:00:00.000Z',
+    generatedBy: 'alex@ir-box',
+    tool: 'ir/0.1.0',
+  })
 }
 
 /** Pipes that end or separate GFM table cells (not escaped with a backslash). */
@@ -81,14 +112,18 @@ function cellSeparators(row: string): number {
 
 describe('escaping', () => {
   it('escapes the five HTML metacharacters', () => {
-    expect(escapeHtml(`<script>alert("x" & 'y')</script>`)).toBe('&lt;script&gt;alert(&quot;x&quot; &amp; &#39;y&#39;)&lt;/script&gt;')
+    expect(escapeHtml(`<script>alert("x" & 'y')</script>`)).toBe(
+      '&lt;script&gt;alert(&quot;x&quot; &amp; &#39;y&#39;)&lt;/script&gt;',
+    )
     expect(escapeHtml(undefined)).toBe('')
   })
 
   it('escapes Markdown inline syntax, HTML and table pipes', () => {
     expect(escapeMarkdown('*bold*|pipe')).toBe('\\*bold\\*\\|pipe')
     expect(escapeMarkdown('<script>alert(1)</script>')).toBe('&lt;script&gt;alert(1)&lt;/script&gt;')
-    expect(escapeMarkdown('__init__ `code` [link](http://x) ~~s~~ $x$ a\\b &amp;')).toBe('\\_\\_init\\_\\_ \\`code\\` \\[link\\](http://x) \\~\\~s\\~\\~ \\$x\\$ a\\\\b &amp;amp;')
+    expect(escapeMarkdown('__init__ `code` [link](http://x) ~~s~~ $x$ a\\b &amp;')).toBe(
+      '\\_\\_init\\_\\_ \\`code\\` \\[link\\](http://x) \\~\\~s\\~\\~ \\$x\\$ a\\\\b &amp;amp;',
+    )
   })
 
   it('neutralises block syntax at the start of a line and flattens newlines', () => {
@@ -110,7 +145,9 @@ describe('escaping', () => {
   })
 
   it('renders case text literally in the HTML report: no tag from the case survives', () => {
-    const html = renderReportHtml(model({summary: `Summary ${EVIL}`, action_items: [{action: IMG, type: 'detect', owner: `"o'wner"`}]}))
+    const html = renderReportHtml(
+      model({summary: `Summary ${EVIL}`, action_items: [{action: IMG, type: 'detect', owner: `"o'wner"`}]}),
+    )
     expect(html).not.toMatch(/<script/i)
     expect(html).not.toContain('<img')
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt; *bold*|pipe')
@@ -122,7 +159,9 @@ describe('escaping', () => {
   })
 
   it('renders case text literally in the Markdown report: no raw HTML, no stray table cell', () => {
-    const md = renderReportMarkdown(model({summary: `Summary ${EVIL}`, action_items: [{action: `${IMG} | *x*`, type: 'detect'}]}))
+    const md = renderReportMarkdown(
+      model({summary: `Summary ${EVIL}`, action_items: [{action: `${IMG} | *x*`, type: 'detect'}]}),
+    )
     expect(md).not.toContain('<')
     expect(md).toContain('&lt;script&gt;alert(1)&lt;/script&gt; \\*bold\\*\\|pipe')
     // Every table row has exactly as many cell separators as its header.
@@ -152,7 +191,11 @@ describe('narrative placeholders', () => {
   })
 
   it('shows the answers given and keeps the placeholder only where none was given', () => {
-    const m = model({summary: 'It was a miner.', what_went_well: '- fast isolation\n- clean evidence', action_items: [{action: 'Patch', type: 'prevent', owner: 'ops', due: '2026-12-01'}]})
+    const m = model({
+      summary: 'It was a miner.',
+      what_went_well: '- fast isolation\n- clean evidence',
+      action_items: [{action: 'Patch', type: 'prevent', owner: 'ops', due: '2026-12-01'}],
+    })
     const md = renderReportMarkdown(m)
     expect(md).toContain('## 1. Summary\n\nIt was a miner.')
     expect(md).toContain('- fast isolation\n- clean evidence')
@@ -168,7 +211,9 @@ describe('report model', () => {
     expect(m.auditEntries).toBe(7)
     expect(m.timeline.filter((r) => r.kind === 'audit').map((r) => r.seq)).toEqual([1, 2, 3, 4, 5, 6, 7])
     const responder = m.timeline.filter((r) => r.kind === 'responder')
-    expect(responder).toEqual([expect.objectContaining({time: '2026-11-27T09:50:00.000Z', msg: `Alert fired ${EVIL}`, seq: 3})])
+    expect(responder).toEqual([
+      expect.objectContaining({time: '2026-11-27T09:50:00.000Z', msg: `Alert fired ${EVIL}`, seq: 3}),
+    ])
     // Sorted by time: the responder event happened before the case was opened.
     expect(m.timeline[0]?.kind).toBe('responder')
     expect(m.actions.find((p) => p.phase === 'containment')?.entries.map((e) => e.action)).toEqual(['isolate'])
@@ -176,7 +221,9 @@ describe('report model', () => {
     expect(m.actions.find((p) => p.phase === 'evidence')?.entries.map((e) => e.seq)).toEqual([4])
     expect(m.actions.find((p) => p.phase === 'eradication')?.entries.map((e) => e.action)).toEqual(['rotate.decision'])
     expect(m.timeline.map((r) => r.action)).toContain('custom.unknown')
-    expect(m.credentials.skipped).toEqual([expect.objectContaining({name: 'DB_PASSWORD', reason: `vendor-owned ${EVIL}`})])
+    expect(m.credentials.skipped).toEqual([
+      expect.objectContaining({name: 'DB_PASSWORD', reason: `vendor-owned ${EVIL}`}),
+    ])
     expect(m.impact.containers.map((c) => c.name)).toEqual([`web_${EVIL}`])
     expect(m.evidence[0]).toMatchObject({sha256: SHA, verified: 'ok'})
   })
@@ -184,7 +231,17 @@ describe('report model', () => {
   it('keeps an unreadable audit line as a row', () => {
     const list = entries()
     list.splice(2, 0, {readable: false, line: 3, raw: '{broken'})
-    const m = buildReportModel({meta: META, entries: list, artifacts: [], verification: VERIFY, answers: {}, status: 'draft', generatedAt: META.created, generatedBy: 'x', tool: 'ir'})
+    const m = buildReportModel({
+      meta: META,
+      entries: list,
+      artifacts: [],
+      verification: VERIFY,
+      answers: {},
+      status: 'draft',
+      generatedAt: META.created,
+      generatedBy: 'x',
+      tool: 'ir',
+    })
     expect(m.auditEntries).toBe(8)
     expect(m.timeline.filter((r) => r.kind === 'audit')).toHaveLength(8)
     expect(m.timeline.find((r) => r.outcome === 'unreadable')?.msg).toMatch(/line 3/)
@@ -201,7 +258,12 @@ describe('report model', () => {
   })
 
   it('is unchanged by redaction (no field is mistaken for a secret), yet redacts secrets in answers', () => {
-    const m = model({summary: 'ok', action_items: [{action: 'a', type: 'mitigate'}], data_exposure: 'none', authors: ['Alex']})
+    const m = model({
+      summary: 'ok',
+      action_items: [{action: 'a', type: 'mitigate'}],
+      data_exposure: 'none',
+      authors: ['Alex'],
+    })
     expect(redactDeep(m)).toEqual(m)
     const leaked = model({summary: 'The attacker used password=hunter2 and postgres://app:s3cret@db/x'})
     const text = JSON.stringify(leaked)
@@ -213,13 +275,30 @@ describe('report model', () => {
 
 describe('answers file', () => {
   it('accepts section keys with dashes or underscores, lists as bullets, and validates action items', () => {
-    const a = parseAnswers({'root-cause': 'x', what_went_well: ['a', 'b'], action_items: [{action: 'Do', type: 'Detect', due: new Date('2026-12-01T00:00:00Z')}], data_exposure: 'Suspected', authors: 'Alex'}, 'answers.yml')
-    expect(a).toEqual({root_cause: 'x', what_went_well: '- a\n- b', action_items: [{action: 'Do', type: 'detect', due: '2026-12-01'}], data_exposure: 'suspected', authors: ['Alex']})
+    const a = parseAnswers(
+      {
+        'root-cause': 'x',
+        what_went_well: ['a', 'b'],
+        action_items: [{action: 'Do', type: 'Detect', due: new Date('2026-12-01T00:00:00Z')}],
+        data_exposure: 'Suspected',
+        authors: 'Alex',
+      },
+      'answers.yml',
+    )
+    expect(a).toEqual({
+      root_cause: 'x',
+      what_went_well: '- a\n- b',
+      action_items: [{action: 'Do', type: 'detect', due: '2026-12-01'}],
+      data_exposure: 'suspected',
+      authors: ['Alex'],
+    })
   })
 
   it('refuses unknown keys and bad values with a usage error naming them', () => {
     expect(() => parseAnswers({rootcause: 'x'}, 'a.yml')).toThrow(/unknown key\(s\) rootcause/)
-    expect(() => parseAnswers({action_items: [{action: 'x', type: 'fix'}]}, 'a.yml')).toThrow(/type must be one of prevent, detect, mitigate/)
+    expect(() => parseAnswers({action_items: [{action: 'x', type: 'fix'}]}, 'a.yml')).toThrow(
+      /type must be one of prevent, detect, mitigate/,
+    )
     expect(() => parseAnswers({data_exposure: 'maybe'}, 'a.yml')).toThrow(/data_exposure must be one of/)
     expect(() => parseAnswers(['x'], 'a.yml')).toThrow(/expected a mapping/)
   })

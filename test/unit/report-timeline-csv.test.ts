@@ -64,18 +64,60 @@ describe('CSV (RFC 4180)', () => {
   })
 
   it('writes CRLF records that read back exactly', () => {
-    const rows = [{a: 'x,y', b: 'He said "no"\r\nthen left'}, {a: '', b: '<script>alert(1)</script> *bold*|pipe'}]
+    const rows = [
+      {a: 'x,y', b: 'He said "no"\r\nthen left'},
+      {a: '', b: '<script>alert(1)</script> *bold*|pipe'},
+    ]
     const text = toCsv(['a', 'b'], rows)
     expect(text.endsWith('\r\n')).toBe(true)
-    expect(parseCsv(text)).toEqual([['a', 'b'], ['x,y', 'He said "no"\r\nthen left'], ['', '<script>alert(1)</script> *bold*|pipe']])
+    expect(parseCsv(text)).toEqual([
+      ['a', 'b'],
+      ['x,y', 'He said "no"\r\nthen left'],
+      ['', '<script>alert(1)</script> *bold*|pipe'],
+    ])
   })
 })
 
 describe('timeline export', () => {
   const audit = [
-    {level: 'info', time: '2026-11-27T10:00:00.000Z', seq: 1, prev: '0', caseId: 'C-1', actor: 'alex@box', tool: 'ir/0', action: 'case.open', outcome: 'success', msg: 'Case C-1 opened'},
-    {level: 'info', time: '2026-11-27T10:05:00.000Z', seq: 2, prev: 'x', caseId: 'C-1', actor: 'alex@box', tool: 'ir/0', action: 'isolate', target: 'web-1', outcome: 'success', msg: 'Isolated: web-1, "paused"'},
-    {level: 'info', time: '2026-11-27T10:06:00.000Z', seq: 3, prev: 'y', caseId: 'C-1', actor: 'sam@box', tool: 'ir/0', action: 'timeline.event', outcome: 'info', details: {at: '2026-11-27T09:40:00.000Z', message: 'Alert, "CPU" high\nsecond line'}, msg: 'Responder event'},
+    {
+      level: 'info',
+      time: '2026-11-27T10:00:00.000Z',
+      seq: 1,
+      prev: '0',
+      caseId: 'C-1',
+      actor: 'alex@box',
+      tool: 'ir/0',
+      action: 'case.open',
+      outcome: 'success',
+      msg: 'Case C-1 opened',
+    },
+    {
+      level: 'info',
+      time: '2026-11-27T10:05:00.000Z',
+      seq: 2,
+      prev: 'x',
+      caseId: 'C-1',
+      actor: 'alex@box',
+      tool: 'ir/0',
+      action: 'isolate',
+      target: 'web-1',
+      outcome: 'success',
+      msg: 'Isolated: web-1, "paused"',
+    },
+    {
+      level: 'info',
+      time: '2026-11-27T10:06:00.000Z',
+      seq: 3,
+      prev: 'y',
+      caseId: 'C-1',
+      actor: 'sam@box',
+      tool: 'ir/0',
+      action: 'timeline.event',
+      outcome: 'info',
+      details: {at: '2026-11-27T09:40:00.000Z', message: 'Alert, "CPU" high\nsecond line'},
+      msg: 'Responder event',
+    },
   ]
   const text = `${audit.map((l) => JSON.stringify(l)).join('\n')}\n`
 
@@ -87,15 +129,34 @@ describe('timeline export', () => {
       ['2026-11-27T10:05:00.000Z', 'ir audit entry', 2, 'isolate'],
       ['2026-11-27T10:06:00.000Z', 'ir audit entry', 3, 'timeline.event'],
     ])
-    expect(rows[0]).toMatchObject({message: 'Alert, "CPU" high\nsecond line', actor: 'sam@box', outcome: 'info', case_id: 'C-1', target: ''})
+    expect(rows[0]).toMatchObject({
+      message: 'Alert, "CPU" high\nsecond line',
+      actor: 'sam@box',
+      outcome: 'info',
+      case_id: 'C-1',
+      target: '',
+    })
 
     const csv = parseCsv(renderTimesketchCsv(rows))
     expect(csv[0]).toEqual([...TIMESKETCH_COLUMNS])
     expect(csv).toHaveLength(5)
     expect(csv[1]?.[0]).toBe('Alert, "CPU" high\nsecond line')
-    expect(csv[3]).toEqual(['Isolated: web-1, "paused"', '2026-11-27T10:05:00.000Z', 'ir audit entry', '2', 'alex@box', 'isolate', 'web-1', 'success', 'C-1'])
+    expect(csv[3]).toEqual([
+      'Isolated: web-1, "paused"',
+      '2026-11-27T10:05:00.000Z',
+      'ir audit entry',
+      '2',
+      'alex@box',
+      'isolate',
+      'web-1',
+      'success',
+      'C-1',
+    ])
 
-    const jsonl = renderTimesketchJsonl(rows).trimEnd().split('\n').map((l) => JSON.parse(l))
+    const jsonl = renderTimesketchJsonl(rows)
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l))
     expect(jsonl).toHaveLength(4)
     expect(Object.keys(jsonl[0])).toEqual([...TIMESKETCH_COLUMNS])
   })

@@ -3,7 +3,15 @@ import {describe, expect, it} from 'vitest'
 import {notFoundHint, resolveOne, suggestContainers} from '../../src/docker/resolve.js'
 import type {ContainerSummary} from '../../src/docker/types.js'
 
-const c = (name: string, image: string, labels: Record<string, string> = {}): ContainerSummary => ({id: `${name.padEnd(12, '0')}`.replace(/[^0-9a-z]/g, 'a'), names: [name], image, imageId: 'sha256:x', state: 'running', status: 'Up', labels})
+const c = (name: string, image: string, labels: Record<string, string> = {}): ContainerSummary => ({
+  id: `${name.padEnd(12, '0')}`.replace(/[^0-9a-z]/g, 'a'),
+  names: [name],
+  image,
+  imageId: 'sha256:x',
+  state: 'running',
+  status: 'Up',
+  labels,
+})
 const ALL = [
   c('uxlab_db_1', 'postgres:16', {'com.docker.compose.service': 'db'}),
   c('uxlab_web_1', 'registry.local:5000/shop/nginx:1.25', {'com.docker.compose.service': 'web'}),
@@ -13,9 +21,14 @@ const ALL = [
 
 describe('suggestions for an unknown container reference', () => {
   it('offers the compose service of that name first, with its service and image', () => {
-    expect(suggestContainers(ALL, 'web')[0]).toMatchObject({name: 'uxlab_web_1', why: 'service web, image registry.local:5000/shop/nginx:1.25'})
+    expect(suggestContainers(ALL, 'web')[0]).toMatchObject({
+      name: 'uxlab_web_1',
+      why: 'service web, image registry.local:5000/shop/nginx:1.25',
+    })
     const r = resolveOne(ALL, 'web')
-    expect('error' in r && r.error.hint).toBe('Did you mean uxlab_web_1 (service web, image registry.local:5000/shop/nginx:1.25)?')
+    expect('error' in r && r.error.hint).toBe(
+      'Did you mean uxlab_web_1 (service web, image registry.local:5000/shop/nginx:1.25)?',
+    )
     expect('error' in r && r.error.exitName).toBe('NOT_FOUND')
   })
 

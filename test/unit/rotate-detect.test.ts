@@ -1,20 +1,53 @@
 import {describe, expect, it} from 'vitest'
 
-import {classify, isCredentialFileName, isHighEntropy, isVncPasswordName, nameStrength, shannonEntropy, valueShape} from '../../src/services/rotate/detect.js'
+import {
+  classify,
+  isCredentialFileName,
+  isHighEntropy,
+  isVncPasswordName,
+  nameStrength,
+  shannonEntropy,
+  valueShape,
+} from '../../src/services/rotate/detect.js'
 
 describe('credential names', () => {
-  it.each(['DB_PASSWORD', 'API_KEY', 'GITHUB_TOKEN', 'AWS_SECRET_ACCESS_KEY', 'MYSQL_ROOT_PWD', 'SMTP_PASS', 'DJANGO_SECRET', 'GOOGLE_CREDENTIALS', 'SENTRY_DSN', 'VNCPASS', 'dbPassword', 'apiKey', 'REDIS_PASSWD', 'VNC_PW', 'AWS_ACCESS_KEY_ID'])(
-    '%s is a strong credential name',
-    (name) => expect(nameStrength(name)).toBe('strong'),
+  it.each([
+    'DB_PASSWORD',
+    'API_KEY',
+    'GITHUB_TOKEN',
+    'AWS_SECRET_ACCESS_KEY',
+    'MYSQL_ROOT_PWD',
+    'SMTP_PASS',
+    'DJANGO_SECRET',
+    'GOOGLE_CREDENTIALS',
+    'SENTRY_DSN',
+    'VNCPASS',
+    'dbPassword',
+    'apiKey',
+    'REDIS_PASSWD',
+    'VNC_PW',
+    'AWS_ACCESS_KEY_ID',
+  ])('%s is a strong credential name', (name) => expect(nameStrength(name)).toBe('strong'))
+
+  it.each(['API_URL', 'AUTH_ENABLED', 'PRIVATE_NETWORK', 'PASSWORD_FILE', 'TOKEN_TTL', 'KEY_PATH'])(
+    '%s is a weak name (needs a secret-looking value)',
+    (name) => expect(nameStrength(name)).toBe('weak'),
   )
 
-  it.each(['API_URL', 'AUTH_ENABLED', 'PRIVATE_NETWORK', 'PASSWORD_FILE', 'TOKEN_TTL', 'KEY_PATH'])('%s is a weak name (needs a secret-looking value)', (name) =>
-    expect(nameStrength(name)).toBe('weak'),
-  )
-
-  it.each(['PWD', 'OLDPWD', 'GPG_KEY', 'PATH', 'HOME', 'MONKEY', 'BYPASS_CACHE', 'COMPASS_DIR', 'AUTHOR', 'KEYBOARD', 'RAPID_MODE', 'PORT'])('%s is not a credential name', (name) =>
-    expect(nameStrength(name)).toBeUndefined(),
-  )
+  it.each([
+    'PWD',
+    'OLDPWD',
+    'GPG_KEY',
+    'PATH',
+    'HOME',
+    'MONKEY',
+    'BYPASS_CACHE',
+    'COMPASS_DIR',
+    'AUTHOR',
+    'KEYBOARD',
+    'RAPID_MODE',
+    'PORT',
+  ])('%s is not a credential name', (name) => expect(nameStrength(name)).toBeUndefined())
 
   it('uses the value to decide weak names', () => {
     expect(classify('API_URL', 'https://api.example.com/v1').credential).toBe(false)
@@ -31,7 +64,8 @@ describe('credential names', () => {
   })
 
   it('flags a VNC password as the classic forgotten default', () => {
-    for (const n of ['VNC_PASSWORD', 'VNCPASS', 'X11VNC_PASSWORD', 'VNC_PW', 'vnc_passwd']) expect(isVncPasswordName(n), n).toBe(true)
+    for (const n of ['VNC_PASSWORD', 'VNCPASS', 'X11VNC_PASSWORD', 'VNC_PW', 'vnc_passwd'])
+      expect(isVncPasswordName(n), n).toBe(true)
     for (const n of ['VNC_PORT', 'PASSWORD', 'VNC_RESOLUTION']) expect(isVncPasswordName(n), n).toBe(false)
     expect(classify('VNC_PASSWORD', 'password').reasons).toEqual(['by-name', 'known-default:vnc'])
     expect(classify('VNCPASS', 'secret').reasons).toContain('known-default:vnc')
@@ -40,7 +74,9 @@ describe('credential names', () => {
 
 describe('credential values', () => {
   it('recognises private-key blocks', () => {
-    expect(valueShape('-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaA\n-----END OPENSSH PRIVATE KEY-----')).toBe('private-key')
+    expect(valueShape('-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaA\n-----END OPENSSH PRIVATE KEY-----')).toBe(
+      'private-key',
+    )
     expect(valueShape('-----BEGIN PRIVATE KEY-----')).toBe('private-key')
     expect(valueShape('-----BEGIN PGP PRIVATE KEY BLOCK-----')).toBe('private-key')
     expect(valueShape('-----BEGIN CERTIFICATE-----')).not.toBe('private-key')
@@ -70,7 +106,9 @@ describe('credential values', () => {
   ])('%s is a %s', (value, label) => expect(valueShape(value)).toBe(label))
 
   it('recognises a JWT', () => {
-    expect(valueShape('eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U')).toBe('jwt')
+    expect(
+      valueShape('eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U'),
+    ).toBe('jwt')
   })
 
   it('measures Shannon entropy', () => {
@@ -93,7 +131,10 @@ describe('credential values', () => {
   })
 
   it('gives a by-shape reason whatever the name', () => {
-    expect(classify('UPSTREAM', 'postgres://u:p4ss@db/x')).toEqual({credential: true, reasons: ['by-shape:url-userinfo']})
+    expect(classify('UPSTREAM', 'postgres://u:p4ss@db/x')).toEqual({
+      credential: true,
+      reasons: ['by-shape:url-userinfo'],
+    })
     expect(classify('SETTING', 'ghp_abcdefghijklmnopqrstuvwxyz0123456789').reasons).toEqual(['by-shape:github-token'])
     expect(classify('GREETING', 'hello world').credential).toBe(false)
     expect(classify('PORT', '8080').credential).toBe(false)
@@ -120,5 +161,7 @@ describe('credential file names', () => {
     ['.env', ''],
   ])('%s (in %s) looks like a credential', (base, parent) => expect(isCredentialFileName(base, parent)).toBe(true))
 
-  it.each(['id_rsa.pub', 'README.md', 'config', 'nginx.conf', 'index.html'])('%s does not', (base) => expect(isCredentialFileName(base)).toBe(false))
+  it.each(['id_rsa.pub', 'README.md', 'config', 'nginx.conf', 'index.html'])('%s does not', (base) =>
+    expect(isCredentialFileName(base)).toBe(false),
+  )
 })

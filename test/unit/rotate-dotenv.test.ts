@@ -11,7 +11,7 @@ describe('.env parser', () => {
       '',
       'PLAIN=abc',
       'export EXPORTED=def',
-      'SINGLE=\'it is $literal\'',
+      "SINGLE='it is $literal'",
       'DOUBLE="a\\"b\\nc"',
       'COMMENTED=value # trailing comment',
       'HASH=a#b',
@@ -89,11 +89,21 @@ describe('.env editor', () => {
       ].join('\r\n'),
     )
     const reparsed = Object.fromEntries(parseDotenv(text, F).entries.map((e) => [e.name, e.value]))
-    expect(reparsed).toEqual({API_KEY: 'NEWVALUE1', DB_PASSWORD: 'NEWVALUE2', TOKEN: 'NEWVALUE3', INDENTED: 'keep-me', API_KEY_ID: 'unrelated'})
+    expect(reparsed).toEqual({
+      API_KEY: 'NEWVALUE1',
+      DB_PASSWORD: 'NEWVALUE2',
+      TOKEN: 'NEWVALUE3',
+      INDENTED: 'keep-me',
+      API_KEY_ID: 'unrelated',
+    })
   })
 
   it('round-trips bytes that are not UTF-8 untouched', () => {
-    const buf = Buffer.concat([Buffer.from('# caf'), Buffer.from([0xe9, 0xff]), Buffer.from('\nK=old\nZ=\xe9\n', 'latin1')])
+    const buf = Buffer.concat([
+      Buffer.from('# caf'),
+      Buffer.from([0xe9, 0xff]),
+      Buffer.from('\nK=old\nZ=\xe9\n', 'latin1'),
+    ])
     const {text} = setDotenvValue(bufferToText(buf), F, 'K', 'new')
     const out = textToBuffer(text)
     expect(out.subarray(0, 7)).toEqual(buf.subarray(0, 7))

@@ -7,7 +7,8 @@ import {writeEnvValues} from '../../src/services/rotate/env-writer.js'
 import {ALPHABETS, generateSecret} from '../../src/services/rotate/generate.js'
 import {tempDir} from '../helpers/cli.js'
 
-const ORIGINAL = '# keep me\r\nexport API_KEY="old-value-1"  # note\r\n\r\nOTHER=unchanged\r\nDB_PASSWORD=\'old-value-2\'\r\n'
+const ORIGINAL =
+  '# keep me\r\nexport API_KEY="old-value-1"  # note\r\n\r\nOTHER=unchanged\r\nDB_PASSWORD=\'old-value-2\'\r\n'
 
 describe('.env writer', () => {
   it('backs up (0600), writes atomically, tightens the mode to 0600 and keeps every other byte', async () => {
@@ -15,9 +16,23 @@ describe('.env writer', () => {
     const file = join(dir, '.env')
     await writeFile(file, ORIGINAL)
     await chmod(file, 0o644)
-    const r = await writeEnvValues(file, new Map([['API_KEY', 'N3wValue'], ['DB_PASSWORD', 'N3wValue2']]), new Date('2026-11-27T23:51:34Z'))
-    expect(r).toMatchObject({file, backup: join(dir, '.env.ir-backup-20261127T235134Z'), modeBefore: '0644', modeAfter: '0600'})
-    expect(await readFile(file, 'utf8')).toBe(ORIGINAL.replace('old-value-1', 'N3wValue').replace('old-value-2', 'N3wValue2'))
+    const r = await writeEnvValues(
+      file,
+      new Map([
+        ['API_KEY', 'N3wValue'],
+        ['DB_PASSWORD', 'N3wValue2'],
+      ]),
+      new Date('2026-11-27T23:51:34Z'),
+    )
+    expect(r).toMatchObject({
+      file,
+      backup: join(dir, '.env.ir-backup-20261127T235134Z'),
+      modeBefore: '0644',
+      modeAfter: '0600',
+    })
+    expect(await readFile(file, 'utf8')).toBe(
+      ORIGINAL.replace('old-value-1', 'N3wValue').replace('old-value-2', 'N3wValue2'),
+    )
     expect((await stat(file)).mode & 0o777).toBe(0o600)
     expect(await readFile(r.backup, 'utf8')).toBe(ORIGINAL)
     expect((await stat(r.backup)).mode & 0o777).toBe(0o600)
@@ -60,7 +75,10 @@ describe('secret generator', () => {
     for (const [name, chars] of Object.entries(ALPHABETS)) {
       const v = generateSecret(64, name as keyof typeof ALPHABETS)
       expect(v).toHaveLength(64)
-      expect([...v].every((c) => chars.includes(c)), name).toBe(true)
+      expect(
+        [...v].every((c) => chars.includes(c)),
+        name,
+      ).toBe(true)
     }
     expect(ALPHABETS['ascii-printable-no-quotes']).not.toMatch(/["'`\\$# ]/)
     expect(generateSecret(32)).not.toBe(generateSecret(32))

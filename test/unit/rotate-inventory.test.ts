@@ -89,10 +89,20 @@ describe('rotate inventory from a compose project', () => {
     const inv = await buildInventory({cwd: dir, env: {}})
     const names = inv.items.map((i) => i.name)
     expect(new Set(names).size).toBe(names.length)
-    expect(inv.project).toMatchObject({dir, name: 'shop', composeFiles: [join(dir, 'compose.yaml')], services: ['web', 'worker']})
+    expect(inv.project).toMatchObject({
+      dir,
+      name: 'shop',
+      composeFiles: [join(dir, 'compose.yaml')],
+      services: ['web', 'worker'],
+    })
 
     const api = item(inv.items, 'API_KEY')
-    expect(api).toMatchObject({kind: 'env-var', canGenerate: true, editableFiles: [join(dir, '.env')], services: ['web', 'worker']})
+    expect(api).toMatchObject({
+      kind: 'env-var',
+      canGenerate: true,
+      editableFiles: [join(dir, '.env')],
+      services: ['web', 'worker'],
+    })
     expect(api.sources).toEqual(
       expect.arrayContaining([
         {type: 'dotenv', file: join(dir, '.env'), line: 2},
@@ -114,7 +124,13 @@ describe('rotate inventory from a compose project', () => {
     // Not secret-looking by its own name, but handed to the container as SMTP_PASSWORD.
     const mail = item(inv.items, 'MAILPW')
     expect(mail.reasons).toContain('by-name')
-    expect(mail.sources).toContainEqual({type: 'compose-interpolation', file: join(dir, 'compose.yaml'), line: 15, service: 'web', via: 'SMTP_PASSWORD'})
+    expect(mail.sources).toContainEqual({
+      type: 'compose-interpolation',
+      file: join(dir, 'compose.yaml'),
+      line: 15,
+      service: 'web',
+      via: 'SMTP_PASSWORD',
+    })
 
     const stripe = item(inv.items, 'STRIPE_KEY')
     expect(stripe).toMatchObject({canGenerate: true, editableFiles: [join(dir, 'web.env')]})
@@ -141,7 +157,9 @@ describe('rotate inventory from a compose project', () => {
   it('warns about malformed lines and unreadable files by file and line, and still reads the rest', async () => {
     const inv = await buildInventory({cwd: dir, env: {}})
     const w = inv.warnings.map((x) => `${x.file}|${x.line ?? ''}|${x.message}`)
-    expect(w).toContainEqual(expect.stringMatching(new RegExp(`^${join(dir, '.env')}\\|4\\|.*:4: not a NAME=value line`)))
+    expect(w).toContainEqual(
+      expect.stringMatching(new RegExp(`^${join(dir, '.env')}\\|4\\|.*:4: not a NAME=value line`)),
+    )
     expect(w).toContainEqual(expect.stringMatching(new RegExp(`^${join(dir, '.env')}\\|8\\|.*unterminated`)))
     expect(w).toContainEqual(expect.stringMatching(new RegExp(`^${join(dir, 'web.env')}\\|3\\|`)))
     expect(w).toContainEqual(expect.stringMatching(/env-as-folder\.env is a folder, not a file/))
@@ -154,8 +172,21 @@ describe('rotate inventory from a compose project', () => {
   it('never carries a value, a hash or a length in the inventory', async () => {
     const inv = await buildInventory({cwd: dir, env: {}})
     const json = JSON.stringify(inv)
-    for (const v of [...Object.values(V), 'root-pw-file-content', 'literal-token-Zq9Xw8Ce7Vr6']) expect(json).not.toContain(v)
-    for (const i of inv.items) expect(Object.keys(i).sort()).toEqual(['canGenerate', 'editableFiles', 'id', 'kind', 'name', 'notes', 'reasons', 'seenByCompromised', 'services', 'sources'])
+    for (const v of [...Object.values(V), 'root-pw-file-content', 'literal-token-Zq9Xw8Ce7Vr6'])
+      expect(json).not.toContain(v)
+    for (const i of inv.items)
+      expect(Object.keys(i).sort()).toEqual([
+        'canGenerate',
+        'editableFiles',
+        'id',
+        'kind',
+        'name',
+        'notes',
+        'reasons',
+        'seenByCompromised',
+        'services',
+        'sources',
+      ])
   })
 
   it('ranks what a compromised container could read first: its env (by name, by value or by compose service) and mounted key files', async () => {
@@ -181,25 +212,52 @@ describe('rotate inventory from a compose project', () => {
       ],
       labels: {'com.docker.compose.project': 'shop', 'com.docker.compose.service': 'worker'},
       logDriver: 'json-file',
-      raw: {Config: {Env: ['PATH=/usr/bin', `API_KEY=${V.api}`, `RENAMED=${V.db}`, 'VNC_PASSWORD=vnc-unique-default', 'PWD=/app']}},
+      raw: {
+        Config: {
+          Env: ['PATH=/usr/bin', `API_KEY=${V.api}`, `RENAMED=${V.db}`, 'VNC_PASSWORD=vnc-unique-default', 'PWD=/app'],
+        },
+      },
     }
-    const engine = {swarmObjects: async () => ({secrets: [{id: 's1', name: 'prod_db_password', labels: {}}], configs: [{id: 'c1', name: 'nginx_conf', labels: {}}]})} as unknown as Engine
+    const engine = {
+      swarmObjects: async () => ({
+        secrets: [{id: 's1', name: 'prod_db_password', labels: {}}],
+        configs: [{id: 'c1', name: 'nginx_conf', labels: {}}],
+      }),
+    } as unknown as Engine
     const inv = await buildInventory({cwd: dir, env: {}, engine, containers: [{details, why: 'named'}]})
     const seen = inv.items.filter((i) => i.seenByCompromised).map((i) => i.name)
     const firstUnseen = inv.items.findIndex((i) => !i.seenByCompromised)
     expect(inv.items.slice(0, firstUnseen).every((i) => i.seenByCompromised)).toBe(true)
-    expect(seen).toEqual(expect.arrayContaining(['API_KEY', 'DB_PASSWORD', 'VNC_PASSWORD', 'db_root', join(keys, '.ssh', 'id_rsa'), join(keys, 'site.pem')]))
+    expect(seen).toEqual(
+      expect.arrayContaining([
+        'API_KEY',
+        'DB_PASSWORD',
+        'VNC_PASSWORD',
+        'db_root',
+        join(keys, '.ssh', 'id_rsa'),
+        join(keys, 'site.pem'),
+      ]),
+    )
     expect(seen).not.toContain(join(keys, '.ssh', 'id_rsa.pub'))
     expect(seen).not.toContain('PWD')
-    expect(item(inv.items, 'DB_PASSWORD').sources).toContainEqual({type: 'container-env', container: 'shop-worker-1', service: 'worker', via: 'RENAMED'})
+    expect(item(inv.items, 'DB_PASSWORD').sources).toContainEqual({
+      type: 'container-env',
+      container: 'shop-worker-1',
+      service: 'worker',
+      via: 'RENAMED',
+    })
     const vnc = item(inv.items, 'VNC_PASSWORD')
     expect(vnc.reasons).toContain('known-default:vnc')
     expect(vnc.notes[0]).toMatch(/classic forgotten default/)
-    expect(item(inv.items, 'db_root').sources).toContainEqual(expect.objectContaining({type: 'container-mount', container: 'shop-worker-1', mountedAt: '/run/secrets/db_root'}))
+    expect(item(inv.items, 'db_root').sources).toContainEqual(
+      expect.objectContaining({type: 'container-mount', container: 'shop-worker-1', mountedAt: '/run/secrets/db_root'}),
+    )
     expect(item(inv.items, join(keys, 'site.pem'))).toMatchObject({kind: 'file', reasons: ['by-file-name']})
     expect(item(inv.items, 'prod_db_password')).toMatchObject({kind: 'swarm-secret', seenByCompromised: false})
     expect(item(inv.items, 'nginx_conf')).toMatchObject({kind: 'swarm-config', reasons: ['swarm-config']})
-    expect(inv.warnings.map((w) => w.message)).toContainEqual(expect.stringMatching(/\/no\/such\/host\/path .*not on this machine/))
+    expect(inv.warnings.map((w) => w.message)).toContainEqual(
+      expect.stringMatching(/\/no\/such\/host\/path .*not on this machine/),
+    )
     expect(inv.containers).toEqual([expect.objectContaining({name: 'shop-worker-1', service: 'worker', why: 'named'})])
     expect(JSON.stringify(inv)).not.toContain('vnc-unique-default')
   })
@@ -208,15 +266,31 @@ describe('rotate inventory from a compose project', () => {
     const big = await tempDir('ir-rotate-big-')
     for (let i = 0; i < 30; i++) await writeFile(join(big, `f${String(i).padStart(2, '0')}.txt`), '')
     await writeFile(join(big, 'zz.key'), '')
-    const details = {id: 'd'.repeat(64), name: 'big', labels: {}, mounts: [{type: 'bind', source: big, destination: '/big', rw: true}], raw: {Config: {Env: []}}} as unknown as ContainerDetails
-    const inv = await buildInventory({cwd: await tempDir(), env: {}, containers: [{details, why: 'isolated'}], walkLimits: {depth: 2, entries: 10}})
+    const details = {
+      id: 'd'.repeat(64),
+      name: 'big',
+      labels: {},
+      mounts: [{type: 'bind', source: big, destination: '/big', rw: true}],
+      raw: {Config: {Env: []}},
+    } as unknown as ContainerDetails
+    const inv = await buildInventory({
+      cwd: await tempDir(),
+      env: {},
+      containers: [{details, why: 'isolated'}],
+      walkLimits: {depth: 2, entries: 10},
+    })
     expect(inv.items.map((i) => i.name)).not.toContain(join(big, 'zz.key'))
-    expect(inv.warnings.map((w) => w.message)).toContainEqual(expect.stringMatching(/stopped checking .* after 10 entries/))
+    expect(inv.warnings.map((w) => w.message)).toContainEqual(
+      expect.stringMatching(/stopped checking .* after 10 entries/),
+    )
   })
 
   it('uses -f and --project-directory, and refuses a missing -f file', async () => {
     const other = await tempDir('ir-rotate-f-')
-    await writeFile(join(other, 'stack.yml'), 'services:\n  a:\n    environment:\n      ADMIN_PASSWORD: ${ADMIN_PASSWORD}\n')
+    await writeFile(
+      join(other, 'stack.yml'),
+      'services:\n  a:\n    environment:\n      ADMIN_PASSWORD: ${ADMIN_PASSWORD}\n',
+    )
     await writeFile(join(other, '.env'), 'ADMIN_PASSWORD=adm-Unique-123456\n')
     const inv = await buildInventory({cwd: dir, composeFiles: [join(other, 'stack.yml')], env: {}})
     expect(inv.project.dir).toBe(other)

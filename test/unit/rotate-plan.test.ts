@@ -16,7 +16,10 @@ const DOTENV = 'API_KEY=apikey-plan-old-value-1\nDB_PASSWORD=dbpass-plan-old-val
 beforeEach(async () => {
   project = await tempDir('ir-rotate-plan-')
   await writeFile(join(project, '.env'), DOTENV)
-  await writeFile(join(project, 'compose.yaml'), 'services:\n  app:\n    environment:\n      DB_PASSWORD: ${DB_PASSWORD}\n      ADMIN_TOKEN: literal-admin-token-Xy12\n')
+  await writeFile(
+    join(project, 'compose.yaml'),
+    'services:\n  app:\n    environment:\n      DB_PASSWORD: ${DB_PASSWORD}\n      ADMIN_TOKEN: literal-admin-token-Xy12\n',
+  )
   kase = (await new CaseStore(await tempDir('ir-rotate-plan-cases-')).open({id: 'PLAN-1'})).kase
 })
 
@@ -46,7 +49,9 @@ describe('non-interactive rotation decisions', () => {
     expect(await exitOf(run({generate: ['ADMIN_TOKEN']}))).toMatch(/^USAGE: ADMIN_TOKEN cannot be generated here/)
     expect(await exitOf(run({skip: ['API_KEY']}))).toMatch(/^USAGE: --skip API_KEY: a skip needs a reason/)
     expect(await exitOf(run({skip: ['API_KEY=  ']}))).toMatch(/^USAGE/)
-    expect(await exitOf(run({generate: ['API_KEY'], markRotated: ['API_KEY']}))).toMatch(/^USAGE: API_KEY is given two different decisions/)
+    expect(await exitOf(run({generate: ['API_KEY'], markRotated: ['API_KEY']}))).toMatch(
+      /^USAGE: API_KEY is given two different decisions/,
+    )
     expect(await readFile(join(project, '.env'), 'utf8')).toBe(DOTENV)
   })
 
@@ -66,7 +71,10 @@ describe('non-interactive rotation decisions', () => {
 
   it('applies an answers file: generate, mark rotated and skip with reason; services to restart', async () => {
     const answers = join(project, 'answers.yml')
-    await writeFile(answers, 'DB_PASSWORD: {action: generate}\nADMIN_TOKEN: mark-rotated\nAPI_KEY:\n  action: skip\n  reason: not used in production\n')
+    await writeFile(
+      answers,
+      'DB_PASSWORD: {action: generate}\nADMIN_TOKEN: mark-rotated\nAPI_KEY:\n  action: skip\n  reason: not used in production\n',
+    )
     const r = await run({answersFile: answers})
     expect(r.applied.map((d) => [d.name, d.decision])).toEqual([
       ['DB_PASSWORD', 'generated'],

@@ -33,7 +33,10 @@ function fakeItem(over: Partial<CredentialItem> = {}): CredentialItem {
     id: 'env/API_KEY',
     name: 'API_KEY',
     kind: 'env-var',
-    sources: [{type: 'dotenv', file: '/p/.env', line: 3}, {type: 'container-env', container: 'web-1'}],
+    sources: [
+      {type: 'dotenv', file: '/p/.env', line: 3},
+      {type: 'container-env', container: 'web-1'},
+    ],
     canGenerate: true,
     editableFiles: ['/p/.env'],
     seenByCompromised: true,
@@ -71,7 +74,11 @@ describe('rotation prompt', () => {
   })
 
   it('cannot generate what is not in an editable .env file', async () => {
-    const s = await render(asPrompt(askRotation), {item: fakeItem({canGenerate: false, editableFiles: []}), index: 1, total: 1} as RotationPromptConfig)
+    const s = await render(asPrompt(askRotation), {
+      item: fakeItem({canGenerate: false, editableFiles: []}),
+      index: 1,
+      total: 1,
+    } as RotationPromptConfig)
     const screen = await waitForScreen(s, 'Credential 1 of 1')
     expect(screen).toContain('not in a .env file ir can edit')
     s.events.keypress('enter') // the default is then "mark as rotated elsewhere"
@@ -96,10 +103,19 @@ describe('rotation walkthrough: choose, skip with reason, leave, resume', () => 
     const store = new CaseStore(incidents)
     const {kase} = await store.open({id: 'WALK-1'})
     const session = (ctx: PromptContext | undefined): Promise<RotateResult> =>
-      rotateCredentials({kase, cwd: project, length: 24, alphabet: 'alnum', decide: (item, pos) => askRotation({item, ...pos}, ctx)})
+      rotateCredentials({
+        kase,
+        cwd: project,
+        length: 24,
+        alphabet: 'alnum',
+        decide: (item, pos) => askRotation({item, ...pos}, ctx),
+      })
 
     // Session 1: generate A_TOKEN, skip B_PASSWORD (an empty reason is refused), leave at C_SECRET.
-    const s1 = await render(asPrompt((_: object, ctx?: PromptContext) => session(ctx)), {})
+    const s1 = await render(
+      asPrompt((_: object, ctx?: PromptContext) => session(ctx)),
+      {},
+    )
     await waitForScreen(s1, 'Credential 1 of 3: A_TOKEN')
     s1.events.keypress('enter')
     await waitForScreen(s1, 'Credential 2 of 3: B_PASSWORD')
@@ -130,7 +146,10 @@ describe('rotation walkthrough: choose, skip with reason, leave, resume', () => 
     ])
 
     // Session 2 (a new run with the same case) starts at C_SECRET.
-    const s2 = await render(asPrompt((_: object, ctx?: PromptContext) => session(ctx)), {})
+    const s2 = await render(
+      asPrompt((_: object, ctx?: PromptContext) => session(ctx)),
+      {},
+    )
     const screen = await waitForScreen(s2, 'Credential 3 of 3: C_SECRET')
     expect(screen).not.toContain('A_TOKEN')
     s2.events.keypress('down')
@@ -142,7 +161,10 @@ describe('rotation walkthrough: choose, skip with reason, leave, resume', () => 
 
     // The case holds names and decisions, never a value.
     for (const v of [...Object.values(OLD), newA]) expect(await filesContaining(kase.dir, v)).toEqual([])
-    const audit = (await readFile(join(kase.dir, 'audit.log'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as {action: string; target?: string; details?: Record<string, unknown>})
+    const audit = (await readFile(join(kase.dir, 'audit.log'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as {action: string; target?: string; details?: Record<string, unknown>})
     expect(audit.filter((l) => l.action === 'rotate.decision').map((l) => [l.target, l.details?.decision])).toEqual([
       ['A_TOKEN', 'generated'],
       ['B_PASSWORD', 'skipped'],

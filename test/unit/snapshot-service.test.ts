@@ -38,8 +38,16 @@ describe('snapshot service with a malicious export', () => {
 
     const manifest = await kase.manifest.read()
     const index = manifest.artifacts.find((a) => a.type === 'export-index')!
-    const lines = (await readFile(join(kase.dir, index.path), 'utf8')).trim().split('\n').map((l) => JSON.parse(l))
-    expect(lines.filter((l) => l.unsafePath).map((l) => l.path).sort()).toEqual(['../escape', '/etc/cron.d/evil', 'a/../../b'])
+    const lines = (await readFile(join(kase.dir, index.path), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+    expect(
+      lines
+        .filter((l) => l.unsafePath)
+        .map((l) => l.path)
+        .sort(),
+    ).toEqual(['../escape', '/etc/cron.d/evil', 'a/../../b'])
     expect((await readdir(root)).sort()).toEqual(before)
     expect((await readdir(dirname(root))).length).toBe(beforeParent)
     expect((await readdir(join(kase.dir, 'evidence', 'victim'))).some((f) => f.includes('escape'))).toBe(false)

@@ -16,7 +16,11 @@ export default class CaseCreate extends BaseCommand<typeof CaseCreate> {
   static override flags = {
     title: Flags.string({summary: 'One-line title of the incident.'}),
     severity: Flags.string({summary: 'Severity.', options: ['low', 'medium', 'high', 'critical']}),
-    'detected-at': Flags.string({summary: 'When the incident was detected (ISO 8601; UTC when no zone is given). Default: not recorded, the report then measures from the case opening.', helpValue: '<ISO time>'}),
+    'detected-at': Flags.string({
+      summary:
+        'When the incident was detected (ISO 8601; UTC when no zone is given). Default: not recorded, the report then measures from the case opening.',
+      helpValue: '<ISO time>',
+    }),
   }
 
   async run(): Promise<CaseMeta & {dir: string; detectedAt?: string}> {
@@ -27,7 +31,10 @@ export default class CaseCreate extends BaseCommand<typeof CaseCreate> {
       ...(this.flags.title ? {title: this.flags.title} : {}),
       ...(this.flags.severity ? {severity: this.flags.severity as 'low'} : {}),
     })
-    const detected = detectedAt === undefined ? undefined : await addResponderEvent(kase, {at: detectedAt, message: '', kind: 'detected'})
+    const detected =
+      detectedAt === undefined
+        ? undefined
+        : await addResponderEvent(kase, {at: detectedAt, message: '', kind: 'detected'})
     this.log(kase.id)
     if (detected) this.progress(`Detection time set to ${detected.at} (audit #${detected.seq}).`)
     return {...kase.info, dir: kase.dir, ...(detected ? {detectedAt: detected.at} : {})}

@@ -17,14 +17,29 @@ ssh-keygen -Y verify (docs/handover.md), or \`ir case verify --archive <file>\`.
   ]
   static override args = {id: Args.string({description: 'Case id', required: true})}
   static override flags = {
-    output: Flags.string({char: 'o', summary: 'The archive to write (.tar.gz); never replaced if it exists.', required: true, helpValue: '<file.tar.gz>'}),
-    'allowed-signers': Flags.string({summary: 'Check the seal against this allowed_signers file before exporting.', helpValue: '<file>'}),
+    output: Flags.string({
+      char: 'o',
+      summary: 'The archive to write (.tar.gz); never replaced if it exists.',
+      required: true,
+      helpValue: '<file.tar.gz>',
+    }),
+    'allowed-signers': Flags.string({
+      summary: 'Check the seal against this allowed_signers file before exporting.',
+      helpValue: '<file>',
+    }),
   }
 
   async run(): Promise<ExportResult> {
     const as = this.flags['allowed-signers']
-    const r = await exportCase({store: this.store, id: this.args.id, output: this.flags.output, ...(as === undefined ? {} : {allowedSigners: as})})
-    this.log(`Case ${r.caseId} exported (seal generation ${r.generation}, ${r.files} files, ${r.size} bytes):\n${r.sha256}  ${r.output}`)
+    const r = await exportCase({
+      store: this.store,
+      id: this.args.id,
+      output: this.flags.output,
+      ...(as === undefined ? {} : {allowedSigners: as}),
+    })
+    this.log(
+      `Case ${r.caseId} exported (seal generation ${r.generation}, ${r.files} files, ${r.size} bytes):\n${r.sha256}  ${r.output}`,
+    )
     return r
   }
 }

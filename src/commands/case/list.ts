@@ -4,7 +4,10 @@ import {type CaseSummary, listCases} from '../../services/cases.js'
 
 export default class CaseList extends BaseCommand<typeof CaseList> {
   static override summary = 'List the cases under the incidents folder (./incidents or IR_INCIDENTS_DIR).'
-  static override examples = ['<%= config.bin %> <%= command.id %>', 'IR_INCIDENTS_DIR=/srv/incidents <%= config.bin %> <%= command.id %> --json']
+  static override examples = [
+    '<%= config.bin %> <%= command.id %>',
+    'IR_INCIDENTS_DIR=/srv/incidents <%= config.bin %> <%= command.id %> --json',
+  ]
 
   async run(): Promise<{root: string; cases: CaseSummary[]}> {
     const result = await listCases(this.store)

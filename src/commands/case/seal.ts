@@ -22,14 +22,32 @@ The receiver checks it with \`ir case verify <id> --allowed-signers <their file>
   ]
   static override args = {id: Args.string({description: 'Case id', required: true})}
   static override flags = {
-    key: Flags.string({summary: 'SSH private key to sign with (or its .pub when the key is in ssh-agent).', required: true, helpValue: '<file>'}),
-    tsa: Flags.string({summary: 'RFC 3161 timestamping authority URL: SHA256SUMS is timestamped and the reply kept as SHA256SUMS.tsr.', helpValue: '<url>'}),
-    'tsa-ca': Flags.string({summary: 'CA certificate(s) of the timestamping authority, to check its reply at once.', helpValue: '<file.pem>', dependsOn: ['tsa']}),
+    key: Flags.string({
+      summary: 'SSH private key to sign with (or its .pub when the key is in ssh-agent).',
+      required: true,
+      helpValue: '<file>',
+    }),
+    tsa: Flags.string({
+      summary: 'RFC 3161 timestamping authority URL: SHA256SUMS is timestamped and the reply kept as SHA256SUMS.tsr.',
+      helpValue: '<url>',
+    }),
+    'tsa-ca': Flags.string({
+      summary: 'CA certificate(s) of the timestamping authority, to check its reply at once.',
+      helpValue: '<file.pem>',
+      dependsOn: ['tsa'],
+    }),
     signer: Flags.string({summary: 'Principal for allowed_signers (default: your user@host).', helpValue: '<name>'}),
   }
 
   async run(): Promise<SealResult> {
-    const result = await sealCase({store: this.store, id: this.args.id, key: this.flags.key, ...(this.flags.signer ? {signer: this.flags.signer} : {}), ...(this.flags.tsa ? {tsa: this.flags.tsa} : {}), ...(this.flags['tsa-ca'] ? {tsaCa: this.flags['tsa-ca']} : {})})
+    const result = await sealCase({
+      store: this.store,
+      id: this.args.id,
+      key: this.flags.key,
+      ...(this.flags.signer ? {signer: this.flags.signer} : {}),
+      ...(this.flags.tsa ? {tsa: this.flags.tsa} : {}),
+      ...(this.flags['tsa-ca'] ? {tsaCa: this.flags['tsa-ca']} : {}),
+    })
     this.log(renderSeal(result))
     return result
   }

@@ -8,7 +8,8 @@ import {verifyCaseById} from '../../services/cases.js'
 import {type ArchiveVerifyResult, verifyArchive} from '../../services/export.js'
 
 export default class CaseVerify extends BaseCommand<typeof CaseVerify> {
-  static override summary = 'Cross-check the whole case: artifacts, manifest, audit chain, case.json and state; exit 6 naming what does not match.'
+  static override summary =
+    'Cross-check the whole case: artifacts, manifest, audit chain, case.json and state; exit 6 naming what does not match.'
   static override description = `Read-only. Checks that:
 - every manifest entry is a regular file (no symlink, no hard link) with its recorded size and SHA-256;
 - the manifest and the audit chain agree both ways (each evidence.add has its entry, with the digest of the
@@ -24,13 +25,29 @@ seal: its ssh signature (against --allowed-signers, your own list of trusted key
 case's own copy, which shows consistency but not who signed), every sum, that the sealed audit log is the start
 of today's, and that nothing changed or was added since that no line after the seal records. Lines after the
 seal are listed.`
-  static override examples = ['<%= config.bin %> <%= command.id %> IR-20261127-235134-a1b2', '<%= config.bin %> <%= command.id %> IR-20261127-235134-a1b2 --json', '<%= config.bin %> <%= command.id %> IR-20261127-235134-a1b2 --allowed-signers ~/.config/ir/allowed_signers', '<%= config.bin %> <%= command.id %> --archive IR-20261127-235134-a1b2.tar.gz --allowed-signers ~/.config/ir/allowed_signers', '<%= config.bin %> <%= command.id %> IR-20261127-235134-a1b2 --incidents-dir /mnt/handover/incidents']
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> IR-20261127-235134-a1b2',
+    '<%= config.bin %> <%= command.id %> IR-20261127-235134-a1b2 --json',
+    '<%= config.bin %> <%= command.id %> IR-20261127-235134-a1b2 --allowed-signers ~/.config/ir/allowed_signers',
+    '<%= config.bin %> <%= command.id %> --archive IR-20261127-235134-a1b2.tar.gz --allowed-signers ~/.config/ir/allowed_signers',
+    '<%= config.bin %> <%= command.id %> IR-20261127-235134-a1b2 --incidents-dir /mnt/handover/incidents',
+  ]
   static override args = {id: Args.string({description: 'Case id (not with --archive)', required: false})}
   static override flags = {
-    'allowed-signers': Flags.string({summary: 'Your allowed_signers file (ssh-keygen format) to check a sealed case\'s signature against.', helpValue: '<file>'}),
-    'tsa-ca': Flags.string({summary: 'CA certificate(s) of the timestamping authority: check the seal\'s RFC 3161 timestamp with openssl ts -verify.', helpValue: '<file.pem>'}),
+    'allowed-signers': Flags.string({
+      summary: "Your allowed_signers file (ssh-keygen format) to check a sealed case's signature against.",
+      helpValue: '<file>',
+    }),
+    'tsa-ca': Flags.string({
+      summary:
+        "CA certificate(s) of the timestamping authority: check the seal's RFC 3161 timestamp with openssl ts -verify.",
+      helpValue: '<file.pem>',
+    }),
 
-    archive: Flags.string({summary: 'Verify an exported case archive (`ir case export`) instead of a case folder.', helpValue: '<file.tar.gz>'}),
+    archive: Flags.string({
+      summary: 'Verify an exported case archive (`ir case export`) instead of a case folder.',
+      helpValue: '<file.tar.gz>',
+    }),
   }
 
   async run(): Promise<VerifyResult | ArchiveVerifyResult> {
@@ -38,8 +55,13 @@ seal are listed.`
     const ca = this.flags['tsa-ca']
     const opts = {...(as === undefined ? {} : {allowedSigners: as}), ...(ca === undefined ? {} : {tsaCa: ca})}
     const archive = this.flags.archive
-    if (archive !== undefined && this.args.id !== undefined) abort('Give a case id or --archive, not both', {exit: 'USAGE'})
-    if (archive === undefined && this.args.id === undefined) abort('Missing the case id', {exit: 'USAGE', hint: 'ir case verify <id>, or ir case verify --archive <file.tar.gz>.'})
+    if (archive !== undefined && this.args.id !== undefined)
+      abort('Give a case id or --archive, not both', {exit: 'USAGE'})
+    if (archive === undefined && this.args.id === undefined)
+      abort('Missing the case id', {
+        exit: 'USAGE',
+        hint: 'ir case verify <id>, or ir case verify --archive <file.tar.gz>.',
+      })
     let result: VerifyResult | ArchiveVerifyResult
     if (archive === undefined) result = await verifyCaseById(this.store, this.args.id!, opts)
     else {

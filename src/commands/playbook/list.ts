@@ -4,7 +4,10 @@ import {renderCatalog} from '../../render/playbook.js'
 
 export default class PlaybookList extends BaseCommand<typeof PlaybookList> {
   static override summary = "List playbooks: the current folder's playbooks/, IR_PLAYBOOKS_PATH, and the shipped ones."
-  static override examples = ['<%= config.bin %> <%= command.id %>', 'IR_PLAYBOOKS_PATH=/srv/runbooks <%= config.bin %> <%= command.id %> --json']
+  static override examples = [
+    '<%= config.bin %> <%= command.id %>',
+    'IR_PLAYBOOKS_PATH=/srv/runbooks <%= config.bin %> <%= command.id %> --json',
+  ]
 
   async run(): Promise<{playbooks: CatalogEntry[]}> {
     const playbooks = await listPlaybooks()

@@ -29,7 +29,8 @@ export function exitCodeOf(journal: Journal): number {
 }
 
 export default class PlaybookRun extends BaseCommand<typeof PlaybookRun> {
-  static override summary = 'Run a playbook: resolve its targets, print the plan, approve it, then execute step by step with a resumable journal.'
+  static override summary =
+    'Run a playbook: resolve its targets, print the plan, approve it, then execute step by step with a resumable journal.'
 
   static override description = `The plan shows each step, the containers it resolves to, the Docker and compose operations it will perform
 and the files it will write. --dry-run prints it and changes nothing. Otherwise the plan needs approval (on a TTY) or
@@ -39,12 +40,27 @@ failed evidence step. If the run stops (a failed step, Ctrl-C, a crash, a lost e
 \`ir playbook resume <case>\`. Progress goes to stderr; --json prints the journal.`
 
   static override examples = [
-    {description: 'See the full plan for the shipped breach playbook', command: '<%= config.bin %> <%= command.id %> breach --input containers=web-1 --dry-run'},
-    {description: 'Contain and preserve evidence, unattended', command: '<%= config.bin %> <%= command.id %> contain --input containers=web-1,worker-1 --case IR-2026-001 --yes'},
-    {description: 'A local playbook file', command: '<%= config.bin %> <%= command.id %> ./playbooks/db-breach.yml --input containers=db-1 --case IR-2026-001'},
+    {
+      description: 'See the full plan for the shipped breach playbook',
+      command: '<%= config.bin %> <%= command.id %> breach --input containers=web-1 --dry-run',
+    },
+    {
+      description: 'Contain and preserve evidence, unattended',
+      command: '<%= config.bin %> <%= command.id %> contain --input containers=web-1,worker-1 --case IR-2026-001 --yes',
+    },
+    {
+      description: 'A local playbook file',
+      command:
+        '<%= config.bin %> <%= command.id %> ./playbooks/db-breach.yml --input containers=db-1 --case IR-2026-001',
+    },
   ]
 
-  static override args = {playbook: Args.string({description: 'A playbook file, or the name of one listed by `ir playbook list`', required: true})}
+  static override args = {
+    playbook: Args.string({
+      description: 'A playbook file, or the name of one listed by `ir playbook list`',
+      required: true,
+    }),
+  }
   static override flags = {
     input: Flags.string({char: 'i', summary: 'An input as name=value (repeatable).', multiple: true}),
     case: caseFlag,
@@ -58,7 +74,8 @@ failed evidence step. If the run stops (a failed step, Ctrl-C, a crash, a lost e
     const inputs = resolveInputs(loaded, parseInputFlags(flags.input), loaded.inputLines)
     const steps = resolveSteps(loaded, inputs)
     const clients = lazyClients(this.log_)
-    const existing = flags.case && (await this.store.exists(flags.case)) ? (await this.openExistingCase(flags.case)) : undefined
+    const existing =
+      flags.case && (await this.store.exists(flags.case)) ? await this.openExistingCase(flags.case) : undefined
     const plan = await planRun({loaded, steps, ...(existing ? {kase: existing} : {}), ...clients, cwd: process.cwd()})
     if (flags['dry-run']) {
       this.log(renderPlan(loaded.playbook.name, plan))
@@ -66,7 +83,10 @@ failed evidence step. If the run stops (a failed step, Ctrl-C, a crash, a lost e
       return {playbook: loaded.playbook.name, dryRun: true, plan}
     }
     this.progress(renderPlan(loaded.playbook.name, plan))
-    await this.confirm(`Run playbook ${loaded.playbook.name} as planned above?`, {yes: flags.yes, what: 'run the playbook'})
+    await this.confirm(`Run playbook ${loaded.playbook.name} as planned above?`, {
+      yes: flags.yes,
+      what: 'run the playbook',
+    })
     const kase = existing ?? (await this.openCase(flags.case))
     const journal = await runPlaybook({
       loaded,

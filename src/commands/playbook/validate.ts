@@ -9,9 +9,15 @@ import {parsePlaybook, readPlaybookText, type PlaybookProblem} from '../../playb
 import {renderProblems} from '../../render/playbook.js'
 
 export default class PlaybookValidate extends BaseCommand<typeof PlaybookValidate> {
-  static override summary = 'Check a playbook: YAML syntax, the schema, step references, inputs and cycles; errors name line and column.'
-  static override examples = ['<%= config.bin %> <%= command.id %> playbooks/breach.yml', '<%= config.bin %> <%= command.id %> my-playbook.yml --json']
-  static override args = {file: Args.string({description: 'Playbook file (or the name of a listed playbook)', required: true})}
+  static override summary =
+    'Check a playbook: YAML syntax, the schema, step references, inputs and cycles; errors name line and column.'
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> playbooks/breach.yml',
+    '<%= config.bin %> <%= command.id %> my-playbook.yml --json',
+  ]
+  static override args = {
+    file: Args.string({description: 'Playbook file (or the name of a listed playbook)', required: true}),
+  }
 
   async run(): Promise<{file: string; valid: boolean; problems: PlaybookProblem[]; steps?: number}> {
     const file = await findPlaybook(this.args.file)

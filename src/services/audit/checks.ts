@@ -50,7 +50,12 @@ export interface InspectDoc {
   Id?: string
   Name?: string
   AppArmorProfile?: string
-  Config?: {User?: string; Image?: string; ExposedPorts?: Record<string, unknown> | null; Healthcheck?: {Test?: string[] | null} | null} | null
+  Config?: {
+    User?: string
+    Image?: string
+    ExposedPorts?: Record<string, unknown> | null
+    Healthcheck?: {Test?: string[] | null} | null
+  } | null
   ExecIDs?: string[] | null
   HostConfig?: {
     Privileged?: boolean
@@ -98,7 +103,10 @@ export function checkUser(doc: InspectDoc): Finding[] {
     {
       id: 'user.root',
       severity: 'high',
-      message: spec === '' ? 'configured to run as root (no user set: the image default applies)' : `configured to run as root (user "${spec}")`,
+      message:
+        spec === ''
+          ? 'configured to run as root (no user set: the image default applies)'
+          : `configured to run as root (user "${spec}")`,
       hint: {compose: 'user: "1000:1000"  (and a USER line in the Dockerfile)', run: '--user 1000:1000'},
     },
   ]
@@ -123,10 +131,24 @@ export interface Pid1Observation {
 export function checkPid1(obs: Pid1Observation): Finding[] {
   const how = obs.source ? ` (${obs.method === 'proc' ? 'read from' : 'via'} ${obs.source})` : ''
   if (obs.uid === 0 || (obs.uid === undefined && obs.user === 'root')) {
-    return [{id: 'pid1.root', severity: 'high', message: `PID 1 is running as uid 0 (root)${how}`, hint: {compose: 'user: "1000:1000"', run: '--user 1000:1000'}}]
+    return [
+      {
+        id: 'pid1.root',
+        severity: 'high',
+        message: `PID 1 is running as uid 0 (root)${how}`,
+        hint: {compose: 'user: "1000:1000"', run: '--user 1000:1000'},
+      },
+    ]
   }
   if (obs.uid === undefined) {
-    return [{id: 'pid1.unknown', severity: 'info', message: `PID 1 user not determined${obs.note ? `: ${obs.note}` : ''}`, hint: {compose: '-', run: '-'}}]
+    return [
+      {
+        id: 'pid1.unknown',
+        severity: 'info',
+        message: `PID 1 user not determined${obs.note ? `: ${obs.note}` : ''}`,
+        hint: {compose: '-', run: '-'},
+      },
+    ]
   }
   return []
 }
@@ -163,7 +185,10 @@ export function checkPrivileged(doc: InspectDoc): Finding[] {
       id: 'privileged',
       severity: 'critical',
       message: 'runs privileged: all capabilities, all devices, no seccomp/AppArmor: root in it is root on the host',
-      hint: {compose: 'remove `privileged: true`; add only the capability needed with cap_add', run: 'drop --privileged; use --cap-add <CAP> for the one needed'},
+      hint: {
+        compose: 'remove `privileged: true`; add only the capability needed with cap_add',
+        run: 'drop --privileged; use --cap-add <CAP> for the one needed',
+      },
     },
   ]
 }
@@ -177,7 +202,10 @@ export function checkCapabilities(doc: InspectDoc): Finding[] {
       id: 'caps.not-dropped',
       severity: 'medium',
       message: `keeps the default capabilities (CHOWN, DAC_OVERRIDE, FOWNER, NET_RAW, SETUID, SETGID, ...)${drop.length ? `; drops only ${drop.join(', ')}` : ''}`,
-      hint: {compose: 'cap_drop: [ALL]  (then cap_add only what is needed, e.g. NET_BIND_SERVICE)', run: '--cap-drop ALL [--cap-add NET_BIND_SERVICE]'},
+      hint: {
+        compose: 'cap_drop: [ALL]  (then cap_add only what is needed, e.g. NET_BIND_SERVICE)',
+        run: '--cap-drop ALL [--cap-add NET_BIND_SERVICE]',
+      },
     })
   }
   const other: string[] = []
@@ -195,7 +223,12 @@ export function checkCapabilities(doc: InspectDoc): Finding[] {
     })
   }
   if (other.length > 0) {
-    findings.push({id: 'caps.added', severity: 'info', message: `adds capabilities ${other.join(', ')}`, hint: {compose: 'keep cap_add to what the service needs', run: 'keep --cap-add to what the service needs'}})
+    findings.push({
+      id: 'caps.added',
+      severity: 'info',
+      message: `adds capabilities ${other.join(', ')}`,
+      hint: {compose: 'keep cap_add to what the service needs', run: 'keep --cap-add to what the service needs'},
+    })
   }
   return findings
 }
@@ -226,13 +259,31 @@ export function checkSecurityOpts(doc: InspectDoc): Finding[] {
   // A privileged container is unconfined anyway; that is reported once, as `privileged`.
   if (doc.HostConfig?.Privileged) return findings
   if (opts.get('seccomp')?.toLowerCase() === 'unconfined') {
-    findings.push({id: 'seccomp.unconfined', severity: 'high', message: 'seccomp is disabled (seccomp=unconfined): every syscall reaches the kernel', hint: {compose: 'remove `seccomp:unconfined` from security_opt (or give a profile file)', run: 'drop --security-opt seccomp=unconfined'}})
+    findings.push({
+      id: 'seccomp.unconfined',
+      severity: 'high',
+      message: 'seccomp is disabled (seccomp=unconfined): every syscall reaches the kernel',
+      hint: {
+        compose: 'remove `seccomp:unconfined` from security_opt (or give a profile file)',
+        run: 'drop --security-opt seccomp=unconfined',
+      },
+    })
   }
   if (opts.get('apparmor')?.toLowerCase() === 'unconfined' || doc.AppArmorProfile === 'unconfined') {
-    findings.push({id: 'apparmor.unconfined', severity: 'high', message: 'AppArmor is disabled (apparmor=unconfined)', hint: {compose: 'remove `apparmor:unconfined` from security_opt', run: 'drop --security-opt apparmor=unconfined'}})
+    findings.push({
+      id: 'apparmor.unconfined',
+      severity: 'high',
+      message: 'AppArmor is disabled (apparmor=unconfined)',
+      hint: {compose: 'remove `apparmor:unconfined` from security_opt', run: 'drop --security-opt apparmor=unconfined'},
+    })
   }
   if (opts.get('label')?.toLowerCase() === 'disable') {
-    findings.push({id: 'selinux.disabled', severity: 'medium', message: 'SELinux labelling is disabled (label=disable)', hint: {compose: 'remove `label:disable` from security_opt', run: 'drop --security-opt label=disable'}})
+    findings.push({
+      id: 'selinux.disabled',
+      severity: 'medium',
+      message: 'SELinux labelling is disabled (label=disable)',
+      hint: {compose: 'remove `label:disable` from security_opt', run: 'drop --security-opt label=disable'},
+    })
   }
   return findings
 }
@@ -256,13 +307,28 @@ export function checkResourceLimits(doc: InspectDoc): Finding[] {
   const h = doc.HostConfig ?? {}
   const findings: Finding[] = []
   if (!((h.Memory ?? 0) > 0)) {
-    findings.push({id: 'limits.memory', severity: 'medium', message: 'no memory limit: it can starve the host (and every other container) of memory', hint: {compose: 'mem_limit: 256m  (or deploy.resources.limits.memory)', run: '--memory 256m'}})
+    findings.push({
+      id: 'limits.memory',
+      severity: 'medium',
+      message: 'no memory limit: it can starve the host (and every other container) of memory',
+      hint: {compose: 'mem_limit: 256m  (or deploy.resources.limits.memory)', run: '--memory 256m'},
+    })
   }
   if (!((h.NanoCpus ?? 0) > 0 || (h.CpuQuota ?? 0) > 0 || (h.CpuShares ?? 0) > 0)) {
-    findings.push({id: 'limits.cpu', severity: 'low', message: 'no CPU limit (NanoCpus, CpuQuota and CpuShares unset): a miner gets every core', hint: {compose: 'cpus: 0.5  (or deploy.resources.limits.cpus)', run: '--cpus 0.5'}})
+    findings.push({
+      id: 'limits.cpu',
+      severity: 'low',
+      message: 'no CPU limit (NanoCpus, CpuQuota and CpuShares unset): a miner gets every core',
+      hint: {compose: 'cpus: 0.5  (or deploy.resources.limits.cpus)', run: '--cpus 0.5'},
+    })
   }
   if (!((h.PidsLimit ?? 0) > 0)) {
-    findings.push({id: 'limits.pids', severity: 'medium', message: 'no pids limit: a fork bomb takes the host down', hint: {compose: 'pids_limit: 100', run: '--pids-limit 100'}})
+    findings.push({
+      id: 'limits.pids',
+      severity: 'medium',
+      message: 'no pids limit: a fork bomb takes the host down',
+      hint: {compose: 'pids_limit: 100', run: '--pids-limit 100'},
+    })
   }
   return findings
 }
@@ -270,15 +336,32 @@ export function checkResourceLimits(doc: InspectDoc): Finding[] {
 export function checkRestartPolicy(doc: InspectDoc): Finding[] {
   const p = doc.HostConfig?.RestartPolicy ?? {}
   const name = p.Name ?? ''
-  const hint = {compose: 'restart: on-failure:5  (swarm: deploy.restart_policy.max_attempts)', run: '--restart on-failure:5'}
+  const hint = {
+    compose: 'restart: on-failure:5  (swarm: deploy.restart_policy.max_attempts)',
+    run: '--restart on-failure:5',
+  }
   if (name === '' || name === 'no') {
     return [{id: 'restart.none', severity: 'low', message: 'no restart policy: it stays down after a crash', hint}]
   }
   if (name === 'always' || name === 'unless-stopped') {
-    return [{id: 'restart.unbounded', severity: 'low', message: `restart policy "${name}" restarts forever: a crash loop (or a persistent payload) is never stopped`, hint}]
+    return [
+      {
+        id: 'restart.unbounded',
+        severity: 'low',
+        message: `restart policy "${name}" restarts forever: a crash loop (or a persistent payload) is never stopped`,
+        hint,
+      },
+    ]
   }
   if (name === 'on-failure' && !((p.MaximumRetryCount ?? 0) > 0)) {
-    return [{id: 'restart.unbounded', severity: 'low', message: 'restart policy "on-failure" has no maximum retry count', hint}]
+    return [
+      {
+        id: 'restart.unbounded',
+        severity: 'low',
+        message: 'restart policy "on-failure" has no maximum retry count',
+        hint,
+      },
+    ]
   }
   return []
 }
@@ -298,7 +381,12 @@ interface MountLike {
 /** Mounts from `Mounts`, or parsed from `HostConfig.Binds` when the engine gave no Mounts. */
 export function mountsOf(doc: InspectDoc): MountLike[] {
   if (doc.Mounts && doc.Mounts.length > 0) {
-    return doc.Mounts.map((m) => ({type: m.Type ?? 'bind', source: m.Source ?? '', destination: m.Destination ?? '', rw: m.RW !== false}))
+    return doc.Mounts.map((m) => ({
+      type: m.Type ?? 'bind',
+      source: m.Source ?? '',
+      destination: m.Destination ?? '',
+      rw: m.RW !== false,
+    }))
   }
   return (doc.HostConfig?.Binds ?? []).map((b) => {
     const [source = '', destination = '', mode = ''] = b.split(':')
@@ -312,10 +400,16 @@ export function checkDockerSocket(doc: InspectDoc): Finding[] {
   return mountsOf(doc)
     .filter((m) => SOCKET.test(m.source) || SOCKET.test(m.destination))
     .map((m) => ({
-      id: DOCKER_SOCKET.test(m.source) || DOCKER_SOCKET.test(m.destination) ? 'mount.docker-socket' : 'mount.runtime-socket',
+      id:
+        DOCKER_SOCKET.test(m.source) || DOCKER_SOCKET.test(m.destination)
+          ? 'mount.docker-socket'
+          : 'mount.runtime-socket',
       severity: 'critical' as const,
       message: `mounts the engine socket ${m.source} at ${m.destination}${m.rw ? '' : ' (read-only does not help: the API is still reachable)'}: whoever is inside controls the host`,
-      hint: {compose: `remove the volume "${m.source}:${m.destination}"; use a socket proxy with a read-only allow-list if it is truly needed`, run: `drop -v ${m.source}:${m.destination}`},
+      hint: {
+        compose: `remove the volume "${m.source}:${m.destination}"; use a socket proxy with a read-only allow-list if it is truly needed`,
+        run: `drop -v ${m.source}:${m.destination}`,
+      },
     }))
 }
 
@@ -323,19 +417,47 @@ export function checkNamespaces(doc: InspectDoc): Finding[] {
   const h = doc.HostConfig ?? {}
   const findings: Finding[] = []
   if (h.NetworkMode === 'host') {
-    findings.push({id: 'namespace.network', severity: 'high', message: "shares the host's network namespace: every port it listens on is on the host, and it sees host traffic", hint: {compose: 'remove `network_mode: host`; publish the ports needed', run: 'drop --network host; use -p 127.0.0.1:<port>:<port>'}})
+    findings.push({
+      id: 'namespace.network',
+      severity: 'high',
+      message: "shares the host's network namespace: every port it listens on is on the host, and it sees host traffic",
+      hint: {
+        compose: 'remove `network_mode: host`; publish the ports needed',
+        run: 'drop --network host; use -p 127.0.0.1:<port>:<port>',
+      },
+    })
   }
   if (h.PidMode === 'host') {
-    findings.push({id: 'namespace.pid', severity: 'high', message: "shares the host's PID namespace: it sees (and may signal) every host process", hint: {compose: 'remove `pid: host`', run: 'drop --pid host'}})
+    findings.push({
+      id: 'namespace.pid',
+      severity: 'high',
+      message: "shares the host's PID namespace: it sees (and may signal) every host process",
+      hint: {compose: 'remove `pid: host`', run: 'drop --pid host'},
+    })
   }
   if (h.IpcMode === 'host') {
-    findings.push({id: 'namespace.ipc', severity: 'medium', message: "shares the host's IPC namespace (shared memory of host processes)", hint: {compose: 'remove `ipc: host`', run: 'drop --ipc host'}})
+    findings.push({
+      id: 'namespace.ipc',
+      severity: 'medium',
+      message: "shares the host's IPC namespace (shared memory of host processes)",
+      hint: {compose: 'remove `ipc: host`', run: 'drop --ipc host'},
+    })
   }
   if (h.UTSMode === 'host') {
-    findings.push({id: 'namespace.uts', severity: 'low', message: "shares the host's UTS namespace (can change the host name)", hint: {compose: 'remove `uts: host`', run: 'drop --uts host'}})
+    findings.push({
+      id: 'namespace.uts',
+      severity: 'low',
+      message: "shares the host's UTS namespace (can change the host name)",
+      hint: {compose: 'remove `uts: host`', run: 'drop --uts host'},
+    })
   }
   if (h.UsernsMode === 'host') {
-    findings.push({id: 'namespace.userns', severity: 'low', message: 'opts out of user-namespace remapping (userns_mode: host): its root is host root', hint: {compose: 'remove `userns_mode: host`', run: 'drop --userns host'}})
+    findings.push({
+      id: 'namespace.userns',
+      severity: 'low',
+      message: 'opts out of user-namespace remapping (userns_mode: host): its root is host root',
+      hint: {compose: 'remove `userns_mode: host`', run: 'drop --userns host'},
+    })
   }
   return findings
 }
@@ -357,7 +479,13 @@ export const SENSITIVE_HOST_PATHS: Record<string, AuditSeverity> = {
 /** Read-only mounts of these are routine and harmless. */
 const BENIGN_READ_ONLY = new Set(['/etc/localtime', '/etc/timezone'])
 
-const LOWER: Record<AuditSeverity, AuditSeverity> = {critical: 'high', high: 'medium', medium: 'low', low: 'low', info: 'info'}
+const LOWER: Record<AuditSeverity, AuditSeverity> = {
+  critical: 'high',
+  high: 'medium',
+  medium: 'low',
+  low: 'low',
+  info: 'info',
+}
 
 export function checkSensitiveMounts(doc: InspectDoc): Finding[] {
   const findings: Finding[] = []
@@ -373,12 +501,20 @@ export function checkSensitiveMounts(doc: InspectDoc): Finding[] {
     const base = SENSITIVE_HOST_PATHS[root]!
     // A read-only file or folder below a sensitive root is less bad than the root itself.
     const severity = source !== root && !m.rw ? LOWER[base] : base
-    const why = root === '/var/run' || root === '/run' ? ' (it holds the engine socket)' : root === '/' ? ' (the whole host filesystem)' : ''
+    const why =
+      root === '/var/run' || root === '/run'
+        ? ' (it holds the engine socket)'
+        : root === '/'
+          ? ' (the whole host filesystem)'
+          : ''
     findings.push({
       id: 'mount.sensitive',
       severity,
       message: `bind-mounts the host path ${m.source}${why} at ${m.destination}${m.rw ? ' read-write' : ' read-only'}`,
-      hint: {compose: `remove the volume "${m.source}:${m.destination}"; mount only the file needed, read-only (":ro")`, run: `drop -v ${m.source}:${m.destination}; mount only the file needed with :ro`},
+      hint: {
+        compose: `remove the volume "${m.source}:${m.destination}"; mount only the file needed, read-only (":ro")`,
+        run: `drop -v ${m.source}:${m.destination}; mount only the file needed with :ro`,
+      },
     })
   }
   return findings
@@ -390,7 +526,7 @@ const ALL_INTERFACES = new Set(['', '0.0.0.0', '::', '[::]'])
 export function publicPorts(doc: InspectDoc): string[] {
   const live = doc.NetworkSettings?.Ports ?? {}
   const hasLive = Object.values(live).some((b) => Array.isArray(b) && b.length > 0)
-  const source: NonNullable<PortMap> = hasLive ? live : doc.HostConfig?.PortBindings ?? {}
+  const source: NonNullable<PortMap> = hasLive ? live : (doc.HostConfig?.PortBindings ?? {})
   const out = new Set<string>()
   for (const [port, bindings] of Object.entries(source)) {
     for (const b of bindings ?? []) {
@@ -414,7 +550,10 @@ export function checkPublishedPorts(doc: InspectDoc): Finding[] {
       id: 'ports.exposed',
       severity: 'medium',
       message: `publishes on all interfaces: ${ports.join(', ')}`,
-      hint: {compose: 'ports: ["127.0.0.1:8080:8080"]  (bind to one address; put a proxy in front)', run: '-p 127.0.0.1:8080:8080'},
+      hint: {
+        compose: 'ports: ["127.0.0.1:8080:8080"]  (bind to one address; put a proxy in front)',
+        run: '-p 127.0.0.1:8080:8080',
+      },
     },
   ]
 }
@@ -425,20 +564,64 @@ export function checkPublishedPorts(doc: InspectDoc): Finding[] {
 export function checkLogging(doc: InspectDoc): Finding[] {
   const type = doc.HostConfig?.LogConfig?.Type || 'json-file'
   const cfg = doc.HostConfig?.LogConfig?.Config ?? {}
-  const hint = {compose: 'logging: {driver: json-file, options: {max-size: "10m", max-file: "5"}}', run: '--log-driver json-file --log-opt max-size=10m --log-opt max-file=5'}
+  const hint = {
+    compose: 'logging: {driver: json-file, options: {max-size: "10m", max-file: "5"}}',
+    run: '--log-driver json-file --log-opt max-size=10m --log-opt max-file=5',
+  }
   if (type === 'json-file') {
-    if (!cfg['max-size']) return [{id: 'logging.rotation', severity: 'medium', message: 'json-file logs without max-size grow without bound and can fill the disk', hint}]
-    if (!cfg['max-file']) return [{id: 'logging.rotation', severity: 'low', message: `json-file logs rotate at ${cfg['max-size']} but max-file is not set (one file kept)`, hint}]
+    if (!cfg['max-size'])
+      return [
+        {
+          id: 'logging.rotation',
+          severity: 'medium',
+          message: 'json-file logs without max-size grow without bound and can fill the disk',
+          hint,
+        },
+      ]
+    if (!cfg['max-file'])
+      return [
+        {
+          id: 'logging.rotation',
+          severity: 'low',
+          message: `json-file logs rotate at ${cfg['max-size']} but max-file is not set (one file kept)`,
+          hint,
+        },
+      ]
     return []
   }
   if (type === 'local') {
-    if (!cfg['max-size'] || !cfg['max-file']) return [{id: 'logging.rotation', severity: 'info', message: 'local log driver without explicit max-size/max-file (its defaults apply: 20m x 5)', hint: {compose: 'logging: {driver: local, options: {max-size: "10m", max-file: "5"}}', run: '--log-driver local --log-opt max-size=10m --log-opt max-file=5'}}]
+    if (!cfg['max-size'] || !cfg['max-file'])
+      return [
+        {
+          id: 'logging.rotation',
+          severity: 'info',
+          message: 'local log driver without explicit max-size/max-file (its defaults apply: 20m x 5)',
+          hint: {
+            compose: 'logging: {driver: local, options: {max-size: "10m", max-file: "5"}}',
+            run: '--log-driver local --log-opt max-size=10m --log-opt max-file=5',
+          },
+        },
+      ]
     return []
   }
   if (type === 'none') {
-    return [{id: 'logging.none', severity: 'low', message: 'logging disabled (driver none): nothing to investigate after an incident', hint}]
+    return [
+      {
+        id: 'logging.none',
+        severity: 'low',
+        message: 'logging disabled (driver none): nothing to investigate after an incident',
+        hint,
+      },
+    ]
   }
-  return [{id: 'logging.remote', severity: 'info', message: `logs go to the ${type} driver: rotation and retention are handled there`, hint: {compose: '-', run: '-'}}]
+  return [
+    {
+      id: 'logging.remote',
+      severity: 'info',
+      message: `logs go to the ${type} driver: rotation and retention are handled there`,
+      hint: {compose: '-', run: '-'},
+    },
+  ]
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -464,15 +647,30 @@ export function imageAgeDays(created: string | undefined, now: Date): number | u
 
 export function checkImage(image: ImageFacts, doc: InspectDoc, opts: {now: Date; maxImageAgeDays: number}): Finding[] {
   if (image.error) {
-    return [{id: 'image.unavailable', severity: 'info', message: `image ${image.id || doc.Config?.Image || ''} could not be inspected: ${image.error}`, hint: {compose: '-', run: '-'}}]
+    return [
+      {
+        id: 'image.unavailable',
+        severity: 'info',
+        message: `image ${image.id || doc.Config?.Image || ''} could not be inspected: ${image.error}`,
+        hint: {compose: '-', run: '-'},
+      },
+    ]
   }
   const findings: Finding[] = []
-  const rebuild = {compose: 'docker compose build --pull --no-cache (or: ir rebuild)', run: 'docker build --pull --no-cache ...'}
+  const rebuild = {
+    compose: 'docker compose build --pull --no-cache (or: ir rebuild)',
+    run: 'docker build --pull --no-cache ...',
+  }
   const age = imageAgeDays(image.created, opts.now)
   if (age === undefined) {
     findings.push({id: 'image.age', severity: 'info', message: 'image creation date unknown', hint: rebuild})
   } else if (age > opts.maxImageAgeDays) {
-    findings.push({id: 'image.age', severity: 'medium', message: `image is ${age} days old (built ${image.created!.slice(0, 10)}; limit ${opts.maxImageAgeDays} days): it misses recent patches`, hint: rebuild})
+    findings.push({
+      id: 'image.age',
+      severity: 'medium',
+      message: `image is ${age} days old (built ${image.created!.slice(0, 10)}; limit ${opts.maxImageAgeDays} days): it misses recent patches`,
+      hint: rebuild,
+    })
   }
   if (isRootUserSpec(image.user)) {
     const overridden = !isRootUserSpec(doc.Config?.User)
@@ -518,7 +716,13 @@ export function auditInspect(doc: InspectDoc, facts: AuditFacts = {}): Finding[]
   const findings = CONTAINER_CHECKS.flatMap((check) => check(doc))
   findings.push(...runtimeChecks(doc, facts.runtime ?? {}))
   if (facts.pid1) findings.push(...checkPid1(facts.pid1))
-  if (facts.image) findings.push(...checkImage(facts.image, doc, {now: facts.now ?? new Date(), maxImageAgeDays: facts.maxImageAgeDays ?? DEFAULT_MAX_IMAGE_AGE_DAYS}))
+  if (facts.image)
+    findings.push(
+      ...checkImage(facts.image, doc, {
+        now: facts.now ?? new Date(),
+        maxImageAgeDays: facts.maxImageAgeDays ?? DEFAULT_MAX_IMAGE_AGE_DAYS,
+      }),
+    )
   return sortFindings(findings.map(annotate))
 }
 
@@ -531,7 +735,10 @@ export function annotate(f: Finding): Finding {
 }
 
 export function sortFindings(findings: readonly Finding[]): Finding[] {
-  return findings.map((f, i) => ({f, i})).sort((a, b) => RANK[b.f.severity] - RANK[a.f.severity] || a.i - b.i).map(({f}) => f)
+  return findings
+    .map((f, i) => ({f, i}))
+    .sort((a, b) => RANK[b.f.severity] - RANK[a.f.severity] || a.i - b.i)
+    .map(({f}) => f)
 }
 
 export type SeverityCounts = Record<AuditSeverity, number>

@@ -20,10 +20,26 @@ interface Target {
 
 function targets(r: AuditResult): Target[] {
   const out: Target[] = []
-  if (r.engine) out.push({kind: 'engine', name: `engine ${r.engine.endpoint}`, id: r.engine.endpoint, findings: r.engine.findings, passed: r.engine.passed, notApplicable: r.engine.notApplicable})
+  if (r.engine)
+    out.push({
+      kind: 'engine',
+      name: `engine ${r.engine.endpoint}`,
+      id: r.engine.endpoint,
+      findings: r.engine.findings,
+      passed: r.engine.passed,
+      notApplicable: r.engine.notApplicable,
+    })
   for (const c of r.containers) {
     const flags = [c.stopped ? 'stopped' : '', c.quarantined ? 'quarantined' : ''].filter(Boolean)
-    out.push({kind: 'container', name: c.name, id: c.id, findings: c.findings, passed: c.passed, notApplicable: [], ...(flags.length ? {note: flags.join(', ')} : {})})
+    out.push({
+      kind: 'container',
+      name: c.name,
+      id: c.id,
+      findings: c.findings,
+      passed: c.passed,
+      notApplicable: [],
+      ...(flags.length ? {note: flags.join(', ')} : {}),
+    })
   }
   return out
 }
@@ -38,9 +54,21 @@ function titleOf(id: string, cis: string | undefined): string {
   return rec?.title ?? IR_CHECKS[id] ?? id
 }
 
-const SARIF_LEVEL: Record<AuditSeverity, 'error' | 'warning' | 'note'> = {critical: 'error', high: 'error', medium: 'warning', low: 'note', info: 'note'}
+const SARIF_LEVEL: Record<AuditSeverity, 'error' | 'warning' | 'note'> = {
+  critical: 'error',
+  high: 'error',
+  medium: 'warning',
+  low: 'note',
+  info: 'note',
+}
 /** GitHub code scanning reads this number (0.0 to 10.0) as the severity. */
-const SECURITY_SEVERITY: Record<AuditSeverity, string> = {critical: '9.5', high: '8.0', medium: '5.5', low: '3.0', info: '0.0'}
+const SECURITY_SEVERITY: Record<AuditSeverity, string> = {
+  critical: '9.5',
+  high: '8.0',
+  medium: '5.5',
+  low: '3.0',
+  info: '0.0',
+}
 
 export function toSarif(r: AuditResult): Record<string, unknown> {
   const rules: Array<Record<string, unknown>> = []
@@ -55,8 +83,17 @@ export function toSarif(r: AuditResult): Record<string, unknown> {
       id: f.id,
       name: f.id.replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : '')),
       shortDescription: {text: cis ? `CIS ${cis}: ${title}` : title},
-      fullDescription: {text: cis ? `${BENCHMARK_LABEL} recommendation ${cis} (Level ${rec?.level ?? f.level ?? 1}${rec?.automated === false ? ', manual' : ''}): ${title}` : `ir check ${f.id}: ${title}`},
-      help: {text: f.kind === 'manual' && rec?.look ? `Look at: ${rec.look}` : `compose: ${f.hint.compose}\ndocker run: ${f.hint.run}`},
+      fullDescription: {
+        text: cis
+          ? `${BENCHMARK_LABEL} recommendation ${cis} (Level ${rec?.level ?? f.level ?? 1}${rec?.automated === false ? ', manual' : ''}): ${title}`
+          : `ir check ${f.id}: ${title}`,
+      },
+      help: {
+        text:
+          f.kind === 'manual' && rec?.look
+            ? `Look at: ${rec.look}`
+            : `compose: ${f.hint.compose}\ndocker run: ${f.hint.run}`,
+      },
       defaultConfiguration: {level: SARIF_LEVEL[rec?.severity ?? f.severity]},
       properties: {
         tags: ['security', 'docker', ...(cis ? [`CIS-${cis}`, `CIS-Level-${rec?.level ?? 1}`] : ['ir'])],
@@ -79,9 +116,20 @@ export function toSarif(r: AuditResult): Record<string, unknown> {
         level: kind === 'fail' ? SARIF_LEVEL[f.severity] : 'none',
         message: {text: `${t.name}: ${f.message}`},
         // Code-scanning dashboards want a repository-relative path: a stable pseudo path per target.
-        locations: [{physicalLocation: {artifactLocation: {uri: artifactUri(t)}, region: {startLine: 1}}, logicalLocations: [{name: t.name, fullyQualifiedName: `${t.kind}/${t.name}`, kind: 'resource'}]}],
+        locations: [
+          {
+            physicalLocation: {artifactLocation: {uri: artifactUri(t)}, region: {startLine: 1}},
+            logicalLocations: [{name: t.name, fullyQualifiedName: `${t.kind}/${t.name}`, kind: 'resource'}],
+          },
+        ],
         partialFingerprints: {irTarget: `${t.kind}/${t.id}/${f.id}`},
-        properties: {target: t.name, targetId: t.id, severity: f.severity, ...(f.cis ? {cis: f.cis, benchmark: f.benchmark ?? BENCHMARK_LABEL, level: f.level ?? 1} : {}), ...(t.note ? {state: t.note} : {})},
+        properties: {
+          target: t.name,
+          targetId: t.id,
+          severity: f.severity,
+          ...(f.cis ? {cis: f.cis, benchmark: f.benchmark ?? BENCHMARK_LABEL, level: f.level ?? 1} : {}),
+          ...(t.note ? {state: t.note} : {}),
+        },
       })
     }
   }
@@ -90,7 +138,15 @@ export function toSarif(r: AuditResult): Record<string, unknown> {
     version: '2.1.0',
     runs: [
       {
-        tool: {driver: {name: TOOL.name, version: TOOL.version, semanticVersion: TOOL.version, informationUri: 'https://www.cisecurity.org/benchmark/docker', rules}},
+        tool: {
+          driver: {
+            name: TOOL.name,
+            version: TOOL.version,
+            semanticVersion: TOOL.version,
+            informationUri: 'https://www.cisecurity.org/benchmark/docker',
+            rules,
+          },
+        },
         automationDetails: {id: `ir-audit/${r.auditedAt}`},
         invocations: [{executionSuccessful: r.ok, endTimeUtc: r.auditedAt}],
         results,
@@ -102,14 +158,16 @@ export function toSarif(r: AuditResult): Record<string, unknown> {
 
 /** Characters XML 1.0 cannot carry are dropped; markup characters escaped. */
 export function xmlEscape(s: string): string {
-  return s
-    // eslint-disable-next-line no-control-regex
-    .replace(/[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;')
+  return (
+    s
+      // eslint-disable-next-line no-control-regex
+      .replace(/[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '')
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/"/g, '&quot;')
+      .replace(/'/g, '&apos;')
+  )
 }
 
 /**
@@ -129,18 +187,29 @@ export function toJunit(r: AuditResult): string {
       const label = `${f.cis ? `CIS ${f.cis} ` : ''}${f.id}: ${titleOf(f.id, f.cis)}`
       if (f.kind === 'manual' || f.kind === 'needs-local-access') {
         tSkip++
-        cases.push(`    <testcase classname="${xmlEscape(classname)}" name="${xmlEscape(label)}" time="0"><skipped>${xmlEscape(`${f.kind}: ${f.message}`)}</skipped></testcase>`)
+        cases.push(
+          `    <testcase classname="${xmlEscape(classname)}" name="${xmlEscape(label)}" time="0"><skipped>${xmlEscape(`${f.kind}: ${f.message}`)}</skipped></testcase>`,
+        )
       } else if (f.severity === 'info') {
-        cases.push(`    <testcase classname="${xmlEscape(classname)}" name="${xmlEscape(label)}" time="0"><system-out>${xmlEscape(`info: ${f.message}`)}</system-out></testcase>`)
+        cases.push(
+          `    <testcase classname="${xmlEscape(classname)}" name="${xmlEscape(label)}" time="0"><system-out>${xmlEscape(`info: ${f.message}`)}</system-out></testcase>`,
+        )
       } else {
         tFail++
-        cases.push(`    <testcase classname="${xmlEscape(classname)}" name="${xmlEscape(label)}" time="0"><failure type="${f.severity}" message="${xmlEscape(f.message)}">${xmlEscape(`severity: ${f.severity}${f.cis ? `\n${f.benchmark ?? BENCHMARK_LABEL} ${f.cis} (Level ${f.level ?? 1})` : ''}\nfix (compose): ${f.hint.compose}\nfix (docker run): ${f.hint.run}`)}</failure></testcase>`)
+        cases.push(
+          `    <testcase classname="${xmlEscape(classname)}" name="${xmlEscape(label)}" time="0"><failure type="${f.severity}" message="${xmlEscape(f.message)}">${xmlEscape(`severity: ${f.severity}${f.cis ? `\n${f.benchmark ?? BENCHMARK_LABEL} ${f.cis} (Level ${f.level ?? 1})` : ''}\nfix (compose): ${f.hint.compose}\nfix (docker run): ${f.hint.run}`)}</failure></testcase>`,
+        )
       }
     }
-    for (const cis of t.passed) cases.push(`    <testcase classname="${xmlEscape(classname)}" name="${xmlEscape(`CIS ${cis}: ${titleOf('', cis)}`)}" time="0"/>`)
+    for (const cis of t.passed)
+      cases.push(
+        `    <testcase classname="${xmlEscape(classname)}" name="${xmlEscape(`CIS ${cis}: ${titleOf('', cis)}`)}" time="0"/>`,
+      )
     for (const cis of t.notApplicable) {
       tSkip++
-      cases.push(`    <testcase classname="${xmlEscape(classname)}" name="${xmlEscape(`CIS ${cis}: ${titleOf('', cis)}`)}" time="0"><skipped>not applicable</skipped></testcase>`)
+      cases.push(
+        `    <testcase classname="${xmlEscape(classname)}" name="${xmlEscape(`CIS ${cis}: ${titleOf('', cis)}`)}" time="0"><skipped>not applicable</skipped></testcase>`,
+      )
     }
     tests += cases.length
     failures += tFail
@@ -153,5 +222,11 @@ export function toJunit(r: AuditResult): string {
       ].join('\n'),
     )
   }
-  return ['<?xml version="1.0" encoding="UTF-8"?>', `<testsuites name="ir audit (${xmlEscape(BENCHMARK_LABEL)})" tests="${tests}" failures="${failures}" errors="0" time="0">`, ...suites, '</testsuites>', ''].join('\n')
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="ir audit (${xmlEscape(BENCHMARK_LABEL)})" tests="${tests}" failures="${failures}" errors="0" time="0">`,
+    ...suites,
+    '</testsuites>',
+    '',
+  ].join('\n')
 }

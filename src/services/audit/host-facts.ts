@@ -99,7 +99,8 @@ export function listensOnAll(procNetTcp: string, port: number): boolean {
 /** A rootless dockerd reads $XDG_CONFIG_HOME/docker/daemon.json (default ~/.config): from its environment, only those two names. */
 async function rootlessConfig(procDir: string): Promise<string> {
   const environ = (await readFile(join(procDir, 'environ'), 'utf8').catch(() => '')).split('\0')
-  const value = (name: string): string | undefined => environ.find((e) => e.startsWith(`${name}=`))?.slice(name.length + 1)
+  const value = (name: string): string | undefined =>
+    environ.find((e) => e.startsWith(`${name}=`))?.slice(name.length + 1)
   const base = value('XDG_CONFIG_HOME') ?? (value('HOME') ? join(value('HOME')!, '.config') : undefined)
   return base ? join(base, 'docker', 'daemon.json') : DEFAULT_CONFIG
 }
@@ -109,7 +110,8 @@ async function rootlessConfig(procDir: string): Promise<string> {
  * this machine's /proc, not root).
  */
 export async function readHostFacts(opts: HostFactsOptions): Promise<{local?: LocalFacts; note?: string}> {
-  if (!opts.endpoint.startsWith('unix://')) return {note: `the engine is reached at ${opts.endpoint}, not through a local socket`}
+  if (!opts.endpoint.startsWith('unix://'))
+    return {note: `the engine is reached at ${opts.endpoint}, not through a local socket`}
   const procRoot = opts.procRoot ?? '/proc'
   const root = opts.root ?? ''
   const socket = opts.endpoint.slice('unix://'.length)
@@ -118,9 +120,13 @@ export async function readHostFacts(opts: HostFactsOptions): Promise<{local?: Lo
   for (const pid of pids) {
     const comm = await readFile(join(procRoot, pid, 'comm'), 'utf8').catch(() => '')
     if (comm.trim() !== 'dockerd') continue
-    const args = (await readFile(join(procRoot, pid, 'cmdline'), 'utf8').catch(() => '')).split('\0').filter((a) => a !== '')
+    const args = (await readFile(join(procRoot, pid, 'cmdline'), 'utf8').catch(() => ''))
+      .split('\0')
+      .filter((a) => a !== '')
     if (args.length === 0) continue
-    const configFile = flagValues(args, ['--config-file'])[0] ?? (opts.rootless ? await rootlessConfig(join(procRoot, pid)) : DEFAULT_CONFIG)
+    const configFile =
+      flagValues(args, ['--config-file'])[0] ??
+      (opts.rootless ? await rootlessConfig(join(procRoot, pid)) : DEFAULT_CONFIG)
     let config: {exists: boolean; value: Record<string, unknown>}
     try {
       config = await readJson(root + configFile)
@@ -129,15 +135,22 @@ export async function readHostFacts(opts: HostFactsOptions): Promise<{local?: Lo
     }
     const fromConfig = Array.isArray(config.value.hosts) ? (config.value.hosts as unknown[]).map(String) : []
     const hosts = [...flagValues(args, ['-H', '--host']), ...fromConfig]
-    const sockets = (hosts.length === 0 ? [`unix://${DEFAULT_SOCKET}`] : hosts).flatMap((h) => (h.startsWith('unix://') ? [h.slice(7)] : h.startsWith('fd://') ? ['/run/docker.sock', DEFAULT_SOCKET] : []))
+    const sockets = (hosts.length === 0 ? [`unix://${DEFAULT_SOCKET}`] : hosts).flatMap((h) =>
+      h.startsWith('unix://') ? [h.slice(7)] : h.startsWith('fd://') ? ['/run/docker.sock', DEFAULT_SOCKET] : [],
+    )
     const reals = await Promise.all(sockets.map(real))
     if (!reals.includes(socketReal)) continue
-    const dataRoot = flagValues(args, ['--data-root', '-g', '--graph'])[0] ?? (typeof config.value['data-root'] === 'string' ? (config.value['data-root'] as string) : '/var/lib/docker')
+    const dataRoot =
+      flagValues(args, ['--data-root', '-g', '--graph'])[0] ??
+      (typeof config.value['data-root'] === 'string' ? (config.value['data-root'] as string) : '/var/lib/docker')
     if (opts.dockerRootDir && (await real(dataRoot)) !== (await real(opts.dockerRootDir))) continue
 
-    const tls = (key: string): string | undefined => flagValues(args, [`--${key}`])[0] ?? (typeof config.value[key] === 'string' ? (config.value[key] as string) : undefined)
+    const tls = (key: string): string | undefined =>
+      flagValues(args, [`--${key}`])[0] ??
+      (typeof config.value[key] === 'string' ? (config.value[key] as string) : undefined)
     const maybe = async (p: string | undefined): Promise<FileFacts | null> => (p ? statFile(root + p) : null)
-    const units = (name: string): string[] => ['/etc/systemd/system', '/lib/systemd/system', '/usr/lib/systemd/system'].map((d) => `${root}${d}/${name}`)
+    const units = (name: string): string[] =>
+      ['/etc/systemd/system', '/lib/systemd/system', '/usr/lib/systemd/system'].map((d) => `${root}${d}/${name}`)
     const certs = await filesUnder(`${root}/etc/docker/certs.d`)
     const files: LocalFacts['files'] = {
       'docker.service': await firstExisting(units('docker.service')),
@@ -151,12 +164,17 @@ export async function readHostFacts(opts: HostFactsOptions): Promise<{local?: Lo
       'daemon.json': config.exists ? await statFile(root + configFile) : null,
       'etc-default-docker': await statFile(`${root}/etc/default/docker`),
       'etc-sysconfig-docker': await statFile(`${root}/etc/sysconfig/docker`),
-      'containerd-sock': await firstExisting([`${root}/run/containerd/containerd.sock`, ...flagValues(args, ['--containerd']).map((p) => root + p)]),
+      'containerd-sock': await firstExisting([
+        `${root}/run/containerd/containerd.sock`,
+        ...flagValues(args, ['--containerd']).map((p) => root + p),
+      ]),
     } satisfies Partial<Record<FileRole, FileFacts | FileFacts[] | null>>
     const group = await readFile(`${root}/etc/group`, 'utf8').catch(() => '')
     const dockerLine = group.split('\n').find((l) => l.startsWith('docker:'))
     const dockerGid = dockerLine ? Number(dockerLine.split(':')[2]) : undefined
-    const tcp = (await readFile(join(procRoot, 'net', 'tcp'), 'utf8').catch(() => '')) + (await readFile(join(procRoot, 'net', 'tcp6'), 'utf8').catch(() => ''))
+    const tcp =
+      (await readFile(join(procRoot, 'net', 'tcp'), 'utf8').catch(() => '')) +
+      (await readFile(join(procRoot, 'net', 'tcp6'), 'utf8').catch(() => ''))
     return {
       local: {
         pid: Number(pid),
@@ -170,5 +188,7 @@ export async function readHostFacts(opts: HostFactsOptions): Promise<{local?: Lo
       },
     }
   }
-  return {note: `no dockerd serving ${socket} is visible in ${procRoot} (ir is not on the engine's host, or not allowed to read /proc)`}
+  return {
+    note: `no dockerd serving ${socket} is visible in ${procRoot} (ir is not on the engine's host, or not allowed to read /proc)`,
+  }
 }

@@ -52,7 +52,10 @@ export function cgroupNamesContainer(cgroup: string, containerId: string): boole
  * PID 1's uid from `docker top` output: the row whose PID is the container's host pid (the
  * first row otherwise), numeric from a UID column, or a name from a USER/UID column (ps -ef).
  */
-export function pid1FromTop(top: {titles: string[]; processes: string[][]}, hostPid: number): {uid?: number; user?: string} | undefined {
+export function pid1FromTop(
+  top: {titles: string[]; processes: string[][]},
+  hostPid: number,
+): {uid?: number; user?: string} | undefined {
   const col = (name: string): number => top.titles.findIndex((t) => t.trim().toUpperCase() === name)
   const pidCol = col('PID')
   const row = (pidCol >= 0 ? top.processes.find((p) => p[pidCol] === String(hostPid)) : undefined) ?? top.processes[0]
@@ -74,7 +77,11 @@ export interface Pid1Options {
 
 const TOP_ARGS = '-o pid,uid,user'
 
-export async function observePid1(engine: Engine, d: ContainerDetails, opts: Pid1Options = {}): Promise<Pid1Observation> {
+export async function observePid1(
+  engine: Engine,
+  d: ContainerDetails,
+  opts: Pid1Options = {},
+): Promise<Pid1Observation> {
   if ((d.state !== 'running' && d.state !== 'paused' && d.state !== 'restarting') || !(d.pid > 0)) {
     return {method: 'none', note: `the container is ${d.state}: no PID 1 to read`}
   }
@@ -123,6 +130,8 @@ async function readFromProc(d: ContainerDetails, procRoot: string): Promise<Pid1
     ...(inside === undefined ? {} : {uid: inside}),
     hostUid: uid.effective,
     source,
-    ...(inside === undefined ? {note: `host uid ${uid.effective} is not mapped into the container's user namespace`} : {}),
+    ...(inside === undefined
+      ? {note: `host uid ${uid.effective} is not mapped into the container's user namespace`}
+      : {}),
   }
 }

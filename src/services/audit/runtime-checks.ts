@@ -27,18 +27,41 @@ export function checkPrivilegedPorts(doc: InspectDoc): Finding[] {
   for (const [port, bindings] of Object.entries(source)) {
     for (const b of bindings ?? []) {
       const hostPort = Number(b.HostPort)
-      if (Number.isInteger(hostPort) && hostPort > 0 && hostPort < 1024) low.add(`${port} -> ${b.HostIp || '0.0.0.0'}:${hostPort}`)
+      if (Number.isInteger(hostPort) && hostPort > 0 && hostPort < 1024)
+        low.add(`${port} -> ${b.HostIp || '0.0.0.0'}:${hostPort}`)
     }
   }
   if (low.size === 0) return []
-  return [{id: 'ports.privileged', severity: 'medium', message: `maps privileged host ports (below 1024): ${[...low].join(', ')}`, hint: {compose: 'ports: ["127.0.0.1:8443:443"]  (a host port of 1024 or above; a proxy in front)', run: '-p 127.0.0.1:8443:443'}}]
+  return [
+    {
+      id: 'ports.privileged',
+      severity: 'medium',
+      message: `maps privileged host ports (below 1024): ${[...low].join(', ')}`,
+      hint: {
+        compose: 'ports: ["127.0.0.1:8443:443"]  (a host port of 1024 or above; a proxy in front)',
+        run: '-p 127.0.0.1:8443:443',
+      },
+    },
+  ]
 }
 
 export function checkDevices(doc: InspectDoc): Finding[] {
   const devices = doc.HostConfig?.Devices ?? []
   if (devices.length === 0) return []
-  const list = devices.map((d) => `${d.PathOnHost ?? '?'}:${d.PathInContainer ?? '?'}${d.CgroupPermissions ? `:${d.CgroupPermissions}` : ''}`)
-  return [{id: 'devices', severity: 'high', message: `host devices exposed: ${list.join(', ')}`, hint: {compose: 'remove `devices:` (or narrow the permissions to r)', run: 'drop --device; if needed, --device <host>:<container>:r'}}]
+  const list = devices.map(
+    (d) => `${d.PathOnHost ?? '?'}:${d.PathInContainer ?? '?'}${d.CgroupPermissions ? `:${d.CgroupPermissions}` : ''}`,
+  )
+  return [
+    {
+      id: 'devices',
+      severity: 'high',
+      message: `host devices exposed: ${list.join(', ')}`,
+      hint: {
+        compose: 'remove `devices:` (or narrow the permissions to r)',
+        run: 'drop --device; if needed, --device <host>:<container>:r',
+      },
+    },
+  ]
 }
 
 export function checkMountPropagation(doc: InspectDoc): Finding[] {
@@ -49,7 +72,10 @@ export function checkMountPropagation(doc: InspectDoc): Finding[] {
       id: 'mount.propagation',
       severity: 'medium',
       message: `mounts with ${shared.map((m) => `${m.Propagation} propagation: ${m.Source ?? '?'} at ${m.Destination ?? '?'}`).join(', ')}: mounts made inside reach the host`,
-      hint: {compose: 'drop `bind: {propagation: shared}` (private is the default)', run: 'drop :shared / bind-propagation=shared from -v / --mount'},
+      hint: {
+        compose: 'drop `bind: {propagation: shared}` (private is the default)',
+        run: 'drop :shared / bind-propagation=shared from -v / --mount',
+      },
     },
   ]
 }
@@ -61,8 +87,14 @@ export function checkHealthcheck(doc: InspectDoc): Finding[] {
     {
       id: 'health.none',
       severity: 'low',
-      message: test[0] === 'NONE' ? 'health check disabled (--no-healthcheck)' : 'no health check: a hung or hijacked service is not noticed',
-      hint: {compose: 'healthcheck: {test: ["CMD", "wget", "-qO-", "http://127.0.0.1/health"], interval: 30s}', run: '--health-cmd "wget -qO- http://127.0.0.1/health" --health-interval 30s'},
+      message:
+        test[0] === 'NONE'
+          ? 'health check disabled (--no-healthcheck)'
+          : 'no health check: a hung or hijacked service is not noticed',
+      hint: {
+        compose: 'healthcheck: {test: ["CMD", "wget", "-qO-", "http://127.0.0.1/health"], interval: 30s}',
+        run: '--health-cmd "wget -qO- http://127.0.0.1/health" --health-interval 30s',
+      },
     },
   ]
 }
@@ -84,13 +116,30 @@ export function checkDefaultBridge(doc: InspectDoc): Finding[] {
   const mode = doc.HostConfig?.NetworkMode ?? ''
   const networks = Object.keys(doc.NetworkSettings?.Networks ?? {})
   if (mode !== 'default' && mode !== 'bridge' && !networks.includes('bridge')) return []
-  return [{id: 'network.default-bridge', severity: 'low', message: "uses the default bridge (docker0): no isolation from the other containers on it", hint: {compose: 'networks: [app]  (a user-defined network; compose makes one per project)', run: '--network <user-defined network>'}}]
+  return [
+    {
+      id: 'network.default-bridge',
+      severity: 'low',
+      message: 'uses the default bridge (docker0): no isolation from the other containers on it',
+      hint: {
+        compose: 'networks: [app]  (a user-defined network; compose makes one per project)',
+        run: '--network <user-defined network>',
+      },
+    },
+  ]
 }
 
 export function checkCgroupParent(doc: InspectDoc): Finding[] {
   const parent = doc.HostConfig?.CgroupParent ?? ''
   if (parent === '') return []
-  return [{id: 'cgroup.parent', severity: 'low', message: `runs under the cgroup parent ${parent}, not the engine's default: confirm its limits`, hint: {compose: 'remove cgroup_parent unless it is needed', run: 'drop --cgroup-parent'}}]
+  return [
+    {
+      id: 'cgroup.parent',
+      severity: 'low',
+      message: `runs under the cgroup parent ${parent}, not the engine's default: confirm its limits`,
+      hint: {compose: 'remove cgroup_parent unless it is needed', run: 'drop --cgroup-parent'},
+    },
+  ]
 }
 
 /** 5.15: no restart policy is fine; `always`/`unless-stopped` or on-failure other than 1..5 is not. */
@@ -99,8 +148,24 @@ export function checkRestartCis(doc: InspectDoc): Finding[] {
   const name = p.Name ?? ''
   const max = p.MaximumRetryCount ?? 0
   const hint = {compose: 'restart: on-failure:5', run: '--restart on-failure:5'}
-  if (name === 'always' || name === 'unless-stopped') return [{id: 'restart.policy', severity: 'low', message: `restart policy "${name}", not on-failure with at most 5 retries`, hint}]
-  if (name === 'on-failure' && (max <= 0 || max > 5)) return [{id: 'restart.policy', severity: 'low', message: `restart policy on-failure with ${max <= 0 ? 'no maximum' : `${max} retries`} (CIS: at most 5)`, hint}]
+  if (name === 'always' || name === 'unless-stopped')
+    return [
+      {
+        id: 'restart.policy',
+        severity: 'low',
+        message: `restart policy "${name}", not on-failure with at most 5 retries`,
+        hint,
+      },
+    ]
+  if (name === 'on-failure' && (max <= 0 || max > 5))
+    return [
+      {
+        id: 'restart.policy',
+        severity: 'low',
+        message: `restart policy on-failure with ${max <= 0 ? 'no maximum' : `${max} retries`} (CIS: at most 5)`,
+        hint,
+      },
+    ]
   return []
 }
 
@@ -111,11 +176,21 @@ export function checkMacProfiles(doc: InspectDoc, facts: RuntimeFacts): Finding[
   const opts = parseSecurityOpt(doc.HostConfig?.SecurityOpt)
   const hasAppArmor = engine.some((o) => /name=apparmor/.test(o))
   if (hasAppArmor && (doc.AppArmorProfile ?? '') === '' && !opts.has('apparmor')) {
-    findings.push({id: 'apparmor.none', severity: 'high', message: 'no AppArmor profile applied although the engine supports AppArmor', hint: {compose: 'security_opt: ["apparmor=docker-default"]', run: '--security-opt apparmor=docker-default'}})
+    findings.push({
+      id: 'apparmor.none',
+      severity: 'high',
+      message: 'no AppArmor profile applied although the engine supports AppArmor',
+      hint: {compose: 'security_opt: ["apparmor=docker-default"]', run: '--security-opt apparmor=docker-default'},
+    })
   }
   const hasSelinux = engine.some((o) => /name=selinux/.test(o))
   if (hasSelinux && !opts.has('label')) {
-    findings.push({id: 'selinux.none', severity: 'medium', message: 'no SELinux label option set although the engine runs with SELinux', hint: {compose: 'security_opt: ["label=type:svirt_apache_t"]', run: '--security-opt label=type:<type>'}})
+    findings.push({
+      id: 'selinux.none',
+      severity: 'medium',
+      message: 'no SELinux label option set although the engine runs with SELinux',
+      hint: {compose: 'security_opt: ["label=type:svirt_apache_t"]', run: '--security-opt label=type:<type>'},
+    })
   }
   return findings
 }
@@ -123,16 +198,38 @@ export function checkMacProfiles(doc: InspectDoc, facts: RuntimeFacts): Finding[
 export function checkSshd(facts: RuntimeFacts): Finding[] {
   const sshd = (facts.processes ?? []).filter((c) => /(^|\/)sshd(\s|:|$)/.test(c))
   if (sshd.length === 0) return []
-  return [{id: 'process.sshd', severity: 'medium', message: `runs an SSH daemon: ${sshd[0]}`, hint: {compose: 'remove sshd from the image; use docker exec (or ir collect) to look inside', run: 'remove sshd from the image'}}]
+  return [
+    {
+      id: 'process.sshd',
+      severity: 'medium',
+      message: `runs an SSH daemon: ${sshd[0]}`,
+      hint: {
+        compose: 'remove sshd from the image; use docker exec (or ir collect) to look inside',
+        run: 'remove sshd from the image',
+      },
+    },
+  ]
 }
 
 export function checkExecs(facts: RuntimeFacts): Finding[] {
   const execs = facts.execs ?? []
   const findings: Finding[] = []
   const priv = execs.filter((e) => e.privileged)
-  if (priv.length > 0) findings.push({id: 'exec.privileged', severity: 'high', message: `docker exec --privileged was used: ${priv.map((e) => e.id.slice(0, 12)).join(', ')}`, hint: {compose: 'never exec --privileged into a container', run: 'drop --privileged from docker exec'}})
+  if (priv.length > 0)
+    findings.push({
+      id: 'exec.privileged',
+      severity: 'high',
+      message: `docker exec --privileged was used: ${priv.map((e) => e.id.slice(0, 12)).join(', ')}`,
+      hint: {compose: 'never exec --privileged into a container', run: 'drop --privileged from docker exec'},
+    })
   const root = execs.filter((e) => !e.privileged && (e.user === '' || e.user === 'root' || /^0(:|$)/.test(e.user)))
-  if (root.length > 0) findings.push({id: 'exec.root', severity: 'low', message: `docker exec ran as root: ${root.map((e) => e.id.slice(0, 12)).join(', ')}`, hint: {compose: 'exec as the service user: docker exec -u 1000 ...', run: 'docker exec -u 1000 ...'}})
+  if (root.length > 0)
+    findings.push({
+      id: 'exec.root',
+      severity: 'low',
+      message: `docker exec ran as root: ${root.map((e) => e.id.slice(0, 12)).join(', ')}`,
+      hint: {compose: 'exec as the service user: docker exec -u 1000 ...', run: 'docker exec -u 1000 ...'},
+    })
   return findings
 }
 

@@ -93,22 +93,54 @@ export async function collectOnHosts(opts: HostsCollectOptions): Promise<Collect
   const notDone = (s: string): boolean => s === 'failed'
   const perHost = await forEachHost(selection.perHost, opts.maxHosts ?? DEFAULT_MAX_HOSTS, async (h) => {
     if (h.error) {
-      await opts.kase.record({action: 'collect', target: h.host.name, outcome: 'failure', msg: `Could not list containers on ${h.host.name}: ${h.error.message}`, details: {host: h.host.name, engineId: h.host.engineId, error: h.error}})
+      await opts.kase.record({
+        action: 'collect',
+        target: h.host.name,
+        outcome: 'failure',
+        msg: `Could not list containers on ${h.host.name}: ${h.error.message}`,
+        details: {host: h.host.name, engineId: h.host.engineId, error: h.error},
+      })
       return {containers: [] as ContainerCollection[], outcome: hostOutcome(h.host, [], notDone, h.error)}
     }
-    const containers = await collectTargets({...opts, engine: h.host.engine, host: hostRef(h.host, opts.hosts.multi)}, h.targets, until)
-    return {containers, outcome: hostOutcome(h.host, containers.map((c) => ({id: c.id ?? c.ref, ...(c.name ? {name: c.name} : {}), status: c.status})), notDone)}
+    const containers = await collectTargets(
+      {...opts, engine: h.host.engine, host: hostRef(h.host, opts.hosts.multi)},
+      h.targets,
+      until,
+    )
+    return {
+      containers,
+      outcome: hostOutcome(
+        h.host,
+        containers.map((c) => ({id: c.id ?? c.ref, ...(c.name ? {name: c.name} : {}), status: c.status})),
+        notDone,
+      ),
+    }
   })
   const outcomes = [...perHost.map((p) => p.outcome), ...opts.hosts.unreachable.map((u) => unreachableOutcome(u))]
   for (const u of opts.hosts.unreachable) {
     opts.progress?.(`✗ ${u.name}: unreachable: ${u.error.message}`)
-    await opts.kase.record({action: 'collect', target: u.name, outcome: 'failure', msg: `Host ${u.name} unreachable; nothing was collected there: ${u.error.message}`, details: {host: u.name, endpoint: u.endpoint, error: u.error}})
+    await opts.kase.record({
+      action: 'collect',
+      target: u.name,
+      outcome: 'failure',
+      msg: `Host ${u.name} unreachable; nothing was collected there: ${u.error.message}`,
+      details: {host: u.name, endpoint: u.endpoint, error: u.error},
+    })
   }
   const containers = [...perHost.flatMap((p) => p.containers), ...(await collectRefFailures(opts, selection.failed))]
-  return {caseId: opts.kase.id, containers, hosts: outcomes, ok: containers.every((c) => c.status === 'collected') && outcomes.every((o) => o.status === 'done')}
+  return {
+    caseId: opts.kase.id,
+    containers,
+    hosts: outcomes,
+    ok: containers.every((c) => c.status === 'collected') && outcomes.every((o) => o.status === 'done'),
+  }
 }
 
-async function collectTargets(opts: Omit<CollectOptions, 'targets'>, targets: readonly Target[], until: number): Promise<ContainerCollection[]> {
+async function collectTargets(
+  opts: Omit<CollectOptions, 'targets'>,
+  targets: readonly Target[],
+  until: number,
+): Promise<ContainerCollection[]> {
   const where = opts.host ? {host: opts.host.name, engineId: opts.host.engineId} : {}
   return mapBounded(targets, opts.concurrency ?? 2, async (t): Promise<ContainerCollection> => {
     try {
@@ -118,18 +150,43 @@ async function collectTargets(opts: Omit<CollectOptions, 'targets'>, targets: re
     } catch (error) {
       const info = toErrorInfo(error)
       opts.progress?.(`✗ ${t.ref}: ${info.message}`)
-      await opts.kase.record({action: 'collect', target: t.name, outcome: 'failure', msg: `Collection from ${t.name} failed: ${info.message}`, details: {containerId: t.id, ...where, error: info}})
-      return {ref: t.ref, ...where, id: t.id, name: t.name, status: 'failed', entries: [], logs: 'unavailable', notes: [], error: info}
+      await opts.kase.record({
+        action: 'collect',
+        target: t.name,
+        outcome: 'failure',
+        msg: `Collection from ${t.name} failed: ${info.message}`,
+        details: {containerId: t.id, ...where, error: info},
+      })
+      return {
+        ref: t.ref,
+        ...where,
+        id: t.id,
+        name: t.name,
+        status: 'failed',
+        entries: [],
+        logs: 'unavailable',
+        notes: [],
+        error: info,
+      }
     }
   })
 }
 
-async function collectRefFailures(opts: {kase: Case; progress?: (line: string) => void}, failed: readonly ResolveFailure[]): Promise<ContainerCollection[]> {
+async function collectRefFailures(
+  opts: {kase: Case; progress?: (line: string) => void},
+  failed: readonly ResolveFailure[],
+): Promise<ContainerCollection[]> {
   const failures: ContainerCollection[] = []
   for (const f of failed) {
     const info = toErrorInfo(f.error)
     opts.progress?.(`✗ ${f.ref}: ${info.message}`)
-    await opts.kase.record({action: 'collect', target: f.ref, outcome: 'failure', msg: `Collection from ${f.ref} failed: ${info.message}`, details: {error: info}})
+    await opts.kase.record({
+      action: 'collect',
+      target: f.ref,
+      outcome: 'failure',
+      msg: `Collection from ${f.ref} failed: ${info.message}`,
+      details: {error: info},
+    })
     failures.push({ref: f.ref, status: 'failed', entries: [], logs: 'unavailable', notes: [], error: info})
   }
   return failures
@@ -148,14 +205,29 @@ class Hasher extends Transform {
   }
 }
 
-async function collectOne(opts: Omit<CollectOptions, 'targets'>, target: Target, d: ContainerDetails, until: number): Promise<ContainerCollection> {
+async function collectOne(
+  opts: Omit<CollectOptions, 'targets'>,
+  target: Target,
+  d: ContainerDetails,
+  until: number,
+): Promise<ContainerCollection> {
   const {engine, kase, host} = opts
   const targetRef = target.ref
   const {default: archiver} = await import('archiver')
   const stamp = fileStamp()
   const swarm = swarmTaskOf(d.labels, target)
-  const where = {...(host ? {host: host.name, engineId: host.engineId} : {}), ...(swarm ? {service: swarm.service.name, task: swarm.task.id} : {})}
-  const source: ArtifactSource = {containerId: d.id, containerName: d.name, image: d.image, imageId: d.imageId, engine: engine.endpoint, ...where}
+  const where = {
+    ...(host ? {host: host.name, engineId: host.engineId} : {}),
+    ...(swarm ? {service: swarm.service.name, task: swarm.task.id} : {}),
+  }
+  const source: ArtifactSource = {
+    containerId: d.id,
+    containerName: d.name,
+    image: d.image,
+    imageId: d.imageId,
+    engine: engine.endpoint,
+    ...where,
+  }
   const notes: string[] = []
   const entries: CollectedEntry[] = []
   const root = `${safeFileName(d.name)}-${stamp}`
@@ -187,7 +259,13 @@ async function collectOne(opts: Omit<CollectOptions, 'targets'>, target: Target,
   // The staging folder sits beside the archive, and every staged file is a `.partial`: if ir or the
   // engine dies mid-read, the bytes already read stay there as an incomplete transfer, reported by
   // the next command and by verify (never counted as evidence).
-  const staging = join(kase.dir, 'evidence', ...(host?.dir ? [host.dir] : []), safeFileName(d.name), `collect-${stamp}-${process.pid}.staging`)
+  const staging = join(
+    kase.dir,
+    'evidence',
+    ...(host?.dir ? [host.dir] : []),
+    safeFileName(d.name),
+    `collect-${stamp}-${process.pid}.staging`,
+  )
   await mkdir(staging, {recursive: true, mode: 0o700})
   let staged = 0
   /** Append one member and wait until the archive has consumed it, so only one source is open at a time. */
@@ -213,7 +291,8 @@ async function collectOne(opts: Omit<CollectOptions, 'targets'>, target: Target,
     await addStaged(name, file)
   }
   /** Stream into a staging file, hashing on the way. */
-  const stagePath = (name: string): string => join(staging, `${staged++}-${name.replace(/[^A-Za-z0-9._-]+/g, '-')}.partial`)
+  const stagePath = (name: string): string =>
+    join(staging, `${staged++}-${name.replace(/[^A-Za-z0-9._-]+/g, '-')}.partial`)
   const stage = async (content: Readable, name: string): Promise<{path: string; sha256: string; size: number}> => {
     const hasher = new Hasher()
     const path = stagePath(name)
@@ -246,7 +325,10 @@ async function collectOne(opts: Omit<CollectOptions, 'targets'>, target: Target,
     if (UNREADABLE_DRIVERS.has(d.logDriver)) {
       logs = 'unavailable'
       notes.push(`log driver "${d.logDriver}" keeps no logs the engine can read back`)
-      await add('logs/UNAVAILABLE.json', json({logDriver: d.logDriver, reason: 'the engine cannot read back logs from this driver'}))
+      await add(
+        'logs/UNAVAILABLE.json',
+        json({logDriver: d.logDriver, reason: 'the engine cannot read back logs from this driver'}),
+      )
     } else {
       let stdout: Readable | undefined
       try {
@@ -277,25 +359,47 @@ async function collectOne(opts: Omit<CollectOptions, 'targets'>, target: Target,
     await add('inspect.json', json(d.raw))
     if (d.state === 'running' || d.state === 'paused') {
       // Podman refuses `top` on a paused container: that part is recorded as unavailable, with the reason.
-      const top = await engine.containers.top(d.id).catch((error: unknown) => ({unavailable: toErrorInfo(error).message, state: d.state}))
+      const top = await engine.containers
+        .top(d.id)
+        .catch((error: unknown) => ({unavailable: toErrorInfo(error).message, state: d.state}))
       if ('unavailable' in top) notes.push(`process list unavailable (${d.state}): ${top.unavailable}`)
       await add('top.json', json(top))
     }
     await add('diff.json', json(await engine.containers.diff(d.id)))
     if (d.state === 'running') {
-      const stats = await withTimeout(engine.containers.stats(d.id), STATS_TIMEOUT_MS).catch((error: unknown) => ({unavailable: toErrorInfo(error).message}))
+      const stats = await withTimeout(engine.containers.stats(d.id), STATS_TIMEOUT_MS).catch((error: unknown) => ({
+        unavailable: toErrorInfo(error).message,
+      }))
       await add('stats.json', json(stats))
     }
     // Engine events about this container since it was created.
     const created = Math.floor(Date.parse(String((d.raw as {Created?: string}).Created ?? '')) / 1000)
-    const events = await engine.events({since: Number.isFinite(created) ? created : until - 86_400, until, filters: {container: [d.id]}})
+    const events = await engine.events({
+      since: Number.isFinite(created) ? created : until - 86_400,
+      until,
+      filters: {container: [d.id]},
+    })
     const redactedEvents = jsonLinesRedactor()
     // pipeline (not pipe): a dropped engine connection fails the member instead of hanging it.
     const eventsDone = pipeline(events, redactedEvents)
     eventsDone.catch((error: Error) => redactedEvents.destroy(error))
     await add('events.jsonl', redactedEvents)
     await eventsDone
-    await add('collection.json', json({containerId: d.id, name: d.name, ...where, image: d.image, logDriver: d.logDriver, since: opts.since ?? null, until, collectedAt: new Date().toISOString(), collectedBy: kase.actor, notes}))
+    await add(
+      'collection.json',
+      json({
+        containerId: d.id,
+        name: d.name,
+        ...where,
+        image: d.image,
+        logDriver: d.logDriver,
+        since: opts.since ?? null,
+        until,
+        collectedAt: new Date().toISOString(),
+        collectedBy: kase.actor,
+        notes,
+      }),
+    )
     await add('SHA256SUMS', entries.map((e) => `${e.sha256}  ${root}/${e.name}\n`).join(''))
     await archive.finalize()
   } catch (error) {
@@ -310,7 +414,13 @@ async function collectOne(opts: Omit<CollectOptions, 'targets'>, target: Target,
   }
   await rm(staging, {recursive: true, force: true})
   const artifact = await writing
-  const archiveRef = {id: artifact.id, path: artifact.path, type: artifact.type, sha256: artifact.sha256, size: artifact.size}
+  const archiveRef = {
+    id: artifact.id,
+    path: artifact.path,
+    type: artifact.type,
+    sha256: artifact.sha256,
+    size: artifact.size,
+  }
   const status: ContainerCollection['status'] = logs === 'collected' ? 'collected' : 'partial'
   await kase.record({
     action: 'collect',
@@ -320,12 +430,26 @@ async function collectOne(opts: Omit<CollectOptions, 'targets'>, target: Target,
     details: {containerId: d.id, ...where, archive: archiveRef, entries, logDriver: d.logDriver, logs, notes},
   })
   opts.progress?.(`✓ ${d.name}: ${entries.length} file(s) → ${artifact.path}`)
-  return {ref: targetRef, ...where, id: d.id, name: d.name, status, archive: archiveRef, entries, logDriver: d.logDriver, logs, notes}
+  return {
+    ref: targetRef,
+    ...where,
+    id: d.id,
+    name: d.name,
+    status,
+    archive: archiveRef,
+    entries,
+    logDriver: d.logDriver,
+    logs,
+    notes,
+  }
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined
-  return Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${ms / 1000} s`)), ms)))]).finally(() => clearTimeout(timer))
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${ms / 1000} s`)), ms))),
+  ]).finally(() => clearTimeout(timer))
 }
 
 /** Redact each JSON line of a stream (engine events carry labels, which may hold secrets). */

@@ -55,10 +55,20 @@ export function redactImageTar(source: Readable): {output: Readable; done: Promi
   const extract = tar.extract()
   const pack = tar.pack()
   const output = new PassThrough({highWaterMark: 1024 * 1024})
-  const summary: ImageRedaction = {configsRedacted: 0, keptAsIs: [], ociLayout: false, imageIds: [], manifestsRewritten: 0, configDigests: []}
+  const summary: ImageRedaction = {
+    configsRedacted: 0,
+    keptAsIs: [],
+    ociLayout: false,
+    imageIds: [],
+    manifestsRewritten: 0,
+    configDigests: [],
+  }
   const held: Held[] = []
 
-  const collect = (stream: {on(ev: 'data', f: (c: unknown) => void): unknown; on(ev: 'end', f: () => void): unknown}, done: (body: Buffer) => void): void => {
+  const collect = (
+    stream: {on(ev: 'data', f: (c: unknown) => void): unknown; on(ev: 'end', f: () => void): unknown},
+    done: (body: Buffer) => void,
+  ): void => {
     const chunks: Buffer[] = []
     stream.on('data', (c: unknown) => chunks.push(c as Buffer))
     stream.on('end', () => done(Buffer.concat(chunks)))
@@ -75,7 +85,8 @@ export function redactImageTar(source: Readable): {output: Readable; done: Promi
           summary.configsRedacted++
           if (header.name.endsWith('.json')) {
             summary.configDigests.push(`sha256:${sha256(body)}`)
-            if (!body.equals(raw)) summary.imageIds.push({before: `sha256:${header.name.slice(0, 64)}`, after: `sha256:${sha256(body)}`})
+            if (!body.equals(raw))
+              summary.imageIds.push({before: `sha256:${header.name.slice(0, 64)}`, after: `sha256:${sha256(body)}`})
           }
         } catch {
           summary.keptAsIs.push(header.name)
@@ -165,7 +176,9 @@ function parseObject(body: Buffer): Json | undefined {
 
 /** An image config (OCI or Docker), or a legacy v1 layer json kept beside the blobs. */
 function isConfig(doc: Json): boolean {
-  return 'rootfs' in doc || 'container_config' in doc || ('config' in doc && !isDescriptor(doc.config)) || 'history' in doc
+  return (
+    'rootfs' in doc || 'container_config' in doc || ('config' in doc && !isDescriptor(doc.config)) || 'history' in doc
+  )
 }
 
 function isDescriptor(v: unknown): v is Descriptor {
@@ -205,7 +218,9 @@ function rewriteOciDocuments(held: Held[], summary: ImageRedaction): Held[] {
     }
     rename(d, body)
   }
-  for (const d of held) if (!parseObject(d.body) && BLOB_ENTRY.test(d.header.name) && d.body[0] === 0x7b) summary.keptAsIs.push(d.header.name)
+  for (const d of held)
+    if (!parseObject(d.body) && BLOB_ENTRY.test(d.header.name) && d.body[0] === 0x7b)
+      summary.keptAsIs.push(d.header.name)
   if (moved.size === 0) return held
 
   const fix = (desc: unknown): boolean => {

@@ -26,7 +26,9 @@ export async function listEvidence(opts: {kase: Case; engine?: () => Promise<Eng
   if (!opts.engine) return out
   try {
     const engine = await opts.engine()
-    const images = await engine.images.list({filters: {label: [`${LABEL.evidence}=true`, `${LABEL.case}=${opts.kase.id}`]}})
+    const images = await engine.images.list({
+      filters: {label: [`${LABEL.evidence}=true`, `${LABEL.case}=${opts.kase.id}`]},
+    })
     out.images = images.map((i) => ({
       id: i.id,
       tags: i.repoTags,

@@ -37,8 +37,10 @@ export function splitDockerStream(stdout: NodeJS.WritableStream, stderr: NodeJS.
         buf = buf.subarray(take)
       }
       const waits: Array<Promise<unknown>> = []
-      if (outParts.length > 0 && !stdout.write(outParts.length === 1 ? outParts[0]! : Buffer.concat(outParts))) waits.push(once(stdout as unknown as NodeJS.EventEmitter, 'drain'))
-      if (errParts.length > 0 && !stderr.write(errParts.length === 1 ? errParts[0]! : Buffer.concat(errParts))) waits.push(once(stderr as unknown as NodeJS.EventEmitter, 'drain'))
+      if (outParts.length > 0 && !stdout.write(outParts.length === 1 ? outParts[0]! : Buffer.concat(outParts)))
+        waits.push(once(stdout as unknown as NodeJS.EventEmitter, 'drain'))
+      if (errParts.length > 0 && !stderr.write(errParts.length === 1 ? errParts[0]! : Buffer.concat(errParts)))
+        waits.push(once(stderr as unknown as NodeJS.EventEmitter, 'drain'))
       if (waits.length === 0) cb()
       else Promise.all(waits).then(() => cb(), cb)
     },

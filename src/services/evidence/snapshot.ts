@@ -79,7 +79,11 @@ export interface SnapshotResult {
 }
 
 export function evidenceRepo(caseId: string): string {
-  const repo = caseId.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[._-]+|[._-]+$/g, '') || 'case'
+  const repo =
+    caseId
+      .toLowerCase()
+      .replace(/[^a-z0-9._-]+/g, '-')
+      .replace(/^[._-]+|[._-]+$/g, '') || 'case'
   return `ir-evidence/${repo}`
 }
 
@@ -96,7 +100,13 @@ export function evidenceTag(containerName: string, stamp: string): string {
  * the saved tar is redacted again on its way into the case (image-redact.ts).
  */
 export function redactedConfig(d: ContainerDetails): CommitConfig {
-  const cfg = (d.raw.Config ?? {}) as {Env?: string[] | null; Cmd?: string[] | null; Entrypoint?: string[] | null; Healthcheck?: CommitConfig['Healthcheck'] | null; Labels?: Record<string, string> | null}
+  const cfg = (d.raw.Config ?? {}) as {
+    Env?: string[] | null
+    Cmd?: string[] | null
+    Entrypoint?: string[] | null
+    Healthcheck?: CommitConfig['Healthcheck'] | null
+    Labels?: Record<string, string> | null
+  }
   const out: CommitConfig = {}
   if (cfg.Env?.length) out.Env = cfg.Env.map(redactEnvEntry)
   for (const key of ['Cmd', 'Entrypoint'] as const) {
@@ -111,7 +121,9 @@ export function redactedConfig(d: ContainerDetails): CommitConfig {
     if (test.some((x, i) => x !== cfg.Healthcheck!.Test![i])) out.Healthcheck = {...cfg.Healthcheck, Test: test}
   }
   // Labels merge with the evidence labels: only the changed ones need to be given.
-  const labels = Object.fromEntries(Object.entries(redactDeep(cfg.Labels ?? {})).filter(([k, v]) => v !== cfg.Labels![k]))
+  const labels = Object.fromEntries(
+    Object.entries(redactDeep(cfg.Labels ?? {})).filter(([k, v]) => v !== cfg.Labels![k]),
+  )
   if (Object.keys(labels).length > 0) out.Labels = labels
   return out
 }
@@ -137,22 +149,52 @@ export async function snapshotOnHosts(opts: HostsSnapshotOptions): Promise<Snaps
   const notDone = (s: string): boolean => s !== 'snapshotted'
   const perHost = await forEachHost(selection.perHost, opts.maxHosts ?? DEFAULT_MAX_HOSTS, async (h) => {
     if (h.error) {
-      await opts.kase.record({action: 'snapshot', target: h.host.name, outcome: 'failure', msg: `Could not list containers on ${h.host.name}: ${h.error.message}`, details: {host: h.host.name, engineId: h.host.engineId, error: h.error}})
+      await opts.kase.record({
+        action: 'snapshot',
+        target: h.host.name,
+        outcome: 'failure',
+        msg: `Could not list containers on ${h.host.name}: ${h.error.message}`,
+        details: {host: h.host.name, engineId: h.host.engineId, error: h.error},
+      })
       return {containers: [] as ContainerSnapshot[], outcome: hostOutcome(h.host, [], notDone, h.error)}
     }
-    const containers = await snapshotTargets({...opts, engine: h.host.engine, host: hostRef(h.host, opts.hosts.multi)}, h.targets)
-    return {containers, outcome: hostOutcome(h.host, containers.map((c) => ({id: c.id ?? c.ref, ...(c.name ? {name: c.name} : {}), status: c.status})), notDone)}
+    const containers = await snapshotTargets(
+      {...opts, engine: h.host.engine, host: hostRef(h.host, opts.hosts.multi)},
+      h.targets,
+    )
+    return {
+      containers,
+      outcome: hostOutcome(
+        h.host,
+        containers.map((c) => ({id: c.id ?? c.ref, ...(c.name ? {name: c.name} : {}), status: c.status})),
+        notDone,
+      ),
+    }
   })
   const outcomes = [...perHost.map((p) => p.outcome), ...opts.hosts.unreachable.map((u) => unreachableOutcome(u))]
   for (const u of opts.hosts.unreachable) {
     opts.progress?.(`✗ ${u.name}: unreachable: ${u.error.message}`)
-    await opts.kase.record({action: 'snapshot', target: u.name, outcome: 'failure', msg: `Host ${u.name} unreachable; nothing was snapshotted there: ${u.error.message}`, details: {host: u.name, endpoint: u.endpoint, error: u.error}})
+    await opts.kase.record({
+      action: 'snapshot',
+      target: u.name,
+      outcome: 'failure',
+      msg: `Host ${u.name} unreachable; nothing was snapshotted there: ${u.error.message}`,
+      details: {host: u.name, endpoint: u.endpoint, error: u.error},
+    })
   }
   const containers = [...perHost.flatMap((p) => p.containers), ...(await snapshotRefFailures(opts, selection.failed))]
-  return {caseId: opts.kase.id, containers, hosts: outcomes, ok: containers.every((c) => c.status === 'snapshotted') && outcomes.every((o) => o.status === 'done')}
+  return {
+    caseId: opts.kase.id,
+    containers,
+    hosts: outcomes,
+    ok: containers.every((c) => c.status === 'snapshotted') && outcomes.every((o) => o.status === 'done'),
+  }
 }
 
-async function snapshotTargets(opts: Omit<SnapshotOptions, 'targets'>, targets: readonly Target[]): Promise<ContainerSnapshot[]> {
+async function snapshotTargets(
+  opts: Omit<SnapshotOptions, 'targets'>,
+  targets: readonly Target[],
+): Promise<ContainerSnapshot[]> {
   const where = opts.host ? {host: opts.host.name, engineId: opts.host.engineId} : {}
   return mapBounded(targets, opts.concurrency ?? 2, async (t): Promise<ContainerSnapshot> => {
     try {
@@ -162,31 +204,71 @@ async function snapshotTargets(opts: Omit<SnapshotOptions, 'targets'>, targets: 
     } catch (error) {
       const info = toErrorInfo(error)
       opts.progress?.(`✗ ${t.ref}: ${info.message}`)
-      await opts.kase.record({action: 'snapshot', target: t.name, outcome: 'failure', msg: `Snapshot of ${t.name} failed: ${info.message}`, details: {containerId: t.id, ...where, error: info}})
-      return {ref: t.ref, ...where, id: t.id, name: t.name, status: 'failed', artifacts: [], mounts: [], failures: [], warnings: [], error: info}
+      await opts.kase.record({
+        action: 'snapshot',
+        target: t.name,
+        outcome: 'failure',
+        msg: `Snapshot of ${t.name} failed: ${info.message}`,
+        details: {containerId: t.id, ...where, error: info},
+      })
+      return {
+        ref: t.ref,
+        ...where,
+        id: t.id,
+        name: t.name,
+        status: 'failed',
+        artifacts: [],
+        mounts: [],
+        failures: [],
+        warnings: [],
+        error: info,
+      }
     }
   })
 }
 
-async function snapshotRefFailures(opts: {kase: Case; progress?: (line: string) => void}, failed: readonly ResolveFailure[]): Promise<ContainerSnapshot[]> {
+async function snapshotRefFailures(
+  opts: {kase: Case; progress?: (line: string) => void},
+  failed: readonly ResolveFailure[],
+): Promise<ContainerSnapshot[]> {
   const failures: ContainerSnapshot[] = []
   for (const f of failed) {
     const info = toErrorInfo(f.error)
     opts.progress?.(`✗ ${f.ref}: ${info.message}`)
-    await opts.kase.record({action: 'snapshot', target: f.ref, outcome: 'failure', msg: `Snapshot of ${f.ref} failed: ${info.message}`, details: {error: info}})
+    await opts.kase.record({
+      action: 'snapshot',
+      target: f.ref,
+      outcome: 'failure',
+      msg: `Snapshot of ${f.ref} failed: ${info.message}`,
+      details: {error: info},
+    })
     failures.push({ref: f.ref, status: 'failed', artifacts: [], mounts: [], failures: [], warnings: [], error: info})
   }
   return failures
 }
 
-async function snapshotOne(opts: Omit<SnapshotOptions, 'targets'>, target: Target, d: ContainerDetails): Promise<ContainerSnapshot> {
+async function snapshotOne(
+  opts: Omit<SnapshotOptions, 'targets'>,
+  target: Target,
+  d: ContainerDetails,
+): Promise<ContainerSnapshot> {
   const {engine, kase, host} = opts
   const targetRef = target.ref
   const stamp = fileStamp()
   const dir = `${host?.dir ? `${host.dir}/` : ''}${safeFileName(d.name)}`
   const swarm = swarmTaskOf(d.labels, target)
-  const where = {...(host ? {host: host.name, engineId: host.engineId} : {}), ...(swarm ? {service: swarm.service.name, task: swarm.task.id} : {})}
-  const source: ArtifactSource = {containerId: d.id, containerName: d.name, image: d.image, imageId: d.imageId, engine: engine.endpoint, ...where}
+  const where = {
+    ...(host ? {host: host.name, engineId: host.engineId} : {}),
+    ...(swarm ? {service: swarm.service.name, task: swarm.task.id} : {}),
+  }
+  const source: ArtifactSource = {
+    containerId: d.id,
+    containerName: d.name,
+    image: d.image,
+    imageId: d.imageId,
+    engine: engine.endpoint,
+    ...where,
+  }
   const artifacts: ArtifactRef[] = []
   const failures: StepFailure[] = []
   const warnings: string[] = []
@@ -201,7 +283,14 @@ async function snapshotOne(opts: Omit<SnapshotOptions, 'targets'>, target: Targe
       return undefined
     }
   }
-  const transfer = async (label: string, name: string, type: string, description: string, content: () => Promise<NodeJS.ReadableStream>, extra: {meta?: Record<string, unknown>; through?: import('node:stream').Transform} = {}): Promise<Artifact> => {
+  const transfer = async (
+    label: string,
+    name: string,
+    type: string,
+    description: string,
+    content: () => Promise<NodeJS.ReadableStream>,
+    extra: {meta?: Record<string, unknown>; through?: import('node:stream').Transform} = {},
+  ): Promise<Artifact> => {
     const p = opts.transferProgress?.(`${d.name}: ${label}`)
     try {
       const a = await kase.addEvidence({
@@ -227,7 +316,14 @@ async function snapshotOne(opts: Omit<SnapshotOptions, 'targets'>, target: Targe
   const repo = evidenceRepo(kase.id)
   const tag = evidenceTag(d.name, new Date().toISOString().replace(/[-:]/g, ''))
   const imageId = await step('commit', () =>
-    engine.containers.commit(d.id, {repo, tag, pause: true, labels: evidenceLabels(kase.id, d.id, d.name, where), comment: `ir snapshot for case ${kase.id}`, config: redactedConfig(d)}),
+    engine.containers.commit(d.id, {
+      repo,
+      tag,
+      pause: true,
+      labels: evidenceLabels(kase.id, d.id, d.name, where),
+      comment: `ir snapshot for case ${kase.id}`,
+      config: redactedConfig(d),
+    }),
   )
   // The image save and the rest are independent streams: run them side by side (2 engine streams, flat memory).
   const mounts = d.mounts.map((m) => ({...m, archived: false}))
@@ -239,18 +335,31 @@ async function snapshotOne(opts: Omit<SnapshotOptions, 'targets'>, target: Targe
       if (imageId) {
         await step('save image', async () => {
           let redaction: Promise<ImageRedaction> | undefined
-          await transfer('image', `${dir}/image-${stamp}.tar`, 'image-tar', `docker save of ${repo}:${tag} (commit of ${d.name}); secret values in the image config redacted`, async () => {
-            const r = redactImageTar(await engine.images.save(`${repo}:${tag}`))
-            redaction = r.done
-            return r.output
-          }, {meta: {imageId, tag: `${repo}:${tag}`}})
+          await transfer(
+            'image',
+            `${dir}/image-${stamp}.tar`,
+            'image-tar',
+            `docker save of ${repo}:${tag} (commit of ${d.name}); secret values in the image config redacted`,
+            async () => {
+              const r = redactImageTar(await engine.images.save(`${repo}:${tag}`))
+              redaction = r.done
+              return r.output
+            },
+            {meta: {imageId, tag: `${repo}:${tag}`}},
+          )
           const summary = await redaction
           if (summary) {
             // The redaction rewrites the config, so the saved tar holds the image under a new id: record both.
             // (With the containerd store the engine's id is the manifest's digest; savedId is always the config's.)
             const change = summary.imageIds.find((c) => c.before === imageId)
-            saved = {savedId: change?.after ?? summary.configDigests[0] ?? imageId, layout: summary.ociLayout ? 'oci' : 'docker'}
-            if (summary.keptAsIs.length > 0) warnings.push(`the saved image holds config documents that are not JSON and were kept as they are: ${summary.keptAsIs.join(', ')}`)
+            saved = {
+              savedId: change?.after ?? summary.configDigests[0] ?? imageId,
+              layout: summary.ociLayout ? 'oci' : 'docker',
+            }
+            if (summary.keptAsIs.length > 0)
+              warnings.push(
+                `the saved image holds config documents that are not JSON and were kept as they are: ${summary.keptAsIs.join(', ')}`,
+              )
           }
         })
       }
@@ -259,25 +368,68 @@ async function snapshotOne(opts: Omit<SnapshotOptions, 'targets'>, target: Targe
       // 3. What changed since the image: what an attacker dropped or altered.
       await step('diff', async () => {
         const diff = await engine.containers.diff(d.id)
-        artifacts.push(ref(await kase.addJsonEvidence({name: `${dir}/diff-${stamp}.json`, type: 'container-diff', description: `docker diff of ${d.name}`, source, data: diff, meta: {changes: diff.length}})))
+        artifacts.push(
+          ref(
+            await kase.addJsonEvidence({
+              name: `${dir}/diff-${stamp}.json`,
+              type: 'container-diff',
+              description: `docker diff of ${d.name}`,
+              source,
+              data: diff,
+              meta: {changes: diff.length},
+            }),
+          ),
+        )
       })
       // 4. Processes (only a running or paused container has any).
       if (d.state === 'running' || d.state === 'paused') {
         await step('process list', async () => {
           // Podman refuses `top` on a paused container: record the list as unavailable, with the reason, rather than fail.
-          const top = await engine.containers.top(d.id).catch((error: unknown) => ({unavailable: toErrorInfo(error).message, state: d.state}))
+          const top = await engine.containers
+            .top(d.id)
+            .catch((error: unknown) => ({unavailable: toErrorInfo(error).message, state: d.state}))
           if ('unavailable' in top) warnings.push(`process list unavailable (${d.state}): ${top.unavailable}`)
-          artifacts.push(ref(await kase.addJsonEvidence({name: `${dir}/processes-${stamp}.json`, type: 'process-list', description: 'unavailable' in top ? `docker top of ${d.name}: unavailable (${d.state})` : `docker top of ${d.name}`, source, data: top})))
+          artifacts.push(
+            ref(
+              await kase.addJsonEvidence({
+                name: `${dir}/processes-${stamp}.json`,
+                type: 'process-list',
+                description:
+                  'unavailable' in top
+                    ? `docker top of ${d.name}: unavailable (${d.state})`
+                    : `docker top of ${d.name}`,
+                source,
+                data: top,
+              }),
+            ),
+          )
         })
       }
       // 5. Mounts are not in a commit or an export: list them always, archive them on request.
       await step('mounts', async () => {
-        artifacts.push(ref(await kase.addJsonEvidence({name: `${dir}/mounts-${stamp}.json`, type: 'mounts', description: `volumes and bind mounts of ${d.name}`, source, data: d.mounts})))
+        artifacts.push(
+          ref(
+            await kase.addJsonEvidence({
+              name: `${dir}/mounts-${stamp}.json`,
+              type: 'mounts',
+              description: `volumes and bind mounts of ${d.name}`,
+              source,
+              data: d.mounts,
+            }),
+          ),
+        )
       })
       if (opts.volumes) {
         for (const m of mounts) {
           const ok = await step(`archive ${m.destination}`, () =>
-            transfer(`mount ${m.destination}`, `${dir}/mount-${safeFileName(m.destination)}-${stamp}.tar`, 'mount-archive', `contents of ${m.type} ${m.name ?? m.source} mounted at ${m.destination}`, () => engine.containers.getArchive(d.id, m.destination), {meta: {mount: m}}),
+            transfer(
+              `mount ${m.destination}`,
+              `${dir}/mount-${safeFileName(m.destination)}-${stamp}.tar`,
+              'mount-archive',
+              `contents of ${m.type} ${m.name ?? m.source} mounted at ${m.destination}`,
+              () => engine.containers.getArchive(d.id, m.destination),
+              {meta: {mount: m}},
+            ),
           )
           m.archived = ok !== undefined
         }
@@ -290,10 +442,23 @@ async function snapshotOne(opts: Omit<SnapshotOptions, 'targets'>, target: Targe
           const {stage, done} = createTarIndexer(async (e) => {
             if (!index.write(`${JSON.stringify(e)}\n`)) await once(index, 'drain')
           })
-          const indexWrite = kase.addEvidence({name: `${dir}/export-index-${stamp}.jsonl`, type: 'export-index', description: `index of the filesystem export of ${d.name} (path, type, size, mode, uid, gid, mtime, link target, SHA-256)`, source, content: index})
+          const indexWrite = kase.addEvidence({
+            name: `${dir}/export-index-${stamp}.jsonl`,
+            type: 'export-index',
+            description: `index of the filesystem export of ${d.name} (path, type, size, mode, uid, gid, mtime, link target, SHA-256)`,
+            source,
+            content: index,
+          })
           indexWrite.catch(() => undefined) // awaited below; a failure here must not go unhandled meanwhile
           try {
-            await transfer('export', `${dir}/export-${stamp}.tar`, 'filesystem-export', `docker export of ${d.name}`, () => engine.containers.export(d.id), {through: stage})
+            await transfer(
+              'export',
+              `${dir}/export-${stamp}.tar`,
+              'filesystem-export',
+              `docker export of ${d.name}`,
+              () => engine.containers.export(d.id),
+              {through: stage},
+            )
             exportSummary = await done
             index.end()
           } catch (error) {
@@ -303,22 +468,42 @@ async function snapshotOne(opts: Omit<SnapshotOptions, 'targets'>, target: Targe
           }
           const indexArtifact = await indexWrite
           artifacts.push(ref(indexArtifact))
-          if (exportSummary?.error) failures.push({step: 'export index', error: {message: `the export tar could not be fully indexed: ${exportSummary.error}`, exitCode: 1, code: 'FAILURE'}})
+          if (exportSummary?.error)
+            failures.push({
+              step: 'export index',
+              error: {
+                message: `the export tar could not be fully indexed: ${exportSummary.error}`,
+                exitCode: 1,
+                code: 'FAILURE',
+              },
+            })
         })
       }
-
     })(),
   ])
 
-  const status: ContainerSnapshot['status'] = failures.length === 0 ? 'snapshotted' : artifacts.length > 0 || imageId ? 'partial' : 'failed'
+  const status: ContainerSnapshot['status'] =
+    failures.length === 0 ? 'snapshotted' : artifacts.length > 0 || imageId ? 'partial' : 'failed'
   await kase.record({
     action: 'snapshot',
     target: d.name,
     outcome: status === 'snapshotted' ? 'success' : status === 'partial' ? 'partial' : 'failure',
     msg: `Snapshot of ${d.name}: ${artifacts.length} artifact(s)${imageId ? `, evidence image ${repo}:${tag}` : ''}${failures.length ? `; failed: ${failures.map((f) => f.step).join(', ')}` : ''}`,
-    details: {containerId: d.id, ...where, image: d.image, stateAtSnapshot: d.state, evidenceImage: imageId ? {id: imageId, tag: `${repo}:${tag}`, ...saved} : null, artifacts: artifacts.map((a) => ({id: a.id, path: a.path, sha256: a.sha256})), export: exportSummary, failures, warnings},
+    details: {
+      containerId: d.id,
+      ...where,
+      image: d.image,
+      stateAtSnapshot: d.state,
+      evidenceImage: imageId ? {id: imageId, tag: `${repo}:${tag}`, ...saved} : null,
+      artifacts: artifacts.map((a) => ({id: a.id, path: a.path, sha256: a.sha256})),
+      export: exportSummary,
+      failures,
+      warnings,
+    },
   })
-  opts.progress?.(`${failures.length ? '✗' : '✓'} ${d.name}: ${artifacts.length} artifact(s)${failures.length ? `, ${failures.length} step(s) failed` : ''}`)
+  opts.progress?.(
+    `${failures.length ? '✗' : '✓'} ${d.name}: ${artifacts.length} artifact(s)${failures.length ? `, ${failures.length} step(s) failed` : ''}`,
+  )
   return {
     ref: targetRef,
     ...where,

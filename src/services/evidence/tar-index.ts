@@ -34,7 +34,10 @@ export function isUnsafeTarPath(name: string): boolean {
  * disk) and reports one index entry per member, with the SHA-256 of each regular file. The bytes
  * pass unchanged; a malformed tar stops the index, never the copy.
  */
-export function createTarIndexer(onEntry: (e: TarIndexEntry) => void | Promise<void>): {stage: Transform; done: Promise<TarIndexSummary>} {
+export function createTarIndexer(onEntry: (e: TarIndexEntry) => void | Promise<void>): {
+  stage: Transform
+  done: Promise<TarIndexSummary>
+} {
   const extract = tar.extract()
   const summary: TarIndexSummary = {entries: 0, files: 0, bytes: 0, unsafePaths: 0}
   let failed = false

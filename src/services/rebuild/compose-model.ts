@@ -19,7 +19,9 @@ export async function loadComposeModel(compose: ComposeClient, project: ComposeP
   try {
     doc = parse(stdout) as typeof doc
   } catch (error) {
-    throw new AbortError(`Could not read the output of compose config: ${(error as Error).message}`, {exit: 'EXTERNAL_COMMAND'})
+    throw new AbortError(`Could not read the output of compose config: ${(error as Error).message}`, {
+      exit: 'EXTERNAL_COMMAND',
+    })
   }
   return Object.entries(doc.services ?? {}).map(([name, svc]) => {
     const build = typeof svc.build === 'string' ? {context: svc.build} : svc.build
@@ -27,7 +29,11 @@ export async function loadComposeModel(compose: ComposeClient, project: ComposeP
     const image = svc.image ?? `${project.name}${sep}${name}`
     if (!build) return {name, image}
     const context = resolve(project.projectDirectory, build.context ?? '.')
-    const dockerfile = build.dockerfile ? (isAbsolute(build.dockerfile) ? build.dockerfile : join(context, build.dockerfile)) : join(context, 'Dockerfile')
+    const dockerfile = build.dockerfile
+      ? isAbsolute(build.dockerfile)
+        ? build.dockerfile
+        : join(context, build.dockerfile)
+      : join(context, 'Dockerfile')
     return {name, image, build: {context, dockerfile}}
   })
 }
@@ -49,7 +55,10 @@ export async function baseImagesOf(dockerfile: string): Promise<string[]> {
     if (arg && arg[2] !== undefined) args.set(arg[1]!, arg[2].replace(/^["']|["']$/g, ''))
     const from = /^FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?/i.exec(line)
     if (!from) continue
-    const image = from[1]!.replace(/\$\{?([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}?/g, (_m, n: string, def?: string) => args.get(n) ?? def ?? '')
+    const image = from[1]!.replace(
+      /\$\{?([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}?/g,
+      (_m, n: string, def?: string) => args.get(n) ?? def ?? '',
+    )
     if (!stages.has(image.toLowerCase()) && image.toLowerCase() !== 'scratch') bases.push(image)
     if (from[2]) stages.add(from[2].toLowerCase())
   }

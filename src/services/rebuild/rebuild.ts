@@ -70,21 +70,46 @@ export interface StepRecord {
  * Runs one rebuild step: progress line, timing, a `rebuild.step` audit entry on success and on failure,
  * and the record kept for the result. Shared by compose and stack rebuilds.
  */
-export function stepRecorder(o: {kase: Case; target: string; label: string; steps: StepRecord[]; details?: Record<string, unknown>; signal?: AbortSignal; progress?: (line: string) => void}) {
+export function stepRecorder(o: {
+  kase: Case
+  target: string
+  label: string
+  steps: StepRecord[]
+  details?: Record<string, unknown>
+  signal?: AbortSignal
+  progress?: (line: string) => void
+}) {
   return async <T>(name: string, fn: () => Promise<T>, detail?: (v: T) => string): Promise<T> => {
     o.signal?.throwIfAborted()
     o.progress?.(`→ ${name}`)
     const t0 = Date.now()
     try {
       const v = await fn()
-      const rec: StepRecord = {step: name, ok: true, durationMs: Date.now() - t0, ...(detail ? {detail: detail(v)} : {})}
+      const rec: StepRecord = {
+        step: name,
+        ok: true,
+        durationMs: Date.now() - t0,
+        ...(detail ? {detail: detail(v)} : {}),
+      }
       o.steps.push(rec)
-      await o.kase.record({action: 'rebuild.step', target: o.target, outcome: 'success', msg: `${o.label}: ${name} (${rec.durationMs} ms)`, details: {...rec, ...o.details}})
+      await o.kase.record({
+        action: 'rebuild.step',
+        target: o.target,
+        outcome: 'success',
+        msg: `${o.label}: ${name} (${rec.durationMs} ms)`,
+        details: {...rec, ...o.details},
+      })
       return v
     } catch (error) {
       const rec: StepRecord = {step: name, ok: false, durationMs: Date.now() - t0, error: toErrorInfo(error)}
       o.steps.push(rec)
-      await o.kase.record({action: 'rebuild.step', target: o.target, outcome: 'failure', msg: `${o.label}: ${name} failed: ${rec.error!.message}`, details: {...rec, ...o.details}})
+      await o.kase.record({
+        action: 'rebuild.step',
+        target: o.target,
+        outcome: 'failure',
+        msg: `${o.label}: ${name} failed: ${rec.error!.message}`,
+        details: {...rec, ...o.details},
+      })
       throw error
     }
   }
@@ -113,22 +138,34 @@ export interface RebuildResult {
 }
 
 const EVIDENCE_TYPES = new Set(['image-tar', 'filesystem-export'])
-const PULL_FAILURE = /pull access denied|failed to resolve|no such host|dial tcp|connection refused|i\/o timeout|TLS handshake|manifest unknown|repository does not exist|registry/i
+const PULL_FAILURE =
+  /pull access denied|failed to resolve|no such host|dial tcp|connection refused|i\/o timeout|TLS handshake|manifest unknown|repository does not exist|registry/i
 
 /** Does the case hold verified evidence (saved image or export) of this container? */
-export async function evidenceOf(kase: Case, containerId: string, name: string, opts: {volumes?: readonly string[]} = {}): Promise<EvidenceCheck> {
+export async function evidenceOf(
+  kase: Case,
+  containerId: string,
+  name: string,
+  opts: {volumes?: readonly string[]} = {},
+): Promise<EvidenceCheck> {
   const all = (await kase.manifest.read()).artifacts.filter((a) => a.source?.containerId === containerId)
   const artifacts = all.filter((a) => EVIDENCE_TYPES.has(a.type))
   if (artifacts.length === 0) return {containerId, name, evidence: 'missing', artifacts: []}
   // Removing volumes (rebuild --volumes) destroys their data: each must be archived in the case first.
-  const archivedVolumes = new Set(all.filter((a) => a.type === 'mount-archive').map((a) => String((a.meta?.mount as {name?: string} | undefined)?.name ?? '')))
+  const archivedVolumes = new Set(
+    all
+      .filter((a) => a.type === 'mount-archive')
+      .map((a) => String((a.meta?.mount as {name?: string} | undefined)?.name ?? '')),
+  )
   const unarchived = (opts.volumes ?? []).filter((v) => !archivedVolumes.has(v))
   const checked = [...artifacts, ...all.filter((a) => a.type === 'mount-archive')]
   for (const a of checked) {
     const onDisk = await sha256File(join(kase.dir, a.path)).catch(() => undefined)
-    if (onDisk?.sha256 !== a.sha256) return {containerId, name, evidence: 'mismatch', artifacts: checked.map((x) => x.path)}
+    if (onDisk?.sha256 !== a.sha256)
+      return {containerId, name, evidence: 'mismatch', artifacts: checked.map((x) => x.path)}
   }
-  if (unarchived.length > 0) return {containerId, name, evidence: 'missing', artifacts: checked.map((x) => x.path), missingVolumes: unarchived}
+  if (unarchived.length > 0)
+    return {containerId, name, evidence: 'missing', artifacts: checked.map((x) => x.path), missingVolumes: unarchived}
   return {containerId, name, evidence: 'verified', artifacts: checked.map((x) => x.path)}
 }
 
@@ -151,14 +188,28 @@ async function backupsInContext(context: string): Promise<string[]> {
 export async function planRebuild(opts: RebuildOptions): Promise<RebuildPlan> {
   const {engine, compose, project} = opts
   const services = await loadComposeModel(compose, project)
-  const listed = await engine.containers.list({all: true, filters: {label: [`${COMPOSE_PROJECT_LABEL}=${project.name}`]}})
-  const containers = listed.map((c) => ({id: c.id, name: c.names[0] ?? c.id.slice(0, 12), ...(c.labels['com.docker.compose.service'] ? {service: c.labels['com.docker.compose.service']} : {}), image: c.image, imageId: c.imageId}))
+  const listed = await engine.containers.list({
+    all: true,
+    filters: {label: [`${COMPOSE_PROJECT_LABEL}=${project.name}`]},
+  })
+  const containers = listed.map((c) => ({
+    id: c.id,
+    name: c.names[0] ?? c.id.slice(0, 12),
+    ...(c.labels['com.docker.compose.service'] ? {service: c.labels['com.docker.compose.service']} : {}),
+    image: c.image,
+    imageId: c.imageId,
+  }))
   const isolated: EvidenceCheck[] = []
   if (opts.kase) {
     const state = await readContainment(opts.kase)
     for (const c of containers) {
       const rec = findContainment(state.containers, c.id)?.record
-      if (rec?.status === 'isolated') isolated.push(await evidenceOf(opts.kase, c.id, c.name, {volumes: opts.removeVolumes ? await volumesOf(opts.engine, c.id) : []}))
+      if (rec?.status === 'isolated')
+        isolated.push(
+          await evidenceOf(opts.kase, c.id, c.name, {
+            volumes: opts.removeVolumes ? await volumesOf(opts.engine, c.id) : [],
+          }),
+        )
     }
   }
   const cmd = (args: string[]): string => {
@@ -166,11 +217,17 @@ export async function planRebuild(opts: RebuildOptions): Promise<RebuildPlan> {
     return [line.file, ...line.args].join(' ')
   }
   const warnings: string[] = []
-  if (opts.offline) warnings.push('--offline: base images are NOT refreshed from a registry; the rebuild uses the local copies of the base images.')
+  if (opts.offline)
+    warnings.push(
+      '--offline: base images are NOT refreshed from a registry; the rebuild uses the local copies of the base images.',
+    )
   const built = services.filter((s) => s.build)
   for (const s of built) {
     const backups = await backupsInContext(s.build!.context)
-    if (backups.length > 0) warnings.push(`the build context of ${s.name} (${s.build!.context}) holds rotation backups with old secret values (${backups.join(', ')}): add ".env.ir-backup-*" to its .dockerignore or move them, or a COPY may bake them into the image`)
+    if (backups.length > 0)
+      warnings.push(
+        `the build context of ${s.name} (${s.build!.context}) holds rotation backups with old secret values (${backups.join(', ')}): add ".env.ir-backup-*" to its .dockerignore or move them, or a COPY may bake them into the image`,
+      )
   }
   return {
     composeFlavor: compose.flavor,
@@ -183,7 +240,13 @@ export async function planRebuild(opts: RebuildOptions): Promise<RebuildPlan> {
       cmd(['down', '--remove-orphans', ...(opts.removeVolumes ? ['--volumes'] : [])]),
       cmd(['up', '-d', '--remove-orphans']),
     ],
-    imagesToRemove: built.map((s) => ({service: s.name, ref: s.image, ...(containers.find((c) => c.service === s.name) ? {id: containers.find((c) => c.service === s.name)!.imageId} : {})})),
+    imagesToRemove: built.map((s) => ({
+      service: s.name,
+      ref: s.image,
+      ...(containers.find((c) => c.service === s.name)
+        ? {id: containers.find((c) => c.service === s.name)!.imageId}
+        : {}),
+    })),
     warnings,
   }
 }
@@ -197,7 +260,17 @@ export async function planRebuild(opts: RebuildOptions): Promise<RebuildPlan> {
  */
 export async function rebuildProject(opts: RebuildOptions): Promise<RebuildResult> {
   const plan = await planRebuild(opts)
-  const base: RebuildResult = {dryRun: opts.dryRun, plan, steps: [], imagesBefore: {}, imagesAfter: {}, baseImages: [], services: [], ok: false, ...(opts.kase ? {caseId: opts.kase.id} : {})}
+  const base: RebuildResult = {
+    dryRun: opts.dryRun,
+    plan,
+    steps: [],
+    imagesBefore: {},
+    imagesAfter: {},
+    baseImages: [],
+    services: [],
+    ok: false,
+    ...(opts.kase ? {caseId: opts.kase.id} : {}),
+  }
   for (const c of plan.containers) if (c.service) base.imagesBefore[c.service] = c.imageId
   for (const s of plan.services) {
     const info = await opts.engine.images.inspect(s.image).catch(() => undefined)
@@ -209,14 +282,26 @@ export async function rebuildProject(opts: RebuildOptions): Promise<RebuildResul
   const {engine, compose, project} = opts
   const steps = base.steps
   const composeLog = new PassThrough()
-  const logWrite = kase.addEvidence({name: `rebuild/compose-${project.name}-${fileStamp()}.log`, type: 'compose-log', description: `compose output of ir rebuild of ${project.name}`, content: composeLog})
+  const logWrite = kase.addEvidence({
+    name: `rebuild/compose-${project.name}-${fileStamp()}.log`,
+    type: 'compose-log',
+    description: `compose output of ir rebuild of ${project.name}`,
+    content: composeLog,
+  })
   logWrite.catch(() => undefined) // awaited in finally; never an unhandled rejection meanwhile
   const onLine = (line: string): void => {
     const safe = redactText(line)
     composeLog.write(`${safe}\n`)
     opts.onComposeLine?.(safe)
   }
-  const step = stepRecorder({kase, target: project.name, label: `Rebuild ${project.name}`, steps, ...(opts.signal ? {signal: opts.signal} : {}), ...(opts.progress ? {progress: opts.progress} : {})})
+  const step = stepRecorder({
+    kase,
+    target: project.name,
+    label: `Rebuild ${project.name}`,
+    steps,
+    ...(opts.signal ? {signal: opts.signal} : {}),
+    ...(opts.progress ? {progress: opts.progress} : {}),
+  })
 
   try {
     // 1. Preflight: evidence before anything is removed.
@@ -224,19 +309,45 @@ export async function rebuildProject(opts: RebuildOptions): Promise<RebuildResul
       let missing = plan.isolated.filter((c) => c.evidence !== 'verified')
       if (missing.length > 0 && opts.saveEvidence) {
         opts.progress?.(`  saving evidence of ${missing.map((m) => m.name).join(', ')} first`)
-        const snap = await snapshotContainers({engine, kase, targets: missing.map((m) => m.containerId), export: true, volumes: opts.removeVolumes, ...(opts.signal ? {signal: opts.signal} : {}), ...(opts.progress ? {progress: opts.progress} : {})})
-        if (!snap.ok) throw new AbortError('Saving evidence before the rebuild failed; nothing was removed.', {exit: 'PRECONDITION'})
-        plan.isolated = await Promise.all(plan.isolated.map(async (c) => evidenceOf(kase, c.containerId, c.name, {volumes: opts.removeVolumes ? await volumesOf(engine, c.containerId) : []})))
+        const snap = await snapshotContainers({
+          engine,
+          kase,
+          targets: missing.map((m) => m.containerId),
+          export: true,
+          volumes: opts.removeVolumes,
+          ...(opts.signal ? {signal: opts.signal} : {}),
+          ...(opts.progress ? {progress: opts.progress} : {}),
+        })
+        if (!snap.ok)
+          throw new AbortError('Saving evidence before the rebuild failed; nothing was removed.', {
+            exit: 'PRECONDITION',
+          })
+        plan.isolated = await Promise.all(
+          plan.isolated.map(async (c) =>
+            evidenceOf(kase, c.containerId, c.name, {
+              volumes: opts.removeVolumes ? await volumesOf(engine, c.containerId) : [],
+            }),
+          ),
+        )
         missing = plan.isolated.filter((c) => c.evidence !== 'verified')
       }
       if (missing.length > 0) {
         if (!opts.force) {
-          throw new AbortError(`Refusing to rebuild: isolated container(s) without verified evidence: ${missing.map((m) => `${m.name} (${m.evidence}${m.missingVolumes?.length ? `: volumes not archived: ${m.missingVolumes.join(', ')}` : ''})`).join(', ')}`, {
-            exit: 'PRECONDITION',
-            hint: `Run \`ir snapshot --case ${kase.id} ${missing.map((m) => m.name).join(' ')}\` first, or use --save-evidence; --force --reason "..." overrides (audited).`,
-          })
+          throw new AbortError(
+            `Refusing to rebuild: isolated container(s) without verified evidence: ${missing.map((m) => `${m.name} (${m.evidence}${m.missingVolumes?.length ? `: volumes not archived: ${m.missingVolumes.join(', ')}` : ''})`).join(', ')}`,
+            {
+              exit: 'PRECONDITION',
+              hint: `Run \`ir snapshot --case ${kase.id} ${missing.map((m) => m.name).join(' ')}\` first, or use --save-evidence; --force --reason "..." overrides (audited).`,
+            },
+          )
         }
-        await kase.record({action: 'rebuild.force', target: project.name, outcome: 'info', msg: `Rebuild forced without evidence of ${missing.map((m) => m.name).join(', ')}: ${opts.force.reason}`, details: {containers: missing, reason: opts.force.reason}})
+        await kase.record({
+          action: 'rebuild.force',
+          target: project.name,
+          outcome: 'info',
+          msg: `Rebuild forced without evidence of ${missing.map((m) => m.name).join(', ')}: ${opts.force.reason}`,
+          details: {containers: missing, reason: opts.force.reason},
+        })
       }
       return missing.length
     })
@@ -244,14 +355,20 @@ export async function rebuildProject(opts: RebuildOptions): Promise<RebuildResul
     //    Dockerfile) leaves the running project as it was, instead of taken down with nothing to start.
     await step(opts.offline ? 'build (no cache, offline)' : 'build (no cache, pull)', async () => {
       try {
-        return await compose.run(project, ['build', '--no-cache', ...(opts.offline ? [] : ['--pull'])], {onLine, ...(opts.signal ? {signal: opts.signal} : {})})
+        return await compose.run(project, ['build', '--no-cache', ...(opts.offline ? [] : ['--pull'])], {
+          onLine,
+          ...(opts.signal ? {signal: opts.signal} : {}),
+        })
       } catch (error) {
         if (!opts.offline && error instanceof ExternalCommandError && PULL_FAILURE.test(error.message)) {
-          throw new AbortError('Could not pull fresh base images: no registry is reachable (or the base image exists only locally). Nothing was taken down or removed.', {
-            exit: 'EXTERNAL_COMMAND',
-            hint: 'Re-run with --offline to rebuild from the local base images (they will not be refreshed), or restore registry access.',
-            cause: error,
-          })
+          throw new AbortError(
+            'Could not pull fresh base images: no registry is reachable (or the base image exists only locally). Nothing was taken down or removed.',
+            {
+              exit: 'EXTERNAL_COMMAND',
+              hint: 'Re-run with --offline to rebuild from the local base images (they will not be refreshed), or restore registry access.',
+              cause: error,
+            },
+          )
         }
         throw error
       }
@@ -259,44 +376,73 @@ export async function rebuildProject(opts: RebuildOptions): Promise<RebuildResul
     // 3. Down: this project only. Podman refuses to stop a paused container: thaw the paused ones (isolated,
     //    their network cut, their evidence saved) just before compose stops them.
     if ((await engineKind(engine)) === 'podman') {
-      const paused = await engine.containers.list({all: true, filters: {label: [`${COMPOSE_PROJECT_LABEL}=${project.name}`]}})
+      const paused = await engine.containers.list({
+        all: true,
+        filters: {label: [`${COMPOSE_PROJECT_LABEL}=${project.name}`]},
+      })
       for (const c of paused.filter((p) => p.state === 'paused')) {
         opts.progress?.(`  unpausing ${c.names[0] ?? c.id.slice(0, 12)} so Podman can stop it`)
         await engine.containers.unpause(c.id)
       }
     }
-    await step('down', () => compose.run(project, ['down', '--remove-orphans', ...(opts.removeVolumes ? ['--volumes'] : [])], {onLine, ...(opts.signal ? {signal: opts.signal} : {})}))
+    await step('down', () =>
+      compose.run(project, ['down', '--remove-orphans', ...(opts.removeVolumes ? ['--volumes'] : [])], {
+        onLine,
+        ...(opts.signal ? {signal: opts.signal} : {}),
+      }),
+    )
     // The isolated containers are gone now: say so in the containment records (their evidence stays).
     const state = await readContainment(kase)
     for (const c of plan.isolated) {
       const found = findContainment(state.containers, c.containerId)
-      if (found?.record.status === 'isolated') await saveContainmentRecord(kase, {...found.record, status: 'removed', releasedAt: new Date().toISOString()}, found.key)
+      if (found?.record.status === 'isolated')
+        await saveContainmentRecord(
+          kase,
+          {...found.record, status: 'removed', releasedAt: new Date().toISOString()},
+          found.key,
+        )
     }
     // 4. Remove the images the project ran before (never an evidence image: the image client refuses;
     //    an image an evidence image was committed from cannot go either: the evidence keeps it).
-    await step('remove former project images', async () => {
-      const notes: string[] = []
-      const built = new Set(plan.services.filter((x) => x.build).map((x) => x.name))
-      for (const [service, id] of Object.entries(base.imagesBefore)) {
-        if (!built.has(service)) continue
-        const now = await engine.images.inspect(plan.services.find((x) => x.name === service)!.image).catch(() => undefined)
-        if (now?.id === id) continue
-        try {
-          const outcome = await engine.images.remove(id)
-          notes.push(`${service} ${id.slice(7, 19)}: ${outcome === 'done' ? 'removed' : 'already gone'}`)
-        } catch (error) {
-          notes.push(`${service} ${id.slice(7, 19)}: kept (${toErrorInfo(error).message})`)
+    await step(
+      'remove former project images',
+      async () => {
+        const notes: string[] = []
+        const built = new Set(plan.services.filter((x) => x.build).map((x) => x.name))
+        for (const [service, id] of Object.entries(base.imagesBefore)) {
+          if (!built.has(service)) continue
+          const now = await engine.images
+            .inspect(plan.services.find((x) => x.name === service)!.image)
+            .catch(() => undefined)
+          if (now?.id === id) continue
+          try {
+            const outcome = await engine.images.remove(id)
+            notes.push(`${service} ${id.slice(7, 19)}: ${outcome === 'done' ? 'removed' : 'already gone'}`)
+          } catch (error) {
+            notes.push(`${service} ${id.slice(7, 19)}: kept (${toErrorInfo(error).message})`)
+          }
         }
-      }
-      return notes
-    }, (n) => n.join('; ') || 'none')
+        return notes
+      },
+      (n) => n.join('; ') || 'none',
+    )
     // 5. Up.
-    await step('up', () => compose.run(project, ['up', '-d', '--remove-orphans'], {onLine, ...(opts.signal ? {signal: opts.signal} : {})}))
+    await step('up', () =>
+      compose.run(project, ['up', '-d', '--remove-orphans'], {onLine, ...(opts.signal ? {signal: opts.signal} : {})}),
+    )
     // 6. Wait until healthy or stably running.
-    base.services = await step('wait for services', () => waitForServices(opts), (s) => s.map((x) => `${x.service}: ${x.health}`).join(', '))
+    base.services = await step(
+      'wait for services',
+      () => waitForServices(opts),
+      (s) => s.map((x) => `${x.service}: ${x.health}`).join(', '),
+    )
     for (const s of base.services) base.imagesAfter[s.service] = s.image
     if (opts.pruneHost) {
-      await step('prune host (evidence excluded)', () => engine.images.prune({dangling: false}), (r) => `${r.deleted} image(s), ${r.spaceReclaimed} bytes`)
+      await step(
+        'prune host (evidence excluded)',
+        () => engine.images.prune({dangling: false}),
+        (r) => `${r.deleted} image(s), ${r.spaceReclaimed} bytes`,
+      )
     }
     // 8. Record what was built from.
     for (const s of plan.services.filter((x) => x.build)) {
@@ -309,7 +455,11 @@ export async function rebuildProject(opts: RebuildOptions): Promise<RebuildResul
     // 9. Audit the new containers.
     if (opts.audit) {
       const audited = await step('hardening audit', () => auditContainers({engine, project: project.name, kase}))
-      base.audit = {...(audited.evidence ? {evidence: audited.evidence} : {}), totals: audited.totals, failing: audited.containers.filter((c) => !c.pass).map((c) => c.name)}
+      base.audit = {
+        ...(audited.evidence ? {evidence: audited.evidence} : {}),
+        totals: audited.totals,
+        failing: audited.containers.filter((c) => !c.pass).map((c) => c.name),
+      }
     }
   } finally {
     composeLog.end()
@@ -317,13 +467,28 @@ export async function rebuildProject(opts: RebuildOptions): Promise<RebuildResul
   }
   const unhealthy = base.services.filter((s) => !s.ok)
   const ok = steps.every((s) => s.ok) && unhealthy.length === 0
-  await kase.addJsonEvidence({name: `rebuild/rebuild-${project.name}-${fileStamp()}.json`, type: 'rebuild-record', description: `ir rebuild of ${project.name}`, data: {...base, ok}})
+  await kase.addJsonEvidence({
+    name: `rebuild/rebuild-${project.name}-${fileStamp()}.json`,
+    type: 'rebuild-record',
+    description: `ir rebuild of ${project.name}`,
+    data: {...base, ok},
+  })
   await kase.record({
     action: 'rebuild',
     target: project.name,
     outcome: ok ? 'success' : 'partial',
-    msg: ok ? `Rebuilt ${project.name}: ${base.services.length} service(s) healthy` : `Rebuilt ${project.name}, but not healthy: ${unhealthy.map((u) => `${u.service} (${u.health})`).join(', ')}`,
-    details: {project: project.name, services: base.services, imagesBefore: base.imagesBefore, imagesAfter: base.imagesAfter, baseImages: base.baseImages, unhealthy: unhealthy.map((u) => u.service), steps: steps.map((s) => ({step: s.step, ok: s.ok, durationMs: s.durationMs}))},
+    msg: ok
+      ? `Rebuilt ${project.name}: ${base.services.length} service(s) healthy`
+      : `Rebuilt ${project.name}, but not healthy: ${unhealthy.map((u) => `${u.service} (${u.health})`).join(', ')}`,
+    details: {
+      project: project.name,
+      services: base.services,
+      imagesBefore: base.imagesBefore,
+      imagesAfter: base.imagesAfter,
+      baseImages: base.baseImages,
+      unhealthy: unhealthy.map((u) => u.service),
+      steps: steps.map((s) => ({step: s.step, ok: s.ok, durationMs: s.durationMs})),
+    },
   })
   return {...base, ok}
 }
@@ -333,12 +498,18 @@ async function waitForServices(opts: RebuildOptions): Promise<ServiceHealth[]> {
   const stableSince = new Map<string, {startedAt: string; restarts: number; since: number}>()
   for (;;) {
     opts.signal?.throwIfAborted()
-    const listed = await opts.engine.containers.list({all: true, filters: {label: [`${COMPOSE_PROJECT_LABEL}=${opts.project.name}`]}})
+    const listed = await opts.engine.containers.list({
+      all: true,
+      filters: {label: [`${COMPOSE_PROJECT_LABEL}=${opts.project.name}`]},
+    })
     const result: ServiceHealth[] = []
     let pending = false
     for (const c of listed) {
       const d = await opts.engine.containers.inspect(c.id)
-      const raw = d.raw as {State?: {Health?: {Status?: string}; RestartCount?: number; StartedAt?: string}; RestartCount?: number}
+      const raw = d.raw as {
+        State?: {Health?: {Status?: string}; RestartCount?: number; StartedAt?: string}
+        RestartCount?: number
+      }
       const service = c.labels['com.docker.compose.service'] ?? d.name
       const health = raw.State?.Health?.Status
       let status: ServiceHealth['health']
@@ -353,7 +524,8 @@ async function waitForServices(opts: RebuildOptions): Promise<ServiceHealth[]> {
         const seen = stableSince.get(key)
         const now = Date.now()
         const restarts = raw.RestartCount ?? 0
-        if (!seen || seen.startedAt !== d.startedAt || seen.restarts !== restarts) stableSince.set(key, {startedAt: d.startedAt ?? '', restarts, since: now})
+        if (!seen || seen.startedAt !== d.startedAt || seen.restarts !== restarts)
+          stableSince.set(key, {startedAt: d.startedAt ?? '', restarts, since: now})
         const since = stableSince.get(key)!.since
         if (now - since >= opts.graceSeconds * 1000) status = 'running'
         else {
@@ -362,7 +534,14 @@ async function waitForServices(opts: RebuildOptions): Promise<ServiceHealth[]> {
         }
       }
       if (status === 'not-running' && Date.now() < deadline) pending = true
-      result.push({service, container: d.name, image: d.imageId, state: d.state, health: status, ok: status === 'healthy' || status === 'running'})
+      result.push({
+        service,
+        container: d.name,
+        image: d.imageId,
+        state: d.state,
+        health: status,
+        ok: status === 'healthy' || status === 'running',
+      })
     }
     if (!pending || Date.now() >= deadline) return result.sort((a, b) => a.service.localeCompare(b.service))
     await new Promise((r) => setTimeout(r, 1000))

@@ -15,7 +15,13 @@ export function parseAuditText(text: string): AuditEntry[] {
   return lines.map((raw, i) => {
     try {
       const parsed = JSON.parse(raw) as AuditLine
-      if (typeof parsed !== 'object' || parsed === null || typeof parsed.action !== 'string' || typeof parsed.time !== 'string') throw new Error('not an audit line')
+      if (
+        typeof parsed !== 'object' ||
+        parsed === null ||
+        typeof parsed.action !== 'string' ||
+        typeof parsed.time !== 'string'
+      )
+        throw new Error('not an audit line')
       return {readable: true as const, ...parsed}
     } catch {
       return {readable: false as const, line: i + 1, raw}
@@ -47,7 +53,10 @@ export function stringList(v: unknown): string[] {
       })
   }
   // A map such as {web: "sha256:..."}: one "key: value" per entry.
-  if (v && typeof v === 'object') return Object.entries(v as Record<string, unknown>).map(([k, val]) => `${k}: ${typeof val === 'string' ? val : JSON.stringify(val)}`)
+  if (v && typeof v === 'object')
+    return Object.entries(v as Record<string, unknown>).map(
+      ([k, val]) => `${k}: ${typeof val === 'string' ? val : JSON.stringify(val)}`,
+    )
   if (typeof v === 'string' && v.length > 0) return [v]
   return []
 }

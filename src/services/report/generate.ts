@@ -54,7 +54,12 @@ const EXT: Record<ReportFormat, string> = {md: 'md', html: 'html', json: 'json'}
 const LABEL: Record<ReportFormat, string> = {md: 'Markdown', html: 'HTML', json: 'JSON model'}
 
 /** Gather everything the report shows from the case, with a fresh verification. Reads only. */
-export async function loadReportModel(kase: Case, answers: ReportAnswers, status: ReportStatus, now = new Date()): Promise<ReportModel> {
+export async function loadReportModel(
+  kase: Case,
+  answers: ReportAnswers,
+  status: ReportStatus,
+  now = new Date(),
+): Promise<ReportModel> {
   const entries = await readAuditEntries(kase.audit.path)
   const manifest = await kase.manifest.read()
   const verification = await verifyCase(kase)
@@ -105,7 +110,15 @@ export async function generateReport(opts: GenerateReportOptions): Promise<Repor
       output = resolve(opts.outputDir, `${kase.id}-report.${EXT[format]}`)
       await writeFileAtomic(output, content)
     }
-    files.push({format, path: artifact.path, artifactId: artifact.id, sha256: artifact.sha256, size: artifact.size, latest, ...(output ? {output} : {})})
+    files.push({
+      format,
+      path: artifact.path,
+      artifactId: artifact.id,
+      sha256: artifact.sha256,
+      size: artifact.size,
+      latest,
+      ...(output ? {output} : {}),
+    })
   }
   await kase.record({
     action: 'report',

@@ -20,10 +20,24 @@ export const DETECTED_KIND = 'detected'
  * detected`; the last one recorded wins, so a correction replaces an earlier guess), else a `detectedAt`
  * written into case.json by hand, else the moment the case was opened, said as such.
  */
-export function detectionTime(meta: {created: string; detectedAt?: unknown}, entries: readonly AuditLine[] = []): DetectionTime {
-  const recorded = entries.filter((e) => e.action === 'timeline.event' && detailsOf(e).kind === DETECTED_KIND && typeof detailsOf(e).at === 'string' && !Number.isNaN(Date.parse(String(detailsOf(e).at))))
+export function detectionTime(
+  meta: {created: string; detectedAt?: unknown},
+  entries: readonly AuditLine[] = [],
+): DetectionTime {
+  const recorded = entries.filter(
+    (e) =>
+      e.action === 'timeline.event' &&
+      detailsOf(e).kind === DETECTED_KIND &&
+      typeof detailsOf(e).at === 'string' &&
+      !Number.isNaN(Date.parse(String(detailsOf(e).at))),
+  )
   const last = [...recorded].sort((a, b) => a.seq - b.seq).at(-1)
-  if (last) return {at: new Date(String(detailsOf(last).at)).toISOString(), seq: last.seq, basis: 'detection time recorded by the responder'}
+  if (last)
+    return {
+      at: new Date(String(detailsOf(last).at)).toISOString(),
+      seq: last.seq,
+      basis: 'detection time recorded by the responder',
+    }
   if (typeof meta.detectedAt === 'string' && !Number.isNaN(Date.parse(meta.detectedAt))) {
     return {at: new Date(meta.detectedAt).toISOString(), basis: 'detection time in the case record'}
   }
@@ -62,17 +76,34 @@ export function computeKeyTimes(entries: readonly AuditLine[], detected: Detecti
   const lastSummary = summaries.at(-1)
   const rotated = lastSummary && done(lastSummary) ? summaries.filter(done).at(-1) : undefined
   const recovered = firstSuccess(sorted, 'rebuild')
-  const at = (e: AuditLine | undefined): {at?: string; seq?: number} => (e ? {at: new Date(e.time).toISOString(), seq: e.seq} : {})
+  const at = (e: AuditLine | undefined): {at?: string; seq?: number} =>
+    e ? {at: new Date(e.time).toISOString(), seq: e.seq} : {}
   return [
-    {id: 'detected', label: 'Detected', at: detected.at, ...(detected.seq ? {seq: detected.seq} : {}), basis: detected.basis, ...(detected.open ? {open: detected.open} : {})},
+    {
+      id: 'detected',
+      label: 'Detected',
+      at: detected.at,
+      ...(detected.seq ? {seq: detected.seq} : {}),
+      basis: detected.basis,
+      ...(detected.open ? {open: detected.open} : {}),
+    },
     {id: 'contained', label: 'Contained', ...at(contained), basis: 'first successful isolate'},
     {
       id: 'evidenceSecured',
       label: 'Evidence secured',
       ...at(secured),
-      basis: snapshot && collect ? 'later of the first successful snapshot and the first successful collect' : 'first successful snapshot or collect',
+      basis:
+        snapshot && collect
+          ? 'later of the first successful snapshot and the first successful collect'
+          : 'first successful snapshot or collect',
     },
-    {id: 'credentialsRotated', label: 'Credentials rotated', ...at(rotated), basis: 'last rotate summary with nothing undecided and nothing skipped', ...rotationOpen(lastSummary)},
+    {
+      id: 'credentialsRotated',
+      label: 'Credentials rotated',
+      ...at(rotated),
+      basis: 'last rotate summary with nothing undecided and nothing skipped',
+      ...rotationOpen(lastSummary),
+    },
     {id: 'recovered', label: 'Recovered', ...at(recovered), basis: 'first successful (healthy) rebuild'},
   ]
 }
@@ -106,7 +137,11 @@ export function computeMetrics(keyTimes: readonly KeyTime[], entries: readonly A
   const timeToContain = between(detected, t('contained'))
   const timeToRecover = between(detected, t('recovered'))
   const totalDuration = between(detected, last)
-  return {...(timeToContain ? {timeToContain} : {}), ...(timeToRecover ? {timeToRecover} : {}), ...(totalDuration ? {totalDuration} : {})}
+  return {
+    ...(timeToContain ? {timeToContain} : {}),
+    ...(timeToRecover ? {timeToRecover} : {}),
+    ...(totalDuration ? {totalDuration} : {}),
+  }
 }
 
 export function duration(ms: number): Duration {

@@ -67,7 +67,10 @@ export function buildReportModel(input: ReportInput): ReportModel {
     return {id: s.key, title: s.title, ...(text ? {text} : {}), completed: Boolean(text)}
   })
   const actionItems = input.answers.action_items ?? []
-  const missing = [...narrative.filter((n) => !n.completed).map((n) => n.title), ...(actionItems.length === 0 ? ['Action items'] : [])]
+  const missing = [
+    ...narrative.filter((n) => !n.completed).map((n) => n.title),
+    ...(actionItems.length === 0 ? ['Action items'] : []),
+  ]
   const examiner = `${input.meta.examiner.user}@${input.meta.examiner.host}`
   const model: ReportModel = {
     schema: REPORT_SCHEMA,
@@ -98,13 +101,20 @@ export function buildReportModel(input: ReportInput): ReportModel {
     hardening: hardening(lines),
     narrative,
     actionItems,
-    completion: {completed: NARRATIVE_SECTIONS.length + 1 - missing.length, total: NARRATIVE_SECTIONS.length + 1, missing},
+    completion: {
+      completed: NARRATIVE_SECTIONS.length + 1 - missing.length,
+      total: NARRATIVE_SECTIONS.length + 1,
+      missing,
+    },
   }
   // Last line of defence: every string of the model goes through the redaction of the case.
   return redactDeep(model)
 }
 
-function affected(lines: readonly AuditLine[], artifacts: readonly Artifact[]): {containers: AffectedContainer[]; services: string[]} {
+function affected(
+  lines: readonly AuditLine[],
+  artifacts: readonly Artifact[],
+): {containers: AffectedContainer[]; services: string[]} {
   const byName = new Map<string, AffectedContainer>()
   const get = (name: string): AffectedContainer => {
     let c = byName.get(name)
@@ -130,7 +140,8 @@ function affected(lines: readonly AuditLine[], artifacts: readonly Artifact[]): 
       c.artifacts++
       if (a.source?.image && !c.image) c.image = a.source.image
     }
-    for (const k of ['service', 'composeService']) if (typeof a.meta?.[k] === 'string') services.add(a.meta[k] as string)
+    for (const k of ['service', 'composeService'])
+      if (typeof a.meta?.[k] === 'string') services.add(a.meta[k] as string)
   }
   for (const e of lines) {
     const d = detailsOf(e)
@@ -191,10 +202,22 @@ function custody(lines: readonly AuditLine[]): CustodyRow[] {
   for (const e of lines) {
     const d = (e.details ?? {}) as Record<string, unknown>
     if (e.action === 'case.seal' && e.outcome === 'success') {
-      rows.push({at: e.time, event: 'sealed', by: `${String(d.signer ?? e.actor)} (${e.actor})`, what: `seal generation ${String(d.generation)}`, ...(typeof d.keyFingerprint === 'string' ? {keyFingerprint: d.keyFingerprint} : {})})
+      rows.push({
+        at: e.time,
+        event: 'sealed',
+        by: `${String(d.signer ?? e.actor)} (${e.actor})`,
+        what: `seal generation ${String(d.generation)}`,
+        ...(typeof d.keyFingerprint === 'string' ? {keyFingerprint: d.keyFingerprint} : {}),
+      })
     }
     if (e.action === 'case.export' && e.outcome === 'success') {
-      rows.push({at: e.time, event: 'exported', by: e.actor, what: String(d.output ?? ''), ...(typeof d.sha256 === 'string' ? {sha256: d.sha256} : {})})
+      rows.push({
+        at: e.time,
+        event: 'exported',
+        by: e.actor,
+        what: String(d.output ?? ''),
+        ...(typeof d.sha256 === 'string' ? {sha256: d.sha256} : {}),
+      })
     }
   }
   return rows
@@ -209,14 +232,29 @@ function credentials(lines: readonly AuditLine[]): CredentialsSection {
     const name = typeof d.name === 'string' ? d.name : e.target
     if (!name) continue
     const kind = typeof d.kind === 'string' ? d.kind : undefined
-    const row: CredentialDecision = {name, ...(kind ? {kind} : {}), sources: stringList(d.sources), ...(typeof d.reason === 'string' && d.reason ? {reason: d.reason} : {}), at: e.time}
+    const row: CredentialDecision = {
+      name,
+      ...(kind ? {kind} : {}),
+      sources: stringList(d.sources),
+      ...(typeof d.reason === 'string' && d.reason ? {reason: d.reason} : {}),
+      at: e.time,
+    }
     last.set(`${kind ?? ''}\u0000${name}`, {decision: String(d.decision ?? ''), row})
   }
-  const pick = (decision: string): CredentialDecision[] => [...last.values()].filter((x) => x.decision === decision).map((x) => x.row).sort((a, b) => a.name.localeCompare(b.name))
+  const pick = (decision: string): CredentialDecision[] =>
+    [...last.values()]
+      .filter((x) => x.decision === decision)
+      .map((x) => x.row)
+      .sort((a, b) => a.name.localeCompare(b.name))
   const summary = lines.filter((e) => e.action === 'rotate.summary').at(-1)
   const sd = summary ? detailsOf(summary) : {}
   // `ir rotate` records the counts as top-level numbers (total, rotated, marked, skipped, remaining).
-  const countSource = sd.counts && typeof sd.counts === 'object' && !Array.isArray(sd.counts) ? (sd.counts as Record<string, unknown>) : Object.fromEntries(['total', 'rotated', 'marked', 'skipped', 'remaining'].filter((k) => k in sd).map((k) => [k, sd[k]]))
+  const countSource =
+    sd.counts && typeof sd.counts === 'object' && !Array.isArray(sd.counts)
+      ? (sd.counts as Record<string, unknown>)
+      : Object.fromEntries(
+          ['total', 'rotated', 'marked', 'skipped', 'remaining'].filter((k) => k in sd).map((k) => [k, sd[k]]),
+        )
   const countEntries = Object.entries(countSource).filter(([, n]) => typeof n === 'number') as Array<[string, number]>
   const counts = countEntries.length > 0 ? Object.fromEntries(countEntries) : undefined
   return {
@@ -224,7 +262,14 @@ function credentials(lines: readonly AuditLine[]): CredentialsSection {
     markedRotated: pick('marked-rotated'),
     skipped: pick('skipped'),
     ...(summary
-      ? {lastSummary: {at: summary.time, ...(typeof sd.remaining === 'number' ? {remaining: sd.remaining} : {}), servicesToRestart: stringList(sd.servicesToRestart ?? sd.restart), ...(counts ? {counts} : {})}}
+      ? {
+          lastSummary: {
+            at: summary.time,
+            ...(typeof sd.remaining === 'number' ? {remaining: sd.remaining} : {}),
+            servicesToRestart: stringList(sd.servicesToRestart ?? sd.restart),
+            ...(counts ? {counts} : {}),
+          },
+        }
       : {}),
   }
 }
@@ -234,7 +279,12 @@ function rebuilds(lines: readonly AuditLine[]): ReportModel['rebuilds'] {
     .filter((e) => e.action === 'rebuild.step')
     .map((e) => {
       const d = detailsOf(e)
-      return {at: e.time, step: String(d.step ?? e.target ?? e.msg), ...(typeof d.durationMs === 'number' ? {durationMs: d.durationMs} : {}), outcome: e.outcome}
+      return {
+        at: e.time,
+        step: String(d.step ?? e.target ?? e.msg),
+        ...(typeof d.durationMs === 'number' ? {durationMs: d.durationMs} : {}),
+        outcome: e.outcome,
+      }
     })
   const runs: RebuildRun[] = lines
     .filter((e) => e.action === 'rebuild')
@@ -264,10 +314,25 @@ function hardening(lines: readonly AuditLine[]): HardeningRun[] {
       const containers = normalizeContainers(d.containers)
       for (const c of containers) {
         for (const f of c.findings) {
-          findings.push({container: c.name, check: String(f.check ?? ''), ...(typeof f.cis === 'string' ? {cis: `${f.cis}${typeof f.level === 'number' ? ` (L${f.level})` : ''}`} : {}), severity: String(f.severity ?? ''), message: String(f.message ?? '')})
+          findings.push({
+            container: c.name,
+            check: String(f.check ?? ''),
+            ...(typeof f.cis === 'string'
+              ? {cis: `${f.cis}${typeof f.level === 'number' ? ` (L${f.level})` : ''}`}
+              : {}),
+            severity: String(f.severity ?? ''),
+            message: String(f.message ?? ''),
+          })
         }
       }
-      return {at: e.time, seq: e.seq, outcome: e.outcome as Outcome, containers: containers.length, findings, msg: e.msg}
+      return {
+        at: e.time,
+        seq: e.seq,
+        outcome: e.outcome as Outcome,
+        containers: containers.length,
+        findings,
+        msg: e.msg,
+      }
     })
 }
 
@@ -275,12 +340,17 @@ type RawFinding = {check?: unknown; severity?: unknown; message?: unknown; cis?:
 
 /** details.containers as a list of {name|container|id, findings} or a map name -> findings. */
 function normalizeContainers(v: unknown): Array<{name: string; findings: RawFinding[]}> {
-  const findingsOf = (x: unknown): RawFinding[] => (Array.isArray(x) ? x.filter((f): f is RawFinding => typeof f === 'object' && f !== null) : [])
+  const findingsOf = (x: unknown): RawFinding[] =>
+    Array.isArray(x) ? x.filter((f): f is RawFinding => typeof f === 'object' && f !== null) : []
   if (Array.isArray(v)) {
     return v
       .filter((c): c is Record<string, unknown> => typeof c === 'object' && c !== null)
       .map((c) => ({name: String(c.name ?? c.container ?? c.id ?? '?'), findings: findingsOf(c.findings)}))
   }
-  if (v && typeof v === 'object') return Object.entries(v as Record<string, unknown>).map(([name, f]) => ({name, findings: findingsOf(Array.isArray(f) ? f : (f as {findings?: unknown})?.findings)}))
+  if (v && typeof v === 'object')
+    return Object.entries(v as Record<string, unknown>).map(([name, f]) => ({
+      name,
+      findings: findingsOf(Array.isArray(f) ? f : (f as {findings?: unknown})?.findings),
+    }))
   return []
 }

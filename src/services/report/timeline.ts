@@ -19,7 +19,16 @@ export function buildTimeline(entries: readonly AuditEntry[]): TimelineRow[] {
   let lastTime = ''
   for (const [i, e] of entries.entries()) {
     if (!e.readable) {
-      rows.push({kind: 'audit', time: lastTime, seq: e.line, actor: '', action: '(unreadable line)', outcome: 'unreadable', msg: `audit.log line ${e.line} is not a valid audit entry (see the verification result)`, order: i * 2})
+      rows.push({
+        kind: 'audit',
+        time: lastTime,
+        seq: e.line,
+        actor: '',
+        action: '(unreadable line)',
+        outcome: 'unreadable',
+        msg: `audit.log line ${e.line} is not a valid audit entry (see the verification result)`,
+        order: i * 2,
+      })
       continue
     }
     const time = isoOr(e.time, lastTime)
@@ -38,10 +47,22 @@ export function buildTimeline(entries: readonly AuditEntry[]): TimelineRow[] {
     if (e.action === RESPONDER_EVENT_ACTION) {
       const d = detailsOf(e)
       const message = typeof d.message === 'string' ? d.message : e.msg
-      rows.push({kind: 'responder', time: isoOr(d.at, time), seq: e.seq, actor: e.actor ?? '', action: d.kind === 'detected' ? 'detected' : 'responder event', outcome: 'info', msg: message ?? '', order: i * 2 + 1})
+      rows.push({
+        kind: 'responder',
+        time: isoOr(d.at, time),
+        seq: e.seq,
+        actor: e.actor ?? '',
+        action: d.kind === 'detected' ? 'detected' : 'responder event',
+        outcome: 'info',
+        msg: message ?? '',
+        order: i * 2 + 1,
+      })
     }
   }
-  rows.sort((a, b) => Date.parse(a.time || '1970-01-01T00:00:00Z') - Date.parse(b.time || '1970-01-01T00:00:00Z') || a.order - b.order)
+  rows.sort(
+    (a, b) =>
+      Date.parse(a.time || '1970-01-01T00:00:00Z') - Date.parse(b.time || '1970-01-01T00:00:00Z') || a.order - b.order,
+  )
   return redactDeep(rows.map(({order: _order, ...row}) => row))
 }
 
@@ -64,7 +85,17 @@ export interface TimesketchRow {
   case_id: string
 }
 
-export const TIMESKETCH_COLUMNS: ReadonlyArray<keyof TimesketchRow> = ['message', 'datetime', 'timestamp_desc', 'seq', 'actor', 'action', 'target', 'outcome', 'case_id']
+export const TIMESKETCH_COLUMNS: ReadonlyArray<keyof TimesketchRow> = [
+  'message',
+  'datetime',
+  'timestamp_desc',
+  'seq',
+  'actor',
+  'action',
+  'target',
+  'outcome',
+  'case_id',
+]
 
 export function toTimesketch(rows: readonly TimelineRow[], caseId: string): TimesketchRow[] {
   return rows.map((r) => ({
@@ -105,7 +136,10 @@ export function parseEventTime(at: string): string {
   const candidate = dateOnly || hasZone ? s : `${s.replace(' ', 'T')}Z`
   const ms = /^\d{4}-\d{2}-\d{2}/.test(s) ? Date.parse(candidate) : Number.NaN
   if (Number.isNaN(ms)) {
-    throw new AbortError(`Not an ISO 8601 time: "${at}"`, {exit: 'USAGE', hint: 'Use e.g. 2026-11-27T23:05:00Z (UTC) or 2026-11-28T00:05:00+01:00.'})
+    throw new AbortError(`Not an ISO 8601 time: "${at}"`, {
+      exit: 'USAGE',
+      hint: 'Use e.g. 2026-11-27T23:05:00Z (UTC) or 2026-11-28T00:05:00+01:00.',
+    })
   }
   return new Date(ms).toISOString()
 }
@@ -114,17 +148,24 @@ export function parseEventTime(at: string): string {
 export function parseDetectionTime(at: string): string {
   const iso = parseEventTime(at)
   if (Date.parse(iso) > Date.now() + 60_000) {
-    throw new AbortError(`The detection time ${iso} is in the future`, {exit: 'USAGE', hint: 'Give the time the incident was noticed, e.g. 2026-11-27T22:41:00Z (UTC when no zone is given).'})
+    throw new AbortError(`The detection time ${iso} is in the future`, {
+      exit: 'USAGE',
+      hint: 'Give the time the incident was noticed, e.g. 2026-11-27T22:41:00Z (UTC when no zone is given).',
+    })
   }
   return iso
 }
 
 /** Add a responder event (something that happened outside ir: an alert, a call, a decision). */
-export async function addResponderEvent(kase: Case, input: ResponderEventInput): Promise<{caseId: string; seq: number; at: string; kind: EventKind; message: string}> {
+export async function addResponderEvent(
+  kase: Case,
+  input: ResponderEventInput,
+): Promise<{caseId: string; seq: number; at: string; kind: EventKind; message: string}> {
   const kind = input.kind ?? 'note'
   const at = kind === 'detected' ? parseDetectionTime(input.at) : parseEventTime(input.at)
   const message = input.message.trim() || (kind === 'detected' ? 'Incident detected' : '')
-  if (message === '') throw new AbortError('The event message is empty', {exit: 'USAGE', hint: 'Give --message "what happened".'})
+  if (message === '')
+    throw new AbortError('The event message is empty', {exit: 'USAGE', hint: 'Give --message "what happened".'})
   const line = await kase.record({
     action: RESPONDER_EVENT_ACTION,
     outcome: 'info',

@@ -27,7 +27,11 @@ export const REPORT_FORMATS: readonly ReportFormat[] = ['md', 'html', 'json']
 export const NARRATIVE_SECTIONS = [
   {key: 'summary', title: 'Summary', prompt: 'Summary: what happened, in a few sentences'},
   {key: 'impact', title: 'Impact', prompt: 'Impact: who and what was affected, for how long'},
-  {key: 'root_cause', title: 'Root cause and contributing factors', prompt: 'Root cause and contributing factors (blameless: systems and conditions, not people)'},
+  {
+    key: 'root_cause',
+    title: 'Root cause and contributing factors',
+    prompt: 'Root cause and contributing factors (blameless: systems and conditions, not people)',
+  },
   {key: 'trigger', title: 'Trigger', prompt: 'Trigger: what set the incident off'},
   {key: 'detection', title: 'Detection', prompt: 'Detection: how and by whom it was noticed'},
   {key: 'what_went_well', title: 'What went well', prompt: 'What went well'},
@@ -135,7 +139,17 @@ export interface EvidenceRow {
   sha256: string
   size: number
   description?: string
-  source?: {containerId?: string; containerName?: string; image?: string; imageId?: string; engine?: string; host?: string; engineId?: string; service?: string; task?: string}
+  source?: {
+    containerId?: string
+    containerName?: string
+    image?: string
+    imageId?: string
+    engine?: string
+    host?: string
+    engineId?: string
+    service?: string
+    task?: string
+  }
   collectedAt: string
   collectedBy: string
   /** Result of the fresh verification at generation time. */

@@ -23,14 +23,21 @@ export async function hostOverview(engine: Engine): Promise<ContainerOverview[]>
   const rows = await mapBounded(list, 8, async (c): Promise<ContainerOverview | undefined> => {
     const d = await engine.containers.inspect(c.id).catch(() => undefined)
     if (!d) return undefined
-    const host = (d.raw.HostConfig ?? {}) as {Privileged?: boolean; PidMode?: string; CapAdd?: string[] | null; PortBindings?: Record<string, Array<{HostIp?: string; HostPort?: string}> | null> | null}
+    const host = (d.raw.HostConfig ?? {}) as {
+      Privileged?: boolean
+      PidMode?: string
+      CapAdd?: string[] | null
+      PortBindings?: Record<string, Array<{HostIp?: string; HostPort?: string}> | null> | null
+    }
     const hints: string[] = []
     if (mountsDockerSocket(d.mounts)) hints.push('mounts the Docker socket')
     if (host.Privileged) hints.push('privileged')
     if (d.networkMode === 'host') hints.push('host network')
     if (host.PidMode === 'host') hints.push('host PID namespace')
     if (host.CapAdd?.some((cap) => /SYS_ADMIN|ALL/.test(cap))) hints.push(`adds ${host.CapAdd.join(',')}`)
-    const ports = Object.entries(host.PortBindings ?? {}).flatMap(([port, bindings]) => (bindings ?? []).map((b) => `${b.HostIp || '0.0.0.0'}:${b.HostPort || '?'}->${port}`))
+    const ports = Object.entries(host.PortBindings ?? {}).flatMap(([port, bindings]) =>
+      (bindings ?? []).map((b) => `${b.HostIp || '0.0.0.0'}:${b.HostPort || '?'}->${port}`),
+    )
     if (ports.some((p) => p.startsWith('0.0.0.0') || p.startsWith('::'))) hints.push('published on all interfaces')
     return {
       id: d.id,
@@ -41,7 +48,9 @@ export async function hostOverview(engine: Engine): Promise<ContainerOverview[]>
       networks: d.endpoints.map((e) => e.networkName),
       ports,
       ...(d.labels['com.docker.compose.project'] ? {project: d.labels['com.docker.compose.project']} : {}),
-      ...(d.labels['com.docker.compose.project.working_dir'] ? {projectDirectory: d.labels['com.docker.compose.project.working_dir']} : {}),
+      ...(d.labels['com.docker.compose.project.working_dir']
+        ? {projectDirectory: d.labels['com.docker.compose.project.working_dir']}
+        : {}),
       ...(d.labels['com.docker.compose.service'] ? {service: d.labels['com.docker.compose.service']} : {}),
       hints,
     }

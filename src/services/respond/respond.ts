@@ -50,19 +50,35 @@ function summarize(action: string, outputs: Record<string, unknown> | undefined)
   const o = outputs as Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
   switch (action) {
     case 'isolate':
-      return (o.containers ?? []).map((c: any) => `  ${c.name}: ${c.status}, ${c.state}, networks cut: ${(c.networksCut ?? []).join(', ') || 'none'}${c.networkNotCut ? ` (NOT cut: ${c.networkNotCut})` : ''}`)
+      return (o.containers ?? []).map(
+        (c: any) =>
+          `  ${c.name}: ${c.status}, ${c.state}, networks cut: ${(c.networksCut ?? []).join(', ') || 'none'}${c.networkNotCut ? ` (NOT cut: ${c.networkNotCut})` : ''}`,
+      )
     case 'snapshot':
-      return (o.containers ?? []).flatMap((c: any) => [`  ${c.name ?? c.id}: evidence image ${c.image ?? '(recovered)'}`, ...(c.artifacts ?? []).map((a: any) => `    ${a.path}  sha256 ${a.sha256}`)])
+      return (o.containers ?? []).flatMap((c: any) => [
+        `  ${c.name ?? c.id}: evidence image ${c.image ?? '(recovered)'}`,
+        ...(c.artifacts ?? []).map((a: any) => `    ${a.path}  sha256 ${a.sha256}`),
+      ])
     case 'collect':
-      return (o.containers ?? []).map((c: any) => `  ${c.name ?? c.id}: ${c.archive}  sha256 ${c.sha256}${c.logs === 'unavailable' ? ' (logs unavailable)' : ''}`)
+      return (o.containers ?? []).map(
+        (c: any) =>
+          `  ${c.name ?? c.id}: ${c.archive}  sha256 ${c.sha256}${c.logs === 'unavailable' ? ' (logs unavailable)' : ''}`,
+      )
     case 'rotate': {
       const s = o.summary ?? {}
-      return [`  rotated ${s.generated ?? 0}, marked rotated elsewhere ${s.markedRotated ?? 0}, skipped ${s.skipped ?? 0}, left ${s.remaining ?? 0}${s.remainingNames?.length ? ` (${s.remainingNames.join(', ')})` : ''}`, ...(s.restart?.length ? [`  services to restart: ${s.restart.join(', ')}`] : [])]
+      return [
+        `  rotated ${s.generated ?? 0}, marked rotated elsewhere ${s.markedRotated ?? 0}, skipped ${s.skipped ?? 0}, left ${s.remaining ?? 0}${s.remainingNames?.length ? ` (${s.remainingNames.join(', ')})` : ''}`,
+        ...(s.restart?.length ? [`  services to restart: ${s.restart.join(', ')}`] : []),
+      ]
     }
     case 'rebuild':
-      return (o.services ?? []).map((s: any) => `  ${s.service}: ${s.health}, image ${String(s.image).replace('sha256:', '').slice(0, 12)}`)
+      return (o.services ?? []).map(
+        (s: any) => `  ${s.service}: ${s.health}, image ${String(s.image).replace('sha256:', '').slice(0, 12)}`,
+      )
     case 'audit':
-      return [`  findings: ${o.totals?.critical ?? 0} critical, ${o.totals?.high ?? 0} high, ${o.totals?.medium ?? 0} medium, ${o.totals?.low ?? 0} low${o.failing?.length ? `; not passing: ${o.failing.join(', ')}` : ''}`]
+      return [
+        `  findings: ${o.totals?.critical ?? 0} critical, ${o.totals?.high ?? 0} high, ${o.totals?.medium ?? 0} medium, ${o.totals?.low ?? 0} low${o.failing?.length ? `; not passing: ${o.failing.join(', ')}` : ''}`,
+      ]
     case 'report':
       return (o.files ?? []).map((f: string) => `  ${f}`)
     default:
@@ -81,17 +97,32 @@ export async function respond(opts: RespondOptions): Promise<RespondResult> {
   let resume = opts.resume
   if (resume) {
     kase = opts.caseId ? (await store.open({id: opts.caseId, create: false})).kase : await unfinishedWalkthrough(store)
-    if (!kase) throw new AbortError('No interrupted walkthrough to resume', {exit: 'NOT_FOUND', hint: 'Start one with `ir respond`.'})
+    if (!kase)
+      throw new AbortError('No interrupted walkthrough to resume', {
+        exit: 'NOT_FOUND',
+        hint: 'Start one with `ir respond`.',
+      })
   } else if (opts.caseId) {
     kase = (await store.open({id: opts.caseId})).kase
   } else {
     const answer = await prompts.openCase(await store.list())
-    kase = (await store.open({...(answer.id ? {id: answer.id} : {}), title: answer.title, severity: answer.severity})).kase
+    kase = (await store.open({...(answer.id ? {id: answer.id} : {}), title: answer.title, severity: answer.severity}))
+      .kase
   }
   const existing = await readJournal(kase)
   if (!resume && existing && existing.status !== 'succeeded') {
-    if (await prompts.askYesNo(`Case ${kase.id} has an unfinished ${existing.playbook.name} walkthrough. Continue it?`, true)) resume = true
-    else throw new AbortError(`Case ${kase.id} has an unfinished playbook run`, {exit: 'PRECONDITION', hint: 'Continue it (ir respond --resume) or choose another case.'})
+    if (
+      await prompts.askYesNo(
+        `Case ${kase.id} has an unfinished ${existing.playbook.name} walkthrough. Continue it?`,
+        true,
+      )
+    )
+      resume = true
+    else
+      throw new AbortError(`Case ${kase.id} has an unfinished playbook run`, {
+        exit: 'PRECONDITION',
+        hint: 'Continue it (ir respond --resume) or choose another case.',
+      })
   }
   prompts.say(`Case ${kase.id}: ${kase.info.title} (${kase.dir})`)
 
@@ -102,7 +133,9 @@ export async function respond(opts: RespondOptions): Promise<RespondResult> {
     if (!j) throw new AbortError(`Case ${kase.id} has no walkthrough to resume`, {exit: 'NOT_FOUND'})
     loaded = await loadPlaybook(j.playbook.file)
     inputs = j.inputs
-    prompts.say(`Resuming ${j.playbook.name}: ${j.steps.filter((s) => s.state === 'succeeded').length} of ${j.steps.length} steps done.`)
+    prompts.say(
+      `Resuming ${j.playbook.name}: ${j.steps.filter((s) => s.state === 'succeeded').length} of ${j.steps.length} steps done.`,
+    )
   } else {
     loaded = await loadPlaybook(await findPlaybook(opts.playbook, opts.cwd))
     const engine = await opts.engine()
@@ -113,9 +146,20 @@ export async function respond(opts: RespondOptions): Promise<RespondResult> {
     const defs = loaded.playbook.inputs ?? {}
     for (const [name, def] of Object.entries(defs)) {
       if (def.type === 'containers') provided[name] = picked.map((p) => p.name).join(',')
-      else if (name === 'project-directory') provided[name] = await prompts.askText('Compose project folder to rebuild:', picked.find((p) => p.projectDirectory)?.projectDirectory ?? opts.cwd)
-      else if (name === 'offline') provided[name] = String(!(await prompts.askYesNo('Can this host pull fresh base images from a registry?', false)))
-      else if (def.required) provided[name] = await prompts.askText(`${name}${def.description ? ` (${def.description})` : ''}:`, def.default === undefined ? '' : String(def.default))
+      else if (name === 'project-directory')
+        provided[name] = await prompts.askText(
+          'Compose project folder to rebuild:',
+          picked.find((p) => p.projectDirectory)?.projectDirectory ?? opts.cwd,
+        )
+      else if (name === 'offline')
+        provided[name] = String(
+          !(await prompts.askYesNo('Can this host pull fresh base images from a registry?', false)),
+        )
+      else if (def.required)
+        provided[name] = await prompts.askText(
+          `${name}${def.description ? ` (${def.description})` : ''}:`,
+          def.default === undefined ? '' : String(def.default),
+        )
     }
     inputs = resolveInputs(loaded, provided, loaded.inputLines)
   }
@@ -149,5 +193,11 @@ export async function respond(opts: RespondOptions): Promise<RespondResult> {
   })
   const reportStep = journal.steps.find((s) => s.action === 'report' && s.state === 'succeeded')
   const report = (reportStep?.outputs as {files?: string[]} | undefined)?.files
-  return {caseId: kase.id, caseDir: kase.dir, journal, ...(report ? {report: report.map((f) => (f.startsWith('/') ? f : `${kase.dir}/${f}`))} : {}), evidenceDir: `${kase.dir}/evidence`}
+  return {
+    caseId: kase.id,
+    caseDir: kase.dir,
+    journal,
+    ...(report ? {report: report.map((f) => (f.startsWith('/') ? f : `${kase.dir}/${f}`))} : {}),
+    evidenceDir: `${kase.dir}/evidence`,
+  }
 }

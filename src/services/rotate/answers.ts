@@ -25,7 +25,10 @@ export function parseSkip(arg: string): PlannedDecision {
   const name = eq < 0 ? arg : arg.slice(0, eq)
   const reason = eq < 0 ? '' : arg.slice(eq + 1).trim()
   if (!name || !reason) {
-    throw new AbortError(`--skip ${arg}: a skip needs a reason, as NAME=reason`, {exit: 'USAGE', hint: 'e.g. --skip "LEGACY_TOKEN=revoked by the vendor on 2026-11-27"'})
+    throw new AbortError(`--skip ${arg}: a skip needs a reason, as NAME=reason`, {
+      exit: 'USAGE',
+      hint: 'e.g. --skip "LEGACY_TOKEN=revoked by the vendor on 2026-11-27"',
+    })
   }
   return {name, action: 'skip', reason, from: '--skip'}
 }
@@ -37,7 +40,9 @@ export async function loadAnswers(path: string): Promise<PlannedDecision[]> {
     text = await readFile(path, 'utf8')
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
-    throw new AbortError(`Answers file ${path} ${code === 'ENOENT' ? 'not found' : `cannot be read (${code})`}`, {exit: code === 'ENOENT' ? 'NOT_FOUND' : 'USAGE'})
+    throw new AbortError(`Answers file ${path} ${code === 'ENOENT' ? 'not found' : `cannot be read (${code})`}`, {
+      exit: code === 'ENOENT' ? 'NOT_FOUND' : 'USAGE',
+    })
   }
   const {parse} = await import('yaml')
   let data: unknown
@@ -50,16 +55,20 @@ export async function loadAnswers(path: string): Promise<PlannedDecision[]> {
   const parsed = ANSWERS.safeParse(data ?? {})
   if (!parsed.success) {
     const issue = parsed.error.issues[0]
-    throw new AbortError(`Answers file ${path}: ${issue ? `${issue.path.join('.') || '(top)'}: ${issue.message}` : 'invalid'}`, {
-      exit: 'USAGE',
-      hint: 'Expected a map NAME: {action: generate | mark-rotated | skip, reason: "..."} (a skip needs a reason).',
-    })
+    throw new AbortError(
+      `Answers file ${path}: ${issue ? `${issue.path.join('.') || '(top)'}: ${issue.message}` : 'invalid'}`,
+      {
+        exit: 'USAGE',
+        hint: 'Expected a map NAME: {action: generate | mark-rotated | skip, reason: "..."} (a skip needs a reason).',
+      },
+    )
   }
   const out: PlannedDecision[] = []
   for (const [name, answer] of Object.entries(parsed.data)) {
     const action = typeof answer === 'string' ? answer : answer.action
     const reason = typeof answer === 'string' ? undefined : answer.reason?.trim()
-    if (action === 'skip' && !reason) throw new AbortError(`Answers file ${path}: ${name}: a skip needs a reason`, {exit: 'USAGE'})
+    if (action === 'skip' && !reason)
+      throw new AbortError(`Answers file ${path}: ${name}: a skip needs a reason`, {exit: 'USAGE'})
     out.push({name, action, ...(reason ? {reason} : {}), from: path})
   }
   return out

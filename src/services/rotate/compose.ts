@@ -41,17 +41,29 @@ export interface ComposeScan {
   services: string[]
 }
 
-export async function loadComposeDocs(files: readonly string[], warn: (w: InventoryWarning) => void): Promise<ComposeDoc[]> {
+export async function loadComposeDocs(
+  files: readonly string[],
+  warn: (w: InventoryWarning) => void,
+): Promise<ComposeDoc[]> {
   const docs: ComposeDoc[] = []
   for (const file of files) {
     const buf = await readForInventory(file, warn, {what: 'compose file'})
     if (!buf) continue
     const lines = new LineCounter()
-    const doc = parseDocument(bufferToText(buf).replace(/^\uFEFF/, ''), {lineCounter: lines, merge: true, uniqueKeys: false, prettyErrors: false})
+    const doc = parseDocument(bufferToText(buf).replace(/^\uFEFF/, ''), {
+      lineCounter: lines,
+      merge: true,
+      uniqueKeys: false,
+      prettyErrors: false,
+    })
     for (const e of doc.errors) {
       // The parser's message can quote the offending line, which may hold a secret: give code and line only.
       const line = lines.linePos(e.pos[0]).line
-      warn({file, line, message: `YAML error (${e.code}) at ${file}:${line}; the rest of the file is read as far as possible`})
+      warn({
+        file,
+        line,
+        message: `YAML error (${e.code}) at ${file}:${line}; the rest of the file is read as far as possible`,
+      })
     }
     if (doc.contents) docs.push({file, doc, lines})
   }
@@ -131,20 +143,48 @@ export async function scanCompose(docs: readonly ComposeDoc[], ctx: ComposeConte
       if (fileRef !== undefined) {
         const path = abs(substitute(fileRef, ctx.lookup))
         const id = `compose-secret/${e.key}`
-        b.add(id, e.key, 'compose-secret', {type: 'compose-secret', file: d.file, ...(line ? {line} : {}), path, composeName: e.key}, ['declared-secret'])
+        b.add(
+          id,
+          e.key,
+          'compose-secret',
+          {type: 'compose-secret', file: d.file, ...(line ? {line} : {}), path, composeName: e.key},
+          ['declared-secret'],
+        )
         b.rememberPath(path, id)
         secrets.set(e.key, {id, file: d.file, ...(line ? {line} : {}), path})
       } else if (envVar !== undefined) {
         const id = ctx.promote(envVar, ['declared-secret'])
-        b.add(id, envVar, 'env-var', {type: 'compose-secret', file: d.file, ...(line ? {line} : {}), composeName: e.key, ...(envVar !== e.key ? {via: e.key} : {})}, ['declared-secret'])
+        b.add(
+          id,
+          envVar,
+          'env-var',
+          {
+            type: 'compose-secret',
+            file: d.file,
+            ...(line ? {line} : {}),
+            composeName: e.key,
+            ...(envVar !== e.key ? {via: e.key} : {}),
+          },
+          ['declared-secret'],
+        )
         secrets.set(e.key, {id, file: d.file, ...(line ? {line} : {}), envVar})
       } else if (external && (str(external) === 'true' || isMap(external))) {
         const id = `swarm-secret/${externalName}`
-        b.add(id, externalName, 'swarm-secret', {type: 'compose-secret', file: d.file, ...(line ? {line} : {}), composeName: e.key}, ['declared-secret'])
+        b.add(
+          id,
+          externalName,
+          'swarm-secret',
+          {type: 'compose-secret', file: d.file, ...(line ? {line} : {}), composeName: e.key},
+          ['declared-secret'],
+        )
         b.note(id, 'external secret: it is managed outside this compose project (swarm or platform); rotate it there')
         secrets.set(e.key, {id, file: d.file, ...(line ? {line} : {})})
       } else {
-        b.warn({file: d.file, ...(line ? {line} : {}), message: `secret "${e.key}" at ${d.file}:${line ?? '?'} has no file, environment or external source`})
+        b.warn({
+          file: d.file,
+          ...(line ? {line} : {}),
+          message: `secret "${e.key}" at ${d.file}:${line ?? '?'} has no file, environment or external source`,
+        })
       }
     }
   }
@@ -187,7 +227,11 @@ export async function scanCompose(docs: readonly ComposeDoc[], ctx: ComposeConte
         if (s === undefined) continue
         const line = lineOf(d, item)
         const eq = s.indexOf('=')
-        envEntries.push(eq < 0 ? {key: s, value: undefined, ...(line ? {line} : {})} : {key: s.slice(0, eq), value: s.slice(eq + 1), ...(line ? {line} : {})})
+        envEntries.push(
+          eq < 0
+            ? {key: s, value: undefined, ...(line ? {line} : {})}
+            : {key: s.slice(0, eq), value: s.slice(eq + 1), ...(line ? {line} : {})},
+        )
       }
       for (const e of envEntries) environmentEntry(d, ctx, service, aliases, e)
 
@@ -199,11 +243,22 @@ export async function scanCompose(docs: readonly ComposeDoc[], ctx: ComposeConte
         const line = lineOf(d, item)
         const decl = secrets.get(source)
         if (!decl) {
-          b.warn({file: d.file, ...(line ? {line} : {}), message: `service "${service}" uses secret "${source}" at ${d.file}:${line ?? '?'}, which no compose file declares`})
+          b.warn({
+            file: d.file,
+            ...(line ? {line} : {}),
+            message: `service "${service}" uses secret "${source}" at ${d.file}:${line ?? '?'}, which no compose file declares`,
+          })
           continue
         }
         const item2 = b.get(decl.id)!
-        b.add(decl.id, item2.name, item2.kind, {type: 'compose-secret', file: d.file, ...(line ? {line} : {}), service, composeName: source, mountedAt: target.startsWith('/') ? target : `/run/secrets/${target}`})
+        b.add(decl.id, item2.name, item2.kind, {
+          type: 'compose-secret',
+          file: d.file,
+          ...(line ? {line} : {}),
+          service,
+          composeName: source,
+          mountedAt: target.startsWith('/') ? target : `/run/secrets/${target}`,
+        })
       }
     }
   }
@@ -214,7 +269,10 @@ export async function scanCompose(docs: readonly ComposeDoc[], ctx: ComposeConte
   for (const item of b.all()) {
     if (item.kind !== 'env-var' || item.editableFiles.length > 0) continue
     if (item.sources.some((s) => s.type === 'compose-interpolation') && !ctx.definedInDotenv(item.name)) {
-      b.note(item.id, 'not defined in any .env file ir read: compose takes it from the environment of whoever runs it (or it is unset)')
+      b.note(
+        item.id,
+        'not defined in any .env file ir read: compose takes it from the environment of whoever runs it (or it is unset)',
+      )
     }
   }
   return scan
@@ -245,7 +303,10 @@ function environmentEntry(
     if (!c.credential) return
     const id = `env/${e.key}`
     b.add(id, e.key, 'env-var', {type: 'compose-environment', ...at}, c.reasons)
-    b.note(id, `set literally in ${d.file}${e.line ? ` line ${e.line}` : ''}: a new value has to be written there (ir does not edit compose files)`)
+    b.note(
+      id,
+      `set literally in ${d.file}${e.line ? ` line ${e.line}` : ''}: a new value has to be written there (ir does not edit compose files)`,
+    )
     aliases.set(e.key, id)
     return
   }
@@ -261,9 +322,18 @@ function environmentEntry(
       if (dfltShape) reasons.push(`by-shape:${dfltShape}`)
       if (reasons.length > 0 || b.has(`env/${r.name}`)) {
         const id = ctx.promote(r.name, reasons)
-        b.add(id, r.name, 'env-var', {type: 'compose-interpolation', ...at, ...(e.key !== r.name ? {via: e.key} : {})}, reasons)
+        b.add(
+          id,
+          r.name,
+          'env-var',
+          {type: 'compose-interpolation', ...at, ...(e.key !== r.name ? {via: e.key} : {})},
+          reasons,
+        )
         if (dflt !== undefined && dflt !== '' && parseInterpolation(dflt).refs.length === 0) {
-          b.note(id, `${d.file}${e.line ? ` line ${e.line}` : ''} gives it a default value: a default kept in the compose file is a forgotten credential; remove it`)
+          b.note(
+            id,
+            `${d.file}${e.line ? ` line ${e.line}` : ''} gives it a default value: a default kept in the compose file is a forgotten credential; remove it`,
+          )
         }
         if (sole === r) aliases.set(e.key, id)
       }
@@ -294,7 +364,13 @@ function walkScalars(d: ComposeDoc, node: Node | null, path: string[], ctx: Comp
       if (c.credential || ctx.builder.has(`env/${r.name}`)) {
         const id = ctx.promote(r.name, c.reasons)
         const line = lineOf(d, node)
-        ctx.builder.add(id, r.name, 'env-var', {type: 'compose-interpolation', file: d.file, ...(line ? {line} : {}), ...(service ? {service} : {})}, c.reasons)
+        ctx.builder.add(
+          id,
+          r.name,
+          'env-var',
+          {type: 'compose-interpolation', file: d.file, ...(line ? {line} : {}), ...(service ? {service} : {})},
+          c.reasons,
+        )
       }
       visit(r.nested)
     }

@@ -33,11 +33,25 @@ export interface ContainerScan {
   mountedCredentials: number
 }
 
-export async function scanContainer(b: InventoryBuilder, d: ContainerDetails, why: 'isolated' | 'named', compose: ComposeLink, limits: WalkLimits): Promise<ContainerScan> {
+export async function scanContainer(
+  b: InventoryBuilder,
+  d: ContainerDetails,
+  why: 'isolated' | 'named',
+  compose: ComposeLink,
+  limits: WalkLimits,
+): Promise<ContainerScan> {
   const project = d.labels['com.docker.compose.project']
-  const service = project !== undefined && project === compose.projectName ? d.labels['com.docker.compose.service'] : undefined
+  const service =
+    project !== undefined && project === compose.projectName ? d.labels['com.docker.compose.service'] : undefined
   const aliases = service ? compose.aliases.get(service) : undefined
-  const scan: ContainerScan = {id: d.id, name: d.name, why, ...(service ? {service} : {}), envCredentials: 0, mountedCredentials: 0}
+  const scan: ContainerScan = {
+    id: d.id,
+    name: d.name,
+    why,
+    ...(service ? {service} : {}),
+    envCredentials: 0,
+    mountedCredentials: 0,
+  }
 
   const config = (d.raw as {Config?: {Env?: string[] | null}}).Config
   for (const entry of config?.Env ?? []) {
@@ -49,7 +63,18 @@ export async function scanContainer(b: InventoryBuilder, d: ContainerDetails, wh
     if (!c.credential && !linked) continue
     const id = linked ?? `env/${name}`
     const item = b.get(id)
-    b.add(id, item?.name ?? name, item?.kind ?? 'env-var', {type: 'container-env', container: d.name, ...(service ? {service} : {}), ...(item && item.name !== name ? {via: name} : {})}, c.reasons)
+    b.add(
+      id,
+      item?.name ?? name,
+      item?.kind ?? 'env-var',
+      {
+        type: 'container-env',
+        container: d.name,
+        ...(service ? {service} : {}),
+        ...(item && item.name !== name ? {via: name} : {}),
+      },
+      c.reasons,
+    )
     scan.envCredentials++
   }
 
@@ -65,7 +90,13 @@ export async function scanContainer(b: InventoryBuilder, d: ContainerDetails, wh
       if (!item.services.includes(service)) continue
       if (item.kind === 'compose-secret') {
         const use = item.sources.find((s) => s.service === service && s.mountedAt)
-        b.add(item.id, item.name, item.kind, {type: 'container-mount', container: d.name, service, ...(use?.mountedAt ? {mountedAt: use.mountedAt} : {}), ...(item.sources[0]?.path ? {path: item.sources[0].path} : {})})
+        b.add(item.id, item.name, item.kind, {
+          type: 'container-mount',
+          container: d.name,
+          service,
+          ...(use?.mountedAt ? {mountedAt: use.mountedAt} : {}),
+          ...(item.sources[0]?.path ? {path: item.sources[0].path} : {}),
+        })
       } else if (!item.seenByCompromised) {
         item.seenByCompromised = true
         b.note(item.id, `used by compose service "${service}", whose container ${d.name} is in the case`)
@@ -75,13 +106,26 @@ export async function scanContainer(b: InventoryBuilder, d: ContainerDetails, wh
   return scan
 }
 
-async function scanMount(b: InventoryBuilder, container: string, service: string | undefined, source: string, destination: string, limits: WalkLimits): Promise<number> {
+async function scanMount(
+  b: InventoryBuilder,
+  container: string,
+  service: string | undefined,
+  source: string,
+  destination: string,
+  limits: WalkLimits,
+): Promise<number> {
   let found = 0
   const hit = (hostPath: string, inContainer: string): void => {
     const known = b.idForPath(hostPath)
     const item = known ? b.get(known) : undefined
     const id = known ?? `file/${hostPath}`
-    b.add(id, item?.name ?? hostPath, item?.kind ?? 'file', {type: 'container-mount', container, ...(service ? {service} : {}), path: hostPath, mountedAt: inContainer}, item ? [] : ['by-file-name'])
+    b.add(
+      id,
+      item?.name ?? hostPath,
+      item?.kind ?? 'file',
+      {type: 'container-mount', container, ...(service ? {service} : {}), path: hostPath, mountedAt: inContainer},
+      item ? [] : ['by-file-name'],
+    )
     found++
   }
   let st
@@ -89,12 +133,20 @@ async function scanMount(b: InventoryBuilder, container: string, service: string
     st = await stat(source)
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
-    b.warn({file: source, message: `mount ${source} (at ${destination} in ${container}) ${code === 'ENOENT' ? 'is not on this machine (remote engine?)' : `is not readable (${code})`}: its files were not checked`})
+    b.warn({
+      file: source,
+      message: `mount ${source} (at ${destination} in ${container}) ${code === 'ENOENT' ? 'is not on this machine (remote engine?)' : `is not readable (${code})`}: its files were not checked`,
+    })
     return 0
   }
   if (!st.isDirectory()) {
     const real = await realpath(source).catch(() => source)
-    if (b.idForPath(source) || b.idForPath(real) || isCredentialFileName(basename(source), basename(dirname(source))) || isCredentialFileName(basename(destination), basename(dirname(destination)))) {
+    if (
+      b.idForPath(source) ||
+      b.idForPath(real) ||
+      isCredentialFileName(basename(source), basename(dirname(source))) ||
+      isCredentialFileName(basename(destination), basename(dirname(destination)))
+    ) {
       hit(b.idForPath(source) ? source : real, destination)
     }
     return found
@@ -107,7 +159,10 @@ async function scanMount(b: InventoryBuilder, container: string, service: string
     try {
       entries = await readdir(dir, {withFileTypes: true})
     } catch (error) {
-      b.warn({file: dir, message: `folder ${dir} (mounted in ${container}) is not readable (${(error as NodeJS.ErrnoException).code ?? 'error'}): its files were not checked`})
+      b.warn({
+        file: dir,
+        message: `folder ${dir} (mounted in ${container}) is not readable (${(error as NodeJS.ErrnoException).code ?? 'error'}): its files were not checked`,
+      })
       return
     }
     for (const e of entries.sort((x, y) => x.name.localeCompare(y.name))) {
@@ -126,6 +181,10 @@ async function scanMount(b: InventoryBuilder, container: string, service: string
     }
   }
   await walk(source, destination, 1)
-  if (truncated) b.warn({file: source, message: `stopped checking ${source} (mounted in ${container}) after ${limits.entries} entries; look through the rest by hand`})
+  if (truncated)
+    b.warn({
+      file: source,
+      message: `stopped checking ${source} (mounted in ${container}) after ${limits.entries} entries; look through the rest by hand`,
+    })
   return found
 }

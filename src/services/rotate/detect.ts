@@ -5,21 +5,69 @@
 
 /** Name words that mark a credential wherever they appear (DB_PASSWORD, GITHUB_TOKEN, AWS_SECRET_ACCESS_KEY). */
 const STRONG_WORDS = new Set([
-  'KEY', 'KEYS', 'SECRET', 'SECRETS', 'TOKEN', 'TOKENS', 'PASS', 'PASSWD', 'PASSWORD', 'PASSWORDS', 'PASSPHRASE', 'PWD', 'PW',
-  'CREDENTIAL', 'CREDENTIALS', 'CREDS', 'DSN', 'APIKEY', 'SECRETKEY', 'ACCESSKEY', 'AUTHTOKEN', 'PRIVATEKEY',
+  'KEY',
+  'KEYS',
+  'SECRET',
+  'SECRETS',
+  'TOKEN',
+  'TOKENS',
+  'PASS',
+  'PASSWD',
+  'PASSWORD',
+  'PASSWORDS',
+  'PASSPHRASE',
+  'PWD',
+  'PW',
+  'CREDENTIAL',
+  'CREDENTIALS',
+  'CREDS',
+  'DSN',
+  'APIKEY',
+  'SECRETKEY',
+  'ACCESSKEY',
+  'AUTHTOKEN',
+  'PRIVATEKEY',
 ])
 
 /** Words that only mark a credential when the value is not plainly something else (API_URL, AUTH_ENABLED, PRIVATE_NETWORK). */
 const WEAK_WORDS = new Set(['API', 'AUTH', 'PRIVATE'])
 
 /** Words glued together without separators: VNCPASS, DBPASSWORD, MYSQLPWD, SSHKEY. */
-const COMPOUND = /^[A-Z0-9]+(PASSWORD|PASSWD|PASSPHRASE|PASS|PWD|SECRET|TOKEN|(API|SECRET|ACCESS|PRIVATE|SSH|MASTER|SIGNING|ENCRYPTION|LICENSE|AUTH)KEY)S?$/
+const COMPOUND =
+  /^[A-Z0-9]+(PASSWORD|PASSWD|PASSPHRASE|PASS|PWD|SECRET|TOKEN|(API|SECRET|ACCESS|PRIVATE|SSH|MASTER|SIGNING|ENCRYPTION|LICENSE|AUTH)KEY)S?$/
 const NOT_COMPOUND = new Set(['BYPASS', 'COMPASS', 'SURPASS', 'OVERPASS', 'UNDERPASS', 'TRESPASS', 'ENCOMPASS'])
 
 /** A last word that makes a secret-sounding name describe a secret rather than hold one (PASSWORD_FILE, TOKEN_TTL). */
 const META_WORDS = new Set([
-  'FILE', 'PATH', 'DIR', 'LENGTH', 'LEN', 'MIN', 'MAX', 'ENABLED', 'ENABLE', 'DISABLED', 'DISABLE', 'MODE', 'TYPE', 'METHOD',
-  'ALGORITHM', 'ALGO', 'TTL', 'EXPIRY', 'EXPIRES', 'TIMEOUT', 'HEADER', 'NAME', 'PROVIDER', 'VERSION', 'HOST', 'PORT', 'URL', 'URI', 'ENDPOINT',
+  'FILE',
+  'PATH',
+  'DIR',
+  'LENGTH',
+  'LEN',
+  'MIN',
+  'MAX',
+  'ENABLED',
+  'ENABLE',
+  'DISABLED',
+  'DISABLE',
+  'MODE',
+  'TYPE',
+  'METHOD',
+  'ALGORITHM',
+  'ALGO',
+  'TTL',
+  'EXPIRY',
+  'EXPIRES',
+  'TIMEOUT',
+  'HEADER',
+  'NAME',
+  'PROVIDER',
+  'VERSION',
+  'HOST',
+  'PORT',
+  'URL',
+  'URI',
+  'ENDPOINT',
 ])
 
 /** Whole names that look secret but are not: the shell's working directory, official images' public-key fingerprints. */
@@ -104,7 +152,10 @@ const TOKEN_PREFIXES: ReadonlyArray<[label: string, re: RegExp]> = [
   ['gitlab-token', /(?:^|[^A-Za-z0-9_])gl(?:pat|rt|dt|ptt|ft|soat)-[A-Za-z0-9_-]{20,}/],
   ['slack-token', /(?:^|[^A-Za-z0-9_])(?:xox[abposre]-[A-Za-z0-9-]{10,}|xapp-[A-Za-z0-9-]{10,})/],
   ['aws-access-key-id', /(?:^|[^A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Z0-9])/],
-  ['stripe-key', /(?:^|[^A-Za-z0-9_])(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,}|(?:^|[^A-Za-z0-9_])whsec_[A-Za-z0-9]{20,}/],
+  [
+    'stripe-key',
+    /(?:^|[^A-Za-z0-9_])(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,}|(?:^|[^A-Za-z0-9_])whsec_[A-Za-z0-9]{20,}/,
+  ],
   ['openai-or-anthropic-key', /(?:^|[^A-Za-z0-9_-])sk-(?:proj-|ant-[a-z0-9]+-)?[A-Za-z0-9_-]{20,}/],
   ['google-api-key', /(?:^|[^A-Za-z0-9_])AIza[0-9A-Za-z_-]{35}/],
   ['sendgrid-key', /(?:^|[^A-Za-z0-9_])SG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}/],

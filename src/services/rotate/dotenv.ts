@@ -93,7 +93,15 @@ export function parseDotenv(text: string, file: string): ParsedDotenv {
       const m = ASSIGNMENT.exec(content)
       const bare = m ? undefined : BARE_NAME.exec(content)
       if (bare) {
-        entries.push({name: bare[2]!, line, start: pos + content.length, end: pos + content.length, quote: '', value: undefined, exported: Boolean(bare[1])})
+        entries.push({
+          name: bare[2]!,
+          line,
+          start: pos + content.length,
+          end: pos + content.length,
+          quote: '',
+          value: undefined,
+          exported: Boolean(bare[1]),
+        })
       } else if (!m) {
         warnings.push({file, line, message: 'not a NAME=value line (ignored)'})
       } else {
@@ -105,14 +113,26 @@ export function parseDotenv(text: string, file: string): ParsedDotenv {
           const close = findClosingQuote(text, vStart, first)
           const closeLineEnd = close < 0 ? -1 : lineEndAt(text, close)
           if (close < 0) {
-            warnings.push({file, line, message: `unterminated ${first === '"' ? 'double' : 'single'} quote (entry ignored)`})
+            warnings.push({
+              file,
+              line,
+              message: `unterminated ${first === '"' ? 'double' : 'single'} quote (entry ignored)`,
+            })
           } else {
             const raw = text.slice(vStart + 1, close)
             const after = text.slice(close + 1, closeLineEnd).replace(/\r$/, '')
             if (after.trim() !== '' && !/^[ \t]+#/.test(after) && !after.trim().startsWith('#')) {
               warnings.push({file, line, message: 'unexpected text after the closing quote (ignored)'})
             }
-            entries.push({name, line, start: vStart, end: close + 1, quote: first, value: utf8(first === '"' ? unescapeDouble(raw) : raw), exported})
+            entries.push({
+              name,
+              line,
+              start: vStart,
+              end: close + 1,
+              quote: first,
+              value: utf8(first === '"' ? unescapeDouble(raw) : raw),
+              exported,
+            })
             consumedLines = 1 + countLines(text, vStart, close)
             next = closeLineEnd + 1
           }
@@ -121,7 +141,15 @@ export function parseDotenv(text: string, file: string): ParsedDotenv {
           const comment = /(^|[ \t])#/.exec(valueText)
           if (comment) valueText = valueText.slice(0, comment.index)
           valueText = valueText.replace(/[ \t]+$/, '')
-          entries.push({name, line, start: vStart, end: vStart + valueText.length, quote: '', value: utf8(valueText), exported})
+          entries.push({
+            name,
+            line,
+            start: vStart,
+            end: vStart + valueText.length,
+            quote: '',
+            value: utf8(valueText),
+            exported,
+          })
         }
       }
     }
@@ -143,12 +171,20 @@ function encodable(value: string, quote: QuoteStyle): boolean {
  * Replace the value of every definition of `name` (a name defined twice keeps no stale copy), keeping
  * its quoting style and every other byte. Returns the new text and how many definitions changed.
  */
-export function setDotenvValue(text: string, file: string, name: string, value: string): {text: string; replaced: number} {
+export function setDotenvValue(
+  text: string,
+  file: string,
+  name: string,
+  value: string,
+): {text: string; replaced: number} {
   const {entries} = parseDotenv(text, file)
   const targets = entries.filter((e) => e.name === name && e.value !== undefined)
   let out = text
   for (const e of [...targets].sort((a, b) => b.start - a.start)) {
-    if (!encodable(value, e.quote)) throw new Error(`the new value for ${name} has characters that cannot be written ${e.quote ? 'inside quotes' : 'unquoted'} in ${file}`)
+    if (!encodable(value, e.quote))
+      throw new Error(
+        `the new value for ${name} has characters that cannot be written ${e.quote ? 'inside quotes' : 'unquoted'} in ${file}`,
+      )
     out = `${out.slice(0, e.start)}${e.quote}${value}${e.quote}${out.slice(e.end)}`
   }
   return {text: out, replaced: targets.length}

@@ -34,7 +34,11 @@ async function createExclusive(path: string, data: Buffer, mode: number): Promis
   }
 }
 
-export async function writeEnvValues(file: string, values: ReadonlyMap<string, string>, now: Date = new Date()): Promise<EnvWriteResult> {
+export async function writeEnvValues(
+  file: string,
+  values: ReadonlyMap<string, string>,
+  now: Date = new Date(),
+): Promise<EnvWriteResult> {
   // Edit the file a symbolic link points to, not the link.
   const target = (await lstat(file)).isSymbolicLink() ? await realpath(file) : file
   const st = await stat(target)
@@ -45,9 +49,16 @@ export async function writeEnvValues(file: string, values: ReadonlyMap<string, s
     try {
       r = setDotenvValue(text, target, name, value)
     } catch (error) {
-      throw new AbortError(`Cannot write ${name} into ${file}: ${(error as Error).message}`, {exit: 'USAGE', hint: 'Choose another --alphabet.'})
+      throw new AbortError(`Cannot write ${name} into ${file}: ${(error as Error).message}`, {
+        exit: 'USAGE',
+        hint: 'Choose another --alphabet.',
+      })
     }
-    if (r.replaced === 0) throw new AbortError(`${name} is no longer defined with a value in ${file}; nothing was written`, {exit: 'NOT_FOUND', hint: 'Run ir rotate again to rebuild the inventory.'})
+    if (r.replaced === 0)
+      throw new AbortError(`${name} is no longer defined with a value in ${file}; nothing was written`, {
+        exit: 'NOT_FOUND',
+        hint: 'Run ir rotate again to rebuild the inventory.',
+      })
     text = r.text
   }
   // Check the edit before it replaces anything: the new values are there, every other entry is unchanged.
@@ -55,8 +66,16 @@ export async function writeEnvValues(file: string, values: ReadonlyMap<string, s
   const after = parseDotenv(text, target).entries
   const ok =
     before.length === after.length &&
-    after.every((e, i) => e.name === before[i]!.name && (values.has(e.name) && e.value !== undefined ? e.value === values.get(e.name) : e.value === before[i]!.value))
-  if (!ok) throw new AbortError(`Refusing to write ${file}: the edited file would not read back as expected; nothing was changed`, {exit: 'FAILURE'})
+    after.every(
+      (e, i) =>
+        e.name === before[i]!.name &&
+        (values.has(e.name) && e.value !== undefined ? e.value === values.get(e.name) : e.value === before[i]!.value),
+    )
+  if (!ok)
+    throw new AbortError(
+      `Refusing to write ${file}: the edited file would not read back as expected; nothing was changed`,
+      {exit: 'FAILURE'},
+    )
 
   const mode = st.mode & 0o600
   let backup = join(dirname(target), `${basename(file)}.ir-backup-${fileStamp(now)}`)

@@ -6,7 +6,11 @@ import type {InventoryWarning} from './model.js'
  * Read a file the inventory depends on. A problem becomes one warning naming the file and what is wrong
  * (missing, a folder, a broken link, permission denied), never an exception: the rest of the inventory goes on.
  */
-export async function readForInventory(path: string, warn: (w: InventoryWarning) => void, opts: {missingOk?: boolean; what?: string} = {}): Promise<Buffer | undefined> {
+export async function readForInventory(
+  path: string,
+  warn: (w: InventoryWarning) => void,
+  opts: {missingOk?: boolean; what?: string} = {},
+): Promise<Buffer | undefined> {
   const what = opts.what ? `${opts.what} ` : ''
   try {
     const st = await stat(path)

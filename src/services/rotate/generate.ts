@@ -34,7 +34,8 @@ export const MIN_LENGTH = 8
 export const MAX_LENGTH = 4096
 
 export function generateSecret(length: number, alphabet: AlphabetName = 'url-safe'): string {
-  if (!Number.isInteger(length) || length < MIN_LENGTH || length > MAX_LENGTH) throw new RangeError(`length must be an integer from ${MIN_LENGTH} to ${MAX_LENGTH}`)
+  if (!Number.isInteger(length) || length < MIN_LENGTH || length > MAX_LENGTH)
+    throw new RangeError(`length must be an integer from ${MIN_LENGTH} to ${MAX_LENGTH}`)
   const chars = ALPHABETS[alphabet]
   const n = chars.length
   const limit = 256 - (256 % n)

@@ -65,17 +65,30 @@ async function exists(p: string): Promise<boolean> {
 
 /** compose's project name rule: lower case letters, digits, '-' and '_', starting with a letter or digit. */
 export function normalizeProjectName(s: string): string {
-  return s.toLowerCase().replace(/[^a-z0-9_-]/g, '').replace(/^[^a-z0-9]+/, '')
+  return s
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]/g, '')
+    .replace(/^[^a-z0-9]+/, '')
 }
 
-export async function resolveProject(opts: Pick<InventoryOptions, 'cwd' | 'composeFiles' | 'projectDirectory' | 'envFiles'>): Promise<{dir: string; composeFiles: string[]; envFiles: string[]}> {
+export async function resolveProject(
+  opts: Pick<InventoryOptions, 'cwd' | 'composeFiles' | 'projectDirectory' | 'envFiles'>,
+): Promise<{dir: string; composeFiles: string[]; envFiles: string[]}> {
   const composeFiles: string[] = []
   for (const f of opts.composeFiles ?? []) {
     const p = isAbsolute(f) ? f : resolve(opts.cwd, f)
-    if (!(await exists(p))) throw new AbortError(`Compose file ${p} not found`, {exit: 'NOT_FOUND', hint: 'Check the -f path, or run ir rotate in the project folder.'})
+    if (!(await exists(p)))
+      throw new AbortError(`Compose file ${p} not found`, {
+        exit: 'NOT_FOUND',
+        hint: 'Check the -f path, or run ir rotate in the project folder.',
+      })
     composeFiles.push(p)
   }
-  const dir = opts.projectDirectory ? resolve(opts.cwd, opts.projectDirectory) : composeFiles[0] ? dirname(composeFiles[0]) : opts.cwd
+  const dir = opts.projectDirectory
+    ? resolve(opts.cwd, opts.projectDirectory)
+    : composeFiles[0]
+      ? dirname(composeFiles[0])
+      : opts.cwd
   if (composeFiles.length === 0) {
     for (const name of DEFAULT_COMPOSE_FILES) {
       const p = resolve(dir, name)
@@ -91,7 +104,10 @@ export async function resolveProject(opts: Pick<InventoryOptions, 'cwd' | 'compo
       }
     }
   }
-  const envFiles = [resolve(dir, '.env'), ...(opts.envFiles ?? []).map((f) => (isAbsolute(f) ? f : resolve(opts.cwd, f)))]
+  const envFiles = [
+    resolve(dir, '.env'),
+    ...(opts.envFiles ?? []).map((f) => (isAbsolute(f) ? f : resolve(opts.cwd, f))),
+  ]
   return {dir, composeFiles, envFiles: [...new Set(envFiles)]}
 }
 
@@ -157,7 +173,8 @@ export async function buildInventory(opts: InventoryOptions): Promise<Inventory>
       if (!buf) envFileCache.set(path, null)
       else {
         const parsed = parseDotenv(bufferToText(buf), path)
-        for (const w of parsed.warnings) warn({file: w.file, line: w.line, message: `${w.file}:${w.line}: ${w.message}`})
+        for (const w of parsed.warnings)
+          warn({file: w.file, line: w.line, message: `${w.file}:${w.line}: ${w.message}`})
         envFileCache.set(path, parsed.entries)
       }
     }
@@ -181,17 +198,33 @@ export async function buildInventory(opts: InventoryOptions): Promise<Inventory>
   const docs = await loadComposeDocs(project.composeFiles, warn)
   let compose: ComposeScan = {aliases: new Map(), services: []}
   if (docs.length > 0) {
-    compose = await scanCompose(docs, {builder: b, projectDir: project.dir, lookup, promote, definedInDotenv: (n) => dotenvDefs.has(n), scanEnvFile})
+    compose = await scanCompose(docs, {
+      builder: b,
+      projectDir: project.dir,
+      lookup,
+      promote,
+      definedInDotenv: (n) => dotenvDefs.has(n),
+      scanEnvFile,
+    })
   }
-  const projectName = normalizeProjectName(compose.name ?? env.COMPOSE_PROJECT_NAME ?? dotenvValue('COMPOSE_PROJECT_NAME') ?? basename(project.dir))
+  const projectName = normalizeProjectName(
+    compose.name ?? env.COMPOSE_PROJECT_NAME ?? dotenvValue('COMPOSE_PROJECT_NAME') ?? basename(project.dir),
+  )
 
   // 3. Swarm secrets and configs (names only), when the engine is a swarm manager.
   if (opts.engine) {
     try {
       const {secrets, configs} = await opts.engine.swarmObjects()
-      for (const s of secrets) b.add(`swarm-secret/${s.name}`, s.name, 'swarm-secret', {type: 'swarm'}, ['declared-secret'])
+      for (const s of secrets)
+        b.add(`swarm-secret/${s.name}`, s.name, 'swarm-secret', {type: 'swarm'}, ['declared-secret'])
       for (const c of configs) {
-        b.add(`swarm-config/${c.name}`, c.name, 'swarm-config', {type: 'swarm'}, nameStrength(c.name) ? ['by-name'] : ['swarm-config'])
+        b.add(
+          `swarm-config/${c.name}`,
+          c.name,
+          'swarm-config',
+          {type: 'swarm'},
+          nameStrength(c.name) ? ['by-name'] : ['swarm-config'],
+        )
       }
     } catch (error) {
       warn({message: `swarm secrets and configs could not be listed: ${errorMessage(error)}`})
@@ -201,18 +234,34 @@ export async function buildInventory(opts: InventoryOptions): Promise<Inventory>
   // 4. The containers in the case: their environment (names only) and mounted credential files.
   const containers: ContainerScan[] = []
   for (const c of opts.containers ?? []) {
-    containers.push(await scanContainer(b, c.details, c.why, {projectName, aliases: compose.aliases}, opts.walkLimits ?? DEFAULT_WALK_LIMITS))
+    containers.push(
+      await scanContainer(
+        b,
+        c.details,
+        c.why,
+        {projectName, aliases: compose.aliases},
+        opts.walkLimits ?? DEFAULT_WALK_LIMITS,
+      ),
+    )
   }
 
   const items = b.finish()
   for (const item of items) {
     if (item.reasons.includes('known-default:vnc') && !item.notes.includes(VNC_NOTE)) item.notes.unshift(VNC_NOTE)
     if (!item.canGenerate && item.kind === 'env-var' && item.sources.every((s) => s.type === 'container-env')) {
-      item.notes.push('seen only in a container\'s environment: find where it is set (image, run command, orchestrator) and rotate it there')
+      item.notes.push(
+        "seen only in a container's environment: find where it is set (image, run command, orchestrator) and rotate it there",
+      )
     }
   }
   return {
-    project: {dir: project.dir, name: projectName, composeFiles: project.composeFiles, envFiles: readEnvFiles, services: compose.services},
+    project: {
+      dir: project.dir,
+      name: projectName,
+      composeFiles: project.composeFiles,
+      envFiles: readEnvFiles,
+      services: compose.services,
+    },
     items,
     containers,
     warnings: b.warnings,

@@ -55,7 +55,13 @@ export interface InventoryWarning {
   message: string
 }
 
-const KIND_ORDER: Record<CredentialKind, number> = {'env-var': 0, 'compose-secret': 1, file: 2, 'swarm-secret': 3, 'swarm-config': 4}
+const KIND_ORDER: Record<CredentialKind, number> = {
+  'env-var': 0,
+  'compose-secret': 1,
+  file: 2,
+  'swarm-secret': 3,
+  'swarm-config': 4,
+}
 
 export class InventoryBuilder {
   private readonly items = new Map<string, CredentialItem>()
@@ -80,14 +86,31 @@ export class InventoryBuilder {
   ensure(id: string, name: string, kind: CredentialKind): CredentialItem {
     let item = this.items.get(id)
     if (!item) {
-      item = {id, name, kind, sources: [], canGenerate: false, editableFiles: [], seenByCompromised: false, reasons: [], notes: [], services: []}
+      item = {
+        id,
+        name,
+        kind,
+        sources: [],
+        canGenerate: false,
+        editableFiles: [],
+        seenByCompromised: false,
+        reasons: [],
+        notes: [],
+        services: [],
+      }
       this.items.set(id, item)
     }
     return item
   }
 
   /** Add a sighting; creates the item when needed. */
-  add(id: string, name: string, kind: CredentialKind, source: CredentialSource, reasons: readonly string[] = []): CredentialItem {
+  add(
+    id: string,
+    name: string,
+    kind: CredentialKind,
+    source: CredentialSource,
+    reasons: readonly string[] = [],
+  ): CredentialItem {
     const item = this.ensure(id, name, kind)
     if (!item.sources.some((s) => sameSource(s, source))) item.sources.push(source)
     for (const r of reasons) if (!item.reasons.includes(r)) item.reasons.push(r)
@@ -124,7 +147,8 @@ export class InventoryBuilder {
   }
 
   warn(w: InventoryWarning): void {
-    if (!this.warnings.some((x) => x.file === w.file && x.line === w.line && x.message === w.message)) this.warnings.push(w)
+    if (!this.warnings.some((x) => x.file === w.file && x.line === w.line && x.message === w.message))
+      this.warnings.push(w)
   }
 
   /** Final list: credentials seen by a compromised container first, then by kind and name. The value index is dropped. */
@@ -146,7 +170,8 @@ export class InventoryBuilder {
 }
 
 function sortReasons(reasons: string[]): string[] {
-  const rank = (r: string): number => (r === 'by-name' ? 0 : r.startsWith('by-shape:') ? 1 : r.startsWith('known-default:') ? 2 : 3)
+  const rank = (r: string): number =>
+    r === 'by-name' ? 0 : r.startsWith('by-shape:') ? 1 : r.startsWith('known-default:') ? 2 : 3
   return [...reasons].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))
 }
 

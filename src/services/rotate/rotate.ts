@@ -7,14 +7,31 @@ import {loadAnswers, parseSkip, type PlannedDecision, type RotateAction} from '.
 import type {ContainerScan} from './containers.js'
 import {writeEnvValues, type EnvWriteResult} from './env-writer.js'
 import {type AlphabetName, generateSecret} from './generate.js'
-import {buildInventory, type CredentialItem, type InventoryContainer, type InventoryWarning, type ProjectInfo} from './inventory.js'
-import {type DecisionKind, type DecisionRecord, decisionsById, readRotation, saveDecision, saveInventory} from './state.js'
+import {
+  buildInventory,
+  type CredentialItem,
+  type InventoryContainer,
+  type InventoryWarning,
+  type ProjectInfo,
+} from './inventory.js'
+import {
+  type DecisionKind,
+  type DecisionRecord,
+  decisionsById,
+  readRotation,
+  saveDecision,
+  saveInventory,
+} from './state.js'
 
 export type {PlannedDecision, RotateAction} from './answers.js'
 export type {DecisionKind, DecisionRecord} from './state.js'
 
 /** What the responder chose for one credential in the walkthrough. */
-export type RotateChoice = {action: 'generate'} | {action: 'mark-rotated'} | {action: 'skip'; reason: string} | {action: 'leave'; interrupted?: boolean}
+export type RotateChoice =
+  | {action: 'generate'}
+  | {action: 'mark-rotated'}
+  | {action: 'skip'; reason: string}
+  | {action: 'leave'; interrupted?: boolean}
 
 export interface RotateOptions {
   /** Undefined only for a dry run, which writes nothing. */
@@ -96,7 +113,11 @@ export interface RotateResult {
   warnings: InventoryWarning[]
 }
 
-const PAST: Record<RotateAction, DecisionKind> = {generate: 'generated', 'mark-rotated': 'marked-rotated', skip: 'skipped'}
+const PAST: Record<RotateAction, DecisionKind> = {
+  generate: 'generated',
+  'mark-rotated': 'marked-rotated',
+  skip: 'skipped',
+}
 
 export async function rotateCredentials(opts: RotateOptions): Promise<RotateResult> {
   const containers = await containersInScope(opts)
@@ -109,12 +130,21 @@ export async function rotateCredentials(opts: RotateOptions): Promise<RotateResu
     ...(opts.engine ? {engine: opts.engine} : {}),
   })
   const warnings = [...containers.warnings, ...inv.warnings]
-  if (!opts.engine) warnings.push({message: `the Docker engine is not reachable${opts.engineError ? ` (${errorMessage(opts.engineError)})` : ''}: swarm secrets and configs were not listed`})
+  if (!opts.engine)
+    warnings.push({
+      message: `the Docker engine is not reachable${opts.engineError ? ` (${errorMessage(opts.engineError)})` : ''}: swarm secrets and configs were not listed`,
+    })
   for (const w of warnings) opts.progress?.(`Warning: ${w.message}`)
 
   const plan = await buildPlan(opts)
   const resolved = resolvePlan(plan, inv.items)
-  const planned: PlannedAction[] = resolved.map((d) => ({name: d.item.name, id: d.item.id, action: d.action, ...(d.reason ? {reason: d.reason} : {}), ...(d.action === 'generate' ? {files: d.item.editableFiles} : {})}))
+  const planned: PlannedAction[] = resolved.map((d) => ({
+    name: d.item.name,
+    id: d.item.id,
+    action: d.action,
+    ...(d.reason ? {reason: d.reason} : {}),
+    ...(d.action === 'generate' ? {files: d.item.editableFiles} : {}),
+  }))
   const {kase} = opts
   if (opts.dryRun || !kase) {
     const inventory: InventoryEntry[] = inv.items.map((item) => ({...item}))
@@ -123,7 +153,20 @@ export async function rotateCredentials(opts: RotateOptions): Promise<RotateResu
       const d = decided.get(entry.id)
       if (d) Object.assign(entry, {decision: d.decision, ...(d.reason ? {decisionReason: d.reason} : {})})
     }
-    return {...(kase ? {caseId: kase.id} : {}), dryRun: true, planned, project: inv.project, containers: inv.containers, inventory, applied: [], failures: [], summary: summarize(inventory, decided), left: false, interrupted: false, warnings}
+    return {
+      ...(kase ? {caseId: kase.id} : {}),
+      dryRun: true,
+      planned,
+      project: inv.project,
+      containers: inv.containers,
+      inventory,
+      applied: [],
+      failures: [],
+      summary: summarize(inventory, decided),
+      left: false,
+      interrupted: false,
+      warnings,
+    }
   }
   await saveInventory(kase, {at: new Date().toISOString(), project: inv.project, items: inv.items})
 
@@ -149,12 +192,25 @@ export async function rotateCredentials(opts: RotateOptions): Promise<RotateResu
       }
       try {
         if (choice.action === 'generate') applied.push(await generateOne(withCase, item))
-        else applied.push(await recordDecision(kase, item, choice.action === 'skip' ? {decision: 'skipped', reason: choice.reason} : {decision: 'marked-rotated'}))
+        else
+          applied.push(
+            await recordDecision(
+              kase,
+              item,
+              choice.action === 'skip' ? {decision: 'skipped', reason: choice.reason} : {decision: 'marked-rotated'},
+            ),
+          )
       } catch (error) {
         const message = normalizeError(error).message
         failures.push({name: item.name, message})
         opts.progress?.(`✗ ${item.name}: ${message}`)
-        await kase.record({action: 'rotate.decision', target: item.name, outcome: 'failure', msg: `Rotation of ${item.name} failed: ${message}`, details: {id: item.id, name: item.name, kind: item.kind, decision: PAST[choice.action], error: message}})
+        await kase.record({
+          action: 'rotate.decision',
+          target: item.name,
+          outcome: 'failure',
+          msg: `Rotation of ${item.name} failed: ${message}`,
+          details: {id: item.id, name: item.name, kind: item.kind, decision: PAST[choice.action], error: message},
+        })
       }
     }
   }
@@ -184,15 +240,36 @@ export async function rotateCredentials(opts: RotateOptions): Promise<RotateResu
       warnings: warnings.length,
     },
   })
-  return {caseId: kase.id, dryRun: false, planned, project: inv.project, containers: inv.containers, inventory, applied, failures, summary, left, interrupted, warnings}
+  return {
+    caseId: kase.id,
+    dryRun: false,
+    planned,
+    project: inv.project,
+    containers: inv.containers,
+    inventory,
+    applied,
+    failures,
+    summary,
+    left,
+    interrupted,
+    warnings,
+  }
 }
 
-async function containersInScope(opts: RotateOptions): Promise<{list: InventoryContainer[]; warnings: InventoryWarning[]}> {
+async function containersInScope(
+  opts: RotateOptions,
+): Promise<{list: InventoryContainer[]; warnings: InventoryWarning[]}> {
   const warnings: InventoryWarning[] = []
-  const isolated = (opts.kase ? Object.values((await readContainment(opts.kase)).containers) : []).filter((r) => r.status === 'isolated')
+  const isolated = (opts.kase ? Object.values((await readContainment(opts.kase)).containers) : []).filter(
+    (r) => r.status === 'isolated',
+  )
   const named = opts.containers ?? []
   if (isolated.length === 0 && named.length === 0) return {list: [], warnings}
-  if (!opts.engine) throw opts.engineError ?? new AbortError('The Docker engine is needed to read the containers in the case', {exit: 'ENGINE_UNREACHABLE'})
+  if (!opts.engine)
+    throw (
+      opts.engineError ??
+      new AbortError('The Docker engine is needed to read the containers in the case', {exit: 'ENGINE_UNREACHABLE'})
+    )
   const engine = opts.engine
   const list: InventoryContainer[] = []
   const seen = new Set<string>()
@@ -209,7 +286,9 @@ async function containersInScope(opts: RotateOptions): Promise<{list: InventoryC
     try {
       list.push({details: await engine.containers.inspect(rec.containerId), why: 'isolated'})
     } catch (error) {
-      warnings.push({message: `isolated container ${rec.name} (${rec.containerId.slice(0, 12)}) could not be inspected: ${errorMessage(error)}; its environment and mounts were not checked`})
+      warnings.push({
+        message: `isolated container ${rec.name} (${rec.containerId.slice(0, 12)}) could not be inspected: ${errorMessage(error)}; its environment and mounts were not checked`,
+      })
     }
   }
   return {list, warnings}
@@ -236,10 +315,13 @@ function resolvePlan(plan: readonly PlannedDecision[], items: readonly Credentia
   const unknown = plan.filter((p) => !items.some((i) => i.name === p.name || i.id === p.name))
   if (unknown.length > 0) {
     const names = [...new Set(unknown.map((u) => u.name))]
-    throw new AbortError(`Not in the credential inventory: ${names.map((n) => `"${n}"`).join(', ')} (from ${[...new Set(unknown.map((u) => u.from))].join(', ')})`, {
-      exit: 'NOT_FOUND',
-      hint: 'Names are case-sensitive. List the inventory with `ir rotate --list` (or --json).',
-    })
+    throw new AbortError(
+      `Not in the credential inventory: ${names.map((n) => `"${n}"`).join(', ')} (from ${[...new Set(unknown.map((u) => u.from))].join(', ')})`,
+      {
+        exit: 'NOT_FOUND',
+        hint: 'Names are case-sensitive. List the inventory with `ir rotate --list` (or --json).',
+      },
+    )
   }
   const out: ResolvedDecision[] = []
   for (const p of plan) {
@@ -248,11 +330,17 @@ function resolvePlan(plan: readonly PlannedDecision[], items: readonly Credentia
     if (p.action === 'generate') {
       const editable = matches.filter((i) => i.canGenerate)
       if (editable.length === 0) {
-        const where = matches[0]!.sources.map((s) => s.file ?? s.container ?? s.type).filter((v, i, a) => a.indexOf(v) === i).join(', ')
-        throw new AbortError(`${p.name} cannot be generated here: it is not defined in a .env file ir can edit (seen in ${where})`, {
-          exit: 'USAGE',
-          hint: `Rotate it where it is set, then record it with --mark-rotated ${p.name}.`,
-        })
+        const where = matches[0]!.sources
+          .map((s) => s.file ?? s.container ?? s.type)
+          .filter((v, i, a) => a.indexOf(v) === i)
+          .join(', ')
+        throw new AbortError(
+          `${p.name} cannot be generated here: it is not defined in a .env file ir can edit (seen in ${where})`,
+          {
+            exit: 'USAGE',
+            hint: `Rotate it where it is set, then record it with --mark-rotated ${p.name}.`,
+          },
+        )
       }
       matches = editable
     }
@@ -260,7 +348,9 @@ function resolvePlan(plan: readonly PlannedDecision[], items: readonly Credentia
       const clash = out.find((o) => o.item.id === item.id)
       if (clash) {
         if (clash.action === p.action && clash.reason === p.reason) continue
-        throw new AbortError(`${item.name} is given two different decisions (${clash.action} and ${p.action})`, {exit: 'USAGE'})
+        throw new AbortError(`${item.name} is given two different decisions (${clash.action} and ${p.action})`, {
+          exit: 'USAGE',
+        })
       }
       out.push({item, action: p.action, ...(p.reason ? {reason: p.reason} : {})})
     }
@@ -270,14 +360,23 @@ function resolvePlan(plan: readonly PlannedDecision[], items: readonly Credentia
 
 function describePlan(plan: readonly ResolvedDecision[]): string {
   const parts = plan.map((d) =>
-    d.action === 'generate' ? `generate a new ${d.item.name} (writes ${d.item.editableFiles.join(', ')})` : d.action === 'mark-rotated' ? `mark ${d.item.name} as rotated elsewhere` : `skip ${d.item.name}`,
+    d.action === 'generate'
+      ? `generate a new ${d.item.name} (writes ${d.item.editableFiles.join(', ')})`
+      : d.action === 'mark-rotated'
+        ? `mark ${d.item.name} as rotated elsewhere`
+        : `skip ${d.item.name}`,
   )
   return `Rotate credentials: ${parts.join('; ')}?`
 }
 
 type WithCase = RotateOptions & {kase: Case}
 
-async function applyPlan(opts: WithCase, plan: readonly ResolvedDecision[], applied: DecisionRecord[], failures: RotateFailure[]): Promise<void> {
+async function applyPlan(
+  opts: WithCase,
+  plan: readonly ResolvedDecision[],
+  applied: DecisionRecord[],
+  failures: RotateFailure[],
+): Promise<void> {
   const generate = plan.filter((d) => d.action === 'generate')
   if (generate.length > 0) {
     // One new value per credential, one backup and one atomic write per file.
@@ -289,12 +388,15 @@ async function applyPlan(opts: WithCase, plan: readonly ResolvedDecision[], appl
     for (const [file, ds] of byFile) {
       try {
         const w = await writeEnvValues(file, new Map(ds.map((d) => [d.item.name, values.get(d.item.id)!])))
-        opts.progress?.(`✓ wrote ${ds.map((d) => d.item.name).join(', ')} into ${file} (backup ${w.backup}, mode ${w.modeAfter})`)
+        opts.progress?.(
+          `✓ wrote ${ds.map((d) => d.item.name).join(', ')} into ${file} (backup ${w.backup}, mode ${w.modeAfter})`,
+        )
         for (const d of ds) written.set(d.item.id, [...(written.get(d.item.id) ?? []), w])
       } catch (error) {
         const message = `${file}: ${normalizeError(error).message}`
         opts.progress?.(`✗ ${message}`)
-        for (const d of ds) failed.set(d.item.id, failed.has(d.item.id) ? `${failed.get(d.item.id)}; ${message}` : message)
+        for (const d of ds)
+          failed.set(d.item.id, failed.has(d.item.id) ? `${failed.get(d.item.id)}; ${message}` : message)
       }
     }
     for (const d of generate) {
@@ -302,12 +404,25 @@ async function applyPlan(opts: WithCase, plan: readonly ResolvedDecision[], appl
       const error = failed.get(d.item.id)
       if (writes.length > 0) {
         opts.reveal?.(d.item.name, values.get(d.item.id)!)
-        applied.push(await recordDecision(opts.kase, d.item, {decision: 'generated', writes, length: opts.length, alphabet: opts.alphabet}, error))
+        applied.push(
+          await recordDecision(
+            opts.kase,
+            d.item,
+            {decision: 'generated', writes, length: opts.length, alphabet: opts.alphabet},
+            error,
+          ),
+        )
       }
       if (error) {
         failures.push({name: d.item.name, message: error})
         if (writes.length === 0) {
-          await opts.kase.record({action: 'rotate.decision', target: d.item.name, outcome: 'failure', msg: `Could not write a new ${d.item.name}: ${error}`, details: {id: d.item.id, name: d.item.name, kind: d.item.kind, decision: 'generated', error}})
+          await opts.kase.record({
+            action: 'rotate.decision',
+            target: d.item.name,
+            outcome: 'failure',
+            msg: `Could not write a new ${d.item.name}: ${error}`,
+            details: {id: d.item.id, name: d.item.name, kind: d.item.kind, decision: 'generated', error},
+          })
         }
       }
     }
@@ -315,7 +430,13 @@ async function applyPlan(opts: WithCase, plan: readonly ResolvedDecision[], appl
   }
   for (const d of plan) {
     if (d.action === 'generate') continue
-    applied.push(await recordDecision(opts.kase, d.item, d.action === 'skip' ? {decision: 'skipped', reason: d.reason ?? ''} : {decision: 'marked-rotated'}))
+    applied.push(
+      await recordDecision(
+        opts.kase,
+        d.item,
+        d.action === 'skip' ? {decision: 'skipped', reason: d.reason ?? ''} : {decision: 'marked-rotated'},
+      ),
+    )
   }
 }
 
@@ -336,13 +457,21 @@ async function generateOne(opts: WithCase, item: CredentialItem): Promise<Decisi
   if (writes.length > 0) opts.reveal?.(item.name, value)
   value = undefined
   if (writes.length === 0) throw new AbortError(errors.join('; '))
-  return recordDecision(opts.kase, item, {decision: 'generated', writes, length: opts.length, alphabet: opts.alphabet}, errors.length ? errors.join('; ') : undefined)
+  return recordDecision(
+    opts.kase,
+    item,
+    {decision: 'generated', writes, length: opts.length, alphabet: opts.alphabet},
+    errors.length ? errors.join('; ') : undefined,
+  )
 }
 
 async function recordDecision(
   kase: Case,
   item: CredentialItem,
-  what: {decision: 'generated'; writes: EnvWriteResult[]; length: number; alphabet: string} | {decision: 'marked-rotated'} | {decision: 'skipped'; reason: string},
+  what:
+    | {decision: 'generated'; writes: EnvWriteResult[]; length: number; alphabet: string}
+    | {decision: 'marked-rotated'}
+    | {decision: 'skipped'; reason: string},
   partialError?: string,
 ): Promise<DecisionRecord> {
   const record: DecisionRecord = {
@@ -356,10 +485,22 @@ async function recordDecision(
     seenByCompromised: item.seenByCompromised,
     sources: item.sources,
     services: item.services,
-    ...(what.decision === 'generated' ? {files: what.writes.map((w) => w.file), backups: what.writes.map((w) => w.backup), length: what.length, alphabet: what.alphabet} : {}),
+    ...(what.decision === 'generated'
+      ? {
+          files: what.writes.map((w) => w.file),
+          backups: what.writes.map((w) => w.backup),
+          length: what.length,
+          alphabet: what.alphabet,
+        }
+      : {}),
   }
   await saveDecision(kase, record)
-  const text = what.decision === 'generated' ? `given a new generated value in ${record.files!.join(', ')}` : what.decision === 'marked-rotated' ? 'marked as rotated elsewhere' : `skipped (reason given)`
+  const text =
+    what.decision === 'generated'
+      ? `given a new generated value in ${record.files!.join(', ')}`
+      : what.decision === 'marked-rotated'
+        ? 'marked as rotated elsewhere'
+        : `skipped (reason given)`
   await kase.record({
     action: 'rotate.decision',
     target: item.name,
@@ -373,7 +514,9 @@ async function recordDecision(
 function summarize(inventory: readonly InventoryEntry[], state: ReadonlyMap<string, DecisionRecord>): RotateSummary {
   const count = (k: DecisionKind): number => inventory.filter((i) => i.decision === k).length
   const restart = new Set<string>()
-  for (const i of inventory) if (i.decision === 'generated' || i.decision === 'marked-rotated') for (const s of state.get(i.id)?.services ?? i.services) restart.add(s)
+  for (const i of inventory)
+    if (i.decision === 'generated' || i.decision === 'marked-rotated')
+      for (const s of state.get(i.id)?.services ?? i.services) restart.add(s)
   return {
     total: inventory.length,
     generated: count('generated'),

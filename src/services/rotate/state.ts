@@ -55,5 +55,9 @@ export function saveInventory(kase: Case, inventory: NonNullable<RotationState['
 
 /** Store a decision as soon as it is made (a later decision on the same credential replaces it). */
 export function saveDecision(kase: Case, d: DecisionRecord): Promise<RotationState> {
-  return kase.updateState<RotationState>(ROTATION_FILE, EMPTY, (s) => ({...EMPTY, ...s, decisions: [...(s.decisions ?? []).filter((x) => x.id !== d.id), d]}))
+  return kase.updateState<RotationState>(ROTATION_FILE, EMPTY, (s) => ({
+    ...EMPTY,
+    ...s,
+    decisions: [...(s.decisions ?? []).filter((x) => x.id !== d.id), d],
+  }))
 }
