@@ -9,6 +9,7 @@ import {AbortError} from '../errors.js'
 import {canonicalJson} from '../util/canonical-json.js'
 import {DIR_MODE, ensureDir, sha256, sha256File, writeFileAtomic} from '../util/fs.js'
 import {type AuditHead, type AuditInput, type AuditLine, AuditLog, readAuditLines, readHead} from './audit-log.js'
+import {coveredByInFlight, liveInFlight, markInFlight} from './inflight.js'
 import {commitEvidenceFile, type EvidenceContent, PARTIAL_SUFFIX, writeEvidenceFile} from './evidence-writer.js'
 import {generateCaseId, validateCaseId} from './ids.js'
 import {CaseLock} from './lock.js'
@@ -188,6 +189,16 @@ export class Case {
    * (reconcile() reports it, or finishes the commit when the chain already holds it).
    */
   async addEvidence(input: EvidenceInput): Promise<Artifact> {
+    // Registered until committed (or failed), so another process's reconcile leaves this partial alone.
+    const done = await markInFlight(this.dir, `evidence/${input.name}`)
+    try {
+      return await this.commitEvidence(input)
+    } finally {
+      await done()
+    }
+  }
+
+  private async commitEvidence(input: EvidenceInput): Promise<Artifact> {
     const written = await writeEvidenceFile(this.dir, join('evidence', input.name), input.content, {
       ...(input.signal ? {signal: input.signal} : {}),
       ...(input.onProgress ? {onProgress: input.onProgress} : {}),
@@ -309,6 +320,8 @@ export class Case {
     const found = (await walkFiles(join(this.dir, 'evidence'))).filter((p) => p.endsWith(PARTIAL_SUFFIX))
     if (found.length === 0) return {recovered: [], partials: []}
     return this.lock.run(async () => {
+      // Transfers of other live processes (and of this one) are in flight, not incomplete.
+      const inFlight = await liveInFlight(this.dir)
       const lines = await readAuditLines(this.audit.path)
       const added = new Map<string, Record<string, unknown>>()
       const reported = new Set<string>()
@@ -322,6 +335,7 @@ export class Case {
       for (const abs of found) {
         const rel = relative(this.dir, abs).split(sep).join('/')
         const finalRel = rel.slice(0, -PARTIAL_SUFFIX.length)
+        if (coveredByInFlight(inFlight, finalRel)) continue
         const st = await stat(abs).catch(() => undefined)
         if (!st?.isFile()) continue
         const d = added.get(finalRel)

@@ -5,6 +5,7 @@ import {AbortError, ExternalCommandError, errorMessage} from '../errors.js'
 import {DIR_MODE, sha256, sha256File, writeFileAtomic} from '../util/fs.js'
 import {type AuditHead, type AuditLine, readHead} from './audit-log.js'
 import {type Case, isTrackedState, TOOL} from './case-store.js'
+import {INFLIGHT_DIR} from './inflight.js'
 
 /** The namespace of every ir seal signature (`ssh-keygen -Y sign -n ir-case`). */
 export const SEAL_NAMESPACE = 'ir-case'
@@ -184,7 +185,7 @@ export async function caseFiles(dir: string): Promise<string[]> {
     for (const e of await readdir(abs, {withFileTypes: true})) {
       const p = join(abs, e.name)
       const rel = relative(dir, p).split(sep).join('/')
-      if (rel === '.ir-lock' || rel === '.ir-reserve' || /\.tmp-\d+-/.test(e.name)) continue
+      if (rel === '.ir-lock' || rel === '.ir-reserve' || rel === INFLIGHT_DIR || /\.tmp-\d+-/.test(e.name)) continue
       if (e.isDirectory()) await walk(p)
       else if (e.isFile()) out.push(rel)
     }

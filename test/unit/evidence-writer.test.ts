@@ -88,4 +88,62 @@ describe('reconcile: what a kill leaves is reported or completed', () => {
     expect(await readdir(join(kase.dir, 'evidence', 'c'))).toEqual(['x.txt.partial'])
     expect((await verifyCase(kase)).ok).toBe(false)
   })
+
+  it("leaves another live process's in-flight partial alone, and reports one whose writer is dead", async () => {
+    const dir = await tempDir()
+    const {kase} = await new CaseStore(dir).open({id: 'EV-5'})
+    // A second handle on the same case, as a second process would have.
+    const other = await new CaseStore(dir).open({id: 'EV-5'})
+    let release!: () => void
+    const gate = new Promise<void>((r) => (release = r))
+    const slow = Readable.from(
+      (async function* () {
+        yield Buffer.alloc(4096, 1)
+        await gate
+        yield Buffer.alloc(4096, 2)
+      })(),
+    )
+    const writing = kase.addEvidence({name: 'c/big.tar', type: 'test', content: slow})
+    // Wait until the transfer's partial is on disk and half written.
+    const partial = join(kase.dir, 'evidence', 'c', 'big.tar.partial')
+    for (
+      let i = 0;
+      i < 200 &&
+      !(await stat(partial).then(
+        (s) => s.size > 0,
+        () => false,
+      ));
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 10))
+    const during = await other.kase.reconcile()
+    expect(during.partials).toEqual([])
+    release()
+    const a = await writing
+    expect(a.path).toBe('evidence/c/big.tar')
+    const v = await verifyCase(kase)
+    expect(v.ok, JSON.stringify(v.problems)).toBe(true)
+
+    // A writer that died (its pid no longer runs) leaves a marker and a partial: both are reported.
+    const {execFileSync} = await import('node:child_process')
+    const deadPid = Number(execFileSync('sh', ['-c', 'echo $$'], {encoding: 'utf8'}).trim())
+    const {mkdir, writeFile: write} = await import('node:fs/promises')
+    const {hostname} = await import('node:os')
+    await mkdir(join(kase.dir, '.ir-inflight'), {recursive: true})
+    await write(
+      join(kase.dir, '.ir-inflight', `${deadPid}-x.json`),
+      JSON.stringify({host: hostname(), pid: deadPid, start: '1', wanted: 'evidence/c/dead.tar'}),
+    )
+    await write(join(kase.dir, 'evidence', 'c', 'dead.tar.partial'), 'half')
+    const after = await other.kase.reconcile()
+    expect(after.partials).toEqual([{path: 'evidence/c/dead.tar.partial', size: 4}])
+    expect(await readdir(join(kase.dir, '.ir-inflight'))).toEqual([])
+    const audit = (await readFile(kase.audit.path, 'utf8'))
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as {action: string; details?: {path?: string}})
+    expect(audit.filter((l) => l.action === 'evidence.partial').map((l) => l.details?.path)).toEqual([
+      'evidence/c/dead.tar.partial',
+    ])
+  })
 })
