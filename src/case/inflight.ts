@@ -28,10 +28,18 @@ interface Marker {
 /** Register a transfer; the returned function removes the marker (idempotent, never throws). */
 export async function markInFlight(caseDir: string, wantedRel: string): Promise<() => Promise<void>> {
   const dir = join(caseDir, INFLIGHT_DIR)
-  await ensureDir(dir)
   const path = join(dir, `${process.pid}-${randomUUID()}.json`)
   const marker: Marker = {host: hostname(), pid: process.pid, start: await processStart(process.pid), wanted: wantedRel}
-  await writeFile(path, JSON.stringify(marker), {flag: 'wx', mode: 0o600})
+  try {
+    await ensureDir(dir)
+    await writeFile(path, JSON.stringify(marker), {flag: 'wx', mode: 0o600})
+  } catch {
+    // A marker that cannot be written (a full disk, a read-only case) must never fail the transfer itself:
+    // without it another process's reconcile may at worst report this partial as interrupted. The
+    // transfer's own write then meets the same condition and reports it in its own words.
+    await rm(path, {force: true}).catch(() => undefined)
+    return async () => undefined
+  }
   const touch = setInterval(() => {
     const now = new Date()
     utimes(path, now, now).catch(() => undefined)
