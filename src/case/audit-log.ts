@@ -5,7 +5,7 @@ import pino, {type Logger} from 'pino'
 
 import {sha256} from '../util/fs.js'
 import type {CaseLock} from './lock.js'
-import {redactDeep} from './redact.js'
+import {redactDeep} from '../util/redact.js'
 
 /** The `prev` of the first line. */
 export const GENESIS = '0'.repeat(64)

@@ -14,7 +14,7 @@ import {commitEvidenceFile, type EvidenceContent, PARTIAL_SUFFIX, writeEvidenceF
 import {generateCaseId, validateCaseId} from './ids.js'
 import {CaseLock} from './lock.js'
 import {type Artifact, type ArtifactSource, entryDigest, Manifest} from './manifest.js'
-import {redactDeep} from './redact.js'
+import {redactDeep} from '../util/redact.js'
 
 const require = createRequire(import.meta.url)
 export const TOOL = {name: 'ir', version: (require('../../package.json') as {version: string}).version}

@@ -2,12 +2,12 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
 import {AbortError} from '../errors.js'
+import {exitCodeOf} from '../case/journal.js'
 import {caseFlag} from '../flags.js'
 import {lazyClients} from '../playbook/host.js'
 import {isInteractive} from '../prompts/confirm.js'
 import {RespondPrompts} from '../prompts/respond.js'
 import {renderJournal} from '../render/playbook.js'
-import {exitCodeOf} from './playbook/run.js'
 import {respond, type RespondResult} from '../services/respond/respond.js'
 
 export default class Respond extends BaseCommand<typeof Respond> {

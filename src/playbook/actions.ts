@@ -6,24 +6,12 @@ import {resolveProject} from '../docker/compose.js'
 import {resolveContainers} from '../docker/resolve.js'
 import type {Engine} from '../docker/types.js'
 import {AbortError} from '../errors.js'
-import type {RotateChoice} from '../services/rotate/rotate.js'
-import type {CredentialItem} from '../services/rotate/model.js'
-import type {ReportAnswers} from '../services/report/types.js'
 import {parseTimePoint} from '../util/time.js'
 import type {Logger} from '../util/logger.js'
 import type {ActionName} from './schema.js'
+import type {HumanInterface, StepPlan} from './types.js'
 
 export type Phase = 'containment' | 'evidence' | 'eradication' | 'recovery' | 'lessons' | 'gate'
-
-/** What the runner needs from whoever hosts it: a scripted run, or `ir respond` with a human at every gate. */
-export interface HumanInterface {
-  /** Ask a yes/no question; undefined when there is no human (then --yes decides). */
-  confirm?: (message: string) => Promise<boolean>
-  /** The credential walkthrough, when a human is there. */
-  decideRotation?: (item: CredentialItem, position: {index: number; total: number}) => Promise<RotateChoice>
-  /** The report's narrative questions, when a human is there. */
-  askReport?: (current: ReportAnswers, save: (answers: ReportAnswers) => Promise<void>) => Promise<ReportAnswers>
-}
 
 export interface StepContext {
   kase: Case
@@ -45,13 +33,6 @@ export interface PlanContext {
   engine: () => Promise<Engine>
   compose: () => Promise<ComposeClient>
   cwd: string
-}
-
-export interface StepPlan {
-  summary: string
-  containers: string[]
-  operations: string[]
-  files: string[]
 }
 
 export type Outputs = Record<string, unknown>

@@ -2,7 +2,8 @@
  * `${{ inputs.name }}` substitution and `when` conditions. Deliberately tiny: inputs only,
  * truthiness, `!`, `==` and `!=` against a quoted literal. No code runs.
  */
-export type InputValues = Record<string, string | number | boolean | string[]>
+
+import type {InputValues} from '../case/journal.js'
 
 const EXPR = /\$\{\{\s*([^}]*?)\s*\}\}/g
 const REF = /^inputs\.([a-z][a-z0-9_-]*)$/

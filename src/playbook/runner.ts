@@ -7,21 +7,20 @@ import type {ComposeClient} from '../docker/compose.js'
 import type {Engine} from '../docker/types.js'
 import {AbortError, InterruptedError, normalizeError, toErrorInfo} from '../errors.js'
 import type {Logger} from '../util/logger.js'
-import {ACTION_DEFS, type HumanInterface, type Outputs, type StepPlan} from './actions.js'
-import {evaluateWhen, interpolate, type InputValues} from './expressions.js'
-import {archiveJournal, type Journal, ownerAlive, readJournal, type StepJournal, writeJournal} from './journal.js'
+import {ACTION_DEFS, type Outputs} from './actions.js'
+import {evaluateWhen, interpolate} from './expressions.js'
+import {
+  archiveJournal,
+  type InputValues,
+  type Journal,
+  ownerAlive,
+  readJournal,
+  type StepJournal,
+  writeJournal,
+} from '../case/journal.js'
 import {type LoadedPlaybook, type PlaybookProblem} from './loader.js'
 import type {Step} from './schema.js'
-
-export interface ResolvedStep {
-  step: Step
-  params: Record<string, unknown>
-  /** False when `when` says skip. */
-  enabled: boolean
-  description: string
-  phase: string
-  destructive: boolean
-}
+import type {GateDecision, HumanInterface, ResolvedStep, StepPlan} from './types.js'
 
 /** Turn --input k=v into typed values, with defaults; a missing required input names its line in the file. */
 export function resolveInputs(
@@ -174,9 +173,6 @@ export async function planRun(opts: {
   }
   return out
 }
-
-/** The decision taken at a step's gate (ir respond asks; a scripted run always runs). */
-export type GateDecision = {decision: 'run'} | {decision: 'skip'; reason: string} | {decision: 'stop'}
 
 export interface RunHooks {
   gate?: (

@@ -2,9 +2,9 @@ import {Writable} from 'node:stream'
 
 import type {CaseMeta} from '../case/case-store.js'
 import {InterruptedError} from '../errors.js'
-import type {StepPlan} from '../playbook/actions.js'
-import type {GateDecision, ResolvedStep} from '../playbook/runner.js'
+import type {GateDecision, ResolvedStep, StepPlan} from '../playbook/types.js'
 import type {ContainerOverview} from '../services/respond/overview.js'
+import type {RespondQuestions} from '../services/respond/respond.js'
 import {neutralizeControls, terminalSafe} from '../util/controls.js'
 
 export type PromptContext = {input?: NodeJS.ReadableStream; output?: NodeJS.WritableStream; signal?: AbortSignal}
@@ -29,7 +29,7 @@ async function guard<T>(p: Promise<T>): Promise<T> {
   }
 }
 
-export class RespondPrompts {
+export class RespondPrompts implements RespondQuestions {
   constructor(private readonly context: PromptContext = {}) {}
 
   private ctx(): PromptContext {

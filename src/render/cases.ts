@@ -1,7 +1,8 @@
 import type {VerifyResult} from '../case/verify.js'
 import type {CaseDetails, CaseSummary} from '../services/cases.js'
 import type {SealResult} from '../services/seal.js'
-import {formatBytes, renderTable} from './table.js'
+import {formatBytes} from '../util/bytes.js'
+import {renderTable} from './table.js'
 
 export function renderCaseList(root: string, cases: CaseSummary[]): string {
   if (cases.length === 0) return `No cases in ${root}.`

@@ -1,6 +1,7 @@
 import type {SnapshotResult} from '../services/evidence/snapshot.js'
 import {renderHostOutcomes} from './containment.js'
-import {formatBytes, renderTable} from './table.js'
+import {formatBytes} from '../util/bytes.js'
+import {renderTable} from './table.js'
 
 export function renderArtifacts(
   artifacts: Array<{id: string; type: string; size: number; sha256: string; path: string}>,

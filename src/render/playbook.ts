@@ -1,5 +1,5 @@
 import type {PlaybookProblem} from '../playbook/loader.js'
-import type {Journal} from '../playbook/journal.js'
+import type {Journal} from '../case/journal.js'
 import type {PlannedStep} from '../playbook/runner.js'
 import type {CatalogEntry} from '../playbook/catalog.js'
 import {renderTable} from './table.js'

@@ -1,5 +1,5 @@
 import {neutralizeControls} from '../util/controls.js'
-import {formatBytes} from './table.js'
+import {formatBytes} from '../util/bytes.js'
 
 /**
  * Byte progress for long transfers: a single refreshed line on a TTY (bytes, rate), nothing

@@ -1,7 +1,7 @@
 import type {CaseMeta, CaseStore} from '../case/case-store.js'
 import type {Artifact} from '../case/manifest.js'
 import {verifyCase, type VerifyResult} from '../case/verify.js'
-import {readJournal} from '../playbook/journal.js'
+import {readJournal} from '../case/journal.js'
 import {type ContainmentRecord, readContainment} from './containment-state.js'
 
 export interface CaseSummary extends CaseMeta {

@@ -1,4 +1,4 @@
-import {redactText} from '../case/redact.js'
+import {redactText} from './redact.js'
 import {type ExitCodeName, ExternalCommandError} from '../errors.js'
 
 export interface StreamingRunOptions {

@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {CaseStore} from '../../src/case/case-store.js'
-import {readJournal} from '../../src/playbook/journal.js'
+import {readJournal} from '../../src/case/journal.js'
 import {parsePlaybook} from '../../src/playbook/loader.js'
 import {runPlaybook} from '../../src/playbook/runner.js'
 import {silentLogger} from '../../src/util/logger.js'

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {isSecretName, REDACTED, redactDeep, redactEnvEntry, redactText} from '../../src/case/redact.js'
+import {isSecretName, REDACTED, redactDeep, redactEnvEntry, redactText} from '../../src/util/redact.js'
 
 describe('redaction', () => {
   it('redacts env entries by name and keeps the others', () => {

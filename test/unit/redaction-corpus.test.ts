@@ -3,7 +3,7 @@ import {fileURLToPath} from 'node:url'
 
 import {describe, expect, it} from 'vitest'
 
-import {REDACTED, redactArgs, redactDeep, redactText} from '../../src/case/redact.js'
+import {REDACTED, redactArgs, redactDeep, redactText} from '../../src/util/redact.js'
 
 interface Line {
   kind: 'S' | 'O'

@@ -3,11 +3,11 @@ import {describe, expect, it} from 'vitest'
 import type {AuditLine} from '../../src/case/audit-log.js'
 import type {CaseMeta} from '../../src/case/case-store.js'
 import type {Artifact} from '../../src/case/manifest.js'
-import {redactDeep} from '../../src/case/redact.js'
+import {redactDeep} from '../../src/util/redact.js'
 import type {VerifyResult} from '../../src/case/verify.js'
-import {escapeHtml, escapeMarkdown, textBlocks} from '../../src/render/escape.js'
-import {renderReportHtml} from '../../src/render/report-html.js'
-import {renderReportMarkdown} from '../../src/render/report-markdown.js'
+import {escapeHtml, escapeMarkdown, textBlocks} from '../../src/services/report/escape.js'
+import {renderReportHtml} from '../../src/services/report/report-html.js'
+import {renderReportMarkdown} from '../../src/services/report/report-markdown.js'
 import {parseAnswers} from '../../src/services/report/answers.js'
 import type {AuditEntry} from '../../src/services/report/audit-entries.js'
 import {buildReportModel, phaseOf} from '../../src/services/report/model.js'
@@ -310,7 +310,7 @@ describe('answers file', () => {
 
 describe('phase chart', () => {
   it('draws reached milestones on the time axis and the others as "not yet"', async () => {
-    const {renderPhaseChart, ticks} = await import('../../src/render/report-chart.js')
+    const {renderPhaseChart, ticks} = await import('../../src/services/report/report-chart.js')
     const m = model()
     const svg = renderPhaseChart(m.keyTimes, m.timeline.at(-1)?.time)
     expect(svg.startsWith('<svg')).toBe(true)

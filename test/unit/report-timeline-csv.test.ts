@@ -1,6 +1,11 @@
 import {describe, expect, it} from 'vitest'
 
-import {csvField, renderTimesketchCsv, renderTimesketchJsonl, toCsv} from '../../src/render/timeline.js'
+import {
+  csvField,
+  renderTimesketchCsv,
+  renderTimesketchJsonl,
+  toCsv,
+} from '../../src/services/report/timeline-formats.js'
 import {parseAuditText} from '../../src/services/report/audit-entries.js'
 import {buildTimeline, parseEventTime, TIMESKETCH_COLUMNS, toTimesketch} from '../../src/services/report/timeline.js'
 

@@ -3,7 +3,7 @@ import {resolve} from 'node:path'
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
-import {renderTimesketchCsv, renderTimesketchJsonl} from '../../render/timeline.js'
+import {renderTimesketchCsv, renderTimesketchJsonl} from '../../services/report/timeline-formats.js'
 import {exportTimeline, type TimesketchRow} from '../../services/report/timeline.js'
 import {writeFileAtomic} from '../../util/fs.js'
 

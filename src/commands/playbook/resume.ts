@@ -3,12 +3,12 @@ import {Args} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
 import {AbortError} from '../../errors.js'
 import {yesFlag} from '../../flags.js'
-import {lazyClients, terminalHuman} from '../../playbook/host.js'
-import {type Journal, readJournal} from '../../playbook/journal.js'
+import {lazyClients} from '../../playbook/host.js'
+import {exitCodeOf, type Journal, readJournal} from '../../case/journal.js'
 import {loadPlaybook} from '../../playbook/loader.js'
 import {runPlaybook} from '../../playbook/runner.js'
+import {terminalHuman} from '../../prompts/human.js'
 import {renderJournal} from '../../render/playbook.js'
-import {exitCodeOf} from './run.js'
 
 export default class PlaybookResume extends BaseCommand<typeof PlaybookResume> {
   static override summary =

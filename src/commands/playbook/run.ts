@@ -4,10 +4,11 @@ import {BaseCommand} from '../../base-command.js'
 import {AbortError, ExitCode} from '../../errors.js'
 import {caseFlag, dryRunFlag, yesFlag} from '../../flags.js'
 import {findPlaybook} from '../../playbook/catalog.js'
-import {lazyClients, terminalHuman} from '../../playbook/host.js'
-import type {Journal} from '../../playbook/journal.js'
+import {exitCodeOf, type Journal} from '../../case/journal.js'
+import {lazyClients} from '../../playbook/host.js'
 import {loadPlaybook} from '../../playbook/loader.js'
 import {type PlannedStep, planRun, resolveInputs, resolveSteps, runPlaybook} from '../../playbook/runner.js'
+import {terminalHuman} from '../../prompts/human.js'
 import {renderJournal, renderPlan} from '../../render/playbook.js'
 
 export function parseInputFlags(values: string[] | undefined): Record<string, string> {
@@ -18,14 +19,6 @@ export function parseInputFlags(values: string[] | undefined): Record<string, st
     out[v.slice(0, eq)] = v.slice(eq + 1)
   }
   return out
-}
-
-export function exitCodeOf(journal: Journal): number {
-  if (journal.status === 'succeeded') return 0
-  if (journal.status === 'interrupted') return ExitCode.INTERRUPTED
-  const failed = journal.steps.find((s) => s.state === 'failed')
-  if (failed?.error?.exitCode) return failed.error.exitCode
-  return journal.status === 'stopped' ? ExitCode.CONFIRMATION_REQUIRED : ExitCode.FAILURE
 }
 
 export default class PlaybookRun extends BaseCommand<typeof PlaybookRun> {

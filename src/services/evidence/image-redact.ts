@@ -4,7 +4,7 @@ import {pipeline} from 'node:stream/promises'
 
 import tar from 'tar-stream'
 
-import {redactDeep} from '../../case/redact.js'
+import {redactDeep} from '../../util/redact.js'
 
 /** Image config documents inside a `docker save` tar (legacy layout): <id>.json and <layer>/json. */
 const CONFIG_ENTRY = /^(?:[0-9a-f]{64}\.json|[0-9a-f]{64}\/json)$/

@@ -4,7 +4,7 @@ import {PassThrough} from 'node:stream'
 
 import type {Case} from '../../case/case-store.js'
 import {fileStamp} from '../../case/ids.js'
-import {redactText} from '../../case/redact.js'
+import {redactText} from '../../util/redact.js'
 import type {ComposeClient, ComposeProject} from '../../docker/compose.js'
 import type {Engine} from '../../docker/types.js'
 import {AbortError, type ErrorInfo, ExternalCommandError, toErrorInfo} from '../../errors.js'

@@ -4,7 +4,7 @@ import {PassThrough} from 'node:stream'
 
 import type {Case} from '../../case/case-store.js'
 import {fileStamp} from '../../case/ids.js'
-import {redactText} from '../../case/redact.js'
+import {redactText} from '../../util/redact.js'
 import type {DockerCli} from '../../docker/docker-cli.js'
 import type {ConnectedHost, HostSet} from '../../docker/hosts.js'
 import {SWARM_LABEL} from '../../docker/labels.js'

@@ -1,7 +1,7 @@
 import type {AuditLine, Outcome} from '../../case/audit-log.js'
 import type {CaseMeta} from '../../case/case-store.js'
 import type {Artifact} from '../../case/manifest.js'
-import {redactDeep} from '../../case/redact.js'
+import {redactDeep} from '../../util/redact.js'
 import type {VerifyResult} from '../../case/verify.js'
 import {actionIs, type AuditEntry, detailsOf, readable, stringList} from './audit-entries.js'
 import {computeKeyTimes, computeMetrics, detectionTime} from './metrics.js'

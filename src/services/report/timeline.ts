@@ -1,5 +1,5 @@
 import type {Case} from '../../case/case-store.js'
-import {redactDeep} from '../../case/redact.js'
+import {redactDeep} from '../../util/redact.js'
 import {AbortError} from '../../errors.js'
 import {type AuditEntry, detailsOf, readAuditEntries} from './audit-entries.js'
 import type {TimelineRow} from './types.js'

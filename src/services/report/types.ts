@@ -1,6 +1,6 @@
 /**
  * The lessons-learned report as plain data (report.json is exactly this). Renderers
- * (src/render/report-markdown.ts, src/render/report-html.ts) only format it.
+ * (src/services/report/report-markdown.ts, src/services/report/report-html.ts) only format it.
  *
  * Key names are chosen so that redactDeep (run over the whole model as a last line of defence)
  * never mistakes a field for a secret: no key here matches its secret-name pattern (so `id`, not

@@ -1,21 +1,37 @@
-import type {Case, CaseStore} from '../../case/case-store.js'
+import type {Case, CaseMeta, CaseStore} from '../../case/case-store.js'
 import type {ComposeClient} from '../../docker/compose.js'
 import type {Engine} from '../../docker/types.js'
 import {AbortError} from '../../errors.js'
-import type {HumanInterface} from '../../playbook/actions.js'
+import type {GateDecision, HumanInterface, ResolvedStep, StepPlan} from '../../playbook/types.js'
 import {findPlaybook} from '../../playbook/catalog.js'
-import {type Journal, readJournal} from '../../playbook/journal.js'
+import {type Journal, readJournal} from '../../case/journal.js'
 import {loadPlaybook} from '../../playbook/loader.js'
 import {resolveInputs, runPlaybook} from '../../playbook/runner.js'
-import type {RespondPrompts} from '../../prompts/respond.js'
 import type {Logger} from '../../util/logger.js'
-import {hostOverview} from './overview.js'
+import {type ContainerOverview, hostOverview} from './overview.js'
+
+/** The questions the walkthrough asks its human (src/prompts/respond.ts asks them on the terminal). */
+export interface RespondQuestions {
+  say(text: string): void
+  openCase(
+    existing: CaseMeta[],
+  ): Promise<{id?: string; title: string; severity: 'low' | 'medium' | 'high' | 'critical'}>
+  pickContainers(all: ContainerOverview[]): Promise<ContainerOverview[]>
+  askText(message: string, def: string): Promise<string>
+  askYesNo(message: string, def: boolean): Promise<boolean>
+  gate(
+    step: ResolvedStep,
+    index: number,
+    total: number,
+    plan: () => Promise<StepPlan | undefined>,
+  ): Promise<GateDecision>
+}
 
 export interface RespondOptions {
   store: CaseStore
   engine: () => Promise<Engine>
   compose: () => Promise<ComposeClient>
-  prompts: RespondPrompts
+  prompts: RespondQuestions
   /** Rotation and report questions (the same prompts `ir rotate` and `ir report` use). */
   human: Pick<HumanInterface, 'decideRotation' | 'askReport'>
   playbook: string

@@ -1,9 +1,9 @@
-import type {Duration, NarrativeKey, ReportModel, TimelineRow} from '../services/report/types.js'
-import {sourceParts} from '../services/report/source.js'
-import {TO_BE_COMPLETED} from '../services/report/types.js'
+import type {Duration, NarrativeKey, ReportModel, TimelineRow} from './types.js'
+import {sourceParts} from './source.js'
+import {TO_BE_COMPLETED} from './types.js'
 import {escapeHtml as esc, textBlocks, utc} from './escape.js'
 import {PHASE_COLOURS, renderPhaseChart} from './report-chart.js'
-import {formatBytes} from './table.js'
+import {formatBytes} from '../../util/bytes.js'
 
 /**
  * The report as one self-contained HTML file: inline CSS (screen and print), an inline SVG chart,

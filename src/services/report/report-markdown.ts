@@ -1,7 +1,7 @@
-import {sourceParts} from '../services/report/source.js'
-import {type NarrativeKey, type ReportModel, TO_BE_COMPLETED} from '../services/report/types.js'
+import {sourceParts} from './source.js'
+import {type NarrativeKey, type ReportModel, TO_BE_COMPLETED} from './types.js'
 import {escapeMarkdown, mdCell, textBlocks, utc} from './escape.js'
-import {formatBytes} from './table.js'
+import {formatBytes} from '../../util/bytes.js'
 
 /**
  * The report as Markdown (GFM). Every piece of text from the case is escaped (escapeMarkdown), so

@@ -3,7 +3,7 @@
  * is placed in HTML or Markdown: it must always render as the literal text, never as markup, and
  * control characters (ESC, BEL, CSI, ...) show as visible escapes such as `\x1b` (src/util/controls.ts).
  */
-import {neutralizeControls} from '../util/controls.js'
+import {neutralizeControls} from '../../util/controls.js'
 
 const HTML_ESCAPES: Record<string, string> = {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}
 

@@ -1,5 +1,5 @@
-import {TIMESKETCH_COLUMNS, type TimesketchRow} from '../services/report/timeline.js'
-import {jsonText, neutralizeControls} from '../util/controls.js'
+import {TIMESKETCH_COLUMNS, type TimesketchRow} from './timeline.js'
+import {jsonText, neutralizeControls} from '../../util/controls.js'
 
 /**
  * One RFC 4180 field: quoted when it holds a comma, a double quote, CR or LF; quotes doubled. Other

@@ -1,5 +1,5 @@
-import {formatDuration} from '../services/report/metrics.js'
-import type {KeyTime} from '../services/report/types.js'
+import {formatDuration} from './metrics.js'
+import type {KeyTime} from './types.js'
 import {escapeHtml, utc} from './escape.js'
 
 /** Phase colours, shared with the HTML report's legend and metric cards. */

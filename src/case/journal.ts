@@ -2,10 +2,12 @@ import {readFile} from 'node:fs/promises'
 import {hostname} from 'node:os'
 import {join} from 'node:path'
 
-import type {Case} from '../case/case-store.js'
-import {AbortError, type ErrorInfo} from '../errors.js'
-import {redactDeep} from '../case/redact.js'
-import type {InputValues} from './expressions.js'
+import type {Case} from './case-store.js'
+import {AbortError, type ErrorInfo, ExitCode} from '../errors.js'
+import {redactDeep} from '../util/redact.js'
+
+/** A playbook run's input values (`--input k=v`, typed by the playbook's declarations). */
+export type InputValues = Record<string, string | number | boolean | string[]>
 
 export type StepState = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped'
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'stopped' | 'interrupted'
@@ -78,4 +80,13 @@ export async function archiveJournal(kase: Case, journal: Journal): Promise<void
     join('state', `playbook-run-${journal.runId}.json`),
     `${JSON.stringify(redactDeep(journal), null, 2)}\n`,
   )
+}
+
+/** The exit code a finished run stands for: its failed step's code, 7 when stopped at a gate, 130 when interrupted. */
+export function exitCodeOf(journal: Journal): number {
+  if (journal.status === 'succeeded') return 0
+  if (journal.status === 'interrupted') return ExitCode.INTERRUPTED
+  const failed = journal.steps.find((s) => s.state === 'failed')
+  if (failed?.error?.exitCode) return failed.error.exitCode
+  return journal.status === 'stopped' ? ExitCode.CONFIRMATION_REQUIRED : ExitCode.FAILURE
 }
