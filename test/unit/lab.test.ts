@@ -22,7 +22,8 @@ import {
   removeLabDir,
   validateProjectName,
 } from '../../src/services/lab/files.js'
-import {displayPath, labDown, nextSteps} from '../../src/services/lab/lab.js'
+import {labDown} from '../../src/services/lab/down.js'
+import {displayPath, nextSteps} from '../../src/services/lab/model.js'
 import type {ContainerSummary, Engine} from '../../src/docker/types.js'
 import {FakeEngine} from '../helpers/fake-engine.js'
 import {tempDir} from '../helpers/cli.js'
