@@ -1,7 +1,7 @@
 import type {Readable} from 'node:stream'
 
 /**
- * The small interfaces the services use. dockerode sits behind them (src/docker/dockerode-*.ts);
+ * The small interfaces the services use. dockerode sits behind them (src/docker/dockerode/*.ts, one file per resource);
  * unit tests use fakes of these, integration tests the real engine.
  */
 

@@ -1,4 +1,7 @@
-import type {LabContainer, LabDownResult, LabStatusResult, LabUpResult, NextStep} from '../services/lab/lab.js'
+import type {LabDownResult} from '../services/lab/down.js'
+import type {LabContainer, NextStep} from '../services/lab/model.js'
+import type {LabStatusResult} from '../services/lab/status.js'
+import type {LabUpResult} from '../services/lab/up.js'
 import {renderTable} from './table.js'
 
 function isolation(c: LabContainer): string {

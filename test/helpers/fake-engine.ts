@@ -1,6 +1,8 @@
 import {Readable} from 'node:stream'
 
 import {toContainerDetails} from '../../src/docker/dockerode-engine.js'
+import {engineError} from '../../src/docker/errors.js'
+import type {IrError} from '../../src/errors.js'
 import type {
   ContainerClient,
   ContainerDetails,
@@ -10,6 +12,24 @@ import type {
   SwarmClient,
   VolumeClient,
 } from '../../src/docker/types.js'
+
+/**
+ * What the real client throws when the engine answers `status`: dockerode's error (statusCode, json.message)
+ * passed through the same mapping (src/docker/errors.ts engineError), so a 404 is an AbortError with exit NOT_FOUND
+ * naming the call. Fakes throw this, never a raw `{statusCode}`, so production code needs only one check.
+ */
+export function engineFailure(
+  doing: string,
+  message: string,
+  opts: {status?: number; endpoint?: string} = {},
+): IrError {
+  const status = opts.status ?? 404
+  const raw = Object.assign(new Error(`(HTTP code ${status}) unexpected - ${message}`), {
+    statusCode: status,
+    json: {message},
+  })
+  return engineError(raw, opts.endpoint ?? 'fake://engine', doing)
+}
 
 /** A fake engine behind the project's own interfaces, for unit tests of services (no Docker socket). */
 export function fakeContainer(
@@ -75,14 +95,14 @@ export class FakeEngine implements Engine {
     if (endpoint) this.endpoint = endpoint
   }
 
-  private find(id: string): ContainerDetails {
+  private find(id: string, doing = `inspect container ${id}`): ContainerDetails {
     const c = this.containers_.find((x) => x.id === id || x.name === id)
-    if (!c) throw Object.assign(new Error('no such container'), {statusCode: 404})
+    if (!c) throw engineFailure(doing, `No such container: ${id}`, {endpoint: this.endpoint})
     return c
   }
 
-  private setState(id: string, from: string[], to: string): 'done' | 'already' {
-    const c = this.find(id)
+  private setState(verb: string, id: string, from: string[], to: string): 'done' | 'already' {
+    const c = this.find(id, `${verb} container ${id}`)
     if (!from.includes(c.state)) return 'already'
     c.state = to
     return 'done'
@@ -103,10 +123,10 @@ export class FakeEngine implements Engine {
           labels: c.labels,
         })),
     inspect: async (id) => structuredClone(this.find(id)),
-    pause: async (id) => (this.calls.push(`pause ${id}`), this.setState(id, ['running'], 'paused')),
-    unpause: async (id) => (this.calls.push(`unpause ${id}`), this.setState(id, ['paused'], 'running')),
-    stop: async (id) => (this.calls.push(`stop ${id}`), this.setState(id, ['running', 'paused'], 'exited')),
-    start: async (id) => (this.calls.push(`start ${id}`), this.setState(id, ['exited', 'created'], 'running')),
+    pause: async (id) => (this.calls.push(`pause ${id}`), this.setState('pause', id, ['running'], 'paused')),
+    unpause: async (id) => (this.calls.push(`unpause ${id}`), this.setState('unpause', id, ['paused'], 'running')),
+    stop: async (id) => (this.calls.push(`stop ${id}`), this.setState('stop', id, ['running', 'paused'], 'exited')),
+    start: async (id) => (this.calls.push(`start ${id}`), this.setState('start', id, ['exited', 'created'], 'running')),
     top: async () => ({titles: ['PID', 'CMD'], processes: [['1', 'sleep']]}),
     diff: async () => [{path: '/tmp/x', kind: 'added'}],
     export: async () => this.exportTar(),
@@ -122,14 +142,14 @@ export class FakeEngine implements Engine {
     remove: async (id) => (this.calls.push(`remove network ${id}`), 'done'),
     disconnect: async (n, id) => {
       this.calls.push(`disconnect ${n} ${id}`)
-      const c = this.find(id)
+      const c = this.find(id, `disconnect ${id} from network ${n}`)
       const before = c.endpoints.length
       c.endpoints = c.endpoints.filter((e) => e.networkId !== n)
       return c.endpoints.length < before ? 'done' : 'already'
     },
     connect: async (n, id) => {
       this.calls.push(`connect ${n} ${id}`)
-      const c = this.find(id)
+      const c = this.find(id, `connect ${id} to network ${n}`)
       if (c.endpoints.some((e) => e.networkId === n)) return 'already'
       c.endpoints.push({networkId: n, networkName: n.replace(/^net-/, ''), aliases: [], staticIp: false, links: []})
       return 'done'
@@ -162,7 +182,7 @@ export class FakeEngine implements Engine {
   readonly swarm: SwarmClient = {
     state: async () => ({localNodeState: 'inactive', controlAvailable: false}),
     inspectService: async (name) => {
-      throw Object.assign(new Error(`service ${name} not found`), {statusCode: 404})
+      throw engineFailure(`inspect service ${name}`, `service ${name} not found`, {endpoint: this.endpoint})
     },
     services: async () => [],
     tasks: async () => [],

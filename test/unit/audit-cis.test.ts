@@ -18,7 +18,7 @@ import {flagValues, listensOnAll} from '../../src/services/audit/host-facts.js'
 import {runtimeChecks} from '../../src/services/audit/runtime-checks.js'
 import {auditContainers, globToRegExp} from '../../src/services/audit.js'
 import type {ContainerDetails, Engine, InspectReader} from '../../src/docker/types.js'
-import {FakeEngine} from '../helpers/fake-engine.js'
+import {engineFailure, FakeEngine} from '../helpers/fake-engine.js'
 
 const ids = (fs: Array<{id: string}>): string[] => fs.map((f) => f.id).sort()
 
@@ -409,7 +409,7 @@ function engineWith(containers: ContainerDetails[]): Engine {
         })),
       inspect: async (ref: string) => {
         const c = byRef(ref)
-        if (!c) throw Object.assign(new Error(`No such container: ${ref}`), {statusCode: 404})
+        if (!c) throw engineFailure(`inspect container ${ref}`, `No such container: ${ref}`)
         return c
       },
       top: async () => ({titles: ['PID', 'UID', 'COMMAND'], processes: [['4242', '1000', 'sleep 1']]}),

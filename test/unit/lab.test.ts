@@ -22,9 +22,10 @@ import {
   removeLabDir,
   validateProjectName,
 } from '../../src/services/lab/files.js'
-import {displayPath, labDown, nextSteps} from '../../src/services/lab/lab.js'
+import {labDown} from '../../src/services/lab/down.js'
+import {displayPath, nextSteps} from '../../src/services/lab/model.js'
 import type {ContainerSummary, Engine} from '../../src/docker/types.js'
-import {FakeEngine} from '../helpers/fake-engine.js'
+import {engineFailure, FakeEngine} from '../helpers/fake-engine.js'
 import {tempDir} from '../helpers/cli.js'
 
 const mode = async (p: string): Promise<number> => (await stat(p)).mode & 0o7777
@@ -291,7 +292,7 @@ describe('the lab base image', () => {
     expect(present.calls).toEqual([])
     const missing = new FakeEngine([])
     ;(missing.images as {inspect: unknown}).inspect = async () => {
-      throw Object.assign(new Error('No such image'), {statusCode: 404})
+      throw engineFailure('inspect image ir-test/busybox:latest', 'No such image: ir-test/busybox:latest')
     }
     const dir = await tempDir('ir-lab-unit-')
     await expect(
@@ -331,7 +332,7 @@ describe('ir lab down removes the lab and nothing else (fake engine)', () => {
       list: async (opts?: {filters?: Record<string, string[]>}) => o.images.filter((i) => lab(i.labels, opts?.filters)),
       inspect: async (ref: string) => {
         const i = o.images.find((x) => x.id === ref || x.repoTags.includes(ref))
-        if (!i) throw Object.assign(new Error('no such image'), {statusCode: 404})
+        if (!i) throw engineFailure(`inspect image ${ref}`, `No such image: ${ref}`)
         return {id: i.id, repoTags: i.repoTags, labels: i.labels, created: '', size: 0, user: ''}
       },
       untag: async (ref: string) => {

@@ -5,10 +5,12 @@ import {detectCompose} from '../../docker/compose.js'
 import {yesFlag} from '../../flags.js'
 import {renderLabUp} from '../../render/lab.js'
 import {DEFAULT_LAB_BASE_IMAGE} from '../../services/lab/base-image.js'
-import {DEFAULT_LAB_DIR, DEFAULT_LAB_PORT, DEFAULT_LAB_PROJECT, type LabUpResult, labUp} from '../../services/lab/lab.js'
+import {DEFAULT_LAB_DIR, DEFAULT_LAB_PORT, DEFAULT_LAB_PROJECT} from '../../services/lab/model.js'
+import {type LabUpResult, labUp} from '../../services/lab/up.js'
 
 export default class LabUp extends BaseCommand<typeof LabUp> {
-  static override summary = 'Start a practice incident on the local engine: a small compose project with a planted compromise.'
+  static override summary =
+    'Start a practice incident on the local engine: a small compose project with a planted compromise.'
 
   static override description = `Writes the lab into a folder (default ./ir-lab) with fresh secrets unique to this run, builds and starts
 the compose project "ir-lab" (web, worker, db) through compose, waits until it runs, and prints what to run next.
@@ -20,15 +22,34 @@ a dropped file, an unexpected process, secrets in its environment, a default-loo
 
   static override examples = [
     {description: 'Start the lab in ./ir-lab', command: '<%= config.bin %> <%= command.id %> --yes'},
-    {description: 'Another folder and port', command: '<%= config.bin %> <%= command.id %> --dir /tmp/lab --port 18181 --yes'},
-    {description: 'The lab state as JSON (folder, containers, suggested case id)', command: '<%= config.bin %> <%= command.id %> --yes --json'},
+    {
+      description: 'Another folder and port',
+      command: '<%= config.bin %> <%= command.id %> --dir /tmp/lab --port 18181 --yes',
+    },
+    {
+      description: 'The lab state as JSON (folder, containers, suggested case id)',
+      command: '<%= config.bin %> <%= command.id %> --yes --json',
+    },
   ]
 
   static override flags = {
     yes: yesFlag,
-    dir: Flags.string({summary: 'Folder to write the lab into (new, empty, or an earlier lab folder).', default: DEFAULT_LAB_DIR, helpValue: '<dir>'}),
-    port: Flags.integer({summary: 'Host port on 127.0.0.1 for the web service.', default: DEFAULT_LAB_PORT, min: 1, max: 65535}),
-    name: Flags.string({summary: 'Compose project name of the lab (to run a second one beside it).', default: DEFAULT_LAB_PROJECT, helpValue: '<name>'}),
+    dir: Flags.string({
+      summary: 'Folder to write the lab into (new, empty, or an earlier lab folder).',
+      default: DEFAULT_LAB_DIR,
+      helpValue: '<dir>',
+    }),
+    port: Flags.integer({
+      summary: 'Host port on 127.0.0.1 for the web service.',
+      default: DEFAULT_LAB_PORT,
+      min: 1,
+      max: 65535,
+    }),
+    name: Flags.string({
+      summary: 'Compose project name of the lab (to run a second one beside it).',
+      default: DEFAULT_LAB_PROJECT,
+      helpValue: '<name>',
+    }),
     'wait-timeout': Flags.integer({summary: 'Seconds to wait for the services to run.', default: 60, min: 1}),
   }
 
@@ -36,7 +57,10 @@ a dropped file, an unexpected process, secrets in its environment, a default-loo
     const {flags} = this
     const engine = await this.connect()
     const compose = await detectCompose(this.log_, engine)
-    await this.confirm(`Start the practice lab "${flags.name}" (3 containers, web on 127.0.0.1:${flags.port}) from the folder ${flags.dir}?`, {yes: flags.yes, what: 'start the lab'})
+    await this.confirm(
+      `Start the practice lab "${flags.name}" (3 containers, web on 127.0.0.1:${flags.port}) from the folder ${flags.dir}?`,
+      {yes: flags.yes, what: 'start the lab'},
+    )
     const result = await labUp({
       engine,
       compose,

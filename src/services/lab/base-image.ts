@@ -1,7 +1,6 @@
 import {readFile} from 'node:fs/promises'
 import {Readable} from 'node:stream'
 
-import {dockerStatus} from '../../docker/errors.js'
 import type {Engine} from '../../docker/types.js'
 import {AbortError, IrError} from '../../errors.js'
 
@@ -123,8 +122,7 @@ export async function ensureBaseImage(opts: {engine: Engine; ref: string; busybo
     const info = await opts.engine.images.inspect(opts.ref)
     return {ref: opts.ref, id: info.id, built: false}
   } catch (error) {
-    const notFound = (error instanceof IrError && error.exitName === 'NOT_FOUND') || dockerStatus(error) === 404
-    if (!notFound) throw error
+    if (!(error instanceof IrError && error.exitName === 'NOT_FOUND')) throw error
   }
   const path = opts.busyboxPath ?? HOST_BUSYBOX
   const {binary, applets} = await hostBusybox(path, opts.ref)
