@@ -75,5 +75,23 @@ for e in $engines; do
   summary+=("$e: $counts in $((SECONDS - t1)) s (provisioning $prov s)")
 done
 # Plain closing lines that any CI can read.
+# A CI log often keeps only its tail: name every failed test there, with the first lines of its message.
+for e in $engines; do
+  [ -f "$results_dir/$e.json" ] || continue
+  node -e '
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))
+    const strip = (s) => s.replace(/\x1b\[[0-9;]*m/g, "")
+    for (const f of r.testResults)
+      for (const t of f.assertionResults)
+        if (t.status === "failed") {
+          console.log(`FAILED on ${process.argv[2]}: ${f.name.replace(process.cwd() + "/", "")} > ${t.fullName}`)
+          for (const l of strip(t.failureMessages.join("\n")).split("\n").slice(0, 12)) console.log(`    ${l}`)
+        }
+    if (r.numFailedTestSuites > 0)
+      for (const f of r.testResults)
+        if (f.status === "failed" && f.assertionResults.length === 0)
+          console.log(`FAILED on ${process.argv[2]}: ${f.name.replace(process.cwd() + "/", "")}: ${strip(f.message ?? "").split("\n")[0]}`)
+  ' "$results_dir/$e.json" "$e" 2>/dev/null || true
+done
 for line in "${summary[@]}"; do echo "tests on $line"; done
 exit $status
