@@ -2,11 +2,14 @@ import {format} from 'node:util'
 
 import {Command, Flags, type Interfaces, ux} from '@oclif/core'
 
-import {type Case, CaseStore, type Severity} from './case/case-store.js'
+import {Case, CaseStore, currentExaminer, type Severity, TOOL} from './case/case-store.js'
 import {connectHosts, type HostFlagValues, hostFlagsGiven, type HostSet, hostSpecsFromFlags} from './docker/hosts.js'
 import type {Engine} from './docker/types.js'
-import {ExitCode, IrError, normalizeError} from './errors.js'
+import {AbortError, ExitCode, IrError, normalizeError} from './errors.js'
+import {notifyFlags} from './flags.js'
 import {confirmOrAbort} from './prompts/confirm.js'
+import {type DeliveryRecord, Notifier} from './services/notify/notifier.js'
+import {checkUrl, type NotifyFormat} from './services/notify/webhook.js'
 import {jsonText, terminalSafe} from './util/controls.js'
 import {assertWritable} from './util/fs.js'
 import {createDebugLogger, type Logger} from './util/logger.js'
@@ -33,6 +36,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
         'Folder of incident cases (default: IR_INCIDENTS_DIR, then incidentsDir in ~/.config/ir/config.json, then /var/lib/ir/incidents for root or ~/.local/state/ir/incidents).',
       helpGroup: 'GLOBAL',
     }),
+    ...notifyFlags,
   }
 
   protected flags!: FlagsOf<T>
@@ -67,8 +71,112 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.flags = flags as FlagsOf<T>
     this.args = args as ArgsOf<T>
     this.argvRest = argv as string[]
+    this.notifier = this.makeNotifier()
     process.on('SIGINT', this.onSigint)
   }
+
+  /** The event sink of this command's cases: webhook messages for each step and finding. */
+  private notifier?: Notifier
+  /** The failure this command ends with, for the step's end message. */
+  private failureMessage?: string
+
+  private makeNotifier(): Notifier {
+    const f = this.flags as unknown as {
+      notify?: string
+      'notify-format'?: string
+      'notify-timeout'?: number
+      'notify-retries'?: number
+    }
+    const url = f.notify === '' ? undefined : f.notify
+    if (url !== undefined) {
+      const problem = checkUrl(url)
+      if (problem)
+        throw new AbortError(`The notification webhook (--notify or IR_NOTIFY_URL) ${problem}`, {
+          exit: 'USAGE',
+          hint: 'Give the webhook URL, e.g. https://hooks.slack.com/services/..., or leave IR_NOTIFY_URL unset.',
+        })
+    }
+    const e = currentExaminer()
+    return new Notifier({
+      ...(url === undefined ? {} : {url, from: '--notify'}),
+      format: (f['notify-format'] ?? 'auto') as NotifyFormat | 'auto',
+      timeoutMs: (f['notify-timeout'] ?? 3) * 1000,
+      retries: f['notify-retries'] ?? 2,
+      command: this.id ?? '',
+      tool: `${TOOL.name}/${TOOL.version}`,
+      examiner: `${e.user}@${e.host}`,
+      debug: (line) => this.log_.debug(line),
+    })
+  }
+
+  /**
+   * The end of a command: its steps' end messages, then a bounded wait (one --notify-timeout) for
+   * whatever is still in flight, and each delivery recorded in its case's audit log. Never fails the command.
+   */
+  private async finishNotifications(err: Error | undefined): Promise<void> {
+    const notifier = this.notifier
+    if (!notifier?.enabled) return
+    const oclifExit = (err as {oclif?: {exit?: number}} | undefined)?.oclif?.exit
+    const exitCode =
+      oclifExit ??
+      (err !== undefined && (err as {code?: string}).code !== 'EEXIT' ? ExitCode.FAILURE : undefined) ??
+      (typeof process.exitCode === 'number' ? process.exitCode : 0)
+    notifier.commandEnded(exitCode, this.failureMessage)
+    const records = await notifier.drain()
+    await this.recordDeliveries(records)
+    const failed = records.filter((r) => !r.result.ok)
+    if (failed.length > 0) {
+      const reasons = [...new Set(failed.map((r) => r.result.error ?? 'not delivered'))].slice(0, 2).join('; ')
+      this.warnLine(
+        `${failed.length} of ${records.length} notification(s) to ${notifier.endpoint} not delivered (${reasons}); recorded in the case's audit log.`,
+      )
+    }
+    for (const d of notifier.dropped())
+      this.warnLine(
+        `case ${d.caseId}: ${d.findings} more finding(s) not notified (at most 25 per command); see the case.`,
+      )
+  }
+
+  private async recordDeliveries(records: DeliveryRecord[]): Promise<void> {
+    const byDir = new Map<string, DeliveryRecord[]>()
+    for (const r of records) byDir.set(r.caseDir, [...(byDir.get(r.caseDir) ?? []), r])
+    for (const [dir, list] of byDir) {
+      try {
+        // A case removed again (the command failed before it did anything) has nowhere to record.
+        const meta = await this.store.readMeta(dir)
+        if (!meta || this.discarded.has(dir)) continue
+        const kase = this.openedCases.get(dir) ?? new Case(dir, meta)
+        for (const r of list) {
+          const res = r.result
+          await kase.record({
+            action: 'notify.delivery',
+            target: r.endpoint,
+            outcome: res.ok ? 'success' : 'failure',
+            msg: `Notification ${r.event}${r.step ? ` (${r.step}${r.stepId ? ` ${r.stepId}` : ''})` : ''} ${res.ok ? 'delivered' : 'not delivered'} to ${r.endpoint}${res.status === undefined ? '' : `: HTTP ${res.status}`}${res.ok ? '' : ` (${res.error ?? 'not sent'})`}, ${res.attempts} attempt(s)`,
+            details: {
+              event: r.event,
+              ...(r.step ? {step: r.step} : {}),
+              ...(r.stepId ? {stepId: r.stepId} : {}),
+              ...(r.target ? {stepTarget: r.target} : {}),
+              endpoint: r.endpoint,
+              format: r.format,
+              from: this.notifier?.source,
+              ok: res.ok,
+              ...(res.status === undefined ? {} : {status: res.status}),
+              attempts: res.attempts,
+              durationMs: res.durationMs,
+              ...(res.error ? {error: res.error} : {}),
+              ...(res.abandoned ? {abandoned: true} : {}),
+            },
+          })
+        }
+      } catch (error) {
+        this.warnLine(`notification deliveries could not be recorded in ${dir}: ${(error as Error).message}`)
+      }
+    }
+  }
+
+  private readonly discarded = new Set<string>()
 
   protected override async finally(err: Error | undefined): Promise<void> {
     process.off('SIGINT', this.onSigint)
@@ -77,10 +185,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       (process.exitCode !== undefined && process.exitCode !== 0) ||
       ((err as {oclif?: {exit?: number}} | undefined)?.oclif?.exit ?? 0) !== 0
     if (this.createdCase && failed && (await this.createdCase.discardIfUntouched())) {
+      this.discarded.add(this.createdCase.dir)
       this.progress(
         `Case ${this.createdCase.id} removed again: the command failed before it changed or collected anything.`,
       )
     }
+    await this.finishNotifications(err).catch(() => undefined)
     return super.finally(err)
   }
 
@@ -184,6 +294,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
         ? {flag: (this.flags as {'incidents-dir'?: string})['incidents-dir']}
         : {}),
       onNote: (line) => this.warnLine(line),
+      ...(this.notifier ? {sink: this.notifier} : {}),
     })
     return this.storeCache
   }
@@ -203,6 +314,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       await this.reconcile(kase)
     }
     this.openedCases.set(kase.dir, kase)
+    this.notifier?.commandStarted(kase.id, kase.dir, kase.info.title)
     return kase
   }
 
@@ -264,6 +376,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected override async catch(err: Error & {code?: string; exitCode?: number}): Promise<unknown> {
     if (err.code === 'EEXIT') throw err
     const ir = normalizeError(err)
+    this.failureMessage = ir.message
     await this.recordFailure(ir).catch(() => undefined)
     if (this.jsonEnabled()) {
       this.logJson({

@@ -77,3 +77,41 @@ export const serviceFlag = Flags.string({
   multipleNonGreedy: true,
   helpValue: '<name>',
 })
+
+/**
+ * Webhook notifications, shared by every command (the base command adds them). A response step
+ * tells the incident channel when it starts and ends, and each hardening finding (docs/notify.md).
+ */
+export const notifyFlags = {
+  notify: Flags.string({
+    summary:
+      'Webhook to tell about each response step (start, end) and each audit finding; a playbook may name one with notify:. Prefer IR_NOTIFY_URL: a URL on the command line is visible to other users in ps.',
+    env: 'IR_NOTIFY_URL',
+    helpGroup: 'NOTIFY',
+    helpValue: '<url>',
+  }),
+  'notify-format': Flags.string({
+    summary:
+      'Message shape: json (ir’s message), slack ({"text": ...}); auto is slack for hooks.slack.com, json otherwise.',
+    options: ['auto', 'json', 'slack'],
+    default: 'auto',
+    env: 'IR_NOTIFY_FORMAT',
+    helpGroup: 'NOTIFY',
+  }),
+  'notify-timeout': Flags.integer({
+    summary: 'Seconds per delivery attempt; also the most a command waits at its end for messages still in flight.',
+    default: 3,
+    min: 1,
+    max: 60,
+    env: 'IR_NOTIFY_TIMEOUT',
+    helpGroup: 'NOTIFY',
+  }),
+  'notify-retries': Flags.integer({
+    summary: 'Attempts after the first (network error, timeout, HTTP 408, 429 or 5xx), with backoff.',
+    default: 2,
+    min: 0,
+    max: 5,
+    env: 'IR_NOTIFY_RETRIES',
+    helpGroup: 'NOTIFY',
+  }),
+}

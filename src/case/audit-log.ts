@@ -32,6 +32,23 @@ export interface AuditLine extends AuditInput {
   msg: string
 }
 
+/** Where a playbook asks to be notified (its `notify:` key), handed to the sink by the runner. */
+export interface NotifyTarget {
+  url: string
+  format?: 'json' | 'slack'
+}
+
+/**
+ * The one event sink of a process: every audit line appended to any case is handed to it, after
+ * the line is on disk and the head saved. It is called under the case lock, so it must return at
+ * once and never throw (the notifier only queues a message here; see src/services/notify/).
+ */
+export interface AuditSink {
+  appended(line: AuditLine, caseDir: string): void
+  /** A playbook names where to notify; used only when the command line and environment name nothing. */
+  useTarget?(target: NotifyTarget, from: string): void
+}
+
 export interface AuditHead {
   seq: number
   hash: string
@@ -52,6 +69,8 @@ export class AuditLog {
     private readonly lock: CaseLock,
     private readonly ctx: {caseId: string; actor: string; tool: string},
     private readonly onHead: (head: AuditHead) => Promise<void>,
+    private readonly sink?: AuditSink,
+    private readonly caseDir = '',
   ) {
     const destination = {
       write: (line: string) => {
@@ -129,7 +148,15 @@ export class AuditLog {
         closeSync(this.fd)
         this.fd = -1
       }
-      return JSON.parse(line) as AuditLine
+      const written = JSON.parse(line) as AuditLine
+      if (this.sink) {
+        try {
+          this.sink.appended(structuredClone(written), this.caseDir)
+        } catch {
+          // A notification problem never fails the step that was recorded.
+        }
+      }
+      return written
     })
   }
 }

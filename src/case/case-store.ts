@@ -8,7 +8,15 @@ import type {Transform} from 'node:stream'
 import {AbortError} from '../errors.js'
 import {canonicalJson} from '../util/canonical-json.js'
 import {DIR_MODE, ensureDir, sha256, sha256File, writeFileAtomic} from '../util/fs.js'
-import {type AuditHead, type AuditInput, type AuditLine, AuditLog, readAuditLines, readHead} from './audit-log.js'
+import {
+  type AuditHead,
+  type AuditInput,
+  type AuditLine,
+  AuditLog,
+  type AuditSink,
+  readAuditLines,
+  readHead,
+} from './audit-log.js'
 import {coveredByInFlight, liveInFlight, markInFlight} from './inflight.js'
 import {commitEvidenceFile, type EvidenceContent, PARTIAL_SUFFIX, writeEvidenceFile} from './evidence-writer.js'
 import {generateCaseId, validateCaseId} from './ids.js'
@@ -148,6 +156,7 @@ export class Case {
   constructor(
     readonly dir: string,
     private meta: CaseMeta,
+    sink?: AuditSink,
   ) {
     this.lock = CaseLock.for(join(dir, '.ir-lock'))
     const examiner = currentExaminer()
@@ -156,6 +165,8 @@ export class Case {
       this.lock,
       {caseId: meta.id, actor: `${examiner.user}@${examiner.host}`, tool: `${TOOL.name}/${TOOL.version}`},
       (head) => this.saveHead(head),
+      sink,
+      dir,
     )
     this.manifest = new Manifest(join(dir, 'manifest.json'), meta.id, this.lock)
   }
@@ -465,6 +476,8 @@ export interface StoreOptions {
   flag?: string
   /** Where notes (a legacy ./incidents case opened) go: stderr in the CLI. */
   onNote?: (line: string) => void
+  /** Handed every audit line of every case this store opens (the notifier). */
+  sink?: AuditSink
 }
 
 export class CaseStore {
@@ -473,8 +486,9 @@ export class CaseStore {
 
   constructor(
     readonly root: string,
-    opts: {legacyRoot?: string; onNote?: (line: string) => void; source?: RootSource} = {},
+    opts: {legacyRoot?: string; onNote?: (line: string) => void; source?: RootSource; sink?: AuditSink} = {},
   ) {
+    this.sink = opts.sink
     this.legacyRoot =
       opts.legacyRoot && resolve(opts.legacyRoot) !== resolve(root) ? resolve(opts.legacyRoot) : undefined
     this.onNote = opts.onNote
@@ -483,6 +497,8 @@ export class CaseStore {
 
   private readonly onNote: ((line: string) => void) | undefined
   readonly source: RootSource
+  /** The event sink every case opened here hands its audit lines to. */
+  readonly sink: AuditSink | undefined
 
   static fromEnv(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd(), opts: StoreOptions = {}): CaseStore {
     const {root, source} = incidentsRoot(env, cwd, opts.flag)
@@ -490,6 +506,7 @@ export class CaseStore {
       legacyRoot: join(cwd, 'incidents'),
       source,
       ...(opts.onNote ? {onNote: opts.onNote} : {}),
+      ...(opts.sink ? {sink: opts.sink} : {}),
     })
   }
 
@@ -526,7 +543,7 @@ export class CaseStore {
         this.onNote?.(
           `case ${id} is in ${located}, the ./incidents folder of an older ir; new cases go to ${this.root}`,
         )
-      const kase = new Case(located, (await readMetaFile(located))!)
+      const kase = new Case(located, (await readMetaFile(located))!, this.sink)
       await kase.update({
         ...(opts.title ? {title: opts.title} : {}),
         ...(opts.severity ? {severity: opts.severity} : {}),
@@ -559,7 +576,7 @@ export class CaseStore {
       tool: TOOL,
       auditHead: await readHead(join(dir, 'audit.log')),
     }
-    const kase = new Case(dir, meta)
+    const kase = new Case(dir, meta, this.sink)
     await kase.withLock(async () => {
       await ensureDir(join(dir, 'evidence'))
       await ensureDir(join(dir, 'state'))
@@ -591,10 +608,10 @@ export class CaseStore {
     for (let i = 0; i < 100; i++) {
       const meta = await readMetaFile(dir)
       if (meta) {
-        const kase = new Case(dir, meta)
+        const kase = new Case(dir, meta, this.sink)
         // The creator writes case.json and its first audit line under the lock: wait for both.
         await kase.withLock(async () => undefined)
-        return new Case(dir, (await readMetaFile(dir)) ?? meta)
+        return new Case(dir, (await readMetaFile(dir)) ?? meta, this.sink)
       }
       await new Promise((r) => setTimeout(r, 50))
     }

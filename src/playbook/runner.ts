@@ -219,6 +219,9 @@ function parseTimeout(t: string | number | undefined): number | undefined {
 export async function runPlaybook(opts: RunOptions): Promise<Journal> {
   const {kase, loaded} = opts
   const steps = resolveSteps(loaded, opts.inputs)
+  const notify = loaded.playbook.notify
+  if (notify !== undefined)
+    opts.store.sink?.useTarget?.(typeof notify === 'string' ? {url: notify} : notify, `playbook ${loaded.file}`)
   let journal: Journal
   const existing = await readJournal(kase)
   if (opts.resume) {

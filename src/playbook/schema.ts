@@ -58,10 +58,29 @@ export const StepSchema = z
   })
   .strict()
 
+const webhook = z.string().regex(/^https?:\/\/[^\s]+$/, 'an http:// or https:// webhook URL')
+
+/** Where to tell about each step (used when neither --notify nor IR_NOTIFY_URL is given). */
+export const NotifySchema = z.union([
+  webhook,
+  z
+    .object({
+      url: webhook,
+      format: z
+        .enum(['json', 'slack'])
+        .optional()
+        .describe('json (ir message) or slack ({"text": ...}); default: slack for hooks.slack.com'),
+    })
+    .strict(),
+])
+
 export const PlaybookSchema = z
   .object({
     name: z.string().min(1),
     description: z.string().optional(),
+    notify: NotifySchema.optional().describe(
+      'A webhook told about each step start and end and each finding (docs/notify.md); --notify and IR_NOTIFY_URL take precedence. It is a secret: keep such a playbook private.',
+    ),
     version: z.union([z.string(), z.number()]).optional(),
     inputs: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/), InputSchema).optional(),
     steps: z.array(StepSchema).min(1),
