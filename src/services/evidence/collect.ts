@@ -212,6 +212,8 @@ async function collectOne(
   until: number,
 ): Promise<ContainerCollection> {
   const {engine, kase, host} = opts
+  // When the acquisition began (recorded with its end line; the CASE export's startTime).
+  const startedAt = new Date().toISOString()
   const targetRef = target.ref
   const {default: archiver} = await import('archiver')
   const stamp = fileStamp()
@@ -427,7 +429,16 @@ async function collectOne(
     target: d.name,
     outcome: status === 'collected' ? 'success' : 'partial',
     msg: `Collected ${entries.length} file(s) from ${d.name} into ${artifact.path}${logs === 'unavailable' ? ` (logs unavailable: driver ${d.logDriver})` : ''}`,
-    details: {containerId: d.id, ...where, archive: archiveRef, entries, logDriver: d.logDriver, logs, notes},
+    details: {
+      containerId: d.id,
+      ...where,
+      startedAt,
+      archive: archiveRef,
+      entries,
+      logDriver: d.logDriver,
+      logs,
+      notes,
+    },
   })
   opts.progress?.(`✓ ${d.name}: ${entries.length} file(s) → ${artifact.path}`)
   return {

@@ -253,6 +253,8 @@ async function snapshotOne(
   d: ContainerDetails,
 ): Promise<ContainerSnapshot> {
   const {engine, kase, host} = opts
+  // When the acquisition began (recorded with its end line; the CASE export's startTime).
+  const startedAt = new Date().toISOString()
   const targetRef = target.ref
   const stamp = fileStamp()
   const dir = `${host?.dir ? `${host.dir}/` : ''}${safeFileName(d.name)}`
@@ -493,6 +495,7 @@ async function snapshotOne(
       containerId: d.id,
       ...where,
       image: d.image,
+      startedAt,
       stateAtSnapshot: d.state,
       evidenceImage: imageId ? {id: imageId, tag: `${repo}:${tag}`, ...saved} : null,
       artifacts: artifacts.map((a) => ({id: a.id, path: a.path, sha256: a.sha256})),
