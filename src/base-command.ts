@@ -5,7 +5,7 @@ import {Command, Flags, type Interfaces, ux} from '@oclif/core'
 import {Case, CaseStore, currentExaminer, type Severity, TOOL} from './case/case-store.js'
 import {connectHosts, type HostFlagValues, hostFlagsGiven, type HostSet, hostSpecsFromFlags} from './docker/hosts.js'
 import type {Engine} from './docker/types.js'
-import {AbortError, ExitCode, IrError, normalizeError} from './errors.js'
+import {ExitCode, IrError, normalizeError} from './errors.js'
 import {notifyFlags} from './flags.js'
 import {confirmOrAbort} from './prompts/confirm.js'
 import {type DeliveryRecord, Notifier} from './services/notify/notifier.js'
@@ -87,14 +87,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       'notify-timeout'?: number
       'notify-retries'?: number
     }
-    const url = f.notify === '' ? undefined : f.notify
-    if (url !== undefined) {
-      const problem = checkUrl(url)
-      if (problem)
-        throw new AbortError(`The notification webhook (--notify or IR_NOTIFY_URL) ${problem}`, {
-          exit: 'USAGE',
-          hint: 'Give the webhook URL, e.g. https://hooks.slack.com/services/..., or leave IR_NOTIFY_URL unset.',
-        })
+    let url = f.notify === '' ? undefined : f.notify
+    const problem = url === undefined ? undefined : checkUrl(url)
+    if (problem) {
+      // A mistyped webhook must not stop the response: say so once and carry on without notifications.
+      this.warnLine(`the notification webhook (--notify or IR_NOTIFY_URL) ${problem}; no notifications are sent.`)
+      url = undefined
     }
     const e = currentExaminer()
     return new Notifier({

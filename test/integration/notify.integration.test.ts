@@ -222,6 +222,12 @@ describe('webhook notifications', () => {
     expect(hung.ms - base.ms).toBeLessThan(2000 + 1500)
     expect(h.bodies.length).toBeGreaterThan(0)
 
+    // A mistyped webhook is a warning, never a failed response.
+    const bad = await step(['--notify', `ftp://127.0.0.1/hooks/${TOKEN}`])
+    expect(bad.value.exitCode, bad.value.stderr).toBe(0)
+    expect(bad.value.stderr).toContain('no notifications are sent')
+    expect(bad.value.stderr).not.toContain(TOKEN)
+
     const deliveries = (await auditLines(CASE)).filter((l) => l.action === 'notify.delivery')
     expect(deliveries).toHaveLength(4)
     const [r1, r2, h1, h2] = deliveries
