@@ -107,6 +107,25 @@ describe('Notifier', () => {
     expect(all).not.toContain('ghp_abcdefghijklmnopqrstuvwxyz0123456789')
   })
 
+  it('a failed step command ends with failure, its exit code and its error', async () => {
+    const r = await receiver([200])
+    const n = new Notifier({url: r.url, command: 'snapshot', tool: 'ir', examiner: 'a@b'})
+    n.commandStarted('C1', '/tmp/C1')
+    n.appended(line({action: 'command.failed', outcome: 'failure', msg: 'ir snapshot failed: boom'}), '/tmp/C1')
+    n.commandEnded(4, 'No container matches "web"')
+    await n.drain()
+    const end = JSON.parse(r.bodies[1]!) as {
+      event: string
+      outcome: string
+      exitCode: number
+      text: string
+      lines: unknown[]
+    }
+    expect(end).toMatchObject({event: 'step.end', outcome: 'failure', exitCode: 4, lines: []})
+    expect(end.text).toContain('snapshot failed (exit 4)')
+    expect(end.text).toContain('No container matches "web"')
+  })
+
   it('a playbook target is used only when no URL was given; no URL sends nothing', async () => {
     const r = await receiver([200])
     const n = new Notifier({command: 'playbook:run', tool: 'ir', examiner: 'a@b'})

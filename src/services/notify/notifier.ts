@@ -15,7 +15,15 @@ export const STEP_COMMANDS = new Set([
 ])
 
 /** Lines that are bookkeeping, not news: not quoted in a step's end message. */
-const QUIET_ACTIONS = new Set(['evidence.add', 'case.state', 'case.open', 'case.update', 'evidence.partial'])
+const QUIET_ACTIONS = new Set([
+  'evidence.add',
+  'case.state',
+  'case.open',
+  'case.update',
+  'evidence.partial',
+  // The end message names the error itself.
+  'command.failed',
+])
 
 export const NOTIFY_DEFAULTS = {timeoutMs: 3000, retries: 2, maxFindings: 25, maxInFlight: 4, quotedLines: 8}
 
