@@ -35,6 +35,9 @@ const ACQUISITIONS: Record<string, (d: Record<string, unknown>) => string[]> = {
 
 type Node = Record<string, unknown>
 
+/** ir's outcomes in UCO's ActionStatusTypeVocab (uco/vocabulary: Complete/Finish, Error, Fail, Success, ...). */
+const ACTION_STATUS: Record<string, string> = {success: 'Success', partial: 'Complete/Finish', failure: 'Fail'}
+
 export interface CaseUcoResult {
   caseId: string
   output: string
@@ -234,7 +237,7 @@ export function caseJsonLd(meta: CaseMeta, lines: AuditLine[], artifacts: Artifa
       '@type': 'case-investigation:InvestigativeAction',
       'uco-core:name': q.name,
       'uco-core:description': `${n + 1}. ${q.description}`,
-      'uco-action:actionStatus': q.status,
+      'uco-action:actionStatus': ACTION_STATUS[q.status] ?? 'Unknown',
       'uco-action:startTime': dateTime(q.startTime),
       'uco-action:endTime': dateTime(q.endTime),
       'uco-action:performer': ref(performer(q.performer)),

@@ -79,6 +79,11 @@ describe('CASE/UCO export model', () => {
     const tools = graph.filter((n) => n['@type'] === 'uco-tool:Tool').map((n) => n['uco-tool:version'])
     expect(tools.sort()).toEqual(['0.0.8', '0.0.9'])
     expect(graph.filter((n) => n['@type'] === 'uco-observable:ObservableObject')).toHaveLength(1)
+    // UCO's ActionStatusTypeVocab, not ir's own words.
+    const statuses = graph
+      .filter((n) => n['@type'] === 'case-investigation:InvestigativeAction')
+      .map((n) => n['uco-action:actionStatus'])
+    expect(statuses).toEqual(['Success', 'Success', 'Success'])
     const expanded = await jsonld.expand(doc, {safe: true})
     expect(JSON.stringify(expanded)).toContain(
       'https://ontology.caseontology.org/case/investigation/InvestigativeAction',
