@@ -32,6 +32,10 @@ carry the host and engine id, and for a swarm task its service and task (labels 
       command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 web-1 --volumes --yes',
     },
     {
+      description: 'Live state without the memory dumps (processes, sockets and executables only)',
+      command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 web-1 --no-memory --yes',
+    },
+    {
       description: 'Skip the filesystem export (image, diff and processes only)',
       command: '<%= config.bin %> <%= command.id %> web-1 --no-export --yes',
     },
@@ -60,6 +64,18 @@ carry the host and engine id, and for a swarm task its service and task (labels 
       allowNo: true,
     }),
     volumes: Flags.boolean({summary: 'Also archive the contents of mounted volumes and bind mounts.', default: false}),
+    live: Flags.boolean({
+      summary: 'Capture the live state first, from /proc while frozen: processes, sockets, executables (and memory).',
+      description:
+        "Needs ir on the engine's host (a local socket); on a remote engine the snapshot says in one line that it was not captured.",
+      default: true,
+      allowNo: true,
+    }),
+    memory: Flags.boolean({
+      summary: "Dump each process's readable memory with the live state (raw regions, not redacted, mode 0600).",
+      default: true,
+      allowNo: true,
+    }),
   }
 
   async run(): Promise<SnapshotResult> {
@@ -77,10 +93,13 @@ carry the host and engine id, and for a swarm task its service and task (labels 
       ...Object.entries(filters ?? {}).flatMap(([k, vs]) => vs.map((v) => `every container with ${k}=${v}`)),
       ...services.map((s) => `every task of service ${s}`),
     ].join(', ')
-    await this.confirm(`Snapshot ${what} (commit to an evidence image, save it and the filesystem into the case)?`, {
-      yes: flags.yes,
-      what: 'snapshot containers',
-    })
+    await this.confirm(
+      `Snapshot ${what} (read its live state, commit to an evidence image, save it and the filesystem into the case)?`,
+      {
+        yes: flags.yes,
+        what: 'snapshot containers',
+      },
+    )
     const kase = await this.openCase(flags.case)
     const result = await snapshotOnHosts({
       hosts,
@@ -89,6 +108,8 @@ carry the host and engine id, and for a swarm task its service and task (labels 
       maxHosts: flags['max-hosts'],
       export: flags.export,
       volumes: flags.volumes,
+      live: flags.live,
+      memory: flags.memory,
       signal: this.interrupt.signal,
       progress: (l) => this.progress(l),
       transferProgress: (label) => byteProgress(label),

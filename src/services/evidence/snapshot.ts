@@ -14,6 +14,7 @@ import {mapBounded} from '../../util/concurrency.js'
 import {DEFAULT_MAX_HOSTS, forEachHost, type HostOutcome, hostOutcome, unreachableOutcome} from '../fanout.js'
 import {type Selection, selectTargets, type Target} from '../targets.js'
 import {type ImageRedaction, redactImageTar} from './image-redact.js'
+import {captureLiveState, type LiveCaptureResult} from './live/capture.js'
 import {createTarIndexer, type TarIndexSummary} from './tar-index.js'
 
 export interface SnapshotOptions {
@@ -24,6 +25,9 @@ export interface SnapshotOptions {
   export: boolean
   /** Archive the contents of mounted volumes and bind mounts. */
   volumes: boolean
+  /** Capture the live state from /proc first, while frozen (default true), and with it each process's memory (default true). */
+  live?: boolean
+  memory?: boolean
   concurrency?: number
   signal?: AbortSignal
   progress?: (line: string) => void
@@ -65,6 +69,7 @@ export interface ContainerSnapshot {
   image?: {id: string; tag: string; savedId?: string; layout?: 'oci' | 'docker'}
   artifacts: ArtifactRef[]
   export?: TarIndexSummary
+  live?: Omit<LiveCaptureResult, 'artifacts'>
   mounts: Array<{type: string; source: string; destination: string; name?: string; archived: boolean}>
   failures: StepFailure[]
   warnings: string[]
@@ -127,6 +132,8 @@ export function redactedConfig(d: ContainerDetails): CommitConfig {
   if (Object.keys(labels).length > 0) out.Labels = labels
   return out
 }
+
+const liveSummary = ({artifacts: _a, ...rest}: LiveCaptureResult): Omit<LiveCaptureResult, 'artifacts'> => rest
 
 const ref = (a: Artifact): ArtifactRef => ({id: a.id, path: a.path, type: a.type, sha256: a.sha256, size: a.size})
 
@@ -314,6 +321,35 @@ async function snapshotOne(
   }
 
   opts.progress?.(`- ${d.name}: snapshot (${d.state})`)
+  // 0. Live state first (RFC 3227's order of volatility): processes, sockets and memory, read while frozen.
+  let live: LiveCaptureResult | undefined
+  if (opts.live !== false && (d.state === 'running' || d.state === 'paused')) {
+    live = await step('live state', () =>
+      captureLiveState({
+        engine,
+        kase,
+        details: d,
+        dir,
+        stamp,
+        source,
+        memory: opts.memory !== false,
+        ...(opts.signal ? {signal: opts.signal} : {}),
+      }),
+    )
+    if (live) {
+      artifacts.push(...live.artifacts.map(ref))
+      if (live.status === 'unavailable') warnings.push(`live state not captured: ${live.reason}`)
+      else if (live.status === 'partial')
+        failures.push({
+          step: 'live state',
+          error: {message: `partly captured: ${live.errors.slice(0, 3).join('; ')}`, exitCode: 1, code: 'FAILURE'},
+        })
+      else
+        opts.progress?.(
+          `  ✓ ${d.name}: live state: ${live.processes} process(es), ${live.sockets} socket(s), ${live.executables} executable(s)${opts.memory === false ? '' : `, ${(live.memoryBytes / 1048576).toFixed(1)} MiB of memory`}`,
+        )
+    }
+  }
   // 1. Commit to a labelled evidence image (the engine pauses the container during the commit).
   const repo = evidenceRepo(kase.id)
   const tag = evidenceTag(d.name, new Date().toISOString().replace(/[-:]/g, ''))
@@ -500,6 +536,7 @@ async function snapshotOne(
       evidenceImage: imageId ? {id: imageId, tag: `${repo}:${tag}`, ...saved} : null,
       artifacts: artifacts.map((a) => ({id: a.id, path: a.path, sha256: a.sha256})),
       export: exportSummary,
+      ...(live ? {live: liveSummary(live)} : {}),
       failures,
       warnings,
     },
@@ -516,6 +553,7 @@ async function snapshotOne(
     ...(imageId ? {image: {id: imageId, tag: `${repo}:${tag}`, ...saved}} : {}),
     artifacts,
     ...(exportSummary ? {export: exportSummary} : {}),
+    ...(live ? {live: liveSummary(live)} : {}),
     mounts,
     failures,
     warnings,

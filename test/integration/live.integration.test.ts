@@ -1,0 +1,201 @@
+import {createHash} from 'node:crypto'
+import {createReadStream} from 'node:fs'
+import {readFile, stat} from 'node:fs/promises'
+import {join} from 'node:path'
+
+import {execa} from 'execa'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {filesContaining, runIr, tempDir} from '../helpers/cli.js'
+import {TestDocker} from '../helpers/docker.js'
+
+// Live state from /proc (issue 15): a container running a miner stand-in from /tmp/.x, a listener on 4444, a
+// process whose executable was deleted after it started, a value that exists only in a shell's memory, and an
+// established TCP connection to a peer container of this test.
+const t = new TestDocker('live')
+let env: Record<string, string>
+let incidents: string
+const CASE = `CASE-LIVE-${t.runId}`
+const SECRET = `pw-${t.runId}-secretvalue`
+// Built at run time from two halves and arithmetic: never on disk, never on a command line.
+const MEMVALUE = `MEMV${'ALUE'}-${6_172_839 * 2}`
+let victim: {id: string; name: string}
+let peerIp: string
+
+interface ManifestArtifact {
+  path: string
+  type: string
+  sha256: string
+  size: number
+}
+
+const manifest = async (): Promise<ManifestArtifact[]> =>
+  JSON.parse(await readFile(join(incidents, CASE, 'manifest.json'), 'utf8')).artifacts
+
+async function sha256(path: string): Promise<string> {
+  const h = createHash('sha256')
+  for await (const c of createReadStream(path)) h.update(c as Buffer)
+  return h.digest('hex')
+}
+
+/** Does the file hold this text? Read in chunks with an overlap, so memory stays flat. */
+async function fileHolds(path: string, needle: string): Promise<boolean> {
+  let tail = ''
+  for await (const c of createReadStream(path, {encoding: 'latin1', highWaterMark: 1 << 20})) {
+    const s = tail + (c as string)
+    if (s.includes(needle)) return true
+    tail = s.slice(-needle.length)
+  }
+  return false
+}
+
+async function waitFor(what: string, fn: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const end = Date.now() + timeoutMs
+  while (Date.now() < end) {
+    if (await fn()) return
+    await new Promise((r) => setTimeout(r, 250))
+  }
+  throw new Error(`timed out waiting for ${what}`)
+}
+
+beforeAll(async () => {
+  incidents = await tempDir()
+  env = {IR_INCIDENTS_DIR: incidents}
+  const net = await t.network('net')
+  const peer = await t.run('peer', {cmd: ['sh', '-c', 'sleep 3600 | nc -ll -p 5555'], network: net.name})
+  peerIp = Object.values((await t.inspect(peer.id)).NetworkSettings.Networks)[0]!.IPAddress
+  const script = [
+    'mkdir -p /tmp/.x',
+    `echo 'while :; do sleep 3600; done' > /tmp/.x/miner.sh`,
+    'sh /tmp/.x/miner.sh &',
+    'nc -ll -p 4444 </dev/null &',
+    'cp /bin/busybox /tmp/.x/sleep',
+    '/tmp/.x/sleep 3600 &',
+    'sleep 1',
+    'rm /tmp/.x/sleep',
+    `(sleep 3600 | nc ${peerIp} 5555) &`,
+    'a=MEMV; b=ALUE; v="${a}${b}-$((6172839*2))"',
+    'while :; do sleep 3600; done',
+  ].join('\n')
+  victim = await t.run('victim', {cmd: ['sh', '-c', script], network: net.name, env: [`DB_PASSWORD=${SECRET}`]})
+  await waitFor('the victim to delete its executable and connect', async () => {
+    const r = await execa('docker', ['exec', victim.id, 'sh', '-c', 'netstat -tn; ls /tmp/.x'], {
+      reject: false,
+      timeout: 10_000,
+    })
+    return r.stdout.includes(`${peerIp}:5555`) && r.stdout.includes('ESTABLISHED') && !/\bsleep\b/.test(r.stdout)
+  })
+}, 60_000)
+
+afterAll(async () => {
+  await t.cleanup()
+})
+
+describe('live state captured from /proc while the container is frozen', () => {
+  let snap: {live: {status: string; processes: number; frozen: boolean}; artifacts: Array<{path: string; type: string}>}
+  let live: string
+
+  it('ir snapshot captures the processes, sockets, executables and memory, and leaves the container running', async () => {
+    const r = await runIr(['snapshot', victim.name, '--case', CASE, '--yes', '--no-export', '--json'], {env})
+    expect(r.exitCode, r.stderr).toBe(0)
+    snap = JSON.parse(r.stdout).containers[0]
+    expect(snap.live.status).toBe('captured')
+    expect(snap.live.frozen).toBe(true)
+    expect(snap.live.processes).toBeGreaterThanOrEqual(7)
+    expect((await t.inspect(victim.id)).State.Status).toBe('running')
+    const p = snap.artifacts.find((a) => a.type === 'live-processes')!.path
+    live = join(incidents, CASE, p.replace(/\/processes\.json$/, ''))
+    // Every live artifact is in the manifest with the hash of its bytes on disk.
+    const byPath = new Map((await manifest()).map((a) => [a.path, a]))
+    for (const a of snap.artifacts.filter((x) => x.path.includes('/live-'))) {
+      const m = byPath.get(a.path)!
+      expect(m, a.path).toBeDefined()
+      expect(await sha256(join(incidents, CASE, a.path))).toBe(m.sha256)
+    }
+  })
+
+  it('holds every process with its command line, and redacts the environment', async () => {
+    const doc = JSON.parse(await readFile(join(live, 'processes.json'), 'utf8'))
+    const ps = doc.processes as Array<{nspid: number; cmdline: string[]; environ: string[]; name: string}>
+    const top = await execa('docker', ['exec', victim.id, 'ps', '-o', 'pid,args'], {timeout: 10_000})
+    for (const line of top.stdout.split('\n').slice(1)) {
+      const [pid, ...args] = line.trim().split(/\s+/)
+      if (args[0] === 'ps') continue // the ps itself
+      const p = ps.find((x) => x.nspid === Number(pid))
+      expect(p, `process ${pid} ${args.join(' ')}`).toBeDefined()
+    }
+    expect(ps.some((p) => p.cmdline.join(' ') === 'sh /tmp/.x/miner.sh')).toBe(true)
+    expect(ps.some((p) => p.cmdline.join(' ') === 'nc -ll -p 4444')).toBe(true)
+    expect(ps[0]!.environ).toContain('DB_PASSWORD=[REDACTED]')
+    expect(
+      await filesContaining(join(incidents, CASE), SECRET).then((f) => f.filter((x) => !x.endsWith('.raw'))),
+    ).toEqual([])
+  })
+
+  it('recovers the deleted executable with the SHA-256 of the original file', async () => {
+    const doc = JSON.parse(await readFile(join(live, 'processes.json'), 'utf8'))
+    const p = (doc.processes as Array<{exe?: {path: string; deleted: boolean; sha256: string; artifact: string}}>).find(
+      (x) => x.exe?.path === '/tmp/.x/sleep',
+    )!
+    expect(p.exe!.deleted).toBe(true)
+    const original = await execa('docker', ['exec', victim.id, 'sha256sum', '/bin/busybox'], {timeout: 10_000})
+    const want = original.stdout.split(/\s+/)[0]
+    expect(p.exe!.sha256).toBe(want)
+    expect(await sha256(join(incidents, CASE, p.exe!.artifact))).toBe(want)
+    expect((await stat(join(incidents, CASE, p.exe!.artifact))).mode & 0o777).toBe(0o600)
+  })
+
+  it('maps the listener and the established connection to their processes', async () => {
+    const doc = JSON.parse(await readFile(join(live, 'sockets.json'), 'utf8'))
+    const sockets = doc.sockets as Array<{
+      proto: string
+      state: string
+      local: {port: number}
+      remote: {address: string; port: number}
+      processes: Array<{nspid: number; name: string}>
+    }>
+    const listener = sockets.find((s) => s.state === 'LISTEN' && s.local?.port === 4444)!
+    expect(listener, JSON.stringify(sockets)).toBeDefined()
+    expect(listener.processes.map((p) => p.name)).toContain('nc')
+    const conn = sockets.find((s) => s.state === 'ESTABLISHED' && s.remote?.port === 5555)!
+    expect(conn, JSON.stringify(sockets)).toBeDefined()
+    expect(conn.remote.address.replace(/^::ffff:/, '')).toBe(peerIp)
+    expect(conn.processes[0]?.name).toBe('nc')
+    expect(conn.processes[0]?.nspid).toBeGreaterThan(1)
+  })
+
+  it('finds the value that exists only in memory in the memory evidence', async () => {
+    const raws = snap.artifacts.filter((a) => a.type === 'process-memory')
+    expect(raws.length).toBeGreaterThan(0)
+    const holding: string[] = []
+    for (const a of raws) if (await fileHolds(join(incidents, CASE, a.path), MEMVALUE)) holding.push(a.path)
+    expect(holding.length).toBeGreaterThan(0)
+    // It is in no other file of the case: nothing copies memory contents out.
+    const elsewhere = (await filesContaining(join(incidents, CASE), MEMVALUE)).filter((f) => !f.endsWith('.raw'))
+    expect(elsewhere).toEqual([])
+    const index = JSON.parse(
+      await readFile(join(incidents, CASE, holding[0]!.replace(/\.raw$/, '.regions.json')), 'utf8'),
+    )
+    const total = (index.regions as Array<{bytes: number}>).reduce((n, r) => n + r.bytes, 0)
+    expect(total).toBe((await stat(join(incidents, CASE, holding[0]!))).size)
+    expect((await stat(join(incidents, CASE, holding[0]!))).mode & 0o777).toBe(0o600)
+  })
+
+  it('--no-memory keeps the live state without the dumps; --no-live skips it; the case verifies', async () => {
+    const r = await runIr(['snapshot', victim.name, '--case', CASE, '--yes', '--no-export', '--no-memory', '--json'], {
+      env,
+    })
+    expect(r.exitCode, r.stderr).toBe(0)
+    const s = JSON.parse(r.stdout).containers[0]
+    expect(s.live.status).toBe('captured')
+    expect(s.artifacts.filter((a: {type: string}) => a.type === 'process-memory')).toEqual([])
+    expect(s.artifacts.some((a: {type: string}) => a.type === 'live-sockets')).toBe(true)
+    const n = await runIr(['snapshot', victim.name, '--case', CASE, '--yes', '--no-export', '--no-live', '--json'], {
+      env,
+    })
+    expect(n.exitCode, n.stderr).toBe(0)
+    expect(JSON.parse(n.stdout).containers[0].live).toBeUndefined()
+    const v = await runIr(['case', 'verify', CASE], {env})
+    expect(v.exitCode, v.stdout + v.stderr).toBe(0)
+  })
+})
