@@ -134,6 +134,9 @@ export class AuditLog {
         rollback(this.fd, before)
         closeSync(this.fd)
         this.fd = -1
+        // A write through a descriptor names no file: say which one could not be written.
+        const e = error as NodeJS.ErrnoException
+        if (e && typeof e === 'object' && e.code && e.path === undefined) e.path = this.path
         throw error
       }
       const line = this.lastWritten.replace(/\n$/, '')

@@ -32,8 +32,8 @@ carry the host and engine id, and for a swarm task its service and task (labels 
       command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 web-1 --volumes --yes',
     },
     {
-      description: 'Live state without the memory dumps (processes, sockets and executables only)',
-      command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 web-1 --no-memory --yes',
+      description: 'With the memory of every process (a forensic copy: not redacted)',
+      command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 web-1 --memory --yes',
     },
     {
       description: 'Skip the filesystem export (image, diff and processes only)',
@@ -72,8 +72,10 @@ carry the host and engine id, and for a swarm task its service and task (labels 
       allowNo: true,
     }),
     memory: Flags.boolean({
-      summary: "Dump each process's readable memory with the live state (raw regions, not redacted, mode 0600).",
-      default: true,
+      summary: "Also dump each process's readable memory with the live state (raw regions, mode 0600).",
+      description:
+        'Memory is a forensic copy, like the filesystem export: it is not redacted and holds whatever the processes held, secrets included. It stays in the case; nothing of it goes into a report, a notification or an IOC export.',
+      default: false,
       allowNo: true,
     }),
   }

@@ -1,5 +1,5 @@
 import {readdir} from 'node:fs/promises'
-import {join} from 'node:path'
+import {join, relative} from 'node:path'
 
 import {execa} from 'execa'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -63,7 +63,12 @@ describe('Ctrl-C during a long transfer', () => {
     expect(result.unlisted).toEqual([])
     expect(result.partials.some((u: {path: string}) => u.path.endsWith('.tar.partial'))).toBe(true)
     // Nothing sits under a final name unless the manifest holds it.
-    const listed = new Set(result.artifacts.map((a: {path: string}) => a.path.split('/').at(-1)))
-    for (const f of await readdir(dir)) if (!f.endsWith('.partial')) expect(listed.has(f), f).toBe(true)
+    const listed = new Set(result.artifacts.map((a: {path: string}) => a.path))
+    const written = (await readdir(dir, {recursive: true, withFileTypes: true})).filter((e) => e.isFile())
+    expect(written.length).toBeGreaterThan(0)
+    for (const e of written) {
+      const rel = relative(join(incidents, CASE), join(e.parentPath, e.name))
+      if (!e.name.endsWith('.partial')) expect(listed.has(rel), rel).toBe(true)
+    }
   })
 })

@@ -96,7 +96,9 @@ describe('live state captured from /proc while the container is frozen', () => {
   let live: string
 
   it('ir snapshot captures the processes, sockets, executables and memory, and leaves the container running', async () => {
-    const r = await runIr(['snapshot', victim.name, '--case', CASE, '--yes', '--no-export', '--json'], {env})
+    const r = await runIr(['snapshot', victim.name, '--case', CASE, '--yes', '--no-export', '--memory', '--json'], {
+      env,
+    })
     expect(r.exitCode, r.stderr).toBe(0)
     snap = JSON.parse(r.stdout).containers[0]
     expect(snap.live.status).toBe('captured')
@@ -181,8 +183,8 @@ describe('live state captured from /proc while the container is frozen', () => {
     expect((await stat(join(incidents, CASE, holding[0]!))).mode & 0o777).toBe(0o600)
   })
 
-  it('--no-memory keeps the live state without the dumps; --no-live skips it; the case verifies', async () => {
-    const r = await runIr(['snapshot', victim.name, '--case', CASE, '--yes', '--no-export', '--no-memory', '--json'], {
+  it('without --memory the live state has no dumps; --no-live skips it; the case verifies', async () => {
+    const r = await runIr(['snapshot', victim.name, '--case', CASE, '--yes', '--no-export', '--json'], {
       env,
     })
     expect(r.exitCode, r.stderr).toBe(0)

@@ -25,7 +25,7 @@ export interface SnapshotOptions {
   export: boolean
   /** Archive the contents of mounted volumes and bind mounts. */
   volumes: boolean
-  /** Capture the live state from /proc first, while frozen (default true), and with it each process's memory (default true). */
+  /** Capture the live state from /proc first, while frozen (default true), and with it each process's memory (default false: a forensic copy, not redacted). */
   live?: boolean
   memory?: boolean
   concurrency?: number
@@ -332,7 +332,7 @@ async function snapshotOne(
         dir,
         stamp,
         source,
-        memory: opts.memory !== false,
+        memory: opts.memory === true,
         ...(opts.signal ? {signal: opts.signal} : {}),
       }),
     )
@@ -346,7 +346,7 @@ async function snapshotOne(
         })
       else
         opts.progress?.(
-          `  ✓ ${d.name}: live state: ${live.processes} process(es), ${live.sockets} socket(s), ${live.executables} executable(s)${opts.memory === false ? '' : `, ${(live.memoryBytes / 1048576).toFixed(1)} MiB of memory`}`,
+          `  ✓ ${d.name}: live state: ${live.processes} process(es), ${live.sockets} socket(s), ${live.executables} executable(s)${opts.memory !== true ? '' : `, ${(live.memoryBytes / 1048576).toFixed(1)} MiB of memory`}`,
         )
     }
   }
