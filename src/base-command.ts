@@ -189,7 +189,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       )
     }
     await this.finishNotifications(err).catch(() => undefined)
-    return super.finally(err)
+    await super.finally(err)
   }
 
   protected get debugEnabled(): boolean {

@@ -139,7 +139,7 @@ const tampers: Array<{name: string; expect: RegExp; edit: (dir: string) => Promi
     expect: /state\/containment\.json was edited/,
     edit: async (dir) => {
       const s = JSON.parse(await readFile(join(dir, 'state', 'containment.json'), 'utf8'))
-      for (const r of Object.values(s.containers) as Array<{status: string}>) r.status = 'isolated'
+      for (const r of Object.values<{status: string}>(s.containers)) r.status = 'isolated'
       await writeFile(join(dir, 'state', 'containment.json'), JSON.stringify(s, null, 2))
     },
   },

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
-import {AbortError, ExitCode} from '../../errors.js'
+import {AbortError} from '../../errors.js'
 import {caseFlag, dryRunFlag, yesFlag} from '../../flags.js'
 import {findPlaybook} from '../../playbook/catalog.js'
 import {exitCodeOf, type Journal} from '../../case/journal.js'
