@@ -105,7 +105,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       command: this.id ?? '',
       tool: `${TOOL.name}/${TOOL.version}`,
       examiner: `${e.user}@${e.host}`,
-      debug: (line) => this.log_.debug(line),
+      debug: (line) => this.debugLog.debug(line),
     })
   }
 
