@@ -6,6 +6,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {runIr, tempDir} from '../helpers/cli.js'
 import {TestDocker} from '../helpers/docker.js'
+import {waitFor} from '../helpers/wait.js'
 
 /**
  * `ir case verify` against deliberate edits: each tamper is made on a fresh copy of one honest case
@@ -277,13 +278,11 @@ describe('file-system faults: exit 5, one line, no lock left', () => {
         cmd: ['sh', '-c', 'dd if=/dev/urandom of=/blob bs=1048576 count=20 2>/dev/null; touch /ready; exec sleep 3600'],
       })
       try {
-        for (
-          let i = 0;
-          i < 120 &&
-          (await execa('docker', ['exec', big.name, 'test', '-f', '/ready'], {reject: false})).exitCode !== 0;
-          i++
+        await waitFor(
+          async () =>
+            (await execa('docker', ['exec', big.name, 'test', '-f', '/ready'], {reject: false})).exitCode === 0,
+          {timeout: 60_000, interval: 500, what: 'the test container to write its data'},
         )
-          await new Promise((r) => setTimeout(r, 500))
         const id = `FULL-${t.runId}`
         const env = {IR_INCIDENTS_DIR: mnt}
         expect((await runIr(['case', 'create', id], {env})).exitCode).toBe(0)
