@@ -10,7 +10,7 @@ async function irWithPeakRss(args: string[], env: Record<string, string>): Promi
   const t0 = process.hrtime.bigint()
   const child = execa('node', [BIN, ...args], {env, reject: false, stdin: 'ignore'})
   let peakKiB = 0
-  const poll = setInterval(async () => {
+  const sample = async () => {
     try {
       const status = await (await import('node:fs/promises')).readFile(`/proc/${child.pid}/status`, 'utf8')
       const m = /VmHWM:\s+(\d+)/.exec(status)
@@ -18,7 +18,8 @@ async function irWithPeakRss(args: string[], env: Record<string, string>): Promi
     } catch {
       // the process has exited
     }
-  }, 50)
+  }
+  const poll = setInterval(() => void sample(), 50)
   const r = await child
   clearInterval(poll)
   if (r.exitCode !== 0) throw new Error(`ir ${args.join(' ')} exited ${r.exitCode}: ${r.stderr}`)

@@ -22,6 +22,8 @@ export IR_TEST_IMAGE IR_CHROMIUM
 
 npm run --silent build >/dev/null
 npm run --silent typecheck
+# House rules before any test: ESLint, the layer rules (dependency-cruiser) and Prettier's check.
+npm run --silent lint
 
 # What runs where: the whole suite on the host engine; every integration and end-to-end file on docker28;
 # the engine-sensitive files (containment, evidence and image layouts, redaction, compose v2 rebuild, the lab,

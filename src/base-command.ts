@@ -18,9 +18,11 @@ export type FlagsOf<T extends typeof Command> = Interfaces.InferredFlags<(typeof
 export type ArgsOf<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
 
 /**
- * The one base command: shared flags (--json, --debug), parsing, SIGINT -> exit 130, and one
- * catch() that turns any error into one clear line (or a JSON error object) and a documented
- * exit code. Subclasses parse, call one service with an options object, render, and return data.
+ * The one base command: shared flags (--json, --debug, --incidents-dir) parsed in init(), two-stage Ctrl-C (the
+ * first aborts `interrupt.signal` and the command ends with exit 130 keeping what it collected, the second exits at
+ * once), the case store, engine connections, and one catch() that turns any error into one clear line (or a JSON
+ * error object) and a documented exit code. Subclasses read this.flags/this.args, call one service with an options
+ * object, render its result, and return it as data.
  */
 export abstract class BaseCommand<T extends typeof Command> extends Command {
   static override enableJsonFlag = true
@@ -103,7 +105,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       command: this.id ?? '',
       tool: `${TOOL.name}/${TOOL.version}`,
       examiner: `${e.user}@${e.host}`,
-      debug: (line) => this.log_.debug(line),
+      debug: (line) => this.debugLog.debug(line),
     })
   }
 
@@ -189,14 +191,15 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       )
     }
     await this.finishNotifications(err).catch(() => undefined)
-    return super.finally(err)
+    await super.finally(err)
   }
 
   protected get debugEnabled(): boolean {
     return Boolean((this.flags as {debug?: boolean} | undefined)?.debug) || Boolean(process.env.IR_DEBUG)
   }
 
-  protected get log_(): Logger {
+  /** The pino logger for engine calls: debug lines on stderr with --debug (or IR_DEBUG), silent otherwise. */
+  protected get debugLog(): Logger {
     this.logger ??= createDebugLogger(this.debugEnabled)
     return this.logger
   }
@@ -222,7 +225,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     ux.stdout(jsonText(json, 2))
   }
 
-  /** Progress and warnings: stderr, never stdout. Quiet in --json mode unless it is a warning. */
+  /** Progress and warnings: stderr, never stdout, so stdout holds only the result (also with --json). */
   protected progress(line: string): void {
     process.stderr.write(`${BaseCommand.forTerminal(line, process.stderr)}\n`)
   }
@@ -234,7 +237,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected async connect(): Promise<Engine> {
     // dockerode (and its ssh/http stack) is loaded only by commands that talk to an engine.
     const {connectEngine} = await import('./docker/dockerode-engine.js')
-    return connectEngine(this.log_)
+    return connectEngine(this.debugLog)
   }
 
   /**
@@ -268,8 +271,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     const specs = await hostSpecsFromFlags(f)
     const {DockerodeEngine} = await import('./docker/dockerode-engine.js')
     const set = await connectHosts(specs, {
-      log: this.log_,
-      makeEngine: (s) => new DockerodeEngine(s.endpoint, this.log_),
+      log: this.debugLog,
+      makeEngine: (s) => new DockerodeEngine(s.endpoint, this.debugLog),
     })
     for (const w of set.warnings ?? []) this.warnLine(w)
     for (const u of set.unreachable)
@@ -367,7 +370,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (code !== 0 && (process.exitCode === undefined || process.exitCode === 0)) process.exitCode = code
   }
 
-  protected throwIfInterrupted(): void {
+  /**
+   * After a Ctrl-C (the first one aborts `interrupt.signal`; services stop after the current engine call and return
+   * what they did): exit 130 while the partial result is still printed and returned. It does not throw.
+   */
+  protected failIfInterrupted(): void {
     if (this.interrupt.signal.aborted) process.exitCode = ExitCode.INTERRUPTED
   }
 

@@ -1,6 +1,8 @@
 /**
  * One place that maps every failure to a clear one-line message, an optional hint and a
- * documented exit code. Commands never call process.exit themselves: they throw one of these.
+ * documented exit code. Commands throw one of these (BaseCommand.catch prints it and exits with its code); a
+ * partial failure sets the exit code with failWith() and still returns its result. Only a second Ctrl-C calls
+ * process.exit directly (BaseCommand).
  */
 
 export const ExitCode = {
@@ -32,7 +34,7 @@ export const EXIT_CODE_HELP: Record<string, string> = {
   '5': 'case folder not accessible: no space left, read-only, permission denied, not a folder, busy lock or corrupt case files',
   '6': 'integrity check failed (a hash or the audit chain does not match)',
   '7': 'confirmation required: no TTY and no --yes, or the answer was no',
-  '8': 'an external command (docker compose) failed',
+  '8': 'an external command (docker compose, openssl, ssh-keygen) failed',
   '9': 'hardening audit found findings at or above --fail-on',
   '10': 'internal error in ir (a bug: please report it with --debug output)',
   '11': 'a safety precondition is not met (e.g. evidence not saved before a rebuild); --force overrides',
@@ -82,7 +84,7 @@ export class BugError extends IrError {
   }
 }
 
-/** An external program (docker compose) failed: carries its program and arguments. */
+/** An external program (docker compose, openssl, ssh-keygen) failed: carries its program and arguments. */
 export class ExternalCommandError extends IrError {
   readonly command: string
   readonly args: readonly string[]
@@ -105,6 +107,7 @@ export class ExternalCommandError extends IrError {
   }
 }
 
+/** Ctrl-C (an aborted signal) ended an operation: exit 130, what was collected is kept. */
 export class InterruptedError extends AbortError {
   constructor(message = 'Interrupted: the current operation was finished and what was collected is kept.') {
     super(message, {exit: 'INTERRUPTED'})
@@ -147,6 +150,7 @@ export function normalizeError(err: unknown): IrError {
   if (err instanceof IrError) return err
   if (err instanceof Error) {
     const e = err as NodeJS.ErrnoException & {oclif?: {exit?: number}; name: string}
+    // Node's AbortError of an aborted signal (ir's own AbortError is an IrError, returned above).
     if (e.name === 'AbortError' || e.code === 'ABORT_ERR') return new InterruptedError()
     if (e.oclif && typeof e.oclif.exit === 'number') {
       // oclif parse errors span several lines ("The following error occurred:" + details): keep the details.

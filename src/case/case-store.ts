@@ -337,7 +337,7 @@ export class Case {
       const added = new Map<string, Record<string, unknown>>()
       const reported = new Set<string>()
       for (const l of lines) {
-        const d = (l.details ?? {}) as Record<string, unknown>
+        const d = l.details ?? {}
         if (l.action === 'evidence.add' && typeof d.path === 'string') added.set(d.path, d)
         if (l.action === 'evidence.partial' && typeof d.path === 'string') reported.add(`${d.path}:${String(d.size)}`)
       }

@@ -29,11 +29,5 @@ export function fileStamp(now: Date = new Date()): string {
     .replace(/\.\d{3}Z$/, 'Z')
 }
 
-/** Make a container name or other label safe to use in a file name. */
-export function safeFileName(s: string): string {
-  const cleaned = s
-    .replace(/^\/+/, '')
-    .replace(/[^A-Za-z0-9._-]+/g, '_')
-    .replace(/^\.+/, '_')
-  return cleaned.slice(0, 80) || 'unnamed'
-}
+// Evidence names use it beside fileStamp; docker/hosts.ts uses it too, so it lives in util/.
+export {safeFileName} from '../util/file-names.js'

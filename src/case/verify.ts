@@ -164,7 +164,7 @@ function artifactMessage(c: ArtifactCheck): string {
 function crossCheck(artifacts: Artifact[], lines: AuditLine[], problems: VerifyProblem[]): void {
   const recorded = new Map<string, Record<string, unknown>>()
   for (const l of lines) {
-    const d = l.details as Record<string, unknown> | undefined
+    const d = l.details
     if (l.action === 'evidence.add' && d && typeof d.path === 'string') recorded.set(d.path, d)
   }
   for (const a of artifacts) {

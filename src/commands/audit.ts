@@ -164,7 +164,7 @@ Read-only: nothing is written anywhere unless --case is given; then the result i
       this.failWith(ExitCode.AUDIT_FAILED)
       this.progress(`Findings at or above ${failOn} (--fail-on): exit ${process.exitCode}.`)
     }
-    this.throwIfInterrupted()
+    this.failIfInterrupted()
     return result
   }
 }

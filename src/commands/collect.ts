@@ -104,7 +104,7 @@ reads: it changes nothing on the container. Across hosts (--host, --context, --h
     const hostFailure = result.hosts?.find((h) => h.status === 'failed')
     if (failure?.error) this.failWith(failure.error.exitCode)
     else if (hostFailure) this.failWith(hostFailure.error?.exitCode ?? ExitCode.FAILURE)
-    this.throwIfInterrupted()
+    this.failIfInterrupted()
     return result
   }
 }

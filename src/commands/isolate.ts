@@ -124,7 +124,7 @@ as running for the swarm, so it is not rescheduled.`
     const hostFailure = result.hosts?.find((h) => h.status === 'failed')
     if (firstFailure?.error) this.failWith(firstFailure.error.exitCode)
     else if (hostFailure) this.failWith(hostFailure.error?.exitCode ?? ExitCode.FAILURE)
-    this.throwIfInterrupted()
+    this.failIfInterrupted()
     return result
   }
 }

@@ -116,7 +116,7 @@ the stack file here (as for docker stack deploy); the case is given with --case.
         {exit: 'USAGE'},
       )
     const engine = await this.connect()
-    const compose = await detectCompose(this.log_, engine)
+    const compose = await detectCompose(this.debugLog, engine)
     const project = await resolveProject(compose.flavor, {
       ...(flags.file ? {files: flags.file} : {}),
       ...(flags['project-directory'] ? {projectDirectory: flags['project-directory']} : {}),
@@ -171,7 +171,7 @@ the stack file here (as for docker stack deploy); the case is given with --case.
     if (flags.offline && !flags['dry-run']) this.warnLine('base images were not refreshed (--offline).')
     this.log(renderRebuild(result))
     if (!result.ok) this.failWith(ExitCode.FAILURE)
-    this.throwIfInterrupted()
+    this.failIfInterrupted()
     return result
   }
 
@@ -209,7 +209,7 @@ the stack file here (as for docker stack deploy); the case is given with --case.
       saveEvidence: flags['save-evidence'],
       waitTimeoutSeconds: flags['wait-timeout'],
       docker: runDockerCli,
-      log: this.log_,
+      log: this.debugLog,
       signal: this.interrupt.signal,
       progress: (l) => this.progress(l),
       onLine: (l) => this.progress(`  | ${l}`),
@@ -217,7 +217,7 @@ the stack file here (as for docker stack deploy); the case is given with --case.
     if (flags.offline && !flags['dry-run']) this.warnLine('base images were not refreshed (--offline).')
     this.log(renderStackRebuild(result))
     if (!result.ok) this.failWith(ExitCode.FAILURE)
-    this.throwIfInterrupted()
+    this.failIfInterrupted()
     return result
   }
 }

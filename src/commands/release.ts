@@ -80,7 +80,7 @@ Across hosts, as for ir isolate: --host / --context / --hosts, <host>/<container
     const hostFailure = result.hosts?.find((h) => h.status === 'failed')
     if (firstFailure?.error) this.failWith(firstFailure.error.exitCode)
     else if (hostFailure) this.failWith(hostFailure.error?.exitCode ?? ExitCode.FAILURE)
-    this.throwIfInterrupted()
+    this.failIfInterrupted()
     return result
   }
 }

@@ -46,7 +46,7 @@ It needs a terminal; for scripts use \`ir playbook run breach --input containers
       })
     }
     const {flags} = this
-    const clients = lazyClients(this.log_)
+    const clients = lazyClients(this.debugLog)
     const {askRotation} = await import('../prompts/rotate.js')
     const {askReportAnswers, hasEditor, inquirerPrompts} = await import('../prompts/report-answers.js')
     const result = await respond({
@@ -64,7 +64,7 @@ It needs a terminal; for scripts use \`ir playbook run breach --input containers
       cwd: process.cwd(),
       signal: this.interrupt.signal,
       progress: (l) => this.progress(l),
-      log: this.log_,
+      log: this.debugLog,
     })
     this.log(renderJournal(result.journal))
     if (result.report) this.log(`Report: ${result.report.join(', ')}`)

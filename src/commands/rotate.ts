@@ -177,7 +177,7 @@ No value is ever written to the case, the audit log or the output; a new value i
       }
     }
     if (result.interrupted) this.failWith(ExitCode.INTERRUPTED)
-    this.throwIfInterrupted()
+    this.failIfInterrupted()
     return result
   }
 }

@@ -121,7 +121,7 @@ carry the host and engine id, and for a swarm task its service and task (labels 
     const hostFailure = result.hosts?.find((h) => h.status === 'failed')
     if (failure) this.failWith(failure.error?.exitCode ?? failure.failures[0]?.error.exitCode ?? 1)
     else if (hostFailure) this.failWith(hostFailure.error?.exitCode ?? ExitCode.FAILURE)
-    this.throwIfInterrupted()
+    this.failIfInterrupted()
     return result
   }
 }

@@ -110,16 +110,16 @@ export class DockerodeEngine implements Engine {
   async swarmObjects(): Promise<{secrets: SwarmObject[]; configs: SwarmObject[]}> {
     type Spec = {ID: string; Spec?: {Name?: string; Labels?: Record<string, string>}}
     const toObj = (s: Spec): SwarmObject => ({id: s.ID, name: s.Spec?.Name ?? s.ID, labels: s.Spec?.Labels ?? {}})
-    const secrets = (await this.caller.call(
+    const secrets = await this.caller.call(
       'list swarm secrets',
       () => this.caller.docker.listSecrets() as Promise<Spec[]>,
       notManager,
-    )) as Spec[]
-    const configs = (await this.caller.call(
+    )
+    const configs = await this.caller.call(
       'list swarm configs',
       () => this.caller.docker.listConfigs() as Promise<Spec[]>,
       notManager,
-    )) as Spec[]
+    )
     return {secrets: secrets.map(toObj), configs: configs.map(toObj)}
   }
 

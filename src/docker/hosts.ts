@@ -1,7 +1,7 @@
 import {readFile} from 'node:fs/promises'
 import {dirname, isAbsolute, join, resolve} from 'node:path'
 
-import {safeFileName} from '../case/ids.js'
+import {safeFileName} from '../util/file-names.js'
 import {AbortError, type ErrorInfo, toErrorInfo} from '../errors.js'
 import {mapBounded} from '../util/concurrency.js'
 import type {Logger} from '../util/logger.js'

@@ -186,8 +186,8 @@ export class SshConnection {
       const master = spawn(this.ssh, args, {stdio: ['ignore', 'ignore', 'pipe'], detached: true, env: this.env})
       m.child = master
       let stderr = ''
-      master.stderr!.setEncoding('utf8')
-      master.stderr!.on('data', (d: string) => {
+      master.stderr.setEncoding('utf8')
+      master.stderr.on('data', (d: string) => {
         stderr = (stderr + d).slice(-8192)
       })
       let settled = false

@@ -46,6 +46,7 @@ export interface ContainerDetails {
   raw: Record<string, unknown>
 }
 
+/** 'already': the container, network or image was in the asked state (paused, disconnected, gone) before the call. */
 export type IdempotentOutcome = 'done' | 'already'
 
 export interface ContainerClient {
@@ -157,7 +158,7 @@ export interface EngineEventsOptions {
 }
 
 /**
- * Raw read-only documents for the hardening audit: every method is a GET (/info, /networks,
+ * Raw read-only documents for the hardening audit: every method is a GET (/info, /networks, /networks/{id},
  * /swarm, /exec/{id}/json, /images/{id}/json) and none makes the engine emit an event.
  */
 export interface InspectReader {
@@ -247,7 +248,10 @@ export interface SwarmNode {
   engineVersion?: string
 }
 
-/** Swarm orchestration, read-only: what runs where. Lists are empty (and state inactive) off a swarm manager. */
+/**
+ * Swarm orchestration, read-only: what runs where. Lists are empty off a swarm manager; state() answers anywhere
+ * (inactive outside a swarm; a worker is active with controlAvailable false).
+ */
 export interface SwarmClient {
   state(): Promise<SwarmNodeState>
   /** A service by exact name or id; NOT_FOUND when there is none. */

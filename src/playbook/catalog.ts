@@ -33,7 +33,6 @@ export async function listPlaybooks(
   cwd = process.cwd(),
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<CatalogEntry[]> {
-  const {readFile} = await import('node:fs/promises')
   const out: CatalogEntry[] = []
   const seen = new Set<string>()
   for (const {dir, source} of searchDirs(cwd, env)) {

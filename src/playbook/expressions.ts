@@ -35,7 +35,7 @@ export function interpolate(value: unknown, inputs: InputValues): unknown {
   if (Array.isArray(value))
     return value.flatMap((v) => {
       const r = interpolate(v, inputs)
-      return Array.isArray(r) && typeof v === 'string' && /^\$\{\{/.test(v) ? r : [r]
+      return Array.isArray(r) && typeof v === 'string' && /^\$\{\{/.test(v) ? (r as unknown[]) : [r]
     })
   if (value && typeof value === 'object')
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, inputs)]))

@@ -19,7 +19,6 @@ import {
   writeJournal,
 } from '../case/journal.js'
 import {type LoadedPlaybook, type PlaybookProblem} from './loader.js'
-import type {Step} from './schema.js'
 import type {GateDecision, HumanInterface, ResolvedStep, StepPlan} from './types.js'
 
 /** Turn --input k=v into typed values, with defaults; a missing required input names its line in the file. */

@@ -69,7 +69,7 @@ export async function askReportAnswers(
   try {
     const choices: Array<{value: Choice; name: string; checked: boolean}> = [
       ...NARRATIVE_SECTIONS.map((s) => ({
-        value: s.key as Choice,
+        value: s.key,
         name: `${s.title}${answers[s.key] ? ' (written)' : ''}`,
         checked: !answers[s.key],
       })),

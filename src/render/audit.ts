@@ -1,6 +1,9 @@
-import {SEVERITIES} from '../services/audit/checks.js'
 import type {AuditResult, ContainerAudit} from '../services/audit.js'
-import type {Finding} from '../services/audit/checks.js'
+import type {AuditSeverity, Finding} from '../services/audit/checks.js'
+
+/** The view's order, most severe first; as a Record's keys, so the compiler insists on every severity. */
+const SEVERITY_KEYS: Record<AuditSeverity, true> = {critical: true, high: true, medium: true, low: true, info: true}
+const SEVERITY_ORDER = Object.keys(SEVERITY_KEYS) as AuditSeverity[]
 
 interface Row {
   target: string
@@ -27,7 +30,7 @@ export function renderAudit(r: AuditResult): string {
   if (r.engine) for (const f of r.engine.findings) if ((f.kind ?? 'fail') === 'fail') rows.push({target: 'engine', f})
   for (const c of r.containers) for (const f of c.findings) rows.push({target: label(c), f})
   const width = Math.max(0, ...rows.map((x) => x.f.id.length))
-  for (const sev of SEVERITIES) {
+  for (const sev of SEVERITY_ORDER) {
     const group = rows.filter((x) => x.f.severity === sev && (x.f.kind ?? 'fail') === 'fail')
     if (group.length === 0) continue
     out.push(`${sev.toUpperCase()} (${group.length})`)

@@ -1,7 +1,7 @@
 import {join} from 'node:path'
 
 import type {ReportResult} from '../services/report/generate.js'
-import {utc} from '../services/report/escape.js'
+import {utc} from '../util/time.js'
 import {renderTable} from './table.js'
 
 /** The terminal view of `ir report`: what was written where, the metrics, what is still to be written. */

@@ -85,7 +85,7 @@ export function acquisitions(lines: AuditLine[], artifacts: Artifact[]): Acquisi
   for (const l of lines) {
     const pick = ACQUISITIONS[l.action]
     if (!pick || (l.outcome !== 'success' && l.outcome !== 'partial')) continue
-    const own = pick((l.details ?? {}) as Record<string, unknown>)
+    const own = pick(l.details ?? {})
       .map((id) => byId.get(id))
       .filter((a): a is Artifact => a !== undefined && !claimed.has(a.id))
     if (own.length === 0) continue

@@ -604,9 +604,7 @@ function walk(value: unknown, key: string | undefined): unknown {
     if (key === 'Env' || key === 'env')
       return value.map((v) => (typeof v === 'string' ? redactEnvEntry(v) : walk(v, undefined)))
     if (value.every((v) => typeof v === 'string'))
-      return redactArgs(value as string[]).map((v, i) =>
-        secretKey(key) && (value[i] as string).length > 0 ? REDACTED : v,
-      )
+      return redactArgs(value).map((v, i) => (secretKey(key) && (value[i] as string).length > 0 ? REDACTED : v))
     return value.map((v) => walk(v, undefined))
   }
   if (typeof value === 'object') {

@@ -20,3 +20,11 @@ export function parseTimePoint(value: string, flag: string, now: Date = new Date
     })
   return Math.floor(t / 1000)
 }
+
+/** 2026-11-27T23:51:34.123Z -> 2026-11-27 23:51:34 (the report says once that all times are UTC). */
+export function utc(iso: string | undefined): string {
+  if (!iso) return ''
+  const ms = Date.parse(iso)
+  if (Number.isNaN(ms)) return iso
+  return new Date(ms).toISOString().replace('T', ' ').slice(0, 19)
+}

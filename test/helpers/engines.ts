@@ -329,7 +329,7 @@ export class ExtraEngines {
         .filter((_, i) => !only || only.includes(i))
         .map(async (e) => {
           const tar = await from.getImage(ref).get()
-          const stream = await this.docker(e).loadImage(tar as unknown as NodeJS.ReadableStream)
+          const stream = await this.docker(e).loadImage(tar)
           await new Promise<void>((resolve, reject) => {
             stream.on('error', reject)
             stream.on('end', resolve)

@@ -66,7 +66,7 @@ export async function readSavedImage(path: string): Promise<SavedImage> {
       throw new Error(`${path}: layer ${p} has diff id ${diffId}, the config says ${diffIds[i]}`)
     return {path: p, bytes: plain, diffId}
   })
-  return {layout, config: config as Record<string, unknown>, configDigest, layers, members}
+  return {layout, config: config, configDigest, layers, members}
 }
 
 /** Names of the files in the image's layers (each layer a tar). */

@@ -10,6 +10,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {runIr, tempDir} from '../helpers/cli.js'
 import {TEST_IMAGE, TestDocker} from '../helpers/docker.js'
+import {nextSecond, waitFor} from '../helpers/wait.js'
 
 /**
  * The CIS Docker Benchmark audit against the real engine: one container per check that this sandbox
@@ -189,8 +190,13 @@ beforeAll(async () => {
   await writeFile(sockFile, '') // empty files with socket names: never the real sockets
   await writeFile(containerdSock, '')
   for (const s of specs()) made.push({...s, ...(await create(s))})
-  // the sshd stand-in needs a moment to exec itself under that name
-  await new Promise((r) => setTimeout(r, 500))
+  // The sshd stand-in runs under that name once its shell has exec'd it.
+  const sshd = made.find((m) => m.what === 'sshd')!
+  await waitFor(
+    async () =>
+      (await t.docker.getContainer(sshd.id).top()).Processes?.some((p: string[]) => p.join(' ').includes('/tmp/sshd')),
+    {what: 'the sshd stand-in to run'},
+  )
 }, 120_000)
 
 afterAll(async () => {
@@ -239,13 +245,12 @@ describe('ir audit: CIS Docker Benchmark 1.6.0 on the real engine', () => {
     const names = made.map((m) => m.name)
     const before = await Promise.all(made.map((m) => t.inspect(m.id)))
     // Events have one-second resolution: start the window after the second the last container was made in.
-    await new Promise((res) => setTimeout(res, 1100))
-    const since = Math.floor(Date.now() / 1000)
+    const since = await nextSecond()
     const r = await runIr(['audit', ...names, '--daemon', '--json'], {env})
     expect(r.exitCode, r.stderr).toBe(0)
     expect(JSON.parse(r.stdout).containers).toHaveLength(20)
-    await new Promise((res) => setTimeout(res, 1100))
-    const until = Math.floor(Date.now() / 1000)
+    // ...and end it after the second the audit ended in.
+    const until = await nextSecond()
     // Every event of the engine in that window that concerns one of them (containers, execs, networks).
     const ev = await execa('docker', [
       'events',

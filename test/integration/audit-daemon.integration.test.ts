@@ -140,7 +140,7 @@ describe.skipIf(!available.ok)('ir audit --daemon on a test engine started with 
       ListenAddr: `0.0.0.0:${port}`,
       AdvertiseAddr: `127.0.0.1:${port}`,
       DataPathPort: port + 1,
-    } as never)
+    })
     await d.createNetwork({Name: 'ir-cis-plain', Driver: 'overlay', Attachable: true})
     await d.createNetwork({Name: 'ir-cis-sealed', Driver: 'overlay', Attachable: true, Options: {encrypted: ''}})
     const audit = async (): Promise<Record<string, {kind?: string; message: string}>> => {

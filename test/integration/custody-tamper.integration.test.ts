@@ -6,6 +6,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {runIr, tempDir} from '../helpers/cli.js'
 import {TestDocker} from '../helpers/docker.js'
+import {waitFor} from '../helpers/wait.js'
 
 /**
  * `ir case verify` against deliberate edits: each tamper is made on a fresh copy of one honest case
@@ -139,7 +140,7 @@ const tampers: Array<{name: string; expect: RegExp; edit: (dir: string) => Promi
     expect: /state\/containment\.json was edited/,
     edit: async (dir) => {
       const s = JSON.parse(await readFile(join(dir, 'state', 'containment.json'), 'utf8'))
-      for (const r of Object.values(s.containers) as Array<{status: string}>) r.status = 'isolated'
+      for (const r of Object.values<{status: string}>(s.containers)) r.status = 'isolated'
       await writeFile(join(dir, 'state', 'containment.json'), JSON.stringify(s, null, 2))
     },
   },
@@ -277,13 +278,11 @@ describe('file-system faults: exit 5, one line, no lock left', () => {
         cmd: ['sh', '-c', 'dd if=/dev/urandom of=/blob bs=1048576 count=20 2>/dev/null; touch /ready; exec sleep 3600'],
       })
       try {
-        for (
-          let i = 0;
-          i < 120 &&
-          (await execa('docker', ['exec', big.name, 'test', '-f', '/ready'], {reject: false})).exitCode !== 0;
-          i++
+        await waitFor(
+          async () =>
+            (await execa('docker', ['exec', big.name, 'test', '-f', '/ready'], {reject: false})).exitCode === 0,
+          {timeout: 60_000, interval: 500, what: 'the test container to write its data'},
         )
-          await new Promise((r) => setTimeout(r, 500))
         const id = `FULL-${t.runId}`
         const env = {IR_INCIDENTS_DIR: mnt}
         expect((await runIr(['case', 'create', id], {env})).exitCode).toBe(0)

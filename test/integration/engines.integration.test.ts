@@ -8,6 +8,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {filesContaining, runIr, tempDir} from '../helpers/cli.js'
 import {TestDocker} from '../helpers/docker.js'
 import {layerFiles, readSavedImage, skopeoCopies} from '../helpers/image-tar.js'
+import {waitFor} from '../helpers/wait.js'
 
 /**
  * One incident from start to end, on whichever engine DOCKER_HOST names (npm test runs it on each of
@@ -144,7 +145,10 @@ describe(`the incident scenario on ${ENGINE}`, () => {
       env: [`DB_PASSWORD=${SECRET}`],
       labels: {'com.example.api-token': SECRET},
     })
-    await new Promise((r) => setTimeout(r, 500))
+    // The planted file is there once the engine can hand it out (a 404 until then).
+    await waitFor(() => t.docker.getContainer(v.id).getArchive({path: '/tmp/planted.txt'}), {
+      what: '/tmp/planted.txt in the victim',
+    })
     expect(JSON.stringify(await t.inspect(v.id))).toContain(SECRET)
     const s = await runIr(['snapshot', v.name, '--case', CASE, '--yes', '--json'], {env, timeout: 240_000})
     expect(s.exitCode, s.stderr).toBe(0)

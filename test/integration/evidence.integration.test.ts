@@ -11,6 +11,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {filesContaining, runIr, tempDir} from '../helpers/cli.js'
 import {TestDocker} from '../helpers/docker.js'
 import {layerFiles, readSavedImage, skopeoCopies} from '../helpers/image-tar.js'
+import {waitFor} from '../helpers/wait.js'
 
 const t = new TestDocker('evi')
 let env: Record<string, string>
@@ -70,7 +71,14 @@ beforeAll(async () => {
     env: [`API_TOKEN=${SECRET}`],
     hostConfig: {Binds: [`${vol}:/data`]},
   })
-  await new Promise((r) => setTimeout(r, 500))
+  // Its files are written before its two log lines: both in the log means all of it is there.
+  await waitFor(
+    async () => {
+      const logs = (await t.docker.getContainer(victim.id).logs({stdout: true, stderr: true})).toString('latin1')
+      return logs.includes(`log-${MARK}`) && logs.includes(`err-${MARK}`)
+    },
+    {what: 'the victim to write its files and log lines'},
+  )
 })
 
 afterAll(async () => {

@@ -94,6 +94,7 @@ beforeAll(async () => {
     Labels: labels,
     name: t.name('base'),
   })
+  // eslint-disable-next-line @typescript-eslint/await-thenable -- without a callback dockerode returns a Promise
   await base.commit({
     repo: IMAGE.split(':')[0],
     tag: 'latest',

@@ -6,6 +6,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {BIN, runIr, tempDir} from '../helpers/cli.js'
 import {TestDocker} from '../helpers/docker.js'
+import {waitFor} from '../helpers/wait.js'
 
 const t = new TestDocker('int')
 let incidents: string
@@ -17,11 +18,10 @@ beforeAll(async () => {
   big = await t.run('big', {
     cmd: ['sh', '-c', 'dd if=/dev/urandom of=/blob bs=1048576 count=300 2>/dev/null; touch /ready; exec sleep 3600'],
   })
-  for (let i = 0; i < 240; i++) {
-    if ((await execa('docker', ['exec', big.name, 'test', '-f', '/ready'], {reject: false})).exitCode === 0) return
-    await new Promise((r) => setTimeout(r, 500))
-  }
-  throw new Error('the test container did not write its data')
+  await waitFor(
+    async () => (await execa('docker', ['exec', big.name, 'test', '-f', '/ready'], {reject: false})).exitCode === 0,
+    {timeout: 120_000, interval: 500, what: 'the test container to write its data'},
+  )
 })
 
 afterAll(async () => {

@@ -5,6 +5,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {filesContaining, runIr, tempDir} from '../helpers/cli.js'
 import {TestDocker} from '../helpers/docker.js'
+import {waitFor} from '../helpers/wait.js'
 
 const t = new TestDocker('iso')
 let incidents: string
@@ -63,11 +64,11 @@ describe('ir isolate / release against the real engine', () => {
     // Reachable again. On Podman the server comes back with its address on a new interface (a new MAC) and
     // netavark sends no gratuitous ARP: the client's neighbour entry for that address goes stale, is probed,
     // and only then is re-learnt, which takes several seconds.
-    let after = await t.fetch(client.name, await serverIp())
-    for (let i = 0; i < 20 && !after.ok; i++) {
-      await new Promise((r) => setTimeout(r, 1000))
-      after = await t.fetch(client.name, await serverIp())
-    }
+    let after = {ok: false, body: ''}
+    await waitFor(async () => (after = await t.fetch(client.name, await serverIp())).ok, {
+      timeout: 20_000,
+      interval: 1000,
+    }).catch(() => undefined) // the expect below says what was seen
     expect(after.ok, after.body).toBe(true)
 
     const v = await runIr(['case', 'verify', CASE], {env})

@@ -38,8 +38,8 @@ interface RawTask {
 }
 
 async function runningTasks(): Promise<RawTask[]> {
-  const tasks = (await m.listTasks({filters: JSON.stringify({service: [SERVICE], 'desired-state': ['running']})} as {
-    filters: string
+  const tasks = (await m.listTasks({
+    filters: JSON.stringify({service: [SERVICE], 'desired-state': ['running']}),
   })) as unknown as RawTask[]
   return tasks.filter((x) => x.Status.State === 'running')
 }
@@ -52,14 +52,14 @@ beforeAll(async () => {
   m = extra.docker(manager)
   w = extra.docker(worker)
   await extra.loadImage(t.docker, TEST_IMAGE, [1])
-  await m.swarmInit({ListenAddr: `${manager.addr}:2377`, AdvertiseAddr: `${manager.addr}:2377`} as never)
+  await m.swarmInit({ListenAddr: `${manager.addr}:2377`, AdvertiseAddr: `${manager.addr}:2377`})
   const tokens = ((await m.swarmInspect()) as {JoinTokens: {Worker: string}}).JoinTokens
   await w.swarmJoin({
     ListenAddr: `${worker.addr}:2377`,
     AdvertiseAddr: worker.addr,
     RemoteAddrs: [`${manager.addr}:2377`],
     JoinToken: tokens.Worker,
-  } as never)
+  })
   await m.createService({
     Name: SERVICE,
     Labels: labels,

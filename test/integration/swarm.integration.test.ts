@@ -33,8 +33,8 @@ let stackDir: string
 async function runningTasks(
   service: string,
 ): Promise<Array<{ID: string; Slot?: number; Status: {State: string; ContainerStatus?: {ContainerID?: string}}}>> {
-  const tasks = (await d.listTasks({filters: JSON.stringify({service: [service], 'desired-state': ['running']})} as {
-    filters: string
+  const tasks = (await d.listTasks({
+    filters: JSON.stringify({service: [service], 'desired-state': ['running']}),
   })) as unknown as Array<{
     ID: string
     Slot?: number
@@ -68,7 +68,7 @@ beforeAll(async () => {
     ListenAddr: `127.0.0.1:${port}`,
     AdvertiseAddr: `127.0.0.1:${port}`,
     DataPathPort: port + 1,
-  } as never)
+  })
   await d.createNetwork({Name: t.name('ovl'), Driver: 'overlay', Attachable: true, Labels: labels})
   await d.createService({
     Name: SERVICE,

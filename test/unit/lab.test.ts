@@ -24,7 +24,7 @@ import {
 } from '../../src/services/lab/files.js'
 import {labDown} from '../../src/services/lab/down.js'
 import {displayPath, nextSteps} from '../../src/services/lab/model.js'
-import type {ContainerSummary, Engine} from '../../src/docker/types.js'
+import type {ContainerSummary} from '../../src/docker/types.js'
 import {engineFailure, FakeEngine} from '../helpers/fake-engine.js'
 import {tempDir} from '../helpers/cli.js'
 
@@ -379,7 +379,7 @@ describe('ir lab down removes the lab and nothing else (fake engine)', () => {
     })
     const dir = await tempDir('ir-lab-unit-')
     const r = await labDown({
-      engine: e as unknown as Engine,
+      engine: e,
       dir: join(dir, 'none'),
       project: 'ir-lab',
       baseImage: 'ir-test/busybox:latest',

@@ -5,7 +5,7 @@ import {render} from '@inquirer/testing'
 import {describe, expect, it} from 'vitest'
 
 import {CaseStore} from '../../src/case/case-store.js'
-import {askRotation, type PromptContext, type RotationPromptConfig} from '../../src/prompts/rotate.js'
+import {askRotation, type PromptContext} from '../../src/prompts/rotate.js'
 import type {CredentialItem} from '../../src/services/rotate/inventory.js'
 import {type RotateResult, rotateCredentials} from '../../src/services/rotate/rotate.js'
 import {readRotation} from '../../src/services/rotate/state.js'
@@ -49,7 +49,7 @@ function fakeItem(over: Partial<CredentialItem> = {}): CredentialItem {
 
 describe('rotation prompt', () => {
   it('shows progress and where the credential is used, and generates on enter', async () => {
-    const s = await render(asPrompt(askRotation), {item: fakeItem(), index: 2, total: 5} as RotationPromptConfig)
+    const s = await render(asPrompt(askRotation), {item: fakeItem(), index: 2, total: 5})
     const screen = await waitForScreen(s, 'Credential 2 of 5')
     expect(screen).toContain('API_KEY')
     expect(screen).toContain('SEEN BY A COMPROMISED CONTAINER')
@@ -60,7 +60,7 @@ describe('rotation prompt', () => {
   })
 
   it('refuses an empty skip reason, then takes one', async () => {
-    const s = await render(asPrompt(askRotation), {item: fakeItem(), index: 1, total: 1} as RotationPromptConfig)
+    const s = await render(asPrompt(askRotation), {item: fakeItem(), index: 1, total: 1})
     await waitForScreen(s, 'Credential 1 of 1')
     s.events.keypress('down')
     s.events.keypress('down')
@@ -78,7 +78,7 @@ describe('rotation prompt', () => {
       item: fakeItem({canGenerate: false, editableFiles: []}),
       index: 1,
       total: 1,
-    } as RotationPromptConfig)
+    })
     const screen = await waitForScreen(s, 'Credential 1 of 1')
     expect(screen).toContain('not in a .env file ir can edit')
     s.events.keypress('enter') // the default is then "mark as rotated elsewhere"
@@ -86,7 +86,7 @@ describe('rotation prompt', () => {
   })
 
   it('leaves on "leave"', async () => {
-    const s = await render(asPrompt(askRotation), {item: fakeItem(), index: 1, total: 1} as RotationPromptConfig)
+    const s = await render(asPrompt(askRotation), {item: fakeItem(), index: 1, total: 1})
     await waitForScreen(s, 'Credential 1 of 1')
     for (const k of ['down', 'down', 'down', 'enter']) s.events.keypress(k)
     await expect(s.answer).resolves.toEqual({action: 'leave'})

@@ -55,7 +55,7 @@ ir-test/busybox, anything of another project, and the case folders. The lab fold
     )
     let compose: ComposeClient | undefined
     try {
-      compose = await detectCompose(this.log_, engine)
+      compose = await detectCompose(this.debugLog, engine)
     } catch (error) {
       this.warnLine(`${errorMessage(error)}: removing the lab by its labels only`)
     }
@@ -72,7 +72,7 @@ ir-test/busybox, anything of another project, and the case folders. The lab fold
     })
     this.log(renderLabDown(result))
     if (!result.ok) this.failWith(1)
-    this.throwIfInterrupted()
+    this.failIfInterrupted()
     return result
   }
 }

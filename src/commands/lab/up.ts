@@ -56,7 +56,7 @@ a dropped file, an unexpected process, secrets in its environment, a default-loo
   async run(): Promise<LabUpResult> {
     const {flags} = this
     const engine = await this.connect()
-    const compose = await detectCompose(this.log_, engine)
+    const compose = await detectCompose(this.debugLog, engine)
     await this.confirm(
       `Start the practice lab "${flags.name}" (3 containers, web on 127.0.0.1:${flags.port}) from the folder ${flags.dir}?`,
       {yes: flags.yes, what: 'start the lab'},

@@ -43,7 +43,7 @@ done twice; otherwise the step runs again (steps are idempotent). A failed step 
       yes: this.flags.yes,
       what: 'resume the playbook',
     })
-    const clients = lazyClients(this.log_)
+    const clients = lazyClients(this.debugLog)
     const done = await runPlaybook({
       loaded,
       inputs: journal.inputs,
@@ -55,7 +55,7 @@ done twice; otherwise the step runs again (steps are idempotent). A failed step 
       human: await terminalHuman({yes: this.flags.yes}),
       signal: this.interrupt.signal,
       progress: (l) => this.progress(l),
-      log: this.log_,
+      log: this.debugLog,
       mode: journal.mode,
       resume: true,
     })

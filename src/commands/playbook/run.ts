@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
-import {AbortError, ExitCode} from '../../errors.js'
+import {AbortError} from '../../errors.js'
 import {caseFlag, dryRunFlag, yesFlag} from '../../flags.js'
 import {findPlaybook} from '../../playbook/catalog.js'
 import {exitCodeOf, type Journal} from '../../case/journal.js'
@@ -66,7 +66,7 @@ failed evidence step. If the run stops (a failed step, Ctrl-C, a crash, a lost e
     const loaded = await loadPlaybook(await findPlaybook(this.args.playbook))
     const inputs = resolveInputs(loaded, parseInputFlags(flags.input), loaded.inputLines)
     const steps = resolveSteps(loaded, inputs)
-    const clients = lazyClients(this.log_)
+    const clients = lazyClients(this.debugLog)
     const existing =
       flags.case && (await this.store.exists(flags.case)) ? await this.openExistingCase(flags.case) : undefined
     const plan = await planRun({loaded, steps, ...(existing ? {kase: existing} : {}), ...clients, cwd: process.cwd()})
@@ -92,7 +92,7 @@ failed evidence step. If the run stops (a failed step, Ctrl-C, a crash, a lost e
       human: await terminalHuman({yes: flags.yes}),
       signal: this.interrupt.signal,
       progress: (l) => this.progress(l),
-      log: this.log_,
+      log: this.debugLog,
       mode: 'scripted',
       resume: false,
     })

@@ -1,5 +1,3 @@
-import {readFile} from 'node:fs/promises'
-
 import {Args} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'

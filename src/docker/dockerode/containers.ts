@@ -25,7 +25,7 @@ export function toContainerDetails(raw: Docker.ContainerInspectInfo): ContainerD
       ...(ipam.IPv4Address ? {ipv4Address: ipam.IPv4Address} : {}),
       ...(ipam.IPv6Address ? {ipv6Address: ipam.IPv6Address} : {}),
       staticIp,
-      links: ep.Links ?? [],
+      links: (ep.Links ?? []) as string[],
       ...(ep.MacAddress ? {macAddress: ep.MacAddress} : {}),
       ...(ep.IPAddress ? {ipAddress: ep.IPAddress} : {}),
       ...((ep as {DriverOpts?: Record<string, string> | null}).DriverOpts
@@ -168,7 +168,7 @@ export class DockerodeContainers implements ContainerClient {
               statusCodes: {200: true, 404: 'no such container', 500: 'server error', 501: 'not implemented'},
               options: query,
             },
-            (err: unknown, stream: unknown) => (err ? reject(err) : resolve(stream as Readable)),
+            (err: Error | null, stream: unknown) => (err ? reject(err) : resolve(stream as Readable)),
           )
         }),
     )
@@ -218,7 +218,7 @@ export class DockerodeContainers implements ContainerClient {
                 _body: {...opts.config, Labels: {...opts.config?.Labels, ...opts.labels}},
               },
             },
-            (err: unknown, data: unknown) => (err ? reject(err) : resolve(data as {Id: string})),
+            (err: Error | null, data: unknown) => (err ? reject(err) : resolve(data as {Id: string})),
           )
         }),
     )

@@ -86,11 +86,12 @@ export class DockerodeImages implements ImageClient {
     const ref = `${opts.repo}:${opts.tag}`
     await this.c.call(`import image ${ref}`, async () => {
       // POST /images/create?fromSrc=- with the tar as body; `changes` is repeated in the query string.
-      const progress = (await this.c.docker.importImage(tar, {
+      // Without a callback dockerode answers with a Promise of the stream (its typings only know the callback form).
+      const progress = await (this.c.docker.importImage(tar, {
         repo: opts.repo,
         tag: opts.tag,
         changes: [...opts.changes],
-      } as never)) as unknown as Readable
+      } as never) as unknown as Promise<Readable>)
       // The answer is a JSON-lines progress stream: an {error} line is a failure even with HTTP 200.
       await new Promise<void>((resolve, reject) => {
         this.c.docker.modem.followProgress(

@@ -20,7 +20,7 @@ export class DockerodeInspector implements InspectReader {
       .call(
         `inspect network ${idOrName}`,
         () => this.c.docker.getNetwork(idOrName).inspect() as unknown as Promise<Record<string, unknown>>,
-        (err) => (dockerStatus(err) === 404 ? ({} as Record<string, unknown>) : undefined),
+        (err) => (dockerStatus(err) === 404 ? {} : undefined),
       )
       .then((n) => (Object.keys(n).length === 0 ? undefined : n))
   }
@@ -31,7 +31,7 @@ export class DockerodeInspector implements InspectReader {
       () => this.c.docker.swarmInspect() as Promise<Record<string, unknown>>,
       (err) => {
         const status = dockerStatus(err)
-        return status === 503 || status === 406 ? ({} as Record<string, unknown>) : undefined
+        return status === 503 || status === 406 ? {} : undefined
       },
     )
     return Object.keys(s).length === 0 ? undefined : s
@@ -41,7 +41,7 @@ export class DockerodeInspector implements InspectReader {
     type ExecDoc = {ID?: string; Privileged?: boolean; ProcessConfig?: {user?: string; privileged?: boolean}}
     const e = await this.c.call<ExecDoc>(
       `inspect exec ${id.slice(0, 12)}`,
-      () => this.c.docker.getExec(id).inspect() as unknown as Promise<ExecDoc>,
+      () => this.c.docker.getExec(id).inspect(),
       (err) => (dockerStatus(err) === 404 ? {} : undefined),
     )
     if (!e.ID) return undefined

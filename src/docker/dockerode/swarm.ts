@@ -47,7 +47,7 @@ export function toSwarmService(r: RawService): SwarmService {
     image: r.Spec?.TaskTemplate?.ContainerSpec?.Image ?? '',
     mode,
     ...(replicas === undefined ? {} : {replicas}),
-    spec: (r.Spec ?? {}) as Record<string, unknown>,
+    spec: r.Spec ?? {},
     ...(r.CreatedAt ? {createdAt: r.CreatedAt} : {}),
     ...(r.UpdatedAt ? {updatedAt: r.UpdatedAt} : {}),
   }
@@ -115,29 +115,29 @@ export class DockerodeSwarm implements SwarmClient {
   }
 
   async services(filters?: Record<string, string[]>): Promise<SwarmService[]> {
-    const rows = (await this.c.call(
+    const rows = await this.c.call(
       'list swarm services',
       () => this.c.docker.listServices(filters ? {filters: filters as unknown as string} : {}) as Promise<RawService[]>,
       notManager,
-    )) as RawService[]
+    )
     return rows.map(toSwarmService)
   }
 
   async tasks(filters?: Record<string, string[]>): Promise<SwarmTask[]> {
-    const rows = (await this.c.call(
+    const rows = await this.c.call(
       'list swarm tasks',
       () => this.c.docker.listTasks(filters ? {filters: filters as unknown as string} : {}) as Promise<RawTask[]>,
       notManager,
-    )) as RawTask[]
+    )
     return rows.map(toSwarmTask)
   }
 
   async nodes(): Promise<SwarmNode[]> {
-    const rows = (await this.c.call(
+    const rows = await this.c.call(
       'list swarm nodes',
       () => this.c.docker.listNodes() as Promise<RawNode[]>,
       notManager,
-    )) as RawNode[]
+    )
     return rows.map((n) => ({
       id: n.ID,
       hostname: n.Description?.Hostname ?? '',

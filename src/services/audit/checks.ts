@@ -1,5 +1,7 @@
 import {BENCHMARK_LABEL, CIS_OF_CHECK, levelOfCheck} from './catalogue.js'
-import {type RuntimeFacts, runtimeChecks} from './runtime-checks.js'
+import {parseSecurityOpt, type RuntimeFacts, runtimeChecks} from './runtime-checks.js'
+
+export {parseSecurityOpt} from './runtime-checks.js'
 
 /**
  * Container-hardening checks as pure functions over a `docker inspect` document (and, for the
@@ -231,17 +233,6 @@ export function checkCapabilities(doc: InspectDoc): Finding[] {
     })
   }
   return findings
-}
-
-/** SecurityOpt entries are `key=value`, the older `key:value`, or a bare `no-new-privileges`. */
-export function parseSecurityOpt(opts: readonly string[] | null | undefined): Map<string, string> {
-  const out = new Map<string, string>()
-  for (const raw of opts ?? []) {
-    const m = /^([^=:]+)(?:[=:](.*))?$/.exec(raw.trim())
-    if (!m) continue
-    out.set(m[1]!.trim().toLowerCase(), (m[2] ?? '').trim())
-  }
-  return out
 }
 
 export function checkSecurityOpts(doc: InspectDoc): Finding[] {

@@ -142,12 +142,11 @@ export async function readHostFacts(opts: HostFactsOptions): Promise<{local?: Lo
     if (!reals.includes(socketReal)) continue
     const dataRoot =
       flagValues(args, ['--data-root', '-g', '--graph'])[0] ??
-      (typeof config.value['data-root'] === 'string' ? (config.value['data-root'] as string) : '/var/lib/docker')
+      (typeof config.value['data-root'] === 'string' ? config.value['data-root'] : '/var/lib/docker')
     if (opts.dockerRootDir && (await real(dataRoot)) !== (await real(opts.dockerRootDir))) continue
 
     const tls = (key: string): string | undefined =>
-      flagValues(args, [`--${key}`])[0] ??
-      (typeof config.value[key] === 'string' ? (config.value[key] as string) : undefined)
+      flagValues(args, [`--${key}`])[0] ?? (typeof config.value[key] === 'string' ? config.value[key] : undefined)
     const maybe = async (p: string | undefined): Promise<FileFacts | null> => (p ? statFile(root + p) : null)
     const units = (name: string): string[] =>
       ['/etc/systemd/system', '/lib/systemd/system', '/usr/lib/systemd/system'].map((d) => `${root}${d}/${name}`)

@@ -3,7 +3,18 @@
  * container's inspect document and facts the service read from the engine (never from inside the
  * container: no exec, no pause).
  */
-import {type Finding, type InspectDoc, parseSecurityOpt} from './checks.js'
+import type {Finding, InspectDoc} from './checks.js'
+
+/** SecurityOpt entries are `key=value`, the older `key:value`, or a bare `no-new-privileges`. */
+export function parseSecurityOpt(opts: readonly string[] | null | undefined): Map<string, string> {
+  const out = new Map<string, string>()
+  for (const raw of opts ?? []) {
+    const m = /^([^=:]+)(?:[=:](.*))?$/.exec(raw.trim())
+    if (!m) continue
+    out.set(m[1]!.trim().toLowerCase(), (m[2] ?? '').trim())
+  }
+  return out
+}
 
 /** Facts about a container gathered read-only by the service. */
 export interface RuntimeFacts {

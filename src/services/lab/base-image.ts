@@ -14,7 +14,8 @@ export const REQUIRED_APPLETS = ['sh', 'httpd', 'nc', 'sleep', 'mkdir', 'cat', '
 /** The same changes as `docker import -c ...` in scripts/engine-lib.sh (ir_build_test_image). */
 export const BASE_IMAGE_CHANGES = ['CMD ["/bin/sh"]', 'ENV PATH=/bin', 'LABEL ir.test=true']
 
-const PASSWD = 'root:x:0:0:root:/root:/bin/sh\ndeveloper:x:1000:1000:developer:/home/developer:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n'
+const PASSWD =
+  'root:x:0:0:root:/root:/bin/sh\ndeveloper:x:1000:1000:developer:/home/developer:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n'
 const GROUP = 'root:x:0:\ndeveloper:x:1000:\nnogroup:x:65534:\n'
 
 export interface BaseImageResult {
@@ -64,11 +65,15 @@ export async function hostBusybox(path: string, ref: string): Promise<{binary: B
   } catch {
     throw missingBusybox(path, ref, 'is missing')
   }
-  if (isStaticElf(binary) === false) throw missingBusybox(path, ref, 'is dynamically linked (the Debian package busybox, not busybox-static)')
+  if (isStaticElf(binary) === false)
+    throw missingBusybox(path, ref, 'is dynamically linked (the Debian package busybox, not busybox-static)')
   const {execa} = await import('execa')
   const listed = await execa(path, ['--list'], {reject: false, stdin: 'ignore', timeout: 15_000})
   if (listed.exitCode !== 0) throw missingBusybox(path, ref, `does not run (\`${path} --list\` failed)`)
-  const applets = String(listed.stdout).split('\n').map((l) => l.trim()).filter((l) => l.length > 0 && !l.includes('/'))
+  const applets = String(listed.stdout)
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0 && !l.includes('/'))
   const missing = REQUIRED_APPLETS.filter((a) => !applets.includes(a))
   if (missing.length > 0) throw missingBusybox(path, ref, `lacks the applets ${missing.join(', ')}`)
   return {binary, applets}
@@ -78,7 +83,11 @@ export async function hostBusybox(path: string, ref: string): Promise<{binary: B
  * The root filesystem of the base image, as ir_build_test_image makes it: /bin/busybox and a symlink per
  * applet, /etc/passwd and /etc/group with root and developer (uid 1000), /tmp 1777, /www, /data, homes.
  */
-export async function busyboxRootfsTar(binary: Buffer, applets: readonly string[], now: Date = new Date()): Promise<Buffer> {
+export async function busyboxRootfsTar(
+  binary: Buffer,
+  applets: readonly string[],
+  now: Date = new Date(),
+): Promise<Buffer> {
   const tar = await import('tar-stream')
   const pack = tar.pack()
   const chunks: Buffer[] = []
@@ -117,7 +126,12 @@ export async function busyboxRootfsTar(binary: Buffer, applets: readonly string[
  * Make sure the lab's base image exists locally; when it does not, import it through the Engine API
  * from the host's static busybox (the recipe of scripts/engine-lib.sh). No registry is contacted.
  */
-export async function ensureBaseImage(opts: {engine: Engine; ref: string; busyboxPath?: string; progress?: (line: string) => void}): Promise<BaseImageResult> {
+export async function ensureBaseImage(opts: {
+  engine: Engine
+  ref: string
+  busyboxPath?: string
+  progress?: (line: string) => void
+}): Promise<BaseImageResult> {
   try {
     const info = await opts.engine.images.inspect(opts.ref)
     return {ref: opts.ref, id: info.id, built: false}

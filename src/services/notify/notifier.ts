@@ -208,7 +208,7 @@ export class Notifier implements AuditSink {
   appended(line: AuditLine, caseDir: string): void {
     if (this.url === undefined || line.action.startsWith('notify.')) return
     const s = this.state(line.caseId, caseDir)
-    const details = (line.details ?? {}) as Record<string, unknown>
+    const details = line.details ?? {}
     switch (line.action) {
       case 'playbook.start':
       case 'playbook.resume': {
@@ -318,7 +318,7 @@ export class Notifier implements AuditSink {
       time: new Date().toISOString(),
       ...m,
       text: visible(redactText(m.text)),
-    } as NotifyMessage)
+    })
     const body = format === 'slack' ? {text: slackEscape(message.text)} : message
     const record: Omit<DeliveryRecord, 'result'> = {
       caseId: m.caseId,
@@ -412,14 +412,10 @@ function quoteText(lines: AuditLine[]): string[] {
 
 /** Control characters from containers shown as escapes, as everywhere else in ir. */
 function visible(text: string): string {
-  return text.replace(
-    // eslint-disable-next-line no-control-regex
-    /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
-    (c) => {
-      const n = c.charCodeAt(0)
-      return n > 0xff ? `\\u${n.toString(16).padStart(4, '0')}` : `\\x${n.toString(16).padStart(2, '0')}`
-    },
-  )
+  return text.replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => {
+    const n = c.charCodeAt(0)
+    return n > 0xff ? `\\u${n.toString(16).padStart(4, '0')}` : `\\x${n.toString(16).padStart(2, '0')}`
+  })
 }
 
 /** Slack's mrkdwn control characters (https://api.slack.com/reference/surfaces/formatting#escaping). */

@@ -99,7 +99,7 @@ export function parseAnswers(raw: unknown, source: string): ReportAnswers {
       hint: `Keys: ${ANSWER_KEYS.join(', ')}; action_items is a list of {action, type (${ACTION_ITEM_TYPES.join('|')}), owner, due}.`,
     })
   }
-  return clean(parsed.data as Record<string, unknown>)
+  return clean(parsed.data)
 }
 
 /** Drop null/empty values so "not answered" has one representation: absent. */
@@ -120,7 +120,7 @@ function clean(a: Record<string, unknown>): ReportAnswers {
     }
     out[k] = typeof v === 'string' ? v.replace(/\r\n?/g, '\n').trim() : v
   }
-  return out as ReportAnswers
+  return out
 }
 
 export async function readAnswersFile(path: string): Promise<ReportAnswers> {

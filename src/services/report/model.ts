@@ -1,4 +1,4 @@
-import type {AuditLine, Outcome} from '../../case/audit-log.js'
+import type {AuditLine} from '../../case/audit-log.js'
 import type {CaseMeta} from '../../case/case-store.js'
 import type {Artifact} from '../../case/manifest.js'
 import {redactDeep} from '../../util/redact.js'
@@ -140,8 +140,7 @@ function affected(
       c.artifacts++
       if (a.source?.image && !c.image) c.image = a.source.image
     }
-    for (const k of ['service', 'composeService'])
-      if (typeof a.meta?.[k] === 'string') services.add(a.meta[k] as string)
+    for (const k of ['service', 'composeService']) if (typeof a.meta?.[k] === 'string') services.add(a.meta[k])
   }
   for (const e of lines) {
     const d = detailsOf(e)
@@ -200,7 +199,7 @@ function verificationSummary(v: VerifyResult): VerificationSummary {
 function custody(lines: readonly AuditLine[]): CustodyRow[] {
   const rows: CustodyRow[] = []
   for (const e of lines) {
-    const d = (e.details ?? {}) as Record<string, unknown>
+    const d = e.details ?? {}
     if (e.action === 'case.seal' && e.outcome === 'success') {
       rows.push({
         at: e.time,
@@ -328,7 +327,7 @@ function hardening(lines: readonly AuditLine[]): HardeningRun[] {
       return {
         at: e.time,
         seq: e.seq,
-        outcome: e.outcome as Outcome,
+        outcome: e.outcome,
         containers: containers.length,
         findings,
         msg: e.msg,

@@ -1,6 +1,7 @@
 import {formatDuration} from './metrics.js'
 import type {KeyTime} from './types.js'
-import {escapeHtml, utc} from './escape.js'
+import {escapeHtml} from './escape.js'
+import {utc} from '../../util/time.js'
 
 /** Phase colours, shared with the HTML report's legend and metric cards. */
 export const PHASE_COLOURS: Record<KeyTime['id'], string> = {

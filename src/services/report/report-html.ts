@@ -1,7 +1,8 @@
 import type {Duration, NarrativeKey, ReportModel, TimelineRow} from './types.js'
 import {sourceParts} from './source.js'
 import {TO_BE_COMPLETED} from './types.js'
-import {escapeHtml as esc, textBlocks, utc} from './escape.js'
+import {escapeHtml as esc, textBlocks} from './escape.js'
+import {utc} from '../../util/time.js'
 import {PHASE_COLOURS, renderPhaseChart} from './report-chart.js'
 import {formatBytes} from '../../util/bytes.js'
 

@@ -1,6 +1,7 @@
 import {sourceParts} from './source.js'
 import {type NarrativeKey, type ReportModel, TO_BE_COMPLETED} from './types.js'
-import {escapeMarkdown, mdCell, textBlocks, utc} from './escape.js'
+import {escapeMarkdown, mdCell, textBlocks} from './escape.js'
+import {utc} from '../../util/time.js'
 import {formatBytes} from '../../util/bytes.js'
 
 /**

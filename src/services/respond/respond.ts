@@ -61,9 +61,12 @@ async function unfinishedWalkthrough(store: CaseStore): Promise<Case | undefined
   return undefined
 }
 
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call,
+   @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-return --
+   a step's outputs come back from the journal as JSON of the step's own shape; this only prints them. */
 function summarize(action: string, outputs: Record<string, unknown> | undefined): string[] {
   if (!outputs) return []
-  const o = outputs as Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
+  const o = outputs as Record<string, any>
   switch (action) {
     case 'isolate':
       return (o.containers ?? []).map(
@@ -101,6 +104,8 @@ function summarize(action: string, outputs: Record<string, unknown> | undefined)
       return []
   }
 }
+/* eslint-enable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call,
+   @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-return */
 
 /**
  * The guided breach walkthrough: the playbook runner with a human at every gate (same journal,

@@ -264,7 +264,7 @@ export async function scanCompose(docs: readonly ComposeDoc[], ctx: ComposeConte
   }
 
   // 3. Interpolated variables anywhere else in the files (command, healthcheck, labels, build args...).
-  for (const d of docs) walkScalars(d, d.doc.contents as Node, [], ctx)
+  for (const d of docs) walkScalars(d, d.doc.contents, [], ctx)
 
   for (const item of b.all()) {
     if (item.kind !== 'env-var' || item.editableFiles.length > 0) continue

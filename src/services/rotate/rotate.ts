@@ -265,11 +265,13 @@ async function containersInScope(
   )
   const named = opts.containers ?? []
   if (isolated.length === 0 && named.length === 0) return {list: [], warnings}
-  if (!opts.engine)
-    throw (
+  if (!opts.engine) {
+    // The engine's own error, passed on as it came; without one, why the engine is needed.
+    const cause: unknown =
       opts.engineError ??
       new AbortError('The Docker engine is needed to read the containers in the case', {exit: 'ENGINE_UNREACHABLE'})
-    )
+    throw cause
+  }
   const engine = opts.engine
   const list: InventoryContainer[] = []
   const seen = new Set<string>()

@@ -124,7 +124,7 @@ export async function liveCaptureUnavailable(d: ContainerDetails, procRoot = '/p
 }
 
 export async function captureLiveState(opts: LiveCaptureOptions): Promise<LiveCaptureResult> {
-  const {engine, kase, details: d, source} = opts
+  const {engine, details: d, source} = opts
   const proc = opts.procRoot ?? '/proc'
   const reason = await liveCaptureUnavailable(d, proc)
   if (reason) return unavailable(reason)
