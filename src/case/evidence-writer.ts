@@ -154,8 +154,18 @@ function fileSink(fh: Handle): Writable {
   })
 }
 
+/**
+ * A file's extension for the name counter, compound ones whole (`.tar.gz`, `.tar.zst`): a second
+ * `collect-…Z.tar.gz` within one second is `collect-…Z-1.tar.gz`, not `collect-…Z.tar-1.gz`.
+ */
+export function evidenceExtension(path: string): string {
+  const ext = extname(path)
+  const inner = extname(path.slice(0, path.length - ext.length))
+  return inner === '.tar' && ext !== '' ? `${inner}${ext}` : ext
+}
+
 async function openExclusive(wanted: string): Promise<{fh: Handle; absPath: string}> {
-  const ext = extname(wanted)
+  const ext = evidenceExtension(wanted)
   const stem = wanted.slice(0, wanted.length - ext.length)
   for (let i = 0; i < 1000; i++) {
     const candidate = i === 0 ? wanted : `${stem}-${i}${ext}`
