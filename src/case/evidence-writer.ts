@@ -1,12 +1,13 @@
 import {createHash} from 'node:crypto'
 import {constants} from 'node:fs'
 import {link, lstat, open, stat, unlink} from 'node:fs/promises'
-import {basename, dirname, extname, join, relative, sep} from 'node:path'
+import {basename, dirname, join, relative, sep} from 'node:path'
 import {Readable, Transform, Writable} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
 
 import {AbortError} from '../errors.js'
 import {ensureDir, FILE_MODE, fsyncDir, sha256File} from '../util/fs.js'
+import {evidenceExtension} from './inflight.js'
 import {sha256FileInWorker} from '../util/hash-worker.js'
 
 export interface WrittenFile {
@@ -152,16 +153,6 @@ function fileSink(fh: Handle): Writable {
       fh.sync().then(() => cb(), cb)
     },
   })
-}
-
-/**
- * A file's extension for the name counter, compound ones whole (`.tar.gz`, `.tar.zst`): a second
- * `collect-…Z.tar.gz` within one second is `collect-…Z-1.tar.gz`, not `collect-…Z.tar-1.gz`.
- */
-export function evidenceExtension(path: string): string {
-  const ext = extname(path)
-  const inner = extname(path.slice(0, path.length - ext.length))
-  return inner === '.tar' && ext !== '' ? `${inner}${ext}` : ext
 }
 
 async function openExclusive(wanted: string): Promise<{fh: Handle; absPath: string}> {

@@ -6,7 +6,7 @@ import {Readable} from 'node:stream'
 import {describe, expect, it} from 'vitest'
 
 import {CaseStore} from '../../src/case/case-store.js'
-import {evidenceExtension} from '../../src/case/evidence-writer.js'
+import {coveredByInFlight, evidenceExtension} from '../../src/case/inflight.js'
 import {verifyCase} from '../../src/case/verify.js'
 import {tempDir} from '../helpers/cli.js'
 
@@ -52,6 +52,10 @@ describe('evidence writer', () => {
     expect(evidenceExtension('a/image.tar')).toBe('.tar')
     expect(evidenceExtension('a/export.tar.zst')).toBe('.tar.zst')
     expect(evidenceExtension('a.tar/notes')).toBe('')
+    // A live transfer's numbered name is recognised by the same rule (reconcile leaves it alone).
+    const live = new Set([name])
+    expect(coveredByInFlight(live, 'web-1/collect-20261203T114000Z-3.tar.gz')).toBe(true)
+    expect(coveredByInFlight(live, 'web-1/collect-20261203T114000Z.tar-3.gz')).toBe(false)
     expect((await verifyCase(kase)).ok).toBe(true)
   })
 
