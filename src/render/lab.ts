@@ -1,5 +1,5 @@
 import type {LabDownResult} from '../services/lab/down.js'
-import type {LabContainer, NextStep} from '../services/lab/model.js'
+import {displayPath, type LabContainer, type NextStep} from '../services/lab/model.js'
 import type {LabStatusResult} from '../services/lab/status.js'
 import type {LabUpResult} from '../services/lab/up.js'
 import {colours, marks} from '../util/colour.js'
@@ -102,6 +102,14 @@ export function renderLabDown(r: LabDownResult): string {
   for (const k of r.kept) out.push(`Kept ${k.kind} ${k.name}: ${k.detail ?? ''}`)
   for (const f of r.failed) out.push(`${mark.fail} Could not remove ${f.kind} ${f.name}: ${f.error.message}`)
   if (!r.removed.some((x) => x.kind === 'folder') && !r.kept.some((x) => x.kind === 'folder'))
-    out.push(`The lab folder ${r.dir} is kept (--purge-dir removes it). Case folders are never touched.`)
+    out.push(
+      r.folder === 'lab'
+        ? `The lab folder ${r.dir} is kept (--purge-dir removes it). Case folders are never touched.`
+        : `${r.folder === 'none' ? `There is no folder ${r.dir}` : r.folder === 'other-lab' ? `${r.dir} is the folder of another lab` : `${r.dir} is not a lab folder`}: nothing in it was touched. Case folders are never touched.`,
+    )
+  if (r.recordedDir)
+    out.push(
+      `Compose recorded the lab's files in ${r.recordedDir}; remove them with: ir lab down --dir ${displayPath(r.recordedDir, process.cwd())} --purge-dir --yes`,
+    )
   return out.join('\n')
 }
