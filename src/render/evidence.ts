@@ -21,6 +21,7 @@ export function renderSnapshot(r: SnapshotResult): string {
     out.push(
       `${many && c.host ? `${c.host}/` : ''}${c.name ?? c.ref}: ${c.status}${c.service ? ` [service ${c.service}, task ${c.task}]` : ''}${c.image ? ` — evidence image ${c.image.tag} (${c.image.id.replace('sha256:', '').slice(0, 12)})` : ''}`,
     )
+    if (c.image?.note) out.push(`  note: ${c.image.note}`)
     if (c.error) out.push(`  ${mark.fail} ${c.error.message}`)
     for (const f of c.failures) out.push(`  ${mark.fail} ${f.step}: ${f.error.message}`)
     for (const w of c.warnings) out.push(`  ${mark.warn} ${w}`)

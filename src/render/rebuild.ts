@@ -33,7 +33,7 @@ export function renderRebuild(r: RebuildResult): string {
       ['STEP', 'RESULT', 'TIME', 'DETAIL'],
       r.steps.map((s) => [
         s.step,
-        s.ok ? c.green('ok') : c.red('FAILED'),
+        s.ok ? (s.result === 'kept' ? c.yellow('kept') : c.green('ok')) : c.red('FAILED'),
         `${(s.durationMs / 1000).toFixed(1)} s`,
         s.error?.message ?? s.detail ?? '',
       ]),
@@ -93,7 +93,7 @@ export function renderStackRebuild(r: StackRebuildResult): string {
       ['STEP', 'RESULT', 'TIME', 'DETAIL'],
       r.steps.map((s) => [
         s.step,
-        s.ok ? c.green('ok') : c.red('FAILED'),
+        s.ok ? (s.result === 'kept' ? c.yellow('kept') : c.green('ok')) : c.red('FAILED'),
         `${(s.durationMs / 1000).toFixed(1)} s`,
         s.error?.message ?? s.detail ?? '',
       ]),
