@@ -7,6 +7,7 @@ import {connectHosts, type HostFlagValues, hostFlagsGiven, type HostSet, hostSpe
 import type {Engine} from './docker/types.js'
 import {ExitCode, IrError, normalizeError} from './errors.js'
 import {notifyFlags} from './flags.js'
+import {colourEnabled} from './util/colour.js'
 import {confirmOrAbort} from './prompts/confirm.js'
 import {type DeliveryRecord, Notifier} from './services/notify/notifier.js'
 import {checkUrl, type NotifyFormat} from './services/notify/webhook.js'
@@ -210,10 +211,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
    * only on a colour terminal.
    */
   protected static forTerminal(text: string, stream: NodeJS.WriteStream): string {
-    const force = process.env.FORCE_COLOR
-    const colour =
-      !('NO_COLOR' in process.env) && (force === undefined ? Boolean(stream.isTTY) : force !== '0' && force !== 'false')
-    return terminalSafe(text, colour)
+    return terminalSafe(text, colourEnabled(stream))
   }
 
   public override log(message = '', ...args: unknown[]): void {

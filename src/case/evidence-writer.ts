@@ -1,12 +1,13 @@
 import {createHash} from 'node:crypto'
 import {constants} from 'node:fs'
 import {link, lstat, open, stat, unlink} from 'node:fs/promises'
-import {basename, dirname, extname, join, relative, sep} from 'node:path'
+import {basename, dirname, join, relative, sep} from 'node:path'
 import {Readable, Transform, Writable} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
 
 import {AbortError} from '../errors.js'
 import {ensureDir, FILE_MODE, fsyncDir, sha256File} from '../util/fs.js'
+import {evidenceExtension} from './inflight.js'
 import {sha256FileInWorker} from '../util/hash-worker.js'
 
 export interface WrittenFile {
@@ -155,7 +156,7 @@ function fileSink(fh: Handle): Writable {
 }
 
 async function openExclusive(wanted: string): Promise<{fh: Handle; absPath: string}> {
-  const ext = extname(wanted)
+  const ext = evidenceExtension(wanted)
   const stem = wanted.slice(0, wanted.length - ext.length)
   for (let i = 0; i < 1000; i++) {
     const candidate = i === 0 ? wanted : `${stem}-${i}${ext}`

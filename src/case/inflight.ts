@@ -74,11 +74,21 @@ export async function liveInFlight(caseDir: string): Promise<Set<string>> {
   return live
 }
 
+/**
+ * A file's extension for the name counter, compound ones whole (`.tar.gz`, `.tar.zst`): a second
+ * `collect-…Z.tar.gz` within one second is `collect-…Z-1.tar.gz`, not `collect-…Z.tar-1.gz`.
+ */
+export function evidenceExtension(path: string): string {
+  const ext = extname(path)
+  const inner = extname(path.slice(0, path.length - ext.length))
+  return inner === '.tar' && ext !== '' ? `${inner}${ext}` : ext
+}
+
 /** Whether the evidence file `finalRel` (a partial without its suffix) is the target of a live transfer. */
 export function coveredByInFlight(live: Set<string>, finalRel: string): boolean {
   for (const wanted of live) {
     if (finalRel === wanted) return true
-    const ext = extname(wanted)
+    const ext = evidenceExtension(wanted)
     const stem = wanted.slice(0, wanted.length - ext.length)
     if (finalRel.startsWith(`${stem}-`) && finalRel.endsWith(ext)) {
       const n = finalRel.slice(stem.length + 1, finalRel.length - ext.length)

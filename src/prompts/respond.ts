@@ -5,6 +5,7 @@ import {InterruptedError} from '../errors.js'
 import type {GateDecision, ResolvedStep, StepPlan} from '../playbook/types.js'
 import type {ContainerOverview} from '../services/respond/overview.js'
 import type {RespondQuestions} from '../services/respond/respond.js'
+import {colourEnabled} from '../util/colour.js'
 import {neutralizeControls, terminalSafe} from '../util/controls.js'
 
 export type PromptContext = {input?: NodeJS.ReadableStream; output?: NodeJS.WritableStream; signal?: AbortSignal}
@@ -43,9 +44,7 @@ export class RespondPrompts implements RespondQuestions {
 
   say(text: string): void {
     // Container names, labels and messages may carry terminal escapes: only colour survives, on a colour TTY.
-    this.out.write(
-      `${terminalSafe(text, Boolean((this.out as {isTTY?: boolean}).isTTY) && !('NO_COLOR' in process.env))}\n`,
-    )
+    this.out.write(`${terminalSafe(text, colourEnabled(this.out as {isTTY?: boolean}))}\n`)
   }
 
   async openCase(

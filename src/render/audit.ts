@@ -1,5 +1,6 @@
 import type {AuditResult, ContainerAudit} from '../services/audit.js'
 import type {AuditSeverity, Finding} from '../services/audit/checks.js'
+import {type Colours, colours, marks, severityCount} from '../util/colour.js'
 
 /** The view's order, most severe first; as a Record's keys, so the compiler insists on every severity. */
 const SEVERITY_KEYS: Record<AuditSeverity, true> = {critical: true, high: true, medium: true, low: true, info: true}
@@ -16,6 +17,8 @@ interface Row {
  * the checks that need local access.
  */
 export function renderAudit(r: AuditResult): string {
+  const c = colours()
+  const mark = marks(c)
   const out: string[] = []
   const bench = `${r.benchmark.name} ${r.benchmark.version}, level ${r.level === 1 ? '1' : '1 and 2'}`
   out.push(
@@ -33,7 +36,7 @@ export function renderAudit(r: AuditResult): string {
   for (const sev of SEVERITY_ORDER) {
     const group = rows.filter((x) => x.f.severity === sev && (x.f.kind ?? 'fail') === 'fail')
     if (group.length === 0) continue
-    out.push(`${sev.toUpperCase()} (${group.length})`)
+    out.push(severityHeading(c, sev, group.length))
     for (const {target, f} of group) {
       const cis = f.cis ? `CIS ${f.cis} L${f.level ?? 1}` : 'ir'
       out.push(`  ${f.id.padEnd(width)}  ${cis.padEnd(12)}  ${target}: ${f.message}`)
@@ -74,13 +77,24 @@ export function renderAudit(r: AuditResult): string {
     out.push('')
   }
   for (const f of r.failed)
-    out.push(`✗ ${f.ref}: not audited: ${f.error.message}${f.error.hint ? ` (${f.error.hint})` : ''}`)
+    out.push(`${mark.fail} ${f.ref}: not audited: ${f.error.message}${f.error.hint ? ` (${f.error.hint})` : ''}`)
   const t = r.totals
   out.push(
-    `Audited ${r.containers.length} container(s)${r.engine ? ' and the engine' : ''}: ${t.critical} critical, ${t.high} high, ${t.medium} medium, ${t.low} low, ${t.info} info.`,
+    `Audited ${r.containers.length} container(s)${r.engine ? ' and the engine' : ''}: ${severityCount(c, 'critical', t.critical)}, ${severityCount(c, 'high', t.high)}, ${severityCount(c, 'medium', t.medium)}, ${t.low} low, ${t.info} info.`,
   )
   if (r.caseId) out.push(`Case ${r.caseId}: ${r.evidence ? `stored as ${r.evidence}` : 'recorded in the audit log'}.`)
   return out.join('\n').replace(/\n{3,}/g, '\n\n')
+}
+
+function severityHeading(c: Colours, sev: string, n: number): string {
+  const text = `${sev.toUpperCase()} (${n})`
+  return sev === 'critical'
+    ? c.bold(c.red(text))
+    : sev === 'high'
+      ? c.red(text)
+      : sev === 'medium'
+        ? c.yellow(text)
+        : text
 }
 
 function label(c: ContainerAudit): string {

@@ -3,6 +3,7 @@ import type {CaseDetails, CaseSummary} from '../services/cases.js'
 import type {SealResult} from '../services/seal.js'
 import {formatBytes} from '../util/bytes.js'
 import {renderTable} from './table.js'
+import {colours, marks} from '../util/colour.js'
 
 export function renderCaseList(root: string, cases: CaseSummary[]): string {
   if (cases.length === 0) return `No cases in ${root}.`
@@ -71,13 +72,14 @@ export function renderCaseShow(d: CaseDetails): string {
 }
 
 export function renderVerify(r: VerifyResult): string {
+  const mark = marks(colours())
   const out: string[] = []
   const bad = r.artifacts.filter((a) => a.status !== 'ok')
   out.push(`Artifacts: ${r.artifacts.length - bad.length}/${r.artifacts.length} intact`)
   out.push(`Audit log: ${r.audit.entries} lines, chain ${r.audit.ok ? 'intact' : 'BROKEN'}`)
   if (r.problems.length > 0) {
     out.push(`Problems (${r.problems.length}):`)
-    for (const p of r.problems) out.push(`  ✗ [${p.kind}] ${p.message}`)
+    for (const p of r.problems) out.push(`  ${mark.fail} [${p.kind}] ${p.message}`)
   }
   if (r.partials.length > 0) {
     out.push(`Incomplete transfers kept as .partial (not evidence, not counted): ${r.partials.length}`)
@@ -103,7 +105,9 @@ export function renderVerify(r: VerifyResult): string {
     for (const p of s.changedAfterSeal) out.push(`  changed after the seal (recorded): ${p}`)
     for (const p of s.addedAfterSeal) out.push(`  added after the seal (recorded): ${p}`)
   }
-  out.push(r.ok ? `Case ${r.caseId} verified: intact.` : `Case ${r.caseId} FAILED verification.`)
+  out.push(
+    r.ok ? `${mark.ok} Case ${r.caseId} verified: intact.` : `${mark.fail} Case ${r.caseId} FAILED verification.`,
+  )
   return out.join('\n')
 }
 

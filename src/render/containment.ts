@@ -1,6 +1,7 @@
 import type {HostOutcome} from '../services/fanout.js'
 import type {IsolateResult} from '../services/isolate.js'
 import type {ReleaseResult} from '../services/release.js'
+import {type Colours, colours, marks} from '../util/colour.js'
 import {renderTable} from './table.js'
 
 /** More than one host in play: show where each container runs. */
@@ -29,7 +30,14 @@ export function renderHostOutcomes(hosts: HostOutcome[] | undefined): string[] {
   ]
 }
 
+/** A warning line; the Docker socket one (the host itself is at stake) stands out in red. */
+function warning(c: Colours, text: string): string {
+  return /Docker socket/.test(text) ? c.bold(c.red(`! ${text}`)) : `${c.yellow('!')} ${text}`
+}
+
 export function renderIsolate(r: IsolateResult): string {
+  const c_ = colours()
+  const mark = marks(c_)
   const out: string[] = []
   const many = manyHosts(r)
   for (const s of r.services ?? []) {
@@ -50,7 +58,7 @@ export function renderIsolate(r: IsolateResult): string {
       }
       out.push(`  ${qualified(c, many)} (${c.id?.slice(0, 12)}), now ${c.stateBefore}:`)
       for (const a of c.actions) out.push(`    - ${a}`)
-      for (const w of c.warnings) out.push(`    ! ${w}`)
+      for (const w of c.warnings) out.push(`    ${warning(c_, w)}`)
     }
     if (r.containers.length === 0) out.push('  nothing: no container is selected.')
     out.push(...renderHostOutcomes(r.hosts))
@@ -80,8 +88,9 @@ export function renderIsolate(r: IsolateResult): string {
       ),
     )
   for (const c of r.containers) {
-    for (const w of c.warnings) out.push(`! ${qualified(c, many)}: ${w}`)
-    if (c.error) out.push(`✗ ${qualified(c, many)}: ${c.error.message}${c.error.hint ? ` (${c.error.hint})` : ''}`)
+    for (const w of c.warnings) out.push(warning(c_, `${qualified(c, many)}: ${w}`))
+    if (c.error)
+      out.push(`${mark.fail} ${qualified(c, many)}: ${c.error.message}${c.error.hint ? ` (${c.error.hint})` : ''}`)
   }
   out.push(...renderHostOutcomes(r.hosts))
   const failedHosts = (r.hosts ?? []).filter((h) => h.status === 'failed')
@@ -99,6 +108,7 @@ export function renderIsolate(r: IsolateResult): string {
 }
 
 export function renderRelease(r: ReleaseResult): string {
+  const mark = marks(colours())
   const out: string[] = []
   const many = manyHosts(r)
   if (r.dryRun) {
@@ -131,7 +141,7 @@ export function renderRelease(r: ReleaseResult): string {
       ]),
     ),
   )
-  for (const c of r.containers) if (c.error) out.push(`✗ ${qualified(c, many)}: ${c.error.message}`)
+  for (const c of r.containers) if (c.error) out.push(`${mark.fail} ${qualified(c, many)}: ${c.error.message}`)
   out.push(...renderHostOutcomes(r.hosts))
   return out.join('\n')
 }

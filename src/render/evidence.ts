@@ -1,6 +1,7 @@
 import type {SnapshotResult} from '../services/evidence/snapshot.js'
 import {renderHostOutcomes} from './containment.js'
 import {formatBytes} from '../util/bytes.js'
+import {colours, marks} from '../util/colour.js'
 import {renderTable} from './table.js'
 
 export function renderArtifacts(
@@ -13,15 +14,17 @@ export function renderArtifacts(
 }
 
 export function renderSnapshot(r: SnapshotResult): string {
+  const mark = marks(colours())
   const out: string[] = []
   const many = (r.hosts?.length ?? 0) > 1
   for (const c of r.containers) {
     out.push(
       `${many && c.host ? `${c.host}/` : ''}${c.name ?? c.ref}: ${c.status}${c.service ? ` [service ${c.service}, task ${c.task}]` : ''}${c.image ? ` — evidence image ${c.image.tag} (${c.image.id.replace('sha256:', '').slice(0, 12)})` : ''}`,
     )
-    if (c.error) out.push(`  ✗ ${c.error.message}`)
-    for (const f of c.failures) out.push(`  ✗ ${f.step}: ${f.error.message}`)
-    for (const w of c.warnings) out.push(`  ! ${w}`)
+    if (c.image?.note) out.push(`  note: ${c.image.note}`)
+    if (c.error) out.push(`  ${mark.fail} ${c.error.message}`)
+    for (const f of c.failures) out.push(`  ${mark.fail} ${f.step}: ${f.error.message}`)
+    for (const w of c.warnings) out.push(`  ${mark.warn} ${w}`)
     if (c.export)
       out.push(
         `  export: ${c.export.entries} entries, ${c.export.files} files, ${formatBytes(c.export.bytes)}${c.export.unsafePaths ? `, ${c.export.unsafePaths} unsafe path(s) indexed, not extracted` : ''}`,

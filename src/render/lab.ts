@@ -1,7 +1,8 @@
 import type {LabDownResult} from '../services/lab/down.js'
-import type {LabContainer, NextStep} from '../services/lab/model.js'
+import {displayPath, type LabContainer, type NextStep} from '../services/lab/model.js'
 import type {LabStatusResult} from '../services/lab/status.js'
 import type {LabUpResult} from '../services/lab/up.js'
+import {colours, marks} from '../util/colour.js'
 import {renderTable} from './table.js'
 
 function isolation(c: LabContainer): string {
@@ -80,6 +81,7 @@ export function renderLabStatus(r: LabStatusResult): string {
 }
 
 export function renderLabDown(r: LabDownResult): string {
+  const mark = marks(colours())
   const out: string[] = []
   const count = (k: string): number => r.removed.filter((x) => x.kind === k).length
   if (r.removed.length === 0 && r.failed.length === 0)
@@ -96,10 +98,18 @@ export function renderLabDown(r: LabDownResult): string {
         ),
       )
   }
-  if (r.compose.detail && !r.compose.ok) out.push(`! ${r.compose.detail}`)
+  if (r.compose.detail && !r.compose.ok) out.push(`${mark.warn} ${r.compose.detail}`)
   for (const k of r.kept) out.push(`Kept ${k.kind} ${k.name}: ${k.detail ?? ''}`)
-  for (const f of r.failed) out.push(`✗ Could not remove ${f.kind} ${f.name}: ${f.error.message}`)
+  for (const f of r.failed) out.push(`${mark.fail} Could not remove ${f.kind} ${f.name}: ${f.error.message}`)
   if (!r.removed.some((x) => x.kind === 'folder') && !r.kept.some((x) => x.kind === 'folder'))
-    out.push(`The lab folder ${r.dir} is kept (--purge-dir removes it). Case folders are never touched.`)
+    out.push(
+      r.folder === 'lab'
+        ? `The lab folder ${r.dir} is kept (--purge-dir removes it). Case folders are never touched.`
+        : `${r.folder === 'none' ? `There is no folder ${r.dir}` : r.folder === 'other-lab' ? `${r.dir} is the folder of another lab` : `${r.dir} is not a lab folder`}: nothing in it was touched. Case folders are never touched.`,
+    )
+  if (r.recordedDir)
+    out.push(
+      `Compose recorded the lab's files in ${r.recordedDir}; remove them with: ir lab down --dir ${displayPath(r.recordedDir, process.cwd())} --purge-dir --yes`,
+    )
   return out.join('\n')
 }

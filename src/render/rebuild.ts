@@ -1,8 +1,11 @@
 import type {RebuildResult} from '../services/rebuild/rebuild.js'
 import type {StackRebuildResult} from '../services/rebuild/stack.js'
+import {colours, marks, severityCount} from '../util/colour.js'
 import {renderTable} from './table.js'
 
 export function renderRebuild(r: RebuildResult): string {
+  const c = colours()
+  const mark = marks(c)
   const p = r.plan
   const out: string[] = []
   out.push(`Project ${p.project.name} (${p.project.projectDirectory}), compose ${p.composeFlavor}`)
@@ -11,7 +14,7 @@ export function renderRebuild(r: RebuildResult): string {
     for (const c of p.isolated)
       out.push(`  ${c.name}: evidence ${c.evidence}${c.artifacts.length ? ` (${c.artifacts.join(', ')})` : ''}`)
   }
-  for (const w of p.warnings) out.push(`! ${w}`)
+  for (const w of p.warnings) out.push(`${mark.warn} ${w}`)
   if (r.dryRun) {
     out.push('Dry run: nothing was changed. ir rebuild would run:')
     out.push(`  ${p.commands[0]}`, `  ${p.commands[1]}`)
@@ -30,7 +33,7 @@ export function renderRebuild(r: RebuildResult): string {
       ['STEP', 'RESULT', 'TIME', 'DETAIL'],
       r.steps.map((s) => [
         s.step,
-        s.ok ? 'ok' : 'FAILED',
+        s.ok ? (s.result === 'kept' ? c.yellow('kept') : c.green('ok')) : c.red('FAILED'),
         `${(s.durationMs / 1000).toFixed(1)} s`,
         s.error?.message ?? s.detail ?? '',
       ]),
@@ -53,15 +56,19 @@ export function renderRebuild(r: RebuildResult): string {
   }
   if (r.audit)
     out.push(
-      `Hardening audit: ${r.audit.totals.critical} critical, ${r.audit.totals.high} high, ${r.audit.totals.medium} medium, ${r.audit.totals.low} low${r.audit.failing.length ? `; not passing: ${r.audit.failing.join(', ')}` : ''} (ir audit --project ${p.project.name} for details)`,
+      `Hardening audit: ${severityCount(c, 'critical', r.audit.totals.critical)}, ${severityCount(c, 'high', r.audit.totals.high)}, ${severityCount(c, 'medium', r.audit.totals.medium)}, ${r.audit.totals.low} low${r.audit.failing.length ? `; not passing: ${r.audit.failing.join(', ')}` : ''} (ir audit --project ${p.project.name} for details)`,
     )
   out.push(
-    r.ok ? `Rebuilt ${p.project.name}: all services up.` : `Rebuild of ${p.project.name} did not finish healthy.`,
+    r.ok
+      ? `${mark.ok} Rebuilt ${p.project.name}: all services up.`
+      : `${mark.fail} Rebuild of ${p.project.name} did not finish healthy.`,
   )
   return out.join('\n')
 }
 
 export function renderStackRebuild(r: StackRebuildResult): string {
+  const c = colours()
+  const mark = marks(c)
   const p = r.plan
   const out: string[] = []
   out.push(`Stack ${p.stack} (${p.files.join(', ')}), manager ${p.manager.host}`)
@@ -86,7 +93,7 @@ export function renderStackRebuild(r: StackRebuildResult): string {
       ['STEP', 'RESULT', 'TIME', 'DETAIL'],
       r.steps.map((s) => [
         s.step,
-        s.ok ? 'ok' : 'FAILED',
+        s.ok ? (s.result === 'kept' ? c.yellow('kept') : c.green('ok')) : c.red('FAILED'),
         `${(s.durationMs / 1000).toFixed(1)} s`,
         s.error?.message ?? s.detail ?? '',
       ]),
@@ -104,8 +111,8 @@ export function renderStackRebuild(r: StackRebuildResult): string {
   }
   out.push(
     r.ok
-      ? `Rebuilt stack ${p.stack}: every service runs its desired tasks.`
-      : `Rebuild of stack ${p.stack} did not converge.`,
+      ? `${mark.ok} Rebuilt stack ${p.stack}: every service runs its desired tasks.`
+      : `${mark.fail} Rebuild of stack ${p.stack} did not converge.`,
   )
   return out.join('\n')
 }

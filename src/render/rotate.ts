@@ -2,6 +2,7 @@ import {relative} from 'node:path'
 
 import type {CredentialSource} from '../services/rotate/inventory.js'
 import type {RotateResult} from '../services/rotate/rotate.js'
+import {colours, marks} from '../util/colour.js'
 import {renderTable} from './table.js'
 
 function shortPath(path: string, base: string): string {
@@ -28,6 +29,7 @@ export function shortSource(s: CredentialSource, base: string): string {
 const DECISION_TEXT = {generated: 'generated', 'marked-rotated': 'rotated elsewhere', skipped: 'skipped'} as const
 
 export function renderRotate(r: RotateResult, opts: {listOnly?: boolean} = {}): string {
+  const mark = marks(colours())
   const base = r.project.dir
   const out: string[] = []
   if (r.inventory.length === 0) {
@@ -58,7 +60,7 @@ export function renderRotate(r: RotateResult, opts: {listOnly?: boolean} = {}): 
       `Containers checked: ${r.containers.map((c) => `${c.name} (${c.why}${c.service ? `, service ${c.service}` : ''})`).join(', ')}`,
     )
   }
-  for (const f of r.failures) out.push(`✗ ${f.name}: ${f.message}`)
+  for (const f of r.failures) out.push(`${mark.fail} ${f.name}: ${f.message}`)
   if (r.dryRun) {
     out.push(
       '',

@@ -137,11 +137,25 @@ describe('ir lab against the real engine', () => {
   })
 
   it('up: the three services run, the page is served, the compromise is planted, and no secret is printed', async () => {
-    const r = await runIr(['lab', 'up', '--dir', dir, '--name', PROJECT, '--port', String(PORT), '--yes', '--json'], {
-      env,
-      timeout: 240_000,
+    // Two at once: one starts the lab, the other refuses in one line (exit 11) and writes nothing.
+    const both = await Promise.all(
+      [0, 1].map(() =>
+        runIr(['lab', 'up', '--dir', dir, '--name', PROJECT, '--port', String(PORT), '--yes', '--json'], {
+          env,
+          timeout: 240_000,
+        }),
+      ),
+    )
+    const r = both.find((x) => x.exitCode === 0)!
+    const refused = both.find((x) => x !== r)!
+    expect(r, both.map((x) => x.stderr).join('\n---\n')).toBeDefined()
+    expect(refused.exitCode, refused.stderr).toBe(11)
+    expect(JSON.parse(refused.stdout).error).toMatchObject({
+      message: `Another ir lab up is already starting the lab "${PROJECT}"`,
+      code: 'PRECONDITION',
+      exitCode: 11,
+      hint: expect.stringContaining('ir lab status'),
     })
-    expect(r.exitCode, r.stderr).toBe(0)
     const result = JSON.parse(r.stdout)
     web = await webContainer(PROJECT)
     expect(result).toMatchObject({

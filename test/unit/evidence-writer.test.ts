@@ -6,6 +6,7 @@ import {Readable} from 'node:stream'
 import {describe, expect, it} from 'vitest'
 
 import {CaseStore} from '../../src/case/case-store.js'
+import {coveredByInFlight, evidenceExtension} from '../../src/case/inflight.js'
 import {verifyCase} from '../../src/case/verify.js'
 import {tempDir} from '../helpers/cli.js'
 
@@ -30,6 +31,32 @@ describe('evidence writer', () => {
     const v = await verifyCase(kase)
     expect(v.ok).toBe(true)
     expect(v.artifacts).toHaveLength(2)
+  })
+
+  it('a second file of the same name (two collects within one second) counts before a .tar.gz, not inside it', async () => {
+    const store = new CaseStore(await tempDir())
+    const {kase} = await store.open({id: 'EV-4'})
+    const name = 'web-1/collect-20261203T114000Z.tar.gz'
+    const paths = []
+    for (const content of ['one', 'two', 'three'])
+      paths.push((await kase.addEvidence({name, type: 'test', content})).path)
+    expect(paths).toEqual([
+      'evidence/web-1/collect-20261203T114000Z.tar.gz',
+      'evidence/web-1/collect-20261203T114000Z-1.tar.gz',
+      'evidence/web-1/collect-20261203T114000Z-2.tar.gz',
+    ])
+    expect((await readdir(join(kase.dir, 'evidence', 'web-1'))).sort()).toEqual(paths.map((p) => p.slice(15)).sort())
+    const json = await kase.addEvidence({name: 'web-1/inspect.json', type: 'test', content: '{}'})
+    const again = await kase.addEvidence({name: 'web-1/inspect.json', type: 'test', content: '{}'})
+    expect([json.path, again.path]).toEqual(['evidence/web-1/inspect.json', 'evidence/web-1/inspect-1.json'])
+    expect(evidenceExtension('a/image.tar')).toBe('.tar')
+    expect(evidenceExtension('a/export.tar.zst')).toBe('.tar.zst')
+    expect(evidenceExtension('a.tar/notes')).toBe('')
+    // A live transfer's numbered name is recognised by the same rule (reconcile leaves it alone).
+    const live = new Set([name])
+    expect(coveredByInFlight(live, 'web-1/collect-20261203T114000Z-3.tar.gz')).toBe(true)
+    expect(coveredByInFlight(live, 'web-1/collect-20261203T114000Z.tar-3.gz')).toBe(false)
+    expect((await verifyCase(kase)).ok).toBe(true)
   })
 
   it('keeps a failed transfer as .partial and adds nothing to the manifest', async () => {

@@ -1,4 +1,4 @@
-import {readFile, stat, writeFile} from 'node:fs/promises'
+import {readdir, readFile, stat, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {Readable} from 'node:stream'
 
@@ -23,6 +23,8 @@ import {
   validateProjectName,
 } from '../../src/services/lab/files.js'
 import {labDown} from '../../src/services/lab/down.js'
+import {withLabLock} from '../../src/services/lab/lock.js'
+import {renderLabDown} from '../../src/render/lab.js'
 import {displayPath, nextSteps} from '../../src/services/lab/model.js'
 import type {ContainerSummary} from '../../src/docker/types.js'
 import {engineFailure, FakeEngine} from '../helpers/fake-engine.js'
@@ -399,5 +401,81 @@ describe('ir lab down removes the lab and nothing else (fake engine)', () => {
       }),
     ])
     expect(r.compose).toMatchObject({ran: false})
+  })
+
+  it('run in the wrong folder: speaks of no lab folder that does not exist, and names the one compose recorded', async () => {
+    const root = await tempDir('ir-lab-unit-')
+    const real = join(root, 'real lab')
+    await labIn(real)
+    const labels = {
+      'ir.lab': 'true',
+      'ir.lab.project': 'ir-lab',
+      'com.docker.compose.project': 'ir-lab',
+      'com.docker.compose.project.working_dir': real,
+    }
+    const web: ContainerSummary = {
+      id: 'web',
+      names: ['web'],
+      image: 'x',
+      imageId: 'x',
+      state: 'running',
+      status: '',
+      labels,
+    }
+    const down = (dir: string, purgeDir = false) =>
+      labDown({
+        engine: engineWith({containers: [{...web}], images: []}) as unknown as Engine,
+        dir,
+        project: 'ir-lab',
+        baseImage: 'ir-test/busybox:latest',
+        purgeDir,
+      })
+
+    const nowhere = await down(join(root, 'ir-lab'))
+    expect(nowhere).toMatchObject({folder: 'none', recordedDir: real, ok: true})
+    const text = renderLabDown(nowhere)
+    expect(text).not.toMatch(/lab folder .* is kept/)
+    expect(text).toContain(`There is no folder ${join(root, 'ir-lab')}: nothing in it was touched.`)
+    expect(text).toContain(
+      `Compose recorded the lab's files in ${real}; remove them with: ir lab down --dir '${real}' --purge-dir --yes`,
+    )
+    // --purge-dir on a folder that does not exist: nothing is "kept" either.
+    expect((await down(join(root, 'ir-lab'), true)).kept).toEqual([])
+
+    const notLab = await down(root)
+    expect(notLab.folder).toBe('not-a-lab')
+    expect(renderLabDown(notLab)).toContain(`${root} is not a lab folder: nothing in it was touched.`)
+
+    const right = await down(real)
+    expect(right).toMatchObject({folder: 'lab'})
+    expect(right.recordedDir).toBeUndefined()
+    expect(renderLabDown(right)).toContain(`The lab folder ${real} is kept (--purge-dir removes it).`)
+  })
+})
+
+describe('ir lab up: one at a time per lab name and per folder', () => {
+  it('a second up refuses at once (PRECONDITION), for the same name or the same folder; the lock goes with the first', async () => {
+    const root = await tempDir('ir-lab-lock-')
+    let release!: () => void
+    const held = new Promise<void>((r) => (release = r))
+    const first = withLabLock({project: 'ir-lab', dir: '/x/ir-lab', root}, () => held.then(() => 'first'))
+    await new Promise((r) => setTimeout(r, 50))
+    const started = Date.now()
+    await expect(withLabLock({project: 'ir-lab', dir: '/y/other', root}, async () => 'second')).rejects.toMatchObject({
+      exitName: 'PRECONDITION',
+      message: 'Another ir lab up is already starting the lab "ir-lab"',
+      hint: expect.stringContaining('ir lab status'),
+    })
+    await expect(withLabLock({project: 'lab-b', dir: '/x/ir-lab', root}, async () => 'third')).rejects.toMatchObject({
+      exitName: 'PRECONDITION',
+      message: 'Another ir lab up is already writing the lab folder /x/ir-lab',
+    })
+    expect(Date.now() - started).toBeLessThan(1000)
+    // A refused second up released nothing of the first, and took nothing of its own.
+    expect(await withLabLock({project: 'lab-c', dir: '/z', root}, async () => 'free')).toBe('free')
+    release()
+    expect(await first).toBe('first')
+    expect(await withLabLock({project: 'ir-lab', dir: '/x/ir-lab', root}, async () => 'again')).toBe('again')
+    expect(await readdir(root)).toEqual([])
   })
 })

@@ -1,3 +1,4 @@
+import {createHash} from 'node:crypto'
 import {readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
@@ -85,6 +86,27 @@ describe('non-interactive rotation decisions', () => {
     const text = await readFile(join(project, '.env'), 'utf8')
     expect(text.split('\n')[0]).toBe('API_KEY=apikey-plan-old-value-1')
     expect(text).toMatch(/^DB_PASSWORD=[A-Za-z0-9_-]{32}$/m)
+  })
+
+  it('rotation.json and the audit log keep no value, hash or length of the generated credential', async () => {
+    const r = await run({generate: ['API_KEY'], length: 43})
+    expect(r.applied.map((d) => d.decision)).toEqual(['generated'])
+    const value = /^API_KEY=(.*)$/m.exec(await readFile(join(project, '.env'), 'utf8'))![1]!
+    expect(value).toHaveLength(43)
+    const state = await readFile(join(kase.dir, 'state', 'rotation.json'), 'utf8')
+    const decision = JSON.parse(state).decisions.find((d: {name: string}) => d.name === 'API_KEY')
+    expect(decision).toMatchObject({decision: 'generated', alphabet: 'url-safe'})
+    expect(Object.keys(decision)).not.toContain('length')
+    const audit = await readFile(join(kase.dir, 'audit.log'), 'utf8')
+    const sha = createHash('sha256').update(value).digest('hex')
+    for (const [what, text] of [
+      ['rotation.json', state],
+      ['audit.log', audit],
+    ] as const) {
+      expect(text, what).not.toMatch(/"length"\s*:/)
+      expect(text, what).not.toContain(value)
+      expect(text, what).not.toContain(sha)
+    }
   })
 
   it('rejects a malformed answers file with USAGE, and a missing one with NOT_FOUND', async () => {

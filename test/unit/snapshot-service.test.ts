@@ -7,6 +7,7 @@ import {describe, expect, it} from 'vitest'
 
 import {CaseStore} from '../../src/case/case-store.js'
 import {verifyCase} from '../../src/case/verify.js'
+import {renderSnapshot} from '../../src/render/evidence.js'
 import {snapshotContainers} from '../../src/services/evidence/snapshot.js'
 import {tempDir} from '../helpers/cli.js'
 import {FakeEngine, fakeContainer} from '../helpers/fake-engine.js'
@@ -52,5 +53,31 @@ describe('snapshot service with a malicious export', () => {
     expect((await readdir(dirname(root))).length).toBe(beforeParent)
     expect((await readdir(join(kase.dir, 'evidence', 'victim'))).some((f) => f.includes('escape'))).toBe(false)
     expect((await verifyCase(kase)).ok).toBe(true)
+  })
+})
+
+describe('evidence image names and the case id', () => {
+  it('says so when the image name lower-cases the case id, in the result and in the human view', async () => {
+    const store = new CaseStore(await tempDir('ir-tag-'))
+    for (const [id, note] of [
+      ['CASE-Upper_1', true],
+      ['case-lower-1', false],
+    ] as const) {
+      const {kase} = await store.open({id})
+      const engine = new FakeEngine([fakeContainer({name: `victim-${id}`})])
+      const r = await snapshotContainers({engine, kase, targets: [`victim-${id}`], export: false, volumes: false})
+      const image = r.containers[0]!.image!
+      expect(image.tag.split(':')[0]).toBe(`ir-evidence/${id.toLowerCase()}`)
+      const text = renderSnapshot(r)
+      if (note) {
+        expect(image.note).toBe(
+          `image names must be lower case: case ${id} is named ir-evidence/case-upper_1; its label ir.case keeps the id as typed`,
+        )
+        expect(text).toContain(`  note: ${image.note}`)
+      } else {
+        expect(image.note).toBeUndefined()
+        expect(text).not.toContain('note:')
+      }
+    }
   })
 })

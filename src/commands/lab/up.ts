@@ -18,7 +18,9 @@ Only local images are used: the busybox image ir-test/busybox:latest, built from
 (Debian package busybox-static) when missing. No registry is contacted. The web service is compromised on purpose:
 a dropped file, an unexpected process, secrets in its environment, a default-looking VNC password, a mounted
 (fake) Docker socket and a weak configuration. Everything the lab creates is labelled ir.lab=true;
-\`ir lab down\` removes it. The lab's web page is published on 127.0.0.1 only.`
+\`ir lab down\` removes it. The lab's web page is published on 127.0.0.1 only.
+One \`ir lab up\` at a time per lab name and per folder: a second one started meanwhile refuses at once
+(exit 11) and changes nothing.`
 
   static override examples = [
     {description: 'Start the lab in ./ir-lab', command: '<%= config.bin %> <%= command.id %> --yes'},

@@ -368,12 +368,7 @@ async function collectOne(
       await add('top.json', json(top))
     }
     await add('diff.json', json(await engine.containers.diff(d.id)))
-    if (d.state === 'running') {
-      const stats = await withTimeout(engine.containers.stats(d.id), STATS_TIMEOUT_MS).catch((error: unknown) => ({
-        unavailable: toErrorInfo(error).message,
-      }))
-      await add('stats.json', json(stats))
-    }
+    await add('stats.json', json(await statsSample(engine, d, notes)))
     // Engine events about this container since it was created.
     const created = Math.floor(Date.parse(String((d.raw as {Created?: string}).Created ?? '')) / 1000)
     const events = await engine.events({
@@ -453,6 +448,26 @@ async function collectOne(
     logs,
     notes,
   }
+}
+
+/**
+ * One stats sample (`stream: false`, one-shot), also for a paused container, which is every
+ * isolated one: Docker still reads its cgroup counters. When there is none to take (not running)
+ * or the engine refuses, the file says why: stats.json is never silently missing.
+ */
+async function statsSample(
+  engine: Omit<CollectOptions, 'targets'>['engine'],
+  d: ContainerDetails,
+  notes: string[],
+): Promise<Record<string, unknown>> {
+  if (d.state !== 'running' && d.state !== 'paused')
+    return {unavailable: `the container is ${d.state}: the engine keeps no live statistics for it`, state: d.state}
+  const sample = await withTimeout(engine.containers.stats(d.id), STATS_TIMEOUT_MS).catch((error: unknown) => ({
+    unavailable: toErrorInfo(error).message,
+    state: d.state,
+  }))
+  if ('unavailable' in sample) notes.push(`stats unavailable (${d.state}): ${String(sample.unavailable)}`)
+  return sample
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

@@ -66,7 +66,7 @@ export interface ContainerSnapshot {
   name?: string
   status: 'snapshotted' | 'partial' | 'failed'
   /** id: the evidence image in the engine; savedId: the same image in the saved tar, whose config was redacted (a new id); layout of that tar. */
-  image?: {id: string; tag: string; savedId?: string; layout?: 'oci' | 'docker'}
+  image?: {id: string; tag: string; savedId?: string; layout?: 'oci' | 'docker'; note?: string}
   artifacts: ArtifactRef[]
   export?: TarIndexSummary
   live?: Omit<LiveCaptureResult, 'artifacts'>
@@ -90,6 +90,17 @@ export function evidenceRepo(caseId: string): string {
       .replace(/[^a-z0-9._-]+/g, '-')
       .replace(/^[._-]+|[._-]+$/g, '') || 'case'
   return `ir-evidence/${repo}`
+}
+
+function repoNote(caseId: string, repo: string): {note?: string} {
+  const note = evidenceRepoNote(caseId, repo)
+  return note ? {note} : {}
+}
+
+/** Said beside the tag when the image name is not the case id as typed (Docker repositories are lower case). */
+export function evidenceRepoNote(caseId: string, repo = evidenceRepo(caseId)): string | undefined {
+  if (repo === `ir-evidence/${caseId}`) return undefined
+  return `image names must be lower case: case ${caseId} is named ${repo}; its label ir.case keeps the id as typed`
 }
 
 export function evidenceTag(containerName: string, stamp: string): string {
@@ -550,7 +561,7 @@ async function snapshotOne(
     id: d.id,
     name: d.name,
     status,
-    ...(imageId ? {image: {id: imageId, tag: `${repo}:${tag}`, ...saved}} : {}),
+    ...(imageId ? {image: {id: imageId, tag: `${repo}:${tag}`, ...saved, ...repoNote(kase.id, repo)}} : {}),
     artifacts,
     ...(exportSummary ? {export: exportSummary} : {}),
     ...(live ? {live: liveSummary(live)} : {}),

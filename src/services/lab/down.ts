@@ -1,3 +1,4 @@
+import {stat} from 'node:fs/promises'
 import {resolve} from 'node:path'
 
 import {type ComposeClient, resolveProject} from '../../docker/compose.js'
@@ -6,6 +7,8 @@ import type {ContainerSummary, Engine} from '../../docker/types.js'
 import {type ErrorInfo, toErrorInfo} from '../../errors.js'
 import {readLabMarker, removeLabDir, validateProjectName} from './files.js'
 import {labFilters} from './model.js'
+
+const COMPOSE_WORKING_DIR_LABEL = 'com.docker.compose.project.working_dir'
 
 export interface LabDownOptions {
   engine: Engine
@@ -30,6 +33,10 @@ export interface Removal {
 export interface LabDownResult {
   project: string
   dir: string
+  /** What --dir held: this lab's folder, another lab's, a folder that is no lab, or nothing at all. */
+  folder: 'lab' | 'other-lab' | 'not-a-lab' | 'none'
+  /** The folder compose recorded on the lab's containers (com.docker.compose.project.working_dir), when it differs. */
+  recordedDir?: string
   compose: {ran: boolean; ok: boolean; detail: string}
   removed: Removal[]
   kept: Removal[]
@@ -77,6 +84,17 @@ export async function labDown(opts: LabDownOptions): Promise<LabDownResult> {
     volumes: await opts.engine.volumes.list({filters}),
   }
   const marker = await readLabMarker(dir)
+  const folder: LabDownResult['folder'] = marker
+    ? marker.project === opts.project
+      ? 'lab'
+      : 'other-lab'
+    : (await stat(dir).catch(() => undefined))
+      ? 'not-a-lab'
+      : 'none'
+  const recorded = initial.containers
+    .map((c) => c.labels[COMPOSE_WORKING_DIR_LABEL])
+    .find((d): d is string => Boolean(d))
+  const recordedDir = recorded && resolve(recorded) !== dir ? resolve(recorded) : undefined
   let compose: LabDownResult['compose'] = {ran: false, ok: true, detail: ''}
   if (!opts.compose) compose.detail = 'compose is not installed: removed by label only'
   else if (!marker) compose.detail = `no lab folder at ${dir}: removed by label only`
@@ -164,7 +182,18 @@ export async function labDown(opts: LabDownOptions): Promise<LabDownResult> {
   // 4. The folder, only on request and only if it is a lab folder.
   if (opts.purgeDir) {
     if (await removeLabDir(dir)) removed.push({kind: 'folder', name: dir})
-    else kept.push({kind: 'folder', name: dir, detail: 'not an ir lab folder (no .ir-lab.json): not removed'})
+    else if (folder !== 'none')
+      kept.push({kind: 'folder', name: dir, detail: 'not an ir lab folder (no .ir-lab.json): not removed'})
   }
-  return {project: opts.project, dir, compose, removed, kept, failed, ok: failed.length === 0}
+  return {
+    project: opts.project,
+    dir,
+    folder,
+    ...(recordedDir ? {recordedDir} : {}),
+    compose,
+    removed,
+    kept,
+    failed,
+    ok: failed.length === 0,
+  }
 }

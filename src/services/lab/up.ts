@@ -9,6 +9,7 @@ import {LABEL} from '../../docker/labels.js'
 import {COMPOSE_PROJECT_LABEL} from '../audit.js'
 import {type BaseImageResult, ensureBaseImage} from './base-image.js'
 import {LAB_CREDENTIALS, materialiseLab, validateProjectName} from './files.js'
+import {withLabLock} from './lock.js'
 import {
   COMPOSE_SERVICE_LABEL,
   describeContainers,
@@ -39,6 +40,8 @@ export interface LabUpOptions {
   signal?: AbortSignal
   progress?: (line: string) => void
   onComposeLine?: (line: string) => void
+  /** Where the lab locks live (default: the temp folder). */
+  lockRoot?: string
 }
 
 export interface LabUpResult {
@@ -110,6 +113,12 @@ async function waitForServices(opts: LabUpOptions): Promise<ContainerSummary[]> 
 export async function labUp(opts: LabUpOptions): Promise<LabUpResult> {
   validateProjectName(opts.project)
   const dir = resolve(opts.dir)
+  return withLabLock({project: opts.project, dir, ...(opts.lockRoot ? {root: opts.lockRoot} : {})}, () =>
+    labUpLocked(opts, dir),
+  )
+}
+
+async function labUpLocked(opts: LabUpOptions, dir: string): Promise<LabUpResult> {
   const cwd = opts.cwd ?? process.cwd()
   // One lab per name; and never a compose project of that name that is not a lab.
   const existing = await opts.engine.containers.list({

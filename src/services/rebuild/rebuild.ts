@@ -61,9 +61,35 @@ export interface RebuildPlan {
 export interface StepRecord {
   step: string
   ok: boolean
+  /** The step ran, but left something on purpose (an image still in use is kept): shown as "kept", not "ok". */
+  result?: 'kept'
   durationMs: number
   detail?: string
   error?: ErrorInfo
+}
+
+/**
+ * Why the engine kept a former image, in words (Docker answers HTTP 409 "conflict: unable to delete
+ * <id> (cannot be forced) - image is being used by running container <id>"): the container is named.
+ */
+export async function keptImageReason(
+  message: string,
+  containerName: (id: string) => Promise<string | undefined>,
+): Promise<string> {
+  const user = /(?:being used by (?:running |stopped |paused )?container|container) ([0-9a-f]{12,64})\b/i.exec(message)
+  if (user) {
+    const id = user[1]!
+    const name = await containerName(id).catch(() => undefined)
+    return `in use by container ${name ?? id.slice(0, 12)}${name ? ` (${id.slice(0, 12)})` : ''}; kept`
+  }
+  if (/dependent child images|has dependent child/i.test(message))
+    return 'an image committed or built from it needs it (such as an evidence image); kept'
+  if (/image is in use by a container/i.test(message)) return 'in use by a container; kept'
+  const reason = message
+    .replace(/^remove image \S+: /, '')
+    .replace(/ \(engine answered HTTP \d+\)$/, '')
+    .replace(/^conflict: /, '')
+  return `not removed (${reason}); kept`
 }
 
 /**
@@ -79,15 +105,22 @@ export function stepRecorder(o: {
   signal?: AbortSignal
   progress?: (line: string) => void
 }) {
-  return async <T>(name: string, fn: () => Promise<T>, detail?: (v: T) => string): Promise<T> => {
+  return async <T>(
+    name: string,
+    fn: () => Promise<T>,
+    detail?: (v: T) => string,
+    result?: (v: T) => StepRecord['result'],
+  ): Promise<T> => {
     o.signal?.throwIfAborted()
     o.progress?.(`→ ${name}`)
     const t0 = Date.now()
     try {
       const v = await fn()
+      const kept = result?.(v)
       const rec: StepRecord = {
         step: name,
         ok: true,
+        ...(kept ? {result: kept} : {}),
         durationMs: Date.now() - t0,
         ...(detail ? {detail: detail(v)} : {}),
       }
@@ -407,7 +440,7 @@ export async function rebuildProject(opts: RebuildOptions): Promise<RebuildResul
     await step(
       'remove former project images',
       async () => {
-        const notes: string[] = []
+        const notes: Array<{text: string; kept: boolean}> = []
         const built = new Set(plan.services.filter((x) => x.build).map((x) => x.name))
         for (const [service, id] of Object.entries(base.imagesBefore)) {
           if (!built.has(service)) continue
@@ -417,14 +450,21 @@ export async function rebuildProject(opts: RebuildOptions): Promise<RebuildResul
           if (now?.id === id) continue
           try {
             const outcome = await engine.images.remove(id)
-            notes.push(`${service} ${id.slice(7, 19)}: ${outcome === 'done' ? 'removed' : 'already gone'}`)
+            notes.push({
+              text: `${service} ${id.slice(7, 19)}: ${outcome === 'done' ? 'removed' : 'already gone'}`,
+              kept: false,
+            })
           } catch (error) {
-            notes.push(`${service} ${id.slice(7, 19)}: kept (${toErrorInfo(error).message})`)
+            const why = await keptImageReason(toErrorInfo(error).message, (c) =>
+              engine.containers.inspect(c).then((d) => d.name),
+            )
+            notes.push({text: `${service} ${id.slice(7, 19)}: ${why}`, kept: true})
           }
         }
         return notes
       },
-      (n) => n.join('; ') || 'none',
+      (n) => n.map((x) => x.text).join('; ') || 'none',
+      (n) => (n.some((x) => x.kept) ? 'kept' : undefined),
     )
     // 5. Up.
     await step('up', () =>

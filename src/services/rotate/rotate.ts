@@ -491,7 +491,7 @@ async function recordDecision(
       ? {
           files: what.writes.map((w) => w.file),
           backups: what.writes.map((w) => w.backup),
-          length: what.length,
+          // The alphabet only: the README promises neither a hash nor a length of any value.
           alphabet: what.alphabet,
         }
       : {}),

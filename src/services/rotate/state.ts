@@ -25,7 +25,7 @@ export interface DecisionRecord {
   /** For a generated value: the files written, and their backups. */
   files?: string[]
   backups?: string[]
-  length?: number
+  /** The alphabet of a generated value; never its length (nor a hash). */
   alphabet?: string
 }
 
