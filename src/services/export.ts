@@ -8,12 +8,14 @@ import {createGzip} from 'node:zlib'
 
 import type {CaseStore} from '../case/case-store.js'
 import {caseFiles} from '../case/seal.js'
+import {readAuditLines} from '../case/audit-log.js'
 import {ArchiveView} from '../case/case-view.js'
 import {verifyCase, type VerifyResult, verifyView} from '../case/verify.js'
 import {AbortError} from '../errors.js'
 import {sha256File} from '../util/fs.js'
+import {CUSTODY_PATH} from './transfer.js'
 
-/** Audit actions that may follow a seal without making an export stale: custody records. */
+/** Audit actions that may follow a seal without making an export stale: custody records (and state/custody.json's). */
 const CUSTODY_ACTIONS = new Set(['case.export', 'case.transfer'])
 
 export interface ExportOptions {
@@ -54,6 +56,7 @@ export async function exportCase(opts: ExportOptions): Promise<ExportResult> {
     })
   return kase.withLock(async () => {
     const v = await verifyCase(kase, opts.allowedSigners === undefined ? {} : {allowedSigners: opts.allowedSigners})
+    const lines = await readAuditLines(kase.audit.path)
     if (!v.seal)
       throw new AbortError(`Case ${kase.id} is not sealed`, {
         exit: 'PRECONDITION',
@@ -67,7 +70,10 @@ export async function exportCase(opts: ExportOptions): Promise<ExportResult> {
           .join('; ')}`,
         {exit: 'INTEGRITY'},
       )
-    const unsealed = v.seal.afterSeal.filter((l) => !CUSTODY_ACTIONS.has(l.action))
+    const custodyState = new Set(
+      lines.filter((l) => l.action === 'case.state' && l.details?.path === CUSTODY_PATH).map((l) => l.seq),
+    )
+    const unsealed = v.seal.afterSeal.filter((l) => !CUSTODY_ACTIONS.has(l.action) && !custodyState.has(l.seq))
     if (unsealed.length > 0)
       throw new AbortError(
         `Case ${kase.id} has ${unsealed.length} audit line(s) after its seal (e.g. #${unsealed[0]!.seq} ${unsealed[0]!.action})`,
