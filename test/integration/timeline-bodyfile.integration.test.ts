@@ -115,6 +115,29 @@ describe('ir case timeline --format bodyfile', () => {
     expect(modes.get(`${label}:/odd/link|to -> a|b`)).toBe('l/lrwxrwxrwx')
   })
 
+  it('the Timesketch JSONL of the same case: one modification row per index entry and one per live-state capture', async () => {
+    const r = await runIr(['case', 'timeline', CASE, '--format', 'jsonl'], {env})
+    expect(r.exitCode, r.stderr).toBe(0)
+    const rows = r.stdout
+      .trimEnd()
+      .split('\n')
+      .map(
+        (l) =>
+          JSON.parse(l) as {datetime: string; timestamp: number; timestamp_desc: string; path: string; action: string},
+      )
+    for (const row of rows) {
+      expect(row.datetime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00$/)
+      expect(row.timestamp).toBe(Date.parse(row.datetime) * 1000)
+    }
+    const j = await runIr(['case', 'timeline', CASE, '--format', 'bodyfile', '--json'], {env})
+    const entries = (JSON.parse(j.stdout) as {entries: number}).entries
+    const files = rows.filter((row) => row.timestamp_desc === 'Content Modification Time')
+    expect(files).toHaveLength(entries)
+    expect(files.some((row) => row.path === '/odd/new\nline')).toBe(true)
+    const captures = rows.filter((row) => row.timestamp_desc === 'Live State Capture Time').map((row) => row.action)
+    expect(captures.sort()).toEqual(['container-diff', 'mounts', 'process-list'])
+  })
+
   it('refuses an index that no longer matches its manifest SHA-256 (exit 6)', async () => {
     const r = await runIr(['case', 'timeline', CASE, '--format', 'bodyfile', '--json'], {env})
     const res = JSON.parse(r.stdout) as {indexes: Array<{path: string}>}
