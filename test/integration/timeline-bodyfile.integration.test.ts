@@ -4,6 +4,7 @@ import {join} from 'node:path'
 import {execa} from 'execa'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
+import {isLiveStateCapture} from '../../src/services/report/timeline.js'
 import {runIr, tempDir} from '../helpers/cli.js'
 import {TestDocker} from '../helpers/docker.js'
 
@@ -123,7 +124,13 @@ describe('ir case timeline --format bodyfile', () => {
       .split('\n')
       .map(
         (l) =>
-          JSON.parse(l) as {datetime: string; timestamp: number; timestamp_desc: string; path: string; action: string},
+          JSON.parse(l) as {
+            datetime: string
+            timestamp: number
+            timestamp_desc: string
+            path: string
+            artifact: string
+          },
       )
     for (const row of rows) {
       expect(row.datetime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00$/)
@@ -134,8 +141,17 @@ describe('ir case timeline --format bodyfile', () => {
     const files = rows.filter((row) => row.timestamp_desc === 'Content Modification Time')
     expect(files).toHaveLength(entries)
     expect(files.some((row) => row.path === '/odd/new\nline')).toBe(true)
-    const captures = rows.filter((row) => row.timestamp_desc === 'Live State Capture Time').map((row) => row.action)
-    expect(captures.sort()).toEqual(['container-diff', 'mounts', 'process-list'])
+    // Every live-state artifact of the snapshot (docker diff, mounts, the /proc capture) is one capture row.
+    const manifest = JSON.parse(await readFile(join(env.IR_INCIDENTS_DIR!, CASE, 'manifest.json'), 'utf8')) as {
+      artifacts: Array<{id: string; type: string}>
+    }
+    const live = manifest.artifacts.filter((a) => isLiveStateCapture(a.type))
+    expect(live.map((a) => a.type)).toEqual(expect.arrayContaining(['container-diff', 'mounts']))
+    const captures = rows.filter((row) => row.timestamp_desc === 'Live State Capture Time')
+    expect(captures.map((row) => row.artifact).sort()).toEqual(live.map((a) => a.id).sort())
+    // With the /proc capture (as root on the engine's host), each process start is a row too.
+    if (manifest.artifacts.some((a) => a.type === 'live-processes'))
+      expect(rows.filter((row) => row.timestamp_desc === 'Process Start Time').length).toBeGreaterThan(0)
   })
 
   it('refuses an index that no longer matches its manifest SHA-256 (exit 6)', async () => {

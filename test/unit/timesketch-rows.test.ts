@@ -102,6 +102,36 @@ describe('Timesketch rows', () => {
       data: {Titles: ['PID'], Processes: [['1']]},
     })
     await kase.addJsonEvidence({name: 'web/inspect.json', type: 'inspect', source, data: {Id: 'c0ffee'}})
+    const live = await kase.addJsonEvidence({
+      name: 'web/live/processes.json',
+      type: 'live-processes',
+      description: 'live process table of web from /proc',
+      source,
+      data: {
+        capturedAt: '2026-11-27T10:00:00.000Z',
+        processes: [
+          {
+            pid: 4242,
+            nspid: 1,
+            name: 'sh',
+            cmdline: ['sh', '-c', 'sleep 3600'],
+            uid: [0, 0, 0, 0],
+            startedAt: '2026-11-27T09:58:01.370Z',
+            exe: {path: '/bin/busybox', deleted: false},
+          },
+          {pid: 4300, nspid: 7, name: 'miner', cmdline: ['/tmp/x'], uid: [1000], exe: {path: '/tmp/x', deleted: true}},
+          {
+            pid: 4301,
+            nspid: 8,
+            name: 'miner',
+            cmdline: ['/tmp/x', '--pool'],
+            uid: [1000],
+            startedAt: '2026-11-27T09:59:00.010Z',
+            exe: {path: '/tmp/x', deleted: true},
+          },
+        ],
+      },
+    })
     await addResponderEvent(kase, {at: '2026-11-27T10:30:00+01:00', message: 'Alert | fired, "high"'})
 
     const {rows} = await exportTimeline(kase)
@@ -120,8 +150,16 @@ describe('Timesketch rows', () => {
     const captures = rows.filter((r) => r.timestamp_desc === 'Live State Capture Time')
     expect(captures).toEqual([
       expect.objectContaining({artifact: ps.id, path: ps.path, action: 'process-list', target: 'web'}),
+      expect.objectContaining({artifact: live.id, path: live.path, action: 'live-processes', target: 'web'}),
     ])
     expect(captures[0]!.timestamp).toBe(Date.parse(ps.collectedAt) * 1000)
+    // One row per process with a start time (the one without is not guessed).
+    const starts = rows.filter((r) => r.timestamp_desc === 'Process Start Time')
+    expect(starts.map((r) => [r.datetime, r.path, r.actor, r.artifact])).toEqual([
+      ['2026-11-27T09:58:01.370000+00:00', '/bin/busybox', 'uid 0', live.id],
+      ['2026-11-27T09:59:00.010000+00:00', '/tmp/x', 'uid 1000', live.id],
+    ])
+    expect(starts[1]!.message).toBe('Process 8 (miner) of web started: /tmp/x --pool [executable deleted on disk]')
     const responder = rows.find((r) => r.timestamp_desc === 'responder event')!
     expect(responder.datetime).toBe('2026-11-27T09:30:00.000000+00:00')
     const audit = rows.filter((r) => r.timestamp_desc === 'ir audit entry')

@@ -20,8 +20,8 @@ export default class CaseTimeline extends BaseCommand<typeof CaseTimeline> {
 2026-11-27T10:05:00.123000+00:00), timestamp (the same instant in microseconds since the epoch) and timestamp_desc,
 plus seq, actor, action, target, outcome, case_id, path and artifact. One row per audit entry ("ir audit entry"), per
 responder event (\`ir case event\`), per live-state capture ("Live State Capture Time": process list, docker diff,
-mounts) and per file modification time in the filesystem export indexes ("Content Modification Time"), sorted by
-time. CSV follows RFC 4180 (CRLF, quoted fields).
+mounts, the /proc capture), per process start of a live process table ("Process Start Time") and per file
+modification time in the filesystem export indexes ("Content Modification Time"), sorted by time. CSV follows RFC 4180 (CRLF, quoted fields).
 bodyfile: the filesystem export indexes of the case (\`ir snapshot\`) in Sleuth Kit body-file 3.x form,
 MD5|name|inode|mode_as_string|UID|GID|size|atime|mtime|ctime|crtime, one line per index entry, names prefixed by
 the container (web:/etc/passwd). A % or | in a name is written %25 or %7C, which mactime decodes; a control

@@ -1,8 +1,12 @@
+import {readFile} from 'node:fs/promises'
+import {join} from 'node:path'
+
 import type {Case} from '../../case/case-store.js'
 import type {Artifact} from '../../case/manifest.js'
 import {exportIndexes, readExportIndex} from '../evidence/export-index.js'
 import type {TarIndexEntry} from '../evidence/tar-index.js'
 import {containerPath} from './timeline-bodyfile.js'
+import {sha256} from '../../util/fs.js'
 import {redactDeep} from '../../util/redact.js'
 import {AbortError} from '../../errors.js'
 import {type AuditEntry, detailsOf, readAuditEntries} from './audit-entries.js'
@@ -119,6 +123,7 @@ export const TIMESTAMP_DESC = {
   audit: 'ir audit entry',
   fileModified: 'Content Modification Time',
   capture: 'Live State Capture Time',
+  processStart: 'Process Start Time',
 } as const
 
 /**
@@ -137,8 +142,16 @@ export function timesketchTime(iso: string): {datetime: string; timestamp: numbe
 }
 
 /** Artifacts that record the live state of a container at one moment (their capture is a timeline event). */
+const LIVE_STATE_TYPES = new Set([
+  'process-list',
+  'container-diff',
+  'mounts',
+  'recovered-executable',
+  'process-memory',
+  'process-memory-map',
+])
 export function isLiveStateCapture(type: string): boolean {
-  return type === 'process-list' || type === 'container-diff' || type === 'mounts' || type.startsWith('live-')
+  return LIVE_STATE_TYPES.has(type) || type.startsWith('live-')
 }
 
 /**
@@ -186,6 +199,56 @@ export function captureRows(artifacts: readonly Artifact[], caseId: string): Tim
   return out
 }
 
+interface LiveProcessRecord {
+  pid?: number
+  nspid?: number
+  name?: string
+  cmdline?: string[]
+  uid?: number[]
+  startedAt?: string
+  exe?: {path?: string; deleted?: boolean}
+}
+
+/**
+ * One row per process start time of each live process table (`live-processes`, written by the live
+ * capture of `ir snapshot`), read back and checked against its manifest SHA-256. The table is stored
+ * redacted; the rows are redacted again like every timeline row.
+ */
+export async function processStartRows(kase: Case, artifacts: readonly Artifact[]): Promise<TimesketchRow[]> {
+  const out: TimesketchRow[] = []
+  for (const a of artifacts) {
+    if (a.type !== 'live-processes') continue
+    const bytes = await readFile(join(kase.dir, a.path))
+    if (sha256(bytes) !== a.sha256)
+      throw new AbortError(`${a.path} does not match its manifest SHA-256`, {
+        exit: 'INTEGRITY',
+        hint: `Run ir case verify ${kase.id}.`,
+      })
+    const doc = JSON.parse(bytes.toString('utf8')) as {processes?: LiveProcessRecord[]}
+    const container = (a.source?.containerName ?? a.source?.containerId ?? '').replace(/^\//, '')
+    for (const p of doc.processes ?? []) {
+      const at = p.startedAt ? timesketchTime(p.startedAt) : undefined
+      if (!at) continue
+      const pid = p.nspid ?? p.pid
+      const cmd = (p.cmdline ?? []).join(' ')
+      out.push({
+        message: `Process ${pid} (${p.name ?? '?'}) of ${container || 'the container'} started${cmd ? `: ${cmd}` : ''}${p.exe?.deleted ? ' [executable deleted on disk]' : ''}`,
+        ...at,
+        timestamp_desc: TIMESTAMP_DESC.processStart,
+        seq: null,
+        actor: p.uid?.[0] === undefined ? '' : `uid ${p.uid[0]}`,
+        action: 'process.start',
+        target: container,
+        outcome: '',
+        case_id: kase.id,
+        path: p.exe?.path ?? '',
+        artifact: a.id,
+      })
+    }
+  }
+  return redactDeep(out)
+}
+
 /** A file's modification time from an export index (none when the tar holds no mtime). */
 export function fileRow(
   label: string,
@@ -214,13 +277,14 @@ export function fileRow(
 
 /**
  * The case's timeline in Timesketch's columns (for `ir case timeline`): the audit and responder rows,
- * one row per live-state capture, and one per file modification time of each filesystem export index
+ * one row per live-state capture and per process start in a live process table, and one per file modification time of each filesystem export index
  * (each index checked against its manifest SHA-256). Sorted by timestamp; ties keep that order. Reads only.
  */
 export async function exportTimeline(kase: Case): Promise<{caseId: string; rows: TimesketchRow[]}> {
   const rows = toTimesketch(buildTimeline(await readAuditEntries(kase.audit.path)), kase.id, kase.info.created)
   const manifest = await kase.manifest.read()
   rows.push(...captureRows(manifest.artifacts, kase.id))
+  rows.push(...(await processStartRows(kase, manifest.artifacts)))
   for (const ref of await exportIndexes(kase)) {
     for await (const e of readExportIndex(kase, ref)) {
       const row = fileRow(ref.label, ref.artifact.id, e, kase.id)
