@@ -53,6 +53,9 @@ ir_install_packages() {
   command -v ssh >/dev/null 2>&1 && command -v ssh-agent >/dev/null 2>&1 && command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
   # Case seals: openssl ts (RFC 3161 query, the test's own authority, -verify); sha256sum is coreutils.
   command -v openssl >/dev/null 2>&1 || need+=(openssl)
+  # Hand-over: mactime reads the body file; strace shows verify --archive writes nothing of the evidence.
+  command -v mactime >/dev/null 2>&1 || need+=(sleuthkit)
+  command -v strace >/dev/null 2>&1 || need+=(strace)
   [ -x /usr/sbin/sshd ] || need+=(openssh-server)
   if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" != 0 ]; then ir_log "missing ${need[*]} and not root: install them first"; return 1; fi

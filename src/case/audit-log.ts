@@ -215,15 +215,23 @@ export async function verifyChain(
   path: string,
   expectedHead?: AuditHead,
 ): Promise<{entries: number; problems: ChainProblem[]; head: AuditHead}> {
-  let text: string
+  let text: string | undefined
   try {
     text = await readFile(path, 'utf8')
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      const problems = expectedHead && expectedHead.seq > 0 ? [{line: 0, problem: 'audit.log is missing'}] : []
-      return {entries: 0, problems, head: {seq: 0, hash: GENESIS}}
-    }
-    throw error
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+  }
+  return verifyChainText(text, expectedHead)
+}
+
+/** verifyChain on the log's text (undefined: the log is missing). */
+export function verifyChainText(
+  text: string | undefined,
+  expectedHead?: AuditHead,
+): {entries: number; problems: ChainProblem[]; head: AuditHead} {
+  if (text === undefined) {
+    const problems = expectedHead && expectedHead.seq > 0 ? [{line: 0, problem: 'audit.log is missing'}] : []
+    return {entries: 0, problems, head: {seq: 0, hash: GENESIS}}
   }
   const lines = text.split('\n')
   if (lines.at(-1) === '') lines.pop()
@@ -270,8 +278,13 @@ export async function verifyChain(
 
 /** The parsed lines of the log (lines that are not JSON are skipped: verifyChain reports them). */
 export async function readAuditLines(path: string): Promise<AuditLine[]> {
+  return parseAuditLines(await readAuditText(path))
+}
+
+/** The parsed lines of a log's text (lines that are not JSON are skipped). */
+export function parseAuditLines(text: string): AuditLine[] {
   const out: AuditLine[] = []
-  for (const line of (await readAuditText(path)).split('\n')) {
+  for (const line of text.split('\n')) {
     if (line.trim() === '') continue
     try {
       out.push(JSON.parse(line) as AuditLine)

@@ -5,6 +5,7 @@ import {AbortError, ExternalCommandError, errorMessage} from '../errors.js'
 import {DIR_MODE, sha256, sha256File, writeFileAtomic} from '../util/fs.js'
 import {type AuditHead, type AuditLine, readHead} from './audit-log.js'
 import {type Case, isTrackedState, TOOL} from './case-store.js'
+import {type CaseView, isScratch} from './case-view.js'
 import {INFLIGHT_DIR} from './inflight.js'
 
 /** The namespace of every ir seal signature (`ssh-keygen -Y sign -n ir-case`). */
@@ -345,33 +346,34 @@ export interface SealCheck {
  * seal accounts for. Undefined when the case was never sealed.
  */
 export async function checkSeal(
-  dir: string,
+  view: CaseView,
   lines: AuditLine[],
   opts: {allowedSigners?: string; tsaCa?: string} = {},
 ): Promise<SealCheck | undefined> {
-  const gens = await sealGenerations(dir)
+  const gens = await view.generations()
   const generation = gens.at(-1)
   if (generation === undefined) return undefined
   const rel = genDir(generation)
-  const abs = join(dir, rel)
   const problems: string[] = []
-  const against = opts.allowedSigners ?? join(abs, ALLOWED_SIGNERS)
+  const own = {sums: `${rel}/${SUMS}`, sig: `${rel}/${SIG}`, tsr: `${rel}/${TSR}`, signers: `${rel}/${ALLOWED_SIGNERS}`}
   const result: SealCheck = {
     generation,
     dir: rel,
     files: 0,
-    signature: {ok: false, against, trusted: opts.allowedSigners !== undefined, message: ''},
+    signature: {
+      ok: false,
+      against: opts.allowedSigners ?? join(view.label, own.signers),
+      trusted: opts.allowedSigners !== undefined,
+      message: '',
+    },
     afterSeal: [],
     changedAfterSeal: [],
     addedAfterSeal: [],
     timestamp: {present: false, checked: false, ok: true, message: 'not checked'},
     problems,
   }
-  const sumsText = await readFile(join(abs, SUMS), 'utf8').catch(() => undefined)
-  const hasSig = await lstat(join(abs, SIG)).then(
-    (s) => s.isFile(),
-    () => false,
-  )
+  const sumsText = (await view.read(own.sums))?.toString('utf8')
+  const hasSig = (await view.stat(own.sig))?.kind === 'file'
   if (sumsText === undefined || !hasSig) {
     problems.push(`${rel} is an incomplete seal: ${sumsText === undefined ? SUMS : SIG} is missing`)
     result.signature.message = 'no signature'
@@ -386,15 +388,25 @@ export async function checkSeal(
   ) {
     throw new AbortError(`allowed_signers file ${opts.allowedSigners} not found`, {exit: 'NOT_FOUND'})
   }
-  const sig = await verifySignature(join(abs, SUMS), join(abs, SIG), against)
-  result.signature = {
-    ...result.signature,
-    ok: sig.ok,
-    message: sig.message,
-    ...(sig.principal ? {principal: sig.principal} : {}),
-  }
-  if (!sig.ok) problems.push(`the signature over ${rel}/${SUMS} does not verify against ${against}: ${sig.message}`)
-  result.timestamp = await checkTimestamp(abs, opts.tsaCa)
+  // ssh-keygen and openssl read files: the folder's own, or private copies of these few records.
+  await view.withFiles([own.sums, own.sig, own.signers, own.tsr], async ([sumsPath, sigPath, signersPath, tsrPath]) => {
+    const against = opts.allowedSigners ?? signersPath
+    const sig =
+      against === undefined
+        ? {ok: false, message: `${own.signers} is missing (give --allowed-signers)`}
+        : await verifySignature(sumsPath!, sigPath!, against)
+    result.signature = {
+      ...result.signature,
+      ok: sig.ok,
+      message: sig.message,
+      ...('principal' in sig && sig.principal ? {principal: sig.principal} : {}),
+    }
+    if (!sig.ok)
+      problems.push(
+        `the signature over ${rel}/${SUMS} does not verify against ${result.signature.against}: ${sig.message}`,
+      )
+    result.timestamp = await checkTimestamp(sumsPath!, tsrPath, opts.tsaCa)
+  })
   if (!result.timestamp.ok)
     problems.push(
       result.timestamp.present
@@ -406,7 +418,9 @@ export async function checkSeal(
   result.files = sums.size
   let doc: SealDoc | undefined
   try {
-    doc = JSON.parse(await readFile(join(abs, SEAL_JSON), 'utf8')) as SealDoc
+    const bytes = await view.read(`${rel}/${SEAL_JSON}`)
+    if (bytes === undefined) throw new Error('it is missing')
+    doc = JSON.parse(bytes.toString('utf8')) as SealDoc
   } catch (error) {
     problems.push(`${rel}/${SEAL_JSON} is unreadable: ${errorMessage(error)}`)
   }
@@ -434,7 +448,7 @@ export async function checkSeal(
   const auditSum = sums.get('audit.log')
   if (!auditSum) problems.push(`audit.log is not listed in ${rel}/${SUMS}`)
   else if (doc) {
-    const log = await readFile(join(dir, 'audit.log')).catch(() => Buffer.alloc(0))
+    const log = (await view.read('audit.log')) ?? Buffer.alloc(0)
     const prefix = log.subarray(0, doc.auditBytes)
     if (log.length < doc.auditBytes || sha256(prefix) !== auditSum) {
       problems.push(
@@ -447,18 +461,16 @@ export async function checkSeal(
 
   for (const [path, want] of sums) {
     if (path === 'audit.log') continue
-    const st = await lstat(join(dir, path)).catch(() => undefined)
+    const st = await view.stat(path)
     if (!st) {
       problems.push(`${path} was sealed in generation ${generation} but is gone`)
       continue
     }
-    if (!st.isFile()) {
-      problems.push(
-        `${path} was sealed as a file but is now ${st.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}`,
-      )
+    if (st.kind !== 'file') {
+      problems.push(`${path} was sealed as a file but is now ${st.what ?? 'not a regular file'}`)
       continue
     }
-    const {sha256: got} = await sha256File(join(dir, path))
+    const got = (await view.digest(path))?.sha256
     if (got === want) continue
     const explained =
       (path === 'case.json' && after.length > 0) ||
@@ -471,9 +483,11 @@ export async function checkSeal(
       )
   }
 
-  for (const path of await sealableFiles(dir, generation)) {
-    if (sums.has(path)) continue
-    if (pathsAfter.has(path) || (path.endsWith('.partial') && pathsAfter.has(path))) result.addedAfterSeal.push(path)
+  const outputs = new Set([own.sums, own.sig, own.tsr, own.signers])
+  for (const e of await view.entries()) {
+    const path = e.rel
+    if (e.kind !== 'file' || isScratch(path) || outputs.has(path) || sums.has(path)) continue
+    if (pathsAfter.has(path)) result.addedAfterSeal.push(path)
     else
       problems.push(
         `${path} was added after the seal of generation ${generation} and no audit line after the seal records it`,
@@ -564,15 +578,9 @@ export interface TimestampCheck {
   message: string
 }
 
-/** `openssl ts -verify -data SHA256SUMS -in SHA256SUMS.tsr -CAfile <ca>` on the newest seal. */
-export async function checkTimestamp(genAbs: string, tsaCa?: string): Promise<TimestampCheck> {
-  const tsr = join(genAbs, TSR)
-  if (
-    !(await lstat(tsr).then(
-      (s) => s.isFile(),
-      () => false,
-    ))
-  )
+/** `openssl ts -verify -data SHA256SUMS -in SHA256SUMS.tsr -CAfile <ca>` on the newest seal (tsr undefined: none). */
+export async function checkTimestamp(sums: string, tsr: string | undefined, tsaCa?: string): Promise<TimestampCheck> {
+  if (tsr === undefined)
     return {present: false, checked: false, ok: tsaCa === undefined, message: 'no RFC 3161 timestamp'}
   const text = await tsText(tsr).catch(() => '')
   const time = /Time stamp:\s*(.+)/.exec(text)?.[1]?.trim()
@@ -584,7 +592,7 @@ export async function checkTimestamp(genAbs: string, tsaCa?: string): Promise<Ti
       ...(time ? {time} : {}),
       message: 'timestamp present, not checked (give --tsa-ca)',
     }
-  const v = await run('openssl', ['ts', '-verify', '-data', join(genAbs, SUMS), '-in', tsr, '-CAfile', tsaCa])
+  const v = await run('openssl', ['ts', '-verify', '-data', sums, '-in', tsr, '-CAfile', tsaCa])
   const ok = v.exitCode === 0 && /Verification: OK/.test(v.stdout + v.stderr)
   return {
     present: true,

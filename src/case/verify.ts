@@ -1,10 +1,7 @@
-import {lstat, readFile} from 'node:fs/promises'
-import {join, relative, sep} from 'node:path'
-
 import {errorMessage} from '../errors.js'
-import {sha256, sha256File} from '../util/fs.js'
-import {type AuditLine, type ChainProblem, readAuditLines, verifyChain} from './audit-log.js'
-import {type Case, type CaseMeta, isTrackedState, metaDigest, walkFiles} from './case-store.js'
+import {type AuditLine, type ChainProblem, parseAuditLines, verifyChainText} from './audit-log.js'
+import {type Case, type CaseMeta, isTrackedState, metaDigest} from './case-store.js'
+import {type CaseView, FolderView, type ViewEntry} from './case-view.js'
 import {PARTIAL_SUFFIX} from './evidence-writer.js'
 import {type Artifact, entryDigest, type ManifestDoc} from './manifest.js'
 import {checkSeal, type SealCheck} from './seal.js'
@@ -18,7 +15,15 @@ export interface ArtifactCheck {
 }
 
 export type ProblemKind =
-  'manifest' | 'artifact' | 'chain-vs-manifest' | 'evidence-folder' | 'case.json' | 'state' | 'audit' | 'seal'
+  | 'manifest'
+  | 'artifact'
+  | 'chain-vs-manifest'
+  | 'evidence-folder'
+  | 'case.json'
+  | 'state'
+  | 'audit'
+  | 'seal'
+  | 'archive'
 
 /** One thing verification found wrong, named for the examiner. */
 export interface VerifyProblem {
@@ -43,28 +48,41 @@ export interface VerifyResult {
 }
 
 /**
- * The complete cross-check, read-only:
+ * The complete cross-check of a case folder, read-only (see verifyView).
+ */
+export async function verifyCase(
+  kase: Case,
+  opts: {allowedSigners?: string; tsaCa?: string} = {},
+): Promise<VerifyResult> {
+  return verifyView(new FolderView(kase.dir, kase.id), opts)
+}
+
+/**
+ * The complete cross-check, read-only, of a case folder or an exported archive (one CaseView):
  * - every artifact in the manifest is a regular file with one link, of the recorded size and SHA-256;
  * - the manifest and the audit chain agree: each `evidence.add` has exactly its manifest entry (path,
  *   SHA-256, size, and the digest of the whole entry, so provenance edits show), and no entry lacks one;
  * - evidence/ holds nothing else but `.partial` files;
  * - case.json's fields match the digest recorded at the last case.open/case.update;
  * - each state file matches the hash recorded at its last change, and none is missing or unrecorded;
- * - the audit chain is intact and its head matches case.json.
+ * - the audit chain is intact and its head matches case.json;
+ * - the newest seal, when there is one (checkSeal).
  * What it cannot tell: a log rewritten and re-chained from the start together with every file. Only a
  * signature over the chain (`ir case seal`) can.
  */
-export async function verifyCase(
-  kase: Case,
+export async function verifyView(
+  view: CaseView,
   opts: {allowedSigners?: string; tsaCa?: string} = {},
 ): Promise<VerifyResult> {
-  const problems: VerifyProblem[] = []
-  const meta = await readMeta(kase, problems)
-  const manifest = await readManifest(kase, problems)
-  const lines = await readAuditLines(kase.audit.path)
+  const problems: VerifyProblem[] = view.problems.map((p) => ({kind: 'archive', ...p}))
+  const meta = await readMeta(view, problems)
+  const manifest = await readManifest(view, problems)
+  const auditBytes = await view.read('audit.log')
+  const auditText = auditBytes?.toString('utf8')
+  const lines = parseAuditLines(auditText ?? '')
 
   const artifacts: ArtifactCheck[] = []
-  for (const a of manifest?.artifacts ?? []) artifacts.push(await checkArtifact(kase.dir, a))
+  for (const a of manifest?.artifacts ?? []) artifacts.push(await checkArtifact(view, a))
   for (const c of artifacts) {
     if (c.status !== 'ok') problems.push({kind: 'artifact', path: c.path, message: artifactMessage(c)})
   }
@@ -73,12 +91,12 @@ export async function verifyCase(
   const listed = new Set((manifest?.artifacts ?? []).map((a) => a.path))
   const unlisted: string[] = []
   const partials: {path: string; size: number}[] = []
-  for (const abs of await walkFiles(join(kase.dir, 'evidence'))) {
-    const rel = relative(kase.dir, abs).split(sep).join('/')
-    if (listed.has(rel)) continue
-    const st = await lstat(abs)
-    if (rel.endsWith(PARTIAL_SUFFIX) && st.isFile()) {
-      partials.push({path: rel, size: st.size})
+  const entries = await view.entries()
+  for (const e of entries) {
+    const rel = e.rel
+    if (!rel.startsWith('evidence/') || listed.has(rel)) continue
+    if (rel.endsWith(PARTIAL_SUFFIX) && e.kind === 'file') {
+      partials.push({path: rel, size: e.size})
       continue
     }
     unlisted.push(rel)
@@ -90,14 +108,20 @@ export async function verifyCase(
   }
 
   if (meta) checkMeta(meta, lines, problems)
-  await checkState(kase.dir, lines, problems)
+  if (meta && meta.id !== view.caseId)
+    problems.push({
+      kind: 'case.json',
+      path: 'case.json',
+      message: `case.json names case ${String(meta.id)}, but it is read as ${view.caseId}`,
+    })
+  await checkState(view, entries, lines, problems)
 
-  const chain = await verifyChain(kase.audit.path, meta?.auditHead)
+  const chain = verifyChainText(auditText, meta?.auditHead)
   for (const p of chain.problems) problems.push({kind: 'audit', message: `audit.log line ${p.line}: ${p.problem}`})
-  const seal = await checkSeal(kase.dir, lines, opts)
+  const seal = await checkSeal(view, lines, opts)
   for (const message of seal?.problems ?? []) problems.push({kind: 'seal', message: `seal ${seal!.dir}: ${message}`})
   return {
-    caseId: kase.id,
+    caseId: view.caseId,
     ok: problems.length === 0,
     artifacts,
     unlisted,
@@ -109,40 +133,44 @@ export async function verifyCase(
   }
 }
 
-async function readMeta(kase: Case, problems: VerifyProblem[]): Promise<CaseMeta | undefined> {
+async function readMeta(view: CaseView, problems: VerifyProblem[]): Promise<CaseMeta | undefined> {
   try {
-    return JSON.parse(await readFile(join(kase.dir, 'case.json'), 'utf8')) as CaseMeta
+    const bytes = await view.read('case.json')
+    if (bytes === undefined) throw new Error('it is missing')
+    return JSON.parse(bytes.toString('utf8')) as CaseMeta
   } catch (error) {
     problems.push({kind: 'case.json', path: 'case.json', message: `case.json is unreadable: ${errorMessage(error)}`})
     return undefined
   }
 }
 
-async function readManifest(kase: Case, problems: VerifyProblem[]): Promise<ManifestDoc | undefined> {
+async function readManifest(view: CaseView, problems: VerifyProblem[]): Promise<ManifestDoc | undefined> {
+  const bytes = await view.read('manifest.json')
+  if (bytes === undefined) {
+    problems.push({kind: 'manifest', path: 'manifest.json', message: `The manifest manifest.json is missing`})
+    return undefined
+  }
   try {
-    return await kase.manifest.read({missingOk: false})
-  } catch (error) {
-    problems.push({kind: 'manifest', path: 'manifest.json', message: errorMessage(error)})
+    const doc = JSON.parse(bytes.toString('utf8')) as ManifestDoc
+    if (!doc || !Array.isArray(doc.artifacts)) throw new Error('no artifacts list')
+    return doc
+  } catch {
+    problems.push({kind: 'manifest', path: 'manifest.json', message: 'The manifest manifest.json is not valid JSON'})
     return undefined
   }
 }
 
-async function checkArtifact(dir: string, a: Artifact): Promise<ArtifactCheck> {
-  const abs = join(dir, a.path)
+async function checkArtifact(view: CaseView, a: Artifact): Promise<ArtifactCheck> {
   const base = {id: a.id, path: a.path, expected: a.sha256}
-  try {
-    const st = await lstat(abs)
-    if (!st.isFile())
-      return {...base, status: 'not-a-file', actual: st.isSymbolicLink() ? 'symbolic link' : 'not a regular file'}
-    if (st.nlink > 1) return {...base, status: 'not-a-file', actual: `hard link (${st.nlink} names)`}
-    const {sha256: digest, size} = await sha256File(abs)
-    if (digest !== a.sha256) return {...base, status: 'modified', actual: digest}
-    if (size !== a.size) return {...base, status: 'size-mismatch', expected: String(a.size), actual: String(size)}
-    return {...base, status: 'ok', actual: digest}
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
-    return {...base, status: 'missing'}
-  }
+  const st = await view.stat(a.path)
+  if (!st) return {...base, status: 'missing'}
+  if (st.kind !== 'file') return {...base, status: 'not-a-file', actual: st.what ?? 'not a regular file'}
+  if (st.nlink > 1) return {...base, status: 'not-a-file', actual: `hard link (${st.nlink} names)`}
+  const got = await view.digest(a.path)
+  if (!got) return {...base, status: 'missing'}
+  if (got.sha256 !== a.sha256) return {...base, status: 'modified', actual: got.sha256}
+  if (got.size !== a.size) return {...base, status: 'size-mismatch', expected: String(a.size), actual: String(got.size)}
+  return {...base, status: 'ok', actual: got.sha256}
 }
 
 function artifactMessage(c: ArtifactCheck): string {
@@ -220,30 +248,28 @@ function checkMeta(meta: CaseMeta, lines: AuditLine[], problems: VerifyProblem[]
   }
 }
 
-async function checkState(dir: string, lines: AuditLine[], problems: VerifyProblem[]): Promise<void> {
+async function checkState(
+  view: CaseView,
+  entries: ViewEntry[],
+  lines: AuditLine[],
+  problems: VerifyProblem[],
+): Promise<void> {
   const last = new Map<string, string>()
   for (const l of lines) {
     const d = l.details as {path?: unknown; sha256?: unknown} | undefined
     if (l.action === 'case.state' && typeof d?.path === 'string' && typeof d.sha256 === 'string')
       last.set(d.path, d.sha256)
   }
-  const files = [...(await walkFiles(join(dir, 'state'))), join(dir, 'playbook-run.json')]
   const seen = new Set<string>()
-  for (const abs of files) {
-    const rel = relative(dir, abs).split(sep).join('/')
+  for (const e of entries) {
+    const rel = e.rel
     if (!isTrackedState(rel) || /\.tmp-\d+-/.test(rel)) continue
-    let content: Buffer
-    try {
-      const st = await lstat(abs)
-      if (!st.isFile()) {
-        problems.push({kind: 'state', path: rel, message: `${rel} is not a regular file`})
-        continue
-      }
-      content = await readFile(abs)
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue
-      throw error
+    if (e.kind !== 'file') {
+      problems.push({kind: 'state', path: rel, message: `${rel} is not a regular file`})
+      continue
     }
+    const got = await view.digest(rel)
+    if (!got) continue
     seen.add(rel)
     const want = last.get(rel)
     if (want === undefined) {
@@ -254,7 +280,7 @@ async function checkState(dir: string, lines: AuditLine[], problems: VerifyProbl
           path: rel,
           message: `${rel} was never written by ir (no record in the audit chain)`,
         })
-    } else if (want !== sha256(content)) {
+    } else if (want !== got.sha256) {
       problems.push({
         kind: 'state',
         path: rel,

@@ -1,19 +1,21 @@
 import {createHash} from 'node:crypto'
 import {createReadStream, createWriteStream} from 'node:fs'
-import {lstat, mkdir, mkdtemp, rename, rm} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
+import {lstat, mkdir, rename} from 'node:fs/promises'
 import {dirname, join, resolve} from 'node:path'
 import {Transform} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
-import {createGunzip, createGzip} from 'node:zlib'
+import {createGzip} from 'node:zlib'
 
-import {CaseStore} from '../case/case-store.js'
+import type {CaseStore} from '../case/case-store.js'
 import {caseFiles} from '../case/seal.js'
-import {verifyCase, type VerifyResult} from '../case/verify.js'
-import {AbortError, errorMessage} from '../errors.js'
+import {readAuditLines} from '../case/audit-log.js'
+import {ArchiveView} from '../case/case-view.js'
+import {verifyCase, type VerifyResult, verifyView} from '../case/verify.js'
+import {AbortError} from '../errors.js'
 import {sha256File} from '../util/fs.js'
+import {CUSTODY_PATH} from './transfer.js'
 
-/** Audit actions that may follow a seal without making an export stale: custody records. */
+/** Audit actions that may follow a seal without making an export stale: custody records (and state/custody.json's). */
 const CUSTODY_ACTIONS = new Set(['case.export', 'case.transfer'])
 
 export interface ExportOptions {
@@ -54,6 +56,7 @@ export async function exportCase(opts: ExportOptions): Promise<ExportResult> {
     })
   return kase.withLock(async () => {
     const v = await verifyCase(kase, opts.allowedSigners === undefined ? {} : {allowedSigners: opts.allowedSigners})
+    const lines = await readAuditLines(kase.audit.path)
     if (!v.seal)
       throw new AbortError(`Case ${kase.id} is not sealed`, {
         exit: 'PRECONDITION',
@@ -67,7 +70,10 @@ export async function exportCase(opts: ExportOptions): Promise<ExportResult> {
           .join('; ')}`,
         {exit: 'INTEGRITY'},
       )
-    const unsealed = v.seal.afterSeal.filter((l) => !CUSTODY_ACTIONS.has(l.action))
+    const custodyState = new Set(
+      lines.filter((l) => l.action === 'case.state' && l.details?.path === CUSTODY_PATH).map((l) => l.seq),
+    )
+    const unsealed = v.seal.afterSeal.filter((l) => !CUSTODY_ACTIONS.has(l.action) && !custodyState.has(l.seq))
     if (unsealed.length > 0)
       throw new AbortError(
         `Case ${kase.id} has ${unsealed.length} audit line(s) after its seal (e.g. #${unsealed[0]!.seq} ${unsealed[0]!.action})`,
@@ -136,60 +142,20 @@ export interface ArchiveVerifyResult extends VerifyResult {
   archive: {path: string; sha256: string; size: number}
 }
 
-/** Extract an export into a private temporary folder (names checked: one top folder, no `..`, files only), verify it there, remove it. */
+/**
+ * Verify an export without extracting it: the archive is read once as a stream (ArchiveView: every
+ * member hashed as it passes, only the small records kept in memory) and checked by the same code
+ * as a case folder. An archive must hold a seal.
+ */
 export async function verifyArchive(
   file: string,
   opts: {allowedSigners?: string; tsaCa?: string} = {},
 ): Promise<ArchiveVerifyResult> {
-  const path = resolve(file)
-  const st = await lstat(path).catch(() => undefined)
-  if (!st?.isFile()) throw new AbortError(`Archive ${path} not found`, {exit: 'NOT_FOUND'})
-  const {sha256: digest, size} = await sha256File(path)
-  const tmp = await mkdtemp(join(tmpdir(), 'ir-archive-'))
-  try {
-    const tar = (await import('tar-stream')).default
-    const extract = tar.extract()
-    let top: string | undefined
-    extract.on('entry', (header, stream, next) => {
-      const fail = (why: string) => {
-        stream.resume()
-        next(new AbortError(`The archive ${path} holds ${why}`, {exit: 'INTEGRITY'}))
-      }
-      const name = header.name.replace(/\/+$/, '')
-      const parts = name.split('/')
-      if (name.startsWith('/') || parts.some((p) => p === '..' || p === '' || p === '.'))
-        return fail(`an unsafe name: ${JSON.stringify(header.name)}`)
-      top ??= parts[0]
-      if (parts[0] !== top) return fail(`more than one top folder (${top}, ${parts[0]})`)
-      if (header.type === 'directory') {
-        stream.resume()
-        mkdir(join(tmp, name), {recursive: true}).then(() => next(), next)
-        return
-      }
-      if (header.type !== 'file') return fail(`a ${header.type} entry (${name}): an export holds files only`)
-      const dest = join(tmp, name)
-      mkdir(dirname(dest), {recursive: true})
-        .then(() => pipeline(stream, createWriteStream(dest, {flags: 'wx', mode: 0o600})))
-        .then(() => next(), next)
-    })
-    try {
-      await pipeline(createReadStream(path), createGunzip(), extract)
-    } catch (error) {
-      if (error instanceof AbortError) throw error
-      throw new AbortError(`The archive ${path} is damaged: ${errorMessage(error)}`, {exit: 'INTEGRITY'})
-    }
-    if (!top) throw new AbortError(`The archive ${path} is empty`, {exit: 'INTEGRITY'})
-    const store = new CaseStore(tmp)
-    const {kase} = await store.open({id: top, create: false}).catch((error: unknown) => {
-      throw new AbortError(`The archive ${path} holds no case (${errorMessage(error)})`, {exit: 'INTEGRITY'})
-    })
-    const result = await verifyCase(kase, opts)
-    if (!result.seal) {
-      result.ok = false
-      result.problems.push({kind: 'seal', message: 'the archive holds no seal'})
-    }
-    return {...result, archive: {path, sha256: digest, size}}
-  } finally {
-    await rm(tmp, {recursive: true, force: true})
+  const view = await ArchiveView.open(file)
+  const result = await verifyView(view, opts)
+  if (!result.seal) {
+    result.ok = false
+    result.problems.push({kind: 'seal', message: 'the archive holds no seal'})
   }
+  return {...result, archive: {path: view.label, sha256: view.sha256, size: view.size}}
 }

@@ -28,3 +28,15 @@ export function utc(iso: string | undefined): string {
   if (Number.isNaN(ms)) return iso
   return new Date(ms).toISOString().replace('T', ' ').slice(0, 19)
 }
+
+/**
+ * ISO 8601 with the local offset of this host (TZ applies), milliseconds kept:
+ * 2026-12-03T13:04:05.123+01:00; UTC is written +00:00, never Z, so the offset is always explicit.
+ */
+export function isoWithOffset(date: Date = new Date()): string {
+  const offset = -date.getTimezoneOffset()
+  const local = new Date(date.getTime() + offset * 60_000).toISOString().slice(0, 23)
+  const sign = offset < 0 ? '-' : '+'
+  const abs = Math.abs(offset)
+  return `${local}${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`
+}

@@ -248,7 +248,11 @@ describe('ir report on a case built by the real commands', () => {
     const c = await runIr(['case', 'timeline', CASE, '--format', 'csv', '--output', csvPath], {env})
     expect(c.exitCode, c.stderr).toBe(0)
     const csv = await readFile(csvPath, 'utf8')
-    expect(csv.startsWith('message,datetime,timestamp_desc,seq,actor,action,target,outcome,case_id\r\n')).toBe(true)
+    expect(
+      csv.startsWith(
+        'message,datetime,timestamp,timestamp_desc,seq,actor,action,target,outcome,case_id,path,artifact\r\n',
+      ),
+    ).toBe(true)
     // The responder message holds a pipe but no comma/quote: unquoted. Messages with commas are quoted.
     expect(csv).toContain(`Alert fired: ${EVIL},`)
     const j = await runIr(['case', 'timeline', CASE, '--format', 'jsonl'], {env})
@@ -257,6 +261,7 @@ describe('ir report on a case built by the real commands', () => {
       .trimEnd()
       .split('\n')
       .map((l) => JSON.parse(l))
+    // Audit lines and the responder event; isolate captures no live state and no export index here.
     expect(events).toHaveLength(lines.length + 1)
     expect(events.filter((e) => e.timestamp_desc === 'ir audit entry')).toHaveLength(lines.length)
     expect(events.find((e) => e.timestamp_desc === 'responder event')).toMatchObject({
@@ -264,7 +269,10 @@ describe('ir report on a case built by the real commands', () => {
       action: 'responder event',
       case_id: CASE,
     })
-    for (const e of events) expect(e.datetime).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/)
+    for (const e of events) {
+      expect(e.datetime).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}\+00:00$/)
+      expect(e.timestamp).toBe(Date.parse(e.datetime) * 1000)
+    }
   })
 
   it('refuses without --case (usage) and for an unknown case (not found), creating nothing', async () => {

@@ -394,7 +394,7 @@ describe('chain of custody in the report', () => {
     const md = await readFile(join(outDir, `${CASE}-report.md`), 'utf8')
     expect(md).toContain('### Chain of custody')
     expect(md).toMatch(
-      /\| \d{4}-\d\d-\d\d \d\d:\d\d:\d\d.* \| sealed \| alice@example\.org \(.+\) \| seal generation 1 \| SHA256:/,
+      /\| \d{4}-\d\d-\d\d \d\d:\d\d:\d\d.* \| sealed \| alice@example\.org \(.+\) \| - \| seal generation 1 \| - \| SHA256:/,
     )
     expect(md).toContain(`| exported |`)
     expect(md).toContain(`\`${sum}\``)

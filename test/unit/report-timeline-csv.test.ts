@@ -129,10 +129,10 @@ describe('timeline export', () => {
   it("has Timesketch's columns and one event per audit entry plus responder events, sorted by time", () => {
     const rows = toTimesketch(buildTimeline(parseAuditText(text)), 'C-1')
     expect(rows.map((r) => [r.datetime, r.timestamp_desc, r.seq, r.action])).toEqual([
-      ['2026-11-27T09:40:00.000Z', 'responder event', 3, 'responder event'],
-      ['2026-11-27T10:00:00.000Z', 'ir audit entry', 1, 'case.open'],
-      ['2026-11-27T10:05:00.000Z', 'ir audit entry', 2, 'isolate'],
-      ['2026-11-27T10:06:00.000Z', 'ir audit entry', 3, 'timeline.event'],
+      ['2026-11-27T09:40:00.000000+00:00', 'responder event', 3, 'responder event'],
+      ['2026-11-27T10:00:00.000000+00:00', 'ir audit entry', 1, 'case.open'],
+      ['2026-11-27T10:05:00.000000+00:00', 'ir audit entry', 2, 'isolate'],
+      ['2026-11-27T10:06:00.000000+00:00', 'ir audit entry', 3, 'timeline.event'],
     ])
     expect(rows[0]).toMatchObject({
       message: 'Alert, "CPU" high\nsecond line',
@@ -148,7 +148,8 @@ describe('timeline export', () => {
     expect(csv[1]?.[0]).toBe('Alert, "CPU" high\nsecond line')
     expect(csv[3]).toEqual([
       'Isolated: web-1, "paused"',
-      '2026-11-27T10:05:00.000Z',
+      '2026-11-27T10:05:00.000000+00:00',
+      String(Date.UTC(2026, 10, 27, 10, 5) * 1000),
       'ir audit entry',
       '2',
       'alex@box',
@@ -156,6 +157,8 @@ describe('timeline export', () => {
       'web-1',
       'success',
       'C-1',
+      '',
+      '',
     ])
 
     const jsonl = renderTimesketchJsonl(rows)

@@ -24,7 +24,11 @@ it names. Only a signature over the chain can: for a sealed case (\`ir case seal
 seal: its ssh signature (against --allowed-signers, your own list of trusted keys; without it, against the
 case's own copy, which shows consistency but not who signed), every sum, that the sealed audit log is the start
 of today's, and that nothing changed or was added since that no line after the seal records. Lines after the
-seal are listed.`
+seal are listed.
+With --archive, an export (\`ir case export\`) is checked by the same code without extracting it: the archive is
+read once as a stream, each member hashed as it passes; only the records (case.json, manifest, audit log, seals)
+are kept in memory, and ssh-keygen and openssl get private temporary copies of the seal's few files. The archive
+must hold a seal; a damaged archive is a problem naming the member it broke in.`
   static override examples = [
     '<%= config.bin %> <%= command.id %> IR-20261127-235134-a1b2',
     '<%= config.bin %> <%= command.id %> IR-20261127-235134-a1b2 --json',

@@ -195,7 +195,7 @@ function verificationSummary(v: VerifyResult): VerificationSummary {
   }
 }
 
-/** The chain of custody: every successful seal and export in the audit chain. */
+/** The chain of custody: every successful seal, export and custody transfer in the audit chain, in its order. */
 function custody(lines: readonly AuditLine[]): CustodyRow[] {
   const rows: CustodyRow[] = []
   for (const e of lines) {
@@ -207,6 +207,22 @@ function custody(lines: readonly AuditLine[]): CustodyRow[] {
         by: `${String(d.signer ?? e.actor)} (${e.actor})`,
         what: `seal generation ${String(d.generation)}`,
         ...(typeof d.keyFingerprint === 'string' ? {keyFingerprint: d.keyFingerprint} : {}),
+      })
+    }
+    if (e.action === 'case.transfer' && e.outcome === 'success') {
+      const of = (d.of ?? {}) as {kind?: unknown; generation?: unknown; path?: unknown}
+      const handed =
+        of.kind === 'seal'
+          ? `seal generation ${String(of.generation)} (SHA256SUMS)`
+          : `archive ${String(of.path ?? '')}`
+      rows.push({
+        at: typeof d.at === 'string' ? d.at : e.time,
+        event: 'transferred',
+        by: String(d.from ?? e.actor),
+        ...(typeof d.to === 'string' ? {to: d.to} : {}),
+        what: typeof d.destination === 'string' ? `${handed} → ${d.destination}` : handed,
+        ...(typeof d.reason === 'string' ? {reason: d.reason} : {}),
+        ...(typeof d.sha256 === 'string' ? {sha256: d.sha256} : {}),
       })
     }
     if (e.action === 'case.export' && e.outcome === 'success') {

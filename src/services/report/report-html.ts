@@ -224,17 +224,19 @@ export function renderReportHtml(m: ReportModel): string {
       m.custody.length === 0
         ? ''
         : `<h3>Chain of custody</h3>${table(
-            ['When (UTC)', 'Event', 'By', 'What', 'SHA-256 / key'],
+            ['When (UTC)', 'Event', 'By / from', 'To', 'What', 'Reason', 'SHA-256 / key'],
             m.custody.map((c) => [
-              `<span class="mono">${utc(c.at)}</span>`,
+              `<span class="mono">${utc(c.at)}</span>${c.event === 'transferred' ? `<br><span class="mono muted">${esc(c.at)}</span>` : ''}`,
               esc(c.event),
               esc(c.by),
+              c.to ? esc(c.to) : '<span class="muted">-</span>',
               `<span class="path">${esc(c.what)}</span>`,
+              c.reason ? esc(c.reason) : '<span class="muted">-</span>',
               c.sha256
                 ? `<span class="hash">${esc(c.sha256)}</span>`
                 : `<span class="mono">${esc(c.keyFingerprint ?? '-')}</span>`,
             ]),
-            {cls: {0: 'nowrap', 4: 'hash-cell'}, className: 'custody'},
+            {cls: {0: 'nowrap', 6: 'hash-cell'}, className: 'custody'},
           )}`,
     ),
   )

@@ -153,12 +153,12 @@ export function renderReportMarkdown(m: ReportModel): string {
     push(
       '### Chain of custody',
       '',
-      '| When (UTC) | Event | By | What | SHA-256 / key |',
-      '| --- | --- | --- | --- | --- |',
+      '| When (UTC) | Event | By / from | To | What | Reason | SHA-256 / key |',
+      '| --- | --- | --- | --- | --- | --- | --- |',
     )
     for (const c of m.custody)
       push(
-        `| ${utc(c.at)} | ${c.event} | ${mdCell(c.by)} | ${mdCell(c.what)} | ${c.sha256 ? `\`${c.sha256.replace(/[^0-9a-f]/gi, '')}\`` : mdCell(c.keyFingerprint ?? '', '-')} |`,
+        `| ${utc(c.at)}${c.event === 'transferred' ? ` (${mdCell(c.at)})` : ''} | ${c.event} | ${mdCell(c.by)} | ${mdCell(c.to ?? '', '-')} | ${mdCell(c.what)} | ${mdCell(c.reason ?? '', '-')} | ${c.sha256 ? `\`${c.sha256.replace(/[^0-9a-f]/gi, '')}\`` : mdCell(c.keyFingerprint ?? '', '-')} |`,
       )
     push('')
   }

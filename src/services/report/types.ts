@@ -214,13 +214,18 @@ export interface HardeningRun {
   msg: string
 }
 
-/** One hand-over step of the case: a seal or an export (who, when with its offset, what). */
+/** One hand-over step of the case: a seal, an export or a custody transfer (who, when with its offset, what). */
 export interface CustodyRow {
+  /** ISO 8601; a transfer's as recorded, with the offset of the host that recorded it. */
   at: string
-  event: 'sealed' | 'exported'
+  event: 'sealed' | 'exported' | 'transferred'
+  /** Who sealed or exported it; for a transfer, who handed it over. */
   by: string
-  /** Seal generation, or where the copy went. */
+  /** A transfer's receiver. */
+  to?: string
+  /** Seal generation, where the copy went, or what a transfer handed over (and where to). */
   what: string
+  reason?: string
   sha256?: string
   keyFingerprint?: string
 }
