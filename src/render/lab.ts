@@ -1,5 +1,6 @@
 import type {LabDownResult} from '../services/lab/down.js'
-import {displayPath, type LabContainer, type NextStep} from '../services/lab/model.js'
+import type {LabContainer, NextStep} from '../services/lab/model.js'
+import {displayPath} from '../util/display-path.js'
 import type {LabStatusResult} from '../services/lab/status.js'
 import type {LabUpResult} from '../services/lab/up.js'
 import {colours, marks} from '../util/colour.js'

@@ -47,6 +47,5 @@ export function marks(c: Colours): {ok: string; fail: string; warn: string} {
 
 /** Colour sequences take no room on screen: the width a terminal shows. */
 export function visibleLength(text: string): number {
-  // eslint-disable-next-line no-control-regex
   return text.replace(/\u001b\[[0-9;]*m/g, '').length
 }

@@ -424,7 +424,7 @@ describe('ir lab down removes the lab and nothing else (fake engine)', () => {
     }
     const down = (dir: string, purgeDir = false) =>
       labDown({
-        engine: engineWith({containers: [{...web}], images: []}) as unknown as Engine,
+        engine: engineWith({containers: [{...web}], images: []}),
         dir,
         project: 'ir-lab',
         baseImage: 'ir-test/busybox:latest',

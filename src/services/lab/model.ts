@@ -1,5 +1,4 @@
 import {randomBytes} from 'node:crypto'
-import {isAbsolute, relative, sep} from 'node:path'
 
 import {LABEL} from '../../docker/labels.js'
 import type {ContainerSummary, Engine} from '../../docker/types.js'
@@ -44,12 +43,8 @@ export function labCaseId(now: Date = new Date()): string {
   return `LAB-${stamp}-${randomBytes(2).toString('hex')}`
 }
 
-/** A path as the user should type it: ./ir-lab when under the current folder, else absolute; quoted when needed. */
-export function displayPath(dir: string, cwd: string): string {
-  const rel = relative(cwd, dir)
-  const shown = rel === '' ? '.' : !rel.startsWith('..') && !isAbsolute(rel) ? `.${sep}${rel}` : dir
-  return /^[\w./@%+=:,-]+$/.test(shown) ? shown : `'${shown.replace(/'/g, `'\\''`)}'`
-}
+export {displayPath} from '../../util/display-path.js'
+import {displayPath} from '../../util/display-path.js'
 
 /** Exactly what to run next on this lab, in order. */
 export function nextSteps(o: {target: string; caseId: string; dir: string; project: string; cwd: string}): NextStep[] {
