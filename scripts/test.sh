@@ -27,9 +27,9 @@ npm run --silent lint
 
 # What runs where: the whole suite on the host engine; every integration and end-to-end file on docker28;
 # the engine-sensitive files (containment, evidence and image layouts, redaction, compose v2 rebuild, the lab,
-# the per-engine scenario) on the containerd store and on Podman. Multi-host, swarm and the host-wide prune
+# the per-engine scenario, live state from /proc) on the containerd store and on Podman. Multi-host, swarm and the host-wide prune
 # start extra dockerd processes or prune the host engine: host only (swarm on Podman: its refusal is tested).
-IR_SENSITIVE="test/integration/isolate.integration.test.ts test/integration/evidence.integration.test.ts test/integration/redaction.integration.test.ts test/integration/rebuild.integration.test.ts test/integration/lab.integration.test.ts test/integration/engines.integration.test.ts"
+IR_SENSITIVE="test/integration/isolate.integration.test.ts test/integration/evidence.integration.test.ts test/integration/redaction.integration.test.ts test/integration/rebuild.integration.test.ts test/integration/lab.integration.test.ts test/integration/engines.integration.test.ts test/integration/live.integration.test.ts"
 suite_args() {
   case "$1" in
     docker20) echo "" ;;

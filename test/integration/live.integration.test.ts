@@ -183,6 +183,20 @@ describe('live state captured from /proc while the container is frozen', () => {
     expect((await stat(join(incidents, CASE, holding[0]!))).mode & 0o777).toBe(0o600)
   })
 
+  it('reads a paused container from /proc too (Podman refuses top there), and leaves it paused', async () => {
+    await t.docker.getContainer(victim.id).pause()
+    try {
+      const r = await runIr(['snapshot', victim.name, '--case', CASE, '--yes', '--no-export', '--json'], {env})
+      expect(r.exitCode, r.stderr).toBe(0)
+      const s = JSON.parse(r.stdout).containers[0]
+      expect(s.live).toMatchObject({status: 'captured', frozen: true})
+      expect(s.live.processes).toBe(snap.live.processes)
+      expect((await t.inspect(victim.id)).State.Status).toBe('paused')
+    } finally {
+      await t.docker.getContainer(victim.id).unpause()
+    }
+  })
+
   it('without --memory the live state has no dumps; --no-live skips it; the case verifies', async () => {
     const r = await runIr(['snapshot', victim.name, '--case', CASE, '--yes', '--no-export', '--json'], {
       env,
