@@ -183,6 +183,30 @@ describe('live state captured from /proc while the container is frozen', () => {
     expect((await stat(join(incidents, CASE, holding[0]!))).mode & 0o777).toBe(0o600)
   })
 
+  it('names what happened: the script from /tmp/.x, the deleted executable, the listener, the connection', async () => {
+    const r = await runIr(['snapshot', victim.name, '--case', CASE, '--yes', '--json'], {env})
+    expect(r.exitCode, r.stderr).toBe(0)
+    const s = JSON.parse(r.stdout).containers[0]
+    const f = s.findings as Array<{id: string; severity: string; message: string; artifact: string; path?: string}>
+    const find = (id: string, re: RegExp) => f.find((x) => x.id === id && re.test(x.message))
+    expect(find('dropped-executable', /\/tmp\/\.x\/miner\.sh/), JSON.stringify(f)).toBeDefined()
+    expect(find('writable-path-script', /\/tmp\/\.x\/miner\.sh/)).toBeDefined()
+    expect(find('hidden-folder', /\/tmp\/\.x/)).toBeDefined()
+    expect(find('deleted-executable', /\/tmp\/\.x\/sleep/)?.severity).toBe('critical')
+    expect(find('unexpected-listener', /tcp 4444.*nc/)).toBeDefined()
+    expect(find('known-shape', /netcat/)).toBeDefined()
+    // The peer is another container of this test: a private address, still a connection out worth naming.
+    expect(find('remote-connection', new RegExp(`${peerIp.replace(/\./g, '\\.')}:5555`))).toBeDefined()
+    // Each names an artifact of the case, and the findings file is one too.
+    const paths = new Set((await manifest()).map((a) => a.path))
+    for (const x of f) expect(paths.has(x.artifact), x.artifact).toBe(true)
+    expect(s.artifacts.some((a: {type: string}) => a.type === 'findings')).toBe(true)
+    // The human view says it in plain words.
+    const h = await runIr(['snapshot', victim.name, '--case', CASE, '--yes', '--no-export'], {env})
+    expect(h.stdout).toMatch(/what the evidence shows/)
+    expect(h.stdout).toMatch(/CRITICAL\s+process \d+ \(sleep\) runs an executable deleted from disk: \/tmp\/\.x\/sleep/)
+  })
+
   it('reads a paused container from /proc too (Podman refuses top there), and leaves it paused', async () => {
     await t.docker.getContainer(victim.id).pause()
     try {

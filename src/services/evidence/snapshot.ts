@@ -14,8 +14,9 @@ import {mapBounded} from '../../util/concurrency.js'
 import {DEFAULT_MAX_HOSTS, forEachHost, type HostOutcome, hostOutcome, unreachableOutcome} from '../fanout.js'
 import {type Selection, selectTargets, type Target} from '../targets.js'
 import {type ImageRedaction, redactImageTar} from './image-redact.js'
+import {deriveFindings, type EvidenceFinding, type FindingsInput} from './findings.js'
 import {captureLiveState, type LiveCaptureResult} from './live/capture.js'
-import {createTarIndexer, type TarIndexSummary} from './tar-index.js'
+import {createTarIndexer, type TarIndexEntry, type TarIndexSummary} from './tar-index.js'
 
 export interface SnapshotOptions {
   engine: Engine
@@ -69,7 +70,9 @@ export interface ContainerSnapshot {
   image?: {id: string; tag: string; savedId?: string; layout?: 'oci' | 'docker'; note?: string}
   artifacts: ArtifactRef[]
   export?: TarIndexSummary
-  live?: Omit<LiveCaptureResult, 'artifacts'>
+  live?: Omit<LiveCaptureResult, 'artifacts' | 'documents'>
+  /** What the evidence shows, most severe first (also findings-<stamp>.json in the case). */
+  findings?: EvidenceFinding[]
   mounts: Array<{type: string; source: string; destination: string; name?: string; archived: boolean}>
   failures: StepFailure[]
   warnings: string[]
@@ -144,7 +147,20 @@ export function redactedConfig(d: ContainerDetails): CommitConfig {
   return out
 }
 
-const liveSummary = ({artifacts: _a, ...rest}: LiveCaptureResult): Omit<LiveCaptureResult, 'artifacts'> => rest
+const liveSummary = ({
+  artifacts: _a,
+  documents: _d,
+  ...rest
+}: LiveCaptureResult): Omit<LiveCaptureResult, 'artifacts' | 'documents'> => rest
+
+/** The ports the image declares (EXPOSE) and the container publishes, as "80/tcp". */
+function declaredPorts(d: ContainerDetails): string[] {
+  const raw = d.raw as {
+    Config?: {ExposedPorts?: Record<string, unknown> | null}
+    HostConfig?: {PortBindings?: Record<string, unknown> | null}
+  }
+  return [...Object.keys(raw.Config?.ExposedPorts ?? {}), ...Object.keys(raw.HostConfig?.PortBindings ?? {})]
+}
 
 const ref = (a: Artifact): ArtifactRef => ({id: a.id, path: a.path, type: a.type, sha256: a.sha256, size: a.size})
 
@@ -377,6 +393,10 @@ async function snapshotOne(
   // The image save and the rest are independent streams: run them side by side (2 engine streams, flat memory).
   const mounts = d.mounts.map((m) => ({...m, archived: false}))
   let exportSummary: TarIndexSummary | undefined
+  let diffSeen: FindingsInput['diff']
+  let indexArtifactPath: string | undefined
+  const changedPaths = new Set<string>()
+  const changedEntries: TarIndexEntry[] = []
   let saved: {savedId: string; layout: 'oci' | 'docker'} | undefined
   await Promise.all([
     (async () => {
@@ -417,18 +437,17 @@ async function snapshotOne(
       // 3. What changed since the image: what an attacker dropped or altered.
       await step('diff', async () => {
         const diff = await engine.containers.diff(d.id)
-        artifacts.push(
-          ref(
-            await kase.addJsonEvidence({
-              name: `${dir}/diff-${stamp}.json`,
-              type: 'container-diff',
-              description: `docker diff of ${d.name}`,
-              source,
-              data: diff,
-              meta: {changes: diff.length},
-            }),
-          ),
-        )
+        const a = await kase.addJsonEvidence({
+          name: `${dir}/diff-${stamp}.json`,
+          type: 'container-diff',
+          description: `docker diff of ${d.name}`,
+          source,
+          data: diff,
+          meta: {changes: diff.length},
+        })
+        artifacts.push(ref(a))
+        diffSeen = {artifact: a.path, changes: diff}
+        for (const c of diff) if (c.kind !== 'deleted') changedPaths.add(c.path)
       })
       // 4. Processes (only a running or paused container has any).
       if (d.state === 'running' || d.state === 'paused') {
@@ -489,6 +508,8 @@ async function snapshotOne(
           const index = new PassThrough()
           index.on('error', () => undefined) // its failure is the index write's, reported there
           const {stage, done} = createTarIndexer(async (e) => {
+            // The entries of changed paths are kept for the findings (their mode and SHA-256): a few, not the index.
+            if (changedPaths.has(`/${e.path.replace(/^\.?\/+/, '').replace(/\/+$/, '')}`)) changedEntries.push(e)
             if (!index.write(`${JSON.stringify(e)}\n`)) await once(index, 'drain')
           })
           const indexWrite = kase.addEvidence({
@@ -517,6 +538,7 @@ async function snapshotOne(
           }
           const indexArtifact = await indexWrite
           artifacts.push(ref(indexArtifact))
+          indexArtifactPath = indexArtifact.path
           if (exportSummary?.error)
             failures.push({
               step: 'export index',
@@ -530,6 +552,31 @@ async function snapshotOne(
       }
     })(),
   ])
+
+  // 7. What happened, in plain words: findings from the diff, the index, the live state and the inspect.
+  let findings: EvidenceFinding[] = []
+  await step('findings', async () => {
+    const liveDocs = live?.status === 'captured' || live?.status === 'partial' ? live : undefined
+    findings = deriveFindings({
+      container: d.name,
+      ...(diffSeen ? {diff: diffSeen} : {}),
+      ...(indexArtifactPath ? {index: {artifact: indexArtifactPath, entries: changedEntries}} : {}),
+      ...(liveDocs?.documents ? {live: liveDocs.documents} : {}),
+      declaredPorts: declaredPorts(d),
+    })
+    artifacts.push(
+      ref(
+        await kase.addJsonEvidence({
+          name: `${dir}/findings-${stamp}.json`,
+          type: 'findings',
+          description: `what the evidence of ${d.name} shows (${findings.length} finding(s)), each with the artifact that shows it`,
+          source,
+          data: {container: d.name, containerId: d.id, findings},
+          meta: {findings: findings.length},
+        }),
+      ),
+    )
+  })
 
   const status: ContainerSnapshot['status'] =
     failures.length === 0 ? 'snapshotted' : artifacts.length > 0 || imageId ? 'partial' : 'failed'
@@ -548,6 +595,7 @@ async function snapshotOne(
       artifacts: artifacts.map((a) => ({id: a.id, path: a.path, sha256: a.sha256})),
       export: exportSummary,
       ...(live ? {live: liveSummary(live)} : {}),
+      findings: findings.map((f) => ({id: f.id, severity: f.severity, message: f.message})),
       failures,
       warnings,
     },
@@ -565,6 +613,7 @@ async function snapshotOne(
     artifacts,
     ...(exportSummary ? {export: exportSummary} : {}),
     ...(live ? {live: liveSummary(live)} : {}),
+    findings,
     mounts,
     failures,
     warnings,

@@ -100,6 +100,8 @@ export interface LiveCaptureResult {
   memoryBytes: number
   artifacts: Artifact[]
   errors: string[]
+  /** The documents as written (for the findings); not part of the result shown. */
+  documents?: {processesArtifact: string; socketsArtifact: string; processes: LiveProcess[]; sockets: LiveSocket[]}
 }
 
 const unavailable = (reason: string): LiveCaptureResult => ({
@@ -237,24 +239,23 @@ async function capture(
   }
 
   const sockets = await readSockets(proc, d.pid, processes)
-  artifacts.push(
-    await kase.addJsonEvidence({
-      name: `${base}/processes.json`,
-      type: 'live-processes',
-      description: `live process table of ${d.name} from /proc (${processes.length} processes${frozen ? ', frozen' : ''})`,
-      source,
-      data: {capturedAt: new Date().toISOString(), frozen, pid1: d.pid, processes},
-      meta: {processes: processes.length},
-    }),
-    await kase.addJsonEvidence({
-      name: `${base}/sockets.json`,
-      type: 'live-sockets',
-      description: `sockets of ${d.name}'s network namespace, each with its processes (as ss -tunapx inside it)`,
-      source,
-      data: {capturedAt: new Date().toISOString(), sockets},
-      meta: {sockets: sockets.length},
-    }),
-  )
+  const processesDoc = await kase.addJsonEvidence({
+    name: `${base}/processes.json`,
+    type: 'live-processes',
+    description: `live process table of ${d.name} from /proc (${processes.length} processes${frozen ? ', frozen' : ''})`,
+    source,
+    data: {capturedAt: new Date().toISOString(), frozen, pid1: d.pid, processes},
+    meta: {processes: processes.length},
+  })
+  const socketsDoc = await kase.addJsonEvidence({
+    name: `${base}/sockets.json`,
+    type: 'live-sockets',
+    description: `sockets of ${d.name}'s network namespace, each with its processes (as ss -tunapx inside it)`,
+    source,
+    data: {capturedAt: new Date().toISOString(), sockets},
+    meta: {sockets: sockets.length},
+  })
+  artifacts.push(processesDoc, socketsDoc)
   for (const p of processes)
     for (const e of p.errors) if (!errors.some((x) => x.includes(e))) errors.push(`${p.pid}: ${e}`)
   return {
@@ -266,6 +267,13 @@ async function capture(
     memoryBytes,
     artifacts,
     errors,
+    // The redacted forms, as written: findings quote these, never the raw process memory.
+    documents: {
+      processesArtifact: processesDoc.path,
+      socketsArtifact: socketsDoc.path,
+      processes: processes.map((p) => ({...p, environ: []})),
+      sockets,
+    },
   }
 }
 
