@@ -10,9 +10,11 @@ export function renderRebuild(r: RebuildResult): string {
   const out: string[] = []
   out.push(`Project ${p.project.name} (${p.project.projectDirectory}), compose ${p.composeFlavor}`)
   if (p.isolated.length > 0) {
-    out.push('Isolated containers of this project:')
+    out.push('Isolated containers of this project; the rebuild removes each, and its processes and memory with it:')
     for (const c of p.isolated)
-      out.push(`  ${c.name}: evidence ${c.evidence}${c.artifacts.length ? ` (${c.artifacts.join(', ')})` : ''}`)
+      out.push(
+        `  ${c.name}: evidence ${c.evidence}${c.liveState === 'captured' ? ', live state captured' : c.liveState === 'missing' ? ', live state NOT captured' : ''}${c.artifacts.length ? ` (${c.artifacts.join(', ')})` : ''}`,
+      )
   }
   for (const w of p.warnings) out.push(`${mark.warn} ${w}`)
   if (r.dryRun) {

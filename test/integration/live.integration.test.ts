@@ -1,6 +1,6 @@
 import {createHash} from 'node:crypto'
 import {createReadStream} from 'node:fs'
-import {readFile, stat} from 'node:fs/promises'
+import {readdir, readFile, stat} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {execa} from 'execa'
@@ -205,6 +205,25 @@ describe('live state captured from /proc while the container is frozen', () => {
     const h = await runIr(['snapshot', victim.name, '--case', CASE, '--yes', '--no-export'], {env})
     expect(h.stdout).toMatch(/what the evidence shows/)
     expect(h.stdout).toMatch(/CRITICAL\s+process \d+ \(sleep\) runs an executable deleted from disk: \/tmp\/\.x\/sleep/)
+    // The report's "What happened" shows them, with the IOCs: the recovered binary's SHA-256, the peer's address.
+    const out = await tempDir()
+    const rep = await runIr(['report', '--case', CASE, '--format', 'md', '--output', out, '--no-input'], {env})
+    expect(rep.exitCode, rep.stderr).toBe(0)
+    const md = await readFile(
+      join(
+        out,
+        (await readdir(out)).find((n) => n.endsWith('.md'))!,
+      ),
+      'utf8',
+    )
+    const section = md.slice(md.indexOf('### What happened'), md.indexOf('## 3.'))
+    expect(section).toMatch(/runs an executable deleted from disk: \/tmp\/\.x\/sleep/)
+    expect(section).toMatch(/\/tmp\/\.x\/miner\.sh/)
+    expect(section).toMatch(/listening on tcp 4444/)
+    const deleted = f.find((x) => x.id === 'deleted-executable')!
+    expect(section).toContain(deleted.artifact.split('/').pop())
+    expect(section).toContain(`${peerIp}:5555`)
+    expect(section).not.toContain(MEMVALUE)
   })
 
   it('reads a paused container from /proc too (Podman refuses top there), and leaves it paused', async () => {

@@ -84,7 +84,12 @@ describe('ir rebuild against the real engine', () => {
     })
     expect(r.exitCode).toBe(11)
     expect(r.stderr).toMatch(/without verified evidence/)
-    expect(r.stderr).toMatch(new RegExp(`${projA}[_-]web[_-]1 \\(missing\\)`))
+    // It names the container it would destroy, and that its processes and memory would go uncaptured.
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `${projA}[_-]web[_-]1 \\(missing: no live state captured; the rebuild destroys its processes and memory\\)`,
+      ),
+    )
     expect((await projectContainers(projA)).map((c) => c.id)).toContain(web!.id)
   })
 

@@ -44,13 +44,16 @@ export interface EvidenceCheck {
   artifacts: string[]
   /** With --volumes: named volumes of the container not yet archived in the case. */
   missingVolumes?: string[]
+  /** A container with processes loses them and its memory in the rebuild: its live state must be in the case. */
+  liveState: 'captured' | 'missing' | 'not-needed'
 }
 
 export interface RebuildPlan {
   composeFlavor: string
   project: ComposeProject
   services: ServiceModel[]
-  containers: Array<{id: string; name: string; service?: string; image: string; imageId: string}>
+  containers: Array<{id: string; name: string; service?: string; image: string; imageId: string; state?: string}>
+  /** The isolated containers: the rebuild removes each, and with it its processes and memory. */
   isolated: EvidenceCheck[]
   commands: string[]
   /** The images the project's built services run now, removed once the new ones are up. */
@@ -179,11 +182,17 @@ export async function evidenceOf(
   kase: Case,
   containerId: string,
   name: string,
-  opts: {volumes?: readonly string[]} = {},
+  opts: {volumes?: readonly string[]; hasProcesses?: boolean} = {},
 ): Promise<EvidenceCheck> {
   const all = (await kase.manifest.read()).artifacts.filter((a) => a.source?.containerId === containerId)
   const artifacts = all.filter((a) => EVIDENCE_TYPES.has(a.type))
-  if (artifacts.length === 0) return {containerId, name, evidence: 'missing', artifacts: []}
+  const live = all.filter((a) => a.type === 'live-processes')
+  const liveState: EvidenceCheck['liveState'] = !opts.hasProcesses
+    ? 'not-needed'
+    : live.length > 0
+      ? 'captured'
+      : 'missing'
+  if (artifacts.length === 0) return {containerId, name, evidence: 'missing', artifacts: [], liveState}
   // Removing volumes (rebuild --volumes) destroys their data: each must be archived in the case first.
   const archivedVolumes = new Set(
     all
@@ -191,15 +200,24 @@ export async function evidenceOf(
       .map((a) => String((a.meta?.mount as {name?: string} | undefined)?.name ?? '')),
   )
   const unarchived = (opts.volumes ?? []).filter((v) => !archivedVolumes.has(v))
-  const checked = [...artifacts, ...all.filter((a) => a.type === 'mount-archive')]
+  const checked = [...artifacts, ...all.filter((a) => a.type === 'mount-archive'), ...live.slice(-1)]
   for (const a of checked) {
     const onDisk = await sha256File(join(kase.dir, a.path)).catch(() => undefined)
     if (onDisk?.sha256 !== a.sha256)
-      return {containerId, name, evidence: 'mismatch', artifacts: checked.map((x) => x.path)}
+      return {containerId, name, evidence: 'mismatch', artifacts: checked.map((x) => x.path), liveState}
   }
   if (unarchived.length > 0)
-    return {containerId, name, evidence: 'missing', artifacts: checked.map((x) => x.path), missingVolumes: unarchived}
-  return {containerId, name, evidence: 'verified', artifacts: checked.map((x) => x.path)}
+    return {
+      containerId,
+      name,
+      evidence: 'missing',
+      artifacts: checked.map((x) => x.path),
+      missingVolumes: unarchived,
+      liveState,
+    }
+  if (liveState === 'missing')
+    return {containerId, name, evidence: 'missing', artifacts: checked.map((x) => x.path), liveState}
+  return {containerId, name, evidence: 'verified', artifacts: checked.map((x) => x.path), liveState}
 }
 
 /** Named volumes mounted by a container (what `down --volumes` would delete). */
@@ -231,6 +249,7 @@ export async function planRebuild(opts: RebuildOptions): Promise<RebuildPlan> {
     ...(c.labels['com.docker.compose.service'] ? {service: c.labels['com.docker.compose.service']} : {}),
     image: c.image,
     imageId: c.imageId,
+    state: c.state,
   }))
   const isolated: EvidenceCheck[] = []
   if (opts.kase) {
@@ -241,6 +260,7 @@ export async function planRebuild(opts: RebuildOptions): Promise<RebuildPlan> {
         isolated.push(
           await evidenceOf(opts.kase, c.id, c.name, {
             volumes: opts.removeVolumes ? await volumesOf(opts.engine, c.id) : [],
+            hasProcesses: c.state === 'running' || c.state === 'paused',
           }),
         )
     }
@@ -367,7 +387,7 @@ export async function rebuildProject(opts: RebuildOptions): Promise<RebuildResul
       if (missing.length > 0) {
         if (!opts.force) {
           throw new AbortError(
-            `Refusing to rebuild: isolated container(s) without verified evidence: ${missing.map((m) => `${m.name} (${m.evidence}${m.missingVolumes?.length ? `: volumes not archived: ${m.missingVolumes.join(', ')}` : ''})`).join(', ')}`,
+            `Refusing to rebuild: isolated container(s) without verified evidence: ${missing.map((m) => `${m.name} (${m.evidence}${m.missingVolumes?.length ? `: volumes not archived: ${m.missingVolumes.join(', ')}` : ''}${m.liveState === 'missing' ? ': no live state captured; the rebuild destroys its processes and memory' : ''})`).join(', ')}`,
             {
               exit: 'PRECONDITION',
               hint: `Run \`ir snapshot --case ${kase.id} ${missing.map((m) => m.name).join(' ')}\` first, or use --save-evidence; --force --reason "..." overrides (audited).`,

@@ -13,6 +13,7 @@ import {
   type EvidenceRow,
   type HardeningFinding,
   type HardeningRun,
+  type WhatHappened,
   NARRATIVE_SECTIONS,
   type NarrativeSection,
   type Phase,
@@ -87,7 +88,11 @@ export function buildReportModel(input: ReportInput): ReportModel {
       timezone: 'UTC',
       tool: input.tool,
     },
-    impact: {...affected(lines, input.artifacts), dataExposure: input.answers.data_exposure ?? 'unknown'},
+    impact: {
+      ...affected(lines, input.artifacts),
+      dataExposure: input.answers.data_exposure ?? 'unknown',
+      whatHappened: whatHappened(lines),
+    },
     keyTimes,
     metrics,
     timeline,
@@ -318,6 +323,45 @@ function rebuilds(lines: readonly AuditLine[]): ReportModel['rebuilds'] {
       }
     })
   return {steps, runs}
+}
+
+/**
+ * The findings of the newest snapshot of each container (a later snapshot sees at least as much), and the IOCs
+ * they name: files with their SHA-256, remote addresses, process names. Only what the audit line recorded: never
+ * anything read from a forensic copy.
+ */
+function whatHappened(lines: readonly AuditLine[]): WhatHappened {
+  const newest = new Map<string, AuditLine>()
+  for (const e of lines)
+    if (e.action === 'snapshot' && Array.isArray(detailsOf(e).findings)) newest.set(String(e.target ?? ''), e)
+  const out: WhatHappened = {findings: [], iocs: []}
+  const seenIoc = new Set<string>()
+  for (const [container, e] of newest) {
+    for (const raw of detailsOf(e).findings as Array<Record<string, unknown>>) {
+      out.findings.push({
+        container,
+        at: e.time,
+        severity: String(raw.severity ?? ''),
+        id: String(raw.id ?? ''),
+        message: String(raw.message ?? ''),
+        ...(typeof raw.artifact === 'string' ? {artifact: raw.artifact} : {}),
+      })
+      for (const i of (Array.isArray(raw.iocs) ? raw.iocs : []) as Array<Record<string, unknown>>) {
+        const key = `${container}|${String(i.type)}|${String(i.value)}`
+        if (seenIoc.has(key)) continue
+        seenIoc.add(key)
+        out.iocs.push({
+          container,
+          type: String(i.type ?? ''),
+          value: String(i.value ?? ''),
+          ...(typeof i.sha256 === 'string' ? {sha256: i.sha256} : {}),
+        })
+      }
+    }
+  }
+  const rank: Record<string, number> = {critical: 0, high: 1, medium: 2, low: 3}
+  out.findings.sort((a, b) => (rank[a.severity] ?? 9) - (rank[b.severity] ?? 9))
+  return out
 }
 
 function hardening(lines: readonly AuditLine[]): HardeningRun[] {

@@ -79,6 +79,34 @@ export function renderReportHtml(m: ReportModel): string {
       '</div>',
       '<h3>Containers affected</h3>',
       containers,
+      '<h3>What happened (from the evidence)</h3>',
+      m.impact.whatHappened.findings.length === 0
+        ? '<p class="muted">No finding from the evidence: no snapshot found anything, or none was taken.</p>'
+        : table(
+            ['Container', 'Severity', 'Finding', 'Shown by'],
+            m.impact.whatHappened.findings.map((f) => [
+              esc(f.container),
+              `<span class="pill ${severityClass(f.severity)}">${esc(f.severity)}</span>`,
+              esc(f.message),
+              `<span class="mono">${esc(f.artifact ?? '-')}</span>`,
+            ]),
+          ),
+      ...(m.impact.whatHappened.iocs.length === 0
+        ? []
+        : [
+            '<h4>Indicators of compromise</h4>',
+            table(
+              ['Container', 'Type', 'Value', 'SHA-256'],
+              m.impact.whatHappened.iocs.map((i) => [
+                esc(i.container),
+                esc(i.type),
+                `<span class="mono">${esc(i.value)}</span>`,
+                i.sha256
+                  ? `<span class="mono digest" title="${esc(i.sha256)}">${esc(i.sha256.slice(0, 16))}…</span>`
+                  : '-',
+              ]),
+            ),
+          ]),
     ),
   )
 

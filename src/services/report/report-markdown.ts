@@ -55,6 +55,33 @@ export function renderReportMarkdown(m: ReportModel): string {
     push('')
   }
 
+  const wh = m.impact.whatHappened
+  push('### What happened (from the evidence)', '')
+  if (wh.findings.length === 0) push('No finding from the evidence: no snapshot found anything, or none was taken.', '')
+  else {
+    const sev = (s: string): number => wh.findings.filter((f) => f.severity === s).length
+    push(
+      `The snapshots show ${wh.findings.length} finding(s): ${['critical', 'high', 'medium', 'low']
+        .filter((s) => sev(s) > 0)
+        .map((s) => `${sev(s)} ${s}`)
+        .join(', ')}. ${escapeMarkdown(wh.findings[0]!.container)}: ${escapeMarkdown(wh.findings[0]!.message)}.`,
+      '',
+      '| Container | Severity | Finding | Shown by |',
+      '| --- | --- | --- | --- |',
+    )
+    for (const f of wh.findings)
+      push(
+        `| ${mdCell(f.container)} | ${mdCell(f.severity)} | ${mdCell(f.message)} | ${mdCell(f.artifact ?? '', '-')} |`,
+      )
+    push('')
+  }
+  if (wh.iocs.length > 0) {
+    push('**Indicators of compromise:**', '', '| Container | Type | Value | SHA-256 |', '| --- | --- | --- | --- |')
+    for (const i of wh.iocs)
+      push(`| ${mdCell(i.container)} | ${mdCell(i.type)} | ${mdCell(i.value)} | ${mdCell(i.sha256 ?? '', '-')} |`)
+    push('')
+  }
+
   push('## 3. Key times and metrics', '')
   const metric = (label: string, d: {display: string} | undefined): string =>
     `| ${label} | ${d ? escapeMarkdown(d.display) : 'not yet'} |`

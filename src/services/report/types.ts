@@ -214,6 +214,12 @@ export interface HardeningRun {
   msg: string
 }
 
+/** What the evidence shows: the findings of each snapshot (issue 15), and the indicators they yield. */
+export interface WhatHappened {
+  findings: Array<{container: string; at: string; severity: string; id: string; message: string; artifact?: string}>
+  iocs: Array<{container: string; type: string; value: string; sha256?: string}>
+}
+
 /** One hand-over step of the case: a seal, an export or a custody transfer (who, when with its offset, what). */
 export interface CustodyRow {
   /** ISO 8601; a transfer's as recorded, with the offset of the host that recorded it. */
@@ -249,6 +255,7 @@ export interface ReportModel {
     containers: AffectedContainer[]
     services: string[]
     dataExposure: DataExposure
+    whatHappened: WhatHappened
   }
   keyTimes: KeyTime[]
   metrics: ReportMetrics
