@@ -3,7 +3,14 @@ import {format} from 'node:util'
 import {Command, Flags, type Interfaces, ux} from '@oclif/core'
 
 import {Case, CaseStore, currentExaminer, type Severity, TOOL} from './case/case-store.js'
-import {connectHosts, type HostFlagValues, hostFlagsGiven, type HostSet, hostSpecsFromFlags} from './docker/hosts.js'
+import {
+  connectHosts,
+  type HostFlagValues,
+  hostFlagsGiven,
+  type HostSet,
+  hostSpecsFromFlags,
+  singleHost,
+} from './docker/hosts.js'
 import type {Engine} from './docker/types.js'
 import {ExitCode, IrError, normalizeError} from './errors.js'
 import {notifyFlags} from './flags.js'
@@ -245,27 +252,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
    * engine of DOCKER_HOST, exactly as connect() (unreachable is fatal).
    */
   protected async connectHosts(f: HostFlagValues): Promise<HostSet> {
-    if (!hostFlagsGiven(f)) {
-      const engine = await this.connect()
-      const info = await engine.info()
-      return {
-        hosts: [
-          {
-            name: engine.endpoint,
-            endpoint: engine.endpoint,
-            source: {kind: 'default'},
-            labels: {},
-            engine,
-            engineId: info.id,
-            engineName: info.name,
-            dir: '',
-            cli: {args: [], env: {}},
-          },
-        ],
-        unreachable: [],
-        multi: false,
-      }
-    }
+    if (!hostFlagsGiven(f)) return singleHost(await this.connect())
     const specs = await hostSpecsFromFlags(f)
     const {DockerodeEngine} = await import('./docker/dockerode-engine.js')
     const set = await connectHosts(specs, {

@@ -3,7 +3,8 @@ import {z} from 'zod/v4'
 import type {Case, CaseStore} from '../case/case-store.js'
 import type {ComposeClient} from '../docker/compose.js'
 import {resolveProject} from '../docker/compose.js'
-import {resolveContainers} from '../docker/resolve.js'
+import {singleHost} from '../docker/hosts.js'
+import {resolveContainers} from '../services/targets.js'
 import type {Engine} from '../docker/types.js'
 import {AbortError} from '../errors.js'
 import {parseTimePoint} from '../util/time.js'
@@ -146,8 +147,13 @@ const isolate: ActionDef<IsolateParams> = {
         ]),
       }
     }
-    const {isolateContainers} = await import('../services/isolate.js')
-    const r = await isolateContainers({engine: await ctx.engine(), targets: p.containers, mode: p.mode, dryRun: true})
+    const {isolateOnHosts} = await import('../services/isolate.js')
+    const r = await isolateOnHosts({
+      hosts: await singleHost(await ctx.engine()),
+      selection: {refs: p.containers},
+      mode: p.mode,
+      dryRun: true,
+    })
     return {
       summary: `isolate (${p.mode})`,
       containers: r.containers.map((c) =>
@@ -196,11 +202,11 @@ const isolate: ActionDef<IsolateParams> = {
       }
       return summary
     }
-    const {isolateContainers} = await import('../services/isolate.js')
-    const r = await isolateContainers({
-      engine: await ctx.engine(),
+    const {isolateOnHosts} = await import('../services/isolate.js')
+    const r = await isolateOnHosts({
+      hosts: await singleHost(await ctx.engine()),
       kase: ctx.kase,
-      targets: p.containers,
+      selection: {refs: p.containers},
       mode: p.mode,
       dryRun: false,
       signal: ctx.signal,

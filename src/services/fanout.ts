@@ -1,8 +1,16 @@
 import type {Case} from '../case/case-store.js'
-import type {ConnectedHost, HostSet, HostSource, UnreachableHost} from '../docker/hosts.js'
+import {
+  type ConnectedHost,
+  type HostRef,
+  hostRef,
+  type HostSet,
+  type HostSource,
+  type UnreachableHost,
+} from '../docker/hosts.js'
+import type {Engine} from '../docker/types.js'
 import type {ErrorInfo} from '../errors.js'
 import {mapBounded} from '../util/concurrency.js'
-import type {HostTargets, Selection, SelectionResult, Target} from './targets.js'
+import type {HostTargets, ResolveFailure, Selection, SelectionResult, Target} from './targets.js'
 
 /**
  * Running one step on many hosts: bounded overall (hosts at once) while each host bounds its own
@@ -58,6 +66,74 @@ export async function forEachHost<R>(
   work: (h: HostTargets) => Promise<R>,
 ): Promise<R[]> {
   return mapBounded(perHost, maxHosts, work)
+}
+
+/** What a step reports for each container it handled (or failed to find). */
+export interface StepContainer {
+  ref: string
+  id?: string
+  name?: string
+  status: string
+}
+
+/** One response step's work, run by runOnHosts on every host of a selection. */
+export interface HostStep<C extends StepContainer> {
+  hosts: HostSet
+  selection: SelectionResult
+  /** Hosts worked on at once (default DEFAULT_MAX_HOSTS). */
+  maxHosts?: number | undefined
+  /** A container status that makes its host (and the step) failed. */
+  failed: (status: string) => boolean
+  /** The containers of one reachable host, on its engine. */
+  work: (engine: Engine, host: HostRef, targets: readonly Target[]) => Promise<C[]>
+  /** References that selected nothing: reported (and audited) by the step. */
+  refFailures: (failed: readonly ResolveFailure[]) => Promise<C[]>
+  /** A host whose containers could not be listed (its outcome is failed either way). */
+  onUnlisted?: (h: HostTargets & {error: ErrorInfo}) => Promise<void>
+  /** A host that did not answer (its outcome is failed either way); returns its last known engine id, if any. */
+  onUnreachable?: (u: UnreachableHost) => Promise<string | undefined>
+  progress?: ((line: string) => void) | undefined
+}
+
+export interface HostStepResult<C> {
+  containers: C[]
+  hosts: HostOutcome[]
+  ok: boolean
+}
+
+/**
+ * The one loop every response step runs: each reachable host's targets on its own engine (hosts concurrently,
+ * at most maxHosts), a failed outcome for a host that could not be listed or reached, then the references that
+ * selected nothing. One engine is a set of one host; the outcome is the same shape either way.
+ */
+export async function runOnHosts<C extends StepContainer>(step: HostStep<C>): Promise<HostStepResult<C>> {
+  const {hosts: set} = step
+  const perHost = await forEachHost(step.selection.perHost, step.maxHosts ?? DEFAULT_MAX_HOSTS, async (h) => {
+    if (h.error) {
+      await step.onUnlisted?.({...h, error: h.error})
+      return {containers: [] as C[], outcome: hostOutcome(h.host, [], step.failed, h.error)}
+    }
+    const containers = await step.work(h.host.engine, hostRef(h.host, set.multi), h.targets)
+    return {
+      containers,
+      outcome: hostOutcome(
+        h.host,
+        containers.map((c) => ({id: c.id ?? c.ref, ...(c.name ? {name: c.name} : {}), status: c.status})),
+        step.failed,
+      ),
+    }
+  })
+  const outcomes: HostOutcome[] = perHost.map((p) => p.outcome)
+  for (const u of set.unreachable) {
+    step.progress?.(`✗ ${u.name}: unreachable: ${u.error.message}`)
+    outcomes.push(unreachableOutcome(u, await step.onUnreachable?.(u)))
+  }
+  const containers = [...perHost.flatMap((p) => p.containers), ...(await step.refFailures(step.selection.failed))]
+  return {
+    containers,
+    hosts: outcomes,
+    ok: containers.every((c) => !step.failed(c.status)) && outcomes.every((o) => o.status === 'done'),
+  }
 }
 
 /** Where each reference of the selection was resolved. */

@@ -1,8 +1,7 @@
 import type {Case} from '../case/case-store.js'
 import {fileStamp, safeFileName} from '../case/ids.js'
 import type {ArtifactSource} from '../case/manifest.js'
-import {type HostRef, type HostSet, hostRef} from '../docker/hosts.js'
-import {type ResolveFailure, resolveContainers} from '../docker/resolve.js'
+import type {HostRef, HostSet} from '../docker/hosts.js'
 import type {ContainerDetails, Engine, EndpointRecord} from '../docker/types.js'
 import {type ErrorInfo, toErrorInfo} from '../errors.js'
 import {mapBounded} from '../util/concurrency.js'
@@ -19,38 +18,33 @@ import {
 } from './containment-state.js'
 import {engineKind, localEngine, type NetworkVerification, verifyNetworkCut} from './containment-verify.js'
 import {swarmTaskOf} from '../docker/labels.js'
-import {
-  DEFAULT_MAX_HOSTS,
-  forEachHost,
-  type HostOutcome,
-  hostOutcome,
-  knownEngineId,
-  readFanout,
-  recordFanout,
-  refHosts,
-  unreachableOutcome,
-} from './fanout.js'
+import {type HostOutcome, knownEngineId, readFanout, recordFanout, refHosts, runOnHosts} from './fanout.js'
 import {recordServices, type ServiceSummary} from './swarm.js'
-import {type Selection, selectTargets, type Target} from './targets.js'
+import {type ResolveFailure, type Selection, selectTargets, type Target} from './targets.js'
 
 export const DEFAULT_CONCURRENCY = 8
 
 export interface IsolateOptions {
-  engine: Engine
+  /** The engines to work on: one engine is a set of one (singleHost). */
+  hosts: HostSet
+  selection: Selection
   /** Undefined only for a dry run, which writes nothing. */
   kase?: Case
-  targets: readonly string[]
   mode: IsolateMode
   dryRun: boolean
+  /** Containers per host at once. */
   concurrency?: number
+  /** Hosts worked on at once (each bounds its containers with `concurrency`). */
+  maxHosts?: number
   stopTimeoutSeconds?: number
   signal?: AbortSignal
   progress?: (line: string) => void
-  /** The host the engine is (name, engine id, evidence folder); absent for a bare engine. */
-  host?: HostRef
   /** The proc filesystem of the engine's host (default /proc), read to verify the cut; tests point it elsewhere. */
   procRoot?: string
 }
+
+/** The options as one host's work sees them: its engine and its identity (name, engine id, evidence folder). */
+type OnHost = Omit<IsolateOptions, 'hosts' | 'selection'> & {engine: Engine; host: HostRef}
 
 export interface NetworkCut {
   network: string
@@ -97,42 +91,18 @@ export interface IsolateResult {
   ok: boolean
 }
 
-export interface HostsIsolateOptions extends Omit<IsolateOptions, 'engine' | 'targets' | 'host'> {
-  hosts: HostSet
-  selection: Selection
-  /** Hosts worked on at once (each bounds its containers with `concurrency`). */
-  maxHosts?: number
-}
-
 const FAILED = (status: string): boolean => status === 'failed' || status === 'partial' || status === 'not-contained'
 
 /**
  * Contain containers without destroying evidence: store the (redacted) inspect first, then freeze
  * the processes (pause, or stop), then cut every network endpoint, recording each so `ir release`
- * can restore it. Containers are handled concurrently with a bound.
+ * can restore it. The selection (references, `--filter` selectors, swarm services) is resolved on
+ * every reachable host; hosts are handled concurrently (at most `maxHosts`), containers per host
+ * too (at most `concurrency`). An unreachable host is reported, audited (isolate, failure, {host,
+ * engineId, error}) and left for a re-run: re-running the same isolate finishes the hosts that
+ * failed and finds the others already isolated.
  */
-export async function isolateContainers(opts: IsolateOptions): Promise<IsolateResult> {
-  const {resolved, failed} = await resolveContainers(opts.engine.containers, opts.targets)
-  const existing = opts.kase ? (await readContainment(opts.kase)).containers : {}
-  const results = await isolateTargets(opts, resolved, existing)
-  const containers = [...results, ...(await recordRefFailures(opts, failed))]
-  return {
-    ...(opts.kase ? {caseId: opts.kase.id} : {}),
-    dryRun: opts.dryRun,
-    mode: opts.mode,
-    containers,
-    ok: containers.every((c) => !FAILED(c.status)),
-  }
-}
-
-/**
- * The same across hosts: resolve the selection on every reachable host (references, `--filter`
- * selectors, swarm services), then isolate each host's containers, hosts concurrently (at most
- * `maxHosts`), containers per host concurrently (at most `concurrency`). An unreachable host is
- * reported, audited (isolate, failure, {host, engineId, error}) and left for a re-run: re-running
- * the same isolate finishes the hosts that failed and finds the others already isolated.
- */
-export async function isolateOnHosts(opts: HostsIsolateOptions): Promise<IsolateResult> {
+export async function isolateOnHosts(opts: IsolateOptions): Promise<IsolateResult> {
   const {hosts: set, kase} = opts
   const selection = await selectTargets(set, opts.selection)
   const existing = kase ? (await readContainment(kase)).containers : {}
@@ -152,9 +122,15 @@ export async function isolateOnHosts(opts: HostsIsolateOptions): Promise<Isolate
         }))
   for (const s of selection.services) for (const w of s.warnings) opts.progress?.(`! service ${s.service.name}: ${w}`)
 
-  const perHost = await forEachHost(selection.perHost, opts.maxHosts ?? DEFAULT_MAX_HOSTS, async (h) => {
-    const ref = hostRef(h.host, set.multi)
-    if (h.error) {
+  const run = await runOnHosts<ContainerIsolation>({
+    hosts: set,
+    selection,
+    maxHosts: opts.maxHosts,
+    failed: FAILED,
+    progress: opts.progress,
+    work: (engine, host, targets) => isolateTargets({...opts, engine, host}, targets, existing),
+    refFailures: (failed) => recordRefFailures(opts, failed),
+    onUnlisted: async (h) => {
       opts.progress?.(`✗ ${h.host.name}: ${h.error.message}`)
       await kase?.record({
         action: 'isolate',
@@ -163,32 +139,19 @@ export async function isolateOnHosts(opts: HostsIsolateOptions): Promise<Isolate
         msg: `Could not list containers on ${h.host.name}: ${h.error.message}`,
         details: {host: h.host.name, engineId: h.host.engineId, error: h.error},
       })
-      return {containers: [] as ContainerIsolation[], outcome: hostOutcome(h.host, [], FAILED, h.error)}
-    }
-    const containers = await isolateTargets({...opts, engine: h.host.engine, host: ref}, h.targets, existing)
-    return {
-      containers,
-      outcome: hostOutcome(
-        h.host,
-        containers.map((c) => ({id: c.id ?? c.ref, ...(c.name ? {name: c.name} : {}), status: c.status})),
-        FAILED,
-      ),
-    }
+    },
+    onUnreachable: async (u) => {
+      const engineId = knownEngineId(previous, u.name)
+      await kase?.record({
+        action: 'isolate',
+        target: u.name,
+        outcome: 'failure',
+        msg: `Host ${u.name} unreachable; its containers were not isolated: ${u.error.message}`,
+        details: {host: u.name, ...(engineId ? {engineId} : {}), endpoint: u.endpoint, error: u.error},
+      })
+      return engineId
+    },
   })
-  const outcomes: HostOutcome[] = perHost.map((p) => p.outcome)
-  for (const u of set.unreachable) {
-    const engineId = knownEngineId(previous, u.name)
-    outcomes.push(unreachableOutcome(u, engineId))
-    opts.progress?.(`✗ ${u.name}: unreachable: ${u.error.message}`)
-    await kase?.record({
-      action: 'isolate',
-      target: u.name,
-      outcome: 'failure',
-      msg: `Host ${u.name} unreachable; its containers were not isolated: ${u.error.message}`,
-      details: {host: u.name, ...(engineId ? {engineId} : {}), endpoint: u.endpoint, error: u.error},
-    })
-  }
-  const containers = [...perHost.flatMap((p) => p.containers), ...(await recordRefFailures(opts, selection.failed))]
   if (kase && !opts.dryRun && (set.multi || set.unreachable.length > 0)) {
     await recordFanout(kase, 'isolate', {
       hosts: set,
@@ -197,7 +160,7 @@ export async function isolateOnHosts(opts: HostsIsolateOptions): Promise<Isolate
         mode: opts.mode,
         ...(opts.stopTimeoutSeconds === undefined ? {} : {stopTimeoutSeconds: opts.stopTimeoutSeconds}),
       },
-      outcomes,
+      outcomes: run.hosts,
       refs: refHosts(opts.selection, selection),
     })
   }
@@ -205,15 +168,15 @@ export async function isolateOnHosts(opts: HostsIsolateOptions): Promise<Isolate
     ...(kase ? {caseId: kase.id} : {}),
     dryRun: opts.dryRun,
     mode: opts.mode,
-    containers,
-    hosts: outcomes,
+    containers: run.containers,
+    hosts: run.hosts,
     ...(services.length ? {services} : {}),
-    ok: containers.every((c) => !FAILED(c.status)) && outcomes.every((o) => o.status === 'done'),
+    ok: run.ok,
   }
 }
 
 async function isolateTargets(
-  opts: IsolateOptions | Omit<IsolateOptions, 'targets'>,
+  opts: OnHost,
   targets: readonly Target[],
   existing: Record<string, ContainmentRecord>,
 ): Promise<ContainerIsolation[]> {
@@ -301,7 +264,7 @@ function planFreeze(mode: IsolateMode, state: string): 'pause' | 'stop' | undefi
 }
 
 async function isolateOne(
-  opts: Omit<IsolateOptions, 'targets'>,
+  opts: OnHost,
   target: Target,
   d: ContainerDetails,
   previous: ContainmentRecord | undefined,

@@ -1,7 +1,7 @@
 import type {Case, CaseStore} from '../case/case-store.js'
 import {engineKind} from './containment-verify.js'
 import {type HostRef, type HostSet, hostRef} from '../docker/hosts.js'
-import {type ResolveFailure, resolveContainers} from '../docker/resolve.js'
+import {type ResolveFailure, resolveContainers} from './targets.js'
 import type {Engine} from '../docker/types.js'
 import {type ErrorInfo, toErrorInfo} from '../errors.js'
 import {mapBounded} from '../util/concurrency.js'
