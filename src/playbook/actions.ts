@@ -250,12 +250,12 @@ const release: ActionDef<{containers: string[]}> = {
     }
   },
   async run(p, ctx) {
-    const {releaseContainers} = await import('../services/release.js')
-    const r = await releaseContainers({
-      engine: await ctx.engine(),
+    const {releaseOnHosts} = await import('../services/release.js')
+    const r = await releaseOnHosts({
+      hosts: await singleHost(await ctx.engine()),
       store: ctx.store,
       kase: ctx.kase,
-      targets: p.containers,
+      selection: {refs: p.containers},
       dryRun: false,
       signal: ctx.signal,
       progress: ctx.progress,

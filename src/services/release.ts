@@ -1,7 +1,6 @@
 import type {Case, CaseStore} from '../case/case-store.js'
 import {engineKind} from './containment-verify.js'
-import {type HostRef, type HostSet, hostRef} from '../docker/hosts.js'
-import {type ResolveFailure, resolveContainers} from './targets.js'
+import type {HostRef, HostSet} from '../docker/hosts.js'
 import type {Engine} from '../docker/types.js'
 import {type ErrorInfo, toErrorInfo} from '../errors.js'
 import {mapBounded} from '../util/concurrency.js'
@@ -13,28 +12,26 @@ import {
   saveContainmentRecord,
   withContainerLock,
 } from './containment-state.js'
-import {DEFAULT_MAX_HOSTS, forEachHost, type HostOutcome, hostOutcome, unreachableOutcome} from './fanout.js'
+import {type HostOutcome, runOnHosts} from './fanout.js'
 import {DEFAULT_CONCURRENCY} from './isolate.js'
-import {type Selection, selectTargets, type Target} from './targets.js'
+import {type ResolveFailure, type Selection, selectTargets, type Target} from './targets.js'
 
 export interface ReleaseOptions {
-  engine: Engine
+  /** The engines to work on: one engine is a set of one (singleHost). */
+  hosts: HostSet
+  selection: Selection
   store: CaseStore
   /** The case that isolated the containers; when absent, each container's isolating case is found. */
   kase?: Case
-  targets: readonly string[]
   dryRun: boolean
   concurrency?: number
+  maxHosts?: number
   signal?: AbortSignal
   progress?: (line: string) => void
-  host?: HostRef
 }
 
-export interface HostsReleaseOptions extends Omit<ReleaseOptions, 'engine' | 'targets' | 'host'> {
-  hosts: HostSet
-  selection: Selection
-  maxHosts?: number
-}
+/** The options as one host's work sees them: its engine and its identity. */
+type OnHost = Omit<ReleaseOptions, 'hosts' | 'selection'> & {engine: Engine; host: HostRef}
 
 export interface NetworkRestore {
   network: string
@@ -67,44 +64,23 @@ export interface ReleaseResult {
 
 const FAILED = (status: string): boolean => status === 'failed' || status === 'partial'
 
-/** Undo `ir isolate`: reconnect the recorded networks (aliases, static IPs, links), then unfreeze. */
-export async function releaseContainers(opts: ReleaseOptions): Promise<ReleaseResult> {
-  const {resolved, failed} = await resolveContainers(opts.engine.containers, opts.targets)
-  const caseState = opts.kase ? (await readContainment(opts.kase)).containers : undefined
-  const results = await releaseTargets(opts, resolved, caseState)
-  const containers = [...results, ...refFailures(opts, failed)]
-  return {dryRun: opts.dryRun, containers, ok: containers.every((c) => !FAILED(c.status))}
-}
-
-/** The same across hosts: each container is found on its host and released there, hosts concurrently. */
-export async function releaseOnHosts(opts: HostsReleaseOptions): Promise<ReleaseResult> {
+/**
+ * Undo `ir isolate`: reconnect the recorded networks (aliases, static IPs, links), then unfreeze. Each
+ * container is found on its host and released there, hosts concurrently.
+ */
+export async function releaseOnHosts(opts: ReleaseOptions): Promise<ReleaseResult> {
   const selection = await selectTargets(opts.hosts, opts.selection)
   const caseState = opts.kase ? (await readContainment(opts.kase)).containers : undefined
-  const perHost = await forEachHost(selection.perHost, opts.maxHosts ?? DEFAULT_MAX_HOSTS, async (h) => {
-    if (h.error) return {containers: [] as ContainerRelease[], outcome: hostOutcome(h.host, [], FAILED, h.error)}
-    const containers = await releaseTargets(
-      {...opts, engine: h.host.engine, host: hostRef(h.host, opts.hosts.multi)},
-      h.targets,
-      caseState,
-    )
-    return {
-      containers,
-      outcome: hostOutcome(
-        h.host,
-        containers.map((c) => ({id: c.id ?? c.ref, ...(c.name ? {name: c.name} : {}), status: c.status})),
-        FAILED,
-      ),
-    }
+  const run = await runOnHosts<ContainerRelease>({
+    hosts: opts.hosts,
+    selection,
+    maxHosts: opts.maxHosts,
+    failed: FAILED,
+    progress: opts.progress,
+    work: (engine, host, targets) => releaseTargets({...opts, engine, host}, targets, caseState),
+    refFailures: async (failed) => refFailures(opts, failed),
   })
-  const outcomes = [...perHost.map((p) => p.outcome), ...opts.hosts.unreachable.map((u) => unreachableOutcome(u))]
-  for (const u of opts.hosts.unreachable) opts.progress?.(`✗ ${u.name}: unreachable: ${u.error.message}`)
-  const containers = [...perHost.flatMap((p) => p.containers), ...refFailures(opts, selection.failed)]
-  return {
-    dryRun: opts.dryRun,
-    containers,
-    hosts: outcomes,
-    ok: containers.every((c) => !FAILED(c.status)) && outcomes.every((o) => o.status === 'done'),
-  }
+  return {dryRun: opts.dryRun, ...run}
 }
 
 function refFailures(opts: {progress?: (line: string) => void}, failed: readonly ResolveFailure[]): ContainerRelease[] {
@@ -123,7 +99,7 @@ function refFailures(opts: {progress?: (line: string) => void}, failed: readonly
 }
 
 async function releaseTargets(
-  opts: Omit<ReleaseOptions, 'targets'>,
+  opts: OnHost,
   targets: readonly Target[],
   caseState: Record<string, ContainmentRecord> | undefined,
 ): Promise<ContainerRelease[]> {
@@ -181,7 +157,7 @@ async function releaseTargets(
 }
 
 async function releaseOne(
-  opts: Omit<ReleaseOptions, 'targets'>,
+  opts: OnHost,
   kase: Case,
   ref: string,
   record: ContainmentRecord,
