@@ -316,11 +316,11 @@ const snapshot: ActionDef<{containers: string[]; export: boolean; volumes: boole
     }
   },
   async run(p, ctx) {
-    const {snapshotContainers} = await import('../services/evidence/snapshot.js')
-    const r = await snapshotContainers({
-      engine: await ctx.engine(),
+    const {snapshotOnHosts} = await import('../services/evidence/snapshot.js')
+    const r = await snapshotOnHosts({
+      hosts: await singleHost(await ctx.engine()),
       kase: ctx.kase,
-      targets: p.containers,
+      selection: {refs: p.containers},
       export: p.export,
       volumes: p.volumes,
       signal: ctx.signal,
@@ -379,11 +379,11 @@ const collect: ActionDef<{containers: string[]; since?: string | undefined; unti
     }
   },
   async run(p, ctx) {
-    const {collectContainers} = await import('../services/evidence/collect.js')
-    const r = await collectContainers({
-      engine: await ctx.engine(),
+    const {collectOnHosts} = await import('../services/evidence/collect.js')
+    const r = await collectOnHosts({
+      hosts: await singleHost(await ctx.engine()),
       kase: ctx.kase,
-      targets: p.containers,
+      selection: {refs: p.containers},
       ...(p.since ? {since: parseTimePoint(p.since, 'since')} : {}),
       ...(p.until ? {until: parseTimePoint(p.until, 'until')} : {}),
       signal: ctx.signal,

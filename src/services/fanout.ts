@@ -84,6 +84,8 @@ export interface HostStep<C extends StepContainer> {
   maxHosts?: number | undefined
   /** A container status that makes its host (and the step) failed. */
   failed: (status: string) => boolean
+  /** A container status the step's `ok` accepts (default: not failed); collect counts a partial one as not ok. */
+  done?: (status: string) => boolean
   /** The containers of one reachable host, on its engine. */
   work: (engine: Engine, host: HostRef, targets: readonly Target[]) => Promise<C[]>
   /** References that selected nothing: reported (and audited) by the step. */
@@ -132,7 +134,9 @@ export async function runOnHosts<C extends StepContainer>(step: HostStep<C>): Pr
   return {
     containers,
     hosts: outcomes,
-    ok: containers.every((c) => !step.failed(c.status)) && outcomes.every((o) => o.status === 'done'),
+    ok:
+      containers.every((c) => (step.done ? step.done(c.status) : !step.failed(c.status))) &&
+      outcomes.every((o) => o.status === 'done'),
   }
 }
 

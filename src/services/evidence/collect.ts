@@ -9,21 +9,21 @@ import type {Case} from '../../case/case-store.js'
 import {fileStamp, safeFileName} from '../../case/ids.js'
 import type {ArtifactSource} from '../../case/manifest.js'
 import {redactDeep, redactText} from '../../util/redact.js'
-import {type HostRef, type HostSet, hostRef} from '../../docker/hosts.js'
+import type {HostRef, HostSet} from '../../docker/hosts.js'
 import {swarmTaskOf} from '../../docker/labels.js'
-import {type ResolveFailure, resolveContainers} from '../targets.js'
 import type {ContainerDetails, Engine} from '../../docker/types.js'
 import {type ErrorInfo, toErrorInfo} from '../../errors.js'
 import {mapBounded} from '../../util/concurrency.js'
-import {DEFAULT_MAX_HOSTS, forEachHost, type HostOutcome, hostOutcome, unreachableOutcome} from '../fanout.js'
-import {type Selection, selectTargets, type Target} from '../targets.js'
+import {type HostOutcome, runOnHosts} from '../fanout.js'
+import {type ResolveFailure, type Selection, selectTargets, type Target} from '../targets.js'
 import {splitDockerStream} from './log-demux.js'
 import type {ArtifactRef} from './snapshot.js'
 
 export interface CollectOptions {
-  engine: Engine
+  /** The engines to work on: one engine is a set of one (singleHost). */
+  hosts: HostSet
+  selection: Selection
   kase: Case
-  targets: readonly string[]
   /** Unix seconds. */
   since?: number
   until?: number
@@ -31,14 +31,12 @@ export interface CollectOptions {
   signal?: AbortSignal
   progress?: (line: string) => void
   transferProgress?: (label: string) => {onProgress: (bytes: number) => void; done: () => void}
-  host?: HostRef
-}
-
-export interface HostsCollectOptions extends Omit<CollectOptions, 'engine' | 'targets' | 'host'> {
-  hosts: HostSet
-  selection: Selection
+  /** Hosts worked on at once (each bounds its containers with `concurrency`). */
   maxHosts?: number
 }
+
+/** The options as one host's work sees them: its engine and its identity (name, engine id, evidence folder). */
+type OnHost = Omit<CollectOptions, 'hosts' | 'selection'> & {engine: Engine; host: HostRef}
 
 export interface CollectedEntry {
   name: string
@@ -79,20 +77,19 @@ const STATS_TIMEOUT_MS = 10_000
  * diff, a stats sample and the engine events touching the container, plus SHA256SUMS of every
  * member. Streams end to end; the archive is hashed while written and verified on disk.
  */
-export async function collectContainers(opts: CollectOptions): Promise<CollectResult> {
-  const {resolved, failed} = await resolveContainers(opts.engine.containers, opts.targets)
-  const until = opts.until ?? Math.floor(Date.now() / 1000)
-  const containers = [...(await collectTargets(opts, resolved, until)), ...(await collectRefFailures(opts, failed))]
-  return {caseId: opts.kase.id, containers, ok: containers.every((c) => c.status === 'collected')}
-}
-
-/** The same across hosts: references, --filter selectors and swarm services, hosts concurrently; one evidence tree per host. */
-export async function collectOnHosts(opts: HostsCollectOptions): Promise<CollectResult> {
+export async function collectOnHosts(opts: CollectOptions): Promise<CollectResult> {
   const selection = await selectTargets(opts.hosts, opts.selection)
   const until = opts.until ?? Math.floor(Date.now() / 1000)
-  const notDone = (s: string): boolean => s === 'failed'
-  const perHost = await forEachHost(selection.perHost, opts.maxHosts ?? DEFAULT_MAX_HOSTS, async (h) => {
-    if (h.error) {
+  const run = await runOnHosts<ContainerCollection>({
+    hosts: opts.hosts,
+    selection,
+    maxHosts: opts.maxHosts,
+    failed: (s: string): boolean => s === 'failed',
+    done: (s) => s === 'collected',
+    progress: opts.progress,
+    work: (engine, host, targets) => collectTargets({...opts, engine, host}, targets, until),
+    refFailures: (failed) => collectRefFailures(opts, failed),
+    onUnlisted: async (h) => {
       await opts.kase.record({
         action: 'collect',
         target: h.host.name,
@@ -100,47 +97,22 @@ export async function collectOnHosts(opts: HostsCollectOptions): Promise<Collect
         msg: `Could not list containers on ${h.host.name}: ${h.error.message}`,
         details: {host: h.host.name, engineId: h.host.engineId, error: h.error},
       })
-      return {containers: [] as ContainerCollection[], outcome: hostOutcome(h.host, [], notDone, h.error)}
-    }
-    const containers = await collectTargets(
-      {...opts, engine: h.host.engine, host: hostRef(h.host, opts.hosts.multi)},
-      h.targets,
-      until,
-    )
-    return {
-      containers,
-      outcome: hostOutcome(
-        h.host,
-        containers.map((c) => ({id: c.id ?? c.ref, ...(c.name ? {name: c.name} : {}), status: c.status})),
-        notDone,
-      ),
-    }
+    },
+    onUnreachable: async (u) => {
+      await opts.kase.record({
+        action: 'collect',
+        target: u.name,
+        outcome: 'failure',
+        msg: `Host ${u.name} unreachable; nothing was collected there: ${u.error.message}`,
+        details: {host: u.name, endpoint: u.endpoint, error: u.error},
+      })
+      return undefined
+    },
   })
-  const outcomes = [...perHost.map((p) => p.outcome), ...opts.hosts.unreachable.map((u) => unreachableOutcome(u))]
-  for (const u of opts.hosts.unreachable) {
-    opts.progress?.(`✗ ${u.name}: unreachable: ${u.error.message}`)
-    await opts.kase.record({
-      action: 'collect',
-      target: u.name,
-      outcome: 'failure',
-      msg: `Host ${u.name} unreachable; nothing was collected there: ${u.error.message}`,
-      details: {host: u.name, endpoint: u.endpoint, error: u.error},
-    })
-  }
-  const containers = [...perHost.flatMap((p) => p.containers), ...(await collectRefFailures(opts, selection.failed))]
-  return {
-    caseId: opts.kase.id,
-    containers,
-    hosts: outcomes,
-    ok: containers.every((c) => c.status === 'collected') && outcomes.every((o) => o.status === 'done'),
-  }
+  return {caseId: opts.kase.id, ...run}
 }
 
-async function collectTargets(
-  opts: Omit<CollectOptions, 'targets'>,
-  targets: readonly Target[],
-  until: number,
-): Promise<ContainerCollection[]> {
+async function collectTargets(opts: OnHost, targets: readonly Target[], until: number): Promise<ContainerCollection[]> {
   const where = opts.host ? {host: opts.host.name, engineId: opts.host.engineId} : {}
   return mapBounded(targets, opts.concurrency ?? 2, async (t): Promise<ContainerCollection> => {
     try {
@@ -206,7 +178,7 @@ class Hasher extends Transform {
 }
 
 async function collectOne(
-  opts: Omit<CollectOptions, 'targets'>,
+  opts: OnHost,
   target: Target,
   d: ContainerDetails,
   until: number,

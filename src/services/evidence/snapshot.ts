@@ -5,23 +5,23 @@ import type {Case} from '../../case/case-store.js'
 import {fileStamp, safeFileName} from '../../case/ids.js'
 import type {Artifact, ArtifactSource} from '../../case/manifest.js'
 import {redactArgs, redactDeep, redactEnvEntry} from '../../util/redact.js'
-import {type HostRef, type HostSet, hostRef} from '../../docker/hosts.js'
+import type {HostRef, HostSet} from '../../docker/hosts.js'
 import {evidenceLabels, swarmTaskOf} from '../../docker/labels.js'
-import {type ResolveFailure, resolveContainers} from '../targets.js'
 import type {CommitConfig, ContainerDetails, Engine} from '../../docker/types.js'
 import {type ErrorInfo, toErrorInfo} from '../../errors.js'
 import {mapBounded} from '../../util/concurrency.js'
-import {DEFAULT_MAX_HOSTS, forEachHost, type HostOutcome, hostOutcome, unreachableOutcome} from '../fanout.js'
-import {type Selection, selectTargets, type Target} from '../targets.js'
+import {type HostOutcome, runOnHosts} from '../fanout.js'
+import {type ResolveFailure, type Selection, selectTargets, type Target} from '../targets.js'
 import {type ImageRedaction, redactImageTar} from './image-redact.js'
 import {deriveFindings, type EvidenceFinding, type FindingsInput} from './findings.js'
 import {captureLiveState, type LiveCaptureResult} from './live/capture.js'
 import {createTarIndexer, type TarIndexEntry, type TarIndexSummary} from './tar-index.js'
 
 export interface SnapshotOptions {
-  engine: Engine
+  /** The engines to work on: one engine is a set of one (singleHost). */
+  hosts: HostSet
+  selection: Selection
   kase: Case
-  targets: readonly string[]
   /** Stream the filesystem export and its index (default true). */
   export: boolean
   /** Archive the contents of mounted volumes and bind mounts. */
@@ -34,14 +34,12 @@ export interface SnapshotOptions {
   progress?: (line: string) => void
   /** Byte progress for one long transfer; returns a callback and a finisher. */
   transferProgress?: (label: string) => {onProgress: (bytes: number) => void; done: () => void}
-  host?: HostRef
-}
-
-export interface HostsSnapshotOptions extends Omit<SnapshotOptions, 'engine' | 'targets' | 'host'> {
-  hosts: HostSet
-  selection: Selection
+  /** Hosts worked on at once (each bounds its containers with `concurrency`). */
   maxHosts?: number
 }
+
+/** The options as one host's work sees them: its engine and its identity (name, engine id, evidence folder). */
+type OnHost = Omit<SnapshotOptions, 'hosts' | 'selection'> & {engine: Engine; host: HostRef}
 
 export interface ArtifactRef {
   id: string
@@ -171,18 +169,17 @@ const ref = (a: Artifact): ArtifactRef => ({id: a.id, path: a.path, type: a.type
  * Every artifact is hashed while it streams and verified on disk. A failed step does not stop
  * the others: what was collected is kept and the failure is recorded.
  */
-export async function snapshotContainers(opts: SnapshotOptions): Promise<SnapshotResult> {
-  const {resolved, failed} = await resolveContainers(opts.engine.containers, opts.targets)
-  const containers = [...(await snapshotTargets(opts, resolved)), ...(await snapshotRefFailures(opts, failed))]
-  return {caseId: opts.kase.id, containers, ok: containers.every((c) => c.status === 'snapshotted')}
-}
-
-/** The same across hosts: references, --filter selectors and swarm services, hosts concurrently; one evidence tree per host. */
-export async function snapshotOnHosts(opts: HostsSnapshotOptions): Promise<SnapshotResult> {
+export async function snapshotOnHosts(opts: SnapshotOptions): Promise<SnapshotResult> {
   const selection = await selectTargets(opts.hosts, opts.selection)
-  const notDone = (s: string): boolean => s !== 'snapshotted'
-  const perHost = await forEachHost(selection.perHost, opts.maxHosts ?? DEFAULT_MAX_HOSTS, async (h) => {
-    if (h.error) {
+  const run = await runOnHosts<ContainerSnapshot>({
+    hosts: opts.hosts,
+    selection,
+    maxHosts: opts.maxHosts,
+    failed: (s: string): boolean => s !== 'snapshotted',
+    progress: opts.progress,
+    work: (engine, host, targets) => snapshotTargets({...opts, engine, host}, targets),
+    refFailures: (failed) => snapshotRefFailures(opts, failed),
+    onUnlisted: async (h) => {
       await opts.kase.record({
         action: 'snapshot',
         target: h.host.name,
@@ -190,45 +187,22 @@ export async function snapshotOnHosts(opts: HostsSnapshotOptions): Promise<Snaps
         msg: `Could not list containers on ${h.host.name}: ${h.error.message}`,
         details: {host: h.host.name, engineId: h.host.engineId, error: h.error},
       })
-      return {containers: [] as ContainerSnapshot[], outcome: hostOutcome(h.host, [], notDone, h.error)}
-    }
-    const containers = await snapshotTargets(
-      {...opts, engine: h.host.engine, host: hostRef(h.host, opts.hosts.multi)},
-      h.targets,
-    )
-    return {
-      containers,
-      outcome: hostOutcome(
-        h.host,
-        containers.map((c) => ({id: c.id ?? c.ref, ...(c.name ? {name: c.name} : {}), status: c.status})),
-        notDone,
-      ),
-    }
+    },
+    onUnreachable: async (u) => {
+      await opts.kase.record({
+        action: 'snapshot',
+        target: u.name,
+        outcome: 'failure',
+        msg: `Host ${u.name} unreachable; nothing was snapshotted there: ${u.error.message}`,
+        details: {host: u.name, endpoint: u.endpoint, error: u.error},
+      })
+      return undefined
+    },
   })
-  const outcomes = [...perHost.map((p) => p.outcome), ...opts.hosts.unreachable.map((u) => unreachableOutcome(u))]
-  for (const u of opts.hosts.unreachable) {
-    opts.progress?.(`✗ ${u.name}: unreachable: ${u.error.message}`)
-    await opts.kase.record({
-      action: 'snapshot',
-      target: u.name,
-      outcome: 'failure',
-      msg: `Host ${u.name} unreachable; nothing was snapshotted there: ${u.error.message}`,
-      details: {host: u.name, endpoint: u.endpoint, error: u.error},
-    })
-  }
-  const containers = [...perHost.flatMap((p) => p.containers), ...(await snapshotRefFailures(opts, selection.failed))]
-  return {
-    caseId: opts.kase.id,
-    containers,
-    hosts: outcomes,
-    ok: containers.every((c) => c.status === 'snapshotted') && outcomes.every((o) => o.status === 'done'),
-  }
+  return {caseId: opts.kase.id, ...run}
 }
 
-async function snapshotTargets(
-  opts: Omit<SnapshotOptions, 'targets'>,
-  targets: readonly Target[],
-): Promise<ContainerSnapshot[]> {
+async function snapshotTargets(opts: OnHost, targets: readonly Target[]): Promise<ContainerSnapshot[]> {
   const where = opts.host ? {host: opts.host.name, engineId: opts.host.engineId} : {}
   return mapBounded(targets, opts.concurrency ?? 2, async (t): Promise<ContainerSnapshot> => {
     try {
@@ -281,11 +255,7 @@ async function snapshotRefFailures(
   return failures
 }
 
-async function snapshotOne(
-  opts: Omit<SnapshotOptions, 'targets'>,
-  target: Target,
-  d: ContainerDetails,
-): Promise<ContainerSnapshot> {
+async function snapshotOne(opts: OnHost, target: Target, d: ContainerDetails): Promise<ContainerSnapshot> {
   const {engine, kase, host} = opts
   // When the acquisition began (recorded with its end line; the CASE export's startTime).
   const startedAt = new Date().toISOString()
