@@ -1,9 +1,9 @@
 import {z} from 'zod/v4'
 
 import type {Case, CaseStore} from '../case/case-store.js'
+import type {Clients} from '../docker/engine-factory.js'
 import type {ComposeClient} from '../docker/compose.js'
 import {resolveProject} from '../docker/compose.js'
-import {singleHost} from '../docker/hosts.js'
 import {resolveContainers} from '../services/targets.js'
 import type {Engine} from '../docker/types.js'
 import {AbortError} from '../errors.js'
@@ -19,6 +19,7 @@ export interface StepContext {
   store: CaseStore
   engine: () => Promise<Engine>
   compose: () => Promise<ComposeClient>
+  hosts: Clients['hosts']
   cwd: string
   yes: boolean
   human: HumanInterface
@@ -33,6 +34,7 @@ export interface PlanContext {
   kase?: Case
   engine: () => Promise<Engine>
   compose: () => Promise<ComposeClient>
+  hosts: Clients['hosts']
   cwd: string
 }
 
@@ -149,7 +151,7 @@ const isolate: ActionDef<IsolateParams> = {
     }
     const {isolateOnHosts} = await import('../services/isolate.js')
     const r = await isolateOnHosts({
-      hosts: await singleHost(await ctx.engine()),
+      hosts: await ctx.hosts(),
       selection: {refs: p.containers},
       mode: p.mode,
       dryRun: true,
@@ -168,16 +170,9 @@ const isolate: ActionDef<IsolateParams> = {
   },
   async run(p, ctx) {
     if (isolatesAcrossHosts(p)) {
-      const {connectHosts, hostSpecsFromFlags} = await import('../docker/hosts.js')
-      const {DockerodeEngine} = await import('../docker/dockerode-engine.js')
       const {parseFilters} = await import('../services/targets.js')
       const {isolateOnHosts} = await import('../services/isolate.js')
-      const specs = await hostSpecsFromFlags({host: p.hosts, ...(p.inventory ? {hosts: p.inventory} : {})})
-      const set = await connectHosts(specs, {
-        log: ctx.log,
-        makeEngine: (s) => new DockerodeEngine(s.endpoint, ctx.log),
-        allowNone: true,
-      })
+      const set = await ctx.hosts({host: p.hosts, ...(p.inventory ? {hosts: p.inventory} : {})})
       const filters = parseFilters(p.filter)
       const r = await isolateOnHosts({
         hosts: set,
@@ -204,7 +199,7 @@ const isolate: ActionDef<IsolateParams> = {
     }
     const {isolateOnHosts} = await import('../services/isolate.js')
     const r = await isolateOnHosts({
-      hosts: await singleHost(await ctx.engine()),
+      hosts: await ctx.hosts(),
       kase: ctx.kase,
       selection: {refs: p.containers},
       mode: p.mode,
@@ -252,7 +247,7 @@ const release: ActionDef<{containers: string[]}> = {
   async run(p, ctx) {
     const {releaseOnHosts} = await import('../services/release.js')
     const r = await releaseOnHosts({
-      hosts: await singleHost(await ctx.engine()),
+      hosts: await ctx.hosts(),
       store: ctx.store,
       kase: ctx.kase,
       selection: {refs: p.containers},
@@ -318,7 +313,7 @@ const snapshot: ActionDef<{containers: string[]; export: boolean; volumes: boole
   async run(p, ctx) {
     const {snapshotOnHosts} = await import('../services/evidence/snapshot.js')
     const r = await snapshotOnHosts({
-      hosts: await singleHost(await ctx.engine()),
+      hosts: await ctx.hosts(),
       kase: ctx.kase,
       selection: {refs: p.containers},
       export: p.export,
@@ -381,7 +376,7 @@ const collect: ActionDef<{containers: string[]; since?: string | undefined; unti
   async run(p, ctx) {
     const {collectOnHosts} = await import('../services/evidence/collect.js')
     const r = await collectOnHosts({
-      hosts: await singleHost(await ctx.engine()),
+      hosts: await ctx.hosts(),
       kase: ctx.kase,
       selection: {refs: p.containers},
       ...(p.since ? {since: parseTimePoint(p.since, 'since')} : {}),

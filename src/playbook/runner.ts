@@ -4,6 +4,7 @@ import {hostname} from 'node:os'
 import {readAuditLines} from '../case/audit-log.js'
 import type {Case, CaseStore} from '../case/case-store.js'
 import type {ComposeClient} from '../docker/compose.js'
+import type {Clients} from '../docker/engine-factory.js'
 import type {Engine} from '../docker/types.js'
 import {AbortError, InterruptedError, normalizeError, toErrorInfo} from '../errors.js'
 import type {Logger} from '../util/logger.js'
@@ -139,6 +140,7 @@ export async function planRun(opts: {
   kase?: Case
   engine: () => Promise<Engine>
   compose: () => Promise<ComposeClient>
+  hosts: Clients['hosts']
   cwd: string
 }): Promise<PlannedStep[]> {
   const out: PlannedStep[] = []
@@ -163,6 +165,7 @@ export async function planRun(opts: {
         ...(opts.kase ? {kase: opts.kase} : {}),
         engine: opts.engine,
         compose: opts.compose,
+        hosts: opts.hosts,
         cwd: opts.cwd,
       })
       out.push({...base, plan})
@@ -190,6 +193,7 @@ export interface RunOptions {
   store: CaseStore
   engine: () => Promise<Engine>
   compose: () => Promise<ComposeClient>
+  hosts: Clients['hosts']
   cwd: string
   yes: boolean
   human: HumanInterface
@@ -367,6 +371,7 @@ export async function runPlaybook(opts: RunOptions): Promise<Journal> {
             kase,
             engine: opts.engine,
             compose: opts.compose,
+            hosts: opts.hosts,
             cwd: opts.cwd,
           }).catch(() => undefined),
         {index, total: steps.length},
@@ -405,6 +410,7 @@ export async function runPlaybook(opts: RunOptions): Promise<Journal> {
       store: opts.store,
       engine: opts.engine,
       compose: opts.compose,
+      hosts: opts.hosts,
       cwd: opts.cwd,
       yes: opts.yes,
       human: opts.human,

@@ -428,7 +428,7 @@ async function collectOne(
  * or the engine refuses, the file says why: stats.json is never silently missing.
  */
 async function statsSample(
-  engine: Omit<CollectOptions, 'targets'>['engine'],
+  engine: Engine,
   d: ContainerDetails,
   notes: string[],
 ): Promise<Record<string, unknown>> {
