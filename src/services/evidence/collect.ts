@@ -427,11 +427,7 @@ async function collectOne(
  * isolated one: Docker still reads its cgroup counters. When there is none to take (not running)
  * or the engine refuses, the file says why: stats.json is never silently missing.
  */
-async function statsSample(
-  engine: Engine,
-  d: ContainerDetails,
-  notes: string[],
-): Promise<Record<string, unknown>> {
+async function statsSample(engine: Engine, d: ContainerDetails, notes: string[]): Promise<Record<string, unknown>> {
   if (d.state !== 'running' && d.state !== 'paused')
     return {unavailable: `the container is ${d.state}: the engine keeps no live statistics for it`, state: d.state}
   const sample = await withTimeout(engine.containers.stats(d.id), STATS_TIMEOUT_MS).catch((error: unknown) => ({
