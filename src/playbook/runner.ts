@@ -8,7 +8,7 @@ import type {Clients} from '../docker/engine-factory.js'
 import type {Engine} from '../docker/types.js'
 import {AbortError, InterruptedError, normalizeError, toErrorInfo} from '../errors.js'
 import type {Logger} from '../util/logger.js'
-import {ACTION_DEFS, type Outputs} from './actions.js'
+import {ACTION_DEFS, type Outputs} from './actions/index.js'
 import {evaluateWhen, interpolate} from './expressions.js'
 import {
   archiveJournal,
@@ -114,7 +114,7 @@ export function resolveSteps(loaded: LoadedPlaybook, inputs: InputValues): Resol
       step,
       params,
       enabled: evaluateWhen(step.when, inputs),
-      description: step.why ?? (def.describe as (p: unknown) => string)(params),
+      description: step.why ?? def.describe(params),
       phase: def.phase,
       destructive: def.destructive,
     }
@@ -161,7 +161,7 @@ export async function planRun(opts: {
       continue
     }
     try {
-      const plan = await (def.plan as (p: unknown, c: unknown) => Promise<StepPlan>)(r.params, {
+      const plan = await def.plan(r.params, {
         ...(opts.kase ? {kase: opts.kase} : {}),
         engine: opts.engine,
         compose: opts.compose,
@@ -367,13 +367,15 @@ export async function runPlaybook(opts: RunOptions): Promise<Journal> {
       const decision = await opts.hooks.gate(
         r,
         async () =>
-          (def.plan as (p: unknown, c: unknown) => Promise<StepPlan>)(r.params, {
-            kase,
-            engine: opts.engine,
-            compose: opts.compose,
-            hosts: opts.hosts,
-            cwd: opts.cwd,
-          }).catch(() => undefined),
+          def
+            .plan(r.params, {
+              kase,
+              engine: opts.engine,
+              compose: opts.compose,
+              hosts: opts.hosts,
+              cwd: opts.cwd,
+            })
+            .catch(() => undefined),
         {index, total: steps.length},
       )
       if (decision.decision === 'skip') {
@@ -421,10 +423,9 @@ export async function runPlaybook(opts: RunOptions): Promise<Journal> {
     }
     try {
       let outputs: Outputs | undefined
-      if (wasRunning && def.recheck)
-        outputs = await (def.recheck as (p: unknown, c: unknown) => Promise<Outputs | undefined>)(r.params, ctx)
+      if (wasRunning && def.recheck) outputs = await def.recheck(r.params, ctx)
       if (outputs) opts.progress(`  ${sj.id}: its work was already done before the interruption; not repeated`)
-      outputs ??= await (def.run as (p: unknown, c: unknown) => Promise<Outputs>)(r.params, ctx)
+      outputs ??= await def.run(r.params, ctx)
       if (opts.signal.aborted) throw new InterruptedError()
       Object.assign(sj, {state: 'succeeded', outputs, endedAt: new Date().toISOString()})
       await save()
