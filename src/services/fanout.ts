@@ -8,7 +8,7 @@ import {
   type UnreachableHost,
 } from '../docker/hosts.js'
 import type {Engine} from '../docker/types.js'
-import type {ErrorInfo} from '../errors.js'
+import {type ErrorInfo, toErrorInfo} from '../errors.js'
 import {mapBounded} from '../util/concurrency.js'
 import type {HostTargets, ResolveFailure, Selection, SelectionResult, Target} from './targets.js'
 
@@ -95,6 +95,75 @@ export interface HostStep<C extends StepContainer> {
   /** A host that did not answer (its outcome is failed either way); returns its last known engine id, if any. */
   onUnreachable?: (u: UnreachableHost) => Promise<string | undefined>
   progress?: ((line: string) => void) | undefined
+}
+
+/**
+ * The audit entries of a step for hosts it could not work on: one that could not be listed, one that did not
+ * answer (`notDone` says what that means, e.g. "nothing was snapshotted there"). isolate also names them on stderr
+ * and keeps the engine id last seen for an unreachable host.
+ */
+export function hostFailureAudit(
+  kase: Case | undefined,
+  action: string,
+  notDone: string,
+  opts: {progress?: ((line: string) => void) | undefined; engineIdOf?: (host: string) => string | undefined} = {},
+): Pick<HostStep<StepContainer>, 'onUnlisted' | 'onUnreachable'> {
+  return {
+    onUnlisted: async (h) => {
+      opts.progress?.(`✗ ${h.host.name}: ${h.error.message}`)
+      await kase?.record({
+        action,
+        target: h.host.name,
+        outcome: 'failure',
+        msg: `Could not list containers on ${h.host.name}: ${h.error.message}`,
+        details: {host: h.host.name, engineId: h.host.engineId, error: h.error},
+      })
+    },
+    onUnreachable: async (u) => {
+      const engineId = opts.engineIdOf?.(u.name)
+      await kase?.record({
+        action,
+        target: u.name,
+        outcome: 'failure',
+        msg: `Host ${u.name} unreachable; ${notDone}: ${u.error.message}`,
+        details: {host: u.name, ...(engineId ? {engineId} : {}), endpoint: u.endpoint, error: u.error},
+      })
+      return engineId
+    },
+  }
+}
+
+/**
+ * References that selected nothing, as a step reports them: a line on stderr (with the "Did you mean" hint when
+ * `suggest`), an audit entry when `audit` words it (release records none), and the step's failed entry.
+ */
+export async function reportRefFailures<C>(
+  failed: readonly ResolveFailure[],
+  opts: {
+    kase?: Case | undefined
+    action: string
+    progress?: ((line: string) => void) | undefined
+    suggest?: boolean
+    audit?: (ref: string, message: string) => string
+    entry: (ref: string, error: ErrorInfo) => C
+  },
+): Promise<C[]> {
+  const out: C[] = []
+  for (const f of failed) {
+    const error = toErrorInfo(f.error)
+    const hint = opts.suggest && error.hint?.startsWith('Did you mean') ? ` ${error.hint}` : ''
+    opts.progress?.(`✗ ${f.ref}: ${error.message}${hint}`)
+    if (opts.audit)
+      await opts.kase?.record({
+        action: opts.action,
+        target: f.ref,
+        outcome: 'failure',
+        msg: opts.audit(f.ref, error.message),
+        details: {error},
+      })
+    out.push(opts.entry(f.ref, error))
+  }
+  return out
 }
 
 export interface HostStepResult<C> {

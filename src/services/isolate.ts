@@ -18,7 +18,16 @@ import {
 } from './containment-state.js'
 import {engineKind, localEngine, type NetworkVerification, verifyNetworkCut} from './containment-verify.js'
 import {swarmTaskOf} from '../docker/labels.js'
-import {type HostOutcome, knownEngineId, readFanout, recordFanout, refHosts, runOnHosts} from './fanout.js'
+import {
+  hostFailureAudit,
+  type HostOutcome,
+  knownEngineId,
+  readFanout,
+  recordFanout,
+  refHosts,
+  runOnHosts,
+  reportRefFailures,
+} from './fanout.js'
 import {recordServices, type ServiceSummary} from './swarm.js'
 import {type ResolveFailure, type Selection, selectTargets, type Target} from './targets.js'
 
@@ -130,27 +139,10 @@ export async function isolateOnHosts(opts: IsolateOptions): Promise<IsolateResul
     progress: opts.progress,
     work: (engine, host, targets) => isolateTargets({...opts, engine, host}, targets, existing),
     refFailures: (failed) => recordRefFailures(opts, failed),
-    onUnlisted: async (h) => {
-      opts.progress?.(`✗ ${h.host.name}: ${h.error.message}`)
-      await kase?.record({
-        action: 'isolate',
-        target: h.host.name,
-        outcome: 'failure',
-        msg: `Could not list containers on ${h.host.name}: ${h.error.message}`,
-        details: {host: h.host.name, engineId: h.host.engineId, error: h.error},
-      })
-    },
-    onUnreachable: async (u) => {
-      const engineId = knownEngineId(previous, u.name)
-      await kase?.record({
-        action: 'isolate',
-        target: u.name,
-        outcome: 'failure',
-        msg: `Host ${u.name} unreachable; its containers were not isolated: ${u.error.message}`,
-        details: {host: u.name, ...(engineId ? {engineId} : {}), endpoint: u.endpoint, error: u.error},
-      })
-      return engineId
-    },
+    ...hostFailureAudit(kase, 'isolate', 'its containers were not isolated', {
+      progress: opts.progress,
+      engineIdOf: (host) => knownEngineId(previous, host),
+    }),
   })
   if (kase && !opts.dryRun && (set.multi || set.unreachable.length > 0)) {
     await recordFanout(kase, 'isolate', {
@@ -227,33 +219,26 @@ async function isolateTargets(
   })
 }
 
-async function recordRefFailures(
-  opts: {kase?: Case; progress?: (line: string) => void},
+function recordRefFailures(
+  opts: {kase?: Case | undefined; progress?: ((line: string) => void) | undefined},
   failed: readonly ResolveFailure[],
 ): Promise<ContainerIsolation[]> {
-  const failures: ContainerIsolation[] = failed.map((f) => ({
-    ref: f.ref,
-    status: 'failed',
-    networks: [],
-    dockerSocket: false,
-    evidence: [],
-    actions: [],
-    warnings: [],
-    error: toErrorInfo(f.error),
-  }))
-  for (const f of failures) {
-    opts.progress?.(
-      `✗ ${f.ref}: ${f.error?.message}${f.error?.hint?.startsWith('Did you mean') ? ` ${f.error.hint}` : ''}`,
-    )
-    await opts.kase?.record({
-      action: 'isolate',
-      target: f.ref,
-      outcome: 'failure',
-      msg: `Could not isolate ${f.ref}: ${f.error?.message}`,
-      details: {error: f.error},
-    })
-  }
-  return failures
+  return reportRefFailures(failed, {
+    ...opts,
+    action: 'isolate',
+    suggest: true,
+    audit: (ref, message) => `Could not isolate ${ref}: ${message}`,
+    entry: (ref, error) => ({
+      ref,
+      status: 'failed',
+      networks: [],
+      dockerSocket: false,
+      evidence: [],
+      actions: [],
+      warnings: [],
+      error,
+    }),
+  })
 }
 
 function planFreeze(mode: IsolateMode, state: string): 'pause' | 'stop' | undefined {

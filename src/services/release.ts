@@ -12,7 +12,7 @@ import {
   saveContainmentRecord,
   withContainerLock,
 } from './containment-state.js'
-import {type HostOutcome, runOnHosts} from './fanout.js'
+import {type HostOutcome, runOnHosts, reportRefFailures} from './fanout.js'
 import {DEFAULT_CONCURRENCY} from './isolate.js'
 import {type ResolveFailure, type Selection, selectTargets, type Target} from './targets.js'
 
@@ -83,19 +83,16 @@ export async function releaseOnHosts(opts: ReleaseOptions): Promise<ReleaseResul
   return {dryRun: opts.dryRun, ...run}
 }
 
-function refFailures(opts: {progress?: (line: string) => void}, failed: readonly ResolveFailure[]): ContainerRelease[] {
-  const failures: ContainerRelease[] = failed.map((f) => ({
-    ref: f.ref,
-    status: 'failed',
-    networks: [],
-    actions: [],
-    error: toErrorInfo(f.error),
-  }))
-  for (const f of failures)
-    opts.progress?.(
-      `✗ ${f.ref}: ${f.error?.message}${f.error?.hint?.startsWith('Did you mean') ? ` ${f.error.hint}` : ''}`,
-    )
-  return failures
+function refFailures(
+  opts: {progress?: ((line: string) => void) | undefined},
+  failed: readonly ResolveFailure[],
+): Promise<ContainerRelease[]> {
+  return reportRefFailures(failed, {
+    ...opts,
+    action: 'release',
+    suggest: true,
+    entry: (ref, error) => ({ref, status: 'failed', networks: [], actions: [], error}),
+  })
 }
 
 async function releaseTargets(

@@ -1,7 +1,6 @@
 import {z} from 'zod/v4'
 
 import {AbortError} from '../../errors.js'
-import {resolveContainers} from '../../services/targets.js'
 import {parseTimePoint} from '../../util/time.js'
 import {
   artifactsSince,
@@ -60,15 +59,7 @@ export const collect = defineAction({
     }
   },
   async recheck(p, ctx) {
-    const engine = await ctx.engine()
-    const {resolved, failed} = await resolveContainers(engine.containers, p.containers)
-    if (failed.length > 0) return undefined
-    const arts = await artifactsSince(
-      ctx.kase,
-      'log-archive',
-      ctx.stepStartedAt,
-      resolved.map((r) => r.id),
-    )
+    const arts = await artifactsSince(ctx, p.containers, 'log-archive')
     return arts
       ? {containers: arts.map((a) => ({id: a.containerId, archive: a.path, sha256: a.sha256})), recovered: true}
       : undefined

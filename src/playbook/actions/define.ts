@@ -73,21 +73,22 @@ export async function stepHosts(
   return ctx.hosts({host: p.hosts ?? [], ...(p.inventory ? {hosts: p.inventory} : {})})
 }
 
-export const containerList = z.preprocess(
-  (v) =>
-    typeof v === 'string'
-      ? v
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean)
-      : Array.isArray(v)
-        ? v
-            .flatMap((x) => String(x).split(','))
-            .map((s) => s.trim())
-            .filter(Boolean)
-        : v,
-  z.array(z.string()).min(1, 'at least one container'),
-)
+/** `a, b` or [a, 'b,c'] -> [a, b, c] (what an interpolated input gives); anything else is left to the schema. */
+function commaList(v: unknown): unknown {
+  if (typeof v === 'string')
+    return v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+  if (Array.isArray(v))
+    return v
+      .flatMap((x) => String(x).split(','))
+      .map((s) => s.trim())
+      .filter(Boolean)
+  return v
+}
+
+export const containerList = z.preprocess(commaList, z.array(z.string()).min(1, 'at least one container'))
 export const stringList = z.preprocess(
   (v) => (typeof v === 'string' ? (v ? v.split(',').map((s) => s.trim()) : []) : v),
   z.array(z.string()),
@@ -108,30 +109,24 @@ export function caseFiles(kase: Case | undefined, files: string[]): string[] {
   return files.map((f) => `${kase ? kase.dir : 'incidents/<case>'}/${f}`)
 }
 
-export const optionalContainers = z.preprocess(
-  (v) =>
-    typeof v === 'string'
-      ? v
-          .split(',')
-          .map((x) => x.trim())
-          .filter(Boolean)
-      : Array.isArray(v)
-        ? v
-            .flatMap((x) => String(x).split(','))
-            .map((x) => x.trim())
-            .filter(Boolean)
-        : (v ?? []),
-  z.array(z.string()),
-)
+export const optionalContainers = z.preprocess((v) => commaList(v ?? []), z.array(z.string()))
 
+/**
+ * After a crash mid-step: the artifacts of `type` recorded for every container of `refs` since the step started,
+ * or undefined when one is missing (or a reference no longer resolves), so the step runs again.
+ */
 export async function artifactsSince(
-  kase: Case,
+  ctx: StepContext,
+  refs: string[],
   type: string,
-  since: string,
-  containerIds: string[],
 ): Promise<Array<{id: string; path: string; sha256: string; containerId?: string}> | undefined> {
-  const arts = (await kase.manifest.read()).artifacts.filter((a) => a.type === type && a.collectedAt >= since)
-  const found = containerIds.map((id) => arts.find((a) => a.source?.containerId === id))
+  const engine = await ctx.engine()
+  const {resolved, failed} = await resolveContainers(engine.containers, refs)
+  if (failed.length > 0) return undefined
+  const arts = (await ctx.kase.manifest.read()).artifacts.filter(
+    (a) => a.type === type && a.collectedAt >= ctx.stepStartedAt,
+  )
+  const found = resolved.map((r) => arts.find((a) => a.source?.containerId === r.id))
   if (found.some((a) => !a)) return undefined
   return found.map((a) => ({
     id: a!.id,

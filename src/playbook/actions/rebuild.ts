@@ -2,7 +2,43 @@ import {z} from 'zod/v4'
 
 import {resolveProject} from '../../docker/compose.js'
 import {AbortError} from '../../errors.js'
-import {bool, caseFiles, defineAction, optionalString, stringList} from './define.js'
+import {bool, caseFiles, defineAction, optionalString, stringList, type PlanContext} from './define.js'
+
+type RebuildParams = {
+  'project-directory'?: string | undefined
+  files: string[]
+  'project-name'?: string | undefined
+  offline: boolean
+  'save-evidence': boolean
+  volumes: boolean
+  'wait-timeout': number
+  grace: number
+  audit: boolean
+}
+
+/** The compose project a step names, its client, and the rebuild settings plan and run share. */
+async function rebuildInput(p: RebuildParams, ctx: PlanContext) {
+  const compose = await ctx.compose()
+  const project = await resolveProject(
+    compose.flavor,
+    {
+      ...(p.files.length ? {files: p.files} : {}),
+      ...(p['project-directory'] ? {projectDirectory: p['project-directory']} : {}),
+      ...(p['project-name'] ? {name: p['project-name']} : {}),
+    },
+    ctx.cwd,
+  )
+  const settings = {
+    removeVolumes: p.volumes,
+    pruneHost: false,
+    offline: p.offline,
+    saveEvidence: p['save-evidence'],
+    waitTimeoutSeconds: p['wait-timeout'],
+    graceSeconds: p.grace,
+    audit: p.audit,
+  }
+  return {compose, project, settings}
+}
 
 export const rebuild = defineAction({
   name: 'rebuild',
@@ -23,29 +59,14 @@ export const rebuild = defineAction({
     `Apply patches through a clean rebuild of the compose project${p['project-directory'] ? ` in ${p['project-directory']}` : ''}: build without cache from ${p.offline ? 'the local' : 'freshly pulled'} base images, take the old containers down, start new ones and wait until healthy. Evidence images and other projects are never touched.`,
   async plan(p, ctx) {
     const {planRebuild} = await import('../../services/rebuild/rebuild.js')
-    const compose = await ctx.compose()
-    const project = await resolveProject(
-      compose.flavor,
-      {
-        ...(p.files.length ? {files: p.files} : {}),
-        ...(p['project-directory'] ? {projectDirectory: p['project-directory']} : {}),
-        ...(p['project-name'] ? {name: p['project-name']} : {}),
-      },
-      ctx.cwd,
-    )
+    const {compose, project, settings} = await rebuildInput(p, ctx)
     const plan = await planRebuild({
       engine: await ctx.engine(),
       compose,
       project,
       ...(ctx.kase ? {kase: ctx.kase} : {}),
       dryRun: true,
-      removeVolumes: p.volumes,
-      pruneHost: false,
-      offline: p.offline,
-      saveEvidence: p['save-evidence'],
-      waitTimeoutSeconds: p['wait-timeout'],
-      graceSeconds: p.grace,
-      audit: p.audit,
+      ...settings,
     })
     return {
       summary: `rebuild project ${project.name}`,
@@ -65,29 +86,14 @@ export const rebuild = defineAction({
   },
   async run(p, ctx) {
     const {rebuildProject} = await import('../../services/rebuild/rebuild.js')
-    const compose = await ctx.compose()
-    const project = await resolveProject(
-      compose.flavor,
-      {
-        ...(p.files.length ? {files: p.files} : {}),
-        ...(p['project-directory'] ? {projectDirectory: p['project-directory']} : {}),
-        ...(p['project-name'] ? {name: p['project-name']} : {}),
-      },
-      ctx.cwd,
-    )
+    const {compose, project, settings} = await rebuildInput(p, ctx)
     const r = await rebuildProject({
       engine: await ctx.engine(),
       compose,
       project,
       kase: ctx.kase,
       dryRun: false,
-      removeVolumes: p.volumes,
-      pruneHost: false,
-      offline: p.offline,
-      saveEvidence: p['save-evidence'],
-      waitTimeoutSeconds: p['wait-timeout'],
-      graceSeconds: p.grace,
-      audit: p.audit,
+      ...settings,
       signal: ctx.signal,
       progress: ctx.progress,
       onComposeLine: (l) => ctx.progress(`  | ${l}`),

@@ -4,6 +4,34 @@ import type {Engine} from '../../docker/types.js'
 import {AbortError} from '../../errors.js'
 import {bool, caseFiles, defineAction, optionalString, stringList} from './define.js'
 
+type RotateParams = {
+  'project-directory'?: string | undefined
+  files: string[]
+  'env-file': string[]
+  containers: string[]
+  generate: string[]
+  'mark-rotated': string[]
+  skip: string[]
+  answers?: string | undefined
+  'require-all': boolean
+  length: number
+}
+
+/** What plan and run both give rotateCredentials: the project, the files and the decisions of the params. */
+function rotateInput(p: RotateParams, cwd: string) {
+  return {
+    cwd,
+    ...(p.files.length ? {composeFiles: p.files} : {}),
+    ...(p['project-directory'] ? {projectDirectory: p['project-directory']} : {}),
+    envFiles: p['env-file'],
+    containers: p.containers,
+    generate: p.generate,
+    markRotated: p['mark-rotated'],
+    skip: p.skip,
+    ...(p.answers ? {answersFile: p.answers} : {}),
+  }
+}
+
 export const rotate = defineAction({
   name: 'rotate',
   phase: 'eradication',
@@ -34,15 +62,7 @@ export const rotate = defineAction({
       ...(ctx.kase ? {kase: ctx.kase} : {}),
       dryRun: true,
       ...(engine ? {engine} : {}),
-      cwd: ctx.cwd,
-      ...(p.files.length ? {composeFiles: p.files} : {}),
-      ...(p['project-directory'] ? {projectDirectory: p['project-directory']} : {}),
-      envFiles: p['env-file'],
-      containers: p.containers,
-      generate: p.generate,
-      markRotated: p['mark-rotated'],
-      skip: p.skip,
-      ...(p.answers ? {answersFile: p.answers} : {}),
+      ...rotateInput(p, ctx.cwd),
       length: p.length,
       alphabet: 'url-safe',
     })
@@ -72,15 +92,7 @@ export const rotate = defineAction({
     const r = await rotateCredentials({
       kase: ctx.kase,
       ...(engine ? {engine} : {engineError}),
-      cwd: ctx.cwd,
-      ...(p.files.length ? {composeFiles: p.files} : {}),
-      ...(p['project-directory'] ? {projectDirectory: p['project-directory']} : {}),
-      envFiles: p['env-file'],
-      containers: p.containers,
-      generate: p.generate,
-      markRotated: p['mark-rotated'],
-      skip: p.skip,
-      ...(p.answers ? {answersFile: p.answers} : {}),
+      ...rotateInput(p, ctx.cwd),
       ...(!hasDecisions && ctx.human.decideRotation ? {decide: ctx.human.decideRotation} : {}),
       length: p.length,
       alphabet: 'url-safe',

@@ -1,7 +1,6 @@
 import {z} from 'zod/v4'
 
 import {AbortError} from '../../errors.js'
-import {resolveContainers} from '../../services/targets.js'
 import {artifactsSince, bool, caseFiles, containerList, defineAction, resolvedNames, stepHosts} from './define.js'
 
 export const snapshot = defineAction({
@@ -62,15 +61,7 @@ export const snapshot = defineAction({
     }
   },
   async recheck(p, ctx) {
-    const engine = await ctx.engine()
-    const {resolved, failed} = await resolveContainers(engine.containers, p.containers)
-    if (failed.length > 0) return undefined
-    const arts = await artifactsSince(
-      ctx.kase,
-      'image-tar',
-      ctx.stepStartedAt,
-      resolved.map((r) => r.id),
-    )
+    const arts = await artifactsSince(ctx, p.containers, 'image-tar')
     return arts
       ? {
           containers: arts.map((a) => ({id: a.containerId, artifacts: [{id: a.id, path: a.path, sha256: a.sha256}]})),

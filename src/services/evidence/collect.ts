@@ -14,7 +14,7 @@ import {swarmTaskOf} from '../../docker/labels.js'
 import type {ContainerDetails, Engine} from '../../docker/types.js'
 import {type ErrorInfo, toErrorInfo} from '../../errors.js'
 import {mapBounded} from '../../util/concurrency.js'
-import {type HostOutcome, runOnHosts} from '../fanout.js'
+import {hostFailureAudit, type HostOutcome, runOnHosts, reportRefFailures} from '../fanout.js'
 import {type ResolveFailure, type Selection, selectTargets, type Target} from '../targets.js'
 import {splitDockerStream} from './log-demux.js'
 import type {ArtifactRef} from './snapshot.js'
@@ -89,25 +89,7 @@ export async function collectOnHosts(opts: CollectOptions): Promise<CollectResul
     progress: opts.progress,
     work: (engine, host, targets) => collectTargets({...opts, engine, host}, targets, until),
     refFailures: (failed) => collectRefFailures(opts, failed),
-    onUnlisted: async (h) => {
-      await opts.kase.record({
-        action: 'collect',
-        target: h.host.name,
-        outcome: 'failure',
-        msg: `Could not list containers on ${h.host.name}: ${h.error.message}`,
-        details: {host: h.host.name, engineId: h.host.engineId, error: h.error},
-      })
-    },
-    onUnreachable: async (u) => {
-      await opts.kase.record({
-        action: 'collect',
-        target: u.name,
-        outcome: 'failure',
-        msg: `Host ${u.name} unreachable; nothing was collected there: ${u.error.message}`,
-        details: {host: u.name, endpoint: u.endpoint, error: u.error},
-      })
-      return undefined
-    },
+    ...hostFailureAudit(opts.kase, 'collect', 'nothing was collected there'),
   })
   return {caseId: opts.kase.id, ...run}
 }
@@ -144,24 +126,16 @@ async function collectTargets(opts: OnHost, targets: readonly Target[], until: n
   })
 }
 
-async function collectRefFailures(
-  opts: {kase: Case; progress?: (line: string) => void},
+function collectRefFailures(
+  opts: {kase: Case; progress?: ((line: string) => void) | undefined},
   failed: readonly ResolveFailure[],
 ): Promise<ContainerCollection[]> {
-  const failures: ContainerCollection[] = []
-  for (const f of failed) {
-    const info = toErrorInfo(f.error)
-    opts.progress?.(`✗ ${f.ref}: ${info.message}`)
-    await opts.kase.record({
-      action: 'collect',
-      target: f.ref,
-      outcome: 'failure',
-      msg: `Collection from ${f.ref} failed: ${info.message}`,
-      details: {error: info},
-    })
-    failures.push({ref: f.ref, status: 'failed', entries: [], logs: 'unavailable', notes: [], error: info})
-  }
-  return failures
+  return reportRefFailures(failed, {
+    ...opts,
+    action: 'collect',
+    audit: (ref, message) => `Collection from ${ref} failed: ${message}`,
+    entry: (ref, error) => ({ref, status: 'failed', entries: [], logs: 'unavailable', notes: [], error}),
+  })
 }
 
 class Hasher extends Transform {

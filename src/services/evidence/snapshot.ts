@@ -10,7 +10,7 @@ import {evidenceLabels, swarmTaskOf} from '../../docker/labels.js'
 import type {CommitConfig, ContainerDetails, Engine} from '../../docker/types.js'
 import {type ErrorInfo, toErrorInfo} from '../../errors.js'
 import {mapBounded} from '../../util/concurrency.js'
-import {type HostOutcome, runOnHosts} from '../fanout.js'
+import {hostFailureAudit, type HostOutcome, runOnHosts, reportRefFailures} from '../fanout.js'
 import {type ResolveFailure, type Selection, selectTargets, type Target} from '../targets.js'
 import {type ImageRedaction, redactImageTar} from './image-redact.js'
 import {deriveFindings, type EvidenceFinding, type FindingsInput} from './findings.js'
@@ -179,25 +179,7 @@ export async function snapshotOnHosts(opts: SnapshotOptions): Promise<SnapshotRe
     progress: opts.progress,
     work: (engine, host, targets) => snapshotTargets({...opts, engine, host}, targets),
     refFailures: (failed) => snapshotRefFailures(opts, failed),
-    onUnlisted: async (h) => {
-      await opts.kase.record({
-        action: 'snapshot',
-        target: h.host.name,
-        outcome: 'failure',
-        msg: `Could not list containers on ${h.host.name}: ${h.error.message}`,
-        details: {host: h.host.name, engineId: h.host.engineId, error: h.error},
-      })
-    },
-    onUnreachable: async (u) => {
-      await opts.kase.record({
-        action: 'snapshot',
-        target: u.name,
-        outcome: 'failure',
-        msg: `Host ${u.name} unreachable; nothing was snapshotted there: ${u.error.message}`,
-        details: {host: u.name, endpoint: u.endpoint, error: u.error},
-      })
-      return undefined
-    },
+    ...hostFailureAudit(opts.kase, 'snapshot', 'nothing was snapshotted there'),
   })
   return {caseId: opts.kase.id, ...run}
 }
@@ -235,24 +217,16 @@ async function snapshotTargets(opts: OnHost, targets: readonly Target[]): Promis
   })
 }
 
-async function snapshotRefFailures(
-  opts: {kase: Case; progress?: (line: string) => void},
+function snapshotRefFailures(
+  opts: {kase: Case; progress?: ((line: string) => void) | undefined},
   failed: readonly ResolveFailure[],
 ): Promise<ContainerSnapshot[]> {
-  const failures: ContainerSnapshot[] = []
-  for (const f of failed) {
-    const info = toErrorInfo(f.error)
-    opts.progress?.(`✗ ${f.ref}: ${info.message}`)
-    await opts.kase.record({
-      action: 'snapshot',
-      target: f.ref,
-      outcome: 'failure',
-      msg: `Snapshot of ${f.ref} failed: ${info.message}`,
-      details: {error: info},
-    })
-    failures.push({ref: f.ref, status: 'failed', artifacts: [], mounts: [], failures: [], warnings: [], error: info})
-  }
-  return failures
+  return reportRefFailures(failed, {
+    ...opts,
+    action: 'snapshot',
+    audit: (ref, message) => `Snapshot of ${ref} failed: ${message}`,
+    entry: (ref, error) => ({ref, status: 'failed', artifacts: [], mounts: [], failures: [], warnings: [], error}),
+  })
 }
 
 async function snapshotOne(opts: OnHost, target: Target, d: ContainerDetails): Promise<ContainerSnapshot> {
