@@ -2,13 +2,12 @@ import {randomBytes} from 'node:crypto'
 import {hostname} from 'node:os'
 
 import {readAuditLines} from '../case/audit-log.js'
-import type {Case, CaseStore} from '../case/case-store.js'
+import type {Case} from '../case/case-store.js'
 import type {ComposeClient} from '../docker/compose.js'
 import type {Clients} from '../docker/engine-factory.js'
 import type {Engine} from '../docker/types.js'
 import {AbortError, InterruptedError, normalizeError, toErrorInfo} from '../errors.js'
-import type {Logger} from '../util/logger.js'
-import {ACTION_DEFS, type Outputs} from './actions/index.js'
+import {ACTION_DEFS, type Outputs, type StepContext} from './actions/index.js'
 import {evaluateWhen, interpolate} from './expressions.js'
 import {
   archiveJournal,
@@ -20,7 +19,7 @@ import {
   writeJournal,
 } from '../case/journal.js'
 import {type LoadedPlaybook, type PlaybookProblem} from './loader.js'
-import type {GateDecision, HumanInterface, ResolvedStep, StepPlan} from './types.js'
+import type {GateDecision, ResolvedStep, StepPlan} from './types.js'
 
 /** Turn --input k=v into typed values, with defaults; a missing required input names its line in the file. */
 export function resolveInputs(
@@ -186,20 +185,10 @@ export interface RunHooks {
   onStepEnd?: (step: ResolvedStep, journal: StepJournal) => void
 }
 
-export interface RunOptions {
+/** What a run is given: what every step's context holds (the case, the clients, the prompts), and the playbook. */
+export interface RunOptions extends Omit<StepContext, 'stepStartedAt'> {
   loaded: LoadedPlaybook
   inputs: InputValues
-  kase: Case
-  store: CaseStore
-  engine: () => Promise<Engine>
-  compose: () => Promise<ComposeClient>
-  hosts: Clients['hosts']
-  cwd: string
-  yes: boolean
-  human: HumanInterface
-  signal: AbortSignal
-  progress: (line: string) => void
-  log: Logger
   mode: 'scripted' | 'guided'
   /** Continue the journal already in the case. */
   resume: boolean

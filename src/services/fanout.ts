@@ -7,7 +7,7 @@ import {
   type HostSource,
   type UnreachableHost,
 } from '../docker/hosts.js'
-import type {Engine} from '../docker/types.js'
+import type {ContainerDetails, Engine} from '../docker/types.js'
 import {type ErrorInfo, toErrorInfo} from '../errors.js'
 import {mapBounded} from '../util/concurrency.js'
 import type {HostTargets, ResolveFailure, Selection, SelectionResult, Target} from './targets.js'
@@ -67,6 +67,24 @@ export async function forEachHost<R>(
 ): Promise<R[]> {
   return mapBounded(perHost, maxHosts, work)
 }
+
+/** What every response step is given: the engines (one engine is a set of one: singleHost) and what to select. */
+export interface StepOptions {
+  hosts: HostSet
+  selection: Selection
+  /** Containers per host at once. */
+  concurrency?: number
+  /** Hosts worked on at once (each bounds its containers with `concurrency`). */
+  maxHosts?: number
+  signal?: AbortSignal
+  progress?: (line: string) => void
+}
+
+/** A step's options as one host's work sees them: its engine and its identity (name, engine id, evidence folder). */
+export type OnHost<O extends StepOptions> = Omit<O, 'hosts' | 'selection'> & {engine: Engine; host: HostRef}
+
+/** Byte progress for one long transfer; returns a callback and a finisher. */
+export type TransferProgress = (label: string) => {onProgress: (bytes: number) => void; done: () => void}
 
 /** What a step reports for each container it handled (or failed to find). */
 export interface StepContainer {
@@ -164,6 +182,42 @@ export async function reportRefFailures<C>(
     out.push(opts.entry(f.ref, error))
   }
   return out
+}
+
+/**
+ * One host's containers for a step that reads each one (snapshot, collect): inspect, then `one`, at most
+ * `concurrency` at once; a container that fails is named on stderr, audited (`audit` words it) and reported as
+ * the step's failed entry, and the others carry on.
+ */
+export function eachContainer<C>(
+  opts: OnHost<StepOptions> & {kase: Case},
+  targets: readonly Target[],
+  step: {
+    action: string
+    concurrency: number
+    one: (t: Target, d: ContainerDetails) => Promise<C>
+    audit: (name: string, message: string) => string
+    failed: (t: Target, where: {host: string; engineId: string}, error: ErrorInfo) => C
+  },
+): Promise<C[]> {
+  const where = {host: opts.host.name, engineId: opts.host.engineId}
+  return mapBounded(targets, opts.concurrency ?? step.concurrency, async (t): Promise<C> => {
+    try {
+      opts.signal?.throwIfAborted()
+      return await step.one(t, await opts.engine.containers.inspect(t.id))
+    } catch (error) {
+      const info = toErrorInfo(error)
+      opts.progress?.(`✗ ${t.ref}: ${info.message}`)
+      await opts.kase.record({
+        action: step.action,
+        target: t.name,
+        outcome: 'failure',
+        msg: step.audit(t.name, info.message),
+        details: {containerId: t.id, ...where, error: info},
+      })
+      return step.failed(t, where, info)
+    }
+  })
 }
 
 export interface HostStepResult<C> {

@@ -1,8 +1,7 @@
 import type {Case} from '../case/case-store.js'
 import {fileStamp, safeFileName} from '../case/ids.js'
 import type {ArtifactSource} from '../case/manifest.js'
-import type {HostRef, HostSet} from '../docker/hosts.js'
-import type {ContainerDetails, Engine, EndpointRecord} from '../docker/types.js'
+import type {ContainerDetails, EndpointRecord} from '../docker/types.js'
 import {type ErrorInfo, toErrorInfo} from '../errors.js'
 import {mapBounded} from '../util/concurrency.js'
 import {
@@ -27,33 +26,23 @@ import {
   refHosts,
   runOnHosts,
   reportRefFailures,
+  type OnHost,
+  type StepOptions,
 } from './fanout.js'
 import {recordServices, type ServiceSummary} from './swarm.js'
-import {type ResolveFailure, type Selection, selectTargets, type Target} from './targets.js'
+import {type ResolveFailure, selectTargets, type Target} from './targets.js'
 
 export const DEFAULT_CONCURRENCY = 8
 
-export interface IsolateOptions {
-  /** The engines to work on: one engine is a set of one (singleHost). */
-  hosts: HostSet
-  selection: Selection
+export interface IsolateOptions extends StepOptions {
   /** Undefined only for a dry run, which writes nothing. */
   kase?: Case
   mode: IsolateMode
   dryRun: boolean
-  /** Containers per host at once. */
-  concurrency?: number
-  /** Hosts worked on at once (each bounds its containers with `concurrency`). */
-  maxHosts?: number
   stopTimeoutSeconds?: number
-  signal?: AbortSignal
-  progress?: (line: string) => void
   /** The proc filesystem of the engine's host (default /proc), read to verify the cut; tests point it elsewhere. */
   procRoot?: string
 }
-
-/** The options as one host's work sees them: its engine and its identity (name, engine id, evidence folder). */
-type OnHost = Omit<IsolateOptions, 'hosts' | 'selection'> & {engine: Engine; host: HostRef}
 
 export interface NetworkCut {
   network: string
@@ -168,7 +157,7 @@ export async function isolateOnHosts(opts: IsolateOptions): Promise<IsolateResul
 }
 
 async function isolateTargets(
-  opts: OnHost,
+  opts: OnHost<IsolateOptions>,
   targets: readonly Target[],
   existing: Record<string, ContainmentRecord>,
 ): Promise<ContainerIsolation[]> {
@@ -249,7 +238,7 @@ function planFreeze(mode: IsolateMode, state: string): 'pause' | 'stop' | undefi
 }
 
 async function isolateOne(
-  opts: OnHost,
+  opts: OnHost<IsolateOptions>,
   target: Target,
   d: ContainerDetails,
   previous: ContainmentRecord | undefined,

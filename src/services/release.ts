@@ -1,7 +1,5 @@
 import type {Case, CaseStore} from '../case/case-store.js'
 import {engineKind} from './containment-verify.js'
-import type {HostRef, HostSet} from '../docker/hosts.js'
-import type {Engine} from '../docker/types.js'
 import {type ErrorInfo, toErrorInfo} from '../errors.js'
 import {mapBounded} from '../util/concurrency.js'
 import {
@@ -12,26 +10,16 @@ import {
   saveContainmentRecord,
   withContainerLock,
 } from './containment-state.js'
-import {type HostOutcome, runOnHosts, reportRefFailures} from './fanout.js'
+import {type HostOutcome, runOnHosts, reportRefFailures, type OnHost, type StepOptions} from './fanout.js'
 import {DEFAULT_CONCURRENCY} from './isolate.js'
-import {type ResolveFailure, type Selection, selectTargets, type Target} from './targets.js'
+import {type ResolveFailure, selectTargets, type Target} from './targets.js'
 
-export interface ReleaseOptions {
-  /** The engines to work on: one engine is a set of one (singleHost). */
-  hosts: HostSet
-  selection: Selection
+export interface ReleaseOptions extends StepOptions {
   store: CaseStore
   /** The case that isolated the containers; when absent, each container's isolating case is found. */
   kase?: Case
   dryRun: boolean
-  concurrency?: number
-  maxHosts?: number
-  signal?: AbortSignal
-  progress?: (line: string) => void
 }
-
-/** The options as one host's work sees them: its engine and its identity. */
-type OnHost = Omit<ReleaseOptions, 'hosts' | 'selection'> & {engine: Engine; host: HostRef}
 
 export interface NetworkRestore {
   network: string
@@ -96,7 +84,7 @@ function refFailures(
 }
 
 async function releaseTargets(
-  opts: OnHost,
+  opts: OnHost<ReleaseOptions>,
   targets: readonly Target[],
   caseState: Record<string, ContainmentRecord> | undefined,
 ): Promise<ContainerRelease[]> {
@@ -154,7 +142,7 @@ async function releaseTargets(
 }
 
 async function releaseOne(
-  opts: OnHost,
+  opts: OnHost<ReleaseOptions>,
   kase: Case,
   ref: string,
   record: ContainmentRecord,

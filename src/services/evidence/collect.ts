@@ -9,34 +9,30 @@ import type {Case} from '../../case/case-store.js'
 import {fileStamp, safeFileName} from '../../case/ids.js'
 import type {ArtifactSource} from '../../case/manifest.js'
 import {redactDeep, redactText} from '../../util/redact.js'
-import type {HostRef, HostSet} from '../../docker/hosts.js'
 import {swarmTaskOf} from '../../docker/labels.js'
 import type {ContainerDetails, Engine} from '../../docker/types.js'
 import {type ErrorInfo, toErrorInfo} from '../../errors.js'
-import {mapBounded} from '../../util/concurrency.js'
-import {hostFailureAudit, type HostOutcome, runOnHosts, reportRefFailures} from '../fanout.js'
-import {type ResolveFailure, type Selection, selectTargets, type Target} from '../targets.js'
+import {
+  hostFailureAudit,
+  type HostOutcome,
+  runOnHosts,
+  reportRefFailures,
+  type OnHost,
+  type StepOptions,
+  type TransferProgress,
+  eachContainer,
+} from '../fanout.js'
+import {type ResolveFailure, selectTargets, type Target} from '../targets.js'
 import {splitDockerStream} from './log-demux.js'
 import type {ArtifactRef} from './snapshot.js'
 
-export interface CollectOptions {
-  /** The engines to work on: one engine is a set of one (singleHost). */
-  hosts: HostSet
-  selection: Selection
+export interface CollectOptions extends StepOptions {
   kase: Case
   /** Unix seconds. */
   since?: number
   until?: number
-  concurrency?: number
-  signal?: AbortSignal
-  progress?: (line: string) => void
-  transferProgress?: (label: string) => {onProgress: (bytes: number) => void; done: () => void}
-  /** Hosts worked on at once (each bounds its containers with `concurrency`). */
-  maxHosts?: number
+  transferProgress?: TransferProgress
 }
-
-/** The options as one host's work sees them: its engine and its identity (name, engine id, evidence folder). */
-type OnHost = Omit<CollectOptions, 'hosts' | 'selection'> & {engine: Engine; host: HostRef}
 
 export interface CollectedEntry {
   name: string
@@ -94,35 +90,27 @@ export async function collectOnHosts(opts: CollectOptions): Promise<CollectResul
   return {caseId: opts.kase.id, ...run}
 }
 
-async function collectTargets(opts: OnHost, targets: readonly Target[], until: number): Promise<ContainerCollection[]> {
-  const where = opts.host ? {host: opts.host.name, engineId: opts.host.engineId} : {}
-  return mapBounded(targets, opts.concurrency ?? 2, async (t): Promise<ContainerCollection> => {
-    try {
-      opts.signal?.throwIfAborted()
-      const d = await opts.engine.containers.inspect(t.id)
-      return await collectOne(opts, t, d, until)
-    } catch (error) {
-      const info = toErrorInfo(error)
-      opts.progress?.(`✗ ${t.ref}: ${info.message}`)
-      await opts.kase.record({
-        action: 'collect',
-        target: t.name,
-        outcome: 'failure',
-        msg: `Collection from ${t.name} failed: ${info.message}`,
-        details: {containerId: t.id, ...where, error: info},
-      })
-      return {
-        ref: t.ref,
-        ...where,
-        id: t.id,
-        name: t.name,
-        status: 'failed',
-        entries: [],
-        logs: 'unavailable',
-        notes: [],
-        error: info,
-      }
-    }
+function collectTargets(
+  opts: OnHost<CollectOptions>,
+  targets: readonly Target[],
+  until: number,
+): Promise<ContainerCollection[]> {
+  return eachContainer(opts, targets, {
+    action: 'collect',
+    concurrency: 2,
+    one: (t, d) => collectOne(opts, t, d, until),
+    audit: (name, message) => `Collection from ${name} failed: ${message}`,
+    failed: (t, where, error) => ({
+      ref: t.ref,
+      ...where,
+      id: t.id,
+      name: t.name,
+      status: 'failed',
+      entries: [],
+      logs: 'unavailable',
+      notes: [],
+      error,
+    }),
   })
 }
 
@@ -152,7 +140,7 @@ class Hasher extends Transform {
 }
 
 async function collectOne(
-  opts: OnHost,
+  opts: OnHost<CollectOptions>,
   target: Target,
   d: ContainerDetails,
   until: number,

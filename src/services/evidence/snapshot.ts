@@ -5,22 +5,26 @@ import type {Case} from '../../case/case-store.js'
 import {fileStamp, safeFileName} from '../../case/ids.js'
 import type {Artifact, ArtifactSource} from '../../case/manifest.js'
 import {redactArgs, redactDeep, redactEnvEntry} from '../../util/redact.js'
-import type {HostRef, HostSet} from '../../docker/hosts.js'
 import {evidenceLabels, swarmTaskOf} from '../../docker/labels.js'
-import type {CommitConfig, ContainerDetails, Engine} from '../../docker/types.js'
+import type {CommitConfig, ContainerDetails} from '../../docker/types.js'
 import {type ErrorInfo, toErrorInfo} from '../../errors.js'
-import {mapBounded} from '../../util/concurrency.js'
-import {hostFailureAudit, type HostOutcome, runOnHosts, reportRefFailures} from '../fanout.js'
-import {type ResolveFailure, type Selection, selectTargets, type Target} from '../targets.js'
+import {
+  hostFailureAudit,
+  type HostOutcome,
+  runOnHosts,
+  reportRefFailures,
+  type OnHost,
+  type StepOptions,
+  type TransferProgress,
+  eachContainer,
+} from '../fanout.js'
+import {type ResolveFailure, selectTargets, type Target} from '../targets.js'
 import {type ImageRedaction, redactImageTar} from './image-redact.js'
 import {deriveFindings, type EvidenceFinding, type FindingsInput} from './findings.js'
 import {captureLiveState, type LiveCaptureResult} from './live/capture.js'
 import {createTarIndexer, type TarIndexEntry, type TarIndexSummary} from './tar-index.js'
 
-export interface SnapshotOptions {
-  /** The engines to work on: one engine is a set of one (singleHost). */
-  hosts: HostSet
-  selection: Selection
+export interface SnapshotOptions extends StepOptions {
   kase: Case
   /** Stream the filesystem export and its index (default true). */
   export: boolean
@@ -29,17 +33,8 @@ export interface SnapshotOptions {
   /** Capture the live state from /proc first, while frozen (default true), and with it each process's memory (default false: a forensic copy, not redacted). */
   live?: boolean
   memory?: boolean
-  concurrency?: number
-  signal?: AbortSignal
-  progress?: (line: string) => void
-  /** Byte progress for one long transfer; returns a callback and a finisher. */
-  transferProgress?: (label: string) => {onProgress: (bytes: number) => void; done: () => void}
-  /** Hosts worked on at once (each bounds its containers with `concurrency`). */
-  maxHosts?: number
+  transferProgress?: TransferProgress
 }
-
-/** The options as one host's work sees them: its engine and its identity (name, engine id, evidence folder). */
-type OnHost = Omit<SnapshotOptions, 'hosts' | 'selection'> & {engine: Engine; host: HostRef}
 
 export interface ArtifactRef {
   id: string
@@ -184,36 +179,24 @@ export async function snapshotOnHosts(opts: SnapshotOptions): Promise<SnapshotRe
   return {caseId: opts.kase.id, ...run}
 }
 
-async function snapshotTargets(opts: OnHost, targets: readonly Target[]): Promise<ContainerSnapshot[]> {
-  const where = opts.host ? {host: opts.host.name, engineId: opts.host.engineId} : {}
-  return mapBounded(targets, opts.concurrency ?? 2, async (t): Promise<ContainerSnapshot> => {
-    try {
-      opts.signal?.throwIfAborted()
-      const d = await opts.engine.containers.inspect(t.id)
-      return await snapshotOne(opts, t, d)
-    } catch (error) {
-      const info = toErrorInfo(error)
-      opts.progress?.(`✗ ${t.ref}: ${info.message}`)
-      await opts.kase.record({
-        action: 'snapshot',
-        target: t.name,
-        outcome: 'failure',
-        msg: `Snapshot of ${t.name} failed: ${info.message}`,
-        details: {containerId: t.id, ...where, error: info},
-      })
-      return {
-        ref: t.ref,
-        ...where,
-        id: t.id,
-        name: t.name,
-        status: 'failed',
-        artifacts: [],
-        mounts: [],
-        failures: [],
-        warnings: [],
-        error: info,
-      }
-    }
+function snapshotTargets(opts: OnHost<SnapshotOptions>, targets: readonly Target[]): Promise<ContainerSnapshot[]> {
+  return eachContainer(opts, targets, {
+    action: 'snapshot',
+    concurrency: 2,
+    one: (t, d) => snapshotOne(opts, t, d),
+    audit: (name, message) => `Snapshot of ${name} failed: ${message}`,
+    failed: (t, where, error) => ({
+      ref: t.ref,
+      ...where,
+      id: t.id,
+      name: t.name,
+      status: 'failed',
+      artifacts: [],
+      mounts: [],
+      failures: [],
+      warnings: [],
+      error,
+    }),
   })
 }
 
@@ -229,7 +212,11 @@ function snapshotRefFailures(
   })
 }
 
-async function snapshotOne(opts: OnHost, target: Target, d: ContainerDetails): Promise<ContainerSnapshot> {
+async function snapshotOne(
+  opts: OnHost<SnapshotOptions>,
+  target: Target,
+  d: ContainerDetails,
+): Promise<ContainerSnapshot> {
   const {engine, kase, host} = opts
   // When the acquisition began (recorded with its end line; the CASE export's startTime).
   const startedAt = new Date().toISOString()
