@@ -1,8 +1,8 @@
-import {Args, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
 import {AbortError} from '../errors.js'
-import {caseFlag, filterFlag, hostFlags, serviceFlag} from '../flags.js'
+import {caseFlag, containersArg, filterFlag, hostFlags, serviceFlag} from '../flags.js'
 import {renderHostOutcomes} from '../render/containment.js'
 import {byteProgress} from '../render/progress.js'
 import {renderTable} from '../render/table.js'
@@ -40,11 +40,7 @@ reads: it changes nothing on the container. Across hosts (--host, --context, --h
 
   static override strict = false
   static override args = {
-    containers: Args.string({
-      description:
-        'Containers to collect from: names, full ids or unique id prefixes, optionally as <host>/<container>.',
-      required: false,
-    }),
+    containers: containersArg('collect from'),
   }
   static override flags = {
     case: caseFlag,

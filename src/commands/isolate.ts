@@ -1,8 +1,17 @@
-import {Args, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
 import {AbortError} from '../errors.js'
-import {caseFlag, concurrencyFlag, dryRunFlag, filterFlag, hostFlags, serviceFlag, yesFlag} from '../flags.js'
+import {
+  caseFlag,
+  concurrencyFlag,
+  containersArg,
+  dryRunFlag,
+  filterFlag,
+  hostFlags,
+  serviceFlag,
+  yesFlag,
+} from '../flags.js'
 import {renderIsolate} from '../render/containment.js'
 import {type IsolateResult, isolateOnHosts} from '../services/isolate.js'
 import {isolateOptions, selectionOf, selectionText, selectsNothing, stepExitCode} from '../services/step-options.js'
@@ -57,10 +66,7 @@ as running for the swarm, so it is not rescheduled.`
   static override strict = false
 
   static override args = {
-    containers: Args.string({
-      description: 'Containers to isolate: names, full ids or unique id prefixes, optionally as <host>/<container>.',
-      required: false,
-    }),
+    containers: containersArg('isolate'),
   }
 
   static override flags = {

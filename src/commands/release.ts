@@ -1,8 +1,6 @@
-import {Args} from '@oclif/core'
-
 import {BaseCommand} from '../base-command.js'
 import {AbortError} from '../errors.js'
-import {caseFlag, concurrencyFlag, dryRunFlag, filterFlag, hostFlags, yesFlag} from '../flags.js'
+import {caseFlag, concurrencyFlag, containersArg, dryRunFlag, filterFlag, hostFlags, yesFlag} from '../flags.js'
 import {renderRelease} from '../render/containment.js'
 import {type ReleaseResult, releaseOnHosts} from '../services/release.js'
 import {releaseOptions, selectionOf, selectionText, selectsNothing, stepExitCode} from '../services/step-options.js'
@@ -31,10 +29,7 @@ Across hosts, as for ir isolate: --host / --context / --hosts, <host>/<container
   static override strict = false
 
   static override args = {
-    containers: Args.string({
-      description: 'Containers to release: names, full ids or unique id prefixes, optionally as <host>/<container>.',
-      required: false,
-    }),
+    containers: containersArg('release'),
   }
 
   static override flags = {

@@ -1,8 +1,8 @@
-import {Args, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
 import {AbortError} from '../errors.js'
-import {caseFlag, filterFlag, hostFlags, serviceFlag, yesFlag} from '../flags.js'
+import {caseFlag, containersArg, filterFlag, hostFlags, serviceFlag, yesFlag} from '../flags.js'
 import {renderSnapshot} from '../render/evidence.js'
 import {byteProgress} from '../render/progress.js'
 import {type SnapshotResult, snapshotOnHosts} from '../services/evidence/snapshot.js'
@@ -47,10 +47,7 @@ carry the host and engine id, and for a swarm task its service and task (labels 
 
   static override strict = false
   static override args = {
-    containers: Args.string({
-      description: 'Containers to snapshot: names, full ids or unique id prefixes, optionally as <host>/<container>.',
-      required: false,
-    }),
+    containers: containersArg('snapshot'),
   }
   static override flags = {
     case: caseFlag,

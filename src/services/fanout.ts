@@ -89,6 +89,12 @@ export type TransferProgress = (label: string) => {onProgress: (bytes: number) =
 /** What a step reports for each container it handled (or failed to find). */
 export interface StepContainer {
   ref: string
+  /** The host the container runs on, and its engine id. */
+  host?: string
+  engineId?: string
+  /** Swarm service and task id, when the container is a swarm task. */
+  service?: string
+  task?: string
   id?: string
   name?: string
   status: string

@@ -28,6 +28,7 @@ import {
   reportRefFailures,
   type OnHost,
   type StepOptions,
+  type StepContainer,
 } from './fanout.js'
 import {recordServices, type ServiceSummary} from './swarm.js'
 import {type ResolveFailure, selectTargets, type Target} from './targets.js'
@@ -52,15 +53,7 @@ export interface NetworkCut {
   error?: string
 }
 
-export interface ContainerIsolation {
-  ref: string
-  /** The host the container runs on, and its engine id. */
-  host?: string
-  engineId?: string
-  service?: string
-  task?: string
-  id?: string
-  name?: string
+export interface ContainerIsolation extends StepContainer {
   image?: string
   /** not-contained: the engine said done, but the check after the cut found the container still networked. */
   status: 'isolated' | 'already-isolated' | 'partial' | 'failed' | 'planned' | 'not-contained'

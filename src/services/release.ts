@@ -10,7 +10,14 @@ import {
   saveContainmentRecord,
   withContainerLock,
 } from './containment-state.js'
-import {type HostOutcome, runOnHosts, reportRefFailures, type OnHost, type StepOptions} from './fanout.js'
+import {
+  type HostOutcome,
+  runOnHosts,
+  reportRefFailures,
+  type OnHost,
+  type StepOptions,
+  type StepContainer,
+} from './fanout.js'
 import {DEFAULT_CONCURRENCY} from './isolate.js'
 import {type ResolveFailure, selectTargets, type Target} from './targets.js'
 
@@ -29,12 +36,7 @@ export interface NetworkRestore {
   error?: string
 }
 
-export interface ContainerRelease {
-  ref: string
-  host?: string
-  engineId?: string
-  id?: string
-  name?: string
+export interface ContainerRelease extends StepContainer {
   caseId?: string
   status: 'released' | 'not-isolated' | 'partial' | 'failed' | 'planned'
   stateAfter?: string

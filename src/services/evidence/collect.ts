@@ -7,9 +7,7 @@ import {pipeline} from 'node:stream/promises'
 
 import type {Case} from '../../case/case-store.js'
 import {fileStamp, safeFileName} from '../../case/ids.js'
-import type {ArtifactSource} from '../../case/manifest.js'
 import {redactDeep, redactText} from '../../util/redact.js'
-import {swarmTaskOf} from '../../docker/labels.js'
 import type {ContainerDetails, Engine} from '../../docker/types.js'
 import {type ErrorInfo, toErrorInfo} from '../../errors.js'
 import {
@@ -21,9 +19,11 @@ import {
   type StepOptions,
   type TransferProgress,
   eachContainer,
+  type StepContainer,
 } from '../fanout.js'
 import {type ResolveFailure, selectTargets, type Target} from '../targets.js'
 import {splitDockerStream} from './log-demux.js'
+import {evidenceSource} from './source.js'
 import type {ArtifactRef} from './snapshot.js'
 
 export interface CollectOptions extends StepOptions {
@@ -40,14 +40,7 @@ export interface CollectedEntry {
   size: number
 }
 
-export interface ContainerCollection {
-  ref: string
-  host?: string
-  engineId?: string
-  service?: string
-  task?: string
-  id?: string
-  name?: string
+export interface ContainerCollection extends StepContainer {
   status: 'collected' | 'partial' | 'failed'
   archive?: ArtifactRef
   entries: CollectedEntry[]
@@ -151,19 +144,7 @@ async function collectOne(
   const targetRef = target.ref
   const {default: archiver} = await import('archiver')
   const stamp = fileStamp()
-  const swarm = swarmTaskOf(d.labels, target)
-  const where = {
-    ...(host ? {host: host.name, engineId: host.engineId} : {}),
-    ...(swarm ? {service: swarm.service.name, task: swarm.task.id} : {}),
-  }
-  const source: ArtifactSource = {
-    containerId: d.id,
-    containerName: d.name,
-    image: d.image,
-    imageId: d.imageId,
-    engine: engine.endpoint,
-    ...where,
-  }
+  const {where, source} = evidenceSource(engine, host, d, target)
   const notes: string[] = []
   const entries: CollectedEntry[] = []
   const root = `${safeFileName(d.name)}-${stamp}`

@@ -3,9 +3,9 @@ import {PassThrough} from 'node:stream'
 
 import type {Case} from '../../case/case-store.js'
 import {fileStamp, safeFileName} from '../../case/ids.js'
-import type {Artifact, ArtifactSource} from '../../case/manifest.js'
+import type {Artifact} from '../../case/manifest.js'
 import {redactArgs, redactDeep, redactEnvEntry} from '../../util/redact.js'
-import {evidenceLabels, swarmTaskOf} from '../../docker/labels.js'
+import {evidenceLabels} from '../../docker/labels.js'
 import type {CommitConfig, ContainerDetails} from '../../docker/types.js'
 import {type ErrorInfo, toErrorInfo} from '../../errors.js'
 import {
@@ -17,11 +17,13 @@ import {
   type StepOptions,
   type TransferProgress,
   eachContainer,
+  type StepContainer,
 } from '../fanout.js'
 import {type ResolveFailure, selectTargets, type Target} from '../targets.js'
 import {type ImageRedaction, redactImageTar} from './image-redact.js'
 import {deriveFindings, type EvidenceFinding, type FindingsInput} from './findings.js'
 import {captureLiveState, type LiveCaptureResult} from './live/capture.js'
+import {evidenceSource} from './source.js'
 import {createTarIndexer, type TarIndexEntry, type TarIndexSummary} from './tar-index.js'
 
 export interface SnapshotOptions extends StepOptions {
@@ -49,15 +51,7 @@ export interface StepFailure {
   error: ErrorInfo
 }
 
-export interface ContainerSnapshot {
-  ref: string
-  host?: string
-  engineId?: string
-  /** Swarm service and task id, when the container is a swarm task (also labels of the evidence image). */
-  service?: string
-  task?: string
-  id?: string
-  name?: string
+export interface ContainerSnapshot extends StepContainer {
   status: 'snapshotted' | 'partial' | 'failed'
   /** id: the evidence image in the engine; savedId: the same image in the saved tar, whose config was redacted (a new id); layout of that tar. */
   image?: {id: string; tag: string; savedId?: string; layout?: 'oci' | 'docker'; note?: string}
@@ -223,19 +217,7 @@ async function snapshotOne(
   const targetRef = target.ref
   const stamp = fileStamp()
   const dir = `${host?.dir ? `${host.dir}/` : ''}${safeFileName(d.name)}`
-  const swarm = swarmTaskOf(d.labels, target)
-  const where = {
-    ...(host ? {host: host.name, engineId: host.engineId} : {}),
-    ...(swarm ? {service: swarm.service.name, task: swarm.task.id} : {}),
-  }
-  const source: ArtifactSource = {
-    containerId: d.id,
-    containerName: d.name,
-    image: d.image,
-    imageId: d.imageId,
-    engine: engine.endpoint,
-    ...where,
-  }
+  const {where, source} = evidenceSource(engine, host, d, target)
   const artifacts: ArtifactRef[] = []
   const failures: StepFailure[] = []
   const warnings: string[] = []
