@@ -65,11 +65,11 @@ export async function runCommand(
   process.stdout.write = ((chunk: string | Uint8Array) => {
     stdout += String(chunk)
     return true
-  }) as typeof process.stdout.write
+  })
   process.stderr.write = ((chunk: string | Uint8Array) => {
     stderr += String(chunk)
     return true
-  }) as typeof process.stderr.write
+  })
   // oclif's ux.stdout and ux.stderr write through console.log and console.error.
   const {log, error: consoleError} = console
   console.log = (...args: unknown[]) => void (stdout += `${format(...args)}\n`)
