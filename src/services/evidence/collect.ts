@@ -83,6 +83,11 @@ export async function collectOnHosts(opts: CollectOptions): Promise<CollectResul
   return {caseId: opts.kase.id, ...run}
 }
 
+/** What the step reports for a container it could not work on (or a reference that selected nothing). */
+function failedEntry(base: Omit<StepContainer, 'status'>, error: ErrorInfo): ContainerCollection {
+  return {...base, status: 'failed', entries: [], logs: 'unavailable', notes: [], error}
+}
+
 function collectTargets(
   opts: OnHost<CollectOptions>,
   targets: readonly Target[],
@@ -93,17 +98,7 @@ function collectTargets(
     concurrency: 2,
     one: (t, d) => collectOne(opts, t, d, until),
     audit: (name, message) => `Collection from ${name} failed: ${message}`,
-    failed: (t, where, error) => ({
-      ref: t.ref,
-      ...where,
-      id: t.id,
-      name: t.name,
-      status: 'failed',
-      entries: [],
-      logs: 'unavailable',
-      notes: [],
-      error,
-    }),
+    failed: (t, where, error) => failedEntry({ref: t.ref, ...where, id: t.id, name: t.name}, error),
   })
 }
 
@@ -115,7 +110,7 @@ function collectRefFailures(
     ...opts,
     action: 'collect',
     audit: (ref, message) => `Collection from ${ref} failed: ${message}`,
-    entry: (ref, error) => ({ref, status: 'failed', entries: [], logs: 'unavailable', notes: [], error}),
+    entry: (ref, error) => failedEntry({ref}, error),
   })
 }
 

@@ -173,24 +173,18 @@ export async function snapshotOnHosts(opts: SnapshotOptions): Promise<SnapshotRe
   return {caseId: opts.kase.id, ...run}
 }
 
+/** What the step reports for a container it could not work on (or a reference that selected nothing). */
+function failedEntry(base: Omit<StepContainer, 'status'>, error: ErrorInfo): ContainerSnapshot {
+  return {...base, status: 'failed', artifacts: [], mounts: [], failures: [], warnings: [], error}
+}
+
 function snapshotTargets(opts: OnHost<SnapshotOptions>, targets: readonly Target[]): Promise<ContainerSnapshot[]> {
   return eachContainer(opts, targets, {
     action: 'snapshot',
     concurrency: 2,
     one: (t, d) => snapshotOne(opts, t, d),
     audit: (name, message) => `Snapshot of ${name} failed: ${message}`,
-    failed: (t, where, error) => ({
-      ref: t.ref,
-      ...where,
-      id: t.id,
-      name: t.name,
-      status: 'failed',
-      artifacts: [],
-      mounts: [],
-      failures: [],
-      warnings: [],
-      error,
-    }),
+    failed: (t, where, error) => failedEntry({ref: t.ref, ...where, id: t.id, name: t.name}, error),
   })
 }
 
@@ -202,7 +196,7 @@ function snapshotRefFailures(
     ...opts,
     action: 'snapshot',
     audit: (ref, message) => `Snapshot of ${ref} failed: ${message}`,
-    entry: (ref, error) => ({ref, status: 'failed', artifacts: [], mounts: [], failures: [], warnings: [], error}),
+    entry: (ref, error) => failedEntry({ref}, error),
   })
 }
 
