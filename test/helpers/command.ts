@@ -62,14 +62,14 @@ export async function runCommand(
   let stderr = ''
   const outWrite = process.stdout.write.bind(process.stdout)
   const errWrite = process.stderr.write.bind(process.stderr)
-  process.stdout.write = ((chunk: string | Uint8Array) => {
+  process.stdout.write = (chunk: string | Uint8Array) => {
     stdout += String(chunk)
     return true
-  })
-  process.stderr.write = ((chunk: string | Uint8Array) => {
+  }
+  process.stderr.write = (chunk: string | Uint8Array) => {
     stderr += String(chunk)
     return true
-  })
+  }
   // oclif's ux.stdout and ux.stderr write through console.log and console.error.
   const {log, error: consoleError} = console
   console.log = (...args: unknown[]) => void (stdout += `${format(...args)}\n`)
