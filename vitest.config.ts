@@ -18,6 +18,10 @@ export default defineConfig({
     projects: [
       {test: {name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 20_000, sequence: {groupOrder: 0}}},
       {
+        // Commands run in-process on FakeEngine through BaseCommand.engineFactory: flags -> service options, no Docker.
+        test: {name: 'command', include: ['test/command/**/*.test.ts'], testTimeout: 20_000, sequence: {groupOrder: 0}},
+      },
+      {
         test: {
           name: 'integration',
           include: ['test/integration/**/*.integration.test.ts', 'test/e2e/**/*.e2e.test.ts'],

@@ -50,8 +50,8 @@ for e in $engines; do
   if ir_engine_provision "$e"; then prov_s[$e]=$((SECONDS - t0)); else failed_prov[$e]=1; fi
 done
 case " $engines " in *" docker20 "*) ;; *)
-  # No host pass: the unit tests run once on their own.
-  npx vitest run --project unit "$@" || status=1
+  # No host pass: the unit and command tiers (no Docker) run once on their own.
+  npx vitest run --project unit --project command "$@" || status=1
 ;; esac
 for e in $engines; do
   if [ -n "${failed_prov[$e]:-}" ]; then

@@ -3,7 +3,8 @@ import {format} from 'node:util'
 import {Command, Flags, type Interfaces, ux} from '@oclif/core'
 
 import {Case, CaseStore, currentExaminer, type Severity, TOOL} from './case/case-store.js'
-import {connectHosts, type HostFlagValues, hostFlagsGiven, type HostSet, hostSpecsFromFlags} from './docker/hosts.js'
+import {connectNamedHosts, dockerodeEngines, type EngineFactory} from './docker/engine-factory.js'
+import type {HostFlagValues, HostSet} from './docker/hosts.js'
 import type {Engine} from './docker/types.js'
 import {ExitCode, IrError, normalizeError} from './errors.js'
 import {notifyFlags} from './flags.js'
@@ -17,6 +18,8 @@ import {createDebugLogger, type Logger} from './util/logger.js'
 
 export type FlagsOf<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type ArgsOf<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
+
+let engineFactory: EngineFactory = dockerodeEngines
 
 /**
  * The one base command: shared flags (--json, --debug, --incidents-dir) parsed in init(), two-stage Ctrl-C (the
@@ -232,10 +235,24 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     process.stderr.write(`Warning: ${BaseCommand.forTerminal(line, process.stderr)}\n`)
   }
 
+  /**
+   * Where every command gets its engines (dockerode); the command tests put one over FakeEngine here. An accessor,
+   * so the oclif manifest does not cache it as a command property.
+   */
+  public static get engineFactory(): EngineFactory {
+    return engineFactory
+  }
+
+  public static set engineFactory(factory: EngineFactory) {
+    engineFactory = factory
+  }
+
+  protected get engines(): EngineFactory {
+    return BaseCommand.engineFactory
+  }
+
   protected async connect(): Promise<Engine> {
-    // dockerode (and its ssh/http stack) is loaded only by commands that talk to an engine.
-    const {connectEngine} = await import('./docker/dockerode-engine.js')
-    return connectEngine(this.debugLog)
+    return this.engines.connect(this.debugLog)
   }
 
   /**
@@ -245,33 +262,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
    * engine of DOCKER_HOST, exactly as connect() (unreachable is fatal).
    */
   protected async connectHosts(f: HostFlagValues): Promise<HostSet> {
-    if (!hostFlagsGiven(f)) {
-      const engine = await this.connect()
-      const info = await engine.info()
-      return {
-        hosts: [
-          {
-            name: engine.endpoint,
-            endpoint: engine.endpoint,
-            source: {kind: 'default'},
-            labels: {},
-            engine,
-            engineId: info.id,
-            engineName: info.name,
-            dir: '',
-            cli: {args: [], env: {}},
-          },
-        ],
-        unreachable: [],
-        multi: false,
-      }
-    }
-    const specs = await hostSpecsFromFlags(f)
-    const {DockerodeEngine} = await import('./docker/dockerode-engine.js')
-    const set = await connectHosts(specs, {
-      log: this.debugLog,
-      makeEngine: (s) => new DockerodeEngine(s.endpoint, this.debugLog),
-    })
+    const set = await connectNamedHosts(this.engines, f, {log: this.debugLog})
     for (const w of set.warnings ?? []) this.warnLine(w)
     for (const u of set.unreachable)
       this.warnLine(

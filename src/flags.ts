@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core'
+import {Args, Flags} from '@oclif/core'
 
 /** Flags shared by several commands; the base command adds --json and --debug to all. */
 export const caseFlag = Flags.string({
@@ -114,4 +114,12 @@ export const notifyFlags = {
     env: 'IR_NOTIFY_RETRIES',
     helpGroup: 'NOTIFY',
   }),
+}
+
+/** The containers a response step works on (its argv, with `strict = false`): `verb` as in "Containers to isolate". */
+export function containersArg(verb: string) {
+  return Args.string({
+    description: `Containers to ${verb}: names, full ids or unique id prefixes, optionally as <host>/<container>.`,
+    required: false,
+  })
 }

@@ -1,14 +1,14 @@
-import {Args, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
-import {AbortError, ExitCode} from '../errors.js'
-import {caseFlag, filterFlag, hostFlags, serviceFlag} from '../flags.js'
+import {AbortError} from '../errors.js'
+import {caseFlag, containersArg, filterFlag, hostFlags, serviceFlag} from '../flags.js'
 import {renderHostOutcomes} from '../render/containment.js'
 import {byteProgress} from '../render/progress.js'
 import {renderTable} from '../render/table.js'
 import {formatBytes} from '../util/bytes.js'
 import {type CollectResult, collectOnHosts} from '../services/evidence/collect.js'
-import {parseFilters} from '../services/targets.js'
+import {collectOptions, selectionOf, selectsNothing, stepExitCode} from '../services/step-options.js'
 import {parseTimePoint} from '../util/time.js'
 
 export default class Collect extends BaseCommand<typeof Collect> {
@@ -40,11 +40,7 @@ reads: it changes nothing on the container. Across hosts (--host, --context, --h
 
   static override strict = false
   static override args = {
-    containers: Args.string({
-      description:
-        'Containers to collect from: names, full ids or unique id prefixes, optionally as <host>/<container>.',
-      required: false,
-    }),
+    containers: containersArg('collect from'),
   }
   static override flags = {
     case: caseFlag,
@@ -65,25 +61,25 @@ reads: it changes nothing on the container. Across hosts (--host, --context, --h
         {exit: 'USAGE', hint: 'Swap them: --since is the start of the window, --until its end.'},
       )
     }
-    const filters = parseFilters(flags.filter)
-    const services = flags.service ?? []
-    if (this.argvRest.length === 0 && !filters && services.length === 0)
+    const selection = selectionOf({refs: this.argvRest, filter: flags.filter, service: flags.service})
+    if (selectsNothing(selection))
       throw new AbortError('Nothing to collect from: name containers, or select them with --filter or --service', {
         exit: 'USAGE',
       })
     const hosts = await this.connectHosts(flags)
     const kase = await this.openCase(flags.case)
-    const result = await collectOnHosts({
-      hosts,
-      kase,
-      selection: {refs: this.argvRest, ...(filters ? {filters} : {}), ...(services.length ? {services} : {})},
-      maxHosts: flags['max-hosts'],
-      ...(since === undefined ? {} : {since}),
-      ...(until === undefined ? {} : {until}),
-      signal: this.interrupt.signal,
-      progress: (l) => this.progress(l),
-      transferProgress: (label) => byteProgress(label),
-    })
+    const result = await collectOnHosts(
+      collectOptions(hosts, {
+        selection,
+        kase,
+        maxHosts: flags['max-hosts'],
+        since,
+        until,
+        signal: this.interrupt.signal,
+        progress: (l) => this.progress(l),
+        transferProgress: (label) => byteProgress(label),
+      }),
+    )
     const many = (result.hosts?.length ?? 0) > 1
     this.log(
       renderTable(
@@ -100,10 +96,7 @@ reads: it changes nothing on the container. Across hosts (--host, --context, --h
       ),
     )
     for (const line of renderHostOutcomes(result.hosts)) this.log(line)
-    const failure = result.containers.find((c) => c.error)
-    const hostFailure = result.hosts?.find((h) => h.status === 'failed')
-    if (failure?.error) this.failWith(failure.error.exitCode)
-    else if (hostFailure) this.failWith(hostFailure.error?.exitCode ?? ExitCode.FAILURE)
+    this.failWith(stepExitCode(result))
     this.failIfInterrupted()
     return result
   }

@@ -1,11 +1,20 @@
-import {Args, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
-import {AbortError, ExitCode} from '../errors.js'
-import {caseFlag, concurrencyFlag, dryRunFlag, filterFlag, hostFlags, serviceFlag, yesFlag} from '../flags.js'
+import {AbortError} from '../errors.js'
+import {
+  caseFlag,
+  concurrencyFlag,
+  containersArg,
+  dryRunFlag,
+  filterFlag,
+  hostFlags,
+  serviceFlag,
+  yesFlag,
+} from '../flags.js'
 import {renderIsolate} from '../render/containment.js'
 import {type IsolateResult, isolateOnHosts} from '../services/isolate.js'
-import {parseFilters} from '../services/targets.js'
+import {isolateOptions, selectionOf, selectionText, selectsNothing, stepExitCode} from '../services/step-options.js'
 
 export default class Isolate extends BaseCommand<typeof Isolate> {
   static override summary = 'Contain containers without destroying evidence: freeze processes and cut every network.'
@@ -57,10 +66,7 @@ as running for the swarm, so it is not rescheduled.`
   static override strict = false
 
   static override args = {
-    containers: Args.string({
-      description: 'Containers to isolate: names, full ids or unique id prefixes, optionally as <host>/<container>.',
-      required: false,
-    }),
+    containers: containersArg('isolate'),
   }
 
   static override flags = {
@@ -82,10 +88,8 @@ as running for the swarm, so it is not rescheduled.`
 
   async run(): Promise<IsolateResult> {
     const {flags} = this
-    const targets = this.argvRest
-    const filters = parseFilters(flags.filter)
-    const services = flags.service ?? []
-    if (targets.length === 0 && !filters && services.length === 0) {
+    const selection = selectionOf({refs: this.argvRest, filter: flags.filter, service: flags.service})
+    if (selectsNothing(selection)) {
       throw new AbortError('Nothing to isolate: name containers, or select them with --filter or --service', {
         exit: 'USAGE',
         hint: 'e.g. `ir isolate web-1`, `ir isolate --filter ancestor=shop/web:1.4`, `ir isolate --service web`.',
@@ -94,36 +98,29 @@ as running for the swarm, so it is not rescheduled.`
     const mode = flags.stop ? 'stop' : flags['network-only'] ? 'network-only' : 'pause'
     const hosts = await this.connectHosts(flags)
     if (!flags['dry-run']) {
-      const what = [
-        ...targets,
-        ...Object.entries(filters ?? {}).flatMap(([k, vs]) => vs.map((v) => `every container with ${k}=${v}`)),
-        ...services.map((s) => `every task of service ${s}`),
-      ].join(', ')
       const where =
         hosts.multi || hosts.unreachable.length ? ` on ${hosts.hosts.length + hosts.unreachable.length} host(s)` : ''
       await this.confirm(
-        `Isolate ${what}${where} (${mode === 'pause' ? 'pause and cut networks' : mode === 'stop' ? 'STOP and cut networks' : 'cut networks only'})?`,
+        `Isolate ${selectionText(selection)}${where} (${mode === 'pause' ? 'pause and cut networks' : mode === 'stop' ? 'STOP and cut networks' : 'cut networks only'})?`,
         {yes: flags.yes, what: 'isolate containers'},
       )
     }
     const kase = flags['dry-run'] ? undefined : await this.openCase(flags.case)
-    const result = await isolateOnHosts({
-      hosts,
-      ...(kase ? {kase} : {}),
-      selection: {refs: targets, ...(filters ? {filters} : {}), ...(services.length ? {services} : {})},
-      mode,
-      dryRun: flags['dry-run'],
-      concurrency: flags.concurrency,
-      maxHosts: flags['max-hosts'],
-      stopTimeoutSeconds: flags['stop-timeout'],
-      signal: this.interrupt.signal,
-      progress: (l) => this.progress(l),
-    })
+    const result = await isolateOnHosts(
+      isolateOptions(hosts, {
+        selection,
+        kase,
+        mode,
+        dryRun: flags['dry-run'],
+        concurrency: flags.concurrency,
+        maxHosts: flags['max-hosts'],
+        stopTimeoutSeconds: flags['stop-timeout'],
+        signal: this.interrupt.signal,
+        progress: (l) => this.progress(l),
+      }),
+    )
     this.log(renderIsolate(result))
-    const firstFailure = result.containers.find((c) => c.error)
-    const hostFailure = result.hosts?.find((h) => h.status === 'failed')
-    if (firstFailure?.error) this.failWith(firstFailure.error.exitCode)
-    else if (hostFailure) this.failWith(hostFailure.error?.exitCode ?? ExitCode.FAILURE)
+    this.failWith(stepExitCode(result))
     this.failIfInterrupted()
     return result
   }

@@ -3,7 +3,7 @@ import {resolve} from 'node:path'
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
-import {detectCompose, resolveProject} from '../docker/compose.js'
+import {resolveProject} from '../docker/compose.js'
 import {runDockerCli} from '../docker/docker-cli.js'
 import {hostFlagsGiven} from '../docker/hosts.js'
 import {AbortError, ExitCode} from '../errors.js'
@@ -116,7 +116,7 @@ the stack file here (as for docker stack deploy); the case is given with --case.
         {exit: 'USAGE'},
       )
     const engine = await this.connect()
-    const compose = await detectCompose(this.debugLog, engine)
+    const compose = await this.engines.compose(this.debugLog, engine)
     const project = await resolveProject(compose.flavor, {
       ...(flags.file ? {files: flags.file} : {}),
       ...(flags['project-directory'] ? {projectDirectory: flags['project-directory']} : {}),

@@ -1,11 +1,9 @@
-import {Args} from '@oclif/core'
-
 import {BaseCommand} from '../base-command.js'
-import {AbortError, ExitCode} from '../errors.js'
-import {caseFlag, concurrencyFlag, dryRunFlag, filterFlag, hostFlags, yesFlag} from '../flags.js'
+import {AbortError} from '../errors.js'
+import {caseFlag, concurrencyFlag, containersArg, dryRunFlag, filterFlag, hostFlags, yesFlag} from '../flags.js'
 import {renderRelease} from '../render/containment.js'
 import {type ReleaseResult, releaseOnHosts} from '../services/release.js'
-import {parseFilters} from '../services/targets.js'
+import {releaseOptions, selectionOf, selectionText, selectsNothing, stepExitCode} from '../services/step-options.js'
 
 export default class Release extends BaseCommand<typeof Release> {
   static override summary =
@@ -31,10 +29,7 @@ Across hosts, as for ir isolate: --host / --context / --hosts, <host>/<container
   static override strict = false
 
   static override args = {
-    containers: Args.string({
-      description: 'Containers to release: names, full ids or unique id prefixes, optionally as <host>/<container>.',
-      required: false,
-    }),
+    containers: containersArg('release'),
   }
 
   static override flags = {
@@ -48,38 +43,31 @@ Across hosts, as for ir isolate: --host / --context / --hosts, <host>/<container
 
   async run(): Promise<ReleaseResult> {
     const {flags} = this
-    const targets = this.argvRest
-    const filters = parseFilters(flags.filter)
-    if (targets.length === 0 && !filters)
+    const selection = selectionOf({refs: this.argvRest, filter: flags.filter})
+    if (selectsNothing(selection))
       throw new AbortError('Nothing to release: name containers, or select them with --filter', {exit: 'USAGE'})
     const hosts = await this.connectHosts(flags)
     if (!flags['dry-run']) {
-      const what = [
-        ...targets,
-        ...Object.entries(filters ?? {}).flatMap(([k, vs]) => vs.map((v) => `every container with ${k}=${v}`)),
-      ].join(', ')
-      await this.confirm(`Release ${what} (reconnect networks and resume processes)?`, {
+      await this.confirm(`Release ${selectionText(selection)} (reconnect networks and resume processes)?`, {
         yes: flags.yes,
         what: 'release containers',
       })
     }
     const kase = flags.case ? await this.openExistingCase(flags.case) : undefined
-    const result = await releaseOnHosts({
-      hosts,
-      store: this.store,
-      ...(kase ? {kase} : {}),
-      selection: {refs: targets, ...(filters ? {filters} : {})},
-      dryRun: flags['dry-run'],
-      concurrency: flags.concurrency,
-      maxHosts: flags['max-hosts'],
-      signal: this.interrupt.signal,
-      progress: (l) => this.progress(l),
-    })
+    const result = await releaseOnHosts(
+      releaseOptions(hosts, {
+        selection,
+        store: this.store,
+        kase,
+        dryRun: flags['dry-run'],
+        concurrency: flags.concurrency,
+        maxHosts: flags['max-hosts'],
+        signal: this.interrupt.signal,
+        progress: (l) => this.progress(l),
+      }),
+    )
     this.log(renderRelease(result))
-    const firstFailure = result.containers.find((c) => c.error)
-    const hostFailure = result.hosts?.find((h) => h.status === 'failed')
-    if (firstFailure?.error) this.failWith(firstFailure.error.exitCode)
-    else if (hostFailure) this.failWith(hostFailure.error?.exitCode ?? ExitCode.FAILURE)
+    this.failWith(stepExitCode(result))
     this.failIfInterrupted()
     return result
   }

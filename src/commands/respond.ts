@@ -4,7 +4,7 @@ import {BaseCommand} from '../base-command.js'
 import {AbortError} from '../errors.js'
 import {exitCodeOf} from '../case/journal.js'
 import {caseFlag} from '../flags.js'
-import {lazyClients} from '../playbook/host.js'
+import {lazyClients} from '../docker/engine-factory.js'
 import {isInteractive} from '../prompts/confirm.js'
 import {RespondPrompts} from '../prompts/respond.js'
 import {renderJournal} from '../render/playbook.js'
@@ -46,7 +46,7 @@ It needs a terminal; for scripts use \`ir playbook run breach --input containers
       })
     }
     const {flags} = this
-    const clients = lazyClients(this.debugLog)
+    const clients = lazyClients(this.engines, this.debugLog)
     const {askRotation} = await import('../prompts/rotate.js')
     const {askReportAnswers, hasEditor, inquirerPrompts} = await import('../prompts/report-answers.js')
     const result = await respond({

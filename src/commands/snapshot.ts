@@ -1,12 +1,12 @@
-import {Args, Flags} from '@oclif/core'
+import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
-import {AbortError, ExitCode} from '../errors.js'
-import {caseFlag, filterFlag, hostFlags, serviceFlag, yesFlag} from '../flags.js'
+import {AbortError} from '../errors.js'
+import {caseFlag, containersArg, filterFlag, hostFlags, serviceFlag, yesFlag} from '../flags.js'
 import {renderSnapshot} from '../render/evidence.js'
 import {byteProgress} from '../render/progress.js'
 import {type SnapshotResult, snapshotOnHosts} from '../services/evidence/snapshot.js'
-import {parseFilters} from '../services/targets.js'
+import {selectionOf, selectionText, selectsNothing, snapshotOptions, stepExitCode} from '../services/step-options.js'
 
 export default class Snapshot extends BaseCommand<typeof Snapshot> {
   static override summary =
@@ -47,10 +47,7 @@ carry the host and engine id, and for a swarm task its service and task (labels 
 
   static override strict = false
   static override args = {
-    containers: Args.string({
-      description: 'Containers to snapshot: names, full ids or unique id prefixes, optionally as <host>/<container>.',
-      required: false,
-    }),
+    containers: containersArg('snapshot'),
   }
   static override flags = {
     case: caseFlag,
@@ -82,45 +79,37 @@ carry the host and engine id, and for a swarm task its service and task (labels 
 
   async run(): Promise<SnapshotResult> {
     const {flags} = this
-    const filters = parseFilters(flags.filter)
-    const services = flags.service ?? []
-    if (this.argvRest.length === 0 && !filters && services.length === 0)
+    const selection = selectionOf({refs: this.argvRest, filter: flags.filter, service: flags.service})
+    if (selectsNothing(selection))
       throw new AbortError('Nothing to snapshot: name containers, or select them with --filter or --service', {
         exit: 'USAGE',
       })
     const hosts = await this.connectHosts(flags)
     // A commit briefly pauses a running container and adds an image: ask, like any state change.
-    const what = [
-      ...this.argvRest,
-      ...Object.entries(filters ?? {}).flatMap(([k, vs]) => vs.map((v) => `every container with ${k}=${v}`)),
-      ...services.map((s) => `every task of service ${s}`),
-    ].join(', ')
     await this.confirm(
-      `Snapshot ${what} (read its live state, commit to an evidence image, save it and the filesystem into the case)?`,
-      {
-        yes: flags.yes,
-        what: 'snapshot containers',
-      },
+      `Snapshot ${selectionText(selection)} (read its live state, commit to an evidence image, save it and the filesystem into the case)?`,
+      {yes: flags.yes, what: 'snapshot containers'},
     )
     const kase = await this.openCase(flags.case)
-    const result = await snapshotOnHosts({
-      hosts,
-      kase,
-      selection: {refs: this.argvRest, ...(filters ? {filters} : {}), ...(services.length ? {services} : {})},
-      maxHosts: flags['max-hosts'],
-      export: flags.export,
-      volumes: flags.volumes,
-      live: flags.live,
-      memory: flags.memory,
-      signal: this.interrupt.signal,
-      progress: (l) => this.progress(l),
-      transferProgress: (label) => byteProgress(label),
-    })
+    const result = await snapshotOnHosts(
+      snapshotOptions(hosts, {
+        selection,
+        kase,
+        maxHosts: flags['max-hosts'],
+        export: flags.export,
+        volumes: flags.volumes,
+        live: flags.live,
+        memory: flags.memory,
+        signal: this.interrupt.signal,
+        progress: (l) => this.progress(l),
+        transferProgress: (label) => byteProgress(label),
+      }),
+    )
     this.log(renderSnapshot(result))
-    const failure = result.containers.find((c) => c.error ?? c.failures[0])
-    const hostFailure = result.hosts?.find((h) => h.status === 'failed')
-    if (failure) this.failWith(failure.error?.exitCode ?? failure.failures[0]?.error.exitCode ?? 1)
-    else if (hostFailure) this.failWith(hostFailure.error?.exitCode ?? ExitCode.FAILURE)
+    // A partly failed snapshot exits with its first failed step's code.
+    this.failWith(
+      stepExitCode({...result, containers: result.containers.map((c) => ({error: c.error ?? c.failures[0]?.error}))}),
+    )
     this.failIfInterrupted()
     return result
   }

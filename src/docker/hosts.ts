@@ -260,6 +260,31 @@ export interface HostRef {
   multi: boolean
 }
 
+/**
+ * One engine as a set of one host: the default engine (DOCKER_HOST, the current context), as every step sees it
+ * without --host, --context or --hosts. Reads the engine id with `docker info`.
+ */
+export async function singleHost(engine: Engine): Promise<HostSet> {
+  const info = await engine.info()
+  return {
+    hosts: [
+      {
+        name: engine.endpoint,
+        endpoint: engine.endpoint,
+        source: {kind: 'default'},
+        labels: {},
+        engine,
+        engineId: info.id,
+        engineName: info.name,
+        dir: '',
+        cli: {args: [], env: {}},
+      },
+    ],
+    unreachable: [],
+    multi: false,
+  }
+}
+
 export function hostRef(h: ConnectedHost, multi: boolean): HostRef {
   return {name: h.name, engineId: h.engineId, dir: h.dir, multi}
 }
@@ -373,21 +398,6 @@ function assignDirs(hosts: ConnectedHost[], multi: boolean): void {
     h.dir =
       (used.get(base) ?? 0) > 1 ? safeFileName(`${base}-${h.engineId.replace(/[^A-Za-z0-9]/g, '').slice(0, 12)}`) : base
   }
-}
-
-/**
- * Which host a `host/` qualifier names: the host name, its endpoint, its engine id, or its engine
- * hostname when only one host has it.
- */
-export function findHost(
-  hosts: readonly Pick<ConnectedHost, 'name' | 'endpoint' | 'engineId' | 'engineName'>[],
-  qualifier: string,
-): number[] {
-  const exact = hosts.flatMap((h, i) =>
-    h.name === qualifier || h.endpoint === qualifier || h.engineId === qualifier ? [i] : [],
-  )
-  if (exact.length > 0) return exact
-  return hosts.flatMap((h, i) => (h.engineName === qualifier ? [i] : []))
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {

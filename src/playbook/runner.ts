@@ -2,12 +2,12 @@ import {randomBytes} from 'node:crypto'
 import {hostname} from 'node:os'
 
 import {readAuditLines} from '../case/audit-log.js'
-import type {Case, CaseStore} from '../case/case-store.js'
+import type {Case} from '../case/case-store.js'
 import type {ComposeClient} from '../docker/compose.js'
+import type {Clients} from '../docker/engine-factory.js'
 import type {Engine} from '../docker/types.js'
 import {AbortError, InterruptedError, normalizeError, toErrorInfo} from '../errors.js'
-import type {Logger} from '../util/logger.js'
-import {ACTION_DEFS, type Outputs} from './actions.js'
+import {ACTION_DEFS, type Outputs, type StepContext} from './actions/index.js'
 import {evaluateWhen, interpolate} from './expressions.js'
 import {
   archiveJournal,
@@ -19,7 +19,7 @@ import {
   writeJournal,
 } from '../case/journal.js'
 import {type LoadedPlaybook, type PlaybookProblem} from './loader.js'
-import type {GateDecision, HumanInterface, ResolvedStep, StepPlan} from './types.js'
+import type {GateDecision, ResolvedStep, StepPlan} from './types.js'
 
 /** Turn --input k=v into typed values, with defaults; a missing required input names its line in the file. */
 export function resolveInputs(
@@ -113,7 +113,7 @@ export function resolveSteps(loaded: LoadedPlaybook, inputs: InputValues): Resol
       step,
       params,
       enabled: evaluateWhen(step.when, inputs),
-      description: step.why ?? (def.describe as (p: unknown) => string)(params),
+      description: step.why ?? def.describe(params),
       phase: def.phase,
       destructive: def.destructive,
     }
@@ -139,6 +139,7 @@ export async function planRun(opts: {
   kase?: Case
   engine: () => Promise<Engine>
   compose: () => Promise<ComposeClient>
+  hosts: Clients['hosts']
   cwd: string
 }): Promise<PlannedStep[]> {
   const out: PlannedStep[] = []
@@ -159,10 +160,11 @@ export async function planRun(opts: {
       continue
     }
     try {
-      const plan = await (def.plan as (p: unknown, c: unknown) => Promise<StepPlan>)(r.params, {
+      const plan = await def.plan(r.params, {
         ...(opts.kase ? {kase: opts.kase} : {}),
         engine: opts.engine,
         compose: opts.compose,
+        hosts: opts.hosts,
         cwd: opts.cwd,
       })
       out.push({...base, plan})
@@ -183,19 +185,10 @@ export interface RunHooks {
   onStepEnd?: (step: ResolvedStep, journal: StepJournal) => void
 }
 
-export interface RunOptions {
+/** What a run is given: what every step's context holds (the case, the clients, the prompts), and the playbook. */
+export interface RunOptions extends Omit<StepContext, 'stepStartedAt'> {
   loaded: LoadedPlaybook
   inputs: InputValues
-  kase: Case
-  store: CaseStore
-  engine: () => Promise<Engine>
-  compose: () => Promise<ComposeClient>
-  cwd: string
-  yes: boolean
-  human: HumanInterface
-  signal: AbortSignal
-  progress: (line: string) => void
-  log: Logger
   mode: 'scripted' | 'guided'
   /** Continue the journal already in the case. */
   resume: boolean
@@ -363,12 +356,15 @@ export async function runPlaybook(opts: RunOptions): Promise<Journal> {
       const decision = await opts.hooks.gate(
         r,
         async () =>
-          (def.plan as (p: unknown, c: unknown) => Promise<StepPlan>)(r.params, {
-            kase,
-            engine: opts.engine,
-            compose: opts.compose,
-            cwd: opts.cwd,
-          }).catch(() => undefined),
+          def
+            .plan(r.params, {
+              kase,
+              engine: opts.engine,
+              compose: opts.compose,
+              hosts: opts.hosts,
+              cwd: opts.cwd,
+            })
+            .catch(() => undefined),
         {index, total: steps.length},
       )
       if (decision.decision === 'skip') {
@@ -405,6 +401,7 @@ export async function runPlaybook(opts: RunOptions): Promise<Journal> {
       store: opts.store,
       engine: opts.engine,
       compose: opts.compose,
+      hosts: opts.hosts,
       cwd: opts.cwd,
       yes: opts.yes,
       human: opts.human,
@@ -415,10 +412,9 @@ export async function runPlaybook(opts: RunOptions): Promise<Journal> {
     }
     try {
       let outputs: Outputs | undefined
-      if (wasRunning && def.recheck)
-        outputs = await (def.recheck as (p: unknown, c: unknown) => Promise<Outputs | undefined>)(r.params, ctx)
+      if (wasRunning && def.recheck) outputs = await def.recheck(r.params, ctx)
       if (outputs) opts.progress(`  ${sj.id}: its work was already done before the interruption; not repeated`)
-      outputs ??= await (def.run as (p: unknown, c: unknown) => Promise<Outputs>)(r.params, ctx)
+      outputs ??= await def.run(r.params, ctx)
       if (opts.signal.aborted) throw new InterruptedError()
       Object.assign(sj, {state: 'succeeded', outputs, endedAt: new Date().toISOString()})
       await save()

@@ -4,7 +4,7 @@ import {join} from 'node:path'
 
 import type {Case, CaseStore} from '../case/case-store.js'
 import {fileStamp} from '../case/ids.js'
-import {type Resolved, resolveContainers} from '../docker/resolve.js'
+import {type Resolved, resolveContainers} from './targets.js'
 import type {ContainerDetails, Engine} from '../docker/types.js'
 import {AbortError, type ErrorInfo, errorMessage, toErrorInfo} from '../errors.js'
 import {mapBounded} from '../util/concurrency.js'
@@ -295,6 +295,7 @@ async function selectTargets(
     if (rows.length === 0) {
       failed.push({
         ref: opts.project,
+        reason: 'not-found',
         error: new AbortError(`No containers in compose project "${opts.project}"`, {
           exit: 'NOT_FOUND',
           hint: `Projects are found by the label ${COMPOSE_PROJECT_LABEL}; list them with \`docker compose ls -a\`.`,

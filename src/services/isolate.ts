@@ -1,9 +1,7 @@
 import type {Case} from '../case/case-store.js'
 import {fileStamp, safeFileName} from '../case/ids.js'
 import type {ArtifactSource} from '../case/manifest.js'
-import {type HostRef, type HostSet, hostRef} from '../docker/hosts.js'
-import {type ResolveFailure, resolveContainers} from '../docker/resolve.js'
-import type {ContainerDetails, Engine, EndpointRecord} from '../docker/types.js'
+import type {ContainerDetails, EndpointRecord} from '../docker/types.js'
 import {type ErrorInfo, toErrorInfo} from '../errors.js'
 import {mapBounded} from '../util/concurrency.js'
 import {
@@ -20,34 +18,29 @@ import {
 import {engineKind, localEngine, type NetworkVerification, verifyNetworkCut} from './containment-verify.js'
 import {swarmTaskOf} from '../docker/labels.js'
 import {
-  DEFAULT_MAX_HOSTS,
-  forEachHost,
+  hostFailureAudit,
   type HostOutcome,
-  hostOutcome,
   knownEngineId,
   readFanout,
   recordFanout,
   refHosts,
-  unreachableOutcome,
+  runOnHosts,
+  reportRefFailures,
+  type OnHost,
+  type StepOptions,
+  type StepContainer,
 } from './fanout.js'
 import {recordServices, type ServiceSummary} from './swarm.js'
-import {type Selection, selectTargets, type Target} from './targets.js'
+import {type ResolveFailure, selectTargets, type Target} from './targets.js'
 
 export const DEFAULT_CONCURRENCY = 8
 
-export interface IsolateOptions {
-  engine: Engine
+export interface IsolateOptions extends StepOptions {
   /** Undefined only for a dry run, which writes nothing. */
   kase?: Case
-  targets: readonly string[]
   mode: IsolateMode
   dryRun: boolean
-  concurrency?: number
   stopTimeoutSeconds?: number
-  signal?: AbortSignal
-  progress?: (line: string) => void
-  /** The host the engine is (name, engine id, evidence folder); absent for a bare engine. */
-  host?: HostRef
   /** The proc filesystem of the engine's host (default /proc), read to verify the cut; tests point it elsewhere. */
   procRoot?: string
 }
@@ -60,15 +53,7 @@ export interface NetworkCut {
   error?: string
 }
 
-export interface ContainerIsolation {
-  ref: string
-  /** The host the container runs on, and its engine id. */
-  host?: string
-  engineId?: string
-  service?: string
-  task?: string
-  id?: string
-  name?: string
+export interface ContainerIsolation extends StepContainer {
   image?: string
   /** not-contained: the engine said done, but the check after the cut found the container still networked. */
   status: 'isolated' | 'already-isolated' | 'partial' | 'failed' | 'planned' | 'not-contained'
@@ -97,42 +82,18 @@ export interface IsolateResult {
   ok: boolean
 }
 
-export interface HostsIsolateOptions extends Omit<IsolateOptions, 'engine' | 'targets' | 'host'> {
-  hosts: HostSet
-  selection: Selection
-  /** Hosts worked on at once (each bounds its containers with `concurrency`). */
-  maxHosts?: number
-}
-
 const FAILED = (status: string): boolean => status === 'failed' || status === 'partial' || status === 'not-contained'
 
 /**
  * Contain containers without destroying evidence: store the (redacted) inspect first, then freeze
  * the processes (pause, or stop), then cut every network endpoint, recording each so `ir release`
- * can restore it. Containers are handled concurrently with a bound.
+ * can restore it. The selection (references, `--filter` selectors, swarm services) is resolved on
+ * every reachable host; hosts are handled concurrently (at most `maxHosts`), containers per host
+ * too (at most `concurrency`). An unreachable host is reported, audited (isolate, failure, {host,
+ * engineId, error}) and left for a re-run: re-running the same isolate finishes the hosts that
+ * failed and finds the others already isolated.
  */
-export async function isolateContainers(opts: IsolateOptions): Promise<IsolateResult> {
-  const {resolved, failed} = await resolveContainers(opts.engine.containers, opts.targets)
-  const existing = opts.kase ? (await readContainment(opts.kase)).containers : {}
-  const results = await isolateTargets(opts, resolved, existing)
-  const containers = [...results, ...(await recordRefFailures(opts, failed))]
-  return {
-    ...(opts.kase ? {caseId: opts.kase.id} : {}),
-    dryRun: opts.dryRun,
-    mode: opts.mode,
-    containers,
-    ok: containers.every((c) => !FAILED(c.status)),
-  }
-}
-
-/**
- * The same across hosts: resolve the selection on every reachable host (references, `--filter`
- * selectors, swarm services), then isolate each host's containers, hosts concurrently (at most
- * `maxHosts`), containers per host concurrently (at most `concurrency`). An unreachable host is
- * reported, audited (isolate, failure, {host, engineId, error}) and left for a re-run: re-running
- * the same isolate finishes the hosts that failed and finds the others already isolated.
- */
-export async function isolateOnHosts(opts: HostsIsolateOptions): Promise<IsolateResult> {
+export async function isolateOnHosts(opts: IsolateOptions): Promise<IsolateResult> {
   const {hosts: set, kase} = opts
   const selection = await selectTargets(set, opts.selection)
   const existing = kase ? (await readContainment(kase)).containers : {}
@@ -152,43 +113,19 @@ export async function isolateOnHosts(opts: HostsIsolateOptions): Promise<Isolate
         }))
   for (const s of selection.services) for (const w of s.warnings) opts.progress?.(`! service ${s.service.name}: ${w}`)
 
-  const perHost = await forEachHost(selection.perHost, opts.maxHosts ?? DEFAULT_MAX_HOSTS, async (h) => {
-    const ref = hostRef(h.host, set.multi)
-    if (h.error) {
-      opts.progress?.(`✗ ${h.host.name}: ${h.error.message}`)
-      await kase?.record({
-        action: 'isolate',
-        target: h.host.name,
-        outcome: 'failure',
-        msg: `Could not list containers on ${h.host.name}: ${h.error.message}`,
-        details: {host: h.host.name, engineId: h.host.engineId, error: h.error},
-      })
-      return {containers: [] as ContainerIsolation[], outcome: hostOutcome(h.host, [], FAILED, h.error)}
-    }
-    const containers = await isolateTargets({...opts, engine: h.host.engine, host: ref}, h.targets, existing)
-    return {
-      containers,
-      outcome: hostOutcome(
-        h.host,
-        containers.map((c) => ({id: c.id ?? c.ref, ...(c.name ? {name: c.name} : {}), status: c.status})),
-        FAILED,
-      ),
-    }
+  const run = await runOnHosts<ContainerIsolation>({
+    hosts: set,
+    selection,
+    maxHosts: opts.maxHosts,
+    failed: FAILED,
+    progress: opts.progress,
+    work: (engine, host, targets) => isolateTargets({...opts, engine, host}, targets, existing),
+    refFailures: (failed) => recordRefFailures(opts, failed),
+    ...hostFailureAudit(kase, 'isolate', 'its containers were not isolated', {
+      progress: opts.progress,
+      engineIdOf: (host) => knownEngineId(previous, host),
+    }),
   })
-  const outcomes: HostOutcome[] = perHost.map((p) => p.outcome)
-  for (const u of set.unreachable) {
-    const engineId = knownEngineId(previous, u.name)
-    outcomes.push(unreachableOutcome(u, engineId))
-    opts.progress?.(`✗ ${u.name}: unreachable: ${u.error.message}`)
-    await kase?.record({
-      action: 'isolate',
-      target: u.name,
-      outcome: 'failure',
-      msg: `Host ${u.name} unreachable; its containers were not isolated: ${u.error.message}`,
-      details: {host: u.name, ...(engineId ? {engineId} : {}), endpoint: u.endpoint, error: u.error},
-    })
-  }
-  const containers = [...perHost.flatMap((p) => p.containers), ...(await recordRefFailures(opts, selection.failed))]
   if (kase && !opts.dryRun && (set.multi || set.unreachable.length > 0)) {
     await recordFanout(kase, 'isolate', {
       hosts: set,
@@ -197,7 +134,7 @@ export async function isolateOnHosts(opts: HostsIsolateOptions): Promise<Isolate
         mode: opts.mode,
         ...(opts.stopTimeoutSeconds === undefined ? {} : {stopTimeoutSeconds: opts.stopTimeoutSeconds}),
       },
-      outcomes,
+      outcomes: run.hosts,
       refs: refHosts(opts.selection, selection),
     })
   }
@@ -205,15 +142,15 @@ export async function isolateOnHosts(opts: HostsIsolateOptions): Promise<Isolate
     ...(kase ? {caseId: kase.id} : {}),
     dryRun: opts.dryRun,
     mode: opts.mode,
-    containers,
-    hosts: outcomes,
+    containers: run.containers,
+    hosts: run.hosts,
     ...(services.length ? {services} : {}),
-    ok: containers.every((c) => !FAILED(c.status)) && outcomes.every((o) => o.status === 'done'),
+    ok: run.ok,
   }
 }
 
 async function isolateTargets(
-  opts: IsolateOptions | Omit<IsolateOptions, 'targets'>,
+  opts: OnHost<IsolateOptions>,
   targets: readonly Target[],
   existing: Record<string, ContainmentRecord>,
 ): Promise<ContainerIsolation[]> {
@@ -264,33 +201,26 @@ async function isolateTargets(
   })
 }
 
-async function recordRefFailures(
-  opts: {kase?: Case; progress?: (line: string) => void},
+function recordRefFailures(
+  opts: {kase?: Case | undefined; progress?: ((line: string) => void) | undefined},
   failed: readonly ResolveFailure[],
 ): Promise<ContainerIsolation[]> {
-  const failures: ContainerIsolation[] = failed.map((f) => ({
-    ref: f.ref,
-    status: 'failed',
-    networks: [],
-    dockerSocket: false,
-    evidence: [],
-    actions: [],
-    warnings: [],
-    error: toErrorInfo(f.error),
-  }))
-  for (const f of failures) {
-    opts.progress?.(
-      `✗ ${f.ref}: ${f.error?.message}${f.error?.hint?.startsWith('Did you mean') ? ` ${f.error.hint}` : ''}`,
-    )
-    await opts.kase?.record({
-      action: 'isolate',
-      target: f.ref,
-      outcome: 'failure',
-      msg: `Could not isolate ${f.ref}: ${f.error?.message}`,
-      details: {error: f.error},
-    })
-  }
-  return failures
+  return reportRefFailures(failed, {
+    ...opts,
+    action: 'isolate',
+    suggest: true,
+    audit: (ref, message) => `Could not isolate ${ref}: ${message}`,
+    entry: (ref, error) => ({
+      ref,
+      status: 'failed',
+      networks: [],
+      dockerSocket: false,
+      evidence: [],
+      actions: [],
+      warnings: [],
+      error,
+    }),
+  })
 }
 
 function planFreeze(mode: IsolateMode, state: string): 'pause' | 'stop' | undefined {
@@ -301,7 +231,7 @@ function planFreeze(mode: IsolateMode, state: string): 'pause' | 'stop' | undefi
 }
 
 async function isolateOne(
-  opts: Omit<IsolateOptions, 'targets'>,
+  opts: OnHost<IsolateOptions>,
   target: Target,
   d: ContainerDetails,
   previous: ContainmentRecord | undefined,

@@ -1,8 +1,5 @@
 import type {Case, CaseStore} from '../case/case-store.js'
 import {engineKind} from './containment-verify.js'
-import {type HostRef, type HostSet, hostRef} from '../docker/hosts.js'
-import {type ResolveFailure, resolveContainers} from '../docker/resolve.js'
-import type {Engine} from '../docker/types.js'
 import {type ErrorInfo, toErrorInfo} from '../errors.js'
 import {mapBounded} from '../util/concurrency.js'
 import {
@@ -13,27 +10,22 @@ import {
   saveContainmentRecord,
   withContainerLock,
 } from './containment-state.js'
-import {DEFAULT_MAX_HOSTS, forEachHost, type HostOutcome, hostOutcome, unreachableOutcome} from './fanout.js'
+import {
+  type HostOutcome,
+  runOnHosts,
+  reportRefFailures,
+  type OnHost,
+  type StepOptions,
+  type StepContainer,
+} from './fanout.js'
 import {DEFAULT_CONCURRENCY} from './isolate.js'
-import {type Selection, selectTargets, type Target} from './targets.js'
+import {type ResolveFailure, selectTargets, type Target} from './targets.js'
 
-export interface ReleaseOptions {
-  engine: Engine
+export interface ReleaseOptions extends StepOptions {
   store: CaseStore
   /** The case that isolated the containers; when absent, each container's isolating case is found. */
   kase?: Case
-  targets: readonly string[]
   dryRun: boolean
-  concurrency?: number
-  signal?: AbortSignal
-  progress?: (line: string) => void
-  host?: HostRef
-}
-
-export interface HostsReleaseOptions extends Omit<ReleaseOptions, 'engine' | 'targets' | 'host'> {
-  hosts: HostSet
-  selection: Selection
-  maxHosts?: number
 }
 
 export interface NetworkRestore {
@@ -44,12 +36,7 @@ export interface NetworkRestore {
   error?: string
 }
 
-export interface ContainerRelease {
-  ref: string
-  host?: string
-  engineId?: string
-  id?: string
-  name?: string
+export interface ContainerRelease extends StepContainer {
   caseId?: string
   status: 'released' | 'not-isolated' | 'partial' | 'failed' | 'planned'
   stateAfter?: string
@@ -67,63 +54,39 @@ export interface ReleaseResult {
 
 const FAILED = (status: string): boolean => status === 'failed' || status === 'partial'
 
-/** Undo `ir isolate`: reconnect the recorded networks (aliases, static IPs, links), then unfreeze. */
-export async function releaseContainers(opts: ReleaseOptions): Promise<ReleaseResult> {
-  const {resolved, failed} = await resolveContainers(opts.engine.containers, opts.targets)
-  const caseState = opts.kase ? (await readContainment(opts.kase)).containers : undefined
-  const results = await releaseTargets(opts, resolved, caseState)
-  const containers = [...results, ...refFailures(opts, failed)]
-  return {dryRun: opts.dryRun, containers, ok: containers.every((c) => !FAILED(c.status))}
-}
-
-/** The same across hosts: each container is found on its host and released there, hosts concurrently. */
-export async function releaseOnHosts(opts: HostsReleaseOptions): Promise<ReleaseResult> {
+/**
+ * Undo `ir isolate`: reconnect the recorded networks (aliases, static IPs, links), then unfreeze. Each
+ * container is found on its host and released there, hosts concurrently.
+ */
+export async function releaseOnHosts(opts: ReleaseOptions): Promise<ReleaseResult> {
   const selection = await selectTargets(opts.hosts, opts.selection)
   const caseState = opts.kase ? (await readContainment(opts.kase)).containers : undefined
-  const perHost = await forEachHost(selection.perHost, opts.maxHosts ?? DEFAULT_MAX_HOSTS, async (h) => {
-    if (h.error) return {containers: [] as ContainerRelease[], outcome: hostOutcome(h.host, [], FAILED, h.error)}
-    const containers = await releaseTargets(
-      {...opts, engine: h.host.engine, host: hostRef(h.host, opts.hosts.multi)},
-      h.targets,
-      caseState,
-    )
-    return {
-      containers,
-      outcome: hostOutcome(
-        h.host,
-        containers.map((c) => ({id: c.id ?? c.ref, ...(c.name ? {name: c.name} : {}), status: c.status})),
-        FAILED,
-      ),
-    }
+  const run = await runOnHosts<ContainerRelease>({
+    hosts: opts.hosts,
+    selection,
+    maxHosts: opts.maxHosts,
+    failed: FAILED,
+    progress: opts.progress,
+    work: (engine, host, targets) => releaseTargets({...opts, engine, host}, targets, caseState),
+    refFailures: async (failed) => refFailures(opts, failed),
   })
-  const outcomes = [...perHost.map((p) => p.outcome), ...opts.hosts.unreachable.map((u) => unreachableOutcome(u))]
-  for (const u of opts.hosts.unreachable) opts.progress?.(`✗ ${u.name}: unreachable: ${u.error.message}`)
-  const containers = [...perHost.flatMap((p) => p.containers), ...refFailures(opts, selection.failed)]
-  return {
-    dryRun: opts.dryRun,
-    containers,
-    hosts: outcomes,
-    ok: containers.every((c) => !FAILED(c.status)) && outcomes.every((o) => o.status === 'done'),
-  }
+  return {dryRun: opts.dryRun, ...run}
 }
 
-function refFailures(opts: {progress?: (line: string) => void}, failed: readonly ResolveFailure[]): ContainerRelease[] {
-  const failures: ContainerRelease[] = failed.map((f) => ({
-    ref: f.ref,
-    status: 'failed',
-    networks: [],
-    actions: [],
-    error: toErrorInfo(f.error),
-  }))
-  for (const f of failures)
-    opts.progress?.(
-      `✗ ${f.ref}: ${f.error?.message}${f.error?.hint?.startsWith('Did you mean') ? ` ${f.error.hint}` : ''}`,
-    )
-  return failures
+function refFailures(
+  opts: {progress?: ((line: string) => void) | undefined},
+  failed: readonly ResolveFailure[],
+): Promise<ContainerRelease[]> {
+  return reportRefFailures(failed, {
+    ...opts,
+    action: 'release',
+    suggest: true,
+    entry: (ref, error) => ({ref, status: 'failed', networks: [], actions: [], error}),
+  })
 }
 
 async function releaseTargets(
-  opts: Omit<ReleaseOptions, 'targets'>,
+  opts: OnHost<ReleaseOptions>,
   targets: readonly Target[],
   caseState: Record<string, ContainmentRecord> | undefined,
 ): Promise<ContainerRelease[]> {
@@ -181,7 +144,7 @@ async function releaseTargets(
 }
 
 async function releaseOne(
-  opts: Omit<ReleaseOptions, 'targets'>,
+  opts: OnHost<ReleaseOptions>,
   kase: Case,
   ref: string,
   record: ContainmentRecord,

@@ -1,10 +1,135 @@
 import type {ConnectedHost, HostSet} from '../docker/hosts.js'
 import {engineKind} from '../docker/engine-kind.js'
-import {findHost} from '../docker/hosts.js'
-import {notFoundHint, type Resolved, type ResolveFailure, resolveOne} from '../docker/resolve.js'
-import type {ContainerSummary, SwarmService, SwarmTask} from '../docker/types.js'
+import type {ContainerClient, ContainerSummary, SwarmService, SwarmTask} from '../docker/types.js'
 import {AbortError, type ErrorInfo, toErrorInfo} from '../errors.js'
 import {mapBounded} from '../util/concurrency.js'
+import {notFoundHint} from './suggest.js'
+
+/**
+ * The one road from a reference to a container: parseRef reads what the user wrote once (host qualifier,
+ * container part), matchRef finds it in an engine's container list (full id, name, unique id prefix) and says
+ * ambiguous or not found as a typed result, findHost matches a host qualifier, and selectTargets does all of it
+ * on a set of hosts (one engine is a set of one). No caller parses an error message to learn what happened.
+ */
+
+/** A container reference as written: `web-1`, `node-2/web-1`, `unix:///run/e1.sock/web-1`, a full id, an id prefix. */
+export interface ContainerRef {
+  /** As given (the key of results and of the fan-out state). */
+  ref: string
+  /** The `host/` qualifier, when there is one. */
+  host?: string
+  /** The container part: trimmed, without a leading slash. */
+  container: string
+}
+
+/** Read a reference once: trim it, split off a `host/` qualifier at the last slash, drop a leading slash. */
+export function parseRef(ref: string): ContainerRef {
+  const text = ref.trim()
+  const i = text.lastIndexOf('/')
+  if (i <= 0) return {ref, container: text.replace(/^\//, '')}
+  return {ref, host: text.slice(0, i), container: text.slice(i + 1)}
+}
+
+/** How a reference matched on one engine. */
+export type RefMatch =
+  | {kind: 'found'; by: 'id' | 'name' | 'id-prefix'; id: string; name: string}
+  | {kind: 'ambiguous'; matches: ContainerSummary[]}
+  | {kind: 'not-found'}
+
+/** Match the container part of a reference in one engine's list: full id, then exact name, then a unique id prefix. */
+export function matchRef(all: readonly ContainerSummary[], container: string): RefMatch {
+  const shown = (c: ContainerSummary): string => c.names[0] ?? c.id.slice(0, 12)
+  const byId = all.find((c) => c.id === container)
+  if (byId) return {kind: 'found', by: 'id', id: byId.id, name: shown(byId)}
+  const byName = all.find((c) => c.names.includes(container))
+  if (byName) return {kind: 'found', by: 'name', id: byName.id, name: container}
+  if (/^[0-9a-f]+$/i.test(container)) {
+    const matches = all.filter((c) => c.id.startsWith(container.toLowerCase()))
+    if (matches.length === 1) return {kind: 'found', by: 'id-prefix', id: matches[0]!.id, name: shown(matches[0]!)}
+    if (matches.length > 1) return {kind: 'ambiguous', matches}
+  }
+  return {kind: 'not-found'}
+}
+
+/** A container as resolved from a reference. */
+export interface Resolved {
+  ref: string
+  id: string
+  name: string
+}
+
+/** Why a reference selected nothing. */
+export type FailureReason =
+  'not-found' | 'ambiguous' | 'unknown-host' | 'host-ambiguous' | 'host-unreachable' | 'host-unlisted' | 'service'
+
+export interface ResolveFailure {
+  ref: string
+  reason: FailureReason
+  error: AbortError
+}
+
+function ambiguousError(shownRef: string, matches: readonly ContainerSummary[]): AbortError {
+  const names = matches
+    .slice(0, 5)
+    .map((m) => `${m.names[0] ?? ''} (${m.id.slice(0, 12)})`)
+    .join(', ')
+  return new AbortError(`"${shownRef}" is ambiguous: it matches ${matches.length} containers: ${names}`, {
+    exit: 'NOT_FOUND',
+    hint: 'Give a longer id prefix or the container name.',
+  })
+}
+
+/** One engine's answer for a reference: the container, or the failure (ambiguous, not found) with its error. */
+export function resolveRef(all: readonly ContainerSummary[], r: ContainerRef): Resolved | ResolveFailure {
+  const m = matchRef(all, r.container)
+  if (m.kind === 'found') return {ref: r.ref, id: m.id, name: m.name}
+  // A qualified reference is named by its container part: the host was found.
+  const shownRef = r.host === undefined ? r.ref.trim() : r.container
+  if (m.kind === 'ambiguous') return {ref: r.ref, reason: 'ambiguous', error: ambiguousError(shownRef, m.matches)}
+  return {
+    ref: r.ref,
+    reason: 'not-found',
+    error: new AbortError(`No container named or with id "${shownRef}"`, {
+      exit: 'NOT_FOUND',
+      hint: notFoundHint(all, r.container),
+    }),
+  }
+}
+
+/**
+ * References on one engine, with one list call for all of them (services that work on one engine: audit,
+ * rotate). Unknown and ambiguous references are failures so the others still proceed; a container named twice
+ * is resolved once.
+ */
+export async function resolveContainers(
+  client: ContainerClient,
+  refs: readonly string[],
+): Promise<{resolved: Resolved[]; failed: ResolveFailure[]}> {
+  const all = await client.list({all: true})
+  const resolved: Resolved[] = []
+  const failed: ResolveFailure[] = []
+  for (const ref of refs) {
+    const r = resolveRef(all, parseRef(ref))
+    if ('error' in r) failed.push(r)
+    else if (!resolved.some((x) => x.id === r.id)) resolved.push(r)
+  }
+  return {resolved, failed}
+}
+
+/**
+ * Which host a `host/` qualifier names: the host name, its endpoint, its engine id, or its engine
+ * hostname when only one host has it.
+ */
+export function findHost(
+  hosts: readonly Pick<ConnectedHost, 'name' | 'endpoint' | 'engineId' | 'engineName'>[],
+  qualifier: string,
+): number[] {
+  const exact = hosts.flatMap((h, i) =>
+    h.name === qualifier || h.endpoint === qualifier || h.engineId === qualifier ? [i] : [],
+  )
+  if (exact.length > 0) return exact
+  return hosts.flatMap((h, i) => (h.engineName === qualifier ? [i] : []))
+}
 
 /**
  * Which containers, on which hosts: references (`web-1`, `host/web-1`, id prefixes), selectors in
@@ -91,13 +216,6 @@ export function parseFilters(values: readonly string[] | undefined): Record<stri
   return out
 }
 
-/** `host/container` -> {host, container}; a bare reference has no host. Container names never hold a slash. */
-export function splitQualified(ref: string): {host?: string; container: string} {
-  const i = ref.lastIndexOf('/')
-  if (i <= 0) return {container: ref}
-  return {host: ref.slice(0, i), container: ref.slice(i + 1)}
-}
-
 const TASK_STATES_WITHOUT_CONTAINER = new Set(['new', 'pending', 'assigned', 'accepted', 'preparing'])
 
 /**
@@ -143,27 +261,36 @@ export async function selectTargets(
   const listFailed = perHost.filter((p) => p.error).map((p) => p.host.name)
 
   for (const ref of sel.refs) {
-    const {host: qualifier, container} = splitQualified(ref.trim())
-    if (qualifier !== undefined) {
+    const r = parseRef(ref)
+    if (r.host !== undefined) {
+      const qualifier = r.host
       const idx = findHost(hosts, qualifier)
       if (idx.length === 0) {
         const down = set.unreachable.find((u) => u.name === qualifier || u.endpoint === qualifier)
-        failed.push({
-          ref,
-          error: down
-            ? new AbortError(`"${ref}": host ${down.name} is unreachable (${down.error.message})`, {
-                exit: 'ENGINE_UNREACHABLE',
-              })
-            : new AbortError(`"${ref}": no host named "${qualifier}"`, {
-                exit: 'NOT_FOUND',
-                hint: `Hosts: ${[...hosts.map((h) => h.name), ...unreachableNames].join(', ')}.`,
-              }),
-        })
+        failed.push(
+          down
+            ? {
+                ref,
+                reason: 'host-unreachable',
+                error: new AbortError(`"${ref}": host ${down.name} is unreachable (${down.error.message})`, {
+                  exit: 'ENGINE_UNREACHABLE',
+                }),
+              }
+            : {
+                ref,
+                reason: 'unknown-host',
+                error: new AbortError(`"${ref}": no host named "${qualifier}"`, {
+                  exit: 'NOT_FOUND',
+                  hint: `Hosts: ${[...hosts.map((h) => h.name), ...unreachableNames].join(', ')}.`,
+                }),
+              },
+        )
         continue
       }
       if (idx.length > 1) {
         failed.push({
           ref,
+          reason: 'host-ambiguous',
           error: new AbortError(
             `"${ref}": "${qualifier}" names ${idx.length} hosts (${idx.map((i) => hosts[i]!.name).join(', ')})`,
             {exit: 'NOT_FOUND', hint: 'Qualify with the host name or the engine id.'},
@@ -176,40 +303,41 @@ export async function selectTargets(
       if ('error' in l) {
         failed.push({
           ref,
+          reason: 'host-unlisted',
           error: new AbortError(`"${ref}": containers on ${hosts[i]!.name} could not be listed: ${l.error.message}`, {
             exit: l.error.code,
           }),
         })
         continue
       }
-      const r = resolveOne(l.all, container)
-      if ('error' in r) failed.push({ref, error: r.error})
-      else add(i, {...r, ref})
+      const one = resolveRef(l.all, r)
+      if ('error' in one) failed.push(one)
+      else add(i, one)
       continue
     }
     // A bare reference: look on every host.
-    const hits: Array<{i: number; r: Resolved}> = []
-    const ambiguousOn: ResolveFailure[] = []
+    const hits: Array<{i: number; id: string; name: string}> = []
+    const ambiguousOn: ContainerSummary[][] = []
     listings.forEach((l, i) => {
       if ('error' in l) return
-      const r = resolveOne(l.all, container)
-      if ('error' in r) {
-        if (/ambiguous/.test(r.error.message)) ambiguousOn.push(r)
-      } else hits.push({i, r})
+      const m = matchRef(l.all, r.container)
+      if (m.kind === 'found') hits.push({i, id: m.id, name: m.name})
+      else if (m.kind === 'ambiguous') ambiguousOn.push(m.matches)
     })
     if (hits.length === 1 && ambiguousOn.length === 0) {
-      add(hits[0]!.i, {...hits[0]!.r, ref})
+      add(hits[0]!.i, {ref, id: hits[0]!.id, name: hits[0]!.name})
     } else if (hits.length > 1) {
-      const where = hits.map((h) => `${hosts[h.i]!.name} (${h.r.name}, ${h.r.id.slice(0, 12)})`).join(', ')
+      const where = hits.map((h) => `${hosts[h.i]!.name} (${h.name}, ${h.id.slice(0, 12)})`).join(', ')
       failed.push({
         ref,
+        reason: 'ambiguous',
         error: new AbortError(`"${ref}" is ambiguous: it matches on ${hits.length} hosts: ${where}`, {
           exit: 'NOT_FOUND',
-          hint: `Qualify it as <host>/${container}, e.g. ${hosts[hits[0]!.i]!.name}/${container}.`,
+          hint: `Qualify it as <host>/${r.container}, e.g. ${hosts[hits[0]!.i]!.name}/${r.container}.`,
         }),
       })
     } else if (ambiguousOn.length > 0) {
-      failed.push(ambiguousOn[0]!)
+      failed.push({ref, reason: 'ambiguous', error: ambiguousError(r.container, ambiguousOn[0]!)})
     } else {
       const missing = [...unreachableNames, ...listFailed]
       const base =
@@ -218,11 +346,12 @@ export async function selectTargets(
           : `No container named or with id "${ref}"`
       failed.push({
         ref,
+        reason: 'not-found',
         error: new AbortError(missing.length ? `${base} (not searched: ${missing.join(', ')})` : base, {
           exit: 'NOT_FOUND',
           hint: notFoundHint(
             listings.flatMap((l) => ('error' in l ? [] : l.all)),
-            container,
+            r.container,
           ),
         }),
       })
@@ -267,6 +396,7 @@ async function selectServices(
     for (const name of names) {
       failed.push({
         ref: name,
+        reason: 'service',
         error: podmanOnly
           ? new AbortError(
               `Service "${name}": Podman has no swarm mode (${set.hosts.map((h) => h.name).join(', ')}); services need a Docker Engine swarm manager`,
@@ -297,6 +427,7 @@ async function selectServices(
       const info = toErrorInfo(error)
       failed.push({
         ref: name,
+        reason: 'service',
         error: new AbortError(`Service "${name}" not found on the swarm manager ${manager.name}: ${info.message}`, {
           exit: info.code === 'NOT_FOUND' ? 'NOT_FOUND' : info.code,
           hint: 'List services with `docker service ls` on a manager.',
@@ -326,6 +457,7 @@ async function selectServices(
         const where = node ? `node ${node.hostname} (${task.nodeId})` : `node ${task.nodeId ?? 'unknown'}`
         failed.push({
           ref: taskRef,
+          reason: 'host-unreachable',
           error: new AbortError(
             `Task ${taskRef} of service ${service.name} runs on ${where}, which is not among the reachable hosts`,
             {

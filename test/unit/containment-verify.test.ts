@@ -4,10 +4,11 @@ import {join} from 'node:path'
 import {beforeEach, describe, expect, it} from 'vitest'
 
 import {type Case, CaseStore} from '../../src/case/case-store.js'
+import {singleHost} from '../../src/docker/hosts.js'
 import type {ContainerDetails} from '../../src/docker/types.js'
 import {readContainment} from '../../src/services/containment-state.js'
 import {interfacesOf} from '../../src/services/containment-verify.js'
-import {isolateContainers} from '../../src/services/isolate.js'
+import {isolateOnHosts} from '../../src/services/isolate.js'
 import {tempDir} from '../helpers/cli.js'
 import {fakeContainer, FakeEngine} from '../helpers/fake-engine.js'
 
@@ -51,7 +52,13 @@ describe('containment is verified after the cut', () => {
 
   it('a disconnect that silently did nothing is reported NOT contained, with a failure exit code and the record saying so', async () => {
     const engine = new LyingEngine(fakeContainer({id: ID, name: 'web', networks: ['front']}))
-    const r = await isolateContainers({engine, kase, targets: ['web'], mode: 'pause', dryRun: false})
+    const r = await isolateOnHosts({
+      hosts: await singleHost(engine),
+      kase,
+      selection: {refs: ['web']},
+      mode: 'pause',
+      dryRun: false,
+    })
     expect(r.ok).toBe(false)
     const c = r.containers[0]!
     expect(c.status).toBe('not-contained')
@@ -74,7 +81,14 @@ describe('containment is verified after the cut', () => {
       'unix:///run/test.sock',
     )
     const procRoot = await fakeProc(4242, ['lo', 'eth0'])
-    const r = await isolateContainers({engine, kase, targets: ['web'], mode: 'pause', dryRun: false, procRoot})
+    const r = await isolateOnHosts({
+      hosts: await singleHost(engine),
+      kase,
+      selection: {refs: ['web']},
+      mode: 'pause',
+      dryRun: false,
+      procRoot,
+    })
     expect(r.containers[0]!.status).toBe('not-contained')
     expect(r.containers[0]!.verification).toMatchObject({
       contained: false,
@@ -90,7 +104,14 @@ describe('containment is verified after the cut', () => {
       'unix:///run/test.sock',
     )
     const procRoot = await fakeProc(4242, ['lo'])
-    const r = await isolateContainers({engine, kase, targets: ['web'], mode: 'pause', dryRun: false, procRoot})
+    const r = await isolateOnHosts({
+      hosts: await singleHost(engine),
+      kase,
+      selection: {refs: ['web']},
+      mode: 'pause',
+      dryRun: false,
+      procRoot,
+    })
     expect(r.ok).toBe(true)
     expect(r.containers[0]!.status).toBe('isolated')
     const record = (await readContainment(kase)).containers[ID]!
@@ -105,7 +126,14 @@ describe('containment is verified after the cut', () => {
       'unix:///run/test.sock',
     )
     const procRoot = await fakeProc(4242, ['lo', 'eth0'])
-    const r = await isolateContainers({engine, kase, targets: ['web'], mode: 'pause', dryRun: false, procRoot})
+    const r = await isolateOnHosts({
+      hosts: await singleHost(engine),
+      kase,
+      selection: {refs: ['web']},
+      mode: 'pause',
+      dryRun: false,
+      procRoot,
+    })
     expect(r.containers[0]!.status).toBe('isolated')
     expect(r.containers[0]!.verification?.procSkipped).toMatch(/not that container's/)
   })
@@ -113,17 +141,23 @@ describe('containment is verified after the cut', () => {
   it('on Podman the network is cut before the pause (its disconnect of a paused container does nothing)', async () => {
     const engine = new FakeEngine([fakeContainer({id: ID, name: 'web', networks: ['front']})])
     engine.info = async () => ({id: 'podman-x', name: 'fake', serverVersion: '5.8.6', kind: 'podman' as const})
-    const r = await isolateContainers({engine, kase, targets: ['web'], mode: 'pause', dryRun: false})
+    const r = await isolateOnHosts({
+      hosts: await singleHost(engine),
+      kase,
+      selection: {refs: ['web']},
+      mode: 'pause',
+      dryRun: false,
+    })
     expect(r.containers[0]!.status).toBe('isolated')
     expect(engine.calls.filter((c) => /^(pause|disconnect)/.test(c))).toEqual([
       `disconnect net-front ${ID}`,
       `pause ${ID}`,
     ])
     const docker = new FakeEngine([fakeContainer({id: ID, name: 'web', networks: ['front']})])
-    await isolateContainers({
-      engine: docker,
+    await isolateOnHosts({
+      hosts: await singleHost(docker),
       kase: (await new CaseStore(await tempDir('ir-verify-')).open({id: 'CASE-VERIFY2'})).kase,
-      targets: ['web'],
+      selection: {refs: ['web']},
       mode: 'pause',
       dryRun: false,
     })

@@ -10,7 +10,7 @@ import {readFanout} from '../../src/services/fanout.js'
 import {isolateOnHosts} from '../../src/services/isolate.js'
 import {releaseOnHosts} from '../../src/services/release.js'
 import {retryFailedHosts} from '../../src/services/retry.js'
-import {parseFilters, splitQualified} from '../../src/services/targets.js'
+import {parseFilters, parseRef} from '../../src/services/targets.js'
 import {silentLogger} from '../../src/util/logger.js'
 import {tempDir} from '../helpers/cli.js'
 import {fakeContainer, FakeEngine} from '../helpers/fake-engine.js'
@@ -85,11 +85,15 @@ describe('selectors and references', () => {
     expect(() => parseFilters(['ancestor='])).toThrow(/no value/)
   })
 
-  it('splits host/container at the last slash (endpoints hold slashes, container names never do)', () => {
-    expect(splitQualified('web-1')).toEqual({container: 'web-1'})
-    expect(splitQualified('node-2/web-1')).toEqual({host: 'node-2', container: 'web-1'})
-    expect(splitQualified('unix:///run/e1.sock/web-1')).toEqual({host: 'unix:///run/e1.sock', container: 'web-1'})
-    expect(splitQualified('/web-1')).toEqual({container: '/web-1'})
+  it('parses a reference once: trimmed, host/container split at the last slash (endpoints hold slashes, container names never do)', () => {
+    expect(parseRef('web-1')).toEqual({ref: 'web-1', container: 'web-1'})
+    expect(parseRef(' node-2/web-1 ')).toEqual({ref: ' node-2/web-1 ', host: 'node-2', container: 'web-1'})
+    expect(parseRef('unix:///run/e1.sock/web-1')).toEqual({
+      ref: 'unix:///run/e1.sock/web-1',
+      host: 'unix:///run/e1.sock',
+      container: 'web-1',
+    })
+    expect(parseRef('/web-1')).toEqual({ref: '/web-1', container: 'web-1'})
   })
 })
 

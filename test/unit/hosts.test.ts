@@ -6,12 +6,12 @@ import {describe, expect, it} from 'vitest'
 
 import {
   connectHosts,
-  findHost,
   hostSpecFromContext,
   hostSpecFromFlag,
   hostSpecsFromFlags,
   readInventory,
 } from '../../src/docker/hosts.js'
+import {findHost} from '../../src/services/targets.js'
 import {silentLogger} from '../../src/util/logger.js'
 import {tempDir} from '../helpers/cli.js'
 import {FakeEngine} from '../helpers/fake-engine.js'

@@ -2,7 +2,7 @@ import {describe, expect, it} from 'vitest'
 
 import {generateCaseId, validateCaseId} from '../../src/case/ids.js'
 import {parseDockerHost} from '../../src/docker/engine-config.js'
-import {resolveOne} from '../../src/docker/resolve.js'
+import {matchRef, parseRef, resolveRef} from '../../src/services/targets.js'
 import {AbortError} from '../../src/errors.js'
 
 describe('case ids', () => {
@@ -53,10 +53,19 @@ describe('container references', () => {
     },
   ]
   it('resolves by name, full id and unique prefix; reports ambiguous and unknown', () => {
-    expect(resolveOne(all, 'web-1')).toMatchObject({id: all[0]!.id})
-    expect(resolveOne(all, all[1]!.id)).toMatchObject({name: 'db-1'})
-    expect(resolveOne(all, 'abd')).toMatchObject({name: 'db-1'})
-    expect(String((resolveOne(all, 'ab') as {error: Error}).error.message)).toMatch(/ambiguous/)
-    expect(String((resolveOne(all, 'nope') as {error: Error}).error.message)).toMatch(/No container/)
+    const resolveOne = (ref: string) => resolveRef(all, parseRef(ref))
+    expect(resolveOne('web-1')).toMatchObject({id: all[0]!.id})
+    expect(resolveOne(all[1]!.id)).toMatchObject({name: 'db-1'})
+    expect(resolveOne(' abd')).toMatchObject({name: 'db-1', ref: ' abd'})
+    expect(resolveOne('ab')).toMatchObject({reason: 'ambiguous'})
+    expect(String((resolveOne('ab') as {error: Error}).error.message)).toMatch(/"ab" is ambiguous: it matches 2/)
+    expect(resolveOne('nope')).toMatchObject({reason: 'not-found'})
+    expect(String((resolveOne('nope') as {error: Error}).error.message)).toMatch(/No container/)
+    // The match itself is typed: how it was found, or every container an ambiguous prefix names.
+    expect(matchRef(all, 'web-1')).toMatchObject({kind: 'found', by: 'name'})
+    expect(matchRef(all, all[1]!.id)).toMatchObject({kind: 'found', by: 'id'})
+    expect(matchRef(all, 'abd')).toMatchObject({kind: 'found', by: 'id-prefix', name: 'db-1'})
+    expect(matchRef(all, 'ab')).toEqual({kind: 'ambiguous', matches: [all[0], all[1]]})
+    expect(matchRef(all, 'nope')).toEqual({kind: 'not-found'})
   })
 })

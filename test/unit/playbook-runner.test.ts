@@ -8,6 +8,7 @@ import {readJournal} from '../../src/case/journal.js'
 import {parsePlaybook} from '../../src/playbook/loader.js'
 import {runPlaybook} from '../../src/playbook/runner.js'
 import {silentLogger} from '../../src/util/logger.js'
+import {singleHost} from '../../src/docker/hosts.js'
 import {tempDir} from '../helpers/cli.js'
 import {FakeEngine} from '../helpers/fake-engine.js'
 
@@ -50,6 +51,7 @@ async function setup() {
     compose: async () => {
       throw new Error('no compose')
     },
+    hosts: async () => singleHost(engine),
     cwd: '/',
     human: {},
     progress: () => undefined,

@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
-import {notFoundHint, resolveOne, suggestContainers} from '../../src/docker/resolve.js'
+import {notFoundHint, suggestContainers} from '../../src/services/suggest.js'
+import {parseRef, resolveRef} from '../../src/services/targets.js'
 import type {ContainerSummary} from '../../src/docker/types.js'
 
 const c = (name: string, image: string, labels: Record<string, string> = {}): ContainerSummary => ({
@@ -25,7 +26,7 @@ describe('suggestions for an unknown container reference', () => {
       name: 'uxlab_web_1',
       why: 'service web, image registry.local:5000/shop/nginx:1.25',
     })
-    const r = resolveOne(ALL, 'web')
+    const r = resolveRef(ALL, parseRef('web'))
     expect('error' in r && r.error.hint).toBe(
       'Did you mean uxlab_web_1 (service web, image registry.local:5000/shop/nginx:1.25)?',
     )

@@ -7,8 +7,9 @@ import {describe, expect, it} from 'vitest'
 
 import {CaseStore} from '../../src/case/case-store.js'
 import {verifyCase} from '../../src/case/verify.js'
+import {singleHost} from '../../src/docker/hosts.js'
 import {renderSnapshot} from '../../src/render/evidence.js'
-import {snapshotContainers} from '../../src/services/evidence/snapshot.js'
+import {snapshotOnHosts} from '../../src/services/evidence/snapshot.js'
 import {tempDir} from '../helpers/cli.js'
 import {FakeEngine, fakeContainer} from '../helpers/fake-engine.js'
 
@@ -33,7 +34,13 @@ describe('snapshot service with a malicious export', () => {
     const before = (await readdir(root)).sort()
     const beforeParent = (await readdir(dirname(root))).length
 
-    const result = await snapshotContainers({engine, kase, targets: ['victim'], export: true, volumes: false})
+    const result = await snapshotOnHosts({
+      hosts: await singleHost(engine),
+      kase,
+      selection: {refs: ['victim']},
+      export: true,
+      volumes: false,
+    })
     expect(result.containers[0]?.failures).toEqual([])
     expect(result.containers[0]?.export).toMatchObject({entries: 4, unsafePaths: 3})
 
@@ -65,7 +72,13 @@ describe('evidence image names and the case id', () => {
     ] as const) {
       const {kase} = await store.open({id})
       const engine = new FakeEngine([fakeContainer({name: `victim-${id}`})])
-      const r = await snapshotContainers({engine, kase, targets: [`victim-${id}`], export: false, volumes: false})
+      const r = await snapshotOnHosts({
+        hosts: await singleHost(engine),
+        kase,
+        selection: {refs: [`victim-${id}`]},
+        export: false,
+        volumes: false,
+      })
       const image = r.containers[0]!.image!
       expect(image.tag.split(':')[0]).toBe(`ir-evidence/${id.toLowerCase()}`)
       const text = renderSnapshot(r)

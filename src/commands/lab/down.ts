@@ -3,7 +3,7 @@ import {resolve} from 'node:path'
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
-import {type ComposeClient, detectCompose} from '../../docker/compose.js'
+import type {ComposeClient} from '../../docker/compose.js'
 import {errorMessage} from '../../errors.js'
 import {yesFlag} from '../../flags.js'
 import {renderLabDown} from '../../render/lab.js'
@@ -55,7 +55,7 @@ ir-test/busybox, anything of another project, and the case folders. The lab fold
     )
     let compose: ComposeClient | undefined
     try {
-      compose = await detectCompose(this.debugLog, engine)
+      compose = await this.engines.compose(this.debugLog, engine)
     } catch (error) {
       this.warnLine(`${errorMessage(error)}: removing the lab by its labels only`)
     }

@@ -1,7 +1,6 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
-import {detectCompose} from '../../docker/compose.js'
 import {yesFlag} from '../../flags.js'
 import {renderLabUp} from '../../render/lab.js'
 import {DEFAULT_LAB_BASE_IMAGE} from '../../services/lab/base-image.js'
@@ -58,7 +57,7 @@ One \`ir lab up\` at a time per lab name and per folder: a second one started me
   async run(): Promise<LabUpResult> {
     const {flags} = this
     const engine = await this.connect()
-    const compose = await detectCompose(this.debugLog, engine)
+    const compose = await this.engines.compose(this.debugLog, engine)
     await this.confirm(
       `Start the practice lab "${flags.name}" (3 containers, web on 127.0.0.1:${flags.port}) from the folder ${flags.dir}?`,
       {yes: flags.yes, what: 'start the lab'},

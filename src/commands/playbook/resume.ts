@@ -3,7 +3,7 @@ import {Args} from '@oclif/core'
 import {BaseCommand} from '../../base-command.js'
 import {AbortError} from '../../errors.js'
 import {yesFlag} from '../../flags.js'
-import {lazyClients} from '../../playbook/host.js'
+import {lazyClients} from '../../docker/engine-factory.js'
 import {exitCodeOf, type Journal, readJournal} from '../../case/journal.js'
 import {loadPlaybook} from '../../playbook/loader.js'
 import {runPlaybook} from '../../playbook/runner.js'
@@ -43,7 +43,7 @@ done twice; otherwise the step runs again (steps are idempotent). A failed step 
       yes: this.flags.yes,
       what: 'resume the playbook',
     })
-    const clients = lazyClients(this.debugLog)
+    const clients = lazyClients(this.engines, this.debugLog)
     const done = await runPlaybook({
       loaded,
       inputs: journal.inputs,

@@ -5,7 +5,7 @@ import {AbortError} from '../../errors.js'
 import {caseFlag, dryRunFlag, yesFlag} from '../../flags.js'
 import {findPlaybook} from '../../playbook/catalog.js'
 import {exitCodeOf, type Journal} from '../../case/journal.js'
-import {lazyClients} from '../../playbook/host.js'
+import {lazyClients} from '../../docker/engine-factory.js'
 import {loadPlaybook} from '../../playbook/loader.js'
 import {type PlannedStep, planRun, resolveInputs, resolveSteps, runPlaybook} from '../../playbook/runner.js'
 import {terminalHuman} from '../../prompts/human.js'
@@ -66,7 +66,7 @@ failed evidence step. If the run stops (a failed step, Ctrl-C, a crash, a lost e
     const loaded = await loadPlaybook(await findPlaybook(this.args.playbook))
     const inputs = resolveInputs(loaded, parseInputFlags(flags.input), loaded.inputLines)
     const steps = resolveSteps(loaded, inputs)
-    const clients = lazyClients(this.debugLog)
+    const clients = lazyClients(this.engines, this.debugLog)
     const existing =
       flags.case && (await this.store.exists(flags.case)) ? await this.openExistingCase(flags.case) : undefined
     const plan = await planRun({loaded, steps, ...(existing ? {kase: existing} : {}), ...clients, cwd: process.cwd()})

@@ -7,37 +7,31 @@ import {pipeline} from 'node:stream/promises'
 
 import type {Case} from '../../case/case-store.js'
 import {fileStamp, safeFileName} from '../../case/ids.js'
-import type {ArtifactSource} from '../../case/manifest.js'
 import {redactDeep, redactText} from '../../util/redact.js'
-import {type HostRef, type HostSet, hostRef} from '../../docker/hosts.js'
-import {swarmTaskOf} from '../../docker/labels.js'
-import {type ResolveFailure, resolveContainers} from '../../docker/resolve.js'
 import type {ContainerDetails, Engine} from '../../docker/types.js'
 import {type ErrorInfo, toErrorInfo} from '../../errors.js'
-import {mapBounded} from '../../util/concurrency.js'
-import {DEFAULT_MAX_HOSTS, forEachHost, type HostOutcome, hostOutcome, unreachableOutcome} from '../fanout.js'
-import {type Selection, selectTargets, type Target} from '../targets.js'
+import {
+  hostFailureAudit,
+  type HostOutcome,
+  runOnHosts,
+  reportRefFailures,
+  type OnHost,
+  type StepOptions,
+  type TransferProgress,
+  eachContainer,
+  type StepContainer,
+} from '../fanout.js'
+import {type ResolveFailure, selectTargets, type Target} from '../targets.js'
 import {splitDockerStream} from './log-demux.js'
+import {evidenceSource} from './source.js'
 import type {ArtifactRef} from './snapshot.js'
 
-export interface CollectOptions {
-  engine: Engine
+export interface CollectOptions extends StepOptions {
   kase: Case
-  targets: readonly string[]
   /** Unix seconds. */
   since?: number
   until?: number
-  concurrency?: number
-  signal?: AbortSignal
-  progress?: (line: string) => void
-  transferProgress?: (label: string) => {onProgress: (bytes: number) => void; done: () => void}
-  host?: HostRef
-}
-
-export interface HostsCollectOptions extends Omit<CollectOptions, 'engine' | 'targets' | 'host'> {
-  hosts: HostSet
-  selection: Selection
-  maxHosts?: number
+  transferProgress?: TransferProgress
 }
 
 export interface CollectedEntry {
@@ -46,14 +40,7 @@ export interface CollectedEntry {
   size: number
 }
 
-export interface ContainerCollection {
-  ref: string
-  host?: string
-  engineId?: string
-  service?: string
-  task?: string
-  id?: string
-  name?: string
+export interface ContainerCollection extends StepContainer {
   status: 'collected' | 'partial' | 'failed'
   archive?: ArtifactRef
   entries: CollectedEntry[]
@@ -79,117 +66,52 @@ const STATS_TIMEOUT_MS = 10_000
  * diff, a stats sample and the engine events touching the container, plus SHA256SUMS of every
  * member. Streams end to end; the archive is hashed while written and verified on disk.
  */
-export async function collectContainers(opts: CollectOptions): Promise<CollectResult> {
-  const {resolved, failed} = await resolveContainers(opts.engine.containers, opts.targets)
-  const until = opts.until ?? Math.floor(Date.now() / 1000)
-  const containers = [...(await collectTargets(opts, resolved, until)), ...(await collectRefFailures(opts, failed))]
-  return {caseId: opts.kase.id, containers, ok: containers.every((c) => c.status === 'collected')}
-}
-
-/** The same across hosts: references, --filter selectors and swarm services, hosts concurrently; one evidence tree per host. */
-export async function collectOnHosts(opts: HostsCollectOptions): Promise<CollectResult> {
+export async function collectOnHosts(opts: CollectOptions): Promise<CollectResult> {
   const selection = await selectTargets(opts.hosts, opts.selection)
   const until = opts.until ?? Math.floor(Date.now() / 1000)
-  const notDone = (s: string): boolean => s === 'failed'
-  const perHost = await forEachHost(selection.perHost, opts.maxHosts ?? DEFAULT_MAX_HOSTS, async (h) => {
-    if (h.error) {
-      await opts.kase.record({
-        action: 'collect',
-        target: h.host.name,
-        outcome: 'failure',
-        msg: `Could not list containers on ${h.host.name}: ${h.error.message}`,
-        details: {host: h.host.name, engineId: h.host.engineId, error: h.error},
-      })
-      return {containers: [] as ContainerCollection[], outcome: hostOutcome(h.host, [], notDone, h.error)}
-    }
-    const containers = await collectTargets(
-      {...opts, engine: h.host.engine, host: hostRef(h.host, opts.hosts.multi)},
-      h.targets,
-      until,
-    )
-    return {
-      containers,
-      outcome: hostOutcome(
-        h.host,
-        containers.map((c) => ({id: c.id ?? c.ref, ...(c.name ? {name: c.name} : {}), status: c.status})),
-        notDone,
-      ),
-    }
+  const run = await runOnHosts<ContainerCollection>({
+    hosts: opts.hosts,
+    selection,
+    maxHosts: opts.maxHosts,
+    failed: (s: string): boolean => s === 'failed',
+    done: (s) => s === 'collected',
+    progress: opts.progress,
+    work: (engine, host, targets) => collectTargets({...opts, engine, host}, targets, until),
+    refFailures: (failed) => collectRefFailures(opts, failed),
+    ...hostFailureAudit(opts.kase, 'collect', 'nothing was collected there'),
   })
-  const outcomes = [...perHost.map((p) => p.outcome), ...opts.hosts.unreachable.map((u) => unreachableOutcome(u))]
-  for (const u of opts.hosts.unreachable) {
-    opts.progress?.(`✗ ${u.name}: unreachable: ${u.error.message}`)
-    await opts.kase.record({
-      action: 'collect',
-      target: u.name,
-      outcome: 'failure',
-      msg: `Host ${u.name} unreachable; nothing was collected there: ${u.error.message}`,
-      details: {host: u.name, endpoint: u.endpoint, error: u.error},
-    })
-  }
-  const containers = [...perHost.flatMap((p) => p.containers), ...(await collectRefFailures(opts, selection.failed))]
-  return {
-    caseId: opts.kase.id,
-    containers,
-    hosts: outcomes,
-    ok: containers.every((c) => c.status === 'collected') && outcomes.every((o) => o.status === 'done'),
-  }
+  return {caseId: opts.kase.id, ...run}
 }
 
-async function collectTargets(
-  opts: Omit<CollectOptions, 'targets'>,
+/** What the step reports for a container it could not work on (or a reference that selected nothing). */
+function failedEntry(base: Omit<StepContainer, 'status'>, error: ErrorInfo): ContainerCollection {
+  return {...base, status: 'failed', entries: [], logs: 'unavailable', notes: [], error}
+}
+
+function collectTargets(
+  opts: OnHost<CollectOptions>,
   targets: readonly Target[],
   until: number,
 ): Promise<ContainerCollection[]> {
-  const where = opts.host ? {host: opts.host.name, engineId: opts.host.engineId} : {}
-  return mapBounded(targets, opts.concurrency ?? 2, async (t): Promise<ContainerCollection> => {
-    try {
-      opts.signal?.throwIfAborted()
-      const d = await opts.engine.containers.inspect(t.id)
-      return await collectOne(opts, t, d, until)
-    } catch (error) {
-      const info = toErrorInfo(error)
-      opts.progress?.(`✗ ${t.ref}: ${info.message}`)
-      await opts.kase.record({
-        action: 'collect',
-        target: t.name,
-        outcome: 'failure',
-        msg: `Collection from ${t.name} failed: ${info.message}`,
-        details: {containerId: t.id, ...where, error: info},
-      })
-      return {
-        ref: t.ref,
-        ...where,
-        id: t.id,
-        name: t.name,
-        status: 'failed',
-        entries: [],
-        logs: 'unavailable',
-        notes: [],
-        error: info,
-      }
-    }
+  return eachContainer(opts, targets, {
+    action: 'collect',
+    concurrency: 2,
+    one: (t, d) => collectOne(opts, t, d, until),
+    audit: (name, message) => `Collection from ${name} failed: ${message}`,
+    failed: (t, where, error) => failedEntry({ref: t.ref, ...where, id: t.id, name: t.name}, error),
   })
 }
 
-async function collectRefFailures(
-  opts: {kase: Case; progress?: (line: string) => void},
+function collectRefFailures(
+  opts: {kase: Case; progress?: ((line: string) => void) | undefined},
   failed: readonly ResolveFailure[],
 ): Promise<ContainerCollection[]> {
-  const failures: ContainerCollection[] = []
-  for (const f of failed) {
-    const info = toErrorInfo(f.error)
-    opts.progress?.(`✗ ${f.ref}: ${info.message}`)
-    await opts.kase.record({
-      action: 'collect',
-      target: f.ref,
-      outcome: 'failure',
-      msg: `Collection from ${f.ref} failed: ${info.message}`,
-      details: {error: info},
-    })
-    failures.push({ref: f.ref, status: 'failed', entries: [], logs: 'unavailable', notes: [], error: info})
-  }
-  return failures
+  return reportRefFailures(failed, {
+    ...opts,
+    action: 'collect',
+    audit: (ref, message) => `Collection from ${ref} failed: ${message}`,
+    entry: (ref, error) => failedEntry({ref}, error),
+  })
 }
 
 class Hasher extends Transform {
@@ -206,7 +128,7 @@ class Hasher extends Transform {
 }
 
 async function collectOne(
-  opts: Omit<CollectOptions, 'targets'>,
+  opts: OnHost<CollectOptions>,
   target: Target,
   d: ContainerDetails,
   until: number,
@@ -217,19 +139,7 @@ async function collectOne(
   const targetRef = target.ref
   const {default: archiver} = await import('archiver')
   const stamp = fileStamp()
-  const swarm = swarmTaskOf(d.labels, target)
-  const where = {
-    ...(host ? {host: host.name, engineId: host.engineId} : {}),
-    ...(swarm ? {service: swarm.service.name, task: swarm.task.id} : {}),
-  }
-  const source: ArtifactSource = {
-    containerId: d.id,
-    containerName: d.name,
-    image: d.image,
-    imageId: d.imageId,
-    engine: engine.endpoint,
-    ...where,
-  }
+  const {where, source} = evidenceSource(engine, host, d, target)
   const notes: string[] = []
   const entries: CollectedEntry[] = []
   const root = `${safeFileName(d.name)}-${stamp}`
@@ -455,11 +365,7 @@ async function collectOne(
  * isolated one: Docker still reads its cgroup counters. When there is none to take (not running)
  * or the engine refuses, the file says why: stats.json is never silently missing.
  */
-async function statsSample(
-  engine: Omit<CollectOptions, 'targets'>['engine'],
-  d: ContainerDetails,
-  notes: string[],
-): Promise<Record<string, unknown>> {
+async function statsSample(engine: Engine, d: ContainerDetails, notes: string[]): Promise<Record<string, unknown>> {
   if (d.state !== 'running' && d.state !== 'paused')
     return {unavailable: `the container is ${d.state}: the engine keeps no live statistics for it`, state: d.state}
   const sample = await withTimeout(engine.containers.stats(d.id), STATS_TIMEOUT_MS).catch((error: unknown) => ({

@@ -3,25 +3,31 @@ import {PassThrough} from 'node:stream'
 
 import type {Case} from '../../case/case-store.js'
 import {fileStamp, safeFileName} from '../../case/ids.js'
-import type {Artifact, ArtifactSource} from '../../case/manifest.js'
+import type {Artifact} from '../../case/manifest.js'
 import {redactArgs, redactDeep, redactEnvEntry} from '../../util/redact.js'
-import {type HostRef, type HostSet, hostRef} from '../../docker/hosts.js'
-import {evidenceLabels, swarmTaskOf} from '../../docker/labels.js'
-import {type ResolveFailure, resolveContainers} from '../../docker/resolve.js'
-import type {CommitConfig, ContainerDetails, Engine} from '../../docker/types.js'
+import {evidenceLabels} from '../../docker/labels.js'
+import type {CommitConfig, ContainerDetails} from '../../docker/types.js'
 import {type ErrorInfo, toErrorInfo} from '../../errors.js'
-import {mapBounded} from '../../util/concurrency.js'
-import {DEFAULT_MAX_HOSTS, forEachHost, type HostOutcome, hostOutcome, unreachableOutcome} from '../fanout.js'
-import {type Selection, selectTargets, type Target} from '../targets.js'
+import {
+  hostFailureAudit,
+  type HostOutcome,
+  runOnHosts,
+  reportRefFailures,
+  type OnHost,
+  type StepOptions,
+  type TransferProgress,
+  eachContainer,
+  type StepContainer,
+} from '../fanout.js'
+import {type ResolveFailure, selectTargets, type Target} from '../targets.js'
 import {type ImageRedaction, redactImageTar} from './image-redact.js'
 import {deriveFindings, type EvidenceFinding, type FindingsInput} from './findings.js'
 import {captureLiveState, type LiveCaptureResult} from './live/capture.js'
+import {evidenceSource} from './source.js'
 import {createTarIndexer, type TarIndexEntry, type TarIndexSummary} from './tar-index.js'
 
-export interface SnapshotOptions {
-  engine: Engine
+export interface SnapshotOptions extends StepOptions {
   kase: Case
-  targets: readonly string[]
   /** Stream the filesystem export and its index (default true). */
   export: boolean
   /** Archive the contents of mounted volumes and bind mounts. */
@@ -29,18 +35,7 @@ export interface SnapshotOptions {
   /** Capture the live state from /proc first, while frozen (default true), and with it each process's memory (default false: a forensic copy, not redacted). */
   live?: boolean
   memory?: boolean
-  concurrency?: number
-  signal?: AbortSignal
-  progress?: (line: string) => void
-  /** Byte progress for one long transfer; returns a callback and a finisher. */
-  transferProgress?: (label: string) => {onProgress: (bytes: number) => void; done: () => void}
-  host?: HostRef
-}
-
-export interface HostsSnapshotOptions extends Omit<SnapshotOptions, 'engine' | 'targets' | 'host'> {
-  hosts: HostSet
-  selection: Selection
-  maxHosts?: number
+  transferProgress?: TransferProgress
 }
 
 export interface ArtifactRef {
@@ -56,15 +51,7 @@ export interface StepFailure {
   error: ErrorInfo
 }
 
-export interface ContainerSnapshot {
-  ref: string
-  host?: string
-  engineId?: string
-  /** Swarm service and task id, when the container is a swarm task (also labels of the evidence image). */
-  service?: string
-  task?: string
-  id?: string
-  name?: string
+export interface ContainerSnapshot extends StepContainer {
   status: 'snapshotted' | 'partial' | 'failed'
   /** id: the evidence image in the engine; savedId: the same image in the saved tar, whose config was redacted (a new id); layout of that tar. */
   image?: {id: string; tag: string; savedId?: string; layout?: 'oci' | 'docker'; note?: string}
@@ -171,118 +158,50 @@ const ref = (a: Artifact): ArtifactRef => ({id: a.id, path: a.path, type: a.type
  * Every artifact is hashed while it streams and verified on disk. A failed step does not stop
  * the others: what was collected is kept and the failure is recorded.
  */
-export async function snapshotContainers(opts: SnapshotOptions): Promise<SnapshotResult> {
-  const {resolved, failed} = await resolveContainers(opts.engine.containers, opts.targets)
-  const containers = [...(await snapshotTargets(opts, resolved)), ...(await snapshotRefFailures(opts, failed))]
-  return {caseId: opts.kase.id, containers, ok: containers.every((c) => c.status === 'snapshotted')}
-}
-
-/** The same across hosts: references, --filter selectors and swarm services, hosts concurrently; one evidence tree per host. */
-export async function snapshotOnHosts(opts: HostsSnapshotOptions): Promise<SnapshotResult> {
+export async function snapshotOnHosts(opts: SnapshotOptions): Promise<SnapshotResult> {
   const selection = await selectTargets(opts.hosts, opts.selection)
-  const notDone = (s: string): boolean => s !== 'snapshotted'
-  const perHost = await forEachHost(selection.perHost, opts.maxHosts ?? DEFAULT_MAX_HOSTS, async (h) => {
-    if (h.error) {
-      await opts.kase.record({
-        action: 'snapshot',
-        target: h.host.name,
-        outcome: 'failure',
-        msg: `Could not list containers on ${h.host.name}: ${h.error.message}`,
-        details: {host: h.host.name, engineId: h.host.engineId, error: h.error},
-      })
-      return {containers: [] as ContainerSnapshot[], outcome: hostOutcome(h.host, [], notDone, h.error)}
-    }
-    const containers = await snapshotTargets(
-      {...opts, engine: h.host.engine, host: hostRef(h.host, opts.hosts.multi)},
-      h.targets,
-    )
-    return {
-      containers,
-      outcome: hostOutcome(
-        h.host,
-        containers.map((c) => ({id: c.id ?? c.ref, ...(c.name ? {name: c.name} : {}), status: c.status})),
-        notDone,
-      ),
-    }
+  const run = await runOnHosts<ContainerSnapshot>({
+    hosts: opts.hosts,
+    selection,
+    maxHosts: opts.maxHosts,
+    failed: (s: string): boolean => s !== 'snapshotted',
+    progress: opts.progress,
+    work: (engine, host, targets) => snapshotTargets({...opts, engine, host}, targets),
+    refFailures: (failed) => snapshotRefFailures(opts, failed),
+    ...hostFailureAudit(opts.kase, 'snapshot', 'nothing was snapshotted there'),
   })
-  const outcomes = [...perHost.map((p) => p.outcome), ...opts.hosts.unreachable.map((u) => unreachableOutcome(u))]
-  for (const u of opts.hosts.unreachable) {
-    opts.progress?.(`✗ ${u.name}: unreachable: ${u.error.message}`)
-    await opts.kase.record({
-      action: 'snapshot',
-      target: u.name,
-      outcome: 'failure',
-      msg: `Host ${u.name} unreachable; nothing was snapshotted there: ${u.error.message}`,
-      details: {host: u.name, endpoint: u.endpoint, error: u.error},
-    })
-  }
-  const containers = [...perHost.flatMap((p) => p.containers), ...(await snapshotRefFailures(opts, selection.failed))]
-  return {
-    caseId: opts.kase.id,
-    containers,
-    hosts: outcomes,
-    ok: containers.every((c) => c.status === 'snapshotted') && outcomes.every((o) => o.status === 'done'),
-  }
+  return {caseId: opts.kase.id, ...run}
 }
 
-async function snapshotTargets(
-  opts: Omit<SnapshotOptions, 'targets'>,
-  targets: readonly Target[],
-): Promise<ContainerSnapshot[]> {
-  const where = opts.host ? {host: opts.host.name, engineId: opts.host.engineId} : {}
-  return mapBounded(targets, opts.concurrency ?? 2, async (t): Promise<ContainerSnapshot> => {
-    try {
-      opts.signal?.throwIfAborted()
-      const d = await opts.engine.containers.inspect(t.id)
-      return await snapshotOne(opts, t, d)
-    } catch (error) {
-      const info = toErrorInfo(error)
-      opts.progress?.(`✗ ${t.ref}: ${info.message}`)
-      await opts.kase.record({
-        action: 'snapshot',
-        target: t.name,
-        outcome: 'failure',
-        msg: `Snapshot of ${t.name} failed: ${info.message}`,
-        details: {containerId: t.id, ...where, error: info},
-      })
-      return {
-        ref: t.ref,
-        ...where,
-        id: t.id,
-        name: t.name,
-        status: 'failed',
-        artifacts: [],
-        mounts: [],
-        failures: [],
-        warnings: [],
-        error: info,
-      }
-    }
+/** What the step reports for a container it could not work on (or a reference that selected nothing). */
+function failedEntry(base: Omit<StepContainer, 'status'>, error: ErrorInfo): ContainerSnapshot {
+  return {...base, status: 'failed', artifacts: [], mounts: [], failures: [], warnings: [], error}
+}
+
+function snapshotTargets(opts: OnHost<SnapshotOptions>, targets: readonly Target[]): Promise<ContainerSnapshot[]> {
+  return eachContainer(opts, targets, {
+    action: 'snapshot',
+    concurrency: 2,
+    one: (t, d) => snapshotOne(opts, t, d),
+    audit: (name, message) => `Snapshot of ${name} failed: ${message}`,
+    failed: (t, where, error) => failedEntry({ref: t.ref, ...where, id: t.id, name: t.name}, error),
   })
 }
 
-async function snapshotRefFailures(
-  opts: {kase: Case; progress?: (line: string) => void},
+function snapshotRefFailures(
+  opts: {kase: Case; progress?: ((line: string) => void) | undefined},
   failed: readonly ResolveFailure[],
 ): Promise<ContainerSnapshot[]> {
-  const failures: ContainerSnapshot[] = []
-  for (const f of failed) {
-    const info = toErrorInfo(f.error)
-    opts.progress?.(`✗ ${f.ref}: ${info.message}`)
-    await opts.kase.record({
-      action: 'snapshot',
-      target: f.ref,
-      outcome: 'failure',
-      msg: `Snapshot of ${f.ref} failed: ${info.message}`,
-      details: {error: info},
-    })
-    failures.push({ref: f.ref, status: 'failed', artifacts: [], mounts: [], failures: [], warnings: [], error: info})
-  }
-  return failures
+  return reportRefFailures(failed, {
+    ...opts,
+    action: 'snapshot',
+    audit: (ref, message) => `Snapshot of ${ref} failed: ${message}`,
+    entry: (ref, error) => failedEntry({ref}, error),
+  })
 }
 
 async function snapshotOne(
-  opts: Omit<SnapshotOptions, 'targets'>,
+  opts: OnHost<SnapshotOptions>,
   target: Target,
   d: ContainerDetails,
 ): Promise<ContainerSnapshot> {
@@ -292,19 +211,7 @@ async function snapshotOne(
   const targetRef = target.ref
   const stamp = fileStamp()
   const dir = `${host?.dir ? `${host.dir}/` : ''}${safeFileName(d.name)}`
-  const swarm = swarmTaskOf(d.labels, target)
-  const where = {
-    ...(host ? {host: host.name, engineId: host.engineId} : {}),
-    ...(swarm ? {service: swarm.service.name, task: swarm.task.id} : {}),
-  }
-  const source: ArtifactSource = {
-    containerId: d.id,
-    containerName: d.name,
-    image: d.image,
-    imageId: d.imageId,
-    engine: engine.endpoint,
-    ...where,
-  }
+  const {where, source} = evidenceSource(engine, host, d, target)
   const artifacts: ArtifactRef[] = []
   const failures: StepFailure[] = []
   const warnings: string[] = []

@@ -6,12 +6,13 @@ import type {Case} from '../../case/case-store.js'
 import {fileStamp} from '../../case/ids.js'
 import {redactText} from '../../util/redact.js'
 import type {ComposeClient, ComposeProject} from '../../docker/compose.js'
+import {singleHost} from '../../docker/hosts.js'
 import type {Engine} from '../../docker/types.js'
 import {AbortError, type ErrorInfo, ExternalCommandError, toErrorInfo} from '../../errors.js'
 import {sha256File} from '../../util/fs.js'
 import {type AuditResult, auditContainers, COMPOSE_PROJECT_LABEL} from '../audit.js'
 import {findContainment, readContainment, saveContainmentRecord} from '../containment-state.js'
-import {snapshotContainers} from '../evidence/snapshot.js'
+import {snapshotOnHosts} from '../evidence/snapshot.js'
 import {baseImagesOf, loadComposeModel, type ServiceModel} from './compose-model.js'
 
 export interface RebuildOptions {
@@ -362,10 +363,10 @@ export async function rebuildProject(opts: RebuildOptions): Promise<RebuildResul
       let missing = plan.isolated.filter((c) => c.evidence !== 'verified')
       if (missing.length > 0 && opts.saveEvidence) {
         opts.progress?.(`  saving evidence of ${missing.map((m) => m.name).join(', ')} first`)
-        const snap = await snapshotContainers({
-          engine,
+        const snap = await snapshotOnHosts({
+          hosts: await singleHost(engine),
           kase,
-          targets: missing.map((m) => m.containerId),
+          selection: {refs: missing.map((m) => m.containerId)},
           export: true,
           volumes: opts.removeVolumes,
           ...(opts.signal ? {signal: opts.signal} : {}),

@@ -1,5 +1,6 @@
 import type {Case, CaseMeta, CaseStore} from '../../case/case-store.js'
 import type {ComposeClient} from '../../docker/compose.js'
+import type {Clients} from '../../docker/engine-factory.js'
 import type {Engine} from '../../docker/types.js'
 import {AbortError} from '../../errors.js'
 import type {GateDecision, HumanInterface, ResolvedStep, StepPlan} from '../../playbook/types.js'
@@ -31,6 +32,7 @@ export interface RespondOptions {
   store: CaseStore
   engine: () => Promise<Engine>
   compose: () => Promise<ComposeClient>
+  hosts: Clients['hosts']
   prompts: RespondQuestions
   /** Rotation and report questions (the same prompts `ir rotate` and `ir report` use). */
   human: Pick<HumanInterface, 'decideRotation' | 'askReport'>
@@ -197,6 +199,7 @@ export async function respond(opts: RespondOptions): Promise<RespondResult> {
     store,
     engine: opts.engine,
     compose: opts.compose,
+    hosts: opts.hosts,
     cwd: opts.cwd,
     yes: false,
     human,

@@ -1,5 +1,5 @@
 import type {Case} from '../../case/case-store.js'
-import {resolveContainers} from '../../docker/resolve.js'
+import {resolveContainers} from '../targets.js'
 import type {Engine} from '../../docker/types.js'
 import {AbortError, errorMessage, normalizeError} from '../../errors.js'
 import {readContainment} from '../containment-state.js'
