@@ -24,6 +24,8 @@ npm run --silent build >/dev/null
 npm run --silent typecheck
 # House rules before any test: ESLint, the layer rules (dependency-cruiser) and Prettier's check.
 npm run --silent lint
+# Every unit and command test file alone, in a process of its own (no Docker; a few minutes): none may need another.
+bash scripts/test-each.sh unit command
 
 # What runs where: the whole suite on the host engine; every integration and end-to-end file on docker28;
 # the engine-sensitive files (containment, evidence and image layouts, redaction, compose v2 rebuild, the lab,

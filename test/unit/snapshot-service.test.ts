@@ -1,4 +1,4 @@
-import {readdir, readFile} from 'node:fs/promises'
+import {mkdir, readdir, readFile} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
 import {Readable} from 'node:stream'
 
@@ -25,7 +25,9 @@ function maliciousTar(): Readable {
 
 describe('snapshot service with a malicious export', () => {
   it('indexes ../ and absolute entries as unsafe and writes nothing outside the case', async () => {
-    const root = await tempDir('ir-escape-')
+    // The parent is private too (never the shared tmpdir, which other processes write to): its entry count is ours.
+    const root = join(await tempDir('ir-escape-'), 'root')
+    await mkdir(root)
     const incidents = join(root, 'incidents')
     const store = new CaseStore(incidents)
     const {kase} = await store.open({id: 'ESC-1'})
