@@ -224,6 +224,22 @@ describe('live state captured from /proc while the container is frozen', () => {
     expect(section).toContain(deleted.artifact.split('/').pop())
     expect(section).toContain(`${peerIp}:5555`)
     expect(section).not.toContain(MEMVALUE)
+    // The IOCs as a STIX 2.1 bundle: the recovered binary by its hash, the peer by its address and port.
+    const stix = await runIr(['case', 'iocs', CASE, '--format', 'stix'], {env})
+    expect(stix.exitCode, stix.stderr).toBe(0)
+    const bundle = JSON.parse(stix.stdout) as {type: string; objects: Array<Record<string, unknown>>}
+    expect(bundle.type).toBe('bundle')
+    const exeSha = (JSON.parse(r.stdout).containers[0].findings as Array<{id: string; iocs?: Array<{sha256?: string}>}>)
+      .find((x) => x.id === 'deleted-executable')!
+      .iocs!.find((i) => i.sha256)!.sha256!
+    expect(
+      bundle.objects.some((o) => o.type === 'indicator' && o.pattern === `[file:hashes.'SHA-256' = '${exeSha}']`),
+    ).toBe(true)
+    expect(bundle.objects.some((o) => o.type === 'ipv4-addr' && o.value === peerIp)).toBe(true)
+    const csv = await runIr(['case', 'iocs', CASE], {env})
+    expect(csv.stdout.split('\r\n')[0]).toBe('case_id,container,type,value,sha256')
+    expect(csv.stdout).toContain(`address,${peerIp}:5555`)
+    expect(stix.stdout + csv.stdout).not.toContain(MEMVALUE)
   })
 
   it('reads a paused container from /proc too (Podman refuses top there), and leaves it paused', async () => {

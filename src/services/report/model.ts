@@ -330,7 +330,7 @@ function rebuilds(lines: readonly AuditLine[]): ReportModel['rebuilds'] {
  * they name: files with their SHA-256, remote addresses, process names. Only what the audit line recorded: never
  * anything read from a forensic copy.
  */
-function whatHappened(lines: readonly AuditLine[]): WhatHappened {
+export function whatHappened(lines: readonly AuditLine[]): WhatHappened {
   const newest = new Map<string, AuditLine>()
   for (const e of lines)
     if (e.action === 'snapshot' && Array.isArray(detailsOf(e).findings)) newest.set(String(e.target ?? ''), e)
