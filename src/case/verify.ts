@@ -40,6 +40,8 @@ export interface VerifyResult {
   unlisted: string[]
   /** Incomplete transfers kept as `.partial`: not evidence, not a failure. */
   partials: {path: string; size: number}[]
+  /** Commits interrupted between the chain's line and the manifest's entry (bytes verified in .partial): completed by the next command. */
+  pending: string[]
   problems: VerifyProblem[]
   audit: {entries: number; ok: boolean; problems: ChainProblem[]; head: {seq: number; hash: string}}
   /** The newest seal generation, checked (absent for a case never sealed). */
@@ -86,7 +88,8 @@ export async function verifyView(
   for (const c of artifacts) {
     if (c.status !== 'ok') problems.push({kind: 'artifact', path: c.path, message: artifactMessage(c)})
   }
-  if (manifest) crossCheck(manifest.artifacts, lines, problems)
+  const pending = manifest ? await pendingCommits(view, manifest.artifacts, lines) : new Set<string>()
+  if (manifest) crossCheck(manifest.artifacts, lines, problems, pending)
 
   const listed = new Set((manifest?.artifacts ?? []).map((a) => a.path))
   const unlisted: string[] = []
@@ -126,6 +129,7 @@ export async function verifyView(
     artifacts,
     unlisted,
     partials,
+    pending: [...pending],
     problems,
     audit: {entries: chain.entries, ok: chain.problems.length === 0, problems: chain.problems, head: chain.head},
     ...(seal ? {seal} : {}),
@@ -188,8 +192,29 @@ function artifactMessage(c: ArtifactCheck): string {
   }
 }
 
+/**
+ * Artifacts the chain recorded (evidence.add) that the manifest does not list yet, whose `.partial` holds exactly
+ * the recorded bytes: a commit interrupted between its two writes, which the next command completes.
+ */
+async function pendingCommits(view: CaseView, artifacts: Artifact[], lines: AuditLine[]): Promise<Set<string>> {
+  const listed = new Set(artifacts.map((a) => a.path))
+  const out = new Set<string>()
+  for (const l of lines) {
+    const d = l.details
+    if (l.action !== 'evidence.add' || !d || typeof d.path !== 'string' || listed.has(d.path)) continue
+    const got = await view.digest(`${d.path}${PARTIAL_SUFFIX}`)
+    if (got && got.sha256 === d.sha256 && got.size === d.size) out.add(d.path)
+  }
+  return out
+}
+
 /** Manifest against chain, both ways. */
-function crossCheck(artifacts: Artifact[], lines: AuditLine[], problems: VerifyProblem[]): void {
+function crossCheck(
+  artifacts: Artifact[],
+  lines: AuditLine[],
+  problems: VerifyProblem[],
+  pendingCommits: ReadonlySet<string>,
+): void {
   const recorded = new Map<string, Record<string, unknown>>()
   for (const l of lines) {
     const d = l.details
@@ -222,6 +247,10 @@ function crossCheck(artifacts: Artifact[], lines: AuditLine[], problems: VerifyP
       })
   }
   for (const path of recorded.keys()) {
+    // Stopped (or out of disk) between the chain's line and the manifest's entry: the verified bytes wait in
+    // `<path>.partial` with the SHA-256 and size the chain recorded; the next command that opens the case
+    // finishes the commit (Case.reconcile). Not tampering; listed as pending.
+    if (pendingCommits.has(path)) continue
     problems.push({
       kind: 'chain-vs-manifest',
       path,

@@ -81,6 +81,12 @@ export function renderVerify(r: VerifyResult): string {
     out.push(`Problems (${r.problems.length}):`)
     for (const p of r.problems) out.push(`  ${mark.fail} [${p.kind}] ${p.message}`)
   }
+  if (r.pending.length > 0) {
+    out.push(
+      `Commits interrupted after the audit chain recorded them (bytes verified in .partial; the next ir command on this case completes them): ${r.pending.length}`,
+    )
+    for (const p of r.pending) out.push(`  · ${p}`)
+  }
   if (r.partials.length > 0) {
     out.push(`Incomplete transfers kept as .partial (not evidence, not counted): ${r.partials.length}`)
     for (const p of r.partials) out.push(`  · ${p.path} (${p.size} bytes)`)

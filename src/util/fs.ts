@@ -57,9 +57,15 @@ export async function writeFileAtomic(path: string, data: string | Buffer, mode 
   try {
     await fh.writeFile(data)
     await fh.sync()
-  } finally {
-    await fh.close()
+  } catch (error) {
+    // A full disk (or any failed write) leaves no half-written temporary file, and says which file it was.
+    await fh.close().catch(() => undefined)
+    await rm(tmp, {force: true})
+    const e = error as NodeJS.ErrnoException
+    if (e && typeof e === 'object' && e.code && e.path === undefined) e.path = path
+    throw error
   }
+  await fh.close()
   try {
     await rename(tmp, path)
   } catch (error) {

@@ -300,9 +300,14 @@ describe('file-system faults: exit 5, one line, no lock left', () => {
           .trimEnd()
           .split('\n')
           .map((l) => JSON.parse(l))
-        const failure =
-          audit.find((l) => l.action === 'command.failed')?.msg ??
-          JSON.stringify(audit.find((l) => l.action === 'snapshot' && l.outcome === 'partial')?.details?.failures ?? '')
+        // The command's failure, or the snapshot's own line: partial with its failed steps, or failed with its error.
+        const failure = [
+          audit.find((l) => l.action === 'command.failed')?.msg ?? '',
+          JSON.stringify(
+            audit.find((l) => l.action === 'snapshot' && l.outcome === 'partial')?.details?.failures ?? '',
+          ),
+          audit.find((l) => l.action === 'snapshot' && l.outcome === 'failure')?.msg ?? '',
+        ].join('\n')
         // A step that met the full disk names its .partial; a whole command that failed names the file it
         // could not write (an artifact's .partial, audit.log or case.json), never "somewhere".
         expect(failure).toMatch(/No space left on device (?:while )?writing \/\S+/)

@@ -82,6 +82,7 @@ const VERIFY: VerifyResult = {
   artifacts: [],
   unlisted: [],
   partials: [],
+  pending: [],
   problems: [],
   audit: {entries: 4, ok: true, problems: [], head: {seq: 4, hash: ''}},
   verifiedAt: '2026-11-27T11:00:00.000Z',

@@ -85,7 +85,20 @@ describe('reconcile: what a kill leaves is reported or completed', () => {
     const doc = await kase.manifest.read()
     await write(kase.manifest.path, JSON.stringify({...doc, artifacts: []}))
     await write(join(kase.dir, 'evidence', 'c', 'orphan.tar.partial'), 'half a transfer')
-    expect((await verifyCase(kase)).ok).toBe(false)
+    // Before the next command: the commit is pending (the chain's bytes wait in .partial), not a problem...
+    const before = await verifyCase(kase)
+    expect(before.pending).toEqual([a.path])
+    expect(before.ok, JSON.stringify(before.problems)).toBe(true)
+    // ...unless those bytes are not the ones the chain recorded.
+    const {readFile: read} = await import('node:fs/promises')
+    const bytes = await read(join(kase.dir, `${a.path}.partial`))
+    await write(join(kase.dir, `${a.path}.partial`), 'other bytes!!!\n')
+    const altered = await verifyCase(kase)
+    expect(altered.pending).toEqual([])
+    expect(altered.problems.map((p) => p.message)).toContain(
+      `${a.path} was recorded in the audit chain but its manifest entry is gone`,
+    )
+    await write(join(kase.dir, `${a.path}.partial`), bytes)
 
     const first = await kase.reconcile()
     expect(first.recovered).toEqual([a.path])

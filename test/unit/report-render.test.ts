@@ -86,6 +86,7 @@ const VERIFY: VerifyResult = {
   artifacts: [{id: 'A-0001', path: 'evidence/web-1/inspect.json', status: 'ok', expected: SHA, actual: SHA}],
   unlisted: [],
   partials: [],
+  pending: [],
   problems: [],
   audit: {entries: 7, ok: true, problems: [], head: {seq: 7, hash: ''}},
   verifiedAt: '2026-11-27T11:00:00.000Z',
