@@ -2,6 +2,7 @@ import {resolve} from 'node:path'
 
 import {Flags} from '@oclif/core'
 
+import {composeProjectInput, rebuildOptions} from '../services/step-options.js'
 import {BaseCommand} from '../base-command.js'
 import {resolveProject} from '../docker/compose.js'
 import {runDockerCli} from '../docker/docker-cli.js'
@@ -117,11 +118,14 @@ the stack file here (as for docker stack deploy); the case is given with --case.
       )
     const engine = await this.connect()
     const compose = await this.engines.compose(this.debugLog, engine)
-    const project = await resolveProject(compose.flavor, {
-      ...(flags.file ? {files: flags.file} : {}),
-      ...(flags['project-directory'] ? {projectDirectory: flags['project-directory']} : {}),
-      ...(flags['project-name'] ? {name: flags['project-name']} : {}),
-    })
+    const project = await resolveProject(
+      compose.flavor,
+      composeProjectInput({
+        files: flags.file,
+        projectDirectory: flags['project-directory'],
+        projectName: flags['project-name'],
+      }),
+    )
     if (!flags['dry-run'] && !flags.case)
       throw new AbortError('A rebuild records into a case: give --case <id> (or IR_CASE)', {
         exit: 'USAGE',
@@ -150,24 +154,30 @@ the stack file here (as for docker stack deploy); the case is given with --case.
           what: 'prune the host',
         })
     }
-    const result = await rebuildProject({
-      engine,
-      compose,
-      project,
-      ...(kase ? {kase} : {}),
-      dryRun: flags['dry-run'],
-      removeVolumes: flags.volumes,
-      pruneHost: flags['prune-host'],
-      offline: flags.offline,
-      ...(flags.force ? {force: {reason: flags.reason ?? ''}} : {}),
-      saveEvidence: flags['save-evidence'],
-      waitTimeoutSeconds: flags['wait-timeout'],
-      graceSeconds: flags.grace,
-      audit: !flags['no-audit'],
-      signal: this.interrupt.signal,
-      progress: (l) => this.progress(l),
-      onComposeLine: (l) => this.progress(`  | ${l}`),
-    })
+    const result = await rebuildProject(
+      rebuildOptions(
+        {
+          dryRun: flags['dry-run'],
+          volumes: flags.volumes,
+          pruneHost: flags['prune-host'],
+          offline: flags.offline,
+          saveEvidence: flags['save-evidence'],
+          forceReason: flags.force ? (flags.reason ?? '') : undefined,
+          waitTimeoutSeconds: flags['wait-timeout'],
+          graceSeconds: flags.grace,
+          audit: !flags['no-audit'],
+        },
+        {
+          engine,
+          compose,
+          project,
+          kase,
+          signal: this.interrupt.signal,
+          progress: (l) => this.progress(l),
+          onComposeLine: (l) => this.progress(`  | ${l}`),
+        },
+      ),
+    )
     if (flags.offline && !flags['dry-run']) this.warnLine('base images were not refreshed (--offline).')
     this.log(renderRebuild(result))
     if (!result.ok) this.failWith(ExitCode.FAILURE)

@@ -9,6 +9,7 @@ import {askRotation} from '../prompts/rotate.js'
 import {renderRotate} from '../render/rotate.js'
 import {ALPHABET_NAMES, type AlphabetName, DEFAULT_LENGTH, MAX_LENGTH, MIN_LENGTH} from '../services/rotate/generate.js'
 import {type RotateResult, rotateCredentials} from '../services/rotate/rotate.js'
+import {type RotateInput, rotateHasDecisions, rotateOptions} from '../services/step-options.js'
 
 export default class Rotate extends BaseCommand<typeof Rotate> {
   static override summary =
@@ -127,9 +128,20 @@ No value is ever written to the case, the audit log or the output; a new value i
       if (flags.container?.length) throw error
       engineError = error
     }
-    const hasDecisions = Boolean(
-      flags.generate?.length || flags['mark-rotated']?.length || flags.skip?.length || flags.answers,
-    )
+    const input: RotateInput = {
+      cwd: process.cwd(),
+      files: flags.file,
+      projectDirectory: flags['project-directory'],
+      envFiles: flags['env-file'],
+      containers: flags.container,
+      generate: flags.generate,
+      markRotated: flags['mark-rotated'],
+      skip: flags.skip,
+      answersFile: flags.answers,
+      length: flags.length,
+      alphabet: flags.alphabet as AlphabetName,
+    }
+    const hasDecisions = rotateHasDecisions(input)
     const dryRun = flags['dry-run']
     const interactive = isInteractive() && !hasDecisions && !flags.list && !dryRun && !this.jsonEnabled()
     const showValues = flags.show && Boolean(process.stdout.isTTY) && !this.jsonEnabled()
@@ -143,27 +155,18 @@ No value is ever written to the case, the audit log or the output; a new value i
         ? await this.openExistingCase(flags.case)
         : undefined
       : await this.openCase(flags.case)
-    const result = await rotateCredentials({
-      ...(kase ? {kase} : {}),
-      dryRun,
-      ...(engine ? {engine} : {engineError}),
-      cwd: process.cwd(),
-      ...(flags.file ? {composeFiles: flags.file} : {}),
-      ...(flags['project-directory'] ? {projectDirectory: flags['project-directory']} : {}),
-      ...(flags['env-file'] ? {envFiles: flags['env-file']} : {}),
-      ...(flags.container ? {containers: flags.container} : {}),
-      ...(flags.generate ? {generate: flags.generate} : {}),
-      ...(flags['mark-rotated'] ? {markRotated: flags['mark-rotated']} : {}),
-      ...(flags.skip ? {skip: flags.skip} : {}),
-      ...(flags.answers ? {answersFile: flags.answers} : {}),
-      ...(interactive ? {decide: (item, position) => askRotation({item, ...position})} : {}),
-      length: flags.length,
-      alphabet: flags.alphabet as AlphabetName,
-      confirm: (question) =>
-        this.confirm(question, {yes: flags.yes, what: 'write new credential values or record rotation decisions'}),
-      ...(showValues ? {reveal: (name: string, value: string) => process.stdout.write(`${name}=${value}\n`)} : {}),
-      progress: (l) => this.progress(l),
-    })
+    const result = await rotateCredentials(
+      rotateOptions(input, {
+        ...(kase ? {kase} : {}),
+        dryRun,
+        ...(engine ? {engine} : {engineError}),
+        ...(interactive ? {decide: (item, position) => askRotation({item, ...position})} : {}),
+        confirm: (question) =>
+          this.confirm(question, {yes: flags.yes, what: 'write new credential values or record rotation decisions'}),
+        ...(showValues ? {reveal: (name: string, value: string) => process.stdout.write(`${name}=${value}\n`)} : {}),
+        progress: (l) => this.progress(l),
+      }),
+    )
     this.log(renderRotate(result, {listOnly: !interactive && !hasDecisions}))
     if (dryRun) return result
     if (result.failures.length > 0) this.failWith(ExitCode.FAILURE)

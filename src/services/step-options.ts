@@ -3,6 +3,8 @@ import type {HostSet} from '../docker/hosts.js'
 import type {ErrorInfo} from '../errors.js'
 import type {CollectOptions} from './evidence/collect.js'
 import type {SnapshotOptions} from './evidence/snapshot.js'
+import type {RebuildOptions} from './rebuild/rebuild.js'
+import type {RotateOptions} from './rotate/rotate.js'
 import type {HostOutcome} from './fanout.js'
 import type {IsolateOptions} from './isolate.js'
 import type {ReleaseOptions} from './release.js'
@@ -131,6 +133,97 @@ export function collectOptions(
     ...(i.since === undefined ? {} : {since: i.since}),
     ...(i.until === undefined ? {} : {until: i.until}),
     ...(i.transferProgress ? {transferProgress: i.transferProgress} : {}),
+  }
+}
+
+/**
+ * What `ir rotate`'s flags and a rotate step's params both name: the project, its files and the decisions.
+ * The caller adds what only it has (the engine, the walkthrough, the confirmation, --show).
+ */
+export interface RotateInput {
+  cwd: string
+  files?: readonly string[] | undefined
+  projectDirectory?: string | undefined
+  envFiles?: readonly string[] | undefined
+  containers?: readonly string[] | undefined
+  generate?: readonly string[] | undefined
+  markRotated?: readonly string[] | undefined
+  skip?: readonly string[] | undefined
+  answersFile?: string | undefined
+  length: number
+  alphabet: RotateOptions['alphabet']
+}
+
+type RotateContext = Omit<RotateOptions, keyof RotateInput | 'composeFiles'>
+
+/** Whether the input carries decisions of its own (then no walkthrough is asked). */
+export function rotateHasDecisions(i: RotateInput): boolean {
+  return Boolean(i.generate?.length || i.markRotated?.length || i.skip?.length || i.answersFile)
+}
+
+export function rotateOptions(i: RotateInput, ctx: RotateContext): RotateOptions {
+  const list = (v: readonly string[] | undefined) => (v?.length ? v : undefined)
+  const opts: RotateOptions = {...ctx, cwd: i.cwd, length: i.length, alphabet: i.alphabet}
+  const files = list(i.files)
+  if (files) opts.composeFiles = files
+  if (i.projectDirectory) opts.projectDirectory = i.projectDirectory
+  for (const [key, value] of [
+    ['envFiles', list(i.envFiles)],
+    ['containers', list(i.containers)],
+    ['generate', list(i.generate)],
+    ['markRotated', list(i.markRotated)],
+    ['skip', list(i.skip)],
+  ] as const)
+    if (value) opts[key] = value
+  if (i.answersFile) opts.answersFile = i.answersFile
+  return opts
+}
+
+/** The compose project `ir rebuild`'s flags and a rebuild step's params name (for resolveProject). */
+export function composeProjectInput(i: {
+  files?: readonly string[] | undefined
+  projectDirectory?: string | undefined
+  projectName?: string | undefined
+}): {files?: string[]; projectDirectory?: string; name?: string} {
+  return {
+    ...(i.files?.length ? {files: [...i.files]} : {}),
+    ...(i.projectDirectory ? {projectDirectory: i.projectDirectory} : {}),
+    ...(i.projectName ? {name: i.projectName} : {}),
+  }
+}
+
+/** The rebuild settings both name; the caller adds the engine, compose client, project and case. */
+export interface RebuildInput {
+  dryRun: boolean
+  volumes: boolean
+  pruneHost: boolean
+  offline: boolean
+  saveEvidence: boolean
+  forceReason?: string | undefined
+  waitTimeoutSeconds: number
+  graceSeconds: number
+  audit: boolean
+}
+
+export function rebuildOptions(
+  i: RebuildInput,
+  ctx: Pick<RebuildOptions, 'engine' | 'compose' | 'project' | 'signal' | 'progress' | 'onComposeLine'> & {
+    kase?: Case | undefined
+  },
+): RebuildOptions {
+  const {kase, ...rest} = ctx
+  return {
+    ...rest,
+    ...(kase ? {kase} : {}),
+    dryRun: i.dryRun,
+    removeVolumes: i.volumes,
+    pruneHost: i.pruneHost,
+    offline: i.offline,
+    ...(i.forceReason === undefined ? {} : {force: {reason: i.forceReason}}),
+    saveEvidence: i.saveEvidence,
+    waitTimeoutSeconds: i.waitTimeoutSeconds,
+    graceSeconds: i.graceSeconds,
+    audit: i.audit,
   }
 }
 

@@ -4,6 +4,8 @@ import {format} from 'node:util'
 import {Config} from '@oclif/core'
 
 import {BaseCommand} from '../../src/base-command.js'
+import type {ComposeClient, ComposeProject} from '../../src/docker/compose.js'
+import {composeCommandLine} from '../../src/docker/compose.js'
 import type {EngineFactory} from '../../src/docker/engine-factory.js'
 import type {HostSpec} from '../../src/docker/hosts.js'
 import type {Engine} from '../../src/docker/types.js'
@@ -22,7 +24,11 @@ export interface CommandRun {
 }
 
 /** An engine factory over fakes: `engine` is the default engine; `hosts` answer --host <endpoint>. */
-export function fakeEngines(engine: Engine, hosts: Record<string, Engine> = {}): EngineFactory & {connects: number} {
+export function fakeEngines(
+  engine: Engine,
+  hosts: Record<string, Engine> = {},
+  compose?: ComposeClient,
+): EngineFactory & {connects: number} {
   const factory = {
     connects: 0,
     async connect() {
@@ -36,8 +42,9 @@ export function fakeEngines(engine: Engine, hosts: Record<string, Engine> = {}):
         return e
       }
     },
-    async compose(): Promise<never> {
-      throw new Error('fake engines: no compose client')
+    async compose(): Promise<ComposeClient> {
+      if (!compose) throw new Error('fake engines: no compose client')
+      return compose
     },
   }
   return factory
@@ -93,4 +100,18 @@ export async function runCommand(
     if (own) await rm(own, {recursive: true, force: true})
   }
   return {exitCode, stdout, stderr, json: <T>() => JSON.parse(stdout) as T}
+}
+
+/** A compose client that runs nothing: it records each call and answers `config` with the given YAML. */
+export function fakeCompose(configYaml: string): ComposeClient & {calls: string[][]} {
+  const calls: string[][] = []
+  return {
+    flavor: 'v2',
+    calls,
+    commandLine: (project: ComposeProject, args: readonly string[]) => composeCommandLine('v2', project, args),
+    async run(_project: ComposeProject, args: readonly string[]) {
+      calls.push([...args])
+      return {stdout: args[0] === 'config' ? configYaml : ''}
+    },
+  }
 }

@@ -2,6 +2,7 @@ import {z} from 'zod/v4'
 
 import {resolveProject} from '../../docker/compose.js'
 import {AbortError} from '../../errors.js'
+import {composeProjectInput, type RebuildInput, rebuildOptions} from '../../services/step-options.js'
 import {bool, caseFiles, defineAction, optionalString, stringList, type PlanContext} from './define.js'
 
 type RebuildParams = {
@@ -21,22 +22,19 @@ async function rebuildInput(p: RebuildParams, ctx: PlanContext) {
   const compose = await ctx.compose()
   const project = await resolveProject(
     compose.flavor,
-    {
-      ...(p.files.length ? {files: p.files} : {}),
-      ...(p['project-directory'] ? {projectDirectory: p['project-directory']} : {}),
-      ...(p['project-name'] ? {name: p['project-name']} : {}),
-    },
+    composeProjectInput({files: p.files, projectDirectory: p['project-directory'], projectName: p['project-name']}),
     ctx.cwd,
   )
-  const settings = {
-    removeVolumes: p.volumes,
+  const settings = (dryRun: boolean): RebuildInput => ({
+    dryRun,
+    volumes: p.volumes,
     pruneHost: false,
     offline: p.offline,
     saveEvidence: p['save-evidence'],
     waitTimeoutSeconds: p['wait-timeout'],
     graceSeconds: p.grace,
     audit: p.audit,
-  }
+  })
   return {compose, project, settings}
 }
 
@@ -60,14 +58,9 @@ export const rebuild = defineAction({
   async plan(p, ctx) {
     const {planRebuild} = await import('../../services/rebuild/rebuild.js')
     const {compose, project, settings} = await rebuildInput(p, ctx)
-    const plan = await planRebuild({
-      engine: await ctx.engine(),
-      compose,
-      project,
-      ...(ctx.kase ? {kase: ctx.kase} : {}),
-      dryRun: true,
-      ...settings,
-    })
+    const plan = await planRebuild(
+      rebuildOptions(settings(true), {engine: await ctx.engine(), compose, project, kase: ctx.kase}),
+    )
     return {
       summary: `rebuild project ${project.name}`,
       containers: plan.containers.map((c) => `${c.name} (${c.id.slice(0, 12)})`),
@@ -87,17 +80,17 @@ export const rebuild = defineAction({
   async run(p, ctx) {
     const {rebuildProject} = await import('../../services/rebuild/rebuild.js')
     const {compose, project, settings} = await rebuildInput(p, ctx)
-    const r = await rebuildProject({
-      engine: await ctx.engine(),
-      compose,
-      project,
-      kase: ctx.kase,
-      dryRun: false,
-      ...settings,
-      signal: ctx.signal,
-      progress: ctx.progress,
-      onComposeLine: (l) => ctx.progress(`  | ${l}`),
-    })
+    const r = await rebuildProject(
+      rebuildOptions(settings(false), {
+        engine: await ctx.engine(),
+        compose,
+        project,
+        kase: ctx.kase,
+        signal: ctx.signal,
+        progress: ctx.progress,
+        onComposeLine: (l) => ctx.progress(`  | ${l}`),
+      }),
+    )
     if (!r.ok)
       throw new AbortError(
         `rebuild of ${project.name} did not finish healthy: ${r.services

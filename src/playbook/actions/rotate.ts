@@ -2,6 +2,7 @@ import {z} from 'zod/v4'
 
 import type {Engine} from '../../docker/types.js'
 import {AbortError} from '../../errors.js'
+import {type RotateInput, rotateHasDecisions, rotateOptions} from '../../services/step-options.js'
 import {bool, caseFiles, defineAction, optionalString, stringList} from './define.js'
 
 type RotateParams = {
@@ -17,18 +18,20 @@ type RotateParams = {
   length: number
 }
 
-/** What plan and run both give rotateCredentials: the project, the files and the decisions of the params. */
-function rotateInput(p: RotateParams, cwd: string) {
+/** What plan and run both give rotateCredentials: the command's own input, from the params. */
+function rotateInput(p: RotateParams, cwd: string): RotateInput {
   return {
     cwd,
-    ...(p.files.length ? {composeFiles: p.files} : {}),
-    ...(p['project-directory'] ? {projectDirectory: p['project-directory']} : {}),
+    files: p.files,
+    projectDirectory: p['project-directory'],
     envFiles: p['env-file'],
     containers: p.containers,
     generate: p.generate,
     markRotated: p['mark-rotated'],
     skip: p.skip,
-    ...(p.answers ? {answersFile: p.answers} : {}),
+    answersFile: p.answers,
+    length: p.length,
+    alphabet: 'url-safe',
   }
 }
 
@@ -58,14 +61,13 @@ export const rotate = defineAction({
     } catch {
       engine = undefined
     }
-    const r = await rotateCredentials({
-      ...(ctx.kase ? {kase: ctx.kase} : {}),
-      dryRun: true,
-      ...(engine ? {engine} : {}),
-      ...rotateInput(p, ctx.cwd),
-      length: p.length,
-      alphabet: 'url-safe',
-    })
+    const r = await rotateCredentials(
+      rotateOptions(rotateInput(p, ctx.cwd), {
+        ...(ctx.kase ? {kase: ctx.kase} : {}),
+        dryRun: true,
+        ...(engine ? {engine} : {}),
+      }),
+    )
     return {
       summary: `rotate: ${r.inventory.length} credential(s) in scope`,
       containers: r.containers.map((c) => (c as {name?: string}).name ?? String((c as {ref?: string}).ref ?? '')),
@@ -88,23 +90,22 @@ export const rotate = defineAction({
     } catch (error) {
       engineError = error
     }
-    const hasDecisions = p.generate.length + p['mark-rotated'].length + p.skip.length > 0 || Boolean(p.answers)
-    const r = await rotateCredentials({
-      kase: ctx.kase,
-      ...(engine ? {engine} : {engineError}),
-      ...rotateInput(p, ctx.cwd),
-      ...(!hasDecisions && ctx.human.decideRotation ? {decide: ctx.human.decideRotation} : {}),
-      length: p.length,
-      alphabet: 'url-safe',
-      confirm: async () => {
-        if (ctx.yes || ctx.human.confirm) return
-        throw new AbortError('Refusing to write credentials without confirmation: no TTY', {
-          exit: 'CONFIRMATION_REQUIRED',
-          hint: 'Re-run with --yes.',
-        })
-      },
-      progress: ctx.progress,
-    })
+    const input = rotateInput(p, ctx.cwd)
+    const r = await rotateCredentials(
+      rotateOptions(input, {
+        kase: ctx.kase,
+        ...(engine ? {engine} : {engineError}),
+        ...(!rotateHasDecisions(input) && ctx.human.decideRotation ? {decide: ctx.human.decideRotation} : {}),
+        confirm: async () => {
+          if (ctx.yes || ctx.human.confirm) return
+          throw new AbortError('Refusing to write credentials without confirmation: no TTY', {
+            exit: 'CONFIRMATION_REQUIRED',
+            hint: 'Re-run with --yes.',
+          })
+        },
+        progress: ctx.progress,
+      }),
+    )
     if (r.failures.length > 0)
       throw new AbortError(`rotation failed for ${r.failures.map((f) => `${f.name}: ${f.message}`).join('; ')}`)
     if (r.interrupted)
