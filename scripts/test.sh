@@ -27,7 +27,8 @@ npm run --silent lint
 # Every unit and command test file alone, in a process of its own (no Docker; a few minutes): none may need another.
 bash scripts/test-each.sh unit command
 
-# What runs where: the whole suite on the host engine; every integration and end-to-end file on docker28;
+# What runs where: the whole suite on the host engine; every integration and end-to-end file on docker28, each
+# file alone;
 # the engine-sensitive files (containment, evidence and image layouts, redaction, compose v2 rebuild, the lab,
 # the per-engine scenario, live state from /proc) on the containerd store and on Podman. Multi-host, swarm and the host-wide prune
 # start extra dockerd processes or prune the host engine: host only (swarm on Podman: its refusal is tested).
@@ -72,6 +73,11 @@ for e in $engines; do
     export IR_ENGINE="$e"
     # Only an engine this run started, or a sid test engine (nothing else uses it), may be pruned host-wide.
     if [ "$e" != docker20 ] || [ -n "$IR_STARTED_DOCKERD" ]; then export IR_TEST_OWN_ENGINE=1; fi
+    # On docker28 (the current engine, all of the integration project) every file runs alone, in a vitest process
+    # of its own with nothing beside it (scripts/test-each.sh): a file that passes only after another one fails.
+    if [ "$e" = docker28 ] && [ $# -eq 0 ]; then
+      exec bash scripts/test-each.sh --json "$results_dir/$e.json" integration
+    fi
     exec npx vitest run --reporter=default --reporter=json --outputFile.json="$results_dir/$e.json" $(suite_args "$e") "$@"
   ) || rc=$?
   [ $rc = 0 ] || status=1
