@@ -7,7 +7,7 @@ import {runIr, tempDir} from '../helpers/cli.js'
 import {TestDocker} from '../helpers/docker.js'
 
 /**
- * The README's table of bad inputs: each row is run here, and must give its documented exit code
+ * The guide's table of bad inputs (docs/guide.md): each row is run here, and must give its documented exit code
  * and one clear line (no stack trace, never "This is a bug"). Keep the two in step.
  */
 const t = new TestDocker('bad')
@@ -57,7 +57,7 @@ interface Row {
 
 const inCases = (): Record<string, string> => ({IR_INCIDENTS_DIR: files.incidents!})
 
-/** Mirrored in README.md, "Bad input and exit codes". */
+/** Mirrored in docs/guide.md, "Bad input and exit codes". */
 export const ROWS: Row[] = [
   {input: 'an unknown flag', args: () => ['isolate', '--bogus'], exit: 2, says: /Nonexistent flag: --bogus/},
   {
