@@ -2,8 +2,8 @@ import {resolve} from 'node:path'
 
 import {Flags} from '@oclif/core'
 
-import {composeProjectInput, rebuildOptions} from '../services/step-options.js'
 import {BaseCommand} from '../base-command.js'
+import type {Case} from '../case/case-store.js'
 import {resolveProject} from '../docker/compose.js'
 import {runDockerCli} from '../docker/docker-cli.js'
 import {hostFlagsGiven} from '../docker/hosts.js'
@@ -12,6 +12,7 @@ import {caseFlag, dryRunFlag, hostFlags, yesFlag} from '../flags.js'
 import {renderRebuild, renderStackRebuild} from '../render/rebuild.js'
 import {type RebuildResult, rebuildProject} from '../services/rebuild/rebuild.js'
 import {rebuildStack, type StackRebuildResult} from '../services/rebuild/stack.js'
+import {composeProjectInput, rebuildOptions} from '../services/step-options.js'
 
 export default class Rebuild extends BaseCommand<typeof Rebuild> {
   static override summary = 'Rebuild a compose project clean (no cache, fresh bases) without ever deleting evidence.'
@@ -126,18 +127,7 @@ the stack file here (as for docker stack deploy); the case is given with --case.
         projectName: flags['project-name'],
       }),
     )
-    if (!flags['dry-run'] && !flags.case)
-      throw new AbortError('A rebuild records into a case: give --case <id> (or IR_CASE)', {
-        exit: 'USAGE',
-        hint: 'Use the case of the incident, so the rebuild sits in its timeline.',
-      })
-    const kase = flags.case
-      ? flags['dry-run']
-        ? (await this.store.exists(flags.case))
-          ? await this.openExistingCase(flags.case)
-          : undefined
-        : await this.openCase(flags.case)
-      : undefined
+    const kase = await this.rebuildCase()
     if (!flags['dry-run']) {
       await this.confirm(
         `Rebuild compose project "${project.name}" (down, remove its built images, build without cache, up)?`,
@@ -185,24 +175,29 @@ the stack file here (as for docker stack deploy); the case is given with --case.
     return result
   }
 
-  private async runStack(): Promise<StackRebuildResult> {
+  /**
+   * The case a rebuild records into: required unless --dry-run, which opens an existing one read-only (for its
+   * isolated containers) and creates none. Checked before anything is connected or resolved.
+   */
+  private async rebuildCase(): Promise<Case | undefined> {
     const {flags} = this
-    const stack = flags.stack!
-    const files = (flags['compose-file'] ?? []).map((f) => resolve(f))
-    if (files.length === 0) throw new AbortError('--stack needs the stack file: -c stack.yml', {exit: 'USAGE'})
     if (!flags['dry-run'] && !flags.case)
       throw new AbortError('A rebuild records into a case: give --case <id> (or IR_CASE)', {
         exit: 'USAGE',
         hint: 'Use the case of the incident, so the rebuild sits in its timeline.',
       })
+    if (!flags.case) return undefined
+    if (!flags['dry-run']) return this.openCase(flags.case)
+    return (await this.store.exists(flags.case)) ? this.openExistingCase(flags.case) : undefined
+  }
+
+  private async runStack(): Promise<StackRebuildResult> {
+    const {flags} = this
+    const stack = flags.stack!
+    const files = (flags['compose-file'] ?? []).map((f) => resolve(f))
+    if (files.length === 0) throw new AbortError('--stack needs the stack file: -c stack.yml', {exit: 'USAGE'})
     const hosts = await this.connectHosts(flags)
-    const kase = flags.case
-      ? flags['dry-run']
-        ? (await this.store.exists(flags.case))
-          ? await this.openExistingCase(flags.case)
-          : undefined
-        : await this.openCase(flags.case)
-      : undefined
+    const kase = await this.rebuildCase()
     if (!flags['dry-run'])
       await this.confirm(
         `Rebuild swarm stack "${stack}" (build its images without cache, stack deploy, replace every task of the rebuilt services)?`,
