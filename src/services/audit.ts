@@ -187,15 +187,20 @@ export async function auditContainers(opts: AuditOptions): Promise<AuditResult> 
       `✗ ${f.ref}: ${f.error.message}${f.error.hint?.startsWith('Did you mean') ? ` ${f.error.hint}` : ''}`,
     )
 
-  const info = opts.engine.inspector ? await opts.engine.inspector.info().catch(() => undefined) : undefined
+  // The engine's info, the containment records and the host's process index are independent reads: at once.
+  // On the engine's host, process names come from /proc: the engine logs a `top` event for every docker top.
+  const [info, containment, procIndex] = await Promise.all([
+    opts.engine.inspector ? opts.engine.inspector.info().catch(() => undefined) : undefined,
+    opts.kase ? readContainment(opts.kase).then((s) => s.containers) : undefined,
+    indexProcesses(opts.procRoot ?? '/proc'),
+  ])
   const engineSecurityOptions = Array.isArray(info?.SecurityOptions)
     ? (info.SecurityOptions as unknown[]).map(String)
     : undefined
-  const containment = opts.kase ? (await readContainment(opts.kase)).containers : undefined
-  // On the engine's host, process names come from /proc: the engine logs a `top` event for every docker top.
-  const procIndex = await indexProcesses(opts.procRoot ?? '/proc')
   const images: OneContext['images'] = new Map()
-  const engineAudit = withDaemon ? await auditEngine(opts, info, filters) : undefined
+  // The engine and host checks run beside the containers' (both only read).
+  const engineWork = withDaemon ? auditEngine(opts, info, filters) : undefined
+  engineWork?.catch(() => undefined)
 
   const audited = await mapBounded(resolved, opts.concurrency ?? 8, async (target) => {
     try {
@@ -214,6 +219,7 @@ export async function auditContainers(opts: AuditOptions): Promise<AuditResult> 
       return undefined
     }
   })
+  const engineAudit = await engineWork
   const containers = audited.filter((c): c is ContainerWork => c !== undefined)
   const totals = emptyCounts()
   for (const c of containers) for (const s of SEVERITIES) totals[s] += c.counts[s]
