@@ -6,10 +6,13 @@ const kinds = new WeakMap<Engine, Promise<EngineKind>>()
 export function engineKind(engine: Engine): Promise<EngineKind> {
   let k = kinds.get(engine)
   if (!k) {
-    k = engine.info().then(
-      (i) => i.kind ?? 'docker',
-      () => 'docker' as const,
-    )
+    // An engine whose info() throws (rather than rejects) is Docker too.
+    k = Promise.resolve()
+      .then(() => engine.info())
+      .then(
+        (i) => i.kind ?? 'docker',
+        () => 'docker' as const,
+      )
     kinds.set(engine, k)
   }
   return k

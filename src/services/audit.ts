@@ -6,6 +6,7 @@ import type {Case, CaseStore} from '../case/case-store.js'
 import {fileStamp} from '../case/ids.js'
 import {type Resolved, resolveContainers} from './targets.js'
 import type {ContainerDetails, Engine} from '../docker/types.js'
+import {engineKind} from '../docker/engine-kind.js'
 import {AbortError, type ErrorInfo, errorMessage, toErrorInfo} from '../errors.js'
 import {mapBounded} from '../util/concurrency.js'
 import {
@@ -406,8 +407,10 @@ async function runtimeFacts(
   if (live && local) facts.processes = local
   else if (live && d.state !== 'restarting') {
     // ps on the engine host (docker top): the process name (comm) and its arguments, never an exec inside.
+    // Podman runs ps inside the container for ps options (an exec into the evidence): its own descriptors instead.
+    const podman = (await engineKind(engine)) === 'podman'
     const top = await engine.containers
-      .top(d.id, '-eo pid,comm,args')
+      .top(d.id, podman ? 'pid,comm,args' : '-eo pid,comm,args')
       .catch(() => engine.containers.top(d.id).catch(() => undefined))
     if (top) {
       const pidCol = top.titles.findIndex((t) => t.trim().toUpperCase() === 'PID')

@@ -198,7 +198,9 @@ describe('ir audit against the real engine', () => {
     const engine = await connectEngine(silentLogger)
     const r = await auditContainers({engine, targets: [hardened.id, weakRunning.id], procRoot: '/nonexistent-proc'})
     const [h, w] = r.containers
-    expect(h!.pid1).toMatchObject({method: 'top', uid: 1000, source: expect.stringContaining('ps -o pid,uid,user')})
+    // Podman's own descriptors: its compat top would run ps inside the container for `-o` (src/services/audit/pid1.ts).
+    const how = process.env.IR_ENGINE === 'podman5' ? 'podman top (descriptors pid,uid,user' : 'ps -o pid,uid,user'
+    expect(h!.pid1).toMatchObject({method: 'top', uid: 1000, source: expect.stringContaining(how)})
     expect(w!.pid1).toMatchObject({method: 'top', uid: 0})
     expect(w!.findings.map((f) => f.id)).toContain('pid1.root')
   })

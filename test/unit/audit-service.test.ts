@@ -190,6 +190,15 @@ describe('PID 1 parsing', () => {
       user: 'www-data',
     })
     expect(pid1FromTop({titles: ['PID'], processes: []}, 1)).toBeUndefined()
+    // Podman's descriptors (pid,uid,user): pids as the container sees them, PID 1 not the first row.
+    const podman = {
+      titles: ['PID', 'UID', 'USER'],
+      processes: [
+        ['7', '0', 'root'],
+        ['1', '1000', 'developer'],
+      ],
+    }
+    expect(pid1FromTop(podman, 4242)).toEqual({uid: 1000})
   })
 })
 

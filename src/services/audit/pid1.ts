@@ -1,6 +1,7 @@
 import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
+import {engineKind} from '../../docker/engine-kind.js'
 import type {ContainerDetails, Engine} from '../../docker/types.js'
 import {errorMessage} from '../../errors.js'
 import type {Pid1Observation} from './checks.js'
@@ -58,7 +59,10 @@ export function pid1FromTop(
 ): {uid?: number; user?: string} | undefined {
   const col = (name: string): number => top.titles.findIndex((t) => t.trim().toUpperCase() === name)
   const pidCol = col('PID')
-  const row = (pidCol >= 0 ? top.processes.find((p) => p[pidCol] === String(hostPid)) : undefined) ?? top.processes[0]
+  // Podman's descriptors list pids as the container sees them: PID 1 is then the row of pid 1.
+  const byPid = (pid: number): string[] | undefined =>
+    pidCol >= 0 ? top.processes.find((p) => p[pidCol]?.trim() === String(pid)) : undefined
+  const row = byPid(hostPid) ?? byPid(1) ?? top.processes[0]
   if (!row) return undefined
   const uidCol = col('UID')
   const userCol = col('USER')
@@ -76,6 +80,11 @@ export interface Pid1Options {
 }
 
 const TOP_ARGS = '-o pid,uid,user'
+/**
+ * Podman's compat `top` runs ps(1) *inside* the container for ps options it does not know (`-o ...`, `-ef`):
+ * an exec into the evidence, whose only row is that ps itself (as root). Its own descriptors are read on the host.
+ */
+export const PODMAN_TOP_ARGS = 'pid,uid,user'
 
 export async function observePid1(
   engine: Engine,
@@ -92,7 +101,8 @@ export async function observePid1(
   })
   if (fromProc) return fromProc
 
-  for (const psArgs of [TOP_ARGS, '-ef']) {
+  const podman = (await engineKind(engine)) === 'podman'
+  for (const psArgs of podman ? [PODMAN_TOP_ARGS] : [TOP_ARGS, '-ef']) {
     try {
       const top = await engine.containers.top(d.id, psArgs)
       const seen = pid1FromTop(top, d.pid)
@@ -104,7 +114,9 @@ export async function observePid1(
         method: 'top',
         ...(seen.uid === undefined ? {} : {uid: seen.uid}),
         ...(seen.user ? {user: seen.user} : {}),
-        source: `docker top (ps ${psArgs}, as the engine host sees it)`,
+        source: podman
+          ? `podman top (descriptors ${psArgs}, as the engine host sees it)`
+          : `docker top (ps ${psArgs}, as the engine host sees it)`,
         ...(notes.length ? {note: notes.join('; ')} : {}),
       }
     } catch (error) {
