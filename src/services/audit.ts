@@ -350,7 +350,10 @@ async function auditOne(
   ])
   const image = img.facts
   if (img.healthcheck !== undefined) runtime.imageHealthcheck = img.healthcheck
-  const findings = auditInspect(doc, {pid1, image, now, maxImageAgeDays, runtime}).filter((f) => keep(f, ctx.filters))
+  const kind = await engineKind(opts.engine)
+  const findings = auditInspect(doc, {pid1, image, now, maxImageAgeDays, runtime, engineKind: kind}).filter((f) =>
+    keep(f, ctx.filters),
+  )
   const {counts, score, pass} = summarize(findings)
   const ageDays = imageAgeDays(image.created, now)
   const quarantined = await quarantineOf(opts, d, ctx)

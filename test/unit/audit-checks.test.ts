@@ -4,6 +4,7 @@ import {
   atOrAbove,
   auditInspect,
   checkCapabilities,
+  PODMAN_DEFAULT_CAPABILITIES,
   checkDockerSocket,
   checkImage,
   checkLogging,
@@ -131,6 +132,12 @@ describe('privilege checks', () => {
       'drops only NET_RAW, MKNOD',
     )
     expect(checkCapabilities(withHost({CapDrop: ['all']}))).toEqual([])
+    // Podman's compat inspect writes --cap-drop ALL as its 11 defaults: ALL there, not on Docker (NET_RAW, MKNOD stay).
+    const podmanAll = withHost({CapDrop: [...PODMAN_DEFAULT_CAPABILITIES]})
+    expect(auditInspect(podmanAll, {engineKind: 'podman'}).map((f) => f.id)).not.toContain('caps.not-dropped')
+    expect(auditInspect(podmanAll, {engineKind: 'docker'}).map((f) => f.id)).toContain('caps.not-dropped')
+    const podmanSome = withHost({CapDrop: PODMAN_DEFAULT_CAPABILITIES.slice(1)})
+    expect(auditInspect(podmanSome, {engineKind: 'podman'}).map((f) => f.id)).toContain('caps.not-dropped')
   })
 
   it('flags each dangerous added capability with its own severity, normalising CAP_ and case, and notes the others as info', () => {

@@ -700,10 +700,38 @@ export interface AuditFacts {
   now?: Date
   maxImageAgeDays?: number
   runtime?: RuntimeFacts
+  /** The engine: Podman's compat inspect differs (see podmanAsDocker). */
+  engineKind?: 'docker' | 'podman'
+}
+
+/** Podman's default capabilities (containers.conf): what it starts a container with. */
+export const PODMAN_DEFAULT_CAPABILITIES = [
+  'CHOWN',
+  'DAC_OVERRIDE',
+  'FOWNER',
+  'FSETID',
+  'KILL',
+  'NET_BIND_SERVICE',
+  'SETFCAP',
+  'SETGID',
+  'SETPCAP',
+  'SETUID',
+  'SYS_CHROOT',
+]
+
+/**
+ * Podman's compat inspect writes `--cap-drop ALL` as the list of its default capabilities: a drop list that covers
+ * them all keeps nothing of the defaults, which is what ALL says.
+ */
+export function podmanAsDocker(doc: InspectDoc): InspectDoc {
+  const drop = (doc.HostConfig?.CapDrop ?? []).map(normCap)
+  if (drop.includes('ALL') || !PODMAN_DEFAULT_CAPABILITIES.every((c) => drop.includes(c))) return doc
+  return {...doc, HostConfig: {...doc.HostConfig, CapDrop: ['ALL']}}
 }
 
 /** Every check for one container, most severe first, each with its CIS id and level where it has one. */
-export function auditInspect(doc: InspectDoc, facts: AuditFacts = {}): Finding[] {
+export function auditInspect(inspect: InspectDoc, facts: AuditFacts = {}): Finding[] {
+  const doc = facts.engineKind === 'podman' ? podmanAsDocker(inspect) : inspect
   const findings = CONTAINER_CHECKS.flatMap((check) => check(doc))
   findings.push(...runtimeChecks(doc, facts.runtime ?? {}))
   if (facts.pid1) findings.push(...checkPid1(facts.pid1))
