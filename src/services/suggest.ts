@@ -11,6 +11,14 @@ export interface ContainerSuggestion {
 
 const SERVICE_LABELS = ['com.docker.compose.service', 'com.docker.swarm.service.name'] as const
 
+/**
+ * The image as a person typed it: Podman's compat API reports `docker.io/library/nginx:1.25` and
+ * `docker.io/shop/web:1` where Docker reports `nginx:1.25` and `shop/web:1`.
+ */
+export function imageAsTyped(image: string): string {
+  return image.replace(/^docker\.io\/(library\/)?/, '')
+}
+
 /** The image's short name: no registry, no tag, no digest (`registry:5000/shop/web:1.2@sha256:...` is `web`). */
 function imageShortName(image: string): string {
   const noDigest = image.split('@')[0] ?? image
@@ -32,7 +40,7 @@ export function suggestContainers(all: readonly ContainerSummary[], container: s
     const lower = name.toLowerCase()
     const service = SERVICE_LABELS.map((k) => c.labels[k]).find((v) => v !== undefined)
     const image = imageShortName(c.image).toLowerCase()
-    const extra = [service !== undefined ? `service ${service}` : undefined, `image ${c.image}`]
+    const extra = [service !== undefined ? `service ${service}` : undefined, `image ${imageAsTyped(c.image)}`]
       .filter(Boolean)
       .join(', ')
     let score: number | undefined

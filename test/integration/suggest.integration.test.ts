@@ -31,8 +31,12 @@ describe('suggestions for an unknown container', () => {
     const r = await runIr(['isolate', SERVICE, '--dry-run'], {env})
     expect(r.exitCode).toBe(4)
     // One line for the failed reference, with the suggestion on it.
+    // The image as the engine names it: `ir-test/busybox:latest` on Docker, `localhost/ir-test/busybox:latest` for
+    // an image imported into Podman (its docker.io/ prefix, when there is one, is not shown).
+    const image = (await t.inspect(web.id)).Config.Image.replace(/^docker\.io\/(library\/)?/, '')
+    expect(image).toMatch(/^(localhost\/)?ir-test\/busybox:latest$/)
     expect(r.stderr.split('\n')).toContain(
-      `✗ ${SERVICE}: No container named or with id "${SERVICE}" Did you mean ${web.name} (service ${SERVICE}, image ir-test/busybox:latest)?`,
+      `✗ ${SERVICE}: No container named or with id "${SERVICE}" Did you mean ${web.name} (service ${SERVICE}, image ${image})?`,
     )
     expect((await t.inspect(web.id)).State.Status).toBe('running')
   })

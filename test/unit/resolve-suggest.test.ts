@@ -33,6 +33,15 @@ describe('suggestions for an unknown container reference', () => {
     expect('error' in r && r.error.exitName).toBe('NOT_FOUND')
   })
 
+  it("names the image as typed, without the docker.io/ Podman's compat API adds", () => {
+    const podman = [c('uxlab_web_1', 'docker.io/library/nginx:1.25', {'com.docker.compose.service': 'web'})]
+    expect(suggestContainers(podman, 'web')[0]?.why).toBe('service web, image nginx:1.25')
+    const shop = [c('shop_web_1', 'docker.io/shop/web:1', {'com.docker.compose.service': 'web'})]
+    expect(suggestContainers(shop, 'web')[0]?.why).toBe('service web, image shop/web:1')
+    const other = [c('x', 'quay.io/docker.io/y:1')]
+    expect(suggestContainers(other, 'x')[0]?.why).toBe('image quay.io/docker.io/y:1')
+  })
+
   it('matches an image by its short name, a part of a name, and a typo', () => {
     expect(suggestContainers(ALL, 'nginx').map((s) => s.name)).toEqual(['uxlab_web_1'])
     expect(suggestContainers(ALL, 'redis').map((s) => s.name)).toEqual(['cache'])
