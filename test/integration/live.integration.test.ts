@@ -273,4 +273,23 @@ describe('live state captured from /proc while the container is frozen', () => {
     const v = await runIr(['case', 'verify', CASE], {env})
     expect(v.exitCode, v.stdout + v.stderr).toBe(0)
   })
+
+  it('two snapshots at once of one running container both read it frozen, one after the other; it ends running', async () => {
+    const args = ['snapshot', victim.name, '--case', CASE, '--yes', '--no-export', '--memory', '--json']
+    const [a, b] = await Promise.all([runIr(args, {env}), runIr(args, {env})])
+    for (const r of [a, b]) {
+      expect(r.exitCode, r.stderr).toBe(0)
+      const s = JSON.parse(r.stdout).containers[0]
+      // frozen is checked after the last read: an unpause by the other snapshot in between would make it false.
+      expect(s.live).toMatchObject({status: 'captured', frozen: true})
+      const doc = JSON.parse(
+        await readFile(
+          join(incidents, CASE, s.artifacts.find((x: {type: string}) => x.type === 'live-processes').path),
+          'utf8',
+        ),
+      )
+      expect(doc.frozen).toBe(true)
+    }
+    expect((await t.inspect(victim.id)).State.Status).toBe('running')
+  })
 })
