@@ -224,6 +224,12 @@ describe('live state captured from /proc while the container is frozen', () => {
     expect(section).toContain(deleted.artifact.split('/').pop())
     expect(section).toContain(`${peerIp}:5555`)
     expect(section).not.toContain(MEMVALUE)
+    // The process tree: the miner under the container's shell, the listener and the deleted binary flagged.
+    expect(section).toMatch(/\*\*Process tree of /)
+    expect(section).toMatch(/^ {2}- ⚑ \d+ \*\*sh\*\*: sh \/tmp\/\.x\/miner\.sh$/m)
+    expect(section).toMatch(/^ {2}- ⚑ \d+ \*\*nc\*\*: nc -ll -p 4444$/m)
+    expect(section).toMatch(/^ {2}- ⚑ \d+ \*\*sleep\*\*: \/tmp\/\.x\/sleep 3600$/m)
+    expect(section).not.toContain(SECRET)
     // The IOCs as a STIX 2.1 bundle: the recovered binary by its hash, the peer by its address and port.
     const stix = await runIr(['case', 'iocs', CASE, '--format', 'stix'], {env})
     expect(stix.exitCode, stix.stderr).toBe(0)

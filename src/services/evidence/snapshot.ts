@@ -526,6 +526,7 @@ async function snapshotOne(
         severity: f.severity,
         message: f.message,
         ...(f.artifact ? {artifact: f.artifact} : {}),
+        ...(f.pid === undefined ? {} : {pid: f.pid}),
         ...(f.iocs ? {iocs: f.iocs} : {}),
       })),
       failures,
