@@ -32,7 +32,11 @@ service (found through a manager among the hosts) on the node engine running it.
 (--max-hosts), containers per host too (--concurrency). An unreachable host is reported and audited, the others are
 still isolated, and the exit code is non-zero; running the same command again finishes the hosts that failed and
 reports the others as already isolated. Swarm task containers are paused (the default): a paused task still counts
-as running for the swarm, so it is not rescheduled.`
+as running for the swarm, so it is not rescheduled.
+
+--capture reads the live state from /proc (processes, sockets with their processes, executables; with --memory each
+process's readable memory) after the pause and before the network cut, which would close the connections it shows.
+The files are artifacts of the case, like a snapshot's (docs/live-state.md).`
 
   static override examples = [
     {
@@ -42,6 +46,10 @@ as running for the swarm, so it is not rescheduled.`
     {
       description: 'Isolate several into an existing case',
       command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 web-1 worker-1 --yes',
+    },
+    {
+      description: 'Capture processes, connections and memory while frozen, before the network is cut',
+      command: '<%= config.bin %> <%= command.id %> --case IR-2026-001 web-1 --capture --memory --yes',
     },
     {description: 'See what would be done', command: '<%= config.bin %> <%= command.id %> web-1 --dry-run'},
     {
@@ -80,6 +88,16 @@ as running for the swarm, so it is not rescheduled.`
     }),
     'network-only': Flags.boolean({summary: 'Only cut the networks; leave processes running.', default: false}),
     'stop-timeout': Flags.integer({summary: 'Seconds to wait for a graceful stop with --stop.', default: 10, min: 0}),
+    capture: Flags.boolean({
+      summary:
+        'Capture the live state from /proc after the pause and before the network cut (processes, sockets, executables).',
+      default: false,
+    }),
+    memory: Flags.boolean({
+      summary:
+        "With --capture (implied): also dump each process's readable memory (raw regions, mode 0600, not redacted).",
+      default: false,
+    }),
     concurrency: concurrencyFlag,
     filter: filterFlag,
     service: serviceFlag,
@@ -115,6 +133,8 @@ as running for the swarm, so it is not rescheduled.`
         concurrency: flags.concurrency,
         maxHosts: flags['max-hosts'],
         stopTimeoutSeconds: flags['stop-timeout'],
+        capture: flags.capture,
+        memory: flags.memory,
         signal: this.interrupt.signal,
         progress: (l) => this.progress(l),
       }),

@@ -17,6 +17,8 @@ import {
 } from './containment-state.js'
 import {engineKind, localEngine, type NetworkVerification, verifyNetworkCut} from './containment-verify.js'
 import {swarmTaskOf} from '../docker/labels.js'
+import {captureLiveState, type LiveCaptureResult} from './evidence/live/capture.js'
+import {evidenceSource} from './evidence/source.js'
 import {
   hostFailureAudit,
   type HostOutcome,
@@ -43,6 +45,10 @@ export interface IsolateOptions extends StepOptions {
   stopTimeoutSeconds?: number
   /** The proc filesystem of the engine's host (default /proc), read to verify the cut; tests point it elsewhere. */
   procRoot?: string
+  /** Capture the live state (processes, sockets, executables) after the pause and before the network cut. */
+  capture?: boolean
+  /** With capture: each process's readable memory too (a forensic copy, not redacted). */
+  memory?: boolean
 }
 
 export interface NetworkCut {
@@ -63,6 +69,8 @@ export interface ContainerIsolation extends StepContainer {
   networkNotCut?: string
   /** What was checked after the cut, and how (inspect, /proc/<pid>/net/dev). */
   verification?: NetworkVerification
+  /** With --capture: the live state read before the network cut. */
+  live?: Omit<LiveCaptureResult, 'artifacts' | 'documents'>
   dockerSocket: boolean
   evidence: string[]
   actions: string[]
@@ -266,8 +274,14 @@ async function isolateOne(
       `it is a task of swarm service ${swarm.service.name}: the swarm replaces a stopped task with a new container of the same image. Pause it (the default) or scale the service down.`,
     )
 
+  const capture = opts.capture === true && (d.state === 'running' || d.state === 'paused')
   const actions: string[] = [`store inspect (redacted) as evidence`]
-  if (freeze) actions.push(`${freeze} container ${d.name}`)
+  if (freeze === 'pause') actions.push(`${freeze} container ${d.name}`)
+  if (capture)
+    actions.push(
+      `capture live state from /proc (processes, sockets, executables${opts.memory ? ', memory' : ''}) before the network cut`,
+    )
+  if (freeze === 'stop') actions.push(`${freeze} container ${d.name}`)
   for (const ep of endpoints)
     actions.push(
       `disconnect from network ${ep.networkName}${ep.aliases.length ? ` (aliases ${ep.aliases.join(', ')})` : ''}`,
@@ -286,7 +300,7 @@ async function isolateOne(
 
   // Isolated by this case already and nothing left to change: no new evidence, no engine call (a
   // re-run, or a resumed fan-out, must not duplicate what is done).
-  if (previous?.status === 'isolated' && !freeze && endpoints.length === 0) {
+  if (previous?.status === 'isolated' && !freeze && endpoints.length === 0 && !capture) {
     if (!opts.dryRun && opts.kase) {
       await opts.kase.record({
         action: 'isolate',
@@ -350,9 +364,48 @@ async function isolateOne(
   // there the network is cut first, then the container paused (a moment in which processes run unconnected).
   const podman = (await engineKind(opts.engine)) === 'podman'
   const cutFirst = podman && freeze === 'pause'
+  let live: LiveCaptureResult | undefined
+  // After the pause and before anything else: connections die with the network cut, memory with a stop.
+  const captureLive = async (frozen: boolean): Promise<void> => {
+    try {
+      live = await captureLiveState({
+        engine: opts.engine,
+        kase,
+        details: d,
+        dir: `${host?.dir ? `${host.dir}/` : ''}${safeFileName(d.name)}`,
+        stamp: fileStamp(),
+        source: evidenceSource(opts.engine, host, d, target).source,
+        memory: opts.memory === true,
+        frozen,
+        ...(opts.procRoot ? {procRoot: opts.procRoot} : {}),
+        ...(opts.signal ? {signal: opts.signal} : {}),
+      })
+    } catch (captureError) {
+      warnings.push(`live state not captured: ${toErrorInfo(captureError).message}`)
+      return
+    }
+    evidence.push(...live.artifacts.map((a) => a.path))
+    if (live.status === 'unavailable') warnings.push(`live state not captured: ${live.reason}`)
+    else if (live.status === 'partial')
+      warnings.push(`live state partly captured: ${live.errors.slice(0, 3).join('; ')}`)
+    opts.progress?.(
+      `  ${live.status === 'unavailable' ? '!' : '✓'} ${shown}: live state: ${live.processes} process(es), ${live.sockets} socket(s)${opts.memory ? `, ${(live.memoryBytes / 1048576).toFixed(1)} MiB of memory` : ''}${live.frozen ? '' : ' (not frozen)'}`,
+    )
+  }
   try {
     // Freeze first, so processes cannot react to losing the network (wipe, exfiltrate, pivot).
     if (freeze === 'pause' && !cutFirst) froze = (await opts.engine.containers.pause(d.id)) === 'done'
+    if (capture) {
+      if (cutFirst) {
+        // Podman cuts first (see above): freeze for the capture alone, then let the cut-and-pause go on.
+        const pausedHere = (await opts.engine.containers.pause(d.id)) === 'done'
+        try {
+          await captureLive(true)
+        } finally {
+          if (pausedHere) await opts.engine.containers.unpause(d.id)
+        }
+      } else await captureLive(froze || d.state === 'paused')
+    }
     if (freeze === 'stop') froze = (await opts.engine.containers.stop(d.id, opts.stopTimeoutSeconds ?? 10)) === 'done'
     for (const ep of endpoints) {
       try {
@@ -448,6 +501,7 @@ async function isolateOne(
       ...(shared ? {networkNotCut: shared} : {}),
       dockerSocket: socket,
       evidence,
+      ...(live ? {live: liveSummary(live)} : {}),
       ...(error ? {error} : {}),
     },
   })
@@ -461,8 +515,15 @@ async function isolateOne(
     stateAfter: after?.state ?? 'unknown',
     networks,
     ...(verification ? {verification} : {}),
+    ...(live ? {live: liveSummary(live)} : {}),
     evidence,
     actions,
     ...(error ? {error} : {}),
   }
 }
+
+const liveSummary = ({
+  artifacts: _a,
+  documents: _d,
+  ...rest
+}: LiveCaptureResult): Omit<LiveCaptureResult, 'artifacts' | 'documents'> => rest

@@ -69,6 +69,8 @@ export function isolateOptions(
     kase?: Case | undefined
     concurrency?: number | undefined
     stopTimeoutSeconds?: number | undefined
+    capture?: boolean | undefined
+    memory?: boolean | undefined
   },
 ): IsolateOptions {
   return {
@@ -78,6 +80,8 @@ export function isolateOptions(
     dryRun: i.dryRun,
     ...(i.concurrency === undefined ? {} : {concurrency: i.concurrency}),
     ...(i.stopTimeoutSeconds === undefined ? {} : {stopTimeoutSeconds: i.stopTimeoutSeconds}),
+    ...(i.capture || i.memory ? {capture: true} : {}),
+    ...(i.memory ? {memory: true} : {}),
   }
 }
 

@@ -224,6 +224,12 @@ describe('live state captured from /proc while the container is frozen', () => {
     expect(section).toContain(deleted.artifact.split('/').pop())
     expect(section).toContain(`${peerIp}:5555`)
     expect(section).not.toContain(MEMVALUE)
+    // The process tree: the miner under the container's shell, the listener and the deleted binary flagged.
+    expect(section).toMatch(/\*\*Process tree of /)
+    expect(section).toMatch(/^ {2}- ⚑ \d+ \*\*sh\*\*: sh \/tmp\/\.x\/miner\.sh$/m)
+    expect(section).toMatch(/^ {2}- ⚑ \d+ \*\*nc\*\*: nc -ll -p 4444$/m)
+    expect(section).toMatch(/^ {2}- ⚑ \d+ \*\*sleep\*\*: \/tmp\/\.x\/sleep 3600$/m)
+    expect(section).not.toContain(SECRET)
     // The IOCs as a STIX 2.1 bundle: the recovered binary by its hash, the peer by its address and port.
     const stix = await runIr(['case', 'iocs', CASE, '--format', 'stix'], {env})
     expect(stix.exitCode, stix.stderr).toBe(0)
@@ -272,5 +278,70 @@ describe('live state captured from /proc while the container is frozen', () => {
     expect(JSON.parse(n.stdout).containers[0].live).toBeUndefined()
     const v = await runIr(['case', 'verify', CASE], {env})
     expect(v.exitCode, v.stdout + v.stderr).toBe(0)
+  })
+
+  it('two snapshots at once of one running container both read it frozen, one after the other; it ends running', async () => {
+    const args = ['snapshot', victim.name, '--case', CASE, '--yes', '--no-export', '--memory', '--json']
+    const [a, b] = await Promise.all([runIr(args, {env}), runIr(args, {env})])
+    for (const r of [a, b]) {
+      expect(r.exitCode, r.stderr).toBe(0)
+      const s = JSON.parse(r.stdout).containers[0]
+      // frozen is checked after the last read: an unpause by the other snapshot in between would make it false.
+      expect(s.live).toMatchObject({status: 'captured', frozen: true})
+      const doc = JSON.parse(
+        await readFile(
+          join(incidents, CASE, s.artifacts.find((x: {type: string}) => x.type === 'live-processes').path),
+          'utf8',
+        ),
+      )
+      expect(doc.frozen).toBe(true)
+    }
+    expect((await t.inspect(victim.id)).State.Status).toBe('running')
+  })
+
+  it('ir isolate --capture reads the connection with its process before the cut; snapshots leave it paused', async () => {
+    const r = await runIr(['isolate', victim.name, '--case', CASE, '--yes', '--capture', '--json'], {env})
+    expect(r.exitCode, r.stderr).toBe(0)
+    const c = JSON.parse(r.stdout).containers[0]
+    expect(c.status).toBe('isolated')
+    expect(c.live).toMatchObject({status: 'captured', frozen: true})
+    const path = (c.evidence as string[]).find((p) => p.endsWith('/sockets.json'))!
+    expect(path, JSON.stringify(c.evidence)).toBeDefined()
+    const doc = JSON.parse(await readFile(join(incidents, CASE, path), 'utf8'))
+    const conn = (
+      doc.sockets as Array<{
+        state: string
+        remote?: {address: string; port: number}
+        processes: Array<{pid: number; name: string}>
+      }>
+    ).find((s) => s.state === 'ESTABLISHED' && s.remote?.port === 5555)!
+    expect(conn, JSON.stringify(doc.sockets)).toBeDefined()
+    expect(conn.remote!.address.replace(/^::ffff:/, '')).toBe(peerIp)
+    expect(conn.processes[0]?.name).toBe('nc')
+    expect(conn.processes[0]?.pid).toBeGreaterThan(1)
+    // And after the capture, the cut: no endpoint left.
+    const after = await t.inspect(victim.id)
+    expect(after.State.Status).toBe('paused')
+    expect(Object.keys(after.NetworkSettings.Networks ?? {})).toEqual([])
+    // The capture is in the manifest and in the isolate's audit entry.
+    const paths = new Set((await manifest()).map((a) => a.path))
+    expect(paths.has(path)).toBe(true)
+    const audit = (await readFile(join(incidents, CASE, 'audit.log'), 'utf8'))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as {action: string; details?: {evidence?: string[]; live?: {status: string}}})
+    expect(
+      audit.some(
+        (e) => e.action === 'isolate' && e.details?.evidence?.includes(path) && e.details.live?.status === 'captured',
+      ),
+    ).toBe(true)
+    // Two snapshots of the isolated container at once: both read it frozen, and neither unpauses it.
+    const args = ['snapshot', victim.name, '--case', CASE, '--yes', '--no-export', '--json']
+    const both = await Promise.all([runIr(args, {env}), runIr(args, {env})])
+    for (const s of both) {
+      expect(s.exitCode, s.stderr).toBe(0)
+      expect(JSON.parse(s.stdout).containers[0].live).toMatchObject({status: 'captured', frozen: true})
+    }
+    expect((await t.inspect(victim.id)).State.Status).toBe('paused')
   })
 })

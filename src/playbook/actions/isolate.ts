@@ -1,7 +1,7 @@
 import {z} from 'zod/v4'
 
 import {AbortError} from '../../errors.js'
-import {caseFiles, defineAction, optionalContainers, optionalString, stepHosts, stringList} from './define.js'
+import {bool, caseFiles, defineAction, optionalContainers, optionalString, stepHosts, stringList} from './define.js'
 
 type IsolateParams = {
   containers: string[]
@@ -9,6 +9,8 @@ type IsolateParams = {
   hosts: string[]
   inventory?: string | undefined
   filter: string[]
+  capture: boolean
+  memory: boolean
 }
 
 /** Several engines (hosts / an inventory) or a --filter selector: the fan-out of `ir isolate`. */
@@ -27,19 +29,21 @@ export const isolate = defineAction({
       hosts: stringList.default([]),
       inventory: optionalString,
       filter: stringList.default([]),
+      capture: bool.default(false),
+      memory: bool.default(false),
     })
     .refine((p) => p.containers.length > 0 || p.filter.length > 0, {
       message: 'give containers, or a filter such as ancestor=<image>',
     }),
   describe: (p) =>
-    `Contain ${p.containers.length ? p.containers.join(', ') : `every container matching ${p.filter.join(', ')}`}${isolatesAcrossHosts(p) && (p.hosts.length || p.inventory) ? ' on every host' : ''}: store each inspect as evidence, ${p.mode === 'pause' ? 'freeze its processes (pause keeps memory for forensics)' : p.mode === 'stop' ? 'stop it' : 'leave processes running'} and cut every network, so the attacker loses reach without evidence being destroyed.`,
+    `Contain ${p.containers.length ? p.containers.join(', ') : `every container matching ${p.filter.join(', ')}`}${isolatesAcrossHosts(p) && (p.hosts.length || p.inventory) ? ' on every host' : ''}: store each inspect as evidence, ${p.mode === 'pause' ? 'freeze its processes (pause keeps memory for forensics)' : p.mode === 'stop' ? 'stop it' : 'leave processes running'}${p.capture || p.memory ? `, capture its live state (processes, connections${p.memory ? ', memory' : ''}) while frozen` : ''} and cut every network, so the attacker loses reach without evidence being destroyed.`,
   async plan(p, ctx) {
     if (isolatesAcrossHosts(p)) {
       return {
         summary: `isolate (${p.mode}) across hosts`,
         containers: [...p.containers, ...p.filter.map((f) => `every container with ${f}`)],
         operations: [
-          `on ${[...p.hosts, ...(p.inventory ? [`the hosts of ${p.inventory}`] : [])].join(', ') || 'the default engine'}: store inspect, ${p.mode}, disconnect every network; an unreachable host fails the step (resume retries it)`,
+          `on ${[...p.hosts, ...(p.inventory ? [`the hosts of ${p.inventory}`] : [])].join(', ') || 'the default engine'}: store inspect, ${p.mode}${p.capture || p.memory ? ', capture live state' : ''}, disconnect every network; an unreachable host fails the step (resume retries it)`,
         ],
         files: caseFiles(ctx.kase, [
           'evidence/<host>/<container>/inspect-<time>.json',
@@ -51,7 +55,13 @@ export const isolate = defineAction({
     const {isolateOnHosts} = await import('../../services/isolate.js')
     const {isolateOptions, selectionOf} = await import('../../services/step-options.js')
     const r = await isolateOnHosts(
-      isolateOptions(await stepHosts(ctx), {selection: selectionOf({refs: p.containers}), mode: p.mode, dryRun: true}),
+      isolateOptions(await stepHosts(ctx), {
+        selection: selectionOf({refs: p.containers}),
+        mode: p.mode,
+        dryRun: true,
+        capture: p.capture,
+        memory: p.memory,
+      }),
     )
     return {
       summary: `isolate (${p.mode})`,
@@ -74,6 +84,8 @@ export const isolate = defineAction({
         kase: ctx.kase,
         mode: p.mode,
         dryRun: false,
+        capture: p.capture,
+        memory: p.memory,
         signal: ctx.signal,
         progress: ctx.progress,
       }),
@@ -107,6 +119,7 @@ export const isolate = defineAction({
         state: c.stateAfter,
         networksCut: c.networks.map((n) => n.network),
         networkNotCut: c.networkNotCut ?? null,
+        ...(c.live ? {live: c.live} : {}),
       })),
     }
   },

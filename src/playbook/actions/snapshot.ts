@@ -7,7 +7,13 @@ export const snapshot = defineAction({
   name: 'snapshot',
   phase: 'evidence',
   destructive: false,
-  params: z.object({containers: containerList, export: bool.default(true), volumes: bool.default(false)}),
+  params: z.object({
+    containers: containerList,
+    export: bool.default(true),
+    volumes: bool.default(false),
+    live: bool.default(true),
+    memory: bool.default(false),
+  }),
   describe: (p) =>
     `Preserve a forensic snapshot of ${p.containers.join(', ')}: commit it to a labelled evidence image ir never deletes, save that image${p.export ? ' and the whole filesystem (indexed, every file hashed)' : ''} into the case, with the diff and the process list.`,
   async plan(p, ctx) {
@@ -15,6 +21,9 @@ export const snapshot = defineAction({
       summary: 'snapshot',
       containers: await resolvedNames(ctx, p.containers),
       operations: [
+        ...(p.live
+          ? [`live state from /proc while frozen (processes, sockets, executables${p.memory ? ', memory' : ''})`]
+          : []),
         'docker commit (paused during the commit) -> ir-evidence/<case>:<container>-<time>, labelled ir.evidence=true',
         'docker save of that image (config secrets redacted) -> the case',
         'docker diff, docker top, list of mounts -> the case',
@@ -41,6 +50,8 @@ export const snapshot = defineAction({
         kase: ctx.kase,
         export: p.export,
         volumes: p.volumes,
+        live: p.live,
+        memory: p.memory,
         signal: ctx.signal,
         progress: ctx.progress,
       }),

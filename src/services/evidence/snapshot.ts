@@ -22,7 +22,7 @@ import {
 import {type ResolveFailure, selectTargets, type Target} from '../targets.js'
 import {type ImageRedaction, redactImageTar} from './image-redact.js'
 import {deriveFindings, type EvidenceFinding, type FindingsInput} from './findings.js'
-import {captureLiveState, type LiveCaptureResult} from './live/capture.js'
+import {captureLiveState, type LiveCaptureResult, whileFrozen} from './live/capture.js'
 import {evidenceSource} from './source.js'
 import {createTarIndexer, type TarIndexEntry, type TarIndexSummary} from './tar-index.js'
 
@@ -254,49 +254,68 @@ async function snapshotOne(
     }
   }
 
+  const reportLive = (l: LiveCaptureResult): void => {
+    artifacts.push(...l.artifacts.map(ref))
+    if (l.status === 'unavailable') warnings.push(`live state not captured: ${l.reason}`)
+    else if (l.status === 'partial')
+      failures.push({
+        step: 'live state',
+        error: {message: `partly captured: ${l.errors.slice(0, 3).join('; ')}`, exitCode: 1, code: 'FAILURE'},
+      })
+    else
+      opts.progress?.(
+        `  ✓ ${d.name}: live state: ${l.processes} process(es), ${l.sockets} socket(s), ${l.executables} executable(s)${opts.memory !== true ? '' : `, ${(l.memoryBytes / 1048576).toFixed(1)} MiB of memory`}`,
+      )
+  }
+
   opts.progress?.(`- ${d.name}: snapshot (${d.state})`)
   // 0. Live state first (RFC 3227's order of volatility): processes, sockets and memory, read while frozen.
+  // 1. Then the commit to a labelled evidence image, in the same freeze: the filesystem of the same moment.
+  // Both under the container's containment lock, so concurrent snapshots (or an isolate) of it serialise.
   let live: LiveCaptureResult | undefined
-  if (opts.live !== false && (d.state === 'running' || d.state === 'paused')) {
-    live = await step('live state', () =>
-      captureLiveState({
-        engine,
-        kase,
-        details: d,
-        dir,
-        stamp,
-        source,
-        memory: opts.memory === true,
-        ...(opts.signal ? {signal: opts.signal} : {}),
-      }),
-    )
-    if (live) {
-      artifacts.push(...live.artifacts.map(ref))
-      if (live.status === 'unavailable') warnings.push(`live state not captured: ${live.reason}`)
-      else if (live.status === 'partial')
-        failures.push({
-          step: 'live state',
-          error: {message: `partly captured: ${live.errors.slice(0, 3).join('; ')}`, exitCode: 1, code: 'FAILURE'},
-        })
-      else
-        opts.progress?.(
-          `  ✓ ${d.name}: live state: ${live.processes} process(es), ${live.sockets} socket(s), ${live.executables} executable(s)${opts.memory !== true ? '' : `, ${(live.memoryBytes / 1048576).toFixed(1)} MiB of memory`}`,
-        )
-    }
-  }
-  // 1. Commit to a labelled evidence image (the engine pauses the container during the commit).
   const repo = evidenceRepo(kase.id)
   const tag = evidenceTag(d.name, new Date().toISOString().replace(/[-:]/g, ''))
-  const imageId = await step('commit', () =>
-    engine.containers.commit(d.id, {
-      repo,
-      tag,
-      pause: true,
-      labels: evidenceLabels(kase.id, d.id, d.name, where),
-      comment: `ir snapshot for case ${kase.id}`,
-      config: redactedConfig(d),
+  let committedId: string | undefined
+  let committed = false
+  const wantLive = opts.live !== false && (d.state === 'running' || d.state === 'paused')
+  const commit = async (): Promise<void> => {
+    committed = true
+    committedId = await step('commit', () =>
+      engine.containers.commit(d.id, {
+        repo,
+        tag,
+        pause: true,
+        labels: evidenceLabels(kase.id, d.id, d.name, where),
+        comment: `ir snapshot for case ${kase.id}`,
+        config: redactedConfig(d),
+      }),
+    )
+  }
+  await step('freeze', () =>
+    whileFrozen({engine, kase, details: d, engineId: host?.engineId, freeze: wantLive}, async (scope) => {
+      if (scope.pauseError) warnings.push(`could not pause for the live capture: ${scope.pauseError}`)
+      if (wantLive) {
+        live = await step('live state', () =>
+          captureLiveState({
+            engine,
+            kase,
+            details: scope.details,
+            dir,
+            stamp,
+            source,
+            memory: opts.memory === true,
+            frozen: scope.frozen,
+            ...(opts.signal ? {signal: opts.signal} : {}),
+          }),
+        )
+        if (live) reportLive(live)
+      }
+      await commit()
     }),
   )
+  // The lock could not be had (or the engine failed before the commit): the commit is still worth having.
+  if (!committed) await commit()
+  const imageId = committedId
   // The image save and the rest are independent streams: run them side by side (2 engine streams, flat memory).
   const mounts = d.mounts.map((m) => ({...m, archived: false}))
   let exportSummary: TarIndexSummary | undefined
@@ -507,6 +526,7 @@ async function snapshotOne(
         severity: f.severity,
         message: f.message,
         ...(f.artifact ? {artifact: f.artifact} : {}),
+        ...(f.pid === undefined ? {} : {pid: f.pid}),
         ...(f.iocs ? {iocs: f.iocs} : {}),
       })),
       failures,

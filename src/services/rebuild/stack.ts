@@ -189,6 +189,40 @@ async function findManager(hosts: HostSet): Promise<ConnectedHost> {
   )
 }
 
+/**
+ * The isolated task containers of the stack recorded in the case, each with its evidence check. As for a compose
+ * project, a task container that still has processes (paused or running) needs its live state captured: the
+ * rebuild removes it, and its memory and processes with it. Its state is read from its host's engine; when that
+ * host cannot answer, from the containment record (only a stop took its processes).
+ */
+export async function isolatedTasks(
+  kase: Case,
+  hosts: HostSet,
+  stack: string,
+  serviceNames: readonly string[],
+): Promise<StackRebuildPlan['isolated']> {
+  const names = new Set(serviceNames)
+  const out: StackRebuildPlan['isolated'] = []
+  for (const rec of Object.values((await readContainment(kase)).containers)) {
+    if (rec.status !== 'isolated') continue
+    const inStack = (rec.service && names.has(rec.service.name)) || rec.name.startsWith(`${stack}_`)
+    if (!inStack) continue
+    const host =
+      hosts.hosts.find((h) => (rec.engineId && h.engineId === rec.engineId) || (rec.host && h.name === rec.host)) ??
+      (hosts.hosts.length === 1 ? hosts.hosts[0] : undefined)
+    const state = host
+      ? (await host.engine.containers.inspect(rec.containerId).catch(() => undefined))?.state
+      : undefined
+    const hasProcesses = state === undefined ? rec.mode !== 'stop' : state === 'running' || state === 'paused'
+    out.push({
+      ...(await evidenceOf(kase, rec.containerId, rec.name, {hasProcesses})),
+      ...(rec.host ? {host: rec.host} : {}),
+      ...(rec.service ? {service: rec.service.name} : {}),
+    })
+  }
+  return out
+}
+
 export async function planStackRebuild(opts: StackRebuildOptions): Promise<StackRebuildPlan> {
   if (!STACK_NAME.test(opts.stack)) throw new AbortError(`Invalid stack name "${opts.stack}"`, {exit: 'USAGE'})
   if (opts.files.length === 0) throw new AbortError('--stack needs the stack file: -c stack.yml', {exit: 'USAGE'})
@@ -203,20 +237,12 @@ export async function planStackRebuild(opts: StackRebuildOptions): Promise<Stack
       ...(s.replicas === undefined ? {} : {replicas: s.replicas}),
     }),
   )
-  const isolated: StackRebuildPlan['isolated'] = []
-  if (opts.kase) {
-    const names = new Set([...running.map((r) => r.name), ...services.map((s) => `${opts.stack}_${s.name}`)])
-    for (const rec of Object.values((await readContainment(opts.kase)).containers)) {
-      if (rec.status !== 'isolated') continue
-      const stackLabel = (rec.service && names.has(rec.service.name)) || rec.name.startsWith(`${opts.stack}_`)
-      if (!stackLabel) continue
-      isolated.push({
-        ...(await evidenceOf(opts.kase, rec.containerId, rec.name)),
-        ...(rec.host ? {host: rec.host} : {}),
-        ...(rec.service ? {service: rec.service.name} : {}),
-      })
-    }
-  }
+  const isolated: StackRebuildPlan['isolated'] = opts.kase
+    ? await isolatedTasks(opts.kase, opts.hosts, opts.stack, [
+        ...running.map((r) => r.name),
+        ...services.map((s) => `${opts.stack}_${s.name}`),
+      ])
+    : []
   const warnings: string[] = []
   if (opts.offline)
     warnings.push(
@@ -329,14 +355,17 @@ export async function rebuildStack(opts: StackRebuildOptions): Promise<StackRebu
             exit: 'PRECONDITION',
           })
         plan.isolated = await Promise.all(
-          plan.isolated.map(async (c) => ({...c, ...(await evidenceOf(kase, c.containerId, c.name))})),
+          plan.isolated.map(async (c) => ({
+            ...c,
+            ...(await evidenceOf(kase, c.containerId, c.name, {hasProcesses: c.liveState !== 'not-needed'})),
+          })),
         )
         missing = plan.isolated.filter((c) => c.evidence !== 'verified')
       }
       if (missing.length > 0) {
         if (!opts.force) {
           throw new AbortError(
-            `Refusing to rebuild stack ${plan.stack}: isolated task container(s) without verified evidence: ${missing.map((m) => `${m.name} (${m.evidence})`).join(', ')}`,
+            `Refusing to rebuild stack ${plan.stack}: isolated task container(s) without verified evidence: ${missing.map((m) => `${m.name} (${m.evidence}${m.liveState === 'missing' ? ': no live state captured; the rebuild destroys its processes and memory' : ''})`).join(', ')}`,
             {
               exit: 'PRECONDITION',
               hint: `Run \`ir snapshot --case ${kase.id} --service <service>\` first, or use --save-evidence; --force --reason "..." overrides (audited).`,

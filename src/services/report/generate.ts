@@ -1,3 +1,4 @@
+import {readFile} from 'node:fs/promises'
 import {join, resolve} from 'node:path'
 
 import {type Case, TOOL} from '../../case/case-store.js'
@@ -8,8 +9,8 @@ import {renderReportMarkdown} from './report-markdown.js'
 import {jsonText} from '../../util/controls.js'
 import {writeFileAtomic} from '../../util/fs.js'
 import {loadSavedAnswers, mergeAnswers, readAnswersFile, saveAnswers} from './answers.js'
-import {readAuditEntries} from './audit-entries.js'
-import {buildReportModel} from './model.js'
+import {readable, readAuditEntries} from './audit-entries.js'
+import {buildReportModel, liveProcessesPath, newestSnapshots, type TreeProcess} from './model.js'
 import {REPORT_FORMATS, type ReportAnswers, type ReportFormat, type ReportModel, type ReportStatus} from './types.js'
 
 export interface GenerateReportOptions {
@@ -63,6 +64,18 @@ export async function loadReportModel(
   const entries = await readAuditEntries(kase.audit.path)
   const manifest = await kase.manifest.read()
   const verification = await verifyCase(kase)
+  // The process tables of the newest snapshots (redacted JSON evidence, never a forensic copy), for the trees.
+  const liveProcesses = new Map<string, TreeProcess[]>()
+  for (const e of newestSnapshots(readable(entries)).values()) {
+    const path = liveProcessesPath(e)
+    if (!path || !manifest.artifacts.some((a) => a.path === path && a.type === 'live-processes')) continue
+    try {
+      const doc = JSON.parse(await readFile(join(kase.dir, path), 'utf8')) as {processes?: TreeProcess[]}
+      if (Array.isArray(doc.processes)) liveProcesses.set(path, doc.processes)
+    } catch {
+      // A missing or damaged table: verification reports it; the report goes on without its tree.
+    }
+  }
   return buildReportModel({
     meta: kase.info,
     entries,
@@ -73,6 +86,7 @@ export async function loadReportModel(
     generatedAt: now.toISOString(),
     generatedBy: kase.actor,
     tool: `${TOOL.name}/${TOOL.version}`,
+    liveProcesses,
   })
 }
 

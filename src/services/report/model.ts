@@ -13,6 +13,7 @@ import {
   type EvidenceRow,
   type HardeningFinding,
   type HardeningRun,
+  type ProcessNode,
   type WhatHappened,
   NARRATIVE_SECTIONS,
   type NarrativeSection,
@@ -39,6 +40,17 @@ export interface ReportInput {
   generatedAt: string
   generatedBy: string
   tool: string
+  /** The live process tables (live-processes artifacts) by path, for the process trees; read by the caller. */
+  liveProcesses?: ReadonlyMap<string, readonly TreeProcess[]>
+}
+
+/** What a process tree needs of a live-processes entry (services/evidence/live/capture.ts LiveProcess). */
+export interface TreeProcess {
+  pid: number
+  nspid?: number
+  ppid: number
+  name: string
+  cmdline: string[]
 }
 
 /** Artifacts that are earlier versions of this report: listed as evidence, not as incident work. */
@@ -91,7 +103,7 @@ export function buildReportModel(input: ReportInput): ReportModel {
     impact: {
       ...affected(lines, input.artifacts),
       dataExposure: input.answers.data_exposure ?? 'unknown',
-      whatHappened: whatHappened(lines),
+      whatHappened: whatHappened(lines, input.liveProcesses),
     },
     keyTimes,
     metrics,
@@ -330,11 +342,68 @@ function rebuilds(lines: readonly AuditLine[]): ReportModel['rebuilds'] {
  * they name: files with their SHA-256, remote addresses, process names. Only what the audit line recorded: never
  * anything read from a forensic copy.
  */
-export function whatHappened(lines: readonly AuditLine[]): WhatHappened {
+/** The newest snapshot line per container that recorded findings (a later snapshot sees at least as much). */
+export function newestSnapshots(lines: readonly AuditLine[]): Map<string, AuditLine> {
   const newest = new Map<string, AuditLine>()
   for (const e of lines)
     if (e.action === 'snapshot' && Array.isArray(detailsOf(e).findings)) newest.set(String(e.target ?? ''), e)
-  const out: WhatHappened = {findings: [], iocs: []}
+  return newest
+}
+
+/** The live-processes artifact a snapshot line names (its path ends in /processes.json under live-<stamp>/). */
+export function liveProcessesPath(e: AuditLine): string | undefined {
+  const arts = detailsOf(e).artifacts
+  if (!Array.isArray(arts)) return undefined
+  const hit = (arts as Array<{path?: unknown}>).find(
+    (a) => typeof a.path === 'string' && /\/live-[^/]+\/processes\.json$/.test(a.path),
+  )
+  return hit?.path as string | undefined
+}
+
+/**
+ * Parent before child, depth-first, children by pid: a process whose parent is not in the table is a root (the
+ * container's pid 1, whose parent is the engine's shim, or a `docker exec`). Pids are the container's.
+ */
+export function processTree(procs: readonly TreeProcess[], flagged: ReadonlySet<number>): ProcessNode[] {
+  const byPid = new Map(procs.map((p) => [p.pid, p]))
+  const children = new Map<number, TreeProcess[]>()
+  const roots: TreeProcess[] = []
+  for (const p of procs) {
+    if (p.ppid !== p.pid && byPid.has(p.ppid)) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p])
+    else roots.push(p)
+  }
+  const shown = (p: TreeProcess): number => p.nspid ?? p.pid
+  const order = (a: TreeProcess, b: TreeProcess): number => shown(a) - shown(b)
+  const out: ProcessNode[] = []
+  const seen = new Set<number>()
+  const walk = (p: TreeProcess, depth: number): void => {
+    if (seen.has(p.pid)) return
+    seen.add(p.pid)
+    const cmd = p.cmdline.join(' ')
+    out.push({
+      pid: shown(p),
+      name: p.name,
+      cmdline: cmd.length > 200 ? `${cmd.slice(0, 199)}…` : cmd,
+      depth,
+      flagged: flagged.has(shown(p)),
+    })
+    for (const c of [...(children.get(p.pid) ?? [])].sort(order)) walk(c, depth + 1)
+  }
+  for (const r of roots.sort(order)) walk(r, 0)
+  return out
+}
+
+/**
+ * The findings of the newest snapshot of each container (a later snapshot sees at least as much), and the IOCs
+ * they name: files with their SHA-256, remote addresses, process names. Only what the audit line recorded: never
+ * anything read from a forensic copy. With the live process tables, the process tree of each container.
+ */
+export function whatHappened(
+  lines: readonly AuditLine[],
+  liveProcesses: ReadonlyMap<string, readonly TreeProcess[]> = new Map(),
+): WhatHappened {
+  const newest = newestSnapshots(lines)
+  const out: WhatHappened = {findings: [], iocs: [], processTrees: []}
   const seenIoc = new Set<string>()
   for (const [container, e] of newest) {
     for (const raw of detailsOf(e).findings as Array<Record<string, unknown>>) {
@@ -358,6 +427,15 @@ export function whatHappened(lines: readonly AuditLine[]): WhatHappened {
         })
       }
     }
+  }
+  for (const [container, e] of newest) {
+    const artifact = liveProcessesPath(e)
+    const procs = artifact ? liveProcesses.get(artifact) : undefined
+    if (!artifact || !procs?.length) continue
+    const flagged = new Set<number>()
+    for (const f of detailsOf(e).findings as Array<Record<string, unknown>>)
+      if (typeof f.pid === 'number') flagged.add(f.pid)
+    out.processTrees.push({container, artifact, nodes: processTree(procs, flagged)})
   }
   const rank: Record<string, number> = {critical: 0, high: 1, medium: 2, low: 3}
   out.findings.sort((a, b) => (rank[a.severity] ?? 9) - (rank[b.severity] ?? 9))

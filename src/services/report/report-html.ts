@@ -107,6 +107,18 @@ export function renderReportHtml(m: ReportModel): string {
               ]),
             ),
           ]),
+      ...m.impact.whatHappened.processTrees.flatMap((t) => [
+        `<h4>Process tree of ${esc(t.container)}</h4>`,
+        `<p class="muted">${t.nodes.length} processes, from <span class="mono">${esc(t.artifact)}</span>; ⚑ a finding names it.</p>`,
+        table(
+          ['PID', 'Process', 'Command line'],
+          t.nodes.map((n) => [
+            `<span class="mono">${n.pid}</span>`,
+            `<span style="padding-left:${n.depth * 1.25}em">${n.depth > 0 ? '└ ' : ''}${n.flagged ? `<strong class="flagged">⚑ ${esc(n.name)}</strong>` : esc(n.name)}</span>`,
+            `<span class="mono">${esc(n.cmdline)}</span>`,
+          ]),
+        ),
+      ]),
     ),
   )
 

@@ -82,6 +82,18 @@ export function renderReportMarkdown(m: ReportModel): string {
     push('')
   }
 
+  for (const t of wh.processTrees) {
+    push(
+      `**Process tree of ${escapeMarkdown(t.container)}** (${t.nodes.length} processes, from \`${escapeMarkdown(t.artifact)}\`; ⚑ a finding names it):`,
+      '',
+    )
+    for (const n of t.nodes)
+      push(
+        `${'  '.repeat(n.depth)}- ${n.flagged ? '⚑ ' : ''}${n.pid} ${n.flagged ? `**${escapeMarkdown(n.name)}**` : escapeMarkdown(n.name)}${n.cmdline ? `: ${escapeMarkdown(n.cmdline)}` : ''}`,
+      )
+    push('')
+  }
+
   push('## 3. Key times and metrics', '')
   const metric = (label: string, d: {display: string} | undefined): string =>
     `| ${label} | ${d ? escapeMarkdown(d.display) : 'not yet'} |`

@@ -218,6 +218,27 @@ export interface HardeningRun {
 export interface WhatHappened {
   findings: Array<{container: string; at: string; severity: string; id: string; message: string; artifact?: string}>
   iocs: Array<{container: string; type: string; value: string; sha256?: string}>
+  /** Per container, the captured processes parent before child (depth-first), from its newest snapshot's live state. */
+  processTrees: ProcessTree[]
+}
+
+export interface ProcessTree {
+  container: string
+  /** The live-processes artifact the tree was read from. */
+  artifact: string
+  nodes: ProcessNode[]
+}
+
+export interface ProcessNode {
+  /** The pid inside the container (the host pid where it has none). */
+  pid: number
+  name: string
+  /** The command line as recorded (redacted), shortened to 200 characters. */
+  cmdline: string
+  /** 0 for a root (its parent is outside the container, e.g. the engine's shim). */
+  depth: number
+  /** A finding names this process. */
+  flagged: boolean
 }
 
 /** One hand-over step of the case: a seal, an export or a custody transfer (who, when with its offset, what). */

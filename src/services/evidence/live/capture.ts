@@ -6,6 +6,7 @@ import type {Artifact, ArtifactSource} from '../../../case/manifest.js'
 import type {ContainerDetails, Engine} from '../../../docker/types.js'
 import {toErrorInfo} from '../../../errors.js'
 import {redactArgs, redactEnvEntry} from '../../../util/redact.js'
+import {findContainment, readContainment, withContainerLock} from '../../containment-state.js'
 import {
   bootTime,
   exeIdentity,
@@ -54,6 +55,8 @@ export interface LiveCaptureOptions {
   source: ArtifactSource
   /** Dump the readable memory of every process (default true). */
   memory: boolean
+  /** Whether the caller froze the container for this read (see whileFrozen). */
+  frozen: boolean
   procRoot?: string
   signal?: AbortSignal
   progress?: (line: string) => void
@@ -125,26 +128,70 @@ export async function liveCaptureUnavailable(d: ContainerDetails, procRoot = '/p
   return undefined
 }
 
+export interface FrozenScope {
+  /** The container as inspected once the lock was held. */
+  details: ContainerDetails
+  /** Paused for the whole of fn: by this call, or already (by ir isolate, or by someone else). */
+  frozen: boolean
+  /** Why it could not be paused, if it could not. */
+  pauseError?: string
+}
+
+/**
+ * Run fn while the container is frozen, holding its containment lock (the one `ir isolate` and `ir release`
+ * take), so that two snapshots, or a snapshot and an isolate, of one container never interleave: without it the
+ * second snapshot's unpause could unfreeze the container while the first still reads it. A running container is
+ * paused here and unpaused afterwards; a paused one (isolated, or paused by its owner) is read as it is and never
+ * unpaused, and a container that an isolation recorded in this case froze is never unpaused either. With `freeze`
+ * false, only the lock is held (the commit pauses by itself, and must not unpause under another reader).
+ */
+export async function whileFrozen<T>(
+  opts: {engine: Engine; kase: Case; details: ContainerDetails; engineId?: string | undefined; freeze: boolean},
+  fn: (scope: FrozenScope) => Promise<T>,
+): Promise<T> {
+  const {engine, kase} = opts
+  const id = opts.details.id
+  return withContainerLock(kase, id, opts.engineId, async () => {
+    const details = await engine.containers.inspect(id).catch(() => opts.details)
+    let pausedHere = false
+    let pauseError: string | undefined
+    if (opts.freeze && details.state === 'running') {
+      try {
+        pausedHere = (await engine.containers.pause(id)) === 'done'
+      } catch (error) {
+        pauseError = toErrorInfo(error).message
+      }
+    }
+    try {
+      return await fn({
+        details,
+        frozen: pausedHere || details.state === 'paused',
+        ...(pauseError ? {pauseError} : {}),
+      })
+    } finally {
+      if (pausedHere) {
+        const record = findContainment((await readContainment(kase)).containers, id, opts.engineId)?.record
+        const isolated = record?.status === 'isolated' && record.froze
+        if (!isolated) await engine.containers.unpause(id).catch(() => undefined)
+      }
+    }
+  })
+}
+
+/** Read the live state; the caller freezes the container first (whileFrozen) and says whether it did. */
 export async function captureLiveState(opts: LiveCaptureOptions): Promise<LiveCaptureResult> {
-  const {engine, details: d, source} = opts
+  const {details: d, source} = opts
   const proc = opts.procRoot ?? '/proc'
   const reason = await liveCaptureUnavailable(d, proc)
   if (reason) return unavailable(reason)
-
-  // Frozen while read: a running container is paused for the capture and let go afterwards.
-  const pausedHere = d.state === 'running' && (await engine.containers.pause(d.id)) === 'done'
-  try {
-    return await capture(opts, proc, source, pausedHere || d.state === 'paused')
-  } finally {
-    if (pausedHere) await engine.containers.unpause(d.id).catch(() => undefined)
-  }
+  return capture(opts, proc, source, opts.frozen)
 }
 
 async function capture(
   opts: LiveCaptureOptions,
   proc: string,
   source: ArtifactSource,
-  frozen: boolean,
+  frozenAtStart: boolean,
 ): Promise<LiveCaptureResult> {
   const {kase, details: d} = opts
   const base = `${opts.dir}/live-${opts.stamp}`
@@ -239,6 +286,11 @@ async function capture(
   }
 
   const sockets = await readSockets(proc, d.pid, processes)
+  // Frozen means frozen from the first read to the last: checked once the last read is done, not assumed.
+  const frozen =
+    frozenAtStart && (await opts.engine.containers.inspect(d.id).catch(() => undefined))?.state === 'paused'
+  if (frozenAtStart && !frozen)
+    errors.push('the container was unpaused while it was read: the processes may have changed meanwhile')
   const processesDoc = await kase.addJsonEvidence({
     name: `${base}/processes.json`,
     type: 'live-processes',
