@@ -1,8 +1,10 @@
 import {existsSync} from 'node:fs'
+import {createRequire} from 'node:module'
 import {copyFile, mkdir, readFile, stat, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {pathToFileURL} from 'node:url'
 
+import {execa, execaSync} from 'execa'
 import {chromium} from 'playwright-core'
 import {describe, expect, it} from 'vitest'
 
@@ -18,6 +20,8 @@ import {FULL_ANSWERS, seedIncident} from '../helpers/report-fixture.js'
 const CHROMIUM = process.env.IR_CHROMIUM ?? '/usr/bin/chromium'
 const HAVE_CHROMIUM = existsSync(CHROMIUM)
 const MUST_RUN = process.env.CI === 'true'
+const VNU_JAR = createRequire(import.meta.url).resolve('vnu-jar/build/dist/vnu.jar')
+const HAVE_JAVA = execaSyncOk('java', ['-version'])
 const ARGS = [
   '--headless',
   '--no-sandbox',
@@ -28,6 +32,14 @@ const ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ]
+function execaSyncOk(file: string, args: string[]): boolean {
+  try {
+    return execaSync(file, args, {reject: false}).exitCode === 0
+  } catch {
+    return false
+  }
+}
+
 /** 210 mm less 2 × 12 mm of @page margin, in CSS pixels (96 per inch). */
 const A4_CONTENT_PX = Math.floor(((210 - 24) / 25.4) * 96)
 /**
@@ -271,6 +283,17 @@ describe('the HTML report in headless Chromium', () => {
         expect((await stat(png)).size).toBeGreaterThan(10 * 1024)
         expect(bytes.subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true)
         expect(pdf.subarray(0, 5).toString()).toBe('%PDF-')
+        // The Nu Html Checker (devDependency vnu-jar, run on the machine's Java): no error, no warning, CSS included.
+        if (HAVE_JAVA || MUST_RUN) {
+          const vnu = await execa('java', ['-jar', VNU_JAR, '--format', 'json', '--also-check-css', html], {
+            reject: false,
+          })
+          const messages = (
+            JSON.parse(vnu.stderr) as {messages: Array<{type: string; subType?: string; message: string}>}
+          ).messages
+          expect(messages.filter((x) => x.type === 'error' || x.subType === 'warning')).toEqual([])
+          expect(vnu.exitCode).toBe(0)
+        }
         if (process.env.IR_E2E_ARTIFACTS) {
           await mkdir(process.env.IR_E2E_ARTIFACTS, {recursive: true})
           await copyFile(png, join(process.env.IR_E2E_ARTIFACTS, 'report.png'))
