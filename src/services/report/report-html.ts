@@ -5,6 +5,7 @@ import {escapeHtml as esc, textBlocks} from './escape.js'
 import {utc} from '../../util/time.js'
 import {PHASE_COLOURS, renderPhaseChart} from './report-chart.js'
 import {formatBytes} from '../../util/bytes.js'
+import {type Badge, badgeFor} from './badge.js'
 
 /**
  * The report as one self-contained HTML file: inline CSS (screen and print), an inline SVG chart,
@@ -170,9 +171,13 @@ export function renderReportHtml(m: ReportModel): string {
 
   const phaseParts: string[] = []
   for (const p of m.actions) {
-    const counts = Object.entries(p.outcomes)
-      .map(([o, n]) => `${outcome(o)} ${n}`)
-      .join(' ')
+    const open = badgeFor('', openSeverities(m, p.phase))
+    const counts = [
+      ...(open.kind === 'severity' ? [badge(open)] : []),
+      ...Object.entries(p.outcomes).map(
+        ([o, n]) => `${open.kind === 'severity' && o === 'success' ? outcomeNeutral(o) : outcome(o)} ${n}`,
+      ),
+    ].join(' ')
     phaseParts.push(`<h3>${esc(p.title)} ${counts ? `<span class="counts">${counts}</span>` : ''}</h3>`)
     phaseParts.push(
       p.entries.length === 0
@@ -317,7 +322,12 @@ export function renderReportHtml(m: ReportModel): string {
   if (m.hardening.length === 0) rebuildParts.push('<p class="muted">No hardening audit recorded.</p>')
   for (const a of m.hardening) {
     rebuildParts.push(
-      `<p>At <span class="mono">${utc(a.at)}</span>: ${a.containers} containers audited, ${a.findings.length} findings ${outcome(a.outcome)}</p>`,
+      `<p>At <span class="mono">${utc(a.at)}</span>: ${a.containers} containers audited, ${a.findings.length} findings ${badge(
+        badgeFor(
+          a.outcome,
+          a.findings.map((f) => f.severity),
+        ),
+      )}</p>`,
     )
     if (a.findings.length > 0)
       rebuildParts.push(
@@ -437,6 +447,24 @@ function narrative(m: ReportModel, id: NarrativeKey): string {
         : `<p>${b.lines.map(esc).join('\n')}</p>`,
     )
     .join('\n')}</div>`
+}
+
+/** The severities still open in a phase: the evidence's findings, the newest hardening audit's findings. */
+function openSeverities(m: ReportModel, phase: string): string[] {
+  if (phase === 'evidence') return m.impact.whatHappened.findings.map((f) => f.severity)
+  if (phase === 'recovery') return (m.hardening.at(-1)?.findings ?? []).map((f) => f.severity)
+  return []
+}
+
+function badge(b: Badge): string {
+  return b.kind === 'severity'
+    ? `<span class="pill ${severityClass(b.severity)}">${b.severity} finding open</span>`
+    : outcome(b.outcome)
+}
+
+/** An outcome count beside an open critical or high finding: grey, never green. */
+function outcomeNeutral(o: string): string {
+  return `<span class="pill o-other">${esc(o)}</span>`
 }
 
 const OUTCOMES = new Set(['success', 'failure', 'partial', 'skipped', 'info'])
