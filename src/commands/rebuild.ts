@@ -4,7 +4,15 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
 import type {Case} from '../case/case-store.js'
-import {resolveProject} from '../docker/compose.js'
+import {
+  hasComposeFile,
+  type RecordedComposeFolder,
+  recordedComposeFolder,
+  recordedFolderLine,
+  resolveProject,
+} from '../docker/compose.js'
+import type {Engine} from '../docker/types.js'
+import {readContainment} from '../services/containment-state.js'
 import {runDockerCli} from '../docker/docker-cli.js'
 import {hostFlagsGiven} from '../docker/hosts.js'
 import {AbortError, ExitCode} from '../errors.js'
@@ -119,15 +127,18 @@ the stack file here (as for docker stack deploy); the case is given with --case.
       )
     const engine = await this.connect()
     const compose = await this.engines.compose(this.debugLog, engine)
+    const kase = await this.rebuildCase()
+    const recorded = await this.recordedFolder(engine, kase)
+    if (recorded) this.progress(recordedFolderLine(recorded))
     const project = await resolveProject(
       compose.flavor,
       composeProjectInput({
-        files: flags.file,
-        projectDirectory: flags['project-directory'],
-        projectName: flags['project-name'],
+        files: flags.file ?? (recorded?.files.length ? recorded.files : undefined),
+        projectDirectory: flags['project-directory'] ?? recorded?.projectDirectory,
+        projectName: flags['project-name'] ?? recorded?.project,
       }),
     )
-    const kase = await this.rebuildCase()
+    if (recorded) project.recordedOn = recorded.container
     if (!flags['dry-run']) {
       await this.confirm(
         `Rebuild compose project "${project.name}" (down, remove its built images, build without cache, up)?`,
@@ -179,6 +190,31 @@ the stack file here (as for docker stack deploy); the case is given with --case.
    * The case a rebuild records into: required unless --dry-run, which opens an existing one read-only (for its
    * isolated containers) and creates none. Checked before anything is connected or resolved.
    */
+  /**
+   * Run outside the compose folder (no -f, no --project-directory, no compose file here): the folder
+   * compose recorded on a container of the project (-p), else on a container the case isolated.
+   */
+  private async recordedFolder(engine: Engine, kase: Case | undefined): Promise<RecordedComposeFolder | undefined> {
+    const {flags} = this
+    if (flags.file?.length || flags['project-directory'] || (await hasComposeFile(process.cwd()))) return undefined
+    const ids: string[] = []
+    if (flags['project-name'])
+      for (const c of await engine.containers.list({
+        all: true,
+        filters: {label: [`com.docker.compose.project=${flags['project-name']}`]},
+      }))
+        ids.push(c.id)
+    else if (kase)
+      for (const r of Object.values((await readContainment(kase)).containers))
+        if (r.status === 'isolated') ids.push(r.containerId)
+    for (const id of ids) {
+      const d = await engine.containers.inspect(id).catch(() => undefined)
+      const f = d ? recordedComposeFolder(d) : undefined
+      if (f) return f
+    }
+    return undefined
+  }
+
   private async rebuildCase(): Promise<Case | undefined> {
     const {flags} = this
     if (!flags['dry-run'] && !flags.case)

@@ -13,6 +13,8 @@ export interface ComposeProject {
   files: string[]
   projectDirectory: string
   name: string
+  /** The container whose compose labels gave the folder, when run outside the project folder. */
+  recordedOn?: string
 }
 
 export interface ComposeRunOptions {
@@ -174,4 +176,55 @@ async function projectNameFromDotenv(projectDirectory: string): Promise<string |
   } catch {
     return undefined
   }
+}
+
+export const COMPOSE_WORKING_DIR_LABEL = 'com.docker.compose.project.working_dir'
+export const COMPOSE_CONFIG_FILES_LABEL = 'com.docker.compose.project.config_files'
+
+/** The compose project folder (and files) that compose recorded on a container. */
+export interface RecordedComposeFolder {
+  projectDirectory: string
+  /** From com.docker.compose.project.config_files (comma-separated absolute paths); empty when not recorded. */
+  files: string[]
+  project?: string
+  /** The container it was read from. */
+  container: string
+}
+
+/**
+ * The folder compose recorded on a container (label com.docker.compose.project.working_dir, and its
+ * config_files): where `ir respond`, `ir rotate` and `ir rebuild` look when run outside that folder.
+ */
+export function recordedComposeFolder(c: {
+  name: string
+  labels: Readonly<Record<string, string>>
+}): RecordedComposeFolder | undefined {
+  const dir = c.labels[COMPOSE_WORKING_DIR_LABEL]
+  if (!dir) return undefined
+  const files = (c.labels[COMPOSE_CONFIG_FILES_LABEL] ?? '')
+    .split(',')
+    .map((f) => f.trim())
+    .filter(Boolean)
+    .map((f) => resolve(dir, f))
+  const project = c.labels['com.docker.compose.project']
+  return {projectDirectory: dir, files, ...(project ? {project} : {}), container: c.name.replace(/^\//, '')}
+}
+
+/** Whether a folder holds one of the compose file names compose looks for. */
+export async function hasComposeFile(dir: string): Promise<boolean> {
+  const {access} = await import('node:fs/promises')
+  for (const name of COMPOSE_FILES) {
+    try {
+      await access(resolve(dir, name))
+      return true
+    } catch {
+      // try the next name
+    }
+  }
+  return false
+}
+
+/** The line a command prints on stderr when it uses a recorded folder. */
+export function recordedFolderLine(f: RecordedComposeFolder): string {
+  return `using the compose project folder ${f.projectDirectory} recorded on ${f.container}`
 }

@@ -5,6 +5,7 @@ import {escapeHtml as esc, textBlocks} from './escape.js'
 import {utc} from '../../util/time.js'
 import {PHASE_COLOURS, renderPhaseChart} from './report-chart.js'
 import {formatBytes} from '../../util/bytes.js'
+import {type Badge, badgeFor} from './badge.js'
 
 /**
  * The report as one self-contained HTML file: inline CSS (screen and print), an inline SVG chart,
@@ -91,22 +92,7 @@ export function renderReportHtml(m: ReportModel): string {
               `<span class="mono">${esc(f.artifact ?? '-')}</span>`,
             ]),
           ),
-      ...(m.impact.whatHappened.iocs.length === 0
-        ? []
-        : [
-            '<h4>Indicators of compromise</h4>',
-            table(
-              ['Container', 'Type', 'Value', 'SHA-256'],
-              m.impact.whatHappened.iocs.map((i) => [
-                esc(i.container),
-                esc(i.type),
-                `<span class="mono">${esc(i.value)}</span>`,
-                i.sha256
-                  ? `<span class="mono digest" title="${esc(i.sha256)}">${esc(i.sha256.slice(0, 16))}…</span>`
-                  : '-',
-              ]),
-            ),
-          ]),
+      ...(m.impact.whatHappened.iocs.length === 0 ? [] : iocTable(m.impact.whatHappened.iocs)),
       ...m.impact.whatHappened.processTrees.flatMap((t) => [
         `<h4>Process tree of ${esc(t.container)}</h4>`,
         `<p class="muted">${t.nodes.length} processes, from <span class="mono">${esc(t.artifact)}</span>; ⚑ a finding names it.</p>`,
@@ -197,9 +183,13 @@ export function renderReportHtml(m: ReportModel): string {
 
   const phaseParts: string[] = []
   for (const p of m.actions) {
-    const counts = Object.entries(p.outcomes)
-      .map(([o, n]) => `${outcome(o)} ${n}`)
-      .join(' ')
+    const open = badgeFor('', openSeverities(m, p.phase))
+    const counts = [
+      ...(open.kind === 'severity' ? [badge(open)] : []),
+      ...Object.entries(p.outcomes).map(
+        ([o, n]) => `${open.kind === 'severity' && o === 'success' ? outcomeNeutral(o) : outcome(o)} ${n}`,
+      ),
+    ].join(' ')
     phaseParts.push(`<h3>${esc(p.title)} ${counts ? `<span class="counts">${counts}</span>` : ''}</h3>`)
     phaseParts.push(
       p.entries.length === 0
@@ -221,6 +211,7 @@ export function renderReportHtml(m: ReportModel): string {
   body.push(section('actions', 6, 'Actions taken', ...phaseParts))
 
   const v = m.verification
+  const evidenceNotes = new DigestNotes('ev')
   const problems = [
     ...v.artifactProblems.map(
       (p) => `<li><span class="mono">${esc(p.id)}</span> ${esc(p.path)}: <strong>${esc(p.status)}</strong></li>`,
@@ -246,7 +237,7 @@ export function renderReportHtml(m: ReportModel): string {
               formatBytes(e.size),
               e.source
                 ? sourceParts(e.source)
-                    .map((s) => esc(s))
+                    .map((s) => evidenceNotes.text(s))
                     .join('<br>')
                 : '<span class="muted">-</span>',
               `<span class="mono">${utc(e.collectedAt).replace(' ', '<br>')}</span>`,
@@ -260,7 +251,7 @@ export function renderReportHtml(m: ReportModel): string {
               cls: {0: 'nowrap', 3: 'hash-cell', 4: 'nowrap', 6: 'nowrap', 8: 'nowrap'},
               className: 'evidence',
             },
-          ),
+          ) + evidenceNotes.html(),
       m.custody.length === 0
         ? ''
         : `<h3>Chain of custody</h3>${table(
@@ -306,6 +297,7 @@ export function renderReportHtml(m: ReportModel): string {
   )
 
   const rebuildParts: string[] = ['<h3>Rebuild</h3>']
+  const imageNotes = new DigestNotes('img')
   if (m.rebuilds.runs.length === 0) rebuildParts.push('<p class="muted">No rebuild recorded.</p>')
   else
     rebuildParts.push(
@@ -317,11 +309,12 @@ export function renderReportHtml(m: ReportModel): string {
           outcome(r.outcome),
           list(r.services),
           list(r.unhealthy, 'none'),
-          list(r.imagesBefore),
-          list(r.imagesAfter),
+          imageNotes.list(r.imagesBefore),
+          imageNotes.list(r.imagesAfter),
         ]),
-        {cls: {0: 'nowrap'}},
+        {cls: {0: 'nowrap'}, className: 'rebuilds'},
       ),
+      imageNotes.html(),
     )
   if (m.rebuilds.steps.length > 0) {
     rebuildParts.push(
@@ -341,7 +334,12 @@ export function renderReportHtml(m: ReportModel): string {
   if (m.hardening.length === 0) rebuildParts.push('<p class="muted">No hardening audit recorded.</p>')
   for (const a of m.hardening) {
     rebuildParts.push(
-      `<p>At <span class="mono">${utc(a.at)}</span>: ${a.containers} containers audited, ${a.findings.length} findings ${outcome(a.outcome)}</p>`,
+      `<p>At <span class="mono">${utc(a.at)}</span>: ${a.containers} containers audited, ${a.findings.length} findings ${badge(
+        badgeFor(
+          a.outcome,
+          a.findings.map((f) => f.severity),
+        ),
+      )}</p>`,
     )
     if (a.findings.length > 0)
       rebuildParts.push(
@@ -463,6 +461,24 @@ function narrative(m: ReportModel, id: NarrativeKey): string {
     .join('\n')}</div>`
 }
 
+/** The severities still open in a phase: the evidence's findings, the newest hardening audit's findings. */
+function openSeverities(m: ReportModel, phase: string): string[] {
+  if (phase === 'evidence') return m.impact.whatHappened.findings.map((f) => f.severity)
+  if (phase === 'recovery') return (m.hardening.at(-1)?.findings ?? []).map((f) => f.severity)
+  return []
+}
+
+function badge(b: Badge): string {
+  return b.kind === 'severity'
+    ? `<span class="pill ${severityClass(b.severity)}">${b.severity} finding open</span>`
+    : outcome(b.outcome)
+}
+
+/** An outcome count beside an open critical or high finding: grey, never green. */
+function outcomeNeutral(o: string): string {
+  return `<span class="pill o-other">${esc(o)}</span>`
+}
+
 const OUTCOMES = new Set(['success', 'failure', 'partial', 'skipped', 'info'])
 
 function outcome(o: string): string {
@@ -480,6 +496,65 @@ function exposureClass(e: string): string {
 
 function typeClass(t: string): string {
   return ['prevent', 'detect', 'mitigate'].includes(t) ? `type-${t}` : 'o-other'
+}
+
+/** The IOC table: a file's SHA-256 shortened in view, in full in its title and in the list below the table. */
+function iocTable(iocs: ReportModel['impact']['whatHappened']['iocs']): string[] {
+  const notes = new DigestNotes('ioc')
+  return [
+    '<h4>Indicators of compromise</h4>',
+    table(
+      ['Container', 'Type', 'Value', 'SHA-256'],
+      iocs.map((i) => [
+        esc(i.container),
+        esc(i.type),
+        `<span class="mono">${esc(i.value)}</span>`,
+        i.sha256 ? notes.text(i.sha256) : '-',
+      ]),
+      {className: 'iocs'},
+    ),
+    notes.html(),
+  ]
+}
+
+const DIGEST = /(sha256:)?\b([0-9a-f]{64})\b/g
+/** Characters of the hex part kept in view (as `docker images` shows an image id). */
+const SHORT_HEX = 12
+
+/**
+ * Long digests in a table, shortened in view: `sha256:` and the first 12 hex digits, the full value
+ * in the element's title (a tooltip on screen) and in a numbered list below the table (which prints),
+ * each digest once. Text around a digest (such as `web: `) is kept.
+ */
+export class DigestNotes {
+  private readonly full: string[] = []
+  constructor(private readonly prefix: string) {}
+
+  /** Text in which every 64-hex digest is shortened; the rest escaped as is. */
+  text(value: string): string {
+    let out = ''
+    let last = 0
+    for (const m of value.matchAll(DIGEST)) {
+      const full = m[0]
+      out += esc(value.slice(last, m.index))
+      let n = this.full.indexOf(full)
+      if (n < 0) n = this.full.push(full) - 1
+      const shown = `${m[1] ?? ''}${m[2]!.slice(0, SHORT_HEX)}…`
+      out += `<span class="mono digest" title="${esc(full)}">${esc(shown)}</span><sup class="fn"><a href="#${this.prefix}-${n + 1}">${n + 1}</a></sup>`
+      last = m.index + full.length
+    }
+    return out + esc(value.slice(last))
+  }
+
+  list(items: readonly string[], empty = '-'): string {
+    return items.length ? items.map((i) => this.text(i)).join('<br>') : `<span class="muted">${empty}</span>`
+  }
+
+  /** The full values, numbered as in the table (empty when the table shortened none). */
+  html(): string {
+    if (this.full.length === 0) return ''
+    return `<ol class="digests" aria-label="Digests in full">${this.full.map((f, i) => `<li id="${this.prefix}-${i + 1}"><span class="hash">${esc(f)}</span></li>`).join('')}</ol>`
+  }
 }
 
 function list(items: readonly string[], empty = '-'): string {
@@ -552,7 +627,7 @@ dl.meta dd{margin:2px 0 0;font-weight:500;overflow-wrap:anywhere}
 .toc a:hover{text-decoration:underline}
 table{width:100%;border-collapse:collapse;font-size:12.5px;margin:8px 0 14px;line-height:1.45}
 thead th{text-align:left;font-weight:600;color:var(--ink2);background:#f2f4f7;border-bottom:1px solid var(--line2);padding:7px 8px;white-space:nowrap;font-size:11.5px;text-transform:uppercase;letter-spacing:.03em}
-td{border-bottom:1px solid var(--line);padding:6px 8px;vertical-align:top;overflow-wrap:break-word}
+td{border-bottom:1px solid var(--line);padding:6px 8px;vertical-align:top;overflow-wrap:anywhere}
 tbody tr:nth-child(even) td{background:#fcfcfd}
 tr.responder td{background:#fffaeb !important}
 th.num,td.num{text-align:right}
@@ -564,6 +639,11 @@ td.hash-cell{min-width:17.5em;max-width:17.5em}
 .path{word-break:break-all}
 table.evidence{font-size:12px}
 .muted{color:var(--muted)}
+.digest{color:var(--ink2)}
+sup.fn{font-size:9px;line-height:0;margin-left:1px}
+sup.fn a{color:var(--muted);text-decoration:none}
+ol.digests{margin:-6px 0 14px;padding-left:2.4em;font-size:11px;color:var(--muted)}
+ol.digests .hash{font-size:10.5px;word-break:break-all}
 .open{margin-top:2px;color:#b54708;font-size:.92em}
 .note{color:var(--muted);font-size:13px;font-style:italic}
 .tbc{color:#93370d;background:#fffcf5;border:1px dashed #fdb022;border-radius:6px;padding:8px 12px;margin:4px 0 12px}
@@ -611,6 +691,7 @@ figcaption{font-size:12px;color:var(--muted);padding:4px 6px 2px}
 .cred{border:1px solid var(--line);border-radius:8px;padding:4px 14px 6px}
 .cred h3{margin:10px 0 6px}
 .cred ul{margin:0 0 8px;padding-left:1.1em;font-size:13px}
+.cred li{overflow-wrap:anywhere;margin-bottom:2px}
 .cred .reason{color:var(--ink2);font-size:12.5px}
 .count{display:inline-block;min-width:1.6em;text-align:center;border-radius:999px;background:#f2f4f7;color:var(--ink2);font-size:11.5px;padding:0 6px}
 .counts{font-weight:400;margin-left:6px}
@@ -629,6 +710,25 @@ h3{break-after:avoid;page-break-after:avoid}
 tr,.card,.chart-box,.banner,.cred{break-inside:avoid;page-break-inside:avoid}
 thead{display:table-header-group}
 table{font-size:8.5pt}
+thead th{white-space:normal;overflow-wrap:anywhere;padding:5px 5px;font-size:7.5pt;text-transform:none;letter-spacing:0}
+td{padding:4px 5px}
+td.nowrap,.pill{white-space:normal}
+td.msg{min-width:0}
+td.hash-cell{min-width:0;max-width:none}
+table.evidence,table.rebuilds,table.custody{table-layout:fixed}
+table.evidence th:nth-child(1){width:8%}
+table.evidence th:nth-child(2){width:10%}
+table.evidence th:nth-child(3){width:15%}
+table.evidence th:nth-child(4){width:15%}
+table.evidence th:nth-child(5){width:7%}
+table.evidence th:nth-child(6){width:14%}
+table.evidence th:nth-child(7){width:11%}
+table.evidence th:nth-child(8){width:11%}
+table.evidence th:nth-child(9){width:9%}
+table.rebuilds th:nth-child(1){width:12%}
+table.rebuilds th:nth-child(3){width:9%}
+table.rebuilds th:nth-child(5){width:10%}
+table.rebuilds th:nth-child(6),table.rebuilds th:nth-child(7){width:22%}
 .mono,.hash,.path{font-size:8pt}
 a{color:inherit;text-decoration:none}
 }

@@ -3,6 +3,7 @@ import {type NarrativeKey, type ReportModel, TO_BE_COMPLETED} from './types.js'
 import {escapeMarkdown, mdCell, textBlocks} from './escape.js'
 import {utc} from '../../util/time.js'
 import {formatBytes} from '../../util/bytes.js'
+import {type Badge, badgeFor} from './badge.js'
 
 /**
  * The report as Markdown (GFM). Every piece of text from the case is escaped (escapeMarkdown), so
@@ -241,7 +242,12 @@ export function renderReportMarkdown(m: ReportModel): string {
   if (m.hardening.length === 0) push('No hardening audit recorded.', '')
   for (const a of m.hardening) {
     push(
-      `Hardening audit at ${utc(a.at)}: ${a.containers} containers, ${a.findings.length} findings (${escapeMarkdown(a.outcome)}).`,
+      `Hardening audit at ${utc(a.at)}: ${a.containers} containers, ${a.findings.length} findings (${mdBadge(
+        badgeFor(
+          a.outcome,
+          a.findings.map((f) => f.severity),
+        ),
+      )}).`,
       '',
     )
     if (a.findings.length > 0) {
@@ -282,6 +288,10 @@ export function renderReportMarkdown(m: ReportModel): string {
     '',
   )
   return out.join('\n')
+}
+
+function mdBadge(b: Badge): string {
+  return b.kind === 'severity' ? `**${b.severity} finding open**` : escapeMarkdown(b.outcome)
 }
 
 function narrative(m: ReportModel, id: NarrativeKey): string[] {

@@ -1,4 +1,5 @@
 import type {Engine} from '../../docker/types.js'
+import {recordedComposeFolder} from '../../docker/compose.js'
 import {mapBounded} from '../../util/concurrency.js'
 import {mountsDockerSocket} from '../containment-state.js'
 
@@ -48,9 +49,7 @@ export async function hostOverview(engine: Engine): Promise<ContainerOverview[]>
       networks: d.endpoints.map((e) => e.networkName),
       ports,
       ...(d.labels['com.docker.compose.project'] ? {project: d.labels['com.docker.compose.project']} : {}),
-      ...(d.labels['com.docker.compose.project.working_dir']
-        ? {projectDirectory: d.labels['com.docker.compose.project.working_dir']}
-        : {}),
+      ...(recordedComposeFolder(d) ? {projectDirectory: recordedComposeFolder(d)!.projectDirectory} : {}),
       ...(d.labels['com.docker.compose.service'] ? {service: d.labels['com.docker.compose.service']} : {}),
       hints,
     }

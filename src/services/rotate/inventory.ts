@@ -43,6 +43,8 @@ export interface InventoryOptions {
 
 export interface ProjectInfo {
   dir: string
+  /** The container whose compose labels gave dir, when run outside the project folder. */
+  recordedOn?: string
   name: string
   composeFiles: string[]
   envFiles: string[]

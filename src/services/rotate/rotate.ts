@@ -1,6 +1,12 @@
 import type {Case} from '../../case/case-store.js'
 import {resolveContainers} from '../targets.js'
 import type {Engine} from '../../docker/types.js'
+import {
+  hasComposeFile,
+  type RecordedComposeFolder,
+  recordedComposeFolder,
+  recordedFolderLine,
+} from '../../docker/compose.js'
 import {AbortError, errorMessage, normalizeError} from '../../errors.js'
 import {readContainment} from '../containment-state.js'
 import {loadAnswers, parseSkip, type PlannedDecision, type RotateAction} from './answers.js'
@@ -121,14 +127,19 @@ const PAST: Record<RotateAction, DecisionKind> = {
 
 export async function rotateCredentials(opts: RotateOptions): Promise<RotateResult> {
   const containers = await containersInScope(opts)
+  const recorded = await recordedFolderFor(opts, containers.list)
+  if (recorded) opts.progress?.(recordedFolderLine(recorded))
+  const composeFiles = opts.composeFiles ?? (recorded?.files.length ? recorded.files : undefined)
+  const projectDirectory = opts.projectDirectory ?? recorded?.projectDirectory
   const inv = await buildInventory({
     cwd: opts.cwd,
-    ...(opts.composeFiles ? {composeFiles: opts.composeFiles} : {}),
-    ...(opts.projectDirectory ? {projectDirectory: opts.projectDirectory} : {}),
+    ...(composeFiles ? {composeFiles} : {}),
+    ...(projectDirectory ? {projectDirectory} : {}),
     ...(opts.envFiles ? {envFiles: opts.envFiles} : {}),
     containers: containers.list,
     ...(opts.engine ? {engine: opts.engine} : {}),
   })
+  if (recorded) inv.project.recordedOn = recorded.container
   const warnings = [...containers.warnings, ...inv.warnings]
   if (!opts.engine)
     warnings.push({
@@ -137,7 +148,7 @@ export async function rotateCredentials(opts: RotateOptions): Promise<RotateResu
   for (const w of warnings) opts.progress?.(`Warning: ${w.message}`)
 
   const plan = await buildPlan(opts)
-  const resolved = resolvePlan(plan, inv.items)
+  const resolved = resolvePlan(plan, inv.items, inv.project.dir)
   const planned: PlannedAction[] = resolved.map((d) => ({
     name: d.item.name,
     id: d.item.id,
@@ -256,6 +267,23 @@ export async function rotateCredentials(opts: RotateOptions): Promise<RotateResu
   }
 }
 
+/**
+ * Run outside the compose folder (no -f, no --project-directory, no compose file here): the folder
+ * compose recorded on the first container in scope that has one (`ir respond` does the same).
+ */
+async function recordedFolderFor(
+  opts: RotateOptions,
+  list: readonly InventoryContainer[],
+): Promise<RecordedComposeFolder | undefined> {
+  if (opts.projectDirectory || opts.composeFiles?.length) return undefined
+  if (await hasComposeFile(opts.cwd)) return undefined
+  for (const c of list) {
+    const f = recordedComposeFolder(c.details)
+    if (f) return f
+  }
+  return undefined
+}
+
 async function containersInScope(
   opts: RotateOptions,
 ): Promise<{list: InventoryContainer[]; warnings: InventoryWarning[]}> {
@@ -313,7 +341,11 @@ interface ResolvedDecision {
 }
 
 /** Match every planned name to the inventory before anything is written; name every problem at once. */
-function resolvePlan(plan: readonly PlannedDecision[], items: readonly CredentialItem[]): ResolvedDecision[] {
+function resolvePlan(
+  plan: readonly PlannedDecision[],
+  items: readonly CredentialItem[],
+  projectDir: string,
+): ResolvedDecision[] {
   const unknown = plan.filter((p) => !items.some((i) => i.name === p.name || i.id === p.name))
   if (unknown.length > 0) {
     const names = [...new Set(unknown.map((u) => u.name))]
@@ -340,7 +372,7 @@ function resolvePlan(plan: readonly PlannedDecision[], items: readonly Credentia
           `${p.name} cannot be generated here: it is not defined in a .env file ir can edit (seen in ${where})`,
           {
             exit: 'USAGE',
-            hint: `Rotate it where it is set, then record it with --mark-rotated ${p.name}.`,
+            hint: `Looked in the project folder ${projectDir}. If ${p.name} sits in the .env of another folder, run \`ir rotate --project-directory <that folder> --generate ${p.name}\`; otherwise rotate it where it is set and record it with \`ir rotate --project-directory ${projectDir} --mark-rotated ${p.name}\`.`,
           },
         )
       }
