@@ -64,6 +64,7 @@ It needs a terminal; for scripts use \`ir playbook run breach --input containers
       cwd: process.cwd(),
       signal: this.interrupt.signal,
       progress: (l) => this.progress(l),
+      fold: (label) => this.fold(label),
       log: this.debugLog,
     })
     this.log(renderJournal(result.journal))

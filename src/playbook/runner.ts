@@ -407,6 +407,7 @@ export async function runPlaybook(opts: RunOptions): Promise<Journal> {
       human: opts.human,
       signal,
       progress: opts.progress,
+      ...(opts.fold ? {fold: opts.fold} : {}),
       log: opts.log,
       stepStartedAt: startedAt,
     }

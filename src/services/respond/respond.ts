@@ -9,6 +9,7 @@ import {type Journal, readJournal} from '../../case/journal.js'
 import {loadPlaybook} from '../../playbook/loader.js'
 import {resolveInputs, runPlaybook} from '../../playbook/runner.js'
 import type {Logger} from '../../util/logger.js'
+import type {OutputFold} from '../../util/output-fold.js'
 import {type ContainerOverview, hostOverview} from './overview.js'
 
 /** The questions the walkthrough asks its human (src/prompts/respond.ts asks them on the terminal). */
@@ -42,6 +43,8 @@ export interface RespondOptions {
   cwd: string
   signal: AbortSignal
   progress: (line: string) => void
+  /** Long compose output folded into one progress line (src/render/progress.ts). */
+  fold?: (label: string) => OutputFold
   log: Logger
 }
 
@@ -205,6 +208,7 @@ export async function respond(opts: RespondOptions): Promise<RespondResult> {
     human,
     signal: opts.signal,
     progress: opts.progress,
+    ...(opts.fold ? {fold: opts.fold} : {}),
     log: opts.log,
     mode: 'guided',
     resume,
