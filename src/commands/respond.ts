@@ -7,8 +7,8 @@ import {caseFlag} from '../flags.js'
 import {lazyClients} from '../docker/engine-factory.js'
 import {isInteractive} from '../prompts/confirm.js'
 import {RespondPrompts} from '../prompts/respond.js'
-import {renderJournal} from '../render/playbook.js'
-import {respond, type RespondResult} from '../services/respond/respond.js'
+import {renderWalkthrough} from '../render/playbook.js'
+import {readableReason, respond, type RespondResult} from '../services/respond/respond.js'
 
 export default class Respond extends BaseCommand<typeof Respond> {
   static override summary =
@@ -67,10 +67,22 @@ It needs a terminal; for scripts use \`ir playbook run breach --input containers
       fold: (label) => this.fold(label),
       log: this.debugLog,
     })
-    this.log(renderJournal(result.journal))
+    const {journal, titles} = result
+    const notes = Object.fromEntries(
+      journal.steps.map((st) => [
+        st.id,
+        st.state === 'failed'
+          ? (st.error?.message ?? '')
+          : st.state === 'skipped'
+            ? readableReason(st.skipReason, titles)
+            : '',
+      ]),
+    )
+    this.log(renderWalkthrough(journal, titles, notes))
     if (result.report) this.log(`Report: ${result.report.join(', ')}`)
     this.log(`Evidence: ${result.evidenceDir} (check it with: ir case verify ${result.caseId})`)
-    this.failWith(exitCodeOf(result.journal))
+    if (journal.status !== 'succeeded') this.progress(`Continue with: ir respond --resume --case ${result.caseId}`)
+    this.failWith(exitCodeOf(journal))
     // The prompts are done: let go of the terminal so nothing keeps the process alive.
     if (process.stdin.isTTY) process.stdin.destroy()
     return result

@@ -4,8 +4,9 @@ import type {CaseMeta} from '../case/case-store.js'
 import {InterruptedError} from '../errors.js'
 import type {GateDecision, ResolvedStep, StepPlan} from '../playbook/types.js'
 import type {ContainerOverview} from '../services/respond/overview.js'
-import type {RespondQuestions} from '../services/respond/respond.js'
-import {colourEnabled} from '../util/colour.js'
+import type {RespondQuestions, StepResult} from '../services/respond/respond.js'
+import {renderStepResult} from '../render/playbook.js'
+import {colourEnabled, colours} from '../util/colour.js'
 import {neutralizeControls, terminalSafe} from '../util/controls.js'
 
 export type PromptContext = {input?: NodeJS.ReadableStream; output?: NodeJS.WritableStream; signal?: AbortSignal}
@@ -45,6 +46,10 @@ export class RespondPrompts implements RespondQuestions {
   say(text: string): void {
     // Container names, labels and messages may carry terminal escapes: only colour survives, on a colour TTY.
     this.out.write(`${terminalSafe(text, colourEnabled(this.out as {isTTY?: boolean}))}\n`)
+  }
+
+  result(r: StepResult): void {
+    this.say(renderStepResult(r, colours(this.out as {isTTY?: boolean})))
   }
 
   async openCase(

@@ -5,9 +5,9 @@ import type {Engine} from '../../docker/types.js'
 import {AbortError} from '../../errors.js'
 import type {GateDecision, HumanInterface, ResolvedStep, StepPlan} from '../../playbook/types.js'
 import {findPlaybook} from '../../playbook/catalog.js'
-import {type Journal, readJournal} from '../../case/journal.js'
+import {type Journal, readJournal, type StepJournal} from '../../case/journal.js'
 import {loadPlaybook} from '../../playbook/loader.js'
-import {resolveInputs, runPlaybook} from '../../playbook/runner.js'
+import {resolveInputs, runPlaybook, titleOf} from '../../playbook/runner.js'
 import type {Logger} from '../../util/logger.js'
 import type {OutputFold} from '../../util/output-fold.js'
 import {type ContainerOverview, hostOverview} from './overview.js'
@@ -15,6 +15,8 @@ import {type ContainerOverview, hostOverview} from './overview.js'
 /** The questions the walkthrough asks its human (src/prompts/respond.ts asks them on the terminal). */
 export interface RespondQuestions {
   say(text: string): void
+  /** A step's result, on one line. */
+  result(r: StepResult): void
   openCase(
     existing: CaseMeta[],
   ): Promise<{id?: string; title: string; severity: 'low' | 'medium' | 'high' | 'critical'}>
@@ -52,6 +54,8 @@ export interface RespondResult {
   caseId: string
   caseDir: string
   journal: Journal
+  /** Each step's title by id: what the summary shows instead of the ids. */
+  titles: Record<string, string>
   report?: string[]
   evidenceDir: string
 }
@@ -66,51 +70,106 @@ async function unfinishedWalkthrough(store: CaseStore): Promise<Case | undefined
   return undefined
 }
 
+/** How a step's result reads: its mark and colour (ok green, warn yellow, critical and failed red). */
+export type ResultLevel = 'ok' | 'warn' | 'critical' | 'failed' | 'skipped'
+
+/** One step's result, shown on one line: mark, the step's title, a short outcome. */
+export interface StepResult {
+  level: ResultLevel
+  title: string
+  outcome: string
+  /** For an audit: the findings by severity (the line colours each count). */
+  totals?: Record<'critical' | 'high' | 'medium' | 'low', number>
+}
+
 /* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call,
-   @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-return --
+   @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-argument --
    a step's outputs come back from the journal as JSON of the step's own shape; this only prints them. */
-function summarize(action: string, outputs: Record<string, unknown> | undefined): string[] {
-  if (!outputs) return []
-  const o = outputs as Record<string, any>
+/** A succeeded step's outputs as one short outcome (the details are in the case: evidence, state, report). */
+export function summarize(action: string, outputs: Record<string, unknown> | undefined): Omit<StepResult, 'title'> {
+  const o = (outputs ?? {}) as Record<string, any>
+  const list = (xs: string[]): string =>
+    xs.length > 3 ? `${xs.slice(0, 3).join(', ')} and ${xs.length - 3} more` : xs.join(', ')
   switch (action) {
-    case 'isolate':
-      return (o.containers ?? []).map(
-        (c: any) =>
-          `  ${c.name}: ${c.status}, ${c.state}, networks cut: ${(c.networksCut ?? []).join(', ') || 'none'}${c.networkNotCut ? ` (NOT cut: ${c.networkNotCut})` : ''}`,
-      )
-    case 'snapshot':
-      return (o.containers ?? []).flatMap((c: any) => [
-        `  ${c.name ?? c.id}: evidence image ${c.image ?? '(recovered)'}`,
-        ...(c.artifacts ?? []).map((a: any) => `    ${a.path}  sha256 ${a.sha256}`),
-      ])
-    case 'collect':
-      return (o.containers ?? []).map(
-        (c: any) =>
-          `  ${c.name ?? c.id}: ${c.archive}  sha256 ${c.sha256}${c.logs === 'unavailable' ? ' (logs unavailable)' : ''}`,
-      )
+    case 'isolate': {
+      const cs: any[] = o.containers ?? []
+      const notCut = cs.filter((c) => c.networkNotCut)
+      return {
+        level: notCut.length ? 'warn' : 'ok',
+        outcome: list(
+          cs.map(
+            (c) =>
+              `${c.name} ${c.state ?? c.status}, networks cut: ${(c.networksCut ?? []).join(', ') || 'none'}${c.networkNotCut ? ` (NOT cut: ${c.networkNotCut})` : ''}`,
+          ),
+        ),
+      }
+    }
+    case 'snapshot': {
+      const cs: any[] = o.containers ?? []
+      const artifacts = cs.reduce((n, c) => n + (c.artifacts?.length ?? 0), 0)
+      return {
+        level: 'ok',
+        outcome: `${list(cs.map((c) => `${c.name ?? c.id}: evidence image ${c.image ?? '(recovered)'}`))}; ${artifacts} file(s) hashed into the case`,
+      }
+    }
+    case 'collect': {
+      const cs: any[] = o.containers ?? []
+      const noLogs = cs.filter((c) => c.logs === 'unavailable')
+      return {
+        level: noLogs.length ? 'warn' : 'ok',
+        outcome: `${cs.length} archive(s) of logs and runtime state${noLogs.length ? `; logs unavailable for ${list(noLogs.map((c) => c.name ?? c.id))}` : ''}`,
+      }
+    }
     case 'rotate': {
-      const s = o.summary ?? {}
-      return [
-        `  rotated ${s.generated ?? 0}, marked rotated elsewhere ${s.markedRotated ?? 0}, skipped ${s.skipped ?? 0}, left ${s.remaining ?? 0}${s.remainingNames?.length ? ` (${s.remainingNames.join(', ')})` : ''}`,
-        ...(s.restart?.length ? [`  services to restart: ${s.restart.join(', ')}`] : []),
-      ]
+      const r = o.summary ?? {}
+      const open = (r.skipped ?? 0) + (r.remaining ?? 0)
+      return {
+        level: open > 0 ? 'warn' : 'ok',
+        outcome: `rotated ${r.generated ?? 0}, marked rotated elsewhere ${r.markedRotated ?? 0}, skipped ${r.skipped ?? 0}, left ${r.remaining ?? 0}${r.remainingNames?.length ? ` (${list(r.remainingNames)})` : ''}${r.restart?.length ? `; restart: ${list(r.restart)}` : ''}`,
+      }
     }
     case 'rebuild':
-      return (o.services ?? []).map(
-        (s: any) => `  ${s.service}: ${s.health}, image ${String(s.image).replace('sha256:', '').slice(0, 12)}`,
-      )
-    case 'audit':
-      return [
-        `  findings: ${o.totals?.critical ?? 0} critical, ${o.totals?.high ?? 0} high, ${o.totals?.medium ?? 0} medium, ${o.totals?.low ?? 0} low${o.failing?.length ? `; not passing: ${o.failing.join(', ')}` : ''}`,
-      ]
+      return {
+        level: 'ok',
+        outcome: list(
+          (o.services ?? []).map(
+            (x: any) => `${x.service} ${x.health} (${String(x.image).replace('sha256:', '').slice(0, 12)})`,
+          ),
+        ),
+      }
+    case 'audit': {
+      const t = {critical: 0, high: 0, medium: 0, low: 0, ...(o.totals ?? {})}
+      return {
+        level: t.critical > 0 ? 'critical' : t.high + t.medium > 0 ? 'warn' : 'ok',
+        totals: t,
+        outcome: `${t.critical} critical, ${t.high} high, ${t.medium} medium, ${t.low} low${o.failing?.length ? `; not passing: ${list(o.failing)}` : ''}`,
+      }
+    }
     case 'report':
-      return (o.files ?? []).map((f: string) => `  ${f}`)
+      return {level: 'ok', outcome: list(o.files ?? [])}
     default:
-      return []
+      return {level: 'ok', outcome: 'done'}
   }
 }
 /* eslint-enable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call,
-   @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-return */
+   @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-argument */
+
+/** A step that ended (succeeded, failed or skipped) as its one result line. */
+export function stepResult(step: ResolvedStep, sj: StepJournal, titles: Record<string, string>): StepResult {
+  const title = titleOf(step)
+  if (sj.state === 'failed') return {level: 'failed', title, outcome: sj.error?.message ?? 'failed'}
+  if (sj.state === 'skipped')
+    return {level: 'skipped', title, outcome: `skipped: ${readableReason(sj.skipReason, titles)}`}
+  return {title, ...summarize(step.step.action, sj.outputs)}
+}
+
+/** A skip reason as the responder reads it: "requires isolate (failed)" names the step by its title. */
+export function readableReason(reason: string | undefined, titles: Record<string, string>): string {
+  if (!reason) return ''
+  const m = /^requires (.+)$/.exec(reason)
+  if (!m) return reason
+  return `needs ${m[1]!.replace(/([\w-]+) \((\w+)\)/g, (all, id: string, state: string) => (titles[id] ? `"${titles[id]}" (${state})` : all))}`
+}
 
 /**
  * The guided breach walkthrough: the playbook runner with a human at every gate (same journal,
@@ -190,6 +249,7 @@ export async function respond(opts: RespondOptions): Promise<RespondResult> {
     inputs = resolveInputs(loaded, provided, loaded.inputLines)
   }
 
+  const titles = Object.fromEntries(loaded.playbook.steps.map((st) => [st.id, st.name ?? st.id]))
   const human: HumanInterface = {
     ...opts.human,
     // Approval gates and checklist items were answered at the step's gate.
@@ -214,9 +274,7 @@ export async function respond(opts: RespondOptions): Promise<RespondResult> {
     resume,
     hooks: {
       gate: (step, plan, position) => prompts.gate(step, position.index, position.total, plan),
-      onStepEnd: (step, sj) => {
-        if (sj.state === 'succeeded') for (const line of summarize(step.step.action, sj.outputs)) prompts.say(line)
-      },
+      onStepEnd: (step, sj) => prompts.result(stepResult(step, sj, titles)),
     },
   })
   const reportStep = journal.steps.find((s) => s.action === 'report' && s.state === 'succeeded')
@@ -225,6 +283,7 @@ export async function respond(opts: RespondOptions): Promise<RespondResult> {
     caseId: kase.id,
     caseDir: kase.dir,
     journal,
+    titles,
     ...(report ? {report: report.map((f) => (f.startsWith('/') ? f : `${kase.dir}/${f}`))} : {}),
     evidenceDir: `${kase.dir}/evidence`,
   }
