@@ -56,6 +56,8 @@ export interface RespondResult {
   journal: Journal
   /** Each step's title by id: what the summary shows instead of the ids. */
   titles: Record<string, string>
+  /** The responder chose "Stop here": a deliberate pause, not a failure (exit 0; `ir respond --resume` continues). */
+  stoppedByResponder: boolean
   report?: string[]
   evidenceDir: string
 }
@@ -249,6 +251,7 @@ export async function respond(opts: RespondOptions): Promise<RespondResult> {
     inputs = resolveInputs(loaded, provided, loaded.inputLines)
   }
 
+  let stoppedHere = false
   const titles = Object.fromEntries(loaded.playbook.steps.map((st) => [st.id, st.name ?? st.id]))
   const human: HumanInterface = {
     ...opts.human,
@@ -273,7 +276,11 @@ export async function respond(opts: RespondOptions): Promise<RespondResult> {
     mode: 'guided',
     resume,
     hooks: {
-      gate: (step, plan, position) => prompts.gate(step, position.index, position.total, plan),
+      gate: async (step, plan, position) => {
+        const decision = await prompts.gate(step, position.index, position.total, plan)
+        if (decision.decision === 'stop') stoppedHere = true
+        return decision
+      },
       onStepEnd: (step, sj) => prompts.result(stepResult(step, sj, titles)),
     },
   })
@@ -284,6 +291,7 @@ export async function respond(opts: RespondOptions): Promise<RespondResult> {
     caseDir: kase.dir,
     journal,
     titles,
+    stoppedByResponder: stoppedHere && journal.status === 'stopped',
     ...(report ? {report: report.map((f) => (f.startsWith('/') ? f : `${kase.dir}/${f}`))} : {}),
     evidenceDir: `${kase.dir}/evidence`,
   }
