@@ -81,8 +81,12 @@ It needs a terminal; for scripts use \`ir playbook run breach --input containers
     this.log(renderWalkthrough(journal, titles, notes))
     if (result.report) this.log(`Report: ${result.report.join(', ')}`)
     this.log(`Evidence: ${result.evidenceDir} (check it with: ir case verify ${result.caseId})`)
-    if (journal.status !== 'succeeded') this.progress(`Continue with: ir respond --resume --case ${result.caseId}`)
-    this.failWith(exitCodeOf(journal))
+    if (journal.status !== 'succeeded')
+      this.progress(
+        `${result.stoppedByResponder ? 'Stopped here as you chose. ' : ''}Continue with: ir respond --resume --case ${result.caseId}`,
+      )
+    // "Stop here" is a deliberate pause (exit 0); a refusal, a failure or Ctrl-C keep their codes (src/errors.ts).
+    if (!result.stoppedByResponder) this.failWith(exitCodeOf(journal))
     // The prompts are done: let go of the terminal so nothing keeps the process alive.
     if (process.stdin.isTTY) process.stdin.destroy()
     return result
