@@ -2,6 +2,7 @@ import {describe, expect, it} from 'vitest'
 
 import type {Journal} from '../../src/case/journal.js'
 import {renderStepResult, renderWalkthrough} from '../../src/render/playbook.js'
+import {type ContainerOverview, likelyFirst} from '../../src/services/respond/overview.js'
 import {readableReason, summarize} from '../../src/services/respond/respond.js'
 import {colours, visibleLength} from '../../src/util/colour.js'
 
@@ -88,5 +89,36 @@ describe('one line per result', () => {
     expect(new Set(cols).size).toBe(1)
     expect(visibleLength(lines[0]!)).toBe(plain.split('\n')[0]!.length)
     expect(plain).toMatch(/Playbook breach: stopped \(case IR-1, run run-1\)\./)
+  })
+})
+
+describe('the container picker starts on the most likely container', () => {
+  const row = (name: string, extra: Partial<ContainerOverview> = {}): ContainerOverview => ({
+    id: name,
+    name,
+    image: 'busybox',
+    status: '',
+    state: 'running',
+    networks: [],
+    ports: [],
+    hints: [],
+    ...extra,
+  })
+  it('the lab target first, then hints, then the project of the folder ir runs in, running first', () => {
+    const all = [
+      row('aaa-unrelated'),
+      row('db-1', {projectDirectory: '/srv/app'}),
+      row('old-1', {projectDirectory: '/srv/app', state: 'exited'}),
+      row('priv-1', {hints: ['privileged']}),
+      row('web-1', {labTarget: true, hints: ['mounts the Docker socket']}),
+    ]
+    expect(likelyFirst(all, {cwd: '/srv/app'}).map((c) => c.name)).toEqual([
+      'web-1',
+      'priv-1',
+      'db-1',
+      'old-1',
+      'aaa-unrelated',
+    ])
+    expect(all[0]!.name).toBe('aaa-unrelated')
   })
 })

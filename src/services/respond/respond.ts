@@ -10,15 +10,18 @@ import {loadPlaybook} from '../../playbook/loader.js'
 import {resolveInputs, runPlaybook, titleOf} from '../../playbook/runner.js'
 import type {Logger} from '../../util/logger.js'
 import type {OutputFold} from '../../util/output-fold.js'
-import {type ContainerOverview, hostOverview} from './overview.js'
+import {readLabMarker} from '../lab/files.js'
+import {type ContainerOverview, hostOverview, likelyFirst} from './overview.js'
 
 /** The questions the walkthrough asks its human (src/prompts/respond.ts asks them on the terminal). */
 export interface RespondQuestions {
   say(text: string): void
   /** A step's result, on one line. */
   result(r: StepResult): void
+  /** `suggested`: the case id `ir lab up` proposed for the lab in this folder, offered as the default. */
   openCase(
     existing: CaseMeta[],
+    suggested?: string,
   ): Promise<{id?: string; title: string; severity: 'low' | 'medium' | 'high' | 'critical'}>
   pickContainers(all: ContainerOverview[]): Promise<ContainerOverview[]>
   askText(message: string, def: string): Promise<string>
@@ -192,7 +195,9 @@ export async function respond(opts: RespondOptions): Promise<RespondResult> {
   } else if (opts.caseId) {
     kase = (await store.open({id: opts.caseId})).kase
   } else {
-    const answer = await prompts.openCase(await store.list())
+    // The practice lab in this folder proposed a case id (`ir lab up` prints it and keeps it in .ir-lab.json).
+    const suggested = (await readLabMarker(opts.cwd).catch(() => undefined))?.caseId
+    const answer = await prompts.openCase(await store.list(), suggested)
     kase = (await store.open({...(answer.id ? {id: answer.id} : {}), title: answer.title, severity: answer.severity}))
       .kase
   }
@@ -228,7 +233,7 @@ export async function respond(opts: RespondOptions): Promise<RespondResult> {
     const engine = await opts.engine()
     const overview = await hostOverview(engine)
     if (overview.length === 0) throw new AbortError('There are no containers on this host', {exit: 'NOT_FOUND'})
-    const picked = await prompts.pickContainers(overview)
+    const picked = await prompts.pickContainers(likelyFirst(overview, {cwd: opts.cwd}))
     const provided: Record<string, string> = {}
     const defs = loaded.playbook.inputs ?? {}
     for (const [name, def] of Object.entries(defs)) {
