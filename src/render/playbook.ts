@@ -71,7 +71,11 @@ export function renderStepResult(r: StepResult, c: Colours): string {
     )
   if (r.level === 'failed') outcome = c.red(outcome)
   else if (r.level === 'skipped') outcome = c.yellow(outcome)
-  return `${mark} ${c.bold(r.title)} — ${outcome}`
+  const findings = (r.findings ?? []).map((f) => {
+    const sev = f.severity === 'critical' ? c.bold(c.red(f.severity.padEnd(8))) : c.red(f.severity.padEnd(8))
+    return `    ${sev}  ${f.container}: ${f.message}`
+  })
+  return [`${mark} ${c.bold(r.title)} — ${outcome}`, ...findings].join('\n')
 }
 
 const pad = (text: string, width: number): string => text + ' '.repeat(Math.max(0, width - visibleLength(text)))

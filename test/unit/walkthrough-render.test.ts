@@ -27,6 +27,20 @@ describe('one line per result', () => {
       '! Audit the new containers — 1 critical, 2 high, 0 medium, 3 low; not passing: web-1',
     )
     expect(renderStepResult(r, OFF)).not.toMatch(SGR)
+    // With the findings in the step's outputs, each critical or high one is a line of its own, severity in red.
+    const withFindings = renderStepResult(
+      {
+        title: 'Audit the new containers',
+        ...summarize('audit', {
+          totals: {critical: 1, high: 0, medium: 0, low: 0},
+          findings: [{severity: 'critical', container: 'web-1', message: 'mounts the Docker socket'}],
+        }),
+      },
+      ON,
+    ).split('\n')
+    expect(withFindings).toHaveLength(2)
+    expect(withFindings[1]).toMatch(/^ {4}\u001b\[1m\u001b\[31mcritical/)
+    expect(withFindings[1]).toContain('web-1: mounts the Docker socket')
   })
 
   it('a rotation that skipped a credential is a yellow warning; a snapshot is green and one line', () => {

@@ -85,6 +85,8 @@ export interface StepResult {
   outcome: string
   /** For an audit: the findings by severity (the line colours each count). */
   totals?: Record<'critical' | 'high' | 'medium' | 'low', number>
+  /** For an audit: its critical and high findings, each shown on a line of its own below the result. */
+  findings?: Array<{severity: string; container: string; message: string}>
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call,
@@ -147,6 +149,7 @@ export function summarize(action: string, outputs: Record<string, unknown> | und
       return {
         level: t.critical > 0 ? 'critical' : t.high + t.medium > 0 ? 'warn' : 'ok',
         totals: t,
+        ...(Array.isArray(o.findings) ? {findings: o.findings.slice(0, 8)} : {}),
         outcome: `${t.critical} critical, ${t.high} high, ${t.medium} medium, ${t.low} low${o.failing?.length ? `; not passing: ${list(o.failing)}` : ''}`,
       }
     }
