@@ -259,7 +259,9 @@ describe('ir respond in a real terminal', () => {
     const coloured = await term.screen({escapes: true})
     expect(coloured).toMatch(/\u001b\[[0-9;]*32m✓/)
     // The audit's findings themselves, one line each below its result, the severity red.
-    expect(coloured).toMatch(/^ {4}(\u001b\[[0-9;]*m)*\u001b\[[0-9;]*31m(\u001b\[[0-9;]*m)*critical[^\n]*: mounts the engine socket/im)
+    expect(coloured).toMatch(
+      /^ {4}(\u001b\[[0-9;]*m)*\u001b\[[0-9;]*31m(\u001b\[[0-9;]*m)*critical[^\n]*: mounts the engine socket/im,
+    )
     expect(coloured).toMatch(/\u001b\[[0-9;]*31m!/)
     expect(coloured).toMatch(/\u001b\[[0-9;]*31m1 critical|\u001b\[[0-9;]*31m\d+ critical/)
     // Compose output: in the case's compose log (an artifact in the manifest), never on the screen.
