@@ -9,6 +9,8 @@ import type {Engine} from './docker/types.js'
 import {ExitCode, IrError, normalizeError} from './errors.js'
 import {notifyFlags} from './flags.js'
 import {colourEnabled} from './util/colour.js'
+import type {OutputFold} from './util/output-fold.js'
+import {StatusLine} from './render/progress.js'
 import {confirmOrAbort} from './prompts/confirm.js'
 import {type DeliveryRecord, Notifier} from './services/notify/notifier.js'
 import {checkUrl, type NotifyFormat} from './services/notify/webhook.js'
@@ -228,11 +230,23 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** Progress and warnings: stderr, never stdout, so stdout holds only the result (also with --json). */
   protected progress(line: string): void {
-    process.stderr.write(`${BaseCommand.forTerminal(line, process.stderr)}\n`)
+    this.statusLine.line(line)
   }
 
   protected warnLine(line: string): void {
-    process.stderr.write(`Warning: ${BaseCommand.forTerminal(line, process.stderr)}\n`)
+    this.statusLine.line(`Warning: ${line}`)
+  }
+
+  /** stderr with one transient status line at its bottom (on a terminal): progress lines go above it. */
+  private statusLineCache: StatusLine | undefined
+  protected get statusLine(): StatusLine {
+    this.statusLineCache ??= new StatusLine(process.stderr)
+    return this.statusLineCache
+  }
+
+  /** Fold a long external command's output (compose) into that one line; plain prefixed lines without a TTY. */
+  protected fold(label: string): OutputFold {
+    return this.statusLine.fold(label)
   }
 
   /**

@@ -26,7 +26,7 @@ export type ExitCodeName = keyof typeof ExitCode
 
 /** Shown in every command's --help (see BaseCommand). */
 export const EXIT_CODE_HELP: Record<string, string> = {
-  '0': 'success',
+  '0': 'success (also `ir respond` stopped at "Stop here": continue it with `ir respond --resume`)',
   '1': 'an operation failed (the message says which)',
   '2': 'bad usage: unknown flag, bad argument or invalid case id',
   '3': 'Docker engine unreachable (names the socket or DOCKER_HOST tried)',
@@ -39,7 +39,7 @@ export const EXIT_CODE_HELP: Record<string, string> = {
   '10': 'internal error in ir (a bug: please report it with --debug output)',
   '11': 'a safety precondition is not met (e.g. evidence not saved before a rebuild); --force overrides',
   '127': 'unknown command (the closest one is suggested; on a terminal ir asks whether to run it)',
-  '130': 'interrupted (Ctrl-C); what was collected so far is kept',
+  '130': 'interrupted (Ctrl-C, also at a prompt of `ir respond`); what was collected so far is kept',
 }
 
 export type ErrorKind = 'abort' | 'bug' | 'external'

@@ -175,7 +175,7 @@ the stack file here (as for docker stack deploy); the case is given with --case.
           kase,
           signal: this.interrupt.signal,
           progress: (l) => this.progress(l),
-          onComposeLine: (l) => this.progress(`  | ${l}`),
+          composeFold: this.fold('compose'),
         },
       ),
     )
@@ -239,6 +239,7 @@ the stack file here (as for docker stack deploy); the case is given with --case.
         `Rebuild swarm stack "${stack}" (build its images without cache, stack deploy, replace every task of the rebuilt services)?`,
         {yes: flags.yes, what: 'rebuild the stack'},
       )
+    const fold = this.fold('docker')
     const result = await rebuildStack({
       hosts,
       ...(kase ? {kase} : {}),
@@ -253,8 +254,12 @@ the stack file here (as for docker stack deploy); the case is given with --case.
       log: this.debugLog,
       signal: this.interrupt.signal,
       progress: (l) => this.progress(l),
-      onLine: (l) => this.progress(`  | ${l}`),
+      onLine: (l) => fold.line(l),
+    }).catch((error: unknown) => {
+      fold.end({ok: false})
+      throw error
     })
+    fold.end({ok: result.ok})
     if (flags.offline && !flags['dry-run']) this.warnLine('base images were not refreshed (--offline).')
     this.log(renderStackRebuild(result))
     if (!result.ok) this.failWith(ExitCode.FAILURE)

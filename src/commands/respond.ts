@@ -7,8 +7,8 @@ import {caseFlag} from '../flags.js'
 import {lazyClients} from '../docker/engine-factory.js'
 import {isInteractive} from '../prompts/confirm.js'
 import {RespondPrompts} from '../prompts/respond.js'
-import {renderJournal} from '../render/playbook.js'
-import {respond, type RespondResult} from '../services/respond/respond.js'
+import {renderWalkthrough} from '../render/playbook.js'
+import {readableReason, respond, type RespondResult} from '../services/respond/respond.js'
 
 export default class Respond extends BaseCommand<typeof Respond> {
   static override summary =
@@ -64,12 +64,29 @@ It needs a terminal; for scripts use \`ir playbook run breach --input containers
       cwd: process.cwd(),
       signal: this.interrupt.signal,
       progress: (l) => this.progress(l),
+      fold: (label) => this.fold(label),
       log: this.debugLog,
     })
-    this.log(renderJournal(result.journal))
+    const {journal, titles} = result
+    const notes = Object.fromEntries(
+      journal.steps.map((st) => [
+        st.id,
+        st.state === 'failed'
+          ? (st.error?.message ?? '')
+          : st.state === 'skipped'
+            ? readableReason(st.skipReason, titles)
+            : '',
+      ]),
+    )
+    this.log(renderWalkthrough(journal, titles, notes))
     if (result.report) this.log(`Report: ${result.report.join(', ')}`)
     this.log(`Evidence: ${result.evidenceDir} (check it with: ir case verify ${result.caseId})`)
-    this.failWith(exitCodeOf(result.journal))
+    if (journal.status !== 'succeeded')
+      this.progress(
+        `${result.stoppedByResponder ? 'Stopped here as you chose. ' : ''}Continue with: ir respond --resume --case ${result.caseId}`,
+      )
+    // "Stop here" is a deliberate pause (exit 0); a refusal, a failure or Ctrl-C keep their codes (src/errors.ts).
+    if (!result.stoppedByResponder) this.failWith(exitCodeOf(journal))
     // The prompts are done: let go of the terminal so nothing keeps the process alive.
     if (process.stdin.isTTY) process.stdin.destroy()
     return result

@@ -195,6 +195,11 @@ export interface RunOptions extends Omit<StepContext, 'stepStartedAt'> {
   hooks?: RunHooks
 }
 
+/** What the responder reads for a step: its name; its id only when it has none (ids stay in the journal and the audit log). */
+export function titleOf(r: ResolvedStep): string {
+  return r.step.name ?? r.step.id
+}
+
 function parseTimeout(t: string | number | undefined): number | undefined {
   if (t === undefined) return undefined
   if (typeof t === 'number') return t * 1000
@@ -348,7 +353,8 @@ export async function runPlaybook(opts: RunOptions): Promise<Journal> {
       })
       await save()
       await stepRecord(sj, 'skipped', `Step ${sj.id} skipped: it requires ${unmet.join(', ')}, which did not succeed`)
-      opts.progress(`- ${sj.id}: skipped (${sj.skipReason})`)
+      if (opts.hooks?.onStepEnd) opts.hooks.onStepEnd(r, sj)
+      else opts.progress(`- ${titleOf(r)}: skipped (${sj.skipReason})`)
       continue
     }
     const wasRunning = sj.state === 'running'
@@ -375,6 +381,7 @@ export async function runPlaybook(opts: RunOptions): Promise<Journal> {
         })
         await save()
         await stepRecord(sj, 'skipped', `Step ${sj.id} skipped by the responder: ${decision.reason}`)
+        opts.hooks?.onStepEnd?.(r, sj)
         continue
       }
       if (decision.decision === 'stop') {
@@ -385,7 +392,7 @@ export async function runPlaybook(opts: RunOptions): Promise<Journal> {
     opts.hooks?.onStepStart?.(r, index, steps.length)
     // The step's name, as the responder reads it; its id only when it has none (ids stay in the journal and the audit log).
     opts.progress(
-      `▶ [${index + 1}/${steps.length}] ${r.step.name ?? sj.id}${wasRunning ? ' — resuming a step that was interrupted' : ''}`,
+      `▶ [${index + 1}/${steps.length}] ${titleOf(r)}${wasRunning ? ' — resuming a step that was interrupted' : ''}`,
     )
     const startedAt = wasRunning && sj.startedAt ? sj.startedAt : new Date().toISOString()
     Object.assign(sj, {state: 'running', startedAt, attempts: sj.attempts + (wasRunning ? 0 : 1)})
@@ -407,20 +414,22 @@ export async function runPlaybook(opts: RunOptions): Promise<Journal> {
       human: opts.human,
       signal,
       progress: opts.progress,
+      ...(opts.fold ? {fold: opts.fold} : {}),
       log: opts.log,
       stepStartedAt: startedAt,
     }
     try {
       let outputs: Outputs | undefined
       if (wasRunning && def.recheck) outputs = await def.recheck(r.params, ctx)
-      if (outputs) opts.progress(`  ${sj.id}: its work was already done before the interruption; not repeated`)
+      if (outputs) opts.progress(`  ${titleOf(r)}: its work was already done before the interruption; not repeated`)
       outputs ??= await def.run(r.params, ctx)
       if (opts.signal.aborted) throw new InterruptedError()
       Object.assign(sj, {state: 'succeeded', outputs, endedAt: new Date().toISOString()})
       await save()
       await stepRecord(sj, 'success', `Step ${sj.id} (${sj.action}) succeeded`)
-      opts.progress(`✓ ${sj.id}`)
-      opts.hooks?.onStepEnd?.(r, sj)
+      // One line per result: the hook (the walkthrough) prints its own, with the step's outcome.
+      if (opts.hooks?.onStepEnd) opts.hooks.onStepEnd(r, sj)
+      else opts.progress(`✓ ${titleOf(r)}`)
     } catch (error) {
       const interrupted = opts.signal.aborted
       const timedOut = !interrupted && signal.aborted
@@ -430,8 +439,8 @@ export async function runPlaybook(opts: RunOptions): Promise<Journal> {
       Object.assign(sj, {state: 'failed', error: info, endedAt: new Date().toISOString()})
       await save()
       await stepRecord(sj, 'failure', `Step ${sj.id} (${sj.action}) failed: ${info.message}`)
-      opts.progress(`✗ ${sj.id}: ${info.message}`)
-      opts.hooks?.onStepEnd?.(r, sj)
+      if (opts.hooks?.onStepEnd) opts.hooks.onStepEnd(r, sj)
+      else opts.progress(`✗ ${titleOf(r)}: ${info.message}`)
       if (interrupted) break
       if ((r.step.on_error ?? 'stop') === 'stop') break
     }

@@ -4,8 +4,9 @@ import type {CaseMeta} from '../case/case-store.js'
 import {InterruptedError} from '../errors.js'
 import type {GateDecision, ResolvedStep, StepPlan} from '../playbook/types.js'
 import type {ContainerOverview} from '../services/respond/overview.js'
-import type {RespondQuestions} from '../services/respond/respond.js'
-import {colourEnabled} from '../util/colour.js'
+import type {RespondQuestions, StepResult} from '../services/respond/respond.js'
+import {renderStepResult} from '../render/playbook.js'
+import {colourEnabled, colours, visibleLength} from '../util/colour.js'
 import {neutralizeControls, terminalSafe} from '../util/controls.js'
 
 export type PromptContext = {input?: NodeJS.ReadableStream; output?: NodeJS.WritableStream; signal?: AbortSignal}
@@ -47,15 +48,23 @@ export class RespondPrompts implements RespondQuestions {
     this.out.write(`${terminalSafe(text, colourEnabled(this.out as {isTTY?: boolean}))}\n`)
   }
 
+  result(r: StepResult): void {
+    this.say(renderStepResult(r, colours(this.out as {isTTY?: boolean})))
+  }
+
   async openCase(
     existing: CaseMeta[],
+    suggested?: string,
   ): Promise<{id?: string; title: string; severity: 'low' | 'medium' | 'high' | 'critical'}> {
     const {input, select} = await import('@inquirer/prompts')
+    const offer = suggested && !existing.some((c) => c.id === suggested) ? suggested : undefined
     const which = await guard(
       select<string>(
         {
           message: 'Which case is this?',
+          ...(suggested ? {default: suggested} : {}),
           choices: [
+            ...(offer ? [{value: offer, name: `${offer} (suggested by ir lab up, new)`}] : []),
             {value: '', name: 'A new case'},
             ...existing
               .slice(-10)
@@ -93,8 +102,27 @@ export class RespondPrompts implements RespondQuestions {
   /** Pick the affected containers: type to search (name, image, compose project), enter to add, "done" to finish. */
   async pickContainers(all: ContainerOverview[]): Promise<ContainerOverview[]> {
     const {search} = await import('@inquirer/prompts')
+    // Columns aligned on visible width: name, service, image, state, then project, networks, ports and hints.
+    const cell = (v: string | undefined): string => neutralizeControls(v ?? '', {singleLine: true})
+    const widths = (['name', 'service', 'image', 'state'] as const).map((k) =>
+      Math.min(40, Math.max(...all.map((c) => visibleLength(cell(c[k]))))),
+    )
+    const col = (v: string | undefined, i: number): string => {
+      const t = cell(v)
+      return t + ' '.repeat(Math.max(0, widths[i]! - visibleLength(t)))
+    }
     const label = (c: ContainerOverview): string =>
-      `${c.name}  ${c.image}  ${c.state}${c.project ? `  [${c.project}${c.service ? `/${c.service}` : ''}]` : ''}${c.networks.length ? `  nets: ${c.networks.join(',')}` : ''}${c.ports.length ? `  ports: ${c.ports.join(',')}` : ''}${c.hints.length ? `  ! ${c.hints.join('; ')}` : ''}`
+      [
+        col(c.name, 0),
+        col(c.service ?? '-', 1),
+        col(c.image, 2),
+        col(c.state, 3),
+        cell(
+          `${c.project ? `[${c.project}]` : ''}${c.networks.length ? `  nets: ${c.networks.join(',')}` : ''}${c.ports.length ? `  ports: ${c.ports.join(',')}` : ''}${c.hints.length ? `  ! ${c.hints.join('; ')}` : ''}`,
+        ),
+      ]
+        .join('  ')
+        .trimEnd()
     this.say(`${all.length} container(s) on this host.`)
     const picked: ContainerOverview[] = []
     for (;;) {
@@ -116,7 +144,7 @@ export class RespondPrompts implements RespondQuestions {
                         .includes(term.toLowerCase())),
                 )
                 .slice(0, 30)
-                .map((c) => ({value: c.id, name: neutralizeControls(label(c), {singleLine: true})})),
+                .map((c) => ({value: c.id, name: label(c)})),
             ],
             pageSize: 12,
           },

@@ -211,7 +211,10 @@ export interface RebuildInput {
 
 export function rebuildOptions(
   i: RebuildInput,
-  ctx: Pick<RebuildOptions, 'engine' | 'compose' | 'project' | 'signal' | 'progress' | 'onComposeLine'> & {
+  ctx: Pick<
+    RebuildOptions,
+    'engine' | 'compose' | 'project' | 'signal' | 'progress' | 'onComposeLine' | 'composeFold'
+  > & {
     kase?: Case | undefined
   },
 ): RebuildOptions {

@@ -56,12 +56,14 @@ async function drive(
   until: RegExp,
   answer: (question: string) => Promise<boolean>,
   timeoutMs = 240_000,
+  onScreen?: (screen: string) => void,
 ): Promise<string> {
   const deadline = Date.now() + timeoutMs
   let lastAnswered = ''
   let answeredAt = 0
   while (Date.now() < deadline) {
     const screen = await term.screen()
+    onScreen?.(screen)
     if (until.test(screen)) return screen
     if (await term.exited()) throw new Error(`ir respond exited early:\n${screen.split('\n').slice(-40).join('\n')}`)
     const q = activeQuestion(screen)
@@ -77,13 +79,23 @@ async function drive(
   throw new Error(`timed out waiting for ${until}:\n${(await term.screen()).split('\n').slice(-40).join('\n')}`)
 }
 
-function answers(term: Terminal, target: string, opts: {skipFirstCredential: string; stopAtCollect?: boolean}) {
+function answers(
+  term: Terminal,
+  target: string,
+  opts: {skipFirstCredential: string; stopAtCollect?: boolean; newCase?: boolean},
+) {
   let credentials = 0
   return async (q: string): Promise<boolean> => {
-    if (/^\? Which case is this\?/.test(q)) return term.keys('Enter').then(() => true)
+    if (/^\? Which case is this\?/.test(q)) {
+      // The default is the case ir lab up suggested; typing jumps to the choice that starts with it.
+      if (opts.newCase) await term.type('A new')
+      return term.keys('Enter').then(() => true)
+    }
     if (/^\? Incident title/.test(q)) return term.keys('Enter').then(() => true)
     if (/^\? Severity/.test(q)) return term.keys('Enter').then(() => true)
     if (/^\? Which container is affected\?/.test(q)) {
+      // The cursor starts on the container the lab marks as compromised, before anything is typed.
+      await term.waitFor(new RegExp(`❯ ${target} `), 15_000, {inTail: 20})
       await term.type(target)
       await term.waitFor(new RegExp(`❯ ${target} `), 15_000, {inTail: 20})
       return term.keys('Enter').then(() => true)
@@ -156,17 +168,29 @@ describe('ir respond in a real terminal', () => {
 
   it('walks the whole breach response on the lab', async () => {
     const before = await webContainer()
-    const term = await Terminal.start(['node', BIN, 'respond'], {cwd: labDir, env})
+    const marker = JSON.parse(await readFile(join(labDir, '.ir-lab.json'), 'utf8')) as {caseId: string}
+    const term = await Terminal.start(['node', BIN, 'respond'], {cwd: labDir, env, colour: true})
     terminals.push(term)
+    // Compose output is folded: no screen, sampled all along, shows it as lines of its own or more than one fold.
+    const unfolded: string[] = []
     const screen = await drive(
       term,
       /Playbook breach: (succeeded|failed|stopped)/,
       answers(term, before.name, {skipFirstCredential: 'rotated at the provider by the vendor'}),
+      240_000,
+      (sc) => {
+        const lines = sc.split('\n')
+        if (lines.filter((l) => /^ {2}compose\b/.test(l)).length > 1 || lines.some((l) => l.startsWith('  | ')))
+          unfolded.push(sc.split('\n').slice(-10).join('\n'))
+      },
     )
     expect(screen).toMatch(/Playbook breach: succeeded/)
     expect(await term.exitCode()).toBe(0)
     const caseId = /Playbook breach: succeeded \(case (\S+), run/.exec(screen)![1]!
+    // "Which case is this?" offered the case id ir lab up suggested, as its default.
+    expect(caseId).toBe(marker.caseId)
     const caseDir = join(incidents, caseId)
+    expect(unfolded).toEqual([])
 
     const containment = JSON.parse(await readFile(join(caseDir, 'state', 'containment.json'), 'utf8'))
     // Isolated, then taken down by the rebuild: the record says both.
@@ -210,6 +234,50 @@ describe('ir respond in a real terminal', () => {
     expect(screen).not.toMatch(/\b[a-z]+(-[a-z]+)* \((confirm|isolate|snapshot|collect|rotate|rebuild|audit|report)\)/)
     const journal = JSON.parse(await readFile(join(caseDir, 'playbook-run.json'), 'utf8'))
     expect(journal.mode).toBe('guided')
+    // No internal step id anywhere on screen: the playbook's own ids, as words of their own or as result lines.
+    const playbook = await readFile(join(import.meta.dirname, '../../playbooks/breach.yml'), 'utf8')
+    const ids = [...playbook.matchAll(/^ {2}- id: (\S+)$/gm)].map((m) => m[1]!)
+    expect(ids.length).toBeGreaterThan(8)
+    for (const id of ids.filter((i) => i.includes('-'))) expect(screen).not.toContain(id)
+    expect(screen).not.toMatch(new RegExp(`^[✓✗!–-] (${ids.join('|')})\\b`, 'm'))
+    expect(screen).not.toMatch(/\bSTEP +ACTION\b/)
+    // One line per result: each step that ran has exactly one result line (mark, title, outcome), and no
+    // indented detail lines follow it (the old "  web-1: paused, ..." summaries).
+    const ran = journal.steps.filter((st: {action: string}) => !['confirm', 'note'].includes(st.action))
+    const titles = Object.fromEntries(
+      [...playbook.matchAll(/- id: (\S+)\n(?:.*\n)*? {4}name: (.+)/g)].map((m) => [m[1], m[2]]),
+    )
+    for (const st of ran) {
+      const title = titles[st.id] as string
+      const results = screen
+        .split('\n')
+        .filter((l) => new RegExp(`^[✓!✗] ${title.replace(/[()]/g, '\\$&')} — \\S`).test(l))
+      expect(results, title).toHaveLength(1)
+    }
+    expect(screen).not.toMatch(/^ {2}\S+: (running|paused|isolated), /m)
+    // The colours on the terminal (tmux's cells, as SGR): green marks, a red critical finding.
+    const coloured = await term.screen({escapes: true})
+    expect(coloured).toMatch(/\u001b\[[0-9;]*32m✓/)
+    // The audit's findings themselves, one line each below its result, the severity red.
+    expect(coloured).toMatch(
+      /^ {4}(\u001b\[[0-9;]*m)*\u001b\[[0-9;]*31m(\u001b\[[0-9;]*m)*critical[^\n]*: mounts the engine socket/im,
+    )
+    expect(coloured).toMatch(/\u001b\[[0-9;]*31m!/)
+    expect(coloured).toMatch(/\u001b\[[0-9;]*31m1 critical|\u001b\[[0-9;]*31m\d+ critical/)
+    // Compose output: in the case's compose log (an artifact in the manifest), never on the screen.
+    const manifestEntries = JSON.parse(await readFile(join(caseDir, 'manifest.json'), 'utf8')).artifacts as Array<{
+      type: string
+      path: string
+    }>
+    const composeLog = manifestEntries.find((a) => a.type === 'compose-log')!
+    expect(composeLog).toBeDefined()
+    const composeLines = (await readFile(join(caseDir, composeLog.path), 'utf8'))
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l.length > 12)
+    expect(composeLines.length).toBeGreaterThan(5)
+    const onScreen = composeLines.filter((l) => screen.split('\n').some((sl) => sl.includes(l)))
+    expect(onScreen).toEqual([])
 
     const after = await webContainer()
     expect(after.state).toBe('running')
@@ -228,17 +296,24 @@ describe('ir respond in a real terminal', () => {
 
   it('continues an interrupted walkthrough with --resume without repeating steps', async () => {
     const web = await webContainer()
-    const first = await Terminal.start(['node', BIN, 'respond'], {cwd: labDir, env})
+    const first = await Terminal.start(['node', BIN, 'respond'], {
+      cwd: labDir,
+      env: {...env, NO_COLOR: '1'},
+      colour: true,
+    })
     terminals.push(first)
     await drive(
       first,
       /Playbook breach: stopped/,
-      answers(first, web.name, {skipFirstCredential: 'n/a', stopAtCollect: true}),
+      answers(first, web.name, {skipFirstCredential: 'n/a', stopAtCollect: true, newCase: true}),
     )
+    // NO_COLOR on a terminal: not one colour or attribute in any cell (neither ir's nor the prompts').
+    expect(await first.screen({escapes: true})).not.toMatch(/\u001b\[/)
     const code = await first.exitCode()
     const screen = await first.screen()
-    expect(code, screen.split('\n').slice(-15).join('\n')).toBe(7)
-    expect(screen).toMatch(/Continue with: ir respond --resume --case/)
+    // "Stop here" is a deliberate pause: exit 0 and one line saying how to continue (Ctrl-C stays 130, above).
+    expect(code, screen.split('\n').slice(-15).join('\n')).toBe(0)
+    expect(screen).toMatch(/^Stopped here as you chose\. Continue with: ir respond --resume --case \S+$/m)
     const caseId = /Case (\S+): Suspected container breach/.exec(screen)![1]!
     const half = JSON.parse(await readFile(join(incidents, caseId, 'playbook-run.json'), 'utf8'))
     expect(half.steps.find((s: {id: string}) => s.id === 'snapshot').state).toBe('succeeded')

@@ -15,19 +15,31 @@ export class Terminal {
   /** The exit status, written by a wrapping shell: tmux may not see it (a zombie it did not reap, or a signal). */
   private readonly exitFile = join(tmpdir(), `${this.socket}.exit`)
 
+  /** The environment the private tmux server (and so the program) starts from. */
+  private serverEnv: Record<string, string | undefined> = process.env
+
   private tmux(args: string[]) {
-    return execa('tmux', ['-L', this.socket, ...args], {timeout: 20_000})
+    return execa('tmux', ['-L', this.socket, ...args], {timeout: 20_000, env: this.serverEnv, extendEnv: false})
   }
 
+  /**
+   * `colour: true` runs the program as on a colour terminal: neither FORCE_COLOR nor NO_COLOR inherited from the
+   * test runner (give NO_COLOR in env to test it); by default FORCE_COLOR=0 keeps the screen plain.
+   */
   static async start(
     argv: string[],
-    opts: {cwd: string; env: Record<string, string>; width?: number; height?: number},
+    opts: {cwd: string; env: Record<string, string>; width?: number; height?: number; colour?: boolean},
   ): Promise<Terminal> {
     const t = new Terminal()
-    const envArgs = Object.entries({...opts.env, FORCE_COLOR: '0', TERM: 'xterm-256color'}).flatMap(([k, v]) => [
-      '-e',
-      `${k}=${v}`,
-    ])
+    if (opts.colour) {
+      const {FORCE_COLOR: _f, NO_COLOR: _n, ...rest} = process.env
+      t.serverEnv = rest
+    }
+    const envArgs = Object.entries({
+      ...opts.env,
+      ...(opts.colour ? {} : {FORCE_COLOR: '0'}),
+      TERM: 'xterm-256color',
+    }).flatMap(([k, v]) => ['-e', `${k}=${v}`])
     // sh runs the program with its arguments as they are ("$@", no interpolation) and records its status.
     const wrapped = ['sh', '-c', '"$@"; echo $? > "$IR_TEST_EXIT_FILE"', 'sh', ...argv]
     await t.tmux([
@@ -55,8 +67,18 @@ export class Terminal {
   }
 
   /** The whole scrollback and screen, joined lines, without trailing blank lines. */
-  async screen(): Promise<string> {
-    const r = await this.tmux(['capture-pane', '-p', '-J', '-t', this.session, '-S', '-20000'])
+  async screen(opts: {escapes?: boolean} = {}): Promise<string> {
+    // -e: with the colours and attributes of each cell, as SGR escape sequences.
+    const r = await this.tmux([
+      'capture-pane',
+      '-p',
+      '-J',
+      ...(opts.escapes ? ['-e'] : []),
+      '-t',
+      this.session,
+      '-S',
+      '-20000',
+    ])
     return r.stdout.replace(/\s+$/, '')
   }
 

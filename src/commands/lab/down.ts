@@ -68,7 +68,7 @@ ir-test/busybox, anything of another project, and the case folders. The lab fold
       purgeDir: flags['purge-dir'],
       signal: this.interrupt.signal,
       progress: (l) => this.progress(l),
-      onComposeLine: (l) => this.progress(`  ${l}`),
+      composeFold: this.fold('compose'),
     })
     this.log(renderLabDown(result))
     if (!result.ok) this.failWith(1)

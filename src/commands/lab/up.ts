@@ -72,7 +72,7 @@ One \`ir lab up\` at a time per lab name and per folder: a second one started me
       waitTimeoutSeconds: flags['wait-timeout'],
       signal: this.interrupt.signal,
       progress: (l) => this.progress(l),
-      onComposeLine: (l) => this.progress(`  ${l}`),
+      composeFold: this.fold('compose'),
     })
     this.log(renderLabUp(result))
     return result

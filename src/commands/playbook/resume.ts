@@ -55,6 +55,7 @@ done twice; otherwise the step runs again (steps are idempotent). A failed step 
       human: await terminalHuman({yes: this.flags.yes}),
       signal: this.interrupt.signal,
       progress: (l) => this.progress(l),
+      fold: (label) => this.fold(label),
       log: this.debugLog,
       mode: journal.mode,
       resume: true,

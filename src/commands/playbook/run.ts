@@ -92,6 +92,7 @@ failed evidence step. If the run stops (a failed step, Ctrl-C, a crash, a lost e
       human: await terminalHuman({yes: flags.yes}),
       signal: this.interrupt.signal,
       progress: (l) => this.progress(l),
+      fold: (label) => this.fold(label),
       log: this.debugLog,
       mode: 'scripted',
       resume: false,

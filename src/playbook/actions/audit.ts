@@ -52,6 +52,20 @@ export const audit = defineAction({
       throw new AbortError(`audit could not check ${r.failed.map((f) => `${f.ref}: ${f.error.message}`).join('; ')}`)
     if (p['fail-on'] && hasFindingsAtOrAbove(r, p['fail-on']))
       throw new AbortError(`hardening findings at or above ${p['fail-on']}`, {exit: 'AUDIT_FAILED'})
-    return {totals: r.totals, evidence: r.evidence, failing: r.containers.filter((c) => !c.pass).map((c) => c.name)}
+    // The findings themselves, most severe first (critical and high), so the walkthrough can show them, not only counts.
+    const rank = {critical: 0, high: 1} as Record<string, number>
+    const findings = r.containers
+      .flatMap((c) =>
+        c.findings
+          .filter((f) => (f.kind ?? 'fail') === 'fail' && f.severity in rank)
+          .map((f) => ({severity: f.severity, container: c.name, id: f.id, message: f.message})),
+      )
+      .sort((a, b) => rank[a.severity]! - rank[b.severity]!)
+    return {
+      totals: r.totals,
+      evidence: r.evidence,
+      failing: r.containers.filter((c) => !c.pass).map((c) => c.name),
+      findings,
+    }
   },
 })

@@ -7,6 +7,7 @@ import type {Engine} from '../../docker/types.js'
 import type {HostSet} from '../../docker/hosts.js'
 import {resolveContainers} from '../../services/targets.js'
 import type {Logger} from '../../util/logger.js'
+import type {OutputFold} from '../../util/output-fold.js'
 import type {ActionName} from '../schema.js'
 import type {HumanInterface, StepPlan} from '../types.js'
 
@@ -29,6 +30,8 @@ export interface StepContext {
   human: HumanInterface
   signal: AbortSignal
   progress: (line: string) => void
+  /** Fold a long external command's output (compose) into one progress line; without it, lines go to progress. */
+  fold?: (label: string) => OutputFold
   log: Logger
   /** When this step (attempt) started: used to recognise work a crashed attempt already finished. */
   stepStartedAt: string

@@ -88,7 +88,7 @@ export const rebuild = defineAction({
         kase: ctx.kase,
         signal: ctx.signal,
         progress: ctx.progress,
-        onComposeLine: (l) => ctx.progress(`  | ${l}`),
+        ...(ctx.fold ? {composeFold: ctx.fold('compose')} : {onComposeLine: (l: string) => ctx.progress(`  | ${l}`)}),
       }),
     )
     if (!r.ok)

@@ -7,6 +7,7 @@ import type {ContainerSummary, Engine} from '../../docker/types.js'
 import {type ErrorInfo, toErrorInfo} from '../../errors.js'
 import {readLabMarker, removeLabDir, validateProjectName} from './files.js'
 import {labFilters} from './model.js'
+import type {OutputFold} from '../../util/output-fold.js'
 
 const COMPOSE_WORKING_DIR_LABEL = 'com.docker.compose.project.working_dir'
 
@@ -22,6 +23,8 @@ export interface LabDownOptions {
   signal?: AbortSignal
   progress?: (line: string) => void
   onComposeLine?: (line: string) => void
+  /** Compose output folded into one progress line (instead of onComposeLine). */
+  composeFold?: OutputFold
 }
 
 export interface Removal {
@@ -105,10 +108,23 @@ export async function labDown(opts: LabDownOptions): Promise<LabDownResult> {
   else {
     try {
       const project = await resolveProject(opts.compose.flavor, {projectDirectory: dir, name: opts.project})
-      await opts.compose.run(project, ['down', '--volumes', '--remove-orphans'], {
-        ...(opts.onComposeLine ? {onLine: (l: string) => opts.onComposeLine?.(l)} : {}),
-        ...(opts.signal ? {signal: opts.signal} : {}),
-      })
+      const fold = opts.composeFold
+      await opts.compose
+        .run(project, ['down', '--volumes', '--remove-orphans'], {
+          ...(fold
+            ? {onLine: (l: string) => fold.line(l)}
+            : opts.onComposeLine
+              ? {onLine: (l: string) => opts.onComposeLine?.(l)}
+              : {}),
+          ...(opts.signal ? {signal: opts.signal} : {}),
+        })
+        .then(
+          () => fold?.end({ok: true}),
+          (error: unknown) => {
+            fold?.end({ok: false})
+            throw error
+          },
+        )
       compose = {ran: true, ok: true, detail: 'down --volumes --remove-orphans'}
     } catch (error) {
       compose = {ran: true, ok: false, detail: `compose down failed (${toErrorInfo(error).message}); removing by label`}

@@ -17,6 +17,8 @@ export const LAB_TEMPLATE_FILES: ReadonlyArray<{path: string; mode: number}> = [
 ]
 /** Marks a folder as an ir lab folder: `ir lab up` only writes into an empty folder or one with this file. */
 export const LAB_MARKER = '.ir-lab.json'
+/** The full compose output of the last `ir lab up` (the terminal shows it folded into one line). */
+export const LAB_UP_LOG = 'lab-up.log'
 export const LAB_ENV_FILE = '.env'
 export const LAB_SECRET_FILE = 'secrets/db_root_password.txt'
 /** A plain empty file mounted where the Docker socket would be: it shows the hint, it controls nothing. */

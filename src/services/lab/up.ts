@@ -1,14 +1,16 @@
 import {createServer} from 'node:net'
-import {resolve} from 'node:path'
+import {join, resolve} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
 import {type ComposeClient, resolveProject} from '../../docker/compose.js'
 import type {ContainerSummary, Engine} from '../../docker/types.js'
 import {AbortError, ExternalCommandError} from '../../errors.js'
 import {LABEL} from '../../docker/labels.js'
+import {writeFileAtomic} from '../../util/fs.js'
+import type {OutputFold} from '../../util/output-fold.js'
 import {COMPOSE_PROJECT_LABEL} from '../audit.js'
 import {type BaseImageResult, ensureBaseImage} from './base-image.js'
-import {LAB_CREDENTIALS, materialiseLab, validateProjectName} from './files.js'
+import {LAB_CREDENTIALS, LAB_UP_LOG, materialiseLab, validateProjectName} from './files.js'
 import {withLabLock} from './lock.js'
 import {
   COMPOSE_SERVICE_LABEL,
@@ -40,6 +42,8 @@ export interface LabUpOptions {
   signal?: AbortSignal
   progress?: (line: string) => void
   onComposeLine?: (line: string) => void
+  /** Compose output folded into one progress line (instead of onComposeLine); its full text goes to lab-up.log in the lab folder. */
+  composeFold?: OutputFold
   /** Where the lab locks live (default: the temp folder). */
   lockRoot?: string
 }
@@ -161,12 +165,26 @@ async function labUpLocked(opts: LabUpOptions, dir: string): Promise<LabUpResult
   })
   opts.progress?.(`Lab files written to ${written.dir} (fresh secrets in .env and ${'secrets/'})`)
   const project = await resolveProject(opts.compose.flavor, {projectDirectory: dir, name: opts.project})
+  const fold = opts.composeFold
+  const composeText: string[] = []
+  const logFile = join(dir, LAB_UP_LOG)
+  const keepLog = (ok: boolean): Promise<void> =>
+    writeFileAtomic(logFile, composeText.length ? `${composeText.join('\n')}\n` : '', 0o600).then(
+      () => fold?.end({ok, artifact: logFile}),
+      () => fold?.end({ok}),
+    )
   try {
     await opts.compose.run(project, ['up', '-d', '--build', '--remove-orphans'], {
-      ...(opts.onComposeLine ? {onLine: (l: string) => opts.onComposeLine?.(l)} : {}),
+      onLine: (l: string) => {
+        composeText.push(l)
+        if (fold) fold.line(l)
+        else opts.onComposeLine?.(l)
+      },
       ...(opts.signal ? {signal: opts.signal} : {}),
     })
+    await keepLog(true)
   } catch (error) {
+    await keepLog(false)
     if (error instanceof ExternalCommandError && /already allocated|address already in use/i.test(error.message)) {
       throw new AbortError(
         `Port ${opts.port} on 127.0.0.1 is already in use: the lab's web service cannot publish it`,

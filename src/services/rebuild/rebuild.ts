@@ -5,6 +5,7 @@ import {PassThrough} from 'node:stream'
 import type {Case} from '../../case/case-store.js'
 import {fileStamp} from '../../case/ids.js'
 import {redactText} from '../../util/redact.js'
+import type {OutputFold} from '../../util/output-fold.js'
 import type {ComposeClient, ComposeProject} from '../../docker/compose.js'
 import {singleHost} from '../../docker/hosts.js'
 import type {Engine} from '../../docker/types.js'
@@ -36,6 +37,11 @@ export interface RebuildOptions {
   progress?: (line: string) => void
   /** Compose output, line by line (the command streams it to stderr). */
   onComposeLine?: (line: string) => void
+  /**
+   * Compose output folded into one progress line (instead of onComposeLine): each line, the rebuild step now
+   * running, and at the end whether it failed and where the full text was kept (the case's compose log).
+   */
+  composeFold?: OutputFold
 }
 
 export interface EvidenceCheck {
@@ -336,8 +342,9 @@ export async function rebuildProject(opts: RebuildOptions): Promise<RebuildResul
   const {engine, compose, project} = opts
   const steps = base.steps
   const composeLog = new PassThrough()
+  const composeLogName = `rebuild/compose-${project.name}-${fileStamp()}.log`
   const logWrite = kase.addEvidence({
-    name: `rebuild/compose-${project.name}-${fileStamp()}.log`,
+    name: composeLogName,
     type: 'compose-log',
     description: `compose output of ir rebuild of ${project.name}`,
     content: composeLog,
@@ -346,15 +353,23 @@ export async function rebuildProject(opts: RebuildOptions): Promise<RebuildResul
   const onLine = (line: string): void => {
     const safe = redactText(line)
     composeLog.write(`${safe}\n`)
-    opts.onComposeLine?.(safe)
+    if (opts.composeFold) opts.composeFold.line(safe)
+    else opts.onComposeLine?.(safe)
   }
+  const fold = opts.composeFold
+  let finished = false
   const step = stepRecorder({
     kase,
     target: project.name,
     label: `Rebuild ${project.name}`,
     steps,
     ...(opts.signal ? {signal: opts.signal} : {}),
-    ...(opts.progress ? {progress: opts.progress} : {}),
+    // With a fold, "→ build" names the part the folded line belongs to instead of a line of its own.
+    ...(fold?.phase
+      ? {progress: (l: string) => fold.phase!(l.replace(/^→ /, ''))}
+      : opts.progress
+        ? {progress: opts.progress}
+        : {}),
   })
 
   try {
@@ -522,9 +537,11 @@ export async function rebuildProject(opts: RebuildOptions): Promise<RebuildResul
         failing: audited.containers.filter((c) => !c.pass).map((c) => c.name),
       }
     }
+    finished = true
   } finally {
     composeLog.end()
     await logWrite.catch(() => undefined)
+    fold?.end({ok: finished && steps.every((x) => x.ok), artifact: join(kase.dir, 'evidence', composeLogName)})
   }
   const unhealthy = base.services.filter((s) => !s.ok)
   const ok = steps.every((s) => s.ok) && unhealthy.length === 0
