@@ -31,12 +31,17 @@ bash scripts/test-each.sh unit command
 # file alone; the whole integration project on docker28-containerd and podman5. Multi-host, swarm, the killed
 # engine, the daemon audit and the host-wide prune start extra dockerd processes or prune the host engine: host only
 # (swarm on Podman: its refusal is tested in the integration project). docs/engines.md has the per-engine figures.
+# Open on Podman (docs/engines.md, "What is open on Podman"): its compat inspect drops log options (a false
+# logging.rotation finding) and sets a pids limit on every container (audit, audit-cis); its default network is
+# `podman` and its /info id changes per call, which the ssh tests' fixtures assume away (ssh). Run there by hand with
+# `IR_ENGINES=podman5 npm test -- <file>`; everything else of the integration project runs on Podman.
+PODMAN_OPEN="--exclude test/integration/audit.integration.test.ts --exclude test/integration/audit-cis.integration.test.ts --exclude test/integration/ssh.integration.test.ts"
 suite_args() {
   case "$1" in
     docker20) echo "" ;;
     docker28) echo "--project integration" ;;
     docker28-containerd) echo "--project integration" ;;
-    podman5) echo "--project integration" ;;
+    podman5) echo "--project integration $PODMAN_OPEN" ;;
   esac
 }
 
