@@ -1,6 +1,8 @@
 import {vi} from 'vitest'
 
+import type {AuditLine} from '../../src/case/audit-log.js'
 import {CaseStore} from '../../src/case/case-store.js'
+import type {AuditEntry} from '../../src/services/report/audit-entries.js'
 
 /**
  * A case holding a whole incident as the other response steps record it (isolate, snapshot, collect,
@@ -200,3 +202,30 @@ action_items:
   - {action: Alert on egress to mining pools, type: detect, owner: secops, due: 2026-12-08}
   - {action: "Drop <script>alert(1)</script> and *bold*|pipe into the WAF rules", type: mitigate, owner: web}
 `
+
+/**
+ * One readable audit entry as the report reads it: `minute` minutes after the case was created, by alex@ir-box,
+ * outcome success unless `extra` says otherwise. For report models built without a case on disk.
+ */
+export function auditEntry(
+  meta: {id: string; created: string},
+  seq: number,
+  minute: number,
+  action: string,
+  extra: Partial<AuditLine> = {},
+): AuditEntry {
+  return {
+    readable: true,
+    level: 'info',
+    time: new Date(Date.parse(meta.created) + minute * 60_000).toISOString(),
+    seq,
+    prev: '',
+    caseId: meta.id,
+    actor: 'alex@ir-box',
+    tool: 'ir/0.1.0',
+    action,
+    outcome: 'success',
+    msg: `${action} done`,
+    ...extra,
+  }
+}

@@ -12,6 +12,8 @@ import {buildReportModel} from '../../src/services/report/model.js'
 import {buildTimeline, toTimesketch} from '../../src/services/report/timeline.js'
 import {jsonText, neutralizeControls, terminalSafe} from '../../src/util/controls.js'
 
+import {auditEntry} from '../helpers/report-fixture.js'
+
 // ESC [2J (clear screen), an OSC window title ended by BEL, a CSI cursor move, 8-bit CSI, DEL, a bidi override, CR.
 const HOSTILE = 'A\u001b[2J\u001b]0;pwned\u0007B\u001b[1;1H\u009b31mC\u007f\u202eD\rE'
 const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/
@@ -29,20 +31,8 @@ const META: CaseMeta = {
 
 function entries(): AuditEntry[] {
   let seq = 0
-  const l = (min: number, action: string, extra: Partial<AuditLine> = {}): AuditEntry => ({
-    readable: true,
-    level: 'info',
-    time: new Date(Date.parse(META.created) + min * 60_000).toISOString(),
-    seq: ++seq,
-    prev: '',
-    caseId: META.id,
-    actor: 'alex@ir-box',
-    tool: 'ir/0.1.0',
-    action,
-    outcome: 'success',
-    msg: `${action} done`,
-    ...extra,
-  })
+  const l = (min: number, action: string, extra: Partial<AuditLine> = {}): AuditEntry =>
+    auditEntry(META, ++seq, min, action, extra)
   return [
     l(0, 'case.open'),
     l(2, 'isolate', {target: `web${HOSTILE}`, msg: `Isolated web${HOSTILE}`}),

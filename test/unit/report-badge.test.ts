@@ -9,6 +9,8 @@ import {buildReportModel} from '../../src/services/report/model.js'
 import {renderReportHtml} from '../../src/services/report/report-html.js'
 import {renderReportMarkdown} from '../../src/services/report/report-markdown.js'
 
+import {auditEntry} from '../helpers/report-fixture.js'
+
 const META: CaseMeta = {
   schema: 1,
   id: 'CASE-B',
@@ -32,20 +34,7 @@ const VERIFY: VerifyResult = {
 }
 
 function line(seq: number, action: string, extra: Partial<AuditLine>): AuditEntry {
-  return {
-    readable: true,
-    level: 'info',
-    time: new Date(Date.parse(META.created) + seq * 60_000).toISOString(),
-    seq,
-    prev: '',
-    caseId: META.id,
-    actor: 'alex@ir-box',
-    tool: 'ir/0.1.0',
-    action,
-    outcome: 'success',
-    msg: `${action} done`,
-    ...extra,
-  }
+  return auditEntry(META, seq, seq, action, extra)
 }
 
 /** A hardening audit that ran fine (outcome success) and found these severities. */

@@ -7,6 +7,8 @@ import type {AuditEntry} from '../../src/services/report/audit-entries.js'
 import {renderReport} from '../../src/services/report/generate.js'
 import {buildReportModel, processTree, type TreeProcess} from '../../src/services/report/model.js'
 
+import {auditEntry} from '../helpers/report-fixture.js'
+
 const META: CaseMeta = {
   schema: 1,
   id: 'CASE-TREE',
@@ -27,20 +29,8 @@ const PROCS: TreeProcess[] = [
 ]
 
 function entries(): AuditEntry[] {
-  const line = (seq: number, action: string, extra: Partial<AuditLine>): AuditEntry => ({
-    readable: true,
-    level: 'info',
-    time: new Date(Date.parse(META.created) + seq * 60_000).toISOString(),
-    seq,
-    prev: '',
-    caseId: META.id,
-    actor: 'alex@ir-box',
-    tool: 'ir/0.1.0',
-    action,
-    outcome: 'success',
-    msg: `${action} done`,
-    ...extra,
-  })
+  const line = (seq: number, action: string, extra: Partial<AuditLine>): AuditEntry =>
+    auditEntry(META, seq, seq, action, extra)
   return [
     line(1, 'case.open', {}),
     line(2, 'snapshot', {

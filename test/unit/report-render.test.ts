@@ -13,6 +13,8 @@ import type {AuditEntry} from '../../src/services/report/audit-entries.js'
 import {buildReportModel, phaseOf} from '../../src/services/report/model.js'
 import {NARRATIVE_SECTIONS, type ReportAnswers, type ReportModel} from '../../src/services/report/types.js'
 
+import {auditEntry} from '../helpers/report-fixture.js'
+
 const EVIL = '<script>alert(1)</script> *bold*|pipe'
 const IMG = '<img src=x onerror=alert(2)>'
 const SHA = 'ab'.repeat(32)
@@ -30,20 +32,8 @@ const META: CaseMeta = {
 
 function entries(): AuditEntry[] {
   let seq = 0
-  const l = (min: number, action: string, extra: Partial<AuditLine> = {}): AuditEntry => ({
-    readable: true,
-    level: 'info',
-    time: new Date(Date.parse(META.created) + min * 60_000).toISOString(),
-    seq: ++seq,
-    prev: '',
-    caseId: 'CASE-1',
-    actor: 'alex@ir-box',
-    tool: 'ir/0.1.0',
-    action,
-    outcome: 'success',
-    msg: `${action} done`,
-    ...extra,
-  })
+  const l = (min: number, action: string, extra: Partial<AuditLine> = {}): AuditEntry =>
+    auditEntry({...META, id: 'CASE-1'}, ++seq, min, action, extra)
   return [
     l(0, 'case.open'),
     l(5, 'isolate', {target: `web_${EVIL}`, msg: `Isolated: ${IMG}`}),
