@@ -39,7 +39,7 @@ describe('ir autocomplete (bash)', () => {
           script.stdout,
           complete(['ir', 'isol']),
           complete(['ir', 'case', '']),
-          complete(['ir', 'isolate', '--ca']),
+          complete(['ir', 'isolate', '--cas']),
         ].join('\n'),
       ],
       {env, reject: false},
