@@ -100,6 +100,8 @@ export interface NetworkClient {
       aliases?: string[]
       ipv4Address?: string
       ipv6Address?: string
+      /** The endpoint's MAC address (Docker API 1.44+, Podman): peers' neighbour caches stay valid. */
+      macAddress?: string
       links?: string[]
       driverOpts?: Record<string, string>
     },

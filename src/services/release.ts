@@ -206,15 +206,21 @@ async function releaseOne(
         ...(ep.links.length ? {links: ep.links} : {}),
         ...(ep.driverOpts ? {driverOpts: ep.driverOpts} : {}),
       }
-      // Podman's inspect does not say whether an address was static (no IPAMConfig): ask for the address the
-      // container had, and take any when it is gone.
-      const sameIp =
-        podman && !ep.staticIp && ep.ipAddress && ep.networkName !== 'bridge'
-          ? {...spec, ipv4Address: ep.ipAddress}
+      // Podman: the endpoint as it was. Its inspect does not say whether an address was static (no IPAMConfig), so
+      // ask for the address the container had; and for its MAC address, because netavark sends no gratuitous ARP
+      // on connect: with a new MAC, peers keep the old one in their neighbour caches and cannot reach it (measured:
+      // still unreachable 20 s after release). Either may be taken by now: then connect as recorded.
+      const sameEndpoint =
+        podman && ep.networkName !== 'bridge' && ((!ep.staticIp && ep.ipAddress) || ep.macAddress)
+          ? {
+              ...spec,
+              ...(!ep.staticIp && ep.ipAddress ? {ipv4Address: ep.ipAddress} : {}),
+              ...(ep.macAddress ? {macAddress: ep.macAddress} : {}),
+            }
           : undefined
-      const outcome = sameIp
+      const outcome = sameEndpoint
         ? await opts.engine.networks
-            .connect(ep.networkId, d.id, sameIp)
+            .connect(ep.networkId, d.id, sameEndpoint)
             .catch(() => opts.engine.networks.connect(ep.networkId, d.id, spec))
         : await opts.engine.networks.connect(ep.networkId, d.id, spec)
       networks.push({

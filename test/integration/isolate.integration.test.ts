@@ -61,9 +61,9 @@ describe('ir isolate / release against the real engine', () => {
     const released = await t.inspect(server.id)
     expect(released.State.Status).toBe('running')
     expect(released.NetworkSettings.Networks[net.name]?.Aliases).toContain('web')
-    // Reachable again. On Podman the server comes back with its address on a new interface (a new MAC) and
-    // netavark sends no gratuitous ARP: the client's neighbour entry for that address goes stale, is probed,
-    // and only then is re-learnt, which takes several seconds.
+    // Reachable again. On Podman the server comes back on a new interface and netavark sends no gratuitous ARP:
+    // release asks for the recorded MAC address too, or the client's neighbour entry would keep the old one (this
+    // test failed on Podman 5.8 until it did). The poll allows for a slow engine, not for a stale cache.
     let after = {ok: false, body: ''}
     await waitFor(async () => (after = await t.fetch(client.name, await serverIp())).ok, {
       timeout: 20_000,

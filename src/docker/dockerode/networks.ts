@@ -40,6 +40,8 @@ export class DockerodeNetworks implements NetworkClient {
       aliases?: string[]
       ipv4Address?: string
       ipv6Address?: string
+      /** The endpoint's MAC address (Docker API 1.44+, Podman): peers' neighbour caches stay valid. */
+      macAddress?: string
       links?: string[]
       driverOpts?: Record<string, string>
     },
@@ -47,6 +49,7 @@ export class DockerodeNetworks implements NetworkClient {
     const endpointConfig: Record<string, unknown> = {}
     if (ep.aliases?.length) endpointConfig.Aliases = ep.aliases
     if (ep.links?.length) endpointConfig.Links = ep.links
+    if (ep.macAddress) endpointConfig.MacAddress = ep.macAddress
     if (ep.driverOpts && Object.keys(ep.driverOpts).length > 0) endpointConfig.DriverOpts = ep.driverOpts
     if (ep.ipv4Address || ep.ipv6Address) {
       endpointConfig.IPAMConfig = {
