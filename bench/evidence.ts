@@ -3,28 +3,7 @@ import {join} from 'node:path'
 
 import {execa} from 'execa'
 
-import {BIN, IMAGE, incidentsDir, LABEL, report, sh, time} from './lib.js'
-
-/** Run `ir` and sample its peak resident memory (VmHWM) from /proc while it runs. */
-async function irWithPeakRss(args: string[], env: Record<string, string>): Promise<{ms: number; peakMiB: number}> {
-  const t0 = process.hrtime.bigint()
-  const child = execa('node', [BIN, ...args], {env, reject: false, stdin: 'ignore'})
-  let peakKiB = 0
-  const sample = async () => {
-    try {
-      const status = await (await import('node:fs/promises')).readFile(`/proc/${child.pid}/status`, 'utf8')
-      const m = /VmHWM:\s+(\d+)/.exec(status)
-      if (m) peakKiB = Math.max(peakKiB, Number(m[1]))
-    } catch {
-      // the process has exited
-    }
-  }
-  const poll = setInterval(() => void sample(), 50)
-  const r = await child
-  clearInterval(poll)
-  if (r.exitCode !== 0) throw new Error(`ir ${args.join(' ')} exited ${r.exitCode}: ${r.stderr}`)
-  return {ms: Number(process.hrtime.bigint() - t0) / 1e6, peakMiB: peakKiB / 1024}
-}
+import {IMAGE, incidentsDir, irWithPeakRss, LABEL, report, sh, time} from './lib.js'
 
 async function containerWithData(name: string, mib: number): Promise<void> {
   await execa('docker', [

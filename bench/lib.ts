@@ -1,4 +1,4 @@
-import {mkdtemp} from 'node:fs/promises'
+import {mkdtemp, readFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {dirname, join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -39,4 +39,28 @@ export function report(name: string, irMs: number, cliMs: number, note = ''): vo
   console.log(
     `${name.padEnd(48)} ir ${irMs.toFixed(0).padStart(7)} ms   docker CLI ${cliMs.toFixed(0).padStart(7)} ms   ratio ${ratio.toFixed(2)}x${note ? `   ${note}` : ''}`,
   )
+}
+
+/** Run `ir` and sample its peak resident memory (VmHWM) from /proc while it runs. */
+export async function irWithPeakRss(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ms: number; peakMiB: number}> {
+  const t0 = process.hrtime.bigint()
+  const child = execa('node', [BIN, ...args], {env, reject: false, stdin: 'ignore'})
+  let peakKiB = 0
+  const sample = async () => {
+    try {
+      const status = await readFile(`/proc/${child.pid}/status`, 'utf8')
+      const m = /VmHWM:\s+(\d+)/.exec(status)
+      if (m) peakKiB = Math.max(peakKiB, Number(m[1]))
+    } catch {
+      // the process has exited
+    }
+  }
+  const poll = setInterval(() => void sample(), 50)
+  const r = await child
+  clearInterval(poll)
+  if (r.exitCode !== 0) throw new Error(`ir ${args.join(' ')} exited ${r.exitCode}: ${r.stderr}`)
+  return {ms: Number(process.hrtime.bigint() - t0) / 1e6, peakMiB: peakKiB / 1024}
 }

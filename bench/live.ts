@@ -3,7 +3,7 @@ import {join} from 'node:path'
 
 import {execa} from 'execa'
 
-import {BIN, IMAGE, incidentsDir, LABEL, report, time} from './lib.js'
+import {IMAGE, incidentsDir, irWithPeakRss, LABEL, report, time} from './lib.js'
 
 /**
  * The heap: busybox's sh cannot hold 512 MiB (a shell variable that size is built by copying, and `dd` into a
@@ -22,26 +22,6 @@ int main(void) {
   for (;;) pause();
 }
 `
-
-/** Run `ir` and sample its peak resident memory (VmHWM) from /proc while it runs. */
-async function irWithPeakRss(args: string[], env: Record<string, string>): Promise<{ms: number; peakMiB: number}> {
-  const t0 = process.hrtime.bigint()
-  const child = execa('node', [BIN, ...args], {env, reject: false, stdin: 'ignore'})
-  let peakKiB = 0
-  const sample = async (): Promise<void> => {
-    try {
-      const m = /VmHWM:\s+(\d+)/.exec(await readFile(`/proc/${child.pid}/status`, 'utf8'))
-      if (m) peakKiB = Math.max(peakKiB, Number(m[1]))
-    } catch {
-      // the process has exited
-    }
-  }
-  const poll = setInterval(() => void sample(), 50)
-  const r = await child
-  clearInterval(poll)
-  if (r.exitCode !== 0) throw new Error(`ir ${args.join(' ')} exited ${r.exitCode}: ${r.stderr}`)
-  return {ms: Number(process.hrtime.bigint() - t0) / 1e6, peakMiB: peakKiB / 1024}
-}
 
 /** ir's live capture with memory of 50 processes and a 512 MiB heap, against gcore of the same processes. */
 export async function benchLive(): Promise<void> {
