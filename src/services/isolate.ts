@@ -17,7 +17,7 @@ import {
 } from './containment-state.js'
 import {engineKind, localEngine, type NetworkVerification, verifyNetworkCut} from './containment-verify.js'
 import {swarmTaskOf} from '../docker/labels.js'
-import {captureLiveState, type LiveCaptureResult} from './evidence/live/capture.js'
+import {captureLiveState, type LiveCaptureResult, liveStateLine} from './evidence/live/capture.js'
 import {evidenceSource} from './evidence/source.js'
 import {
   hostFailureAudit,
@@ -388,9 +388,7 @@ async function isolateOne(
     if (live.status === 'unavailable') warnings.push(`live state not captured: ${live.reason}`)
     else if (live.status === 'partial')
       warnings.push(`live state partly captured: ${live.errors.slice(0, 3).join('; ')}`)
-    opts.progress?.(
-      `  ${live.status === 'unavailable' ? '!' : '✓'} ${shown}: live state: ${live.processes} process(es), ${live.sockets} socket(s)${opts.memory ? `, ${(live.memoryBytes / 1048576).toFixed(1)} MiB of memory` : ''}${live.frozen ? '' : ' (not frozen)'}`,
-    )
+    opts.progress?.(liveStateLine(shown, live, opts.memory === true))
   }
   try {
     // Freeze first, so processes cannot react to losing the network (wipe, exfiltrate, pivot).

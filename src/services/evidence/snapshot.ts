@@ -22,7 +22,7 @@ import {
 import {type ResolveFailure, selectTargets, type Target} from '../targets.js'
 import {type ImageRedaction, redactImageTar} from './image-redact.js'
 import {deriveFindings, type EvidenceFinding, type FindingsInput} from './findings.js'
-import {captureLiveState, type LiveCaptureResult, whileFrozen} from './live/capture.js'
+import {captureLiveState, type LiveCaptureResult, liveStateLine, whileFrozen} from './live/capture.js'
 import {evidenceSource} from './source.js'
 import {createTarIndexer, type TarIndexEntry, type TarIndexSummary} from './tar-index.js'
 
@@ -262,10 +262,7 @@ async function snapshotOne(
         step: 'live state',
         error: {message: `partly captured: ${l.errors.slice(0, 3).join('; ')}`, exitCode: 1, code: 'FAILURE'},
       })
-    else
-      opts.progress?.(
-        `  ✓ ${d.name}: live state: ${l.processes} process(es), ${l.sockets} socket(s), ${l.executables} executable(s)${opts.memory !== true ? '' : `, ${(l.memoryBytes / 1048576).toFixed(1)} MiB of memory`}`,
-      )
+    else opts.progress?.(liveStateLine(d.name, l, opts.memory === true))
   }
 
   opts.progress?.(`- ${d.name}: snapshot (${d.state})`)

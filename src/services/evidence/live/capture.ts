@@ -120,6 +120,12 @@ const unavailable = (reason: string): LiveCaptureResult => ({
 })
 
 /** Can the live state of this container be read here? Undefined when it can, else the one-line reason. */
+/** The one progress line of a capture: what was read, and whether the container was frozen while it was read. */
+export function liveStateLine(name: string, l: LiveCaptureResult, memory: boolean): string {
+  const mib = memory ? `, ${(l.memoryBytes / 1048576).toFixed(1)} MiB of memory` : ''
+  return `  ${l.status === 'unavailable' ? '!' : '✓'} ${name}: live state: ${l.processes} process(es), ${l.sockets} socket(s), ${l.executables} executable(s)${mib}${l.frozen ? '' : ' (not frozen)'}`
+}
+
 export async function liveCaptureUnavailable(d: ContainerDetails, procRoot = '/proc'): Promise<string | undefined> {
   if (d.state !== 'running' && d.state !== 'paused') return `the container is ${d.state}: it has no processes`
   if (!d.pid) return 'the engine reports no process for the container'
